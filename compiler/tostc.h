@@ -1,0 +1,401 @@
+/*
+ * tostc.h -- the one internal header of the tostc compiler.
+ *
+ * The compiler is a straight pipeline (see pipeline.c):
+ *
+ *   front end (onnx.c, dsl.c)  ->  Graph (this header's IR)
+ *   passes    (shape.c, fold.c, dce.c, views.c, fuse_*.c)  : void pass(Graph *g)
+ *   lowering  (lower.c + op_*.c)  : every live node gets a list of kernel Calls
+ *   planning  (plan.c)  : every intermediate tensor and scratch gets an arena offset
+ *   emitters  (emit_c.c) : Graph + Calls + plan -> model.c / model.h
+ *
+ * Invariants of the IR between passes (checked by ir_check):
+ *   - g->nodes is in topological order; a node's inputs are produced earlier,
+ *     are graph inputs, or are constants (TK_CONST with data);
+ *   - after shape inference every tensor has a static shape and an element type;
+ *   - nothing is freed individually: everything lives in the Ctx arena and goes
+ *     with ctx_free().
+ *
+ * Errors: user errors go through ctx_error()/node_error(), which format one
+ * message and longjmp to the driver (exit status 1); internal bugs use
+ * unreachable() (exit status 2).  Library code never calls exit().
+ *
+ * The file is sectioned per source file; each section lists that file's public
+ * functions.  Everything else in a .c file is static.
+ */
+#ifndef TOSTC_H
+#define TOSTC_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define TOSTC_VERSION "0.1.0"
+
+#define MAX_RANK 8        /* highest tensor rank the IR and runtime support */
+#define MAX_ARGS 24       /* arguments of one kernel call */
+#define MAX_DIM_BINDINGS 64
+
+typedef struct Ctx Ctx;
+typedef struct Graph Graph;
+typedef struct Tensor Tensor;
+typedef struct Node Node;
+typedef struct Attr Attr;
+typedef struct Call Call;
+
+/* ------------------------------------------------------------------ */
+/* Element types                                                        */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	DT_UNDEF,
+	DT_F32,  /* float */
+	DT_I64,  /* int64_t */
+	DT_I32,  /* int32_t */
+	DT_BOOL, /* uint8_t holding 0 or 1 */
+	DT_COUNT
+} DType;
+
+const char *dtype_name(DType t);  /* "f32", "i64", ... */
+const char *dtype_ctype(DType t); /* "float", "int64_t", ... */
+const char *dtype_suffix(DType t);/* kernel suffix: "f32", "i64", "i32", "b8" */
+size_t dtype_size(DType t);
+DType dtype_from_onnx(int onnx_type); /* DT_UNDEF when unsupported */
+const char *onnx_type_name(int onnx_type); /* "FLOAT", "DOUBLE", ... for messages */
+
+/* ------------------------------------------------------------------ */
+/* ir.c: context, arena, errors, tensors, nodes, attributes, dump, check */
+/* ------------------------------------------------------------------ */
+
+/* A --dim NAME=VALUE binding. */
+typedef struct {
+	const char *name;
+	int64_t value;
+	bool used;
+} DimBinding;
+
+typedef struct Chunk Chunk;
+
+struct Ctx {
+	const char *path;        /* input file, as the user named it (for messages) */
+	jmp_buf *jmp;            /* where ctx_error() unwinds to */
+	char errmsg[2048];       /* the formatted error, without "error: " */
+	int errcode;             /* 1: user error, 2: internal error */
+	Chunk *chunks;           /* the arena: everything of one compilation */
+	DimBinding dims[MAX_DIM_BINDINGS];
+	int ndims;
+	bool no_fuse;            /* --no-fuse */
+	int verbose;
+};
+
+void ctx_init(Ctx *c, const char *path);
+void ctx_free(Ctx *c);
+void *ctx_alloc(Ctx *c, size_t n);               /* zeroed, 64-byte aligned */
+char *ctx_strdup(Ctx *c, const char *s);
+char *ctx_printf(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report a user error ("<path>: <msg>") and unwind to the driver. */
+_Noreturn void ctx_error(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report a user error about a node: "<path>: node 'name' (Op, #index): <msg>". */
+_Noreturn void node_error(Graph *g, const Node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+_Noreturn void ctx_bug(Ctx *c, const char *file, int line, const char *msg);
+#define unreachable(c) ctx_bug((c), __FILE__, __LINE__, "unreachable")
+#define ir_assert(c, e) ((e) ? (void)0 : ctx_bug((c), __FILE__, __LINE__, #e))
+
+/* Checked arithmetic on sizes: errors (not UB) on overflow. */
+int64_t ctx_mul(Ctx *c, int64_t a, int64_t b);
+int64_t ctx_add(Ctx *c, int64_t a, int64_t b);
+
+/* Where a node came from. ONNX: name/op/index; DSL: file:line:col. */
+typedef struct {
+	const char *file;  /* DSL file, NULL for ONNX */
+	int line, col;
+} SrcLoc;
+
+typedef enum {
+	TK_VALUE,  /* computed at run time by a node */
+	TK_INPUT,  /* graph input: a pointer the caller passes */
+	TK_CONST,  /* constant: weight, initializer, or folded value; data != NULL */
+} TensorKind;
+
+struct Tensor {
+	const char *name;        /* unique within the graph */
+	TensorKind kind;
+	DType dtype;
+	int rank;
+	int64_t dims[MAX_RANK];  /* static; valid once shape_known */
+	bool shape_known;
+	bool is_output;          /* a graph output (written to a caller pointer) */
+	void *data;              /* TK_CONST: nelem * dtype_size bytes, row-major */
+	Node *producer;          /* TK_VALUE: the node that writes it */
+	Tensor *view_of;         /* views.c: shares the memory of this (root) tensor */
+	int id;                  /* index in g->tensors */
+	/* planner results (plan.c) */
+	int64_t offset;          /* byte offset in the arena; -1 when not in the arena */
+	int def, last_use;       /* live range in node positions */
+	int nusers;              /* number of live node inputs that read it */
+};
+
+typedef enum { AT_INT, AT_FLOAT, AT_INTS, AT_FLOATS, AT_STRING, AT_TENSOR, AT_OTHER } AttrKind;
+
+struct Attr {
+	const char *name;
+	AttrKind kind;
+	int64_t i;
+	float f;
+	int64_t *ints;
+	float *floats;
+	int n;                   /* element count of ints / floats */
+	const char *s;
+	Tensor *t;               /* AT_TENSOR: a TK_CONST tensor */
+};
+
+/* The op table: ops.def, one line an op. */
+typedef enum {
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) OP_##id,
+#include "ops.def"
+#undef OP
+	OP_COUNT
+} OpKind;
+
+enum {
+	OPF_VIEW = 1,        /* output is input 0 reinterpreted: Reshape, Squeeze, ... */
+	OPF_INPLACE = 2,     /* output may share memory with input 0 (or 1) of the same shape */
+	OPF_INTERNAL = 4,    /* produced by passes (fusion), not an ONNX op */
+	OPF_NOFOLD = 8,      /* never constant-folded (nothing to fold) */
+};
+
+typedef void ShapeFn(Graph *g, Node *n);   /* set n->out[*] dtype and dims */
+typedef void LowerFn(Graph *g, Node *n);   /* append kernel calls to n->calls */
+
+typedef struct {
+	const char *name;     /* ONNX op type ("MatMul"), or internal name */
+	int min_in, max_in;   /* max_in -1: variadic */
+	int min_out, max_out;
+	int flags;
+	ShapeFn *shape;
+	LowerFn *lower;
+	const char *attrs;    /* supported attributes, for --help and docs/ops.md */
+	const char *doc;      /* one line */
+} OpInfo;
+
+extern const OpInfo op_info[OP_COUNT];
+OpKind op_lookup(const char *onnx_name);   /* OP_COUNT when unknown */
+
+struct Node {
+	OpKind op;
+	const char *name;        /* ONNX node name (may be ""), or DSL label */
+	const char *src_op;      /* op type as written in the source */
+	int index;               /* position in the source graph */
+	SrcLoc loc;              /* DSL position; loc.file NULL for ONNX */
+	Tensor **in;             /* in[i] NULL: omitted optional input */
+	int nin;
+	Tensor **out;
+	int nout;
+	Attr *attrs;
+	int nattrs;
+	bool dead;               /* removed by a pass; dce drops it from g->nodes */
+	int pos;                 /* position in g->nodes (plan, emit) */
+	Call *calls;             /* lowering result: kernel calls in order */
+	void *aux;               /* op-specific parameters (fused ops) */
+	const char *fused_from;  /* fusion: the source nodes, for comments */
+};
+
+struct Graph {
+	Ctx *ctx;
+	const char *name;        /* graph name from the model, may be "" */
+	int opset;               /* default-domain opset the model imports */
+	uint64_t source_hash;    /* FNV-1a 64 of the input file(s) */
+	Node **nodes;  int nnodes,   capnodes;
+	Tensor **tensors; int ntensors, captensors;
+	Tensor **inputs;  int ninputs;   /* in graph order; excludes initializers */
+	Tensor **outputs; int noutputs;
+	int64_t arena_size;      /* plan.c: exact bytes of workspace */
+};
+
+Graph *graph_new(Ctx *c);
+Tensor *graph_tensor(Graph *g, const char *name);        /* find, NULL when absent */
+Tensor *tensor_new(Graph *g, const char *name, TensorKind kind, DType dt, int rank,
+                   const int64_t *dims);
+/* A new TK_CONST tensor with zeroed data of the given shape. */
+Tensor *tensor_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims);
+Node *node_new(Graph *g, OpKind op, const char *name, int nin, int nout);
+void graph_add_node(Graph *g, Node *n);
+/* Insert n at position pos (nodes after it shift); for fusion passes. */
+void graph_insert_node(Graph *g, int pos, Node *n);
+void graph_compact(Graph *g);   /* drop dead nodes, renumber pos */
+void graph_count_users(Graph *g); /* fill Tensor.nusers from live nodes */
+
+int64_t tensor_nelem(const Tensor *t);
+int64_t tensor_nbytes(const Tensor *t);
+const char *tensor_shape_str(Ctx *c, const Tensor *t);   /* "f32[1,196,384]" */
+/* Read element i of a constant integer/float tensor as int64/double. */
+int64_t tensor_get_i(const Tensor *t, int64_t i);
+double tensor_get_f(const Tensor *t, int64_t i);
+Tensor *tensor_root(Tensor *t);  /* follow view_of */
+
+const Attr *attr_find(const Node *n, const char *name);
+int64_t attr_int(const Node *n, const char *name, int64_t dflt);
+float attr_float(const Node *n, const char *name, float dflt);
+const char *attr_string(const Node *n, const char *name, const char *dflt);
+/* ints attribute; returns count (-1 when absent) and sets *v */
+int attr_ints(const Node *n, const char *name, const int64_t **v);
+int attr_floats(const Node *n, const char *name, const float **v);
+Attr *node_add_attr(Graph *g, Node *n, const char *name, AttrKind kind);
+
+/* Print the IR in a stable text form (--dump-ir). */
+void ir_dump(Graph *g, FILE *f, const char *after_pass);
+/* The verifier: structural invariants; internal errors on failure. */
+void ir_check(Graph *g, const char *after_pass);
+
+/* ------------------------------------------------------------------ */
+/* onnx.c: ONNX front end                                               */
+/* ------------------------------------------------------------------ */
+
+/* Load an ONNX model file (and its external data) into a new Graph.
+ * Symbolic dimensions of graph inputs are bound from ctx->dims. */
+Graph *onnx_load(Ctx *c, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Passes: each one file, one signature. The order is in pipeline.c.    */
+/* ------------------------------------------------------------------ */
+
+typedef void PassFn(Graph *g);
+
+void shape_infer(Graph *g);     /* shape.c: calls op_info[op].shape in order */
+void fold_constants(Graph *g);  /* fold.c: evaluate nodes whose inputs are all constant */
+void dce(Graph *g);             /* dce.c: drop nodes and tensors no output depends on */
+void make_views(Graph *g);      /* views.c: Reshape/Squeeze/... share their input's memory */
+void lower(Graph *g);           /* lower.c: op_info[op].lower for every live node */
+void plan_memory(Graph *g);     /* plan.c: arena offsets, exact arena size */
+
+/* shape.c helpers for the op_*.c shape functions */
+void shape_set(Tensor *t, DType dt, int rank, const int64_t *dims);
+/* Numpy-style broadcast of a and b into out (rank, dims); node_error on mismatch. */
+int shape_broadcast(Graph *g, Node *n, int ra, const int64_t *da, int rb, const int64_t *db,
+                    int64_t *out);
+/* Normalise a possibly negative axis for rank r; node_error when out of range. */
+int shape_axis(Graph *g, Node *n, int64_t axis, int r);
+/* Require input i to be present and constant (e.g. Reshape's shape); returns it. */
+Tensor *need_const(Graph *g, Node *n, int i);
+/* Require input i's element type to be one of a mask of (1 << DT_x). */
+void need_dtype(Graph *g, Node *n, int i, unsigned mask);
+
+/* pipeline.c: the pass list */
+typedef struct {
+	const char *name;
+	PassFn *fn;
+} Pass;
+extern const Pass passes[];
+extern const int npasses;
+/* Run front end and all passes. dump_after: pass name to --dump-ir after (or NULL). */
+void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
+
+/* ------------------------------------------------------------------ */
+/* Kernel calls (lower.c) -- the seam between ops and runtime kernels.  */
+/* ------------------------------------------------------------------ */
+/*
+ * An op's lower function turns a node into one or more calls of runtime
+ * kernels (runtime/*.h).  The same Call is used twice:
+ *   - fold.c evaluates it in the compiler: invoke(c) with args[i].ptr set;
+ *   - emit_c.c prints it as C: kernel(arg0, arg1, ...), and copies the
+ *     runtime section that defines `kernel` into the generated file.
+ * So a kernel's C signature must take its arguments in Call order:
+ * tensors as pointers (inputs const), ints as int64_t, floats as float,
+ * int arrays as const int64_t *, float arrays as const float *, scratch as float *.
+ */
+typedef enum {
+	ARG_IN,      /* a tensor the kernel reads:  const T * */
+	ARG_OUT,     /* a tensor the kernel writes: T * */
+	ARG_SCRATCH, /* node-local scratch in the arena: float *, `bytes` long */
+	ARG_INT,     /* int64_t */
+	ARG_FLOAT,   /* float */
+	ARG_INTS,    /* const int64_t[n] */
+	ARG_FLOATS,  /* const float[n] */
+} ArgKind;
+
+typedef struct {
+	ArgKind kind;
+	Tensor *t;          /* ARG_IN / ARG_OUT */
+	int64_t i;          /* ARG_INT; ARG_SCRATCH: bytes */
+	float f;            /* ARG_FLOAT */
+	int64_t *ints;      /* ARG_INTS */
+	float *floats;      /* ARG_FLOATS */
+	int n;              /* ARG_INTS / ARG_FLOATS count */
+	int64_t offset;     /* ARG_SCRATCH: arena offset (plan.c) */
+	void *ptr;          /* fold.c: resolved pointer for IN/OUT/SCRATCH */
+} Arg;
+
+typedef void InvokeFn(const Call *c);
+
+struct Call {
+	const char *kernel;   /* C function name in runtime/, e.g. "tr_matmul_f32" */
+	InvokeFn *invoke;     /* calls that same function inside the compiler */
+	Arg args[MAX_ARGS];
+	int nargs;
+	Call *next;
+};
+
+/* Start a call of `kernel` appended to n->calls. */
+Call *call_new(Graph *g, Node *n, const char *kernel, InvokeFn *invoke);
+void call_in(Call *c, Tensor *t);
+void call_out(Call *c, Tensor *t);
+void call_scratch(Call *c, int64_t bytes);
+void call_int(Call *c, int64_t v);
+void call_float(Call *c, float v);
+void call_ints(Graph *g, Call *c, const int64_t *v, int n);
+void call_floats(Graph *g, Call *c, const float *v, int n);
+/* Shorthands for invoke functions. */
+#define A_P(c, k) ((c)->args[k].ptr)
+#define A_I(c, k) ((c)->args[k].i)
+#define A_F(c, k) ((c)->args[k].f)
+#define A_V(c, k) ((const int64_t *)(c)->args[k].ints)
+#define A_FV(c, k) ((const float *)(c)->args[k].floats)
+
+/* Evaluate one node now (all inputs TK_CONST): used by fold.c and tests. */
+void eval_node(Graph *g, Node *n);
+
+/* ------------------------------------------------------------------ */
+/* op_*.c: shape and lower functions named in ops.def                   */
+/* ------------------------------------------------------------------ */
+
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) \
+	ShapeFn shape; LowerFn lower;
+#include "ops.def"
+#undef OP
+
+/* ------------------------------------------------------------------ */
+/* runtime_text.c (generated by CMake from runtime/*.h)                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	const char *file;   /* "rt_linalg.h" */
+	const char *text;   /* whole file */
+} RuntimeFile;
+extern const RuntimeFile runtime_files[];
+extern const int nruntime_files;
+
+/* ------------------------------------------------------------------ */
+/* emit_c.c: the C emitter                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	const char *name;        /* C identifier prefix of the generated API */
+	const char *cmdline;     /* for the provenance comment */
+	const char *header_name; /* "model.h" as #included by model.c */
+} EmitOptions;
+
+void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
+
+/* ------------------------------------------------------------------ */
+/* report.c: --report                                                   */
+/* ------------------------------------------------------------------ */
+
+int64_t node_flops(Graph *g, const Node *n);
+void report_text(Graph *g, FILE *f);
+void report_json(Graph *g, FILE *f);
+
+#endif

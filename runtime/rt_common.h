@@ -1,0 +1,34 @@
+/*
+ * rt_common.h -- the prelude every generated model.c starts its runtime with.
+ *
+ * The runtime is plain C99 text organised in sections (see compiler/tostc.h,
+ * "Kernel calls"): the emitter copies only the sections a model uses.  Inside
+ * the compiler the same headers are #included so that constant folding runs
+ * exactly the code the generated program will run.
+ *
+ * Rules for all runtime code: C99, no allocation, no stdio, no mutable
+ * globals, nothing but libm; sizes are int64_t; kernels may be called with
+ * y == a for elementwise work.
+ */
+#ifndef TOSTC_RT_COMMON_H
+#define TOSTC_RT_COMMON_H
+#ifndef TR_FN
+#define TR_FN static __attribute__((unused))
+#endif
+/*@ tr_common : */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef TR_FN
+#define TR_FN static
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define TR_LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define TR_LIKELY(x) (x)
+#endif
+#define TR_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define TR_MAX(a, b) ((a) > (b) ? (a) : (b))
+/*@end*/
+#endif
