@@ -391,6 +391,14 @@ typedef struct {
 void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
 
 /* ------------------------------------------------------------------ */
+/* driver.c: the command line (main.c only calls it)                   */
+/* ------------------------------------------------------------------ */
+
+/* Run tostc with argv; messages go to `err` (stderr in main). Returns the
+ * exit status: 0 ok, 1 user error (no output files left), 2 internal error. */
+int driver_main(int argc, char **argv, FILE *err);
+
+/* ------------------------------------------------------------------ */
 /* report.c: --report                                                   */
 /* ------------------------------------------------------------------ */
 
