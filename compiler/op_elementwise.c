@@ -77,7 +77,8 @@
 	X(SQRT, F32, tr_sqrt_f32) X(RECIPROCAL, F32, tr_reciprocal_f32)       \
 	X(EXP, F32, tr_exp_f32) X(LOG, F32, tr_log_f32) X(ERF, F32, tr_erf_f32) \
 	X(TANH, F32, tr_tanh_f32) X(SIGMOID, F32, tr_sigmoid_f32)             \
-	X(RELU, F32, tr_relu_f32) X(SIN, F32, tr_sin_f32) X(COS, F32, tr_cos_f32) \
+	X(RELU, F32, tr_relu_f32) X(RELU, I64, tr_relu_i64) X(RELU, I32, tr_relu_i32) \
+	X(SIN, F32, tr_sin_f32) X(COS, F32, tr_cos_f32) \
 	X(FLOOR, F32, tr_floor_f32) X(CEIL, F32, tr_ceil_f32) X(NOT, BOOL, tr_not_b8)
 
 /* Casts x (n) -> y (n): X(from, to, name); from == to copies. */
@@ -462,7 +463,7 @@ void lower_where(Graph *g, Node *n)
 void shape_unary(Graph *g, Node *n)
 {
 	unsigned mask = M_F32;
-	if (n->op == OP_NEG || n->op == OP_ABS)
+	if (n->op == OP_NEG || n->op == OP_ABS || n->op == OP_RELU)
 		mask = M_NUM;
 	else if (n->op == OP_NOT)
 		mask = M_BOOL;
