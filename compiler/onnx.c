@@ -656,10 +656,28 @@ static int *topo_order(Loader *L, const Onnx__GraphProto *gp)
 	return order;
 }
 
+/* Input and output counts without trailing empty names: ONNX spells an
+ * omitted trailing optional input or output either way. */
+static size_t count_in(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_input;
+	while (n > 0 && (int64_t)n > op_info[op].min_in && !*str(np->input[n - 1]))
+		n--;
+	return n;
+}
+
+static size_t count_out(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_output;
+	while (n > 0 && (int64_t)n > op_info[op].min_out && !*str(np->output[n - 1]))
+		n--;
+	return n;
+}
+
 static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 {
 	const OpInfo *oi = &op_info[op];
-	size_t nin = np->n_input, nout = np->n_output;
+	size_t nin = count_in(np, op), nout = count_out(np, op);
 	if ((int64_t)nin < oi->min_in || (oi->max_in >= 0 && (int64_t)nin > oi->max_in)) {
 		if (oi->max_in < 0)
 			proto_node_error(L, np, index, "has %zu inputs; %s takes at least %d", nin,
@@ -684,11 +702,11 @@ static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind 
 static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 {
 	Ctx *c = L->c;
-	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), (int)np->n_input,
-	                   (int)np->n_output);
+	int nin = (int)count_in(np, op), nout = (int)count_out(np, op);
+	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), nin, nout);
 	n->src_op = ctx_strdup(c, str(np->op_type));
 	n->index = index;
-	for (int i = 0; i < (int)np->n_input; i++) {
+	for (int i = 0; i < nin; i++) {
 		const char *in = str(np->input[i]);
 		if (!*in) {
 			n->in[i] = NULL;
@@ -698,7 +716,7 @@ static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 		ir_assert(c, e && e->t);   /* topo_order checked it */
 		n->in[i] = e->t;
 	}
-	for (int i = 0; i < (int)np->n_output; i++) {
+	for (int i = 0; i < nout; i++) {
 		const char *out = str(np->output[i]);
 		Entry *e;
 		if (*out) {

@@ -806,6 +806,24 @@ static void test_attributes(void)
 	CU_ASSERT_PTR_EQUAL(g->nodes[3]->in[1], kn->out[0]);
 	ctx_free(&c);
 	model_free(&b);
+
+	/* trailing empty names are omitted optionals, even past the op's maximum */
+	model_init(&b, 13);
+	add_input(&b, "x", F32, 2, D23, NULL);
+	add_node(&b, "Clip", NULL, "x - -", "c");
+	add_node(&b, "Relu", NULL, "c", "y - -");
+	add_output(&b, "y");
+	model_write(&b, NULL);
+	ctx_init(&c, b.path);
+	g = load(&c, b.path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(g->nodes[0]->nin, 1);
+	CU_ASSERT_EQUAL(g->nodes[1]->nout, 1);
+	ctx_free(&c);
+	b.nodes[1]->output[2] = "z";   /* a real third output is an error */
+	model_write(&b, NULL);
+	expect_error(&b, "node #1 (Relu): has 3 outputs; tostc's Relu produces 1 to 1");
+	model_free(&b);
 }
 
 void register_onnx(void)
