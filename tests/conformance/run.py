@@ -270,6 +270,12 @@ def first_line(s):
     return s.splitlines()[0] if s else "(no message)"
 
 
+def cc_error(s):
+    """The first line of compiler output that says `error` (else the first)."""
+    lines = s.strip().splitlines()
+    return ([l for l in lines if "error" in l] or lines or ["(no message)"])[0]
+
+
 def compare(name, got, want):
     """None when equal, else a reason."""
     if got.shape != want.shape:
@@ -339,9 +345,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     rc, out, err = run(cc + ["-I", wd, os.path.join(wd, "model.c"), os.path.join(wd, "harness.c"),
                              "-o", exe, "-lm"], TIMEOUT_CC)
     if rc != 0:
-        msg = (err or out).strip().splitlines()
-        msg = [l for l in msg if "error" in l] or msg or ["(no message)"]
-        return Result(name, "fail", "cc %s: %s" % (describe_rc(rc), msg[0]))
+        return Result(name, "fail", "cc %s: %s" % (describe_rc(rc), cc_error(err or out)))
 
     sets = sorted(d for d in os.listdir(case_dir) if d.startswith("test_data_set_"))
     for ds in sets:
