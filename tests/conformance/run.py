@@ -117,6 +117,14 @@ def parse_header(path):
     return defs
 
 
+def macro_prefix(defs, name):
+    """The prefix of the header's macros: NAME as given, or upper-cased."""
+    for p in (name, name.upper()):
+        if p + "_NUM_INPUTS" in defs:
+            return p
+    raise KeyError("%s_NUM_INPUTS (or %s_NUM_INPUTS)" % (name, name.upper()))
+
+
 def header_io(defs, name, kind, n):
     """[(name, dtype, shape)] of the inputs or outputs from the header."""
     res = []
@@ -129,6 +137,8 @@ def header_io(defs, name, kind, n):
         if not (body.startswith("{") and body.endswith("}")):
             raise ValueError("%sSHAPE is not {d0, d1, ...}: %s" % (p, body))
         shape = tuple(int(x) for x in body[1:-1].split(",") if x.strip())
+        if rank == 0 and shape in ((), (1,)):  # {} is not C: scalars may say {1}
+            shape = ()
         if len(shape) != rank:
             raise ValueError("%sSHAPE %s disagrees with %sRANK %d" % (p, body, p, rank))
         size = int(defs[p + "SIZE"])
@@ -183,16 +193,16 @@ int main(int argc, char **argv)
 {
 	const void *in[%(NIN1)d];
 	void *out[%(NOUT1)d];
-	size_t ws_bytes = (size_t)%(N)s_WORKSPACE_SIZE;
+	size_t ws_bytes = (size_t)%(P)s_WORKSPACE_SIZE;
 	unsigned char *ws_raw = NULL, *ws = NULL;
 	int rc;
 	if (argc != 2) {
 		fprintf(stderr, "usage: harness DIR\n");
 		return 3;
 	}
-	if (%(N)s_NUM_INPUTS != %(NIN)d || %(N)s_NUM_OUTPUTS != %(NOUT)d) {
+	if (%(P)s_NUM_INPUTS != %(NIN)d || %(P)s_NUM_OUTPUTS != %(NOUT)d) {
 		fprintf(stderr, "harness: header has %%d inputs, %%d outputs; expected %(NIN)d, %(NOUT)d\n",
-		        (int)%(N)s_NUM_INPUTS, (int)%(N)s_NUM_OUTPUTS);
+		        (int)%(P)s_NUM_INPUTS, (int)%(P)s_NUM_OUTPUTS);
 		return 3;
 	}
 %(LOADS)s
@@ -218,19 +228,19 @@ int main(int argc, char **argv)
 """
 
 
-def make_harness(name, ins, outs):
+def make_harness(name, prefix, ins, outs):
     loads, saves = [], []
     for i, (_, ty, _) in enumerate(ins):
         loads.append("\tin[%d] = load(argv[1], %d, (size_t)%s_INPUT%d_SIZE * sizeof(%s));"
-                     % (i, i, name, i, CTYPES[ty]))
+                     % (i, i, prefix, i, CTYPES[ty]))
     for i, (_, ty, _) in enumerate(outs):
-        b = "(size_t)%s_OUTPUT%d_SIZE * sizeof(%s)" % (name, i, CTYPES[ty])
+        b = "(size_t)%s_OUTPUT%d_SIZE * sizeof(%s)" % (prefix, i, CTYPES[ty])
         loads.append("\tout[%d] = malloc(%s ? %s : 1);" % (i, b, b))
         loads.append("\tif (!out[%d])\n\t\treturn 3;" % i)
         # 0xff bytes: NaN for floats, -1 for ints: an output never written shows
         loads.append("\tmemset(out[%d], 0xff, %s);" % (i, b))
         saves.append("\tsave(argv[1], %d, out[%d], %s);" % (i, i, b))
-    return HARNESS % dict(N=name, NIN=len(ins), NOUT=len(outs), NIN1=max(len(ins), 1),
+    return HARNESS % dict(N=name, P=prefix, NIN=len(ins), NOUT=len(outs), NIN1=max(len(ins), 1),
                           NOUT1=max(len(outs), 1), LOADS="\n".join(loads),
                           SAVES="\n".join(saves))
 
@@ -331,16 +341,17 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
 
     try:
         defs = parse_header(os.path.join(wd, "model.h"))
-        nin = int(defs["%s_NUM_INPUTS" % NAME])
-        nout = int(defs["%s_NUM_OUTPUTS" % NAME])
-        ins = header_io(defs, NAME, "INPUT", nin)
-        outs = header_io(defs, NAME, "OUTPUT", nout)
-        int(defs["%s_WORKSPACE_SIZE" % NAME])
+        P = macro_prefix(defs, NAME)
+        nin = int(defs["%s_NUM_INPUTS" % P])
+        nout = int(defs["%s_NUM_OUTPUTS" % P])
+        ins = header_io(defs, P, "INPUT", nin)
+        outs = header_io(defs, P, "OUTPUT", nout)
+        int(defs["%s_WORKSPACE_SIZE" % P])
     except (KeyError, ValueError, OSError) as e:
         return Result(name, "fail", "model.h breaks the contract: %s %s" % (type(e).__name__, e))
 
     with open(os.path.join(wd, "harness.c"), "w") as f:
-        f.write(make_harness(NAME, ins, outs))
+        f.write(make_harness(NAME, P, ins, outs))
     exe = os.path.join(wd, "harness")
     rc, out, err = run(cc + ["-I", wd, os.path.join(wd, "model.c"), os.path.join(wd, "harness.c"),
                              "-o", exe, "-lm"], TIMEOUT_CC)

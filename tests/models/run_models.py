@@ -116,7 +116,7 @@ static void save(const char *dir, int i, const void *p, size_t bytes)
 
 int main(int argc, char **argv)
 {
-	size_t ws_bytes = (size_t)%(N)s_WORKSPACE_SIZE;
+	size_t ws_bytes = (size_t)%(P)s_WORKSPACE_SIZE;
 	unsigned char *ws_raw = NULL, *ws = NULL;
 	int rc;
 %(DECLS)s
@@ -181,7 +181,7 @@ static void *xalloc(size_t n)
 
 static void *aligned_ws(unsigned char **raw, unsigned char fill)
 {
-	size_t n = (size_t)%(N)s_WORKSPACE_SIZE;
+	size_t n = (size_t)%(P)s_WORKSPACE_SIZE;
 	unsigned char *ws;
 	*raw = NULL;
 	if (n == 0)
@@ -266,28 +266,28 @@ def sh(cmd, timeout=300):
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
-def make_typed(ins, outs):
+def make_typed(P, ins, outs):
     decls, loads, saves, args = [], [], [], []
     for i, (_, ty, _) in enumerate(ins):
         decls.append("\tconst %s *in%d;" % (CTYPE[ty], i))
         loads.append("\tin%d = load(argv[1], %d, (size_t)%s_INPUT%d_SIZE * sizeof(%s));"
-                     % (i, i, NAME, i, CTYPE[ty]))
+                     % (i, i, P, i, CTYPE[ty]))
         args.append("in%d" % i)
     for i, (_, ty, _) in enumerate(outs):
-        b = "(size_t)%s_OUTPUT%d_SIZE * sizeof(%s)" % (NAME, i, CTYPE[ty])
+        b = "(size_t)%s_OUTPUT%d_SIZE * sizeof(%s)" % (P, i, CTYPE[ty])
         decls.append("\t%s *out%d;" % (CTYPE[ty], i))
         loads.append("\tout%d = malloc(%s);\n\tif (!out%d)\n\t\treturn 3;\n\tmemset(out%d, 0xff, %s);"
                      % (i, b, i, i, b))
         saves.append("\tsave(argv[1], %d, out%d, %s);" % (i, i, b))
         args.append("out%d" % i)
-    return HARNESS_TYPED % dict(N=NAME, DECLS="\n".join(decls), LOADS="\n".join(loads),
+    return HARNESS_TYPED % dict(N=NAME, P=P, DECLS="\n".join(decls), LOADS="\n".join(loads),
                                 SAVES="\n".join(saves), ARGS=", ".join(args))
 
 
-def make_threads(ins, outs):
-    nb = lambda kind, i, ty: "(size_t)%s_%s%d_SIZE * sizeof(%s)" % (NAME, kind, i, CTYPE[ty])
+def make_threads(P, ins, outs):
+    nb = lambda kind, i, ty: "(size_t)%s_%s%d_SIZE * sizeof(%s)" % (P, kind, i, CTYPE[ty])
     return HARNESS_THREADS % dict(
-        N=NAME, NIN=len(ins), NOUT=len(outs), REPS=REPS,
+        N=NAME, P=P, NIN=len(ins), NOUT=len(outs), REPS=REPS,
         INB=", ".join(nb("INPUT", i, t) for i, (_, t, _) in enumerate(ins)),
         OUTB=", ".join(nb("OUTPUT", i, t) for i, (_, t, _) in enumerate(outs)))
 
@@ -320,8 +320,9 @@ def run_case(case, tostc, work, cc):
     if rc != 0:
         return "tostc %s: %s" % (conf.describe_rc(rc), conf.first_line(err))
     defs = conf.parse_header(os.path.join(wd, "model.h"))
-    ins = conf.header_io(defs, NAME, "INPUT", int(defs[NAME + "_NUM_INPUTS"]))
-    outs = conf.header_io(defs, NAME, "OUTPUT", int(defs[NAME + "_NUM_OUTPUTS"]))
+    P = conf.macro_prefix(defs, NAME)
+    ins = conf.header_io(defs, P, "INPUT", int(defs[P + "_NUM_INPUTS"]))
+    outs = conf.header_io(defs, P, "OUTPUT", int(defs[P + "_NUM_OUTPUTS"]))
     if len(ins) != len(run_in) or len(outs) != len(ref):
         return "header has %d inputs, %d outputs" % (len(ins), len(outs))
     for i, ((nm, ty, shape), t) in enumerate(zip(ins, run_in)):
@@ -331,7 +332,7 @@ def run_case(case, tostc, work, cc):
         np.ascontiguousarray(a).tofile(os.path.join(wd, "in_%d.bin" % i))
 
     with open(os.path.join(wd, "harness.c"), "w") as f:
-        f.write(make_typed(ins, outs))
+        f.write(make_typed(P, ins, outs))
     exe = os.path.join(wd, "harness")
     rc, out, err = sh([cc] + CFLAGS + ["-I", wd, os.path.join(wd, "model.c"),
                                        os.path.join(wd, "harness.c"), "-o", exe, "-lm"])
@@ -360,7 +361,7 @@ def run_case(case, tostc, work, cc):
 
     if threads:
         with open(os.path.join(wd, "threads.c"), "w") as f:
-            f.write(make_threads(ins, outs))
+            f.write(make_threads(P, ins, outs))
         texe = os.path.join(wd, "threads")
         rc, out, err = sh([cc] + CFLAGS + ["-pthread", "-I", wd, os.path.join(wd, "model.c"),
                                            os.path.join(wd, "threads.c"), "-o", texe, "-lm"])
