@@ -1,7 +1,8 @@
 /*
  * onnx.c -- the ONNX front end: a model file -> one Graph.
  *
- * The file is mapped, hashed (FNV-1a 64, for the provenance comment) and
+ * The file is mapped, hashed (FNV-1a 64, for the provenance comment: the
+ * model file, then the external data of each tensor in the order read) and
  * unpacked with protobuf-c (default allocator).  Everything the IR needs is
  * copied into the Ctx arena and the protobuf message is freed before
  * onnx_load returns; on an error the local jmp_buf releases the mapping, the
@@ -122,10 +123,12 @@ static const char *str(const char *s) { return s ? s : ""; }
 /* Name table                                                           */
 /* ------------------------------------------------------------------ */
 
-static uint64_t fnv1a(const void *p, size_t n)
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a 64 of n bytes, continuing from hash h (FNV_BASIS to start). */
+static uint64_t fnv1a_more(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < n; i++) {
 		h ^= b[i];
 		h *= 0x100000001b3ull;
@@ -136,7 +139,7 @@ static uint64_t fnv1a(const void *p, size_t n)
 static Entry *name_slot(Loader *L, const char *key)
 {
 	size_t mask = L->cap - 1;
-	size_t i = (size_t)fnv1a(key, strlen(key)) & mask;
+	size_t i = (size_t)fnv1a_more(FNV_BASIS, key, strlen(key)) & mask;
 	while (L->tab[i].key && strcmp(L->tab[i].key, key) != 0)
 		i = (i + 1) & mask;
 	return &L->tab[i];
@@ -326,6 +329,8 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 			          r < 0 ? strerror(errno) : "unexpected end of file");
 		done += r;
 	}
+	/* external weights are part of the source: they go into the hash too */
+	L->g->source_hash = fnv1a_more(L->g->source_hash, dst, (size_t)nbytes);
 	close(L->ext_fd);
 	L->ext_fd = -1;
 }
@@ -799,7 +804,7 @@ static Graph *load(Loader *L, const char *path)
 
 	Graph *g = graph_new(c);
 	L->g = g;
-	g->source_hash = fnv1a(L->map, L->maplen);
+	g->source_hash = fnv1a_more(FNV_BASIS, L->map, L->maplen);
 	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
 	                                                         NULL, L->maplen, L->map);
 	if (!L->model)

@@ -420,6 +420,45 @@ static void test_initializer_forms(void)
 	model_free(&b);
 }
 
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The source hash covers the model file and the external data it reads. */
+static void test_source_hash(void)
+{
+	Model b;
+	model_add(&b, 17);
+	uint8_t file[8 + sizeof W];
+	memset(file, 7, 8);
+	memcpy(file + 8, W, sizeof W);
+	write_bytes(&b, "weights.bin", file, sizeof file);
+	set_external(&b, add_init(&b, "w", F32, 2, D23), "weights.bin", "8", NULL);
+	size_t len;
+	uint8_t *bytes = model_write(&b, &len);
+	uint64_t want = fnv(fnv(0xcbf29ce484222325ull, bytes, len), file + 8, sizeof W);
+	Ctx c;
+	ctx_init(&c, b.path);
+	Graph *g = load(&c, b.path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(g->source_hash, want);
+	ctx_free(&c);
+	file[12] ^= 1;   /* a changed weight changes the hash; the padding does not count */
+	file[0] ^= 1;
+	write_bytes(&b, "weights.bin", file, sizeof file);
+	ctx_init(&c, b.path);
+	g = load(&c, b.path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_NOT_EQUAL(g->source_hash, want);
+	CU_ASSERT_EQUAL(g->source_hash, fnv(fnv(0xcbf29ce484222325ull, bytes, len), file + 8,
+	                                    sizeof W));
+	ctx_free(&c);
+	model_free(&b);
+}
+
 /* Malformed initializers: every one is an error naming the tensor. */
 static void test_initializer_errors(void)
 {
@@ -831,6 +870,7 @@ void register_onnx(void)
 	CU_pSuite s = CU_add_suite("onnx", NULL, NULL);
 	CU_add_test(s, "initializer storage forms", test_initializer_forms);
 	CU_add_test(s, "initializer errors", test_initializer_errors);
+	CU_add_test(s, "source hash", test_source_hash);
 	CU_add_test(s, "opset", test_opset);
 	CU_add_test(s, "symbolic dims", test_symbolic_dims);
 	CU_add_test(s, "unsupported op", test_unsupported_op);
