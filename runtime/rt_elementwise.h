@@ -791,9 +791,9 @@ TR_FN void tr_log_softmax_f32(const float *x, float *y, int64_t outer, int64_t n
 				m = TR_MAX(m, xp[k * inner]);
 			for (int64_t k = 0; k < n; k++)
 				s += expf(xp[k * inner] - m);
-			float l = m + logf(s);
+			float l = logf(s);  /* (x - m) - l: exact for large x, unlike x - (m + l) */
 			for (int64_t k = 0; k < n; k++)
-				yp[k * inner] = xp[k * inner] - l;
+				yp[k * inner] = (xp[k * inner] - m) - l;
 		}
 }
 /*@end*/
