@@ -389,6 +389,15 @@ void shape_compare(Graph *g, Node *n)
 void lower_binary(Graph *g, Node *n)
 {
 	Tensor *a = n->in[0], *b = n->in[1];
+	/* Pow(x, 2.0) with a constant scalar exponent (decomposed LayerNorm,
+	 * L2 norms) is x * x: the same correctly rounded result as powf(x, 2),
+	 * NaN and infinities included, without a libm call per element. */
+	if (n->op == OP_POW && a->dtype == DT_F32 && b->dtype == DT_F32 && b->kind == TK_CONST &&
+	    tensor_nelem(b) == 1 && tensor_get_f(b, 0) == 2.0 &&
+	    tensor_nelem(a) == tensor_nelem(n->out[0])) {
+		emit_binary(g, n, find_binary(g, n, OP_MUL, DT_F32, DT_F32), a, a, n->out[0]);
+		return;
+	}
 	emit_binary(g, n, find_binary(g, n, n->op, a->dtype, b->dtype), a, b, n->out[0]);
 }
 

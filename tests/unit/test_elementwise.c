@@ -441,6 +441,20 @@ static void test_lower_broadcast_forms(void)
 	lower_binary(g, n);
 	CU_ASSERT(ints_eq(&n->calls->args[4], 2, (const int64_t[]){4, 15}));
 	CU_ASSERT(ints_eq(&n->calls->args[6], 2, (const int64_t[]){1, 0}));
+	/* Pow(x, 2.0) with a constant exponent is x * x; 3.0 stays Pow */
+	Tensor *two = tensor_const(g, "two", DT_F32, 0, NULL);
+	two->shape_known = true;
+	*(float *)two->data = 2.0f;
+	n = mk_node(g, OP_POW, 2, (Tensor *[]){x, two});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_mul_f32");
+	CU_ASSERT_PTR_EQUAL(n->calls->args[1].t, x);
+	*(float *)two->data = 3.0f;
+	n = mk_node(g, OP_POW, 2, (Tensor *[]){x, two});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_pow_f32_f32_bc");
 	/* comparison output is bool */
 	n = mk_node(g, OP_LESS, 2, (Tensor *[]){x, bias});
 	shape_compare(g, n);
