@@ -98,10 +98,14 @@ typedef struct {
 	const char **unbound;
 	int nunbound, capunbound;
 	int fresh;            /* counter for invented tensor names */
+	Onnx__TensorProto *const_tp; /* --const-input being converted (freed on error too) */
 } Loader;
 
 static void loader_release(Loader *L)
 {
+	if (L->const_tp)
+		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+	L->const_tp = NULL;
 	if (L->model)
 		protobuf_c_message_free_unpacked(&L->model->base, NULL);
 	L->model = NULL;
@@ -464,6 +468,48 @@ static int64_t bind_dim(Loader *L, const char *name)
 	return 0;
 }
 
+/* --const-input NAME=FILE: the input becomes a constant read from FILE, a
+ * serialized TensorProto.  Returns the constant, or NULL when not bound. */
+static Tensor *const_input(Loader *L, const char *name)
+{
+	Ctx *c = L->c;
+	for (int i = 0; i < c->nconsts; i++) {
+		ConstInput *b = &c->consts[i];
+		if (strcmp(b->name, name) != 0)
+			continue;
+		b->used = true;
+		FILE *f = fopen(b->path, "rb");
+		if (!f)
+			ctx_error(c, "--const-input %s: cannot open '%s': %s", name, b->path, strerror(errno));
+		size_t cap = 1 << 16, len = 0;
+		unsigned char *buf = ctx_alloc(c, cap);
+		for (;;) {
+			len += fread(buf + len, 1, cap - len, f);
+			if (len < cap || cap >= ((size_t)1 << 30))
+				break;
+			unsigned char *nb = ctx_alloc(c, cap * 2);
+			memcpy(nb, buf, len);
+			buf = nb;
+			cap *= 2;
+		}
+		bool bad = ferror(f) || len == cap;
+		fclose(f);
+		if (bad)
+			ctx_error(c, "--const-input %s: cannot read '%s'", name, b->path);
+		L->const_tp = (Onnx__TensorProto *)protobuf_c_message_unpack(
+			&onnx__tensor_proto__descriptor, NULL, len, buf);
+		if (!L->const_tp)
+			ctx_error(c, "--const-input %s: '%s' is not a serialized ONNX TensorProto", name,
+			          b->path);
+		Tensor *t = tensor_from_proto(L, L->const_tp, name,
+		                              ctx_printf(c, "--const-input %s", name));
+		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+		L->const_tp = NULL;
+		return t;
+	}
+	return NULL;
+}
+
 static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs, int *ninputs)
 {
 	Ctx *c = L->c;
@@ -475,6 +521,13 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 		return; /* an initializer: a weight, not a run-time input */
 	if (e)
 		ctx_error(c, "graph input '%s' is declared twice", name);
+	Tensor *k = const_input(L, name);
+	if (k) {
+		e = name_add(L, ctx_strdup(c, name));
+		e->node = -2;
+		e->t = k;
+		return;
+	}
 
 	const Onnx__TypeProto *tp = vi->type;
 	if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
@@ -886,6 +939,11 @@ static Graph *load(Loader *L, const char *path)
 		e->t->is_output = true;
 		g->outputs[g->noutputs++] = e->t;
 	}
+
+	for (int i = 0; i < c->nconsts; i++)
+		if (!c->consts[i].used)
+			ctx_error(c, "--const-input %s: the model has no graph input '%s'",
+			          c->consts[i].name, c->consts[i].name);
 
 	/* every --dim must have matched a symbolic dimension */
 	for (int i = 0; i < c->ndims && i < MAX_DIM_BINDINGS; i++)
