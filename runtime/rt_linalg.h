@@ -37,6 +37,13 @@
 #else
 #define TR_FMA(a, b, c) ((a) * (b) + (c))
 #endif
+/* The micro-kernel is kept out of line so that its accumulators are register
+ * allocated on their own, whatever the caller looks like. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TR_NOINLINE __attribute__((noinline))
+#else
+#define TR_NOINLINE
+#endif
 #define TR_GEMM_MR 8        /* micro-tile rows */
 #define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
 #define TR_GEMM_KC 256      /* k block */
@@ -45,7 +52,7 @@
  * min(k, KC) * min(round_up(n, NR), NC) floats; none when m < 4. */
 
 /* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR) */
-TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
                          float *restrict t)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
@@ -67,16 +74,22 @@ TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *rest
 			c7[j] = TR_FMA(a7, b[j], c7[j]);
 		}
 	}
-	for (int j = 0; j < TR_GEMM_NR; j++) {
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[0 * TR_GEMM_NR + j] = c0[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[1 * TR_GEMM_NR + j] = c1[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[2 * TR_GEMM_NR + j] = c2[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[3 * TR_GEMM_NR + j] = c3[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[4 * TR_GEMM_NR + j] = c4[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[5 * TR_GEMM_NR + j] = c5[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[6 * TR_GEMM_NR + j] = c6[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[7 * TR_GEMM_NR + j] = c7[j];
-	}
 }
 
 /* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
@@ -156,8 +169,8 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 				int64_t mr = TR_MIN(TR_GEMM_MR, m - i0);
 				const float *src = a + i0 * ars + k0 * acs;
 				/* pack op(a)[i0:i0+MR, k0:k0+kc] as (kc, MR), zero-padded */
-				for (int64_t i = 0; i < TR_GEMM_MR; i++)
-					for (int64_t p = 0; p < kc; p++)
+				for (int64_t p = 0; p < kc; p++)
+					for (int64_t i = 0; i < TR_GEMM_MR; i++)
 						ap[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
 				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
