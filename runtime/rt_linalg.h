@@ -113,7 +113,20 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 		} else {
 			for (int64_t j = 0; j < n; j++) {
 				float s = 0.0f;
-				for (int64_t p = 0; p < k; p++)
+				int64_t p = 0;
+				if (acs == 1 && brs == 1) {
+					/* contiguous dot product in 16 independent lanes (vectorises) */
+					const float *ar = a + i * ars, *bc = b + j * bcs;
+					float lane[16];
+					for (int l = 0; l < 16; l++)
+						lane[l] = 0.0f;
+					for (; p + 16 <= k; p += 16)
+						for (int l = 0; l < 16; l++)
+							lane[l] = TR_FMA(ar[p + l], bc[p + l], lane[l]);
+					for (int l = 0; l < 16; l++)
+						s += lane[l];
+				}
+				for (; p < k; p++)
 					s = TR_FMA(a[i * ars + p * acs], b[p * brs + j * bcs], s);
 				yr[j] = accumulate ? yr[j] + alpha * s : alpha * s;
 			}
