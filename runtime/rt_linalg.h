@@ -51,15 +51,25 @@
 /* Packing scratch of tr_sgemm: the A panel (KC * MR floats), then the B block,
  * min(k, KC) * min(round_up(n, NR), NC) floats; none when m < 4. */
 
-/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR) */
+/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
                          float *restrict t)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
 	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		c0[j] = c1[j] = c2[j] = c3[j] = c4[j] = c5[j] = c6[j] = c7[j] = 0.0f;
-	for (int64_t p = 0; p < kc; p++) {
+	/* start from the p = 0 products, not from zero: a zeroing loop would be
+	 * turned into memset calls that keep the accumulators in memory */
+	for (int j = 0; j < TR_GEMM_NR; j++) {
+		c0[j] = ap[0] * bp[j];
+		c1[j] = ap[1] * bp[j];
+		c2[j] = ap[2] * bp[j];
+		c3[j] = ap[3] * bp[j];
+		c4[j] = ap[4] * bp[j];
+		c5[j] = ap[5] * bp[j];
+		c6[j] = ap[6] * bp[j];
+		c7[j] = ap[7] * bp[j];
+	}
+	for (int64_t p = 1; p < kc; p++) {
 		const float *a = ap + p * TR_GEMM_MR, *b = bp + p * TR_GEMM_NR;
 		float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
 		float a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
