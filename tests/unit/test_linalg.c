@@ -381,6 +381,149 @@ static void test_shape_conv_pool(void)
 	ctx_free(&f.c);
 }
 
+/* ---- lower functions, evaluated in the compiler (eval_node) ---- */
+
+static Tensor *rand_const(Graph *g, const char *name, int rank, const int64_t *dims, unsigned seed)
+{
+	Tensor *t = tensor_const(g, name, DT_F32, rank, dims);
+	float *d = t->data;
+	for (int64_t i = 0; i < tensor_nelem(t); i++)
+		d[i] = frand(&seed);
+	return t;
+}
+
+static void test_lower_matmul_gemm(void)
+{
+	Fixture f;
+	ctx_init(&f.c, "m.onnx");
+	f.c.jmp = &f.jb;
+	if (setjmp(f.jb)) {
+		CU_FAIL(f.c.errmsg);
+		ctx_free(&f.c);
+		return;
+	}
+	f.g = graph_new(&f.c);
+	f.g->opset = 13;
+	/* MatMul a (3, 1, 9, 5) @ b (4, 5, 6) -> (3, 4, 9, 6): batched broadcast strides */
+	const int64_t da[4] = {3, 1, 9, 5}, db[3] = {4, 5, 6};
+	Tensor *in[3] = {rand_const(f.g, "a", 4, da, 1), rand_const(f.g, "b", 3, db, 2), NULL};
+	Node *n = mk_node(f.g, OP_MATMUL, 2, in);
+	shape_matmul(f.g, n);
+	eval_node(f.g, n);
+	const float *a = in[0]->data, *b = in[1]->data, *y = n->out[0]->data;
+	int bad = 0;
+	for (int i0 = 0; i0 < 3; i0++)
+		for (int i1 = 0; i1 < 4; i1++)
+			for (int i = 0; i < 9; i++)
+				for (int j = 0; j < 6; j++) {
+					double acc = 0;
+					for (int p = 0; p < 5; p++)
+						acc += (double)a[(i0 * 9 + i) * 5 + p] * b[(i1 * 5 + p) * 6 + j];
+					bad += fabs(y[((i0 * 4 + i1) * 9 + i) * 6 + j] - acc) > 1e-5;
+				}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* Gemm transA, alpha 0.5, beta 2, C (M, 1) column broadcast */
+	const int64_t dA[2] = {7, 10}, dB[2] = {7, 12}, dC[2] = {10, 1};
+	Tensor *gin[3] = {rand_const(f.g, "A", 2, dA, 3), rand_const(f.g, "B", 2, dB, 4),
+	                  rand_const(f.g, "C", 2, dC, 5)};
+	n = mk_node(f.g, OP_GEMM, 3, gin);
+	node_add_attr(f.g, n, "transA", AT_INT)->i = 1;
+	node_add_attr(f.g, n, "alpha", AT_FLOAT)->f = 0.5f;
+	node_add_attr(f.g, n, "beta", AT_FLOAT)->f = 2.0f;
+	shape_gemm(f.g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dims[0], 10);
+	CU_ASSERT_EQUAL(n->out[0]->dims[1], 12);
+	eval_node(f.g, n);
+	const float *A = gin[0]->data, *B = gin[1]->data, *C = gin[2]->data;
+	y = n->out[0]->data;
+	bad = 0;
+	for (int i = 0; i < 10; i++)
+		for (int j = 0; j < 12; j++) {
+			double acc = 0;
+			for (int p = 0; p < 7; p++)
+				acc += (double)A[p * 10 + i] * B[p * 12 + j];
+			bad += fabs(y[i * 12 + j] - (0.5 * acc + 2.0 * C[i])) > 1e-5;
+		}
+	CU_ASSERT_EQUAL(bad, 0);
+	ctx_free(&f.c);
+}
+
+static void test_lower_conv_layernorm(void)
+{
+	Fixture f;
+	ctx_init(&f.c, "m.onnx");
+	f.c.jmp = &f.jb;
+	if (setjmp(f.jb)) {
+		CU_FAIL(f.c.errmsg);
+		ctx_free(&f.c);
+		return;
+	}
+	f.g = graph_new(&f.c);
+	f.g->opset = 13;
+	/* Conv 1-D: x (2, 4, 11), w (6, 2, 3), bias, group 2, stride 2, pads (2, 1) */
+	const int64_t dx[3] = {2, 4, 11}, dw[3] = {6, 2, 3}, dbias[1] = {6};
+	Tensor *in[3] = {rand_const(f.g, "x", 3, dx, 6), rand_const(f.g, "w", 3, dw, 7),
+	                 rand_const(f.g, "bias", 1, dbias, 8)};
+	Node *n = mk_node(f.g, OP_CONV, 3, in);
+	node_add_attr(f.g, n, "group", AT_INT)->i = 2;
+	static int64_t st[1] = {2}, pads[2] = {2, 1};
+	Attr *at = node_add_attr(f.g, n, "strides", AT_INTS);
+	at->ints = st;
+	at->n = 1;
+	at = node_add_attr(f.g, n, "pads", AT_INTS);
+	at->ints = pads;
+	at->n = 2;
+	shape_conv(f.g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dims[2], 6);   /* (11 + 3 - 3) / 2 + 1 */
+	eval_node(f.g, n);
+	const float *x = in[0]->data, *w = in[1]->data, *bs = in[2]->data, *y = n->out[0]->data;
+	int bad = 0;
+	for (int b = 0; b < 2; b++)
+		for (int o = 0; o < 6; o++)
+			for (int q = 0; q < 6; q++) {
+				double acc = bs[o];
+				for (int ci = 0; ci < 2; ci++)
+					for (int k = 0; k < 3; k++) {
+						int ix = q * 2 - 2 + k;
+						if (ix >= 0 && ix < 11)
+							acc += (double)x[(b * 4 + (o / 3) * 2 + ci) * 11 + ix] *
+							       w[(o * 2 + ci) * 3 + k];
+					}
+				bad += fabs(y[(b * 6 + o) * 6 + q] - acc) > 1e-5;
+			}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* LayerNormalization axis 1 of (2, 3, 4) with Mean / InvStdDev outputs */
+	const int64_t dl[3] = {2, 3, 4}, ds[2] = {3, 4};
+	Tensor *lin[3] = {rand_const(f.g, "lx", 3, dl, 9), rand_const(f.g, "ls", 2, ds, 10), NULL};
+	n = node_new(f.g, OP_LAYER_NORM, "ln", 2, 3);
+	n->in[0] = lin[0];
+	n->in[1] = lin[1];
+	for (int i = 0; i < 3; i++)
+		n->out[i] = tensor_new(f.g, i == 0 ? "ly" : i == 1 ? "lm" : "lr", TK_VALUE, DT_UNDEF, 0, NULL);
+	node_add_attr(f.g, n, "axis", AT_INT)->i = 1;
+	shape_layernorm(f.g, n);
+	CU_ASSERT_EQUAL(n->out[1]->rank, 3);
+	CU_ASSERT_EQUAL(n->out[1]->dims[0], 2);
+	CU_ASSERT_EQUAL(n->out[1]->dims[1], 1);
+	eval_node(f.g, n);
+	const float *lx = lin[0]->data, *ls = lin[1]->data, *ly = n->out[0]->data;
+	const float *lm = n->out[1]->data, *lr = n->out[2]->data;
+	bad = 0;
+	for (int r = 0; r < 2; r++) {
+		double mu = 0, var = 0;
+		for (int j = 0; j < 12; j++)
+			mu += lx[r * 12 + j] / 12.0;
+		for (int j = 0; j < 12; j++)
+			var += (lx[r * 12 + j] - mu) * (lx[r * 12 + j] - mu) / 12.0;
+		double rs = 1.0 / sqrt(var + 1e-5);
+		bad += fabs(lm[r] - mu) > 1e-6 || fabs(lr[r] - rs) > 1e-4 * rs;
+		for (int j = 0; j < 12; j++)
+			bad += fabs(ly[r * 12 + j] - (lx[r * 12 + j] - mu) * rs * ls[j]) > 1e-5;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	ctx_free(&f.c);
+}
+
 void register_linalg(void)
 {
 	CU_pSuite s = CU_add_suite("linalg", NULL, NULL);
@@ -394,4 +537,6 @@ void register_linalg(void)
 	CU_add_test(s, "pooling known values", test_pool_known);
 	CU_add_test(s, "shape: matmul broadcast, 1-D, error", test_shape_matmul);
 	CU_add_test(s, "shape: conv groups/auto_pad, pool ceil", test_shape_conv_pool);
+	CU_add_test(s, "lower+eval: matmul broadcast, gemm transA/C", test_lower_matmul_gemm);
+	CU_add_test(s, "lower+eval: conv 1-D groups/bias, layernorm stats", test_lower_conv_layernorm);
 }
