@@ -4,8 +4,8 @@
  *
  * Everything that multiplies matrices goes through tr_sgemm, a cache- and
  * register-blocked f32 GEMM in plain C99 that gcc vectorises at -O2: op(B) is
- * packed in KC x NC blocks of NR-wide column strips, op(A) in KC x MR row
- * panels, and the MR x NR micro-kernel keeps its accumulators in MR local
+ * packed in KC x NC blocks of NR-wide column strips, op(A) in MC x KC blocks
+ * of MR-row panels (each packed once per k block), and the MR x NR micro-kernel keeps its accumulators in MR local
  * arrays of NR floats (one vector register each) with the k loop outermost.
  * Operands are addressed through (row stride, column stride) pairs, so a
  * transposed A or B (Gemm transA/transB, weights stored (N, K)) costs nothing
@@ -48,8 +48,9 @@
 #define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
 #define TR_GEMM_KC 256      /* k block */
 #define TR_GEMM_NC 128      /* n block (multiple of NR) */
-/* Packing scratch of tr_sgemm: the A panel (KC * MR floats), then the B block,
- * min(k, KC) * min(round_up(n, NR), NC) floats; none when m < 4. */
+#define TR_GEMM_MC 256      /* m block (multiple of MR) */
+/* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
+ * * min(k, KC) floats, then the B block, min(k, KC) * min(round_up(n, NR), NC) floats. */
 
 /* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
@@ -153,7 +154,8 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
                     int64_t acs, const float *b, int64_t brs, int64_t bcs, float *y, int64_t ldy,
                     int accumulate, float *pack)
 {
-	float *ap = pack, *bp = pack + TR_GEMM_KC * TR_GEMM_MR;
+	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
+	float *ap = pack, *bp = pack + mcap * TR_MIN(k, TR_GEMM_KC);
 	float t[TR_GEMM_MR * TR_GEMM_NR];
 	if (m <= 0 || n <= 0)
 		return;
@@ -171,49 +173,62 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
 		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
 		int acc = accumulate || k0 > 0;
-		for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
-			int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
-			/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
-			for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
-				int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-				float *dst = bp + jr * kc;
-				const float *src = b + k0 * brs + (j0 + jr) * bcs;
-				if (bcs == 1 && nr == TR_GEMM_NR) {
-					for (int64_t p = 0; p < kc; p++)
-						for (int j = 0; j < TR_GEMM_NR; j++)
-							dst[p * TR_GEMM_NR + j] = src[p * brs + j];
-				} else {
-					for (int64_t j = 0; j < TR_GEMM_NR; j++)
+		for (int64_t m0 = 0; m0 < m; m0 += TR_GEMM_MC) {
+			int64_t mc = TR_MIN(TR_GEMM_MC, m - m0);
+			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded */
+			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
+				const float *src = a + (m0 + i0) * ars + k0 * acs;
+				float *dst = ap + i0 * kc;
+				if (acs == 1 && mr == TR_GEMM_MR) {
+					for (int64_t i = 0; i < TR_GEMM_MR; i++)
 						for (int64_t p = 0; p < kc; p++)
-							dst[p * TR_GEMM_NR + j] = j < nr ? src[p * brs + j * bcs] : 0.0f;
+							dst[p * TR_GEMM_MR + i] = src[i * ars + p];
+				} else {
+					for (int64_t p = 0; p < kc; p++)
+						for (int64_t i = 0; i < TR_GEMM_MR; i++)
+							dst[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
 				}
 			}
-			for (int64_t i0 = 0; i0 < m; i0 += TR_GEMM_MR) {
-				int64_t mr = TR_MIN(TR_GEMM_MR, m - i0);
-				const float *src = a + i0 * ars + k0 * acs;
-				/* pack op(a)[i0:i0+MR, k0:k0+kc] as (kc, MR), zero-padded */
-				for (int64_t p = 0; p < kc; p++)
-					for (int64_t i = 0; i < TR_GEMM_MR; i++)
-						ap[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
+			for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
+				int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
+				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
 				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-					float *yt = y + i0 * ldy + j0 + jr;
-					tr_gemm_micro(kc, ap, bp + jr * kc, t);
-					if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
-						if (acc)
-							for (int i = 0; i < TR_GEMM_MR; i++)
-								for (int j = 0; j < TR_GEMM_NR; j++)
-									yt[i * ldy + j] += alpha * t[i * TR_GEMM_NR + j];
-						else
-							for (int i = 0; i < TR_GEMM_MR; i++)
-								for (int j = 0; j < TR_GEMM_NR; j++)
-									yt[i * ldy + j] = alpha * t[i * TR_GEMM_NR + j];
+					float *dst = bp + jr * kc;
+					const float *src = b + k0 * brs + (j0 + jr) * bcs;
+					if (bcs == 1 && nr == TR_GEMM_NR) {
+						for (int64_t p = 0; p < kc; p++)
+							for (int j = 0; j < TR_GEMM_NR; j++)
+								dst[p * TR_GEMM_NR + j] = src[p * brs + j];
 					} else {
-						for (int64_t i = 0; i < mr; i++)
-							for (int64_t j = 0; j < nr; j++) {
-								float v = alpha * t[i * TR_GEMM_NR + j];
-								yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
-							}
+						for (int64_t j = 0; j < TR_GEMM_NR; j++)
+							for (int64_t p = 0; p < kc; p++)
+								dst[p * TR_GEMM_NR + j] = j < nr ? src[p * brs + j * bcs] : 0.0f;
+					}
+				}
+				for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+					int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
+					for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
+						int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
+						float *yt = y + (m0 + i0) * ldy + j0 + jr;
+						tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, t);
+						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
+							if (acc)
+								for (int i = 0; i < TR_GEMM_MR; i++)
+									for (int j = 0; j < TR_GEMM_NR; j++)
+										yt[i * ldy + j] += alpha * t[i * TR_GEMM_NR + j];
+							else
+								for (int i = 0; i < TR_GEMM_MR; i++)
+									for (int j = 0; j < TR_GEMM_NR; j++)
+										yt[i * ldy + j] = alpha * t[i * TR_GEMM_NR + j];
+						} else {
+							for (int64_t i = 0; i < mr; i++)
+								for (int64_t j = 0; j < nr; j++) {
+									float v = alpha * t[i * TR_GEMM_NR + j];
+									yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
+								}
+						}
 					}
 				}
 			}
