@@ -24,7 +24,7 @@
 /*@ tr_sgemm : tr_common */
 #ifndef TR_VW
 #if defined(__AVX512F__)
-#define TR_VW 16 /* floats per vector register */
+#define TR_VW 16 /* floats per vector register; may be predefined to 4, 8 or 16 */
 #elif defined(__AVX__)
 #define TR_VW 8
 #else
@@ -32,17 +32,21 @@
 #endif
 #endif
 /* fmaf only where it is one instruction; ISO C mode does not contract a*b+c */
+#ifndef TR_FMA
 #if defined(FP_FAST_FMAF)
 #define TR_FMA(a, b, c) fmaf((a), (b), (c))
 #else
 #define TR_FMA(a, b, c) ((a) * (b) + (c))
 #endif
+#endif
 /* The micro-kernel is kept out of line so that its accumulators are register
  * allocated on their own, whatever the caller looks like. */
+#ifndef TR_NOINLINE
 #if defined(__GNUC__) || defined(__clang__)
 #define TR_NOINLINE __attribute__((noinline))
 #else
 #define TR_NOINLINE
+#endif
 #endif
 #define TR_GEMM_MR 8        /* micro-tile rows */
 #define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
