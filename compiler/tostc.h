@@ -427,4 +427,11 @@ int64_t node_flops(Graph *g, const Node *n);
 void report_text(Graph *g, FILE *f);
 void report_json(Graph *g, FILE *f);
 
+/* ------------------------------------------------------------------ */
+/* op_linalg.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
+int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
+
 #endif
