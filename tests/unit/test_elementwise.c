@@ -540,6 +540,80 @@ static void test_eval_variadic_max(void)
 	ctx_free(&c);
 }
 
+static void test_eval_nodes(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 11;
+	/* x (2, 3) = 1..6 */
+	Tensor *x = tensor_const(g, "x", DT_F32, 2, (const int64_t[]){2, 3});
+	for (int i = 0; i < 6; i++)
+		((float *)x->data)[i] = (float)(i + 1);
+	/* CumSum along axis -1, exclusive and reverse: rows (1,2,3) -> (5,3,0) */
+	Tensor *ax = tensor_const(g, "ax", DT_I32, 0, NULL);
+	ax->shape_known = true;
+	*(int32_t *)ax->data = -1;
+	Node *n = mk_node(g, OP_CUMSUM, 2, (Tensor *[]){x, ax});
+	node_add_attr(g, n, "exclusive", AT_INT)->i = 1;
+	node_add_attr(g, n, "reverse", AT_INT)->i = 1;
+	shape_cumsum(g, n);
+	eval_node(g, n);
+	const float *y = n->out[0]->data, want[6] = {5, 3, 0, 11, 6, 0};
+	for (int i = 0; i < 6; i++)
+		CHECK_F(y[i], want[i], 0);
+	/* Softmax at opset 11, axis 0: over all 6 values */
+	n = mk_node(g, OP_SOFTMAX, 1, &x);
+	node_add_attr(g, n, "axis", AT_INT)->i = 0;
+	shape_softmax(g, n);
+	eval_node(g, n);
+	y = n->out[0]->data;
+	double s = 0;
+	for (int i = 1; i <= 6; i++)
+		s += exp(i);
+	CHECK_F(y[0], exp(1) / s, 1e-6);
+	CHECK_F(y[5], exp(6) / s, 1e-6);
+	/* Cast to INT32 (ONNX 6), then Clip (opset 11) with constant bounds */
+	n = mk_node(g, OP_CAST, 1, &x);
+	node_add_attr(g, n, "to", AT_INT)->i = 6;
+	shape_cast(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_I32);
+	eval_node(g, n);
+	Tensor *xi = n->out[0];
+	xi->kind = TK_CONST;
+	Tensor *lo = tensor_const(g, "lo", DT_I32, 0, NULL), *hi = tensor_const(g, "hi", DT_I32, 0, NULL);
+	lo->shape_known = hi->shape_known = true;
+	*(int32_t *)lo->data = 2;
+	*(int32_t *)hi->data = 4;
+	n = mk_node(g, OP_CLIP, 3, (Tensor *[]){xi, lo, hi});
+	shape_clip(g, n);
+	eval_node(g, n);
+	const int32_t *yi = n->out[0]->data, wanti[6] = {2, 2, 3, 4, 4, 4};
+	for (int i = 0; i < 6; i++)
+		CHECK_I(yi[i], wanti[i]);
+	/* ReduceSum at opset 13: axes input {0}, keepdims 0 -> (5, 7, 9) */
+	g->opset = 13;
+	Tensor *axes = tensor_const(g, "axes", DT_I64, 1, (const int64_t[]){1});
+	*(int64_t *)axes->data = 0;
+	n = mk_node(g, OP_REDUCE_SUM, 2, (Tensor *[]){x, axes});
+	node_add_attr(g, n, "keepdims", AT_INT)->i = 0;
+	shape_reduce(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 1);
+	eval_node(g, n);
+	y = n->out[0]->data;
+	CHECK_F(y[0], 5, 0);
+	CHECK_F(y[2], 9, 0);
+	ctx_free(&c);
+}
+
 /* Run the shape function of a one-node graph and return the error text. */
 static const char *shape_error(Ctx *c, int opset, OpKind op, int nin, DType *dt, int *rank,
                                const int64_t (*dims)[4], void (*setup)(Graph *, Node *))
@@ -644,5 +718,6 @@ void register_elementwise(void)
 	CU_add_test(s, "lowering picks broadcast forms", test_lower_broadcast_forms);
 	CU_add_test(s, "lowering picks reduction forms", test_lower_reduce_forms);
 	CU_add_test(s, "eval variadic Max with broadcast", test_eval_variadic_max);
+	CU_add_test(s, "eval CumSum, Softmax-11, Cast, Clip, ReduceSum-13", test_eval_nodes);
 	CU_add_test(s, "shape errors", test_shape_errors);
 }
