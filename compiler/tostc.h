@@ -418,4 +418,13 @@ int64_t node_flops(Graph *g, const Node *n);
 void report_text(Graph *g, FILE *f);
 void report_json(Graph *g, FILE *f);
 
+
+/* ------------------------------------------------------------------ */
+/* fuse_tssa.c: TSSA fusion                                             */
+/* ------------------------------------------------------------------ */
+
+/* Rewrite every proven vision / causal TSSA subgraph (head split of the
+ * projected tokens .. merge of heads) into one TSSA / CausalTSSA node. */
+void fuse_tssa(Graph *g);
+
 #endif
