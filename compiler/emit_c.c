@@ -302,25 +302,33 @@ static void emit_weights(Emitter *e)
 		if (e->woff[i] >= 0)
 			memcpy(blob + e->woff[i], g->tensors[i]->data, (size_t)tensor_nbytes(g->tensors[i]));
 	/* Strings of octal escapes; printable characters as themselves.  Always
-	 * three octal digits, so a following digit can't extend an escape. */
+	 * three octal digits, so a following digit can't extend an escape.  Each
+	 * line is built in a buffer: this loop writes hundreds of megabytes for
+	 * large models. */
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _+-*/.,:=<>()";
+	char line[512];
 	int col = 0;
-	fputc('"', f);
+	line[col++] = '"';
 	for (int64_t i = 0; i < e->wsize; i++) {
 		unsigned char b = blob[i];
 		if (col >= 100) {
-			fputs("\"\n\"", f);
+			line[col++] = '"';
+			line[col++] = '\n';
+			fwrite(line, 1, (size_t)col, f);
 			col = 0;
+			line[col++] = '"';
 		}
-		if (isalnum(b) || b == ' ' || b == '_' || b == '+' || b == '-' || b == '*' || b == '/' ||
-		    b == '.' || b == ',' || b == ':' || b == '=' || b == '<' || b == '>' || b == '(' ||
-		    b == ')') {
-			fputc(b, f);
-			col++;
+		if (b && strchr(plain, b)) {
+			line[col++] = (char)b;
 		} else {
-			fprintf(f, "\\%03o", b);
-			col += 4;
+			line[col++] = '\\';
+			line[col++] = (char)('0' + (b >> 6));
+			line[col++] = (char)('0' + ((b >> 3) & 7));
+			line[col++] = (char)('0' + (b & 7));
 		}
 	}
+	line[col++] = '"';
+	fwrite(line, 1, (size_t)col, f);
 	fputs("\"\n}};\n#define W (weights.bytes)\n\n", f);
 }
 
