@@ -561,7 +561,7 @@ static void test_symbolic_dims(void)
 	c.dims[3] = (DimBinding){"foo", 5, false};
 	c.ndims = 4;
 	CU_ASSERT_PTR_NULL(load(&c, b.path));
-	CU_ASSERT_STRING_EQUAL(c.errmsg, ctx_printf(&c, "%s: --dim foo: the model has no symbolic "
+	CU_ASSERT_STRING_EQUAL(c.errmsg, ctx_printf(&c, "%s: error: --dim foo: the model has no symbolic "
 	                       "dimension 'foo'; it has: batch, seq, m:1", b.path));
 	ctx_free(&c);
 	model_free(&b);
@@ -588,7 +588,7 @@ static void test_unsupported_op(void)
 	Ctx c;
 	ctx_init(&c, b.path);
 	CU_ASSERT_PTR_NULL(load(&c, b.path));
-	CU_ASSERT_STRING_EQUAL(c.errmsg, ctx_printf(&c, "%s: node 'foo1' (Foo, #1): unsupported op "
+	CU_ASSERT_STRING_EQUAL(c.errmsg, ctx_printf(&c, "%s: error: node 'foo1' (Foo, #1): unsupported op "
 	                       "'Foo' (opset 17); `tostc --list-ops` lists the supported ops",
 	                       b.path));
 	ctx_free(&c);
@@ -668,7 +668,7 @@ static void test_bad_files(void)
 	rm_file(&b, "model.onnx");
 	ctx_init(&c, b.path);
 	CU_ASSERT_PTR_NULL(load(&c, b.path));
-	CU_ASSERT_STRING_EQUAL(c.errmsg, ctx_printf(&c, "%s: cannot open '%s': No such file or "
+	CU_ASSERT_STRING_EQUAL(c.errmsg, ctx_printf(&c, "%s: error: cannot open '%s': No such file or "
 	                       "directory", b.path, b.path));
 	ctx_free(&c);
 	/* a valid protobuf with no graph */
