@@ -329,7 +329,7 @@ static void emit_weights(Emitter *e)
 	}
 	line[col++] = '"';
 	fwrite(line, 1, (size_t)col, f);
-	fputs("\"\n}};\n#define W (weights.bytes)\n\n", f);
+	fputs("\n}};\n#define W (weights.bytes)\n\n", f);
 }
 
 /* ---- header ---- */
