@@ -10,7 +10,8 @@ fused and with --no-fuse; both builds run on the same input and must match
 PyTorch (|got - ref| <= 1e-4 |ref| + 1e-5 max|ref|, as run_models.py) and
 each other.  `tostc --report=json` must count exactly the expected fused
 ops ("ops": TSSA / CausalTSSA = number of blocks, or 0 for near misses), no
-CumSum may survive in a fused causal model, and the fused epsilons (from
+CumSum may survive in a fused causal model, no Erf or ReduceMean in any
+(fuse_common: GELU and LayerNorm), and the fused epsilons (from
 --dump-ir=fuse_tssa) must be the model's own.  Property cases run the fused
 build on transformed inputs:
 
@@ -180,14 +181,18 @@ def run_case(case, tostc, work, cc):
     if rc != 0:
         return "tostc --report: %s" % conf.first_line(err)
     ops = json.loads(out[out.index("{"):])["ops"]
-    for op, n in expect.items():
+    nfused = sum(expect.values())
+    # fuse_common: every decomposed LayerNorm and erf GELU is gone
+    if not ops.get("Gelu") or not ops.get("LayerNormalization"):
+        return "report: no Gelu or LayerNormalization after fuse_common (ops %s)" % ops
+    for op, n in dict(expect, Erf=0, ReduceMean=0).items():
         if ops.get(op, 0) != n:
             return "report: %d %s, expected %d (ops %s)" % (ops.get(op, 0), op, n, ops)
     if expect.get("CausalTSSA") and ops.get("CumSum", 0):
         return "report: %d CumSum left after fusion" % ops["CumSum"]
     if eps:
         got = fused_eps(tostc, onnx_path, os.path.join(wd, "fused"), dims)
-        n = sum(expect.values())
+        n = nfused
         if len(got) != n or any(abs(a - eps[0]) > 1e-6 * eps[0] or abs(b - eps[1]) > 1e-6 * eps[1]
                                 for a, b in got):
             return "fused epsilons %s, expected %d x %s" % (got, n, eps)
