@@ -797,6 +797,12 @@ static const char *fused_names(Fuser *F)
 	size_t len = 0;
 	int shown = 0;
 	buf[0] = 0;
+	for (int i = 1; i < F->nnodes; i++)   /* source order */
+		for (int j = i; j > 0 && F->nodes[j - 1]->index > F->nodes[j]->index; j--) {
+			Node *t = F->nodes[j];
+			F->nodes[j] = F->nodes[j - 1];
+			F->nodes[j - 1] = t;
+		}
 	for (int i = 0; i < F->nnodes && len < 160; i++, shown++) {
 		int k = snprintf(buf + len, sizeof buf - len, "%s%s", i ? ", " : "",
 		                 F->nodes[i]->name[0] ? F->nodes[i]->name : F->nodes[i]->src_op);

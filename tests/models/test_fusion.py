@@ -98,6 +98,7 @@ CASES = [
     ("lm_op17_dyn",        lm(seed=9),                      17, 1, (8, 20), {"CausalTSSA": 2}, (1e-12, 1e-8), "causal"),
     ("block_perm_op17",    block(seed=10, n=20),            17, 1, None, {"TSSA": 1}, (1e-12, 1e-8), "perm"),
     ("block_div_perm_op13", block(seed=11, n=9, variant="div"), 13, 2, None, {"TSSA": 1}, (1e-12, 1e-8), "perm"),
+    ("block_rank3_perm_op15", block(seed=12, n=11, variant="rank3"), 15, 1, None, {"TSSA": 1}, (1e-12, 1e-8), "perm"),
 ]
 
 
