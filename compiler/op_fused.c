@@ -102,7 +102,7 @@ void lower_tssa(Graph *g, Node *n)
 		call_int(c, B); call_int(c, N); call_int(c, K); call_int(c, d / K);
 		call_int(c, db->dims[1]);
 		call_float(c, eps_norm); call_float(c, eps_pi);
-		call_scratch(c, (int64_t)sizeof(float) * (2 * d + 2 * K));
+		call_scratch(c, (int64_t)sizeof(float) * (2 * d + 2 * K + d / K));
 	}
 }
 

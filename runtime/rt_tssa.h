@@ -61,12 +61,22 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 			float zmax = -INFINITY, zsum = 0.0f;
 			for (int64_t k = 0; k < K; k++) {
 				const float *wk = wr + k * p, *rk = rc + k * p;
-				float s = 0.0f;
-				for (int64_t j = 0; j < p; j++) {
-					float u = wk[j] * rk[j];
-					s += u * u;
+				float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+				int64_t j = 0;
+				/* four partial sums: no serial add chain */
+				for (; j + 4 <= p; j += 4) {
+					float u0 = wk[j] * rk[j], u1 = wk[j + 1] * rk[j + 1];
+					float u2 = wk[j + 2] * rk[j + 2], u3 = wk[j + 3] * rk[j + 3];
+					s0 += u0 * u0;
+					s1 += u1 * u1;
+					s2 += u2 * u2;
+					s3 += u3 * u3;
 				}
-				z[k] = temp[k] * s;
+				for (; j < p; j++) {
+					float u = wk[j] * rk[j];
+					s0 += u * u;
+				}
+				z[k] = temp[k] * ((s0 + s1) + (s2 + s3));
 				zmax = z[k] > zmax ? z[k] : zmax;
 			}
 			for (int64_t k = 0; k < K; k++) {
@@ -113,7 +123,7 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
  *   S_p  += pi_t;    S_pw += pi_t w_t^2
  *   y_t   = -(w_t pi_t) * (1 / (1 + S_pw / (S_p + eps_pi)))
  * w (B, T, K*p), temp (K), db (K, L, 1) with T <= L -> y (B, T, K*p);
- * scratch 2*K*p + 2*K floats.  y may alias w (each row is read before it
+ * scratch 2*K*p + 2*K + p floats.  y may alias w (each row is read before it
  * is written).
  */
 TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db, float *y,
@@ -125,6 +135,7 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 	float *spw = scratch + d;     /* (d) prefix sum of pi w^2 */
 	float *sp = spw + d;          /* (K) prefix sum of pi */
 	float *z = sp + K;            /* (K) logits, then pi */
+	float *u = z + K;             /* (p) the terms of one head's r */
 	for (int64_t b = 0; b < B; b++) {
 		for (int64_t i = 0; i < d; i++)
 			sw[i] = 0.0f, spw[i] = 0.0f;
@@ -137,15 +148,23 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 			for (int64_t k = 0; k < K; k++) {
 				const float *wk = wr + k * p;
 				float *sk = sw + k * p;
-				float bias = db[k * L + t], r = 0.0f;
-				for (int64_t j = 0; j < p; j++) {
+				float bias = db[k * L + t], r0 = 0.0f, r1 = 0.0f, r2 = 0.0f, r3 = 0.0f;
+				int64_t j;
+				/* vectorisable: prefix sums and terms; then four partial sums */
+				for (j = 0; j < p; j++) {
 					float q = wk[j] * wk[j];
-					float den;
 					sk[j] += q;
-					den = sk[j] > eps_norm ? sk[j] : eps_norm;
-					r += q / den + bias;
+					u[j] = q / (sk[j] > eps_norm ? sk[j] : eps_norm) + bias;
 				}
-				z[k] = r * temp[k];
+				for (j = 0; j + 4 <= p; j += 4) {
+					r0 += u[j];
+					r1 += u[j + 1];
+					r2 += u[j + 2];
+					r3 += u[j + 3];
+				}
+				for (; j < p; j++)
+					r0 += u[j];
+				z[k] = ((r0 + r1) + (r2 + r3)) * temp[k];
 				zmax = z[k] > zmax ? z[k] : zmax;
 			}
 			for (int64_t k = 0; k < K; k++) {

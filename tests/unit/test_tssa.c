@@ -133,7 +133,7 @@ static void test_tssa_hand(void)
 static void test_causal_hand(void)
 {
 	/* K = 1, p = 1: pi = 1; y_t = -w_t / (1 + mean_{u<=t} w_u^2). */
-	float w[3] = {1.0f, 3.0f, 2.0f}, temp[1] = {0.7f}, db[4] = {0.5f, -1, 2, 0}, y[3], sc[8];
+	float w[3] = {1.0f, 3.0f, 2.0f}, temp[1] = {0.7f}, db[4] = {0.5f, -1, 2, 0}, y[3], sc[16];
 	tr_causal_tssa_f32(w, temp, db, y, 1, 3, 1, 1, 4, 1e-12f, 1e-8f, sc);
 	CHECK_NEAR(y[0], -1.0 / 2.0, 1e-6);
 	CHECK_NEAR(y[1], -3.0 / 6.0, 1e-6);
@@ -225,7 +225,7 @@ static void test_causal_vs_formula(void)
 {
 	static float w[MAXB * MAXN * MAXD], y[MAXB * MAXN * MAXD], db[MAXK * (MAXN + 5)];
 	static double yr[MAXB * MAXN * MAXD];
-	float temp[MAXK] = {0.6f, 1.3f, -0.4f, 2.0f}, sc[2 * MAXD + 2 * MAXK];
+	float temp[MAXK] = {0.6f, 1.3f, -0.4f, 2.0f}, sc[2 * MAXD + 2 * MAXK + MAXP];
 	int shapes[][4] = {{1, 1, 1, 1}, {1, 7, 4, 6}, {2, 40, 3, 5}, {2, 3, 4, 1}};
 	for (int s = 0; s < 4; s++) {
 		int B = shapes[s][0], T = shapes[s][1], K = shapes[s][2], p = shapes[s][3];
@@ -247,7 +247,7 @@ static void test_causal_vs_formula(void)
 static void test_causal_no_lookahead(void)
 {
 	enum { T = 20, K = 2, p = 3, d = K * p, CUT = 8 };
-	float w[T * d], y1[T * d], y2[T * d], temp[K] = {1.2f, 0.4f}, db[K * T], sc[2 * d + 2 * K];
+	float w[T * d], y1[T * d], y2[T * d], temp[K] = {1.2f, 0.4f}, db[K * T], sc[2 * d + 2 * K + p];
 	fill(w, T * d, 41u);
 	fill(db, K * T, 43u);
 	tr_causal_tssa_f32(w, temp, db, y1, 1, T, K, p, T, 1e-12f, 1e-8f, sc);
