@@ -1,7 +1,8 @@
 /*
  * onnx.c -- the ONNX front end: a model file -> one Graph.
  *
- * The file is mapped, hashed (FNV-1a 64, for the provenance comment) and
+ * The file is mapped, hashed (FNV-1a 64, for the provenance comment: the
+ * model file, then the external data of each tensor in the order read) and
  * unpacked with protobuf-c (default allocator).  Everything the IR needs is
  * copied into the Ctx arena and the protobuf message is freed before
  * onnx_load returns; on an error the local jmp_buf releases the mapping, the
@@ -98,10 +99,14 @@ typedef struct {
 	const char **unbound;
 	int nunbound, capunbound;
 	int fresh;            /* counter for invented tensor names */
+	Onnx__TensorProto *const_tp; /* --const-input being converted (freed on error too) */
 } Loader;
 
 static void loader_release(Loader *L)
 {
+	if (L->const_tp)
+		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+	L->const_tp = NULL;
 	if (L->model)
 		protobuf_c_message_free_unpacked(&L->model->base, NULL);
 	L->model = NULL;
@@ -122,10 +127,12 @@ static const char *str(const char *s) { return s ? s : ""; }
 /* Name table                                                           */
 /* ------------------------------------------------------------------ */
 
-static uint64_t fnv1a(const void *p, size_t n)
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a 64 of n bytes, continuing from hash h (FNV_BASIS to start). */
+static uint64_t fnv1a_more(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < n; i++) {
 		h ^= b[i];
 		h *= 0x100000001b3ull;
@@ -136,7 +143,7 @@ static uint64_t fnv1a(const void *p, size_t n)
 static Entry *name_slot(Loader *L, const char *key)
 {
 	size_t mask = L->cap - 1;
-	size_t i = (size_t)fnv1a(key, strlen(key)) & mask;
+	size_t i = (size_t)fnv1a_more(FNV_BASIS, key, strlen(key)) & mask;
 	while (L->tab[i].key && strcmp(L->tab[i].key, key) != 0)
 		i = (i + 1) & mask;
 	return &L->tab[i];
@@ -326,6 +333,8 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 			          r < 0 ? strerror(errno) : "unexpected end of file");
 		done += r;
 	}
+	/* external weights are part of the source: they go into the hash too */
+	L->g->source_hash = fnv1a_more(L->g->source_hash, dst, (size_t)nbytes);
 	close(L->ext_fd);
 	L->ext_fd = -1;
 }
@@ -464,6 +473,48 @@ static int64_t bind_dim(Loader *L, const char *name)
 	return 0;
 }
 
+/* --const-input NAME=FILE: the input becomes a constant read from FILE, a
+ * serialized TensorProto.  Returns the constant, or NULL when not bound. */
+static Tensor *const_input(Loader *L, const char *name)
+{
+	Ctx *c = L->c;
+	for (int i = 0; i < c->nconsts; i++) {
+		ConstInput *b = &c->consts[i];
+		if (strcmp(b->name, name) != 0)
+			continue;
+		b->used = true;
+		FILE *f = fopen(b->path, "rb");
+		if (!f)
+			ctx_error(c, "--const-input %s: cannot open '%s': %s", name, b->path, strerror(errno));
+		size_t cap = 1 << 16, len = 0;
+		unsigned char *buf = ctx_alloc(c, cap);
+		for (;;) {
+			len += fread(buf + len, 1, cap - len, f);
+			if (len < cap || cap >= ((size_t)1 << 30))
+				break;
+			unsigned char *nb = ctx_alloc(c, cap * 2);
+			memcpy(nb, buf, len);
+			buf = nb;
+			cap *= 2;
+		}
+		bool bad = ferror(f) || len == cap;
+		fclose(f);
+		if (bad)
+			ctx_error(c, "--const-input %s: cannot read '%s'", name, b->path);
+		L->const_tp = (Onnx__TensorProto *)protobuf_c_message_unpack(
+			&onnx__tensor_proto__descriptor, NULL, len, buf);
+		if (!L->const_tp)
+			ctx_error(c, "--const-input %s: '%s' is not a serialized ONNX TensorProto", name,
+			          b->path);
+		Tensor *t = tensor_from_proto(L, L->const_tp, name,
+		                              ctx_printf(c, "--const-input %s", name));
+		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+		L->const_tp = NULL;
+		return t;
+	}
+	return NULL;
+}
+
 static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs, int *ninputs)
 {
 	Ctx *c = L->c;
@@ -475,6 +526,13 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 		return; /* an initializer: a weight, not a run-time input */
 	if (e)
 		ctx_error(c, "graph input '%s' is declared twice", name);
+	Tensor *k = const_input(L, name);
+	if (k) {
+		e = name_add(L, ctx_strdup(c, name));
+		e->node = -2;
+		e->t = k;
+		return;
+	}
 
 	const Onnx__TypeProto *tp = vi->type;
 	if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
@@ -656,24 +714,44 @@ static int *topo_order(Loader *L, const Onnx__GraphProto *gp)
 	return order;
 }
 
+/* Input and output counts without trailing empty names: ONNX spells an
+ * omitted trailing optional input or output either way. */
+static size_t count_in(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_input;
+	while (n > 0 && (int64_t)n > op_info[op].min_in && !*str(np->input[n - 1]))
+		n--;
+	return n;
+}
+
+static size_t count_out(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_output;
+	while (n > 0 && (int64_t)n > op_info[op].min_out && !*str(np->output[n - 1]))
+		n--;
+	return n;
+}
+
+/* "2", "1 to 3", "at least 1": an op's arity for messages. */
+static const char *arity(Ctx *c, int lo, int hi)
+{
+	if (hi < 0)
+		return ctx_printf(c, "at least %d", lo);
+	if (lo == hi)
+		return ctx_printf(c, "%d", lo);
+	return ctx_printf(c, "%d to %d", lo, hi);
+}
+
 static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 {
 	const OpInfo *oi = &op_info[op];
-	size_t nin = np->n_input, nout = np->n_output;
-	if ((int64_t)nin < oi->min_in || (oi->max_in >= 0 && (int64_t)nin > oi->max_in)) {
-		if (oi->max_in < 0)
-			proto_node_error(L, np, index, "has %zu inputs; %s takes at least %d", nin,
-			                 oi->name, oi->min_in);
-		proto_node_error(L, np, index, "has %zu inputs; %s takes %d to %d", nin, oi->name,
-		                 oi->min_in, oi->max_in);
-	}
-	if ((int64_t)nout < oi->min_out || (oi->max_out >= 0 && (int64_t)nout > oi->max_out)) {
-		if (oi->max_out < 0)
-			proto_node_error(L, np, index, "has %zu outputs; %s produces at least %d", nout,
-			                 oi->name, oi->min_out);
-		proto_node_error(L, np, index, "has %zu outputs; tostc's %s produces %d to %d",
-		                 nout, oi->name, oi->min_out, oi->max_out);
-	}
+	size_t nin = count_in(np, op), nout = count_out(np, op);
+	if ((int64_t)nin < oi->min_in || (oi->max_in >= 0 && (int64_t)nin > oi->max_in))
+		proto_node_error(L, np, index, "has %zu inputs; %s takes %s", nin, oi->name,
+		                 arity(L->c, oi->min_in, oi->max_in));
+	if ((int64_t)nout < oi->min_out || (oi->max_out >= 0 && (int64_t)nout > oi->max_out))
+		proto_node_error(L, np, index, "has %zu outputs; tostc's %s produces %s", nout,
+		                 oi->name, arity(L->c, oi->min_out, oi->max_out));
 	for (int i = 0; i < oi->min_in; i++)
 		if (!*str(np->input[i]))
 			proto_node_error(L, np, index, "required input %d is empty", i);
@@ -684,11 +762,11 @@ static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind 
 static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 {
 	Ctx *c = L->c;
-	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), (int)np->n_input,
-	                   (int)np->n_output);
+	int nin = (int)count_in(np, op), nout = (int)count_out(np, op);
+	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), nin, nout);
 	n->src_op = ctx_strdup(c, str(np->op_type));
 	n->index = index;
-	for (int i = 0; i < (int)np->n_input; i++) {
+	for (int i = 0; i < nin; i++) {
 		const char *in = str(np->input[i]);
 		if (!*in) {
 			n->in[i] = NULL;
@@ -698,7 +776,7 @@ static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 		ir_assert(c, e && e->t);   /* topo_order checked it */
 		n->in[i] = e->t;
 	}
-	for (int i = 0; i < (int)np->n_output; i++) {
+	for (int i = 0; i < nout; i++) {
 		const char *out = str(np->output[i]);
 		Entry *e;
 		if (*out) {
@@ -781,7 +859,7 @@ static Graph *load(Loader *L, const char *path)
 
 	Graph *g = graph_new(c);
 	L->g = g;
-	g->source_hash = fnv1a(L->map, L->maplen);
+	g->source_hash = fnv1a_more(FNV_BASIS, L->map, L->maplen);
 	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
 	                                                         NULL, L->maplen, L->map);
 	if (!L->model)
@@ -886,6 +964,11 @@ static Graph *load(Loader *L, const char *path)
 		e->t->is_output = true;
 		g->outputs[g->noutputs++] = e->t;
 	}
+
+	for (int i = 0; i < c->nconsts; i++)
+		if (!c->consts[i].used)
+			ctx_error(c, "--const-input %s: the model has no graph input '%s'",
+			          c->consts[i].name, c->consts[i].name);
 
 	/* every --dim must have matched a symbolic dimension */
 	for (int i = 0; i < c->ndims && i < MAX_DIM_BINDINGS; i++)
