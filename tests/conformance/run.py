@@ -178,7 +178,7 @@ static __attribute__((unused)) void *load(const char *dir, int i, size_t bytes)
 	return p;
 }
 
-static void save(const char *dir, int i, const void *p, size_t bytes)
+void save(const char *dir, int i, const void *p, size_t bytes)
 {
 	FILE *f;
 	sprintf(path, "%%s/out_%%d.bin", dir, i);
@@ -432,8 +432,8 @@ def read_expected(path):
         return exp
     with open(path) as f:
         for ln, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
+            line = line.strip()
+            if not line or line.startswith("#"):
                 continue
             parts = line.split(None, 1)
             exp[parts[0]] = parts[1] if len(parts) > 1 else ""
@@ -450,6 +450,9 @@ def main():
     ap.add_argument("--expect", default=None, help="expected failures: `test_name  reason` lines")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--keep", action="store_true", help="keep the work dirs of passing cases")
+    ap.add_argument("--write-expected", default=None, metavar="FILE",
+                    help="write every failing or rejected case as `name  reason` to FILE"
+                         " (a starting point for expected.txt: review it)")
     ap.add_argument("-v", "--verbose", action="store_true", help="also list unsupported cases")
     args = ap.parse_args()
 
@@ -498,6 +501,11 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         list(ex.map(one, cases))
 
+    if args.write_expected:
+        with open(args.write_expected, "w") as f:
+            for r in sorted(results, key=lambda r: r.name):
+                if r.status in ("fail", "reject"):
+                    f.write("%s  %s\n" % (r.name, re.sub(r"\s+", " ", r.reason.replace(os.path.join(node, r.name, "model.onnx") + ": ", ""))))
     passed = [r for r in results if r.status == "pass"]
     failed = [r for r in results if r.status in ("fail", "reject")]
     unsup = [r for r in results if r.status == "unsupported"]
