@@ -406,4 +406,98 @@ int64_t node_flops(Graph *g, const Node *n);
 void report_text(Graph *g, FILE *f);
 void report_json(Graph *g, FILE *f);
 
+/* ------------------------------------------------------------------ */
+/* safetensors.c: reader for .safetensors weight files                  */
+/* ------------------------------------------------------------------ */
+
+/* One tensor of a .safetensors file, as the header describes it. */
+typedef struct {
+	const char *name;        /* state_dict key, e.g. "blocks.3.attn.qkv.weight" */
+	const char *dtype;       /* as written: "F32", "F16", "BF16", "I64", ... */
+	int rank;
+	int64_t dims[MAX_RANK];
+	int64_t begin, end;      /* byte offsets into the data section */
+} StEntry;
+
+typedef struct {
+	const char *path;
+	StEntry *entries;        /* sorted by begin offset */
+	int nentries;
+	const unsigned char *data; /* the data section (after the header) */
+	int64_t data_size;
+} SafeTensors;
+
+/* Read and validate a whole .safetensors file; ctx_error on anything wrong
+ * (bad JSON, offsets past the end or overlapping, sizes that do not match the
+ * dtype and shape, a header longer than the file). */
+SafeTensors *safetensors_open(Ctx *c, const char *path);
+/* Parse from memory (the bytes must stay alive); `path` names it in errors. */
+SafeTensors *safetensors_parse(Ctx *c, const char *path, const unsigned char *bytes,
+                               int64_t size);
+const StEntry *safetensors_find(const SafeTensors *st, const char *name); /* NULL if absent */
+/* The tensor `name` converted to float32 (F32, F16, BF16), arena memory.
+ * ctx_error when absent or of another dtype. */
+float *safetensors_get_f32(Ctx *c, const SafeTensors *st, const StEntry *e);
+
+/* ------------------------------------------------------------------ */
+/* dsl.c (+ grammar/tost.l, grammar/tost.y): the ToST model language    */
+/* ------------------------------------------------------------------ */
+
+/* Parse a .tost file, bind its weights, and lower it to a new Graph. */
+Graph *dsl_load(Ctx *c, const char *path);
+/* The same from a string; `path` names it in messages and locates `weights`. */
+Graph *dsl_load_string(Ctx *c, const char *path, const char *src);
+
+/* The AST the parser builds; one flat node type (chibicc style). */
+typedef enum {
+	AST_INT, AST_FLOAT, AST_BOOL, AST_STR, AST_NAME,  /* literals and variables */
+	AST_BINARY,     /* lhs op rhs, op one of + - * / */
+	AST_NEG,        /* -lhs */
+	AST_CALL,       /* name(args) [@ path] */
+	AST_KWARG,      /* name = lhs (in call args) */
+	AST_PATH_NAME,  /* path segment: name (may contain dots) */
+	AST_PATH_INDEX, /* path segment: [lhs] */
+	AST_MODEL, AST_WEIGHTS, AST_ASSIGN, AST_INPUT, AST_OUTPUT, AST_FOR, AST_DEF, AST_RETURN,
+} AstKind;
+
+typedef struct Ast Ast;
+struct Ast {
+	AstKind kind;
+	int line, col;     /* 1-based position of the construct */
+	Ast *next;         /* next in a list: statements, args, dims, path, params */
+	const char *name;  /* variable, callee, keyword, target, segment, string value */
+	const char *str;   /* AST_INPUT: element type name */
+	int64_t ival;      /* AST_INT, AST_BOOL */
+	double fval;       /* AST_FLOAT */
+	int op;            /* AST_BINARY: '+', '-', '*', '/' */
+	Ast *lhs, *rhs;    /* operands; value of assign/kwarg/return/output; for: lo, hi */
+	Ast *args;         /* call args, input dims, def params */
+	Ast *body;         /* for / def body */
+	Ast *path;         /* AST_CALL: '@' path (weights prefix), or NULL */
+};
+
+/* Parser state shared by the lexer, the parser and dsl.c. */
+typedef struct {
+	Ctx *ctx;
+	const char *file;  /* for messages */
+	const char *src;   /* the whole source text, NUL-terminated */
+	int line, col;     /* lexer position */
+	Ast *prog;         /* the statements */
+	bool failed;       /* a lexical or syntax error was recorded */
+	int err_line, err_col;
+	const char *err;   /* the first error message */
+} DslParser;
+
+Ast *ast_new(DslParser *p, AstKind k, int line, int col);
+/* Record the first lexer / parser error (the parser stops after it). */
+struct YYLTYPE;
+void dsl_lex_error(DslParser *p, const struct YYLTYPE *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dsl_syntax_error(DslParser *p, const struct YYLTYPE *loc, const char *msg);
+/* Parse only (no lowering): the AST, or ctx_error with file:line:col. */
+Ast *dsl_parse(Ctx *c, const char *file, const char *src);
+/* "file:line:col: error: msg" + the source line + a caret, via ctx_error. */
+_Noreturn void dsl_error_at(Ctx *c, const char *file, const char *src, int line, int col,
+                            const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 #endif
