@@ -1,0 +1,597 @@
+/*
+ * emit_c.c -- the C emitter: Graph + kernel calls + memory plan -> model.c/.h.
+ *
+ * The generated model.c reads top to bottom like a hand-written inference
+ * file: a provenance comment, the runtime sections this model uses (copied
+ * from runtime/rt_xxx.h), the weights as one const byte blob with a table of what
+ * lies where, one static function per node naming its source, and the entry
+ * points NAME_run_v / NAME_run that call the nodes in order.
+ *
+ * Weights are written as string literals of octal escapes, not as lists of
+ * float literals: compilers parse a string literal in linear time and little
+ * memory, while a 20M-element initializer list makes them crawl.
+ *
+ * Output is a pure function of the graph and options (no addresses, times or
+ * hash-table orders), so the same model and flags give identical bytes.
+ */
+#include "tostc.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+	const char *name;    /* first kernel name of the section */
+	const char *names;   /* the names line, space separated */
+	const char *deps;    /* dependencies, space separated */
+	const char *body;    /* text between the header line and the end marker */
+	int bodylen;
+	int file, order;
+	bool needed, emitted;
+} Section;
+
+typedef struct {
+	Graph *g;
+	Ctx *c;
+	const EmitOptions *o;
+	FILE *f;
+	Section *sec;
+	int nsec;
+	int64_t *woff;       /* per tensor id: offset in the weight blob, -1 if none */
+	int64_t wsize;
+	int *outslot;        /* per tensor id: index in outputs it is written to, -1 */
+	int *inslot;         /* per tensor id: index in inputs, -1 */
+} Emitter;
+
+/* ---- runtime sections ---- */
+
+static bool word_in(const char *list, int listlen, const char *w)
+{
+	size_t n = strlen(w);
+	const char *p = list, *end = list + listlen;
+	while (p < end) {
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		const char *q = p;
+		while (q < end && !isspace((unsigned char)*q))
+			q++;
+		if ((size_t)(q - p) == n && strncmp(p, w, n) == 0)
+			return true;
+		p = q;
+	}
+	return false;
+}
+
+static void parse_sections(Emitter *e)
+{
+	int cap = 256;
+	e->sec = ctx_alloc(e->c, sizeof(Section) * (size_t)cap);
+	for (int fi = 0; fi < nruntime_files; fi++) {
+		const char *t = runtime_files[fi].text;
+		const char *p = t;
+		while ((p = strstr(p, "/*@ ")) != NULL) {
+			const char *hdr_end = strstr(p, "*/");
+			if (!hdr_end)
+				break;
+			const char *colon = memchr(p, ':', (size_t)(hdr_end - p));
+			const char *names = p + 4;
+			int nameslen = (int)((colon ? colon : hdr_end) - names);
+			const char *deps = colon ? colon + 1 : hdr_end;
+			int depslen = (int)(hdr_end - deps);
+			const char *body = hdr_end + 2;
+			if (*body == '\n')
+				body++;
+			const char *end = strstr(body, "/*@end*/");
+			if (!end)
+				ctx_bug(e->c, __FILE__, __LINE__, "runtime section without /*@end*/");
+			if (e->nsec == cap)
+				ctx_bug(e->c, __FILE__, __LINE__, "too many runtime sections");
+			Section *s = &e->sec[e->nsec++];
+			s->names = ctx_printf(e->c, "%.*s", nameslen, names);
+			s->deps = ctx_printf(e->c, "%.*s", depslen, deps);
+			char first[128] = "";
+			sscanf(s->names, "%127s", first);
+			s->name = ctx_strdup(e->c, first);
+			s->body = body;
+			s->bodylen = (int)(end - body);
+			s->file = fi;
+			s->order = e->nsec;
+			p = end + 8;
+		}
+	}
+}
+
+static Section *section_for(Emitter *e, const char *name)
+{
+	for (int i = 0; i < e->nsec; i++)
+		if (word_in(e->sec[i].names, (int)strlen(e->sec[i].names), name))
+			return &e->sec[i];
+	return NULL;
+}
+
+static void emit_section(Emitter *e, Section *s, int depth)
+{
+	if (s->emitted)
+		return;
+	if (depth > 64)
+		ctx_bug(e->c, __FILE__, __LINE__, "runtime section dependency cycle");
+	s->emitted = true;
+	const char *p = s->deps;
+	char w[128];
+	int k;
+	while (sscanf(p, "%127s%n", w, &k) == 1) {
+		Section *d = section_for(e, w);
+		if (!d) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "runtime section '%s' needs unknown '%s'", s->name, w);
+			ctx_bug(e->c, __FILE__, __LINE__, msg);
+		}
+		emit_section(e, d, depth + 1);
+		p += k;
+	}
+	fprintf(e->f, "%.*s\n", s->bodylen, s->body);
+}
+
+/* ---- names and literals ---- */
+
+static const char *c_ident(Ctx *c, const char *s)
+{
+	size_t n = strlen(s);
+	char *r = ctx_alloc(c, n + 3);
+	size_t k = 0;
+	if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+		r[k++] = 'v', r[k++] = '_';
+	for (size_t i = 0; i < n; i++)
+		r[k++] = isalnum((unsigned char)s[i]) ? s[i] : '_';
+	r[k] = 0;
+	return r;
+}
+
+static void print_float(FILE *f, float v)
+{
+	if (isnan(v)) {
+		fputs("NAN", f);
+		return;
+	}
+	if (isinf(v)) {
+		fputs(v > 0 ? "HUGE_VALF" : "(-HUGE_VALF)", f);
+		return;
+	}
+	char buf[64];
+	snprintf(buf, sizeof buf, "%.9g", (double)v);
+	if (!strpbrk(buf, ".e"))
+		strcat(buf, ".0");
+	fprintf(f, "%sf", buf);
+}
+
+static void print_int(FILE *f, int64_t v)
+{
+	if (v == INT64_MIN)
+		fputs("INT64_MIN", f);
+	else if (v > 2147483647 || v < -2147483647)
+		fprintf(f, "INT64_C(%lld)", (long long)v);
+	else
+		fprintf(f, "%lld", (long long)v);
+}
+
+/* The C expression for a tensor's memory, typed for reading or writing. */
+static void print_ptr(Emitter *e, Tensor *t, bool write)
+{
+	FILE *f = e->f;
+	Tensor *r = tensor_root(t);
+	const char *ct = dtype_ctype(t->dtype);
+	const char *cq = write ? "" : "const ";
+	if (r->kind == TK_CONST) {
+		ir_assert(e->c, !write && e->woff[r->id] >= 0);
+		fprintf(f, "(const %s *)(W + %lld)", ct, (long long)e->woff[r->id]);
+	} else if (e->outslot[r->id] >= 0) {
+		fprintf(f, "(%s%s *)out[%d]", cq, ct, e->outslot[r->id]);
+	} else if (r->kind == TK_INPUT) {
+		ir_assert(e->c, !write);
+		fprintf(f, "(const %s *)in[%d]", ct, e->inslot[r->id]);
+	} else {
+		ir_assert(e->c, r->offset >= 0);
+		fprintf(f, "(%s%s *)(ws + %lld)", cq, ct, (long long)r->offset);
+	}
+}
+
+static void print_call(Emitter *e, const Call *k)
+{
+	FILE *f = e->f;
+	fprintf(f, "\t%s(", k->kernel);
+	for (int a = 0; a < k->nargs; a++) {
+		const Arg *x = &k->args[a];
+		if (a)
+			fputs(", ", f);
+		switch (x->kind) {
+		case ARG_IN: print_ptr(e, x->t, false); break;
+		case ARG_OUT: print_ptr(e, x->t, true); break;
+		case ARG_SCRATCH: fprintf(f, "(float *)(ws + %lld)", (long long)x->offset); break;
+		case ARG_INT: print_int(f, x->i); break;
+		case ARG_FLOAT: print_float(f, x->f); break;
+		case ARG_INTS:
+			if (!x->n) {
+				fputs("(const int64_t *)0", f);
+				break;
+			}
+			fputs("(const int64_t[]){", f);
+			for (int i = 0; i < x->n; i++) {
+				if (i)
+					fputs(", ", f);
+				print_int(f, x->ints[i]);
+			}
+			fputc('}', f);
+			break;
+		case ARG_FLOATS:
+			if (!x->n) {
+				fputs("(const float *)0", f);
+				break;
+			}
+			fputs("(const float[]){", f);
+			for (int i = 0; i < x->n; i++) {
+				if (i)
+					fputs(", ", f);
+				print_float(f, x->floats[i]);
+			}
+			fputc('}', f);
+			break;
+		}
+	}
+	fputs(");\n", f);
+}
+
+/* ---- weights ---- */
+
+static bool is_weight(Emitter *e, Tensor *t)
+{
+	return t && tensor_root(t)->kind == TK_CONST;
+}
+
+static void collect_weights(Emitter *e)
+{
+	Graph *g = e->g;
+	e->woff = ctx_alloc(e->c, sizeof(int64_t) * (size_t)(g->ntensors + 1));
+	for (int i = 0; i < g->ntensors; i++)
+		e->woff[i] = -1;
+	int64_t at = 0;
+	for (int p = 0; p < g->nnodes; p++)
+		for (Call *k = g->nodes[p]->calls; k; k = k->next)
+			for (int a = 0; a < k->nargs; a++)
+				if (k->args[a].kind == ARG_IN && is_weight(e, k->args[a].t)) {
+					Tensor *r = tensor_root(k->args[a].t);
+					if (e->woff[r->id] < 0) {
+						e->woff[r->id] = at;
+						at = ctx_add(e->c, at, (tensor_nbytes(r) + 63) / 64 * 64);
+					}
+				}
+	for (int i = 0; i < g->noutputs; i++) {
+		Tensor *r = tensor_root(g->outputs[i]);
+		if (r->kind == TK_CONST && e->woff[r->id] < 0) {
+			e->woff[r->id] = at;
+			at = ctx_add(e->c, at, (tensor_nbytes(r) + 63) / 64 * 64);
+		}
+	}
+	e->wsize = at;
+}
+
+static void emit_weights(Emitter *e)
+{
+	Graph *g = e->g;
+	FILE *f = e->f;
+	if (e->wsize == 0) {
+		fputs("#define W ((const unsigned char *)0) /* this model has no weights */\n\n", f);
+		return;
+	}
+	fputs("/*\n * Weights: one little-endian blob, each tensor 64-byte aligned.\n"
+	      " *   offset      bytes  shape                 name\n", f);
+	for (int i = 0; i < g->ntensors; i++)
+		if (e->woff[i] >= 0) {
+			Tensor *t = g->tensors[i];
+			fprintf(f, " * %9lld %10lld  %-20s  %s\n", (long long)e->woff[i],
+			        (long long)tensor_nbytes(t), tensor_shape_str(e->c, t), t->name);
+		}
+	fputs(" */\n", f);
+	fputs("#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
+	      "#error \"tostc weights are little-endian; this target is not\"\n#endif\n", f);
+	fputs("#if defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n",
+	      f);
+	fprintf(f, "static const union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} weights = {{\n",
+	        (long long)e->wsize + 1);
+	unsigned char *blob = ctx_alloc(e->c, (size_t)e->wsize);
+	for (int i = 0; i < g->ntensors; i++)
+		if (e->woff[i] >= 0)
+			memcpy(blob + e->woff[i], g->tensors[i]->data, (size_t)tensor_nbytes(g->tensors[i]));
+	/* Strings of octal escapes; printable characters as themselves.  Always
+	 * three octal digits, so a following digit can't extend an escape.  Each
+	 * line is built in a buffer: this loop writes hundreds of megabytes for
+	 * large models. */
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _+-*/.,:=<>()";
+	char line[512];
+	int col = 0;
+	line[col++] = '"';
+	for (int64_t i = 0; i < e->wsize; i++) {
+		unsigned char b = blob[i];
+		if (col >= 100) {
+			line[col++] = '"';
+			line[col++] = '\n';
+			fwrite(line, 1, (size_t)col, f);
+			col = 0;
+			line[col++] = '"';
+		}
+		if (b && strchr(plain, b)) {
+			line[col++] = (char)b;
+		} else {
+			line[col++] = '\\';
+			line[col++] = (char)('0' + (b >> 6));
+			line[col++] = (char)('0' + ((b >> 3) & 7));
+			line[col++] = (char)('0' + (b & 7));
+		}
+	}
+	line[col++] = '"';
+	fwrite(line, 1, (size_t)col, f);
+	fputs("\"\n}};\n#define W (weights.bytes)\n\n", f);
+}
+
+/* ---- header ---- */
+
+static const char *np_type(DType t)
+{
+	switch (t) {
+	case DT_F32: return "float32";
+	case DT_I64: return "int64";
+	case DT_I32: return "int32";
+	case DT_BOOL: return "bool";
+	default: return "?";
+	}
+}
+
+static const char *uname(Ctx *c, const char *s)
+{
+	char *u = ctx_strdup(c, s);
+	for (char *p = u; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return u;
+}
+
+static void emit_io_macros(Emitter *e, FILE *h, const char *U, const char *kind, int i, Tensor *t)
+{
+	fprintf(h, "/* %s %d: '%s' %s */\n", kind, i, t->name, tensor_shape_str(e->c, t));
+	fprintf(h, "#define %s_%s%d_NAME \"%s\"\n", U, kind, i, t->name);
+	fprintf(h, "#define %s_%s%d_TYPE \"%s\"\n", U, kind, i, np_type(t->dtype));
+	fprintf(h, "#define %s_%s%d_RANK %d\n", U, kind, i, t->rank);
+	fprintf(h, "#define %s_%s%d_SHAPE {", U, kind, i);
+	for (int k = 0; k < t->rank; k++)
+		fprintf(h, "%s%lld", k ? ", " : "", (long long)t->dims[k]);
+	fprintf(h, "%s}\n", t->rank ? "" : "1");
+	fprintf(h, "#define %s_%s%d_SIZE %lld\n", U, kind, i, (long long)tensor_nelem(t));
+}
+
+static const char **param_names(Emitter *e)
+{
+	Graph *g = e->g;
+	int n = g->ninputs + g->noutputs;
+	const char **v = ctx_alloc(e->c, sizeof(char *) * (size_t)(n + 1));
+	static const char *reserved[] = {"workspace", "in", "out", "ws", "W", "weights", "auto",
+	    "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+	    "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict",
+	    "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+	    "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary", "class",
+	    "new", "delete", "this", "template", "namespace", "operator", "private", "public", NULL};
+	for (int i = 0; i < n; i++) {
+		Tensor *t = i < g->ninputs ? g->inputs[i] : g->outputs[i - g->ninputs];
+		const char *base = c_ident(e->c, t->name);
+		const char *cand = base;
+		for (int k = 2;; k++) {
+			bool clash = false;
+			for (int j = 0; reserved[j]; j++)
+				if (strcmp(reserved[j], cand) == 0)
+					clash = true;
+			for (int j = 0; j < i; j++)
+				if (strcmp(v[j], cand) == 0)
+					clash = true;
+			if (!clash)
+				break;
+			cand = ctx_printf(e->c, "%s_%d", base, k);
+		}
+		v[i] = cand;
+	}
+	return v;
+}
+
+static void emit_prototype(Emitter *e, FILE *f, const char **pn)
+{
+	Graph *g = e->g;
+	fprintf(f, "int %s_run(", e->o->name);
+	for (int i = 0; i < g->ninputs; i++)
+		fprintf(f, "const %s *%s, ", dtype_ctype(g->inputs[i]->dtype), pn[i]);
+	for (int i = 0; i < g->noutputs; i++)
+		fprintf(f, "%s *%s, ", dtype_ctype(g->outputs[i]->dtype), pn[g->ninputs + i]);
+	fputs("void *workspace)", f);
+}
+
+static void emit_header(Emitter *e, FILE *h, const char **pn)
+{
+	Graph *g = e->g;
+	const char *N = e->o->name, *U = uname(e->c, N);
+	fprintf(h, "/*\n * %s.h -- generated by tostc %s; do not edit.\n * Command: %s\n"
+	           " * Source hash (FNV-1a 64): %016llx\n */\n",
+	        N, TOSTC_VERSION, e->o->cmdline, (unsigned long long)g->source_hash);
+	fprintf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", U, U);
+	fprintf(h, "/* Bytes of scratch memory %s_run needs (exact; 64-byte aligned pointer).\n"
+	           " * Passing workspace == NULL uses one static internal workspace instead:\n"
+	           " * convenient on a microcontroller, but then calls must not overlap (not\n"
+	           " * reentrant, not thread-safe). Define %s_NO_STATIC_WORKSPACE when compiling\n"
+	           " * %s.c to leave it out (then NULL returns -1). With a workspace of their own,\n"
+	           " * any number of threads may run the model at once. */\n",
+	        N, U, N);
+	fprintf(h, "#define %s_WORKSPACE_SIZE %lld\n", U, (long long)g->arena_size);
+	fprintf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", U, g->ninputs, U,
+	        g->noutputs);
+	for (int i = 0; i < g->ninputs; i++)
+		emit_io_macros(e, h, U, "INPUT", i, g->inputs[i]);
+	for (int i = 0; i < g->noutputs; i++)
+		emit_io_macros(e, h, U, "OUTPUT", i, g->outputs[i]);
+	fprintf(h, "\n/* Run the model: inputs, then outputs, dense row-major, in graph order.\n"
+	           " * Returns 0 on success, -1 if workspace is NULL and the static one is off. */\n");
+	emit_prototype(e, h, pn);
+	fputs(";\n", h);
+	fprintf(h, "/* The same, with inputs and outputs as arrays of pointers in graph order. */\n"
+	           "int %s_run_v(const void *const *inputs, void *const *outputs, void *workspace);\n",
+	        N);
+	fprintf(h, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
+}
+
+/* ---- nodes ---- */
+
+static void emit_node(Emitter *e, Node *n)
+{
+	FILE *f = e->f;
+	Ctx *c = e->c;
+	fprintf(f, "/* #%d %s", n->index, op_info[n->op].name);
+	if (n->loc.file)
+		fprintf(f, " %s:%d:%d", n->loc.file, n->loc.line, n->loc.col);
+	else if (n->name[0])
+		fprintf(f, " '%s'", n->name);
+	if (n->fused_from)
+		fprintf(f, " (fused: %s)", n->fused_from);
+	fputs(": ", f);
+	for (int j = 0; j < n->nin; j++)
+		fprintf(f, "%s%s", j ? ", " : "", n->in[j] ? tensor_shape_str(c, n->in[j]) : "_");
+	fputs(" -> ", f);
+	for (int j = 0; j < n->nout; j++)
+		fprintf(f, "%s%s", j ? ", " : "", n->out[j] ? tensor_shape_str(c, n->out[j]) : "_");
+	fputs(" */\n", f);
+	bool uses_ws = false, uses_in = false, uses_out = false;
+	for (Call *k = n->calls; k; k = k->next)
+		for (int a = 0; a < k->nargs; a++) {
+			Arg *x = &k->args[a];
+			if (x->kind == ARG_SCRATCH)
+				uses_ws = true;
+			if (x->kind == ARG_IN || x->kind == ARG_OUT) {
+				Tensor *r = tensor_root(x->t);
+				if (r->kind == TK_CONST)
+					continue;
+				if (e->outslot[r->id] >= 0)
+					uses_out = true;
+				else if (r->kind == TK_INPUT)
+					uses_in = true;
+				else
+					uses_ws = true;
+			}
+		}
+	fprintf(f, "static void node%d(unsigned char *ws, const void *const *in, void *const *out)\n{\n",
+	        n->pos);
+	if (!uses_ws)
+		fputs("\t(void)ws;\n", f);
+	if (!uses_in)
+		fputs("\t(void)in;\n", f);
+	if (!uses_out)
+		fputs("\t(void)out;\n", f);
+	for (Call *k = n->calls; k; k = k->next)
+		print_call(e, k);
+	fputs("}\n\n", f);
+}
+
+static void copy_bytes(Emitter *e, const char *what, Tensor *src, int outslot)
+{
+	FILE *f = e->f;
+	fprintf(f, "\t{ /* output %d is %s */\n\t\tconst unsigned char *s = (const unsigned char *)", outslot,
+	        what);
+	print_ptr(e, src, false);
+	fprintf(f, ";\n\t\tunsigned char *d = (unsigned char *)out[%d];\n"
+	           "\t\tfor (size_t i = 0; i < %lld; i++)\n\t\t\td[i] = s[i];\n\t}\n",
+	        outslot, (long long)tensor_nbytes(src));
+}
+
+void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
+{
+	Ctx *c = g->ctx;
+	Emitter e = {.g = g, .c = c, .o = o, .f = cf};
+	e.outslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	e.inslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	for (int i = 0; i < g->ntensors; i++)
+		e.outslot[i] = e.inslot[i] = -1;
+	for (int i = 0; i < g->ninputs; i++)
+		e.inslot[g->inputs[i]->id] = i;
+	for (int i = 0; i < g->noutputs; i++) {
+		Tensor *t = g->outputs[i];
+		if (t->kind == TK_VALUE && e.outslot[t->id] < 0)
+			e.outslot[t->id] = i;
+	}
+	const char **pn = param_names(&e);
+	emit_header(&e, hf, pn);
+
+	const char *N = o->name, *U = uname(c, N);
+	fprintf(cf, "/*\n * %s.c -- generated by tostc %s; do not edit.\n * Command: %s\n"
+	            " * Source hash (FNV-1a 64): %016llx\n"
+	            " * Graph: %s, %d nodes after optimisation, opset %d\n"
+	            " * Workspace: %lld bytes; needs only %s and libm.\n */\n",
+	        N, TOSTC_VERSION, o->cmdline, (unsigned long long)g->source_hash,
+	        g->name[0] ? g->name : "(unnamed)", g->nnodes, g->opset, (long long)g->arena_size,
+	        o->header_name);
+	fprintf(cf, "#include \"%s\"\n\n", o->header_name);
+
+	/* runtime */
+	parse_sections(&e);
+	Section *common = section_for(&e, "tr_common");
+	if (!common)
+		ctx_bug(c, __FILE__, __LINE__, "runtime has no tr_common section");
+	emit_section(&e, common, 0);
+	for (int p = 0; p < g->nnodes; p++)
+		for (Call *k = g->nodes[p]->calls; k; k = k->next) {
+			Section *s = section_for(&e, k->kernel);
+			if (!s) {
+				char msg[256];
+				snprintf(msg, sizeof msg, "no runtime section defines kernel '%s'", k->kernel);
+				ctx_bug(c, __FILE__, __LINE__, msg);
+			}
+			s->needed = true;
+		}
+	for (int i = 0; i < e.nsec; i++)
+		if (e.sec[i].needed)
+			emit_section(&e, &e.sec[i], 0);
+
+	collect_weights(&e);
+	emit_weights(&e);
+
+	for (int p = 0; p < g->nnodes; p++)
+		if (g->nodes[p]->calls)
+			emit_node(&e, g->nodes[p]);
+
+	if (g->arena_size > 0) {
+		fprintf(cf, "#ifndef %s_NO_STATIC_WORKSPACE\n"
+		            "/* Used only when the caller passes workspace == NULL (not reentrant). */\n"
+		            "static union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} static_workspace;\n#endif\n\n",
+		        U, (long long)g->arena_size);
+	}
+	fprintf(cf, "int %s_run_v(const void *const *in, void *const *out, void *workspace)\n{\n", N);
+	if (g->arena_size > 0)
+		fprintf(cf, "\tunsigned char *ws = (unsigned char *)workspace;\n"
+		            "\tif (!ws) {\n#ifndef %s_NO_STATIC_WORKSPACE\n\t\tws = static_workspace.bytes;\n"
+		            "#else\n\t\treturn -1;\n#endif\n\t}\n",
+		        U);
+	else
+		fputs("\tunsigned char *ws = (unsigned char *)workspace; /* unused: no workspace needed */\n", cf);
+	for (int p = 0; p < g->nnodes; p++)
+		if (g->nodes[p]->calls)
+			fprintf(cf, "\tnode%d(ws, in, out);\n", p);
+	for (int i = 0; i < g->noutputs; i++) {
+		Tensor *t = g->outputs[i], *r = tensor_root(t);
+		if (t->kind == TK_VALUE && e.outslot[t->id] == i)
+			continue;
+		const char *what = r->kind == TK_CONST ? "a constant" : r->kind == TK_INPUT ? "an input"
+		                                                                            : "another output";
+		copy_bytes(&e, what, t, i);
+	}
+	fputs("\t(void)in;\n\t(void)out;\n\t(void)ws;\n\treturn 0;\n}\n\n", cf);
+
+	emit_prototype(&e, cf, pn);
+	fputs("\n{\n", cf);
+	fprintf(cf, "\tconst void *in[%d] = {", g->ninputs ? g->ninputs : 1);
+	for (int i = 0; i < g->ninputs; i++)
+		fprintf(cf, "%s%s", i ? ", " : "", pn[i]);
+	fprintf(cf, "%s};\n\tvoid *out[%d] = {", g->ninputs ? "" : "0", g->noutputs ? g->noutputs : 1);
+	for (int i = 0; i < g->noutputs; i++)
+		fprintf(cf, "%s%s", i ? ", " : "", pn[g->ninputs + i]);
+	fprintf(cf, "%s};\n\treturn %s_run_v(in, out, workspace);\n}\n", g->noutputs ? "" : "0", N);
+}

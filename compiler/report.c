@@ -1,0 +1,160 @@
+/*
+ * report.c -- --report: per-node op, shape, FLOPs and bytes, then totals.
+ *
+ * FLOPs count multiply-adds as two and elementwise ops as one per output
+ * element; they are estimates for comparing models and fusions, not cycle
+ * counts.  Bytes are the input plus output bytes a node touches.
+ */
+#include "tostc.h"
+
+#include <string.h>
+
+int64_t node_flops(Graph *g, const Node *n)
+{
+	const Tensor *y = n->out[0];
+	int64_t out = y ? tensor_nelem(y) : 0;
+	const Tensor *a = n->nin > 0 ? n->in[0] : NULL, *b = n->nin > 1 ? n->in[1] : NULL;
+	switch (n->op) {
+	case OP_MATMUL: {
+		int64_t k = a->rank ? a->dims[a->rank - 1] : 1;
+		return 2 * out * k;
+	}
+	case OP_GEMM: {
+		int64_t k = attr_int(n, "transA", 0) ? a->dims[0] : a->dims[a->rank - 1];
+		return 2 * out * k + (n->nin > 2 && n->in[2] ? out : 0);
+	}
+	case OP_CONV: {
+		/* weights (M, C/group, kh, kw): each output element is C/group*kh*kw MACs */
+		int64_t per = 1;
+		for (int i = 1; i < b->rank; i++)
+			per *= b->dims[i];
+		return 2 * out * per;
+	}
+	case OP_TSSA:
+	case OP_CAUSAL_TSSA:
+		return 11 * out;
+	case OP_LAYER_NORM:
+	case OP_SOFTMAX:
+	case OP_LOG_SOFTMAX:
+		return 5 * out;
+	case OP_REDUCE_SUM:
+	case OP_REDUCE_MEAN:
+	case OP_REDUCE_MAX:
+	case OP_REDUCE_L2:
+	case OP_CUMSUM:
+	case OP_MAX_POOL:
+	case OP_AVG_POOL:
+	case OP_GLOBAL_AVG_POOL:
+		return a ? tensor_nelem(a) : 0;
+	default:
+		if (op_info[n->op].flags & OPF_VIEW)
+			return 0;
+		return out;
+	}
+}
+
+static int64_t node_bytes(const Node *n)
+{
+	int64_t s = 0;
+	for (int j = 0; j < n->nin; j++)
+		if (n->in[j])
+			s += tensor_nbytes(n->in[j]);
+	for (int j = 0; j < n->nout; j++)
+		if (n->out[j])
+			s += tensor_nbytes(n->out[j]);
+	return s;
+}
+
+static int64_t weight_bytes(Graph *g)
+{
+	int64_t s = 0;
+	unsigned char *seen = ctx_alloc(g->ctx, (size_t)g->ntensors + 1);
+	for (int p = 0; p < g->nnodes; p++) {
+		Node *n = g->nodes[p];
+		for (int j = 0; j < n->nin; j++) {
+			Tensor *t = n->in[j] ? tensor_root(n->in[j]) : NULL;
+			if (t && t->kind == TK_CONST && !seen[t->id]) {
+				seen[t->id] = 1;
+				s += tensor_nbytes(t);
+			}
+		}
+	}
+	return s;
+}
+
+static void count_ops(Graph *g, int *count)
+{
+	memset(count, 0, sizeof(int) * OP_COUNT);
+	for (int p = 0; p < g->nnodes; p++)
+		count[g->nodes[p]->op]++;
+}
+
+void report_text(Graph *g, FILE *f)
+{
+	Ctx *c = g->ctx;
+	int64_t flops = 0;
+	fprintf(f, "%-5s %-20s %-28s %-24s %14s %12s\n", "#", "op", "name", "output", "flops",
+	        "bytes");
+	for (int p = 0; p < g->nnodes; p++) {
+		Node *n = g->nodes[p];
+		int64_t fl = node_flops(g, n);
+		flops += fl;
+		fprintf(f, "%-5d %-20s %-28.28s %-24s %14lld %12lld\n", n->index, op_info[n->op].name,
+		        n->name, n->out[0] ? tensor_shape_str(c, n->out[0]) : "_", (long long)fl,
+		        (long long)node_bytes(n));
+	}
+	int count[OP_COUNT];
+	count_ops(g, count);
+	fputs("ops:", f);
+	for (int i = 0; i < OP_COUNT; i++)
+		if (count[i])
+			fprintf(f, " %s=%d", op_info[i].name, count[i]);
+	fprintf(f, "\ntotal: %d nodes, %lld flops, %lld weight bytes, %lld arena bytes\n", g->nnodes,
+	        (long long)flops, (long long)weight_bytes(g), (long long)g->arena_size);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+void report_json(Graph *g, FILE *f)
+{
+	Ctx *c = g->ctx;
+	int64_t flops = 0;
+	fputs("{\n  \"nodes\": [", f);
+	for (int p = 0; p < g->nnodes; p++) {
+		Node *n = g->nodes[p];
+		int64_t fl = node_flops(g, n);
+		flops += fl;
+		fprintf(f, "%s\n    {\"index\": %d, \"op\": ", p ? "," : "", n->index);
+		json_str(f, op_info[n->op].name);
+		fputs(", \"name\": ", f);
+		json_str(f, n->name);
+		fputs(", \"output\": ", f);
+		json_str(f, n->out[0] ? tensor_shape_str(c, n->out[0]) : "");
+		if (n->fused_from) {
+			fputs(", \"fused_from\": ", f);
+			json_str(f, n->fused_from);
+		}
+		fprintf(f, ", \"flops\": %lld, \"bytes\": %lld}", (long long)fl, (long long)node_bytes(n));
+	}
+	fputs("\n  ],\n  \"ops\": {", f);
+	int count[OP_COUNT], k = 0;
+	count_ops(g, count);
+	for (int i = 0; i < OP_COUNT; i++)
+		if (count[i])
+			fprintf(f, "%s\"%s\": %d", k++ ? ", " : "", op_info[i].name, count[i]);
+	fprintf(f, "},\n  \"flops\": %lld,\n  \"weight_bytes\": %lld,\n  \"arena_bytes\": %lld\n}\n",
+	        (long long)flops, (long long)weight_bytes(g), (long long)g->arena_size);
+}

@@ -1,0 +1,169 @@
+/*
+ * test_ir.c -- the IR core: arena and errors, the op table, the memory
+ * planner (randomised: no two simultaneously live buffers overlap), and the
+ * driver's option errors (run in-process: they must return, not exit).
+ */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tostc.h"
+
+static void test_arena_and_error(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "m.onnx");
+	c.jmp = &jb;
+	volatile int reached = 0;
+	if (setjmp(jb) == 0) {
+		char *p = ctx_alloc(&c, 100);
+		CU_ASSERT_PTR_NOT_NULL(p);
+		CU_ASSERT_EQUAL((uintptr_t)p % 64, 0);
+		CU_ASSERT_EQUAL(p[99], 0);
+		/* a big allocation after a small one must keep working */
+		char *big = ctx_alloc(&c, 3u << 20);
+		char *q = ctx_alloc(&c, 10);
+		CU_ASSERT(big != q);
+		ctx_mul(&c, (int64_t)1 << 40, (int64_t)1 << 40);
+		reached = 1;
+	}
+	CU_ASSERT_EQUAL(reached, 0);
+	CU_ASSERT_EQUAL(c.errcode, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.errmsg, "m.onnx: error: size overflow"));
+	ctx_free(&c);
+}
+
+static void test_node_error_names_node(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "m.onnx");
+	c.jmp = &jb;
+	if (setjmp(jb) == 0) {
+		Graph *g = graph_new(&c);
+		Node *n = node_new(g, OP_ADD, "blk/add", 2, 1);
+		n->index = 7;
+		node_error(g, n, "bad %d", 3);
+	}
+	CU_ASSERT_STRING_EQUAL(c.errmsg, "m.onnx: error: node 'blk/add' (Add, #7): bad 3");
+	ctx_free(&c);
+}
+
+static void test_op_table(void)
+{
+	CU_ASSERT_EQUAL(op_lookup("MatMul"), OP_MATMUL);
+	CU_ASSERT_EQUAL(op_lookup("LayerNormalization"), OP_LAYER_NORM);
+	CU_ASSERT_EQUAL(op_lookup("NoSuchOp"), OP_COUNT);
+	CU_ASSERT_STRING_EQUAL(op_info[OP_CUMSUM].name, "CumSum");
+	CU_ASSERT(op_info[OP_RESHAPE].flags & OPF_VIEW);
+	CU_ASSERT(op_info[OP_TSSA].flags & OPF_INTERNAL);
+}
+
+/* Randomised planner check: many buffers with random sizes and live ranges;
+ * any two whose ranges overlap must not overlap in memory, all must fit in
+ * the arena, and the arena must be at least the peak live size. */
+static void test_planner_random(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "plan");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		CU_FAIL("planner raised an error");
+		ctx_free(&c);
+		return;
+	}
+	srand(12345);
+	for (int round = 0; round < 200; round++) {
+		int n = 1 + rand() % 60, steps = 1 + rand() % 40;
+		int64_t size[64], off[64];
+		int def[64], last[64];
+		for (int i = 0; i < n; i++) {
+			size[i] = 1 + rand() % 5000;
+			def[i] = rand() % steps;
+			last[i] = def[i] + rand() % 8;
+		}
+		int64_t arena = plan_intervals(&c, n, size, def, last, off);
+		int64_t peak = 0;
+		for (int s = 0; s < steps + 8; s++) {
+			int64_t live = 0;
+			for (int i = 0; i < n; i++)
+				if (def[i] <= s && s <= last[i])
+					live += size[i];
+			if (live > peak)
+				peak = live;
+		}
+		CU_ASSERT(arena >= peak);
+		for (int i = 0; i < n; i++) {
+			CU_ASSERT(off[i] >= 0 && off[i] % 64 == 0);
+			CU_ASSERT(off[i] + size[i] <= arena);
+			for (int j = i + 1; j < n; j++) {
+				bool live = def[i] <= last[j] && def[j] <= last[i];
+				bool mem = off[i] < off[j] + size[j] && off[j] < off[i] + size[i];
+				if (live && mem)
+					CU_FAIL("two live buffers overlap");
+			}
+		}
+	}
+	/* disjoint lifetimes share memory */
+	int64_t size[2] = {1000, 1000}, off[2];
+	int def[2] = {0, 2}, last[2] = {1, 3};
+	CU_ASSERT_EQUAL(plan_intervals(&c, 2, size, def, last, off), 1024);
+	CU_ASSERT_EQUAL(off[0], off[1]);
+	ctx_free(&c);
+}
+
+static int run_driver(const char *const *args, char *msg, size_t cap)
+{
+	int argc = 0;
+	while (args[argc])
+		argc++;
+	FILE *err = tmpfile();
+	int r = driver_main(argc, (char **)args, err);
+	rewind(err);
+	size_t k = fread(msg, 1, cap - 1, err);
+	msg[k] = 0;
+	fclose(err);
+	return r;
+}
+
+static void test_driver_errors(void)
+{
+	char msg[4096];
+	const char *a1[] = {"tostc", "/nonexistent/model.onnx", "-o", "/tmp/x.c", NULL};
+	CU_ASSERT_EQUAL(run_driver(a1, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "/nonexistent/model.onnx"));
+	const char *a2[] = {"tostc", "m.onnx", "-o", "x.c", "--dim", "seq", NULL};
+	CU_ASSERT_EQUAL(run_driver(a2, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "expected NAME=VALUE"));
+	const char *a3[] = {"tostc", "m.onnx", "-o", "x.c", "--dim", "seq=0", NULL};
+	CU_ASSERT_EQUAL(run_driver(a3, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "must be positive"));
+	const char *a4[] = {"tostc", "m.onnx", "-o", "x.c", "--dim", "seq=12x", NULL};
+	CU_ASSERT_EQUAL(run_driver(a4, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "not an integer"));
+	const char *a5[] = {"tostc", "m.onnx", "--frobnicate", NULL};
+	CU_ASSERT_EQUAL(run_driver(a5, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "unknown option '--frobnicate'"));
+	const char *a6[] = {"tostc", "m.onnx", "-o", "x.c", "--name", "9bad", NULL};
+	CU_ASSERT_EQUAL(run_driver(a6, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "not a C identifier"));
+	const char *a7[] = {"tostc", "m.onnx", "--dump-ir=nosuch", NULL};
+	CU_ASSERT_EQUAL(run_driver(a7, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no such pass"));
+	const char *a8[] = {"tostc", "m.onnx", NULL};
+	CU_ASSERT_EQUAL(run_driver(a8, msg, sizeof msg), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no output file"));
+}
+
+void register_ir(void)
+{
+	CU_pSuite s = CU_add_suite("ir", NULL, NULL);
+	CU_add_test(s, "arena and error unwinding", test_arena_and_error);
+	CU_add_test(s, "node_error names the node", test_node_error_names_node);
+	CU_add_test(s, "op table lookup", test_op_table);
+	CU_add_test(s, "planner: random live ranges never overlap", test_planner_random);
+	CU_add_test(s, "driver option errors exit 1", test_driver_errors);
+}
