@@ -169,8 +169,9 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 {
 	Graph *g;
 	if (ends_with(o->model, ".tost"))
-		ctx_error(c, "the DSL front end (.tost) is not built into this tostc");
-	g = onnx_load(c, o->model);
+		g = dsl_load(c, o->model);
+	else
+		g = onnx_load(c, o->model);
 	pipeline_run(g, o->want_dump ? o->dump : NULL, stdout);
 	if (o->want_report) {
 		if (o->report && strcmp(o->report, "json") == 0)

@@ -88,11 +88,11 @@ void dsl_error_at(Ctx *c, const char *file, const char *src, int line, int col,
 		caret[k++] = s[i] == '\t' ? '\t' : ' ';
 	caret[k++] = '^';
 	caret[k] = 0;
-	/* ctx_error prints "<path>: <msg>": make the path "file:line:col" */
+	/* ctx_error prints "<path>: error: <msg>": make the path "file:line:col" */
 	c->path = ctx_printf(c, "%s:%d:%d", file, line, col);
 	if (len > 400)
 		len = 400;
-	ctx_error(c, "error: %s\n  %.*s\n  %s", msg, len, s, caret);
+	ctx_error(c, "%s\n  %.*s\n  %s", msg, len, s, caret);
 }
 
 Ast *dsl_parse(Ctx *c, const char *file, const char *src)
