@@ -28,6 +28,9 @@ static const char usage[] =
 	"  --report[=json]       print per-node op, shape, FLOPs, bytes and totals\n"
 	"  --dump-ir[=PASS]      print the IR after PASS (input, shape, fold, dce, views,\n"
 	"                        lower, plan; default: plan)\n"
+	"  --const-input NAME=F  make graph input NAME a constant, read from F (a serialized\n"
+	"                        ONNX TensorProto, as in ONNX test data); it is no longer\n"
+	"                        an argument of NAME_run\n"
 	"  --no-fuse             skip the fusion passes\n"
 	"  --list-ops[=md]       list the supported ONNX ops and attributes (md: as docs/ops.md)\n"
 	"  --version             print the version\n"
@@ -312,6 +315,15 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 					         passes[k].name);
 				ctx_error(c, "--dump-ir=%s: no such pass (passes: %s)", op->dump, list);
 			}
+		} else if (strcmp(a, "--const-input") == 0) {
+			const char *v = ++i < argc ? argv[i] : "";
+			const char *eq = strchr(v, '=');
+			if (!eq || eq == v || !eq[1])
+				ctx_error(c, "--const-input needs NAME=FILE.pb");
+			if (c->nconsts == MAX_DIM_BINDINGS)
+				ctx_error(c, "--const-input: at most %d bindings", MAX_DIM_BINDINGS);
+			c->consts[c->nconsts++] = (ConstInput){ctx_printf(c, "%.*s", (int)(eq - v), v),
+			                                       eq + 1, false};
 		} else if (strcmp(a, "--no-fuse") == 0) {
 			c->no_fuse = true;
 		} else if (a[0] == '-' && a[1]) {

@@ -329,7 +329,7 @@ static void emit_weights(Emitter *e)
 	}
 	line[col++] = '"';
 	fwrite(line, 1, (size_t)col, f);
-	fputs("\"\n}};\n#define W (weights.bytes)\n\n", f);
+	fputs("\n}};\n#define W (weights.bytes)\n\n", f);
 }
 
 /* ---- header ---- */
@@ -495,6 +495,8 @@ static void emit_node(Emitter *e, Node *n)
 static void copy_bytes(Emitter *e, const char *what, Tensor *src, int outslot)
 {
 	FILE *f = e->f;
+	if (tensor_nbytes(src) == 0)
+		return;
 	fprintf(f, "\t{ /* output %d is %s */\n\t\tconst unsigned char *s = (const unsigned char *)", outslot,
 	        what);
 	print_ptr(e, src, false);

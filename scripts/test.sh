@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# test.sh -- configure, build and run every test (the command the README gives).
+#
+#   scripts/test.sh [ctest args...]
+#
+# Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
+# SANITIZE=1 for an ASan+UBSan build (-DTOSTC_SANITIZE=ON), TOSTC_PYTHON for a
+# Python other than /usr/bin/python3 (it needs onnx, numpy, torch).
+# Tests (ctest): units (CUnit), cli (error handling), conformance (ONNX
+# backend node tests), models (ToST-style PyTorch models vs tostc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+args=(-S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}")
+if [ "${SANITIZE:-0}" = 1 ]; then
+	args+=(-DTOSTC_SANITIZE=ON)
+fi
+if [ -n "${TOSTC_PYTHON:-}" ]; then
+	args+=(-DTOSTC_PYTHON="$TOSTC_PYTHON")
+fi
+cmake "${args[@]}"
+cmake --build "$BUILD_DIR" -j2
+cd "$BUILD_DIR"
+ctest --output-on-failure "$@"

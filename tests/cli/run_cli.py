@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""
+run_cli.py -- tostc's command-line error behaviour.
+
+    /usr/bin/python3 tests/cli/run_cli.py --tostc build/tostc --work DIR
+
+Every bad invocation must exit with status 1 (never 2, never a signal), print
+a short message on stderr that names the problem (checked with a regex per
+case), and leave no output file behind.  Each case runs in its own empty
+directory and the directory is compared before and after.  Two sanity cases
+(a valid model; the symbolic model with --dim) must succeed, so the error
+cases are known to fail for their own reason and not for a general one.
+
+The models are built with onnx.helper (no torch needed); random inputs are
+seeded.  Last line: `cli: N passed, N failed`.
+"""
+import argparse
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 13
+
+
+def model_bytes(nodes, inputs, outputs, inits=(), opset=OPSET, extra_opsets=()):
+    g = helper.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    ops = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in extra_opsets]
+    m = helper.make_model(g, opset_imports=ops, producer_name="tostc-cli-test")
+    m.ir_version = 8
+    return m.SerializeToString()
+
+
+def f32(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def valid_model():
+    """y = relu(x @ W + b): big enough that truncations cut the weights."""
+    rng = np.random.default_rng(1)
+    w = numpy_helper.from_array(rng.standard_normal((16, 8)).astype(np.float32), "W")
+    b = numpy_helper.from_array(rng.standard_normal((8,)).astype(np.float32), "b")
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["xw"], name="mm"),
+             helper.make_node("Add", ["xw", "b"], ["xwb"], name="add"),
+             helper.make_node("Relu", ["xwb"], ["y"], name="relu")]
+    return model_bytes(nodes, [f32("x", [2, 16])], [f32("y", [2, 8])], [w, b])
+
+
+def symbolic_model():
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    return model_bytes(nodes, [f32("x", ["batch_sz", 3])], [f32("y", ["batch_sz", 3])])
+
+
+def hardmax_model():
+    nodes = [helper.make_node("Hardmax", ["x"], ["y"], name="hm", axis=1)]
+    return model_bytes(nodes, [f32("x", [2, 3])], [f32("y", [2, 3])])
+
+
+def custom_op_model():
+    nodes = [helper.make_node("FrobOp", ["x"], ["y"], name="frob", domain="com.example")]
+    return model_bytes(nodes, [f32("x", [2, 3])], [f32("y", [2, 3])],
+                       extra_opsets=[("com.example", 1)])
+
+
+def mismatch_model():
+    nodes = [helper.make_node("Add", ["a", "b"], ["y"], name="bad_add")]
+    return model_bytes(nodes, [f32("a", [2, 3]), f32("b", [4, 5])], [f32("y", [2, 3])])
+
+
+def truncations(data):
+    """Cut points inside the model whose prefix protobuf itself refuses."""
+    cuts = sorted({1, 7, len(data) // 10, len(data) // 4, len(data) // 2,
+                   3 * len(data) // 4, len(data) - 9, len(data) - 1})
+    out = []
+    for n in cuts:
+        try:
+            onnx.load_model_from_string(data[:n])
+        except Exception:  # noqa: BLE001 -- any parse error: a truly broken file
+            out.append(n)
+    return out
+
+
+class Case:
+    """rc: the exit status required (or a tuple of those allowed); msg: regex
+    (or list of regexes) the message must match."""
+
+    def __init__(self, name, files, args, rc=1, msg=None, max_lines=3):
+        self.name, self.files, self.args = name, files, args
+        self.rc = rc if isinstance(rc, tuple) else (rc,)
+        self.msg = [msg] if isinstance(msg, str) else (msg or [])
+        self.max_lines = max_lines
+
+
+def cases():
+    good = valid_model()
+    sym = symbolic_model()
+    cs = [
+        # sanity: these must work
+        Case("ok_valid_model", {"m.onnx": good}, ["m.onnx", "-o", "out.c"], rc=0),
+        Case("ok_symbolic_with_dim", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim", "batch_sz=4"],
+             rc=0),
+        # files
+        Case("missing_file", {}, ["nosuch.onnx", "-o", "out.c"], msg=r"nosuch\.onnx"),
+        Case("empty_file", {"empty.onnx": b""}, ["empty.onnx", "-o", "out.c"], msg=r"empty\.onnx"),
+        Case("directory_as_model", {"dir.onnx/": None}, ["dir.onnx", "-o", "out.c"], msg=r"dir\.onnx"),
+        Case("output_dir_missing", {"m.onnx": good}, ["m.onnx", "-o", "no/such/dir/out.c"],
+             msg=r"no/such/dir"),
+        # unsupported, invalid models
+        Case("unsupported_op_hardmax", {"m.onnx": hardmax_model()}, ["m.onnx", "-o", "out.c"],
+             msg=r"Hardmax"),
+        Case("unsupported_custom_domain", {"m.onnx": custom_op_model()}, ["m.onnx", "-o", "out.c"],
+             msg=r"FrobOp"),
+        Case("shape_mismatch_add", {"m.onnx": mismatch_model()}, ["m.onnx", "-o", "out.c"],
+             msg=[r"bad_add", r"2\D{1,4}3|4\D{1,4}5|broadcast"]),
+        Case("unbound_symbolic_dim", {"m.onnx": sym}, ["m.onnx", "-o", "out.c"], msg=r"batch_sz"),
+        # --dim syntax and values
+        Case("dim_zero", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim", "batch_sz=0"],
+             msg=r"batch_sz|--dim"),
+        Case("dim_negative", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim", "batch_sz=-3"],
+             msg=r"batch_sz|--dim"),
+    ]
+    for i, bad in enumerate(["batch_sz", "batch_sz=", "=4", "batch_sz=abc", "batch_sz=4x",
+                             "batch_sz=99999999999999999999999"]):
+        cs.append(Case("dim_malformed_%d" % i, {"m.onnx": sym},
+                       ["m.onnx", "-o", "out.c", "--dim", bad], msg=r"--dim|batch_sz|" + re.escape(bad)))
+    cs.append(Case("dim_missing_value", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim"],
+                   msg=r"--dim", max_lines=40))
+    cs.append(Case("unknown_option", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--frobnicate"],
+                   msg=r"--frobnicate", max_lines=40))
+    cs.append(Case("no_output_option", {"m.onnx": good}, ["m.onnx"], msg=r"-o|output", max_lines=40))
+    for n in truncations(good):
+        cs.append(Case("truncated_%d_of_%d" % (n, len(good)), {"cut.onnx": good[:n]},
+                       ["cut.onnx", "-o", "out.c"], msg=r"cut\.onnx"))
+    rng = random.Random(20261128)
+    for i, size in enumerate([1, 16, 100, 1000, 5000, 40000]):
+        data = bytes(rng.getrandbits(8) for _ in range(size))
+        cs.append(Case("random_bytes_%d" % size, {"rnd.onnx": data}, ["rnd.onnx", "-o", "out.c"],
+                       msg=r"rnd\.onnx"))
+    # a valid model with a few bytes changed: often still parses, so these reach
+    # the front end's validation; a mutant may even be a valid model (exit 0)
+    for i in range(24):
+        data = bytearray(good)
+        for _ in range(1 + i % 4):
+            data[rng.randrange(len(data))] = rng.getrandbits(8)
+        cs.append(Case("mutated_%d" % i, {"mut.onnx": bytes(data)}, ["mut.onnx", "-o", "out.c"],
+                       rc=(0, 1), msg=r"mut\.onnx"))
+    return cs
+
+
+def snapshot(d):
+    res = set()
+    for root, dirs, files in os.walk(d):
+        for f in dirs + files:
+            res.add(os.path.relpath(os.path.join(root, f), d))
+    return res
+
+
+def run_case(c, tostc, work, log=None):
+    wd = os.path.join(work, c.name)
+    shutil.rmtree(wd, ignore_errors=True)
+    os.makedirs(wd)
+    for fn, data in c.files.items():
+        if fn.endswith("/"):
+            os.makedirs(os.path.join(wd, fn))
+            continue
+        with open(os.path.join(wd, fn), "wb") as f:
+            f.write(data)
+    before = snapshot(wd)
+    try:
+        p = subprocess.run([tostc] + c.args, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+    except subprocess.TimeoutExpired:
+        return "timed out"
+    err = p.stderr.decode(errors="replace").strip()
+    if log is not None:
+        log.append(err.splitlines()[0] if err else "")
+    after = snapshot(wd)
+    if p.returncode not in c.rc:
+        how = ("killed by signal %d" % -p.returncode) if p.returncode < 0 else "exit %d" % p.returncode
+        return "%s (expected exit %s); stderr: %s" % (how, " or ".join(map(str, c.rc)),
+                                                   err.splitlines()[0] if err else "(empty)")
+    if p.returncode == 0:
+        if not {"out.c", "out.h"} <= after:
+            return "exit 0 but out.c / out.h missing (have %s)" % sorted(after)
+        return None
+    if after != before:
+        return "left files behind: %s" % sorted(after - before)
+    if not err:
+        return "no message on stderr"
+    lines = err.splitlines()
+    if len(lines) > c.max_lines:
+        return "%d lines on stderr (at most %d): %s" % (len(lines), c.max_lines, lines[0])
+    for rx in c.msg:
+        if not re.search(rx, err):
+            return "message does not name the problem (/%s/): %s" % (rx, lines[0])
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description="tostc command-line error tests")
+    ap.add_argument("--tostc", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    tostc = os.path.abspath(args.tostc)
+    work = os.path.abspath(args.work)
+    os.makedirs(work, exist_ok=True)
+    npass = nfail = 0
+    for c in cases():
+        log = []
+        why = run_case(c, tostc, work, log)
+        if why:
+            nfail += 1
+            print("FAIL %s: %s" % (c.name, why), flush=True)
+        else:
+            npass += 1
+            if args.verbose:
+                print("ok   %-28s %s" % (c.name, log[0] if log else ""), flush=True)
+    print("cli: %d passed, %d failed" % (npass, nfail))
+    return 1 if nfail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+# ctest `models`: small ToST-style PyTorch models (vision and causal LM,
+# opset 13 and 17, a symbolic length bound with --dim) through tostc,
+# compared with PyTorch; two-thread bitwise determinism.
+include(${CMAKE_CURRENT_LIST_DIR}/../python.cmake)
+add_test(NAME models
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_models.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/models_work)
+set_tests_properties(models PROPERTIES TIMEOUT 900)
