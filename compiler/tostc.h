@@ -521,4 +521,12 @@ Ast *dsl_parse(Ctx *c, const char *file, const char *src);
 _Noreturn void dsl_error_at(Ctx *c, const char *file, const char *src, int line, int col,
                             const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* ------------------------------------------------------------------ */
+/* fuse_tssa.c: TSSA fusion                                             */
+/* ------------------------------------------------------------------ */
+
+/* Rewrite every proven vision / causal TSSA subgraph (head split of the
+ * projected tokens .. merge of heads) into one TSSA / CausalTSSA node. */
+void fuse_tssa(Graph *g);
+
 #endif

@@ -1,0 +1,271 @@
+/*
+ * test_tssa.c -- the fused TSSA kernels (runtime/rt_tssa.h) against hand-
+ * computed values, a direct double-precision transcription of the ToST
+ * formulas, and the invariants: pi sums to 1 over heads, vision TSSA is
+ * equivariant to permuting tokens, causal TSSA never looks ahead.
+ */
+#include <CUnit/CUnit.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rt_tssa.h"
+
+#define CHECK_NEAR(a, b, tol)                                                            \
+	do {                                                                                 \
+		double a_ = (a), b_ = (b);                                                       \
+		if (!(fabs(a_ - b_) <= (tol) * (1.0 + fabs(b_))))                                \
+			printf("\n  %s:%d: %s = %.9g, expected %.9g\n", __FILE__, __LINE__, #a, a_, b_); \
+		CU_ASSERT(fabs(a_ - b_) <= (tol) * (1.0 + fabs(b_)));                            \
+	} while (0)
+
+enum { MAXB = 2, MAXN = 40, MAXK = 4, MAXP = 6, MAXD = MAXK * MAXP };
+
+/* Deterministic pseudo-random floats in [-1.5, 1.5]. */
+static float rnd(unsigned *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return ((float)(*s >> 8) / (float)(1u << 24)) * 3.0f - 1.5f;
+}
+
+/* Vision TSSA from the formulas in TOST.md, in double; pi out (B, N, K). */
+static void ref_tssa(const float *w, const float *temp, double *y, double *pi, int B, int N,
+                     int K, int p)
+{
+	int d = K * p;
+	for (int b = 0; b < B; b++) {
+		double c[MAXD], m[MAXD], P[MAXK];
+		for (int i = 0; i < d; i++) {
+			double s = 0;
+			for (int n = 0; n < N; n++)
+				s += (double)w[(b * N + n) * d + i] * w[(b * N + n) * d + i];
+			c[i] = fmax(sqrt(s), 1e-12);
+		}
+		for (int n = 0; n < N; n++) {
+			double z[MAXK], zs = 0;
+			for (int k = 0; k < K; k++) {
+				double s = 0;
+				for (int j = 0; j < p; j++) {
+					double u = w[(b * N + n) * d + k * p + j] / c[k * p + j];
+					s += u * u;
+				}
+				z[k] = exp(temp[k] * s);
+				zs += z[k];
+			}
+			for (int k = 0; k < K; k++)
+				pi[(b * N + n) * K + k] = z[k] / zs;
+		}
+		for (int k = 0; k < K; k++) {
+			P[k] = 0;
+			for (int n = 0; n < N; n++)
+				P[k] += pi[(b * N + n) * K + k];
+			for (int j = 0; j < p; j++) {
+				double s = 0;
+				for (int n = 0; n < N; n++) {
+					double v = w[(b * N + n) * d + k * p + j];
+					s += pi[(b * N + n) * K + k] * v * v;
+				}
+				m[k * p + j] = s / (P[k] + 1e-8);
+			}
+		}
+		for (int n = 0; n < N; n++)
+			for (int k = 0; k < K; k++)
+				for (int j = 0; j < p; j++) {
+					int i = (b * N + n) * d + k * p + j;
+					y[i] = -pi[(b * N + n) * K + k] * w[i] / (1 + m[k * p + j]);
+				}
+	}
+}
+
+/* Causal TSSA by explicit prefix sums (the CumSum form), in double. */
+static void ref_causal(const float *w, const float *temp, const float *db, double *y, int B,
+                       int T, int K, int p, int L)
+{
+	static double pi[MAXB * MAXN * MAXK];
+	int d = K * p;
+	for (int b = 0; b < B; b++)
+		for (int t = 0; t < T; t++) {
+			double z[MAXK], zs = 0;
+			for (int k = 0; k < K; k++) {
+				double r = 0;
+				for (int j = 0; j < p; j++) {
+					double D = 0, q = w[(b * T + t) * d + k * p + j];
+					for (int u = 0; u <= t; u++) {
+						double v = w[(b * T + u) * d + k * p + j];
+						D += v * v;
+					}
+					r += q * q / fmax(D, 1e-12) + db[k * L + t];
+				}
+				z[k] = exp(temp[k] * r);
+				zs += z[k];
+			}
+			for (int k = 0; k < K; k++)
+				pi[(b * T + t) * K + k] = z[k] / zs;
+			for (int k = 0; k < K; k++)
+				for (int j = 0; j < p; j++) {
+					double sp = 0, spw = 0;
+					for (int u = 0; u <= t; u++) {
+						double v = w[(b * T + u) * d + k * p + j];
+						sp += pi[(b * T + u) * K + k];
+						spw += pi[(b * T + u) * K + k] * v * v;
+					}
+					int i = (b * T + t) * d + k * p + j;
+					y[i] = -pi[(b * T + t) * K + k] * w[i] / (1 + spw / (sp + 1e-8));
+				}
+		}
+}
+
+static void test_tssa_hand(void)
+{
+	/* N = 1, K = 2, p = 1: every normalised square is 1, so
+	 * pi = softmax(temp) = (1/4, 3/4) for temp = (0, ln 3);
+	 * m = w^2 (up to 1e-8), y = -pi w / (1 + w^2). */
+	float w[2] = {1.0f, 2.0f}, temp[2] = {0.0f, logf(3.0f)}, y[2], sc[16];
+	tr_tssa_f32(w, temp, y, 1, 1, 2, 1, 1e-12f, 1e-8f, sc);
+	CHECK_NEAR(y[0], -0.125, 1e-6);
+	CHECK_NEAR(y[1], -0.3, 1e-6);
+	/* an all-zero column: the clamp keeps it finite and y = 0 */
+	float w0[2] = {0.0f, 0.0f};
+	tr_tssa_f32(w0, temp, y, 1, 1, 2, 1, 1e-12f, 1e-8f, sc);
+	CU_ASSERT(y[0] == 0.0f && y[1] == 0.0f);
+}
+
+static void test_causal_hand(void)
+{
+	/* K = 1, p = 1: pi = 1; y_t = -w_t / (1 + mean_{u<=t} w_u^2). */
+	float w[3] = {1.0f, 3.0f, 2.0f}, temp[1] = {0.7f}, db[4] = {0.5f, -1, 2, 0}, y[3], sc[8];
+	tr_causal_tssa_f32(w, temp, db, y, 1, 3, 1, 1, 4, 1e-12f, 1e-8f, sc);
+	CHECK_NEAR(y[0], -1.0 / 2.0, 1e-6);
+	CHECK_NEAR(y[1], -3.0 / 6.0, 1e-6);
+	CHECK_NEAR(y[2], -2.0 / (1.0 + 14.0 / 3.0), 1e-6);
+}
+
+static void fill(float *a, int n, unsigned seed)
+{
+	unsigned s = seed;
+	for (int i = 0; i < n; i++)
+		a[i] = rnd(&s);
+}
+
+static void test_tssa_vs_formula(void)
+{
+	static float w[MAXB * MAXN * MAXD], y[MAXB * MAXN * MAXD];
+	static double yr[MAXB * MAXN * MAXD], pi[MAXB * MAXN * MAXK];
+	float temp[MAXK] = {0.6f, 1.3f, -0.4f, 2.0f}, sc[2 * MAXD + 3 * MAXK];
+	int shapes[][4] = {{1, 1, 1, 1}, {1, 7, 4, 6}, {2, 40, 3, 5}, {2, 3, 4, 1}};
+	for (int s = 0; s < 4; s++) {
+		int B = shapes[s][0], N = shapes[s][1], K = shapes[s][2], p = shapes[s][3];
+		double err = 0, mx = 0;
+		fill(w, B * N * K * p, 7u + s);
+		tr_tssa_f32(w, temp, y, B, N, K, p, 1e-12f, 1e-8f, sc);
+		ref_tssa(w, temp, yr, pi, B, N, K, p);
+		for (int i = 0; i < B * N * K * p; i++) {
+			err = fmax(err, fabs(y[i] - yr[i]));
+			mx = fmax(mx, fabs(yr[i]));
+		}
+		CU_ASSERT(mx > 0.01);
+		CHECK_NEAR(err / mx, 0.0, 1e-5);
+	}
+}
+
+/* pi is not an output, but it is recoverable: q = -y / w = pi / (1 + m) per
+ * (n, k, j), m = sum_n q w^2 / sum_n q (the (1 + m) factor cancels, up to
+ * eps_pi = 0), so pi = q (1 + m) must sum to 1 over heads for every token. */
+static void test_tssa_pi_sums_to_one(void)
+{
+	enum { N = 9, K = 4, p = 3, d = K * p };
+	float w[N * d], y[N * d], temp[K] = {1.5f, 0.2f, 0.9f, -0.7f}, sc[2 * d + 3 * K];
+	double m[d];
+	fill(w, N * d, 99u);
+	for (int i = 0; i < N * d; i++)
+		if (fabsf(w[i]) < 0.05f)
+			w[i] = 0.5f;
+	tr_tssa_f32(w, temp, y, 1, N, K, p, 1e-12f, 0.0f, sc);
+	for (int i = 0; i < d; i++) {
+		double a = 0, b = 0;
+		for (int n = 0; n < N; n++) {
+			double q = -y[n * d + i] / w[n * d + i];
+			a += q * w[n * d + i] * w[n * d + i];
+			b += q;
+		}
+		m[i] = a / b;
+	}
+	for (int n = 0; n < N; n++) {
+		for (int j = 0; j < p; j++) {
+			double sum = 0;
+			for (int k = 0; k < K; k++) {
+				double q = -y[n * d + k * p + j] / w[n * d + k * p + j];
+				CU_ASSERT(q > 0.0);
+				sum += q * (1 + m[k * p + j]);
+			}
+			CHECK_NEAR(sum, 1.0, 1e-5);
+		}
+	}
+}
+
+static void test_tssa_permutation(void)
+{
+	enum { N = 11, K = 3, p = 4, d = K * p };
+	float w[N * d], wp[N * d], y[N * d], yp[N * d], temp[K] = {0.8f, 1.7f, 1.1f};
+	float sc[2 * d + 3 * K];
+	int perm[N];
+	fill(w, N * d, 5u);
+	for (int n = 0; n < N; n++)
+		perm[n] = (n * 7 + 3) % N;  /* 7 is invertible mod 11 */
+	for (int n = 0; n < N; n++)
+		memcpy(wp + n * d, w + perm[n] * d, sizeof(float) * d);
+	tr_tssa_f32(w, temp, y, 1, N, K, p, 1e-12f, 1e-8f, sc);
+	tr_tssa_f32(wp, temp, yp, 1, N, K, p, 1e-12f, 1e-8f, sc);
+	for (int n = 0; n < N; n++)
+		for (int i = 0; i < d; i++)
+			CHECK_NEAR(yp[n * d + i], y[perm[n] * d + i], 1e-5);
+}
+
+static void test_causal_vs_formula(void)
+{
+	static float w[MAXB * MAXN * MAXD], y[MAXB * MAXN * MAXD], db[MAXK * (MAXN + 5)];
+	static double yr[MAXB * MAXN * MAXD];
+	float temp[MAXK] = {0.6f, 1.3f, -0.4f, 2.0f}, sc[2 * MAXD + 2 * MAXK];
+	int shapes[][4] = {{1, 1, 1, 1}, {1, 7, 4, 6}, {2, 40, 3, 5}, {2, 3, 4, 1}};
+	for (int s = 0; s < 4; s++) {
+		int B = shapes[s][0], T = shapes[s][1], K = shapes[s][2], p = shapes[s][3];
+		int L = T + 5;
+		double err = 0, mx = 0;
+		fill(w, B * T * K * p, 17u + s);
+		fill(db, K * L, 3u + s);
+		tr_causal_tssa_f32(w, temp, db, y, B, T, K, p, L, 1e-12f, 1e-8f, sc);
+		ref_causal(w, temp, db, yr, B, T, K, p, L);
+		for (int i = 0; i < B * T * K * p; i++) {
+			err = fmax(err, fabs(y[i] - yr[i]));
+			mx = fmax(mx, fabs(yr[i]));
+		}
+		CU_ASSERT(mx > 0.01);
+		CHECK_NEAR(err / mx, 0.0, 1e-5);
+	}
+}
+
+static void test_causal_no_lookahead(void)
+{
+	enum { T = 20, K = 2, p = 3, d = K * p, CUT = 8 };
+	float w[T * d], y1[T * d], y2[T * d], temp[K] = {1.2f, 0.4f}, db[K * T], sc[2 * d + 2 * K];
+	fill(w, T * d, 41u);
+	fill(db, K * T, 43u);
+	tr_causal_tssa_f32(w, temp, db, y1, 1, T, K, p, T, 1e-12f, 1e-8f, sc);
+	for (int i = CUT * d; i < T * d; i++)
+		w[i] = 10.0f * w[i] + 1.0f;
+	tr_causal_tssa_f32(w, temp, db, y2, 1, T, K, p, T, 1e-12f, 1e-8f, sc);
+	CU_ASSERT(memcmp(y1, y2, sizeof(float) * CUT * d) == 0);
+	CU_ASSERT(memcmp(y1 + CUT * d, y2 + CUT * d, sizeof(float) * (T - CUT) * d) != 0);
+}
+
+void register_tssa(void)
+{
+	CU_pSuite s = CU_add_suite("tssa", NULL, NULL);
+	CU_add_test(s, "vision TSSA, hand-computed", test_tssa_hand);
+	CU_add_test(s, "causal TSSA, hand-computed", test_causal_hand);
+	CU_add_test(s, "vision TSSA vs the formulas", test_tssa_vs_formula);
+	CU_add_test(s, "vision TSSA: pi sums to 1", test_tssa_pi_sums_to_one);
+	CU_add_test(s, "vision TSSA: token permutation equivariance", test_tssa_permutation);
+	CU_add_test(s, "causal TSSA vs the CumSum form", test_causal_vs_formula);
+	CU_add_test(s, "causal TSSA: no look-ahead", test_causal_no_lookahead);
+}
