@@ -1,7 +1,8 @@
 /*
  * onnx.c -- the ONNX front end: a model file -> one Graph.
  *
- * The file is mapped, hashed (FNV-1a 64, for the provenance comment) and
+ * The file is mapped, hashed (FNV-1a 64, for the provenance comment: the
+ * model file, then the external data of each tensor in the order read) and
  * unpacked with protobuf-c (default allocator).  Everything the IR needs is
  * copied into the Ctx arena and the protobuf message is freed before
  * onnx_load returns; on an error the local jmp_buf releases the mapping, the
@@ -126,10 +127,12 @@ static const char *str(const char *s) { return s ? s : ""; }
 /* Name table                                                           */
 /* ------------------------------------------------------------------ */
 
-static uint64_t fnv1a(const void *p, size_t n)
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a 64 of n bytes, continuing from hash h (FNV_BASIS to start). */
+static uint64_t fnv1a_more(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < n; i++) {
 		h ^= b[i];
 		h *= 0x100000001b3ull;
@@ -140,7 +143,7 @@ static uint64_t fnv1a(const void *p, size_t n)
 static Entry *name_slot(Loader *L, const char *key)
 {
 	size_t mask = L->cap - 1;
-	size_t i = (size_t)fnv1a(key, strlen(key)) & mask;
+	size_t i = (size_t)fnv1a_more(FNV_BASIS, key, strlen(key)) & mask;
 	while (L->tab[i].key && strcmp(L->tab[i].key, key) != 0)
 		i = (i + 1) & mask;
 	return &L->tab[i];
@@ -330,6 +333,8 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 			          r < 0 ? strerror(errno) : "unexpected end of file");
 		done += r;
 	}
+	/* external weights are part of the source: they go into the hash too */
+	L->g->source_hash = fnv1a_more(L->g->source_hash, dst, (size_t)nbytes);
 	close(L->ext_fd);
 	L->ext_fd = -1;
 }
@@ -709,10 +714,28 @@ static int *topo_order(Loader *L, const Onnx__GraphProto *gp)
 	return order;
 }
 
+/* Input and output counts without trailing empty names: ONNX spells an
+ * omitted trailing optional input or output either way. */
+static size_t count_in(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_input;
+	while (n > 0 && (int64_t)n > op_info[op].min_in && !*str(np->input[n - 1]))
+		n--;
+	return n;
+}
+
+static size_t count_out(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_output;
+	while (n > 0 && (int64_t)n > op_info[op].min_out && !*str(np->output[n - 1]))
+		n--;
+	return n;
+}
+
 static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 {
 	const OpInfo *oi = &op_info[op];
-	size_t nin = np->n_input, nout = np->n_output;
+	size_t nin = count_in(np, op), nout = count_out(np, op);
 	if ((int64_t)nin < oi->min_in || (oi->max_in >= 0 && (int64_t)nin > oi->max_in)) {
 		if (oi->max_in < 0)
 			proto_node_error(L, np, index, "has %zu inputs; %s takes at least %d", nin,
@@ -737,11 +760,11 @@ static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind 
 static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 {
 	Ctx *c = L->c;
-	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), (int)np->n_input,
-	                   (int)np->n_output);
+	int nin = (int)count_in(np, op), nout = (int)count_out(np, op);
+	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), nin, nout);
 	n->src_op = ctx_strdup(c, str(np->op_type));
 	n->index = index;
-	for (int i = 0; i < (int)np->n_input; i++) {
+	for (int i = 0; i < nin; i++) {
 		const char *in = str(np->input[i]);
 		if (!*in) {
 			n->in[i] = NULL;
@@ -751,7 +774,7 @@ static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 		ir_assert(c, e && e->t);   /* topo_order checked it */
 		n->in[i] = e->t;
 	}
-	for (int i = 0; i < (int)np->n_output; i++) {
+	for (int i = 0; i < nout; i++) {
 		const char *out = str(np->output[i]);
 		Entry *e;
 		if (*out) {
@@ -834,7 +857,7 @@ static Graph *load(Loader *L, const char *path)
 
 	Graph *g = graph_new(c);
 	L->g = g;
-	g->source_hash = fnv1a(L->map, L->maplen);
+	g->source_hash = fnv1a_more(FNV_BASIS, L->map, L->maplen);
 	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
 	                                                         NULL, L->maplen, L->map);
 	if (!L->model)

@@ -420,6 +420,45 @@ static void test_initializer_forms(void)
 	model_free(&b);
 }
 
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The source hash covers the model file and the external data it reads. */
+static void test_source_hash(void)
+{
+	Model b;
+	model_add(&b, 17);
+	uint8_t file[8 + sizeof W];
+	memset(file, 7, 8);
+	memcpy(file + 8, W, sizeof W);
+	write_bytes(&b, "weights.bin", file, sizeof file);
+	set_external(&b, add_init(&b, "w", F32, 2, D23), "weights.bin", "8", NULL);
+	size_t len;
+	uint8_t *bytes = model_write(&b, &len);
+	uint64_t want = fnv(fnv(0xcbf29ce484222325ull, bytes, len), file + 8, sizeof W);
+	Ctx c;
+	ctx_init(&c, b.path);
+	Graph *g = load(&c, b.path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(g->source_hash, want);
+	ctx_free(&c);
+	file[12] ^= 1;   /* a changed weight changes the hash; the padding does not count */
+	file[0] ^= 1;
+	write_bytes(&b, "weights.bin", file, sizeof file);
+	ctx_init(&c, b.path);
+	g = load(&c, b.path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_NOT_EQUAL(g->source_hash, want);
+	CU_ASSERT_EQUAL(g->source_hash, fnv(fnv(0xcbf29ce484222325ull, bytes, len), file + 8,
+	                                    sizeof W));
+	ctx_free(&c);
+	model_free(&b);
+}
+
 /* Malformed initializers: every one is an error naming the tensor. */
 static void test_initializer_errors(void)
 {
@@ -806,6 +845,24 @@ static void test_attributes(void)
 	CU_ASSERT_PTR_EQUAL(g->nodes[3]->in[1], kn->out[0]);
 	ctx_free(&c);
 	model_free(&b);
+
+	/* trailing empty names are omitted optionals, even past the op's maximum */
+	model_init(&b, 13);
+	add_input(&b, "x", F32, 2, D23, NULL);
+	add_node(&b, "Clip", NULL, "x - -", "c");
+	add_node(&b, "Relu", NULL, "c", "y - -");
+	add_output(&b, "y");
+	model_write(&b, NULL);
+	ctx_init(&c, b.path);
+	g = load(&c, b.path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+	CU_ASSERT_EQUAL(g->nodes[0]->nin, 1);
+	CU_ASSERT_EQUAL(g->nodes[1]->nout, 1);
+	ctx_free(&c);
+	b.nodes[1]->output[2] = "z";   /* a real third output is an error */
+	model_write(&b, NULL);
+	expect_error(&b, "node #1 (Relu): has 3 outputs; tostc's Relu produces 1 to 1");
+	model_free(&b);
 }
 
 void register_onnx(void)
@@ -813,6 +870,7 @@ void register_onnx(void)
 	CU_pSuite s = CU_add_suite("onnx", NULL, NULL);
 	CU_add_test(s, "initializer storage forms", test_initializer_forms);
 	CU_add_test(s, "initializer errors", test_initializer_errors);
+	CU_add_test(s, "source hash", test_source_hash);
 	CU_add_test(s, "opset", test_opset);
 	CU_add_test(s, "symbolic dims", test_symbolic_dims);
 	CU_add_test(s, "unsupported op", test_unsupported_op);
