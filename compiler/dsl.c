@@ -266,7 +266,8 @@ static void attr_is(Dsl *D, Node *n, const char *name, const int64_t *v, int k)
 
 static Tensor *const_f32(Dsl *D, float v)
 {
-	Tensor *t = tensor_const(D->g, ctx_printf(D->c, "const#%d", D->counter++), DT_F32, 0, NULL);
+	int64_t none[1] = {1};
+	Tensor *t = tensor_const(D->g, ctx_printf(D->c, "const#%d", D->counter++), DT_F32, 0, none);
 	((float *)t->data)[0] = v;
 	return t;
 }
@@ -310,7 +311,7 @@ static Tensor *concat(Dsl *D, const char *scope, Tensor *a, Tensor *b, int64_t a
 }
 
 /* x[..., i, ...] along axis: the axis disappears (Gather with a scalar index). */
-static Tensor *select(Dsl *D, const char *scope, Tensor *x, int64_t axis, int64_t i)
+static Tensor *pick(Dsl *D, const char *scope, Tensor *x, int64_t axis, int64_t i)
 {
 	Tensor *in[2] = {x, const_i64(D, 0, &i, 1)};
 	Node *n = mknode(D, OP_GATHER, scope, 2, in);
@@ -710,8 +711,8 @@ static Value l_class_attention(Dsl *D, Args *a)
 	qkv = reshape(D, P, qkv, 5, d5);
 	int64_t perm[5] = {2, 0, 3, 1, 4};
 	qkv = transpose(D, P, qkv, perm);
-	Tensor *q = select(D, P, qkv, 0, 0), *k = select(D, P, qkv, 0, 1),
-	       *v = select(D, P, qkv, 0, 2);
+	Tensor *q = pick(D, P, qkv, 0, 0), *k = pick(D, P, qkv, 0, 1),
+	       *v = pick(D, P, qkv, 0, 2);
 	Tensor *q0 = slice(D, P, q, 2, 0, 1);
 	int64_t ax = -1;
 	Tensor *s = op2(D, OP_REDUCE_SUM, P, op2(D, OP_MUL, P, q0, k), const_i64(D, 1, &ax, 1));
@@ -769,7 +770,7 @@ static Value l_index(Dsl *D, Args *a)
 	if (i < -n || i >= n)
 		ERR(D, D->at, "index %lld is out of range for dim %lld of %s", (long long)i,
 		    (long long)ax, shape_str(D, x));
-	return vtensor(select(D, NULL, x, ax, i < 0 ? i + n : i));
+	return vtensor(pick(D, NULL, x, ax, i < 0 ? i + n : i));
 }
 
 static Value l_mean(Dsl *D, Args *a)
