@@ -558,9 +558,9 @@ static Value l_mlp(Dsl *D, Args *a)
 {
 	Tensor *x = T(a, 0);
 	int64_t out = has(a, 2) ? I(a, 2) : last_dim(x);
-	Tensor *h = linear(D, sub(D, a->prefix, "fc1"), x, I(a, 1), B(a, 3));
+	Tensor *h = linear(D, sub(D, a->prefix, S(a, 5)), x, has(a, 1) ? I(a, 1) : -1, B(a, 3));
 	h = activation(D, a->prefix, h, S(a, 4));
-	return vtensor(linear(D, sub(D, a->prefix, "fc2"), h, out, B(a, 3)));
+	return vtensor(linear(D, sub(D, a->prefix, S(a, 6)), h, out, B(a, 3)));
 }
 
 static Value l_conv2d(Dsl *D, Args *a)
@@ -795,6 +795,18 @@ static Value l_transpose(Dsl *D, Args *a)
 	return vtensor(transpose(D, NULL, x, perm));
 }
 
+/* 0, 1, ..., n-1 as i64 (positions for a learned position embedding) */
+static Value l_arange(Dsl *D, Args *a)
+{
+	int64_t n = I(a, 0);
+	if (n < 1 || n > ((int64_t)1 << 24))
+		ERR(D, D->at, "arange(%lld): the length must be between 1 and 2^24", (long long)n);
+	Tensor *t = tensor_const(D->g, ctx_printf(D->c, "arange#%d", D->counter++), DT_I64, 1, &n);
+	for (int64_t i = 0; i < n; i++)
+		((int64_t *)t->data)[i] = i;
+	return vtensor(t);
+}
+
 static Value l_size(Dsl *D, Args *a)
 {
 	Tensor *x = T(a, 0);
@@ -868,9 +880,10 @@ static const Layer layers[] = {
 	 {{"x", 't', NULL}, {"eps", 'f', "1e-5"}, {"bias", 'b', "true"}}},
 	{"embedding", l_embedding, true, "embedding(ids, num, dim) @ path",
 	 {{"ids", 't', NULL}, {"num", 'i', ""}, {"dim", 'i', ""}}},
-	{"mlp", l_mlp, true, "mlp(x, hidden, out=in, bias=true, act=\"gelu\") @ path",
+	{"mlp", l_mlp, true, "mlp(x, hidden, out=in, bias=true, act=\"gelu\", fc1=\"fc1\", "
+	                     "fc2=\"fc2\") @ path",
 	 {{"x", 't', NULL}, {"hidden", 'i', ""}, {"out", 'i', ""}, {"bias", 'b', "true"},
-	  {"act", 's', "gelu"}}},
+	  {"act", 's', "gelu"}, {"fc1", 's', "fc1"}, {"fc2", 's', "fc2"}}},
 	{"tssa", l_tssa, true, "tssa(x, heads, ...) @ path",
 	 {{"x", 't', NULL}, {"heads", 'i', NULL}, {"eps_norm", 'f', "1e-12"},
 	  {"eps_pi", 'f', "1e-8"}, {"qkv_bias", 'b', "true"}, {"proj_bias", 'b', "true"},
@@ -905,6 +918,7 @@ static const Layer layers[] = {
 	 {{"x", 't', NULL}, {"dim", 'i', NULL}, {"keepdim", 'b', "false"}}},
 	{"transpose", l_transpose, false, "transpose(x, dim0, dim1)",
 	 {{"x", 't', NULL}, {"dim0", 'i', NULL}, {"dim1", 'i', NULL}}},
+	{"arange", l_arange, false, "arange(n): 0 .. n-1 (i64)", {{"n", 'i', NULL}}},
 	{"size", l_size, false, "size(x, dim)", {{"x", 't', NULL}, {"dim", 'i', NULL}}},
 };
 #define NLAYERS ((int)(sizeof layers / sizeof layers[0]))
@@ -972,19 +986,21 @@ static Value binary(Dsl *D, Ast *e, Value a, Value b)
 	ERR(D, e, "cannot apply '%c' to %s and %s", op, kind_name(a.kind), kind_name(b.kind));
 }
 
-/* The weights prefix of `path` in scope s: "blocks.3.attn" */
+/* The weights prefix of `path` in scope s: "blocks.3.attn".  s->prefix is
+ * "" or ends with '.'. */
 static const char *eval_path(Dsl *D, Scope *s, Ast *path)
 {
-	char *p = ctx_strdup(D->c, s->prefix);
+	const char *p = "";
 	for (Ast *seg = path; seg; seg = seg->next) {
+		const char *sep = seg == path ? "" : ".";
 		if (seg->kind == AST_PATH_NAME) {
-			p = ctx_printf(D->c, "%s%s%s", p, p[0] && seg != path ? "." : "", seg->name);
+			p = ctx_printf(D->c, "%s%s%s", p, sep, seg->name);
 		} else {
 			int64_t i = eval_int(D, s, seg->lhs, "a path index");
-			p = ctx_printf(D->c, "%s.%lld", p, (long long)i);
+			p = ctx_printf(D->c, "%s%s%lld", p, sep, (long long)i);
 		}
 	}
-	return p;
+	return ctx_printf(D->c, "%s%s", s->prefix, p);
 }
 
 static Ast *find_def(Dsl *D, const char *name)
@@ -1298,11 +1314,16 @@ static void exec(Dsl *D, Scope *s, Ast *st)
 			break;
 		case AST_ASSIGN: {
 			Value v = eval(D, s, st->lhs);
-			/* --dim NAME=V overrides a top-level integer hyperparameter */
-			if (global && v.kind == V_INT)
+			/* --dim NAME=V overrides a top-level integer or bool (0/1)
+			 * hyperparameter */
+			if (global && (v.kind == V_INT || v.kind == V_BOOL))
 				for (int i = 0; i < D->c->ndims; i++)
 					if (strcmp(D->c->dims[i].name, st->name) == 0) {
-						v.i = D->c->dims[i].value;
+						int64_t x = D->c->dims[i].value;
+						if (v.kind == V_BOOL && x != 0 && x != 1)
+							ERR(D, st, "--dim %s=%lld: '%s' is a bool; use 0 or 1",
+							    st->name, (long long)x, st->name);
+						v.i = x;
 						D->c->dims[i].used = true;
 					}
 			if (v.kind == V_NONE)

@@ -20,7 +20,7 @@
  *   primary  : INT | FLOAT | STRING | BOOL | NAME | '(' expr ')'
  *            | NAME '(' args ')' ('@' path)?
  *   args     : (expr | NAME '=' expr) (',' ...)*
- *   path     : NAME ('[' expr ']' | DOTNAME)*      e.g. blocks[i].attn.qkv
+ *   path     : (NAME | '[' expr ']') ('[' expr ']' | DOTNAME)*   e.g. blocks[i].attn.qkv
  */
 %define api.pure full
 %define parse.error detailed
@@ -172,6 +172,7 @@ arg
 
 path
 	: NAME                  { $$ = mk(p, AST_PATH_NAME, &@1); $$->name = $1; }
+	| '[' expr ']'          { $$ = mk(p, AST_PATH_INDEX, &@2); $$->lhs = $2; }
 	| path '[' expr ']'     { Ast *a = mk(p, AST_PATH_INDEX, &@3); a->lhs = $3; $$ = append($1, a); }
 	| path DOTNAME          { Ast *a = mk(p, AST_PATH_NAME, &@2); a->name = $2; $$ = append($1, a); }
 	;
