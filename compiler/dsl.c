@@ -348,22 +348,27 @@ static Tensor *weight(Dsl *D, const char *key, int rank, const int64_t *dims)
 	if (!t) {
 		const StEntry *e = safetensors_find(D->st, key);
 		if (!e) {
-			/* list keys under the same module, to help spot a typo */
-			const char *dot = strrchr(key, '.');
-			int plen = dot ? (int)(dot - key) + 1 : 0;
+			/* list the keys under the nearest enclosing module that has any,
+			 * to help spot a typo */
 			char near[400] = "";
-			int k = 0, shown = 0;
-			for (int i = 0; plen && i < D->st->nentries && shown < 8; i++) {
-				const char *nm = D->st->entries[i].name;
-				if (strncmp(nm, key, (size_t)plen) == 0 && k < (int)sizeof near - 80) {
-					k += snprintf(near + k, sizeof near - (size_t)k, "%s%s",
-					              shown ? ", " : "", nm);
-					shown++;
+			int plen = 0, shown = 0;
+			for (int end = (int)strlen(key) - 1; end > 0 && !shown; end--) {
+				if (key[end] != '.')
+					continue;
+				plen = end + 1;   /* the prefix "a.b." up to this dot */
+				int k = 0;
+				for (int i = 0; i < D->st->nentries && shown < 8; i++) {
+					const char *nm = D->st->entries[i].name;
+					if (strncmp(nm, key, (size_t)plen) == 0 && k < (int)sizeof near - 80) {
+						k += snprintf(near + k, sizeof near - (size_t)k, "%s%s",
+						              shown ? ", " : "", nm);
+						shown++;
+					}
 				}
 			}
 			if (shown)
-				ERR(D, D->at, "missing weight '%s' in %s (it has: %s)", key, D->st->path,
-				    near);
+				ERR(D, D->at, "missing weight '%s' in %s (keys under '%.*s': %s)", key,
+				    D->st->path, plen, key, near);
 			ERR(D, D->at, "missing weight '%s' in %s", key, D->st->path);
 		}
 		if (strcmp(e->dtype, "F32") && strcmp(e->dtype, "F16") && strcmp(e->dtype, "BF16"))
