@@ -650,50 +650,51 @@ static Value l_scale(Dsl *D, Args *a)
 
 static Value l_param(Dsl *D, Args *a) { return vtensor(weight(D, a->prefix, -1, NULL)); }
 
-/* Vision TSSA (official AttentionTSSA): qkv -> fused TSSA -> to_out.0. */
-static Value l_tssa(Dsl *D, Args *a)
+/* TSSA: projection `qkv` -> fused OP_TSSA (vision) or OP_CAUSAL_TSSA (with
+ * denom_bias (K, block, 1)) -> output projection `proj`.  Official names:
+ * vision AttentionTSSA qkv / temp / to_out.0; causal CausalSelfAttention_TSSA
+ * c_attn / temp / denom_bias / c_proj. */
+static Tensor *tssa(Dsl *D, const char *prefix, Tensor *x, int64_t K, double eps_norm,
+                    double eps_pi, bool qkv_bias, bool proj_bias, const char *qkv,
+                    const char *proj, bool causal)
 {
-	Tensor *x = T(a, 0);
-	need_rank(D, x, 3, 3, "tssa", "tokens (B, N, d)");
-	need_f32(D, x, "tssa");
-	int64_t d = x->dims[2], K = I(a, 1);
+	const char *layer = causal ? "causal_tssa" : "tssa";
+	need_rank(D, x, 3, 3, layer, "tokens (B, N, d)");
+	need_f32(D, x, layer);
+	int64_t d = x->dims[2], N = x->dims[1];
 	if (K < 1 || d % K)
-		ERR(D, D->at, "tssa: dim %lld is not divisible by heads=%lld", (long long)d,
+		ERR(D, D->at, "%s: dim %lld is not divisible by heads=%lld", layer, (long long)d,
 		    (long long)K);
-	Tensor *w = linear(D, sub(D, a->prefix, S(a, 6)), x, d, B(a, 4));
-	Tensor *temp = weight_flat(D, sub(D, a->prefix, "temp"), K, "temp (one per head)");
-	Node *n = mknode(D, OP_TSSA, a->prefix, 2, (Tensor *[]){w, temp});
+	Tensor *w = linear(D, sub(D, prefix, qkv), x, d, qkv_bias);
+	Tensor *temp = weight_flat(D, sub(D, prefix, "temp"), K, "temp (one per head)");
+	Node *n;
+	if (causal) {
+		int64_t bd[3] = {K, -1, 1};
+		Tensor *db = weight(D, sub(D, prefix, "denom_bias"), 3, bd);
+		if (db->dims[1] < N)
+			ERR(D, D->at, "causal_tssa: %lld tokens, but denom_bias covers a block of %lld",
+			    (long long)N, (long long)db->dims[1]);
+		n = mknode(D, OP_CAUSAL_TSSA, prefix, 3, (Tensor *[]){w, temp, db});
+	} else {
+		n = mknode(D, OP_TSSA, prefix, 2, (Tensor *[]){w, temp});
+	}
 	attr_i(D, n, "heads", K);
-	attr_f(D, n, "eps_norm", (float)F(a, 2));
-	attr_f(D, n, "eps_pi", (float)F(a, 3));
+	attr_f(D, n, "eps_norm", (float)eps_norm);
+	attr_f(D, n, "eps_pi", (float)eps_pi);
 	Tensor *y = finish(D, n);
-	return vtensor(linear(D, sub(D, a->prefix, S(a, 7)), y, d, B(a, 5)));
+	return linear(D, sub(D, prefix, proj), y, d, proj_bias);
 }
 
-/* Causal TSSA (official CausalSelfAttention_TSSA): c_attn -> fused causal
- * TSSA with denom_bias (K, block, 1) -> c_proj. */
+static Value l_tssa(Dsl *D, Args *a)
+{
+	return vtensor(tssa(D, a->prefix, T(a, 0), I(a, 1), F(a, 2), F(a, 3), B(a, 4), B(a, 5),
+	                    S(a, 6), S(a, 7), B(a, 8)));
+}
+
 static Value l_causal_tssa(Dsl *D, Args *a)
 {
-	Tensor *x = T(a, 0);
-	need_rank(D, x, 3, 3, "causal_tssa", "tokens (B, T, d)");
-	need_f32(D, x, "causal_tssa");
-	int64_t d = x->dims[2], K = I(a, 1), Tn = x->dims[1];
-	if (K < 1 || d % K)
-		ERR(D, D->at, "causal_tssa: dim %lld is not divisible by heads=%lld", (long long)d,
-		    (long long)K);
-	Tensor *w = linear(D, sub(D, a->prefix, S(a, 5)), x, d, B(a, 4));
-	Tensor *temp = weight_flat(D, sub(D, a->prefix, "temp"), K, "temp (one per head)");
-	int64_t bd[3] = {K, -1, 1};
-	Tensor *db = weight(D, sub(D, a->prefix, "denom_bias"), 3, bd);
-	if (db->dims[1] < Tn)
-		ERR(D, D->at, "causal_tssa: %lld tokens, but denom_bias covers a block of %lld",
-		    (long long)Tn, (long long)db->dims[1]);
-	Node *n = mknode(D, OP_CAUSAL_TSSA, a->prefix, 3, (Tensor *[]){w, temp, db});
-	attr_i(D, n, "heads", K);
-	attr_f(D, n, "eps_norm", (float)F(a, 2));
-	attr_f(D, n, "eps_pi", (float)F(a, 3));
-	Tensor *y = finish(D, n);
-	return vtensor(linear(D, sub(D, a->prefix, S(a, 6)), y, d, B(a, 4)));
+	return vtensor(tssa(D, a->prefix, T(a, 0), I(a, 1), F(a, 2), F(a, 3), B(a, 4), B(a, 4),
+	                    S(a, 5), S(a, 6), true));
 }
 
 /* Class attention (XCiT / CaiT): the class token x[:, 0] attends to all
@@ -892,7 +893,7 @@ static const Layer layers[] = {
 	{"tssa", l_tssa, true, "tssa(x, heads, ...) @ path",
 	 {{"x", 't', NULL}, {"heads", 'i', NULL}, {"eps_norm", 'f', "1e-12"},
 	  {"eps_pi", 'f', "1e-8"}, {"qkv_bias", 'b', "true"}, {"proj_bias", 'b', "true"},
-	  {"qkv", 's', "qkv"}, {"proj", 's', "to_out.0"}}},
+	  {"qkv", 's', "qkv"}, {"proj", 's', "to_out.0"}, {"causal", 'b', "false"}}},
 	{"causal_tssa", l_causal_tssa, true, "causal_tssa(x, heads, bias=false, ...) @ path",
 	 {{"x", 't', NULL}, {"heads", 'i', NULL}, {"eps_norm", 'f', "1e-12"},
 	  {"eps_pi", 'f', "1e-8"}, {"bias", 'b', "false"}, {"qkv", 's', "c_attn"},

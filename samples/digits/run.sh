@@ -17,10 +17,17 @@ fi
 mkdir -p "$out/tost" "$out/onnx"
 cd "$here"
 
-echo "PyTorch: $(sed -n 's/^correct \([0-9]*\)$/\1/p' expected.txt)/$(sed -n 's/^total //p' expected.txt) correct"
+want="$(sed -n 's/^correct //p' expected.txt)/$(sed -n 's/^total //p' expected.txt)"
+echo "PyTorch: test accuracy: $want"
+status=0
 for src in tost onnx; do
 	"$build/tostc" "digits.$src" -o "$out/$src/digits.c" --name digits
 	$cc -std=c99 -O2 -I"$out/$src" -o "$out/$src/digits" main.c "$out/$src/digits.c" -lm
-	printf '%s: ' "digits.$src"
-	"$out/$src/digits" digits_test.bin | tail -n 1
+	line=$("$out/$src/digits" digits_test.bin | tail -n 1)
+	echo "digits.$src: $line"
+	case "$line" in
+	*" $want = "*) ;;
+	*) echo "digits.$src: accuracy differs from PyTorch's ($want)" >&2; status=1 ;;
+	esac
 done
+exit $status
