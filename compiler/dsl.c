@@ -1427,6 +1427,18 @@ static Graph *dsl_lower(Ctx *c, const char *path, const char *src, Ast *prog)
 			D.defs = st;
 		}
 	exec(&D, &D.globals, prog);
+	if (c->nconsts)
+		ctx_error(c, "--const-input %s: not supported for .tost models (make it a weight)",
+		          c->consts[0].name);
+	for (int i = 0; i < c->ndims && i < MAX_DIM_BINDINGS; i++)
+		if (!c->dims[i].used) {
+			const char *names = "";
+			for (Var *v = D.globals.vars; v; v = v->next)
+				if (v->v.kind == V_INT || v->v.kind == V_BOOL)
+					names = ctx_printf(c, "%s%s%s", v->name, names[0] ? ", " : "", names);
+			ctx_error(c, "--dim %s: the model has no top-level integer or bool '%s'%s%s",
+			          c->dims[i].name, c->dims[i].name, names[0] ? "; it has: " : "", names);
+		}
 	if (D.g->ninputs == 0)
 		ctx_error(c, "no inputs: declare one, e.g. input x: f32[1, 3, 224, 224]");
 	if (D.g->noutputs == 0)

@@ -415,6 +415,11 @@ static void test_lower_errors(void)
 	ASSERT_CONTAINS(load_err("weights \"nope.safetensors\"\n"),
 	                "cannot open weights file");
 	ASSERT_CONTAINS(load_err("x = 1\n"), "no inputs");
+	/* a --dim that names no hyperparameter */
+	ASSERT_CONTAINS(load_err_dims("a = 2\nb = true\ninput x: f32[1, a]\noutput x\n", "c", 3),
+	                "--dim c: the model has no top-level integer or bool 'c'; it has: a, b");
+	ASSERT_PREFIX(load_err_dims("a = 2\nb = true\ninput x: f32[1, a]\noutput x\n", "b", 2),
+	              "t.tost:2:1: error: --dim b=2: 'b' is a bool; use 0 or 1");
 	/* an error raised by an op's shape function names the DSL line too */
 	ASSERT_PREFIX(LOWER_ERR("input z: f32[1, 5, 4]\noutput y = x + z\n"), "t.tost:4:14:");
 	/* the source line and caret follow the message */
