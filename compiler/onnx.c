@@ -732,24 +732,26 @@ static size_t count_out(const Onnx__NodeProto *np, OpKind op)
 	return n;
 }
 
+/* "2", "1 to 3", "at least 1": an op's arity for messages. */
+static const char *arity(Ctx *c, int lo, int hi)
+{
+	if (hi < 0)
+		return ctx_printf(c, "at least %d", lo);
+	if (lo == hi)
+		return ctx_printf(c, "%d", lo);
+	return ctx_printf(c, "%d to %d", lo, hi);
+}
+
 static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 {
 	const OpInfo *oi = &op_info[op];
 	size_t nin = count_in(np, op), nout = count_out(np, op);
-	if ((int64_t)nin < oi->min_in || (oi->max_in >= 0 && (int64_t)nin > oi->max_in)) {
-		if (oi->max_in < 0)
-			proto_node_error(L, np, index, "has %zu inputs; %s takes at least %d", nin,
-			                 oi->name, oi->min_in);
-		proto_node_error(L, np, index, "has %zu inputs; %s takes %d to %d", nin, oi->name,
-		                 oi->min_in, oi->max_in);
-	}
-	if ((int64_t)nout < oi->min_out || (oi->max_out >= 0 && (int64_t)nout > oi->max_out)) {
-		if (oi->max_out < 0)
-			proto_node_error(L, np, index, "has %zu outputs; %s produces at least %d", nout,
-			                 oi->name, oi->min_out);
-		proto_node_error(L, np, index, "has %zu outputs; tostc's %s produces %d to %d",
-		                 nout, oi->name, oi->min_out, oi->max_out);
-	}
+	if ((int64_t)nin < oi->min_in || (oi->max_in >= 0 && (int64_t)nin > oi->max_in))
+		proto_node_error(L, np, index, "has %zu inputs; %s takes %s", nin, oi->name,
+		                 arity(L->c, oi->min_in, oi->max_in));
+	if ((int64_t)nout < oi->min_out || (oi->max_out >= 0 && (int64_t)nout > oi->max_out))
+		proto_node_error(L, np, index, "has %zu outputs; tostc's %s produces %s", nout,
+		                 oi->name, arity(L->c, oi->min_out, oi->max_out));
 	for (int i = 0; i < oi->min_in; i++)
 		if (!*str(np->input[i]))
 			proto_node_error(L, np, index, "required input %d is empty", i);
