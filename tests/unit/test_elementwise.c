@@ -4,12 +4,17 @@
  * broadcast binary paths (row, column, scalar, general strided), in-place
  * use, integer semantics (truncating division, wrap, integer Pow), NaN in
  * Min/Max, Where, unary ops, Clip, Cast, the (outer, r, inner) and general
- * reduction kernels, Softmax/LogSoftmax and CumSum.
+ * reduction kernels, Softmax/LogSoftmax and CumSum.  Then, on small graphs
+ * built in memory, which kernel form lowering picks (collapsed broadcast
+ * shapes, reduction views), eval_node results, and the user errors of the
+ * shape functions.
  */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "tostc.h"
 #include "rt_common.h"
 #include "rt_elementwise.h"
 
@@ -339,6 +344,252 @@ static void test_cumsum(void)
 	CHECK_I(my[0], 1);
 }
 
+
+/* ---- graph level: shape, lowering choices, evaluation, errors ---- */
+
+static Tensor *mk_in(Graph *g, const char *name, DType dt, int rank, const int64_t *dims)
+{
+	return tensor_new(g, name, TK_INPUT, dt, rank, dims);
+}
+
+static Node *mk_node(Graph *g, OpKind op, int nin, Tensor **in)
+{
+	Node *n = node_new(g, op, "n", nin, 1);
+	for (int i = 0; i < nin; i++)
+		n->in[i] = in[i];
+	n->out[0] = tensor_new(g, "y", TK_VALUE, DT_UNDEF, 0, NULL);
+	graph_add_node(g, n);
+	return n;
+}
+
+static bool ints_eq(const Arg *a, int n, const int64_t *want)
+{
+	if (a->kind != ARG_INTS || a->n != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (a->ints[i] != want[i])
+			return false;
+	return true;
+}
+
+static void test_lower_broadcast_forms(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 17;
+	Tensor *x = mk_in(g, "x", DT_F32, 3, (const int64_t[]){4, 3, 5});
+	Tensor *bias = mk_in(g, "b", DT_F32, 1, (const int64_t[]){5});
+	Tensor *col = mk_in(g, "c", DT_F32, 3, (const int64_t[]){4, 1, 1});
+	Tensor *s = mk_in(g, "s", DT_F32, 0, NULL);
+	s->shape_known = true;
+	/* bias: (12, 5) with the bias row stride 0 */
+	Node *n = mk_node(g, OP_ADD, 2, (Tensor *[]){x, bias});
+	shape_binary(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 3);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_add_f32_bc");
+	CU_ASSERT_EQUAL(n->calls->args[3].i, 2);
+	CU_ASSERT(ints_eq(&n->calls->args[4], 2, (const int64_t[]){12, 5}));
+	CU_ASSERT(ints_eq(&n->calls->args[5], 2, (const int64_t[]){5, 1}));
+	CU_ASSERT(ints_eq(&n->calls->args[6], 2, (const int64_t[]){0, 1}));
+	/* same shape: flat */
+	n = mk_node(g, OP_MUL, 2, (Tensor *[]){x, x});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_mul_f32");
+	CU_ASSERT_EQUAL(n->calls->args[3].i, 60);
+	/* scalar on the left: rank 1, stride 0 */
+	n = mk_node(g, OP_SUB, 2, (Tensor *[]){s, x});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_sub_f32_bc");
+	CU_ASSERT(ints_eq(&n->calls->args[4], 1, (const int64_t[]){60}));
+	CU_ASSERT(ints_eq(&n->calls->args[5], 1, (const int64_t[]){0}));
+	/* per-row scale (4, 1, 1): (4, 15) with the column operand's inner stride 0 */
+	n = mk_node(g, OP_DIV, 2, (Tensor *[]){x, col});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT(ints_eq(&n->calls->args[4], 2, (const int64_t[]){4, 15}));
+	CU_ASSERT(ints_eq(&n->calls->args[6], 2, (const int64_t[]){1, 0}));
+	/* comparison output is bool */
+	n = mk_node(g, OP_LESS, 2, (Tensor *[]){x, bias});
+	shape_compare(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_BOOL);
+	ctx_free(&c);
+}
+
+static void test_lower_reduce_forms(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 11;
+	Tensor *x = mk_in(g, "x", DT_F32, 4, (const int64_t[]){2, 1, 3, 4});
+	/* axes {1, 2}: the size-1 axis vanishes, (outer 2, r 3, inner 4) */
+	Node *n = mk_node(g, OP_REDUCE_MEAN, 1, &x);
+	node_add_attr(g, n, "axes", AT_INTS);
+	n->attrs[0].ints = (int64_t[]){1, 2};
+	n->attrs[0].n = 2;
+	shape_reduce(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 4);
+	CU_ASSERT_EQUAL(n->out[0]->dims[2], 1);
+	lower_reduce(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_reduce_mean_f32");
+	CU_ASSERT_EQUAL(n->calls->args[2].i, 2);
+	CU_ASSERT_EQUAL(n->calls->args[3].i, 3);
+	CU_ASSERT_EQUAL(n->calls->args[4].i, 4);
+	/* axes {0, -1}, keepdims 0: not adjacent -> the general kernel */
+	n = mk_node(g, OP_REDUCE_SUM, 1, &x);
+	Attr *a = node_add_attr(g, n, "axes", AT_INTS);
+	a->ints = (int64_t[]){0, -1};
+	a->n = 2;
+	a = node_add_attr(g, n, "keepdims", AT_INT);
+	a->i = 0;
+	shape_reduce(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 2);
+	CU_ASSERT_EQUAL(n->out[0]->dims[0], 1);
+	CU_ASSERT_EQUAL(n->out[0]->dims[1], 3);
+	lower_reduce(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_reduce_sum_f32_g");
+	CU_ASSERT(ints_eq(&n->calls->args[3], 3, (const int64_t[]){2, 3, 4}));
+	CU_ASSERT(ints_eq(&n->calls->args[4], 3, (const int64_t[]){0, 1, 0}));
+	ctx_free(&c);
+}
+
+static void test_eval_variadic_max(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 13;
+	/* max(a (3), b (2, 1), c ()) -> (2, 3); the first call already writes (2, 3) */
+	Tensor *a = tensor_const(g, "a", DT_I64, 1, (const int64_t[]){3});
+	Tensor *b = tensor_const(g, "b", DT_I64, 2, (const int64_t[]){2, 1});
+	Tensor *s = tensor_const(g, "s", DT_I64, 0, NULL);
+	s->shape_known = true;
+	memcpy(a->data, (int64_t[]){1, 5, 3}, 3 * sizeof(int64_t));
+	memcpy(b->data, (int64_t[]){2, 4}, 2 * sizeof(int64_t));
+	*(int64_t *)s->data = 3;
+	Node *n = mk_node(g, OP_MAX, 3, (Tensor *[]){a, b, s});
+	shape_variadic(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 2);
+	eval_node(g, n);
+	const int64_t *y = n->out[0]->data, want[6] = {3, 5, 3, 4, 5, 4};
+	for (int i = 0; i < 6; i++)
+		CHECK_I(y[i], want[i]);
+	ctx_free(&c);
+}
+
+/* Run the shape function of a one-node graph and return the error text. */
+static const char *shape_error(Ctx *c, int opset, OpKind op, int nin, DType *dt, int *rank,
+                               const int64_t (*dims)[4], void (*setup)(Graph *, Node *))
+{
+	static char msg[2048];
+	jmp_buf jb;
+	ctx_init(c, "m.onnx");
+	c->jmp = &jb;
+	msg[0] = 0;
+	if (setjmp(jb) == 0) {
+		Graph *g = graph_new(c);
+		g->opset = opset;
+		Tensor *in[4];
+		for (int i = 0; i < nin; i++) {
+			char name[8] = {'i', (char)('0' + i), 0};
+			in[i] = mk_in(g, name, dt[i], rank[i], dims[i]);
+		}
+		Node *n = mk_node(g, op, nin, in);
+		if (setup)
+			setup(g, n);
+		op_info[op].shape(g, n);
+		strcpy(msg, "(no error)");
+	} else {
+		strcpy(msg, c->errmsg);
+	}
+	ctx_free(c);
+	return msg;
+}
+
+static void set_cast_double(Graph *g, Node *n) { node_add_attr(g, n, "to", AT_INT)->i = 11; }
+static void set_axis_3(Graph *g, Node *n) { node_add_attr(g, n, "axis", AT_INT)->i = 3; }
+static void set_dup_axes(Graph *g, Node *n)
+{
+	static int64_t axes[2] = {1, -1};
+	Attr *a = node_add_attr(g, n, "axes", AT_INTS);
+	a->ints = axes;
+	a->n = 2;
+}
+
+#define CHECK_MSG(got, want)                                                         \
+	do {                                                                         \
+		const char *g_ = (got);                                              \
+		if (!strstr(g_, want))                                               \
+			fprintf(stderr, "\n  error '%s'\n  lacks '%s'\n", g_, want);   \
+		CU_ASSERT_PTR_NOT_NULL(strstr(g_, want));                            \
+	} while (0)
+
+static void test_shape_errors(void)
+{
+	Ctx c;
+	const int64_t d[4][4] = {{2, 3}, {4}, {2, 3}, {}};
+	CHECK_MSG(shape_error(&c, 13, OP_ADD, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 2}, d, NULL),
+	          "inputs 0 and 1 have different element types (f32 and i64)");
+	CHECK_MSG(shape_error(&c, 13, OP_ADD, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 1}, d, NULL),
+	          "do not broadcast");
+	CHECK_MSG(shape_error(&c, 13, OP_AND, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 2}, d, NULL),
+	          "this op supports bool");
+	CHECK_MSG(shape_error(&c, 13, OP_SQRT, 1, (DType[]){DT_I64}, (int[]){2}, d, NULL),
+	          "has element type i64; this op supports f32");
+	CHECK_MSG(shape_error(&c, 13, OP_CAST, 1, (DType[]){DT_F32}, (int[]){2}, d, set_cast_double),
+	          "Cast to DOUBLE is not supported");
+	CHECK_MSG(shape_error(&c, 13, OP_SOFTMAX, 1, (DType[]){DT_F32}, (int[]){2}, d, set_axis_3),
+	          "axis 3 is out of range for rank 2");
+	CHECK_MSG(shape_error(&c, 13, OP_REDUCE_MAX, 1, (DType[]){DT_F32}, (int[]){2}, d, set_dup_axes),
+	          "axis 1 is listed twice");
+	/* ReduceSum >= 13 reads axes from input 1, which must be constant */
+	CHECK_MSG(shape_error(&c, 13, OP_REDUCE_SUM, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 1}, d,
+	                      NULL),
+	          "input 1 ('i1') must be a constant");
+	CHECK_MSG(shape_error(&c, 11, OP_REDUCE_SUM, 1, (DType[]){DT_F32}, (int[]){2}, d, set_dup_axes),
+	          "listed twice");
+	CHECK_MSG(shape_error(&c, 14, OP_CUMSUM, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 0}, d, NULL),
+	          "input 1 ('i1') must be a constant");
+	CHECK_MSG(shape_error(&c, 13, OP_CLIP, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 2}, d, NULL),
+	          "must be a scalar");
+	CHECK_MSG(shape_error(&c, 13, OP_WHERE, 3, (DType[]){DT_F32, DT_F32, DT_F32}, (int[]){2, 2, 2},
+	                      d, NULL),
+	          "input 0 ('i0') has element type f32; this op supports bool");
+	CHECK_MSG(shape_error(&c, 13, OP_POW, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 1}, d, NULL),
+	          "do not broadcast");
+	const int64_t same[4][4] = {{2, 3}, {2, 3}};
+	CHECK_MSG(shape_error(&c, 13, OP_POW, 2, (DType[]){DT_I32, DT_F32}, (int[]){2, 2}, same, NULL),
+	          "(no error)");
+}
+
 void register_elementwise(void)
 {
 	CU_pSuite s = CU_add_suite("elementwise", NULL, NULL);
@@ -355,4 +606,8 @@ void register_elementwise(void)
 	CU_add_test(s, "reductions", test_reduce);
 	CU_add_test(s, "softmax", test_softmax);
 	CU_add_test(s, "cumsum", test_cumsum);
+	CU_add_test(s, "lowering picks broadcast forms", test_lower_broadcast_forms);
+	CU_add_test(s, "lowering picks reduction forms", test_lower_reduce_forms);
+	CU_add_test(s, "eval variadic Max with broadcast", test_eval_variadic_max);
+	CU_add_test(s, "shape errors", test_shape_errors);
 }
