@@ -37,6 +37,13 @@
 #else
 #define TR_FMA(a, b, c) ((a) * (b) + (c))
 #endif
+/* The micro-kernel is kept out of line so that its accumulators are register
+ * allocated on their own, whatever the caller looks like. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TR_NOINLINE __attribute__((noinline))
+#else
+#define TR_NOINLINE
+#endif
 #define TR_GEMM_MR 8        /* micro-tile rows */
 #define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
 #define TR_GEMM_KC 256      /* k block */
@@ -44,15 +51,25 @@
 /* Packing scratch of tr_sgemm: the A panel (KC * MR floats), then the B block,
  * min(k, KC) * min(round_up(n, NR), NC) floats; none when m < 4. */
 
-/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR) */
-TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
                          float *restrict t)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
 	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		c0[j] = c1[j] = c2[j] = c3[j] = c4[j] = c5[j] = c6[j] = c7[j] = 0.0f;
-	for (int64_t p = 0; p < kc; p++) {
+	/* start from the p = 0 products, not from zero: a zeroing loop would be
+	 * turned into memset calls that keep the accumulators in memory */
+	for (int j = 0; j < TR_GEMM_NR; j++) {
+		c0[j] = ap[0] * bp[j];
+		c1[j] = ap[1] * bp[j];
+		c2[j] = ap[2] * bp[j];
+		c3[j] = ap[3] * bp[j];
+		c4[j] = ap[4] * bp[j];
+		c5[j] = ap[5] * bp[j];
+		c6[j] = ap[6] * bp[j];
+		c7[j] = ap[7] * bp[j];
+	}
+	for (int64_t p = 1; p < kc; p++) {
 		const float *a = ap + p * TR_GEMM_MR, *b = bp + p * TR_GEMM_NR;
 		float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
 		float a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
@@ -67,16 +84,22 @@ TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *rest
 			c7[j] = TR_FMA(a7, b[j], c7[j]);
 		}
 	}
-	for (int j = 0; j < TR_GEMM_NR; j++) {
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[0 * TR_GEMM_NR + j] = c0[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[1 * TR_GEMM_NR + j] = c1[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[2 * TR_GEMM_NR + j] = c2[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[3 * TR_GEMM_NR + j] = c3[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[4 * TR_GEMM_NR + j] = c4[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[5 * TR_GEMM_NR + j] = c5[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[6 * TR_GEMM_NR + j] = c6[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[7 * TR_GEMM_NR + j] = c7[j];
-	}
 }
 
 /* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
@@ -100,7 +123,20 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 		} else {
 			for (int64_t j = 0; j < n; j++) {
 				float s = 0.0f;
-				for (int64_t p = 0; p < k; p++)
+				int64_t p = 0;
+				if (acs == 1 && brs == 1) {
+					/* contiguous dot product in 16 independent lanes (vectorises) */
+					const float *ar = a + i * ars, *bc = b + j * bcs;
+					float lane[16];
+					for (int l = 0; l < 16; l++)
+						lane[l] = 0.0f;
+					for (; p + 16 <= k; p += 16)
+						for (int l = 0; l < 16; l++)
+							lane[l] = TR_FMA(ar[p + l], bc[p + l], lane[l]);
+					for (int l = 0; l < 16; l++)
+						s += lane[l];
+				}
+				for (; p < k; p++)
 					s = TR_FMA(a[i * ars + p * acs], b[p * brs + j * bcs], s);
 				yr[j] = accumulate ? yr[j] + alpha * s : alpha * s;
 			}
@@ -156,8 +192,8 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 				int64_t mr = TR_MIN(TR_GEMM_MR, m - i0);
 				const float *src = a + i0 * ars + k0 * acs;
 				/* pack op(a)[i0:i0+MR, k0:k0+kc] as (kc, MR), zero-padded */
-				for (int64_t i = 0; i < TR_GEMM_MR; i++)
-					for (int64_t p = 0; p < kc; p++)
+				for (int64_t p = 0; p < kc; p++)
+					for (int64_t i = 0; i < TR_GEMM_MR; i++)
 						ap[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
 				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
