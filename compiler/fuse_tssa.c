@@ -148,6 +148,20 @@ static bool const_scalar(const Tensor *t, double *v)
 	return true;
 }
 
+/* Pow's exponent: a constant scalar of any numeric type. */
+static bool pow_exponent(const Tensor *t, double *v)
+{
+	if (!t || t->kind != TK_CONST || tensor_nelem(t) != 1)
+		return false;
+	if (t->dtype == DT_F32)
+		*v = tensor_get_f(t, 0);
+	else if (t->dtype == DT_I64 || t->dtype == DT_I32)
+		*v = (double)tensor_get_i(t, 0);
+	else
+		return false;
+	return true;
+}
+
 /* The reduction axes of a Reduce* node, normalised; false when not static. */
 static bool reduce_axes(Fuser *F, Node *n, int64_t *axes, int *na)
 {
@@ -329,7 +343,7 @@ static void flatten_rec(Fuser *F, Tensor *t, int e, Product *P, int depth)
 			flatten_rec(F, n->in[0], -e, P, depth + 1);
 			return;
 		case OP_POW:
-			if (const_scalar(n->in[1], &v) && (v == 1 || v == 2 || v == -1 || v == -2)) {
+			if (pow_exponent(n->in[1], &v) && (v == 1 || v == 2 || v == -1 || v == -2)) {
 				take(F, n);
 				flatten_rec(F, n->in[0], e * (int)v, P, depth + 1);
 				return;
@@ -394,7 +408,7 @@ static bool colnorm(Fuser *F, Tensor *c)
 		Node *rs;
 		if ((n = prod(r, OP_SQRT)))
 			;
-		else if ((n = prod(r, OP_POW)) && const_scalar(n->in[1], &v) && v == 0.5)
+		else if ((n = prod(r, OP_POW)) && pow_exponent(n->in[1], &v) && v == 0.5)
 			;
 		else
 			return false;

@@ -1,6 +1,7 @@
 /*
  * op_fused.c -- shape and lower functions of the fused ops made by passes:
- * TSSA and CausalTSSA (fuse_tssa.c), whose kernels live in runtime/rt_tssa.h.
+ * TSSA and CausalTSSA (fuse_tssa.c), whose kernels live in runtime/rt_tssa.h,
+ * and Gelu (fuse_common.c; runtime/rt_fused.h).
  *
  * Both ops read the projected tokens w (B, N, d) (or (N, d): B = 1) with the
  * heads interleaved as d = heads x p, and write y of the same shape.  temp is
@@ -10,6 +11,7 @@
  * eps_pi (1e-8).  Scratch is O(d) floats: the statistics of one batch item.
  */
 #include "tostc.h"
+#include "rt_fused.h"
 #include "rt_tssa.h"
 
 static void inv_tssa_f32(const Call *c)
@@ -102,4 +104,26 @@ void lower_tssa(Graph *g, Node *n)
 		call_float(c, eps_norm); call_float(c, eps_pi);
 		call_scratch(c, (int64_t)sizeof(float) * (2 * d + 2 * K));
 	}
+}
+
+/* ---- Gelu (fuse_common.c) ---- */
+
+static void inv_gelu_f32(const Call *c)
+{
+	tr_gelu_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2));
+}
+
+void shape_gelu(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, 1u << DT_F32);
+	shape_set(n->out[0], DT_F32, n->in[0]->rank, n->in[0]->dims);
+}
+
+/* x (n) -> y (n) */
+void lower_gelu(Graph *g, Node *n)
+{
+	Call *c = call_new(g, n, "tr_gelu_f32", inv_gelu_f32);
+	call_in(c, n->in[0]);
+	call_out(c, n->out[0]);
+	call_int(c, tensor_nelem(n->in[0]));
 }

@@ -529,4 +529,13 @@ _Noreturn void dsl_error_at(Ctx *c, const char *file, const char *src, int line,
  * projected tokens .. merge of heads) into one TSSA / CausalTSSA node. */
 void fuse_tssa(Graph *g);
 
+
+/* ------------------------------------------------------------------ */
+/* fuse_common.c: LayerNorm, GELU, MatMul + bias fusions                */
+/* ------------------------------------------------------------------ */
+
+/* Decomposed LayerNorm -> LayerNormalization, erf GELU -> Gelu (internal),
+ * MatMul (.., k) @ (k, n) + bias -> Gemm with C between two views. */
+void fuse_common(Graph *g);
+
 #endif

@@ -258,6 +258,171 @@ static void test_causal_no_lookahead(void)
 	CU_ASSERT(memcmp(y1 + CUT * d, y2 + CUT * d, sizeof(float) * (T - CUT) * d) != 0);
 }
 
+
+/* ---- the fusion pass on hand-built IR graphs ---- */
+
+#include "tostc.h"
+
+typedef struct {
+	Graph *g;
+	int ntmp;
+} Builder;
+
+static Tensor *cf(Builder *b, float v)
+{
+	int64_t d[1] = {1};
+	Tensor *t = tensor_const(b->g, ctx_printf(b->g->ctx, "c%d", b->ntmp++), DT_F32, 0, d);
+	*(float *)t->data = v;
+	return t;
+}
+
+static Tensor *ci(Builder *b, int n, const int64_t *v)
+{
+	int64_t d[1] = {n};
+	Tensor *t = tensor_const(b->g, ctx_printf(b->g->ctx, "c%d", b->ntmp++), DT_I64, 1, d);
+	memcpy(t->data, v, sizeof(int64_t) * (size_t)n);
+	return t;
+}
+
+static Node *last_node;
+
+static Tensor *op(Builder *b, OpKind k, Tensor *x, Tensor *y)
+{
+	Node *n = node_new(b->g, k, ctx_printf(b->g->ctx, "n%d", b->ntmp), y ? 2 : 1, 1);
+	Tensor *o = tensor_new(b->g, ctx_printf(b->g->ctx, "t%d", b->ntmp++), TK_VALUE, DT_UNDEF, 0,
+	                       NULL);
+	n->in[0] = x;
+	if (y)
+		n->in[1] = y;
+	n->out[0] = o;
+	n->index = b->g->nnodes;
+	o->producer = n;
+	graph_add_node(b->g, n);
+	last_node = n;
+	return o;
+}
+
+static Tensor *transpose(Builder *b, Tensor *x, int r, const int64_t *perm)
+{
+	Tensor *o = op(b, OP_TRANSPOSE, x, NULL);
+	Attr *a = node_add_attr(b->g, last_node, "perm", AT_INTS);
+	a->ints = ctx_alloc(b->g->ctx, sizeof(int64_t) * (size_t)r);
+	memcpy(a->ints, perm, sizeof(int64_t) * (size_t)r);
+	a->n = r;
+	return o;
+}
+
+static Tensor *reduce(Builder *b, OpKind k, Tensor *x, int64_t axis, int keep)
+{
+	Tensor *o;
+	if (k == OP_REDUCE_SUM) {
+		o = op(b, k, x, ci(b, 1, &axis));
+	} else {
+		o = op(b, k, x, NULL);
+		Attr *a = node_add_attr(b->g, last_node, "axes", AT_INTS);
+		a->ints = ctx_alloc(b->g->ctx, sizeof(int64_t));
+		a->ints[0] = axis;
+		a->n = 1;
+	}
+	node_add_attr(b->g, last_node, "keepdims", AT_INT)->i = keep;
+	return o;
+}
+
+enum { MUT_NONE, MUT_TOKEN_SOFTMAX, MUT_PI_ESCAPES, MUT_NO_NEG, MUT_TEMP_PER_TOKEN };
+
+/* The official vision TSSA as PyTorch 1.13 exports it at opset 17, B=2 N=5 K=2 p=3. */
+static Graph *official_tssa(Ctx *c, int mut)
+{
+	Builder b = {graph_new(c), 0};
+	Graph *g = b.g;
+	int64_t wd[3] = {2, 5, 6}, split[4] = {2, 5, 2, 3}, merge[3] = {2, 5, 6};
+	int64_t p0213[4] = {0, 2, 1, 3}, tempd[2] = {2, 1}, tokd[2] = {1, 5}, ax;
+	g->opset = 17;
+	Tensor *w = tensor_new(g, "w", TK_INPUT, DT_F32, 3, wd);
+	g->inputs = ctx_alloc(c, sizeof(Tensor *));
+	g->inputs[g->ninputs++] = w;
+	Tensor *temp = tensor_const(g, "temp", DT_F32, 2, mut == MUT_TEMP_PER_TOKEN ? tokd : tempd);
+	for (int i = 0; i < (mut == MUT_TEMP_PER_TOKEN ? 5 : 2); i++)
+		((float *)temp->data)[i] = 0.5f + (float)i;
+
+	Tensor *w4 = transpose(&b, op(&b, OP_RESHAPE, w, ci(&b, 4, split)), 4, p0213);
+	Tensor *nrm = reduce(&b, OP_REDUCE_L2, w4, -2, 1);
+	Tensor *cl = op(&b, OP_CLIP, nrm, cf(&b, 1e-12f));
+	Tensor *wn = op(&b, OP_DIV, w4, cl);
+	Tensor *s = reduce(&b, OP_REDUCE_SUM, op(&b, OP_POW, wn, cf(&b, 2.0f)), -1, 0);
+	Tensor *pi = op(&b, OP_SOFTMAX, op(&b, OP_MUL, s, temp), NULL);
+	node_add_attr(g, last_node, "axis", AT_INT)->i = mut == MUT_TOKEN_SOFTMAX ? 2 : 1;
+	Tensor *den = op(&b, OP_ADD, reduce(&b, OP_REDUCE_SUM, pi, -1, 1), cf(&b, 1e-8f));
+	ax = -2;
+	Tensor *pn = op(&b, OP_UNSQUEEZE, op(&b, OP_DIV, pi, den), ci(&b, 1, &ax));
+	Tensor *m = op(&b, OP_MATMUL, pn, op(&b, OP_POW, w4, cf(&b, 2.0f)));
+	Tensor *att = op(&b, OP_MUL, op(&b, OP_RECIPROCAL, op(&b, OP_ADD, m, cf(&b, 1.0f)), NULL),
+	                 cf(&b, 1.0f));
+	ax = -1;
+	Tensor *wp = op(&b, OP_MUL, w4, op(&b, OP_UNSQUEEZE, pi, ci(&b, 1, &ax)));
+	Tensor *o4 = op(&b, OP_MUL, wp, att);
+	if (mut != MUT_NO_NEG)
+		o4 = op(&b, OP_NEG, o4, NULL);
+	Tensor *y = op(&b, OP_RESHAPE, transpose(&b, o4, 4, p0213), ci(&b, 3, merge));
+	g->outputs = ctx_alloc(c, sizeof(Tensor *) * 2);
+	g->outputs[g->noutputs++] = y;
+	y->is_output = true;
+	if (mut == MUT_PI_ESCAPES) {
+		g->outputs[g->noutputs++] = pi;
+		pi->is_output = true;
+	}
+	return g;
+}
+
+static int count_op(Graph *g, OpKind k)
+{
+	int n = 0;
+	for (int i = 0; i < g->nnodes; i++)
+		n += !g->nodes[i]->dead && g->nodes[i]->op == k;
+	return n;
+}
+
+static void test_fuse_official_graph(void)
+{
+	int muts[] = {MUT_NONE, MUT_TOKEN_SOFTMAX, MUT_PI_ESCAPES, MUT_NO_NEG, MUT_TEMP_PER_TOKEN};
+	for (int i = 0; i < 5; i++) {
+		Ctx c;
+		jmp_buf jb;
+		ctx_init(&c, "tssa.onnx");
+		c.jmp = &jb;
+		if (setjmp(jb) != 0) {
+			printf("\n  mutation %d: %s\n", muts[i], c.errmsg);
+			CU_FAIL("compile error");
+			ctx_free(&c);
+			continue;
+		}
+		Graph *g = official_tssa(&c, muts[i]);
+		int before = g->nnodes;
+		shape_infer(g);
+		fold_constants(g);
+		dce(g);
+		fuse_tssa(g);
+		ir_check(g, "fuse_tssa");
+		if (muts[i] == MUT_NONE) {
+			CU_ASSERT_EQUAL(g->nnodes, 1);
+			CU_ASSERT_EQUAL(count_op(g, OP_TSSA), 1);
+			Node *f = g->nodes[0];
+			CU_ASSERT_EQUAL(attr_int(f, "heads", 0), 2);
+			CU_ASSERT_EQUAL(attr_float(f, "eps_norm", 0), 1e-12f);
+			CU_ASSERT_EQUAL(attr_float(f, "eps_pi", 0), 1e-8f);
+			CU_ASSERT_STRING_EQUAL(f->in[0]->name, "w");
+			CU_ASSERT(f->out[0]->is_output && f->out[0]->producer == f);
+			CU_ASSERT_EQUAL(((float *)f->in[1]->data)[1], 1.5f);
+			CU_ASSERT_PTR_NOT_NULL(f->fused_from);
+		} else {
+			/* not TSSA, or TSSA whose pi is needed elsewhere: untouched */
+			CU_ASSERT_EQUAL(count_op(g, OP_TSSA), 0);
+			CU_ASSERT_EQUAL(g->nnodes, before);
+		}
+		ctx_free(&c);
+	}
+}
+
 void register_tssa(void)
 {
 	CU_pSuite s = CU_add_suite("tssa", NULL, NULL);
@@ -268,4 +433,5 @@ void register_tssa(void)
 	CU_add_test(s, "vision TSSA: token permutation equivariance", test_tssa_permutation);
 	CU_add_test(s, "causal TSSA vs the CumSum form", test_causal_vs_formula);
 	CU_add_test(s, "causal TSSA: no look-ahead", test_causal_no_lookahead);
+	CU_add_test(s, "fuse_tssa: the official graph and four near misses", test_fuse_official_graph);
 }
