@@ -423,6 +423,122 @@ static void test_fuse_official_graph(void)
 	}
 }
 
+/* ---- fuse_common on hand-built graphs, evaluated node by node ---- */
+
+enum { G_LN, G_LN_AXIS1, G_GELU, G_GELU_06, G_MMB, G_MMB_ROWBIAS };
+
+static float *cfv(Builder *b, Tensor **t, int rank, const int64_t *dims, unsigned seed)
+{
+	*t = tensor_const(b->g, ctx_printf(b->g->ctx, "c%d", b->ntmp++), DT_F32, rank, dims);
+	fill((float *)(*t)->data, (int)tensor_nelem(*t), seed);
+	return (float *)(*t)->data;
+}
+
+static Graph *common_graph(Ctx *c, int kind)
+{
+	Builder b = {graph_new(c), 0};
+	Graph *g = b.g;
+	int64_t xd[3] = {2, 3, 8}, d8[1] = {8}, wd[2] = {8, 5}, d5[1] = {5}, rb[2] = {3, 5};
+	Tensor *x = tensor_new(g, "x", TK_INPUT, DT_F32, 3, xd), *y, *p1, *p2;
+	g->opset = 13;
+	g->inputs = ctx_alloc(c, sizeof(Tensor *));
+	g->inputs[g->ninputs++] = x;
+	switch (kind) {
+	case G_LN:
+	case G_LN_AXIS1: {
+		int64_t ax = kind == G_LN ? -1 : 1;
+		Tensor *mu = op(&b, OP_REDUCE_MEAN, x, NULL);
+		Attr *a = node_add_attr(g, last_node, "axes", AT_INTS);
+		a->ints = ctx_alloc(c, sizeof(int64_t));
+		a->ints[0] = ax;
+		a->n = 1;
+		Tensor *dv = op(&b, OP_SUB, x, mu);
+		Tensor *v = op(&b, OP_REDUCE_MEAN, op(&b, OP_POW, dv, cf(&b, 2.0f)), NULL);
+		a = node_add_attr(g, last_node, "axes", AT_INTS);
+		a->ints = ctx_alloc(c, sizeof(int64_t));
+		a->ints[0] = ax;
+		a->n = 1;
+		Tensor *sd = op(&b, OP_SQRT, op(&b, OP_ADD, v, cf(&b, 1e-5f)), NULL);
+		cfv(&b, &p1, 1, d8, 3);
+		cfv(&b, &p2, 1, d8, 4);
+		y = op(&b, OP_ADD, p2, op(&b, OP_MUL, op(&b, OP_DIV, dv, sd), p1));
+		break;
+	}
+	case G_GELU:
+	case G_GELU_06: {
+		Tensor *e = op(&b, OP_ERF, op(&b, OP_DIV, x, cf(&b, 1.41421354f)), NULL);
+		y = op(&b, OP_MUL, op(&b, OP_MUL, x, op(&b, OP_ADD, e, cf(&b, 1.0f))),
+		       cf(&b, kind == G_GELU ? 0.5f : 0.6f));
+		break;
+	}
+	default:
+		cfv(&b, &p1, 2, wd, 5);
+		cfv(&b, &p2, kind == G_MMB ? 1 : 2, kind == G_MMB ? d5 : rb, 6);
+		y = op(&b, OP_ADD, p2, op(&b, OP_MATMUL, x, p1));
+		break;
+	}
+	g->outputs = ctx_alloc(c, sizeof(Tensor *));
+	g->outputs[g->noutputs++] = y;
+	y->is_output = true;
+	return g;
+}
+
+/* Run every live node with eval_node; returns the output's data. */
+static const float *run_graph(Graph *g, const float *x)
+{
+	g->inputs[0]->data = (void *)x;
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead)
+			eval_node(g, g->nodes[i]);
+	return g->outputs[0]->data;
+}
+
+static void test_fuse_common_graphs(void)
+{
+	static const struct { int kind; OpKind want; int nodes; } cases[] = {
+		{G_LN, OP_LAYER_NORM, 1}, {G_LN_AXIS1, OP_COUNT, 9}, {G_GELU, OP_GELU, 1},
+		{G_GELU_06, OP_COUNT, 5}, {G_MMB, OP_GEMM, 3}, {G_MMB_ROWBIAS, OP_COUNT, 2},
+	};
+	float x[48];
+	fill(x, 48, 77u);
+	for (int i = 0; i < 6; i++) {
+		Ctx c1, c2;
+		jmp_buf jb;
+		ctx_init(&c1, "a.onnx");
+		ctx_init(&c2, "b.onnx");
+		c1.jmp = c2.jmp = &jb;
+		if (setjmp(jb) != 0) {
+			printf("\n  case %d: %s%s\n", i, c1.errmsg, c2.errmsg);
+			CU_FAIL("compile error");
+		} else {
+			Graph *gf = common_graph(&c1, cases[i].kind), *gu = common_graph(&c2, cases[i].kind);
+			shape_infer(gf);
+			dce(gf);
+			fuse_common(gf);
+			ir_check(gf, "fuse_common");
+			shape_infer(gu);
+			dce(gu);
+			if (gf->nnodes != cases[i].nodes)
+				printf("\n  case %d: %d nodes, expected %d\n", i, gf->nnodes, cases[i].nodes);
+			CU_ASSERT_EQUAL(gf->nnodes, cases[i].nodes);
+			if (cases[i].want != OP_COUNT) {
+				CU_ASSERT_EQUAL(count_op(gf, cases[i].want), 1);
+				CU_ASSERT(gf->outputs[0]->producer->fused_from != NULL ||
+				          gf->outputs[0]->producer->op == OP_RESHAPE);
+			}
+			const float *yf = run_graph(gf, x), *yu = run_graph(gu, x);
+			int64_t n = tensor_nelem(gf->outputs[0]);
+			CU_ASSERT_EQUAL(n, tensor_nelem(gu->outputs[0]));
+			double err = 0;
+			for (int64_t k = 0; k < n; k++)
+				err = fmax(err, fabs(yf[k] - yu[k]) / (1.0 + fabs(yu[k])));
+			CHECK_NEAR(err, 0.0, 2e-6);
+		}
+		ctx_free(&c1);
+		ctx_free(&c2);
+	}
+}
+
 void register_tssa(void)
 {
 	CU_pSuite s = CU_add_suite("tssa", NULL, NULL);
@@ -434,4 +550,6 @@ void register_tssa(void)
 	CU_add_test(s, "causal TSSA vs the CumSum form", test_causal_vs_formula);
 	CU_add_test(s, "causal TSSA: no look-ahead", test_causal_no_lookahead);
 	CU_add_test(s, "fuse_tssa: the official graph and four near misses", test_fuse_official_graph);
+	CU_add_test(s, "fuse_common: LayerNorm, GELU, MatMul + bias and near misses",
+	            test_fuse_common_graphs);
 }
