@@ -227,11 +227,40 @@ static Node *mknode(Dsl *D, OpKind op, const char *scope, int nin, Tensor *const
 	return n;
 }
 
-/* Append the node and infer its output shape now. */
+/* Append the node and infer its output shape now.  An error from the op's
+ * shape function (node_error: "file:line:col: error: Op: msg") gets the source
+ * line and a caret appended, then unwinds on as before. */
 static Tensor *finish(Dsl *D, Node *n)
 {
+	Ctx *c = D->c;
 	graph_add_node(D->g, n);
+	jmp_buf jb, *outer = c->jmp;
+	c->jmp = &jb;
+	if (setjmp(jb)) {
+		c->jmp = outer;
+		const char *s = D->src;
+		for (int l = 1; l < n->loc.line && *s; s++)
+			if (*s == '\n')
+				l++;
+		int len = 0;
+		while (s[len] && s[len] != '\n' && s[len] != '\r' && len < 400)
+			len++;
+		size_t k = strlen(c->errmsg);
+		int w = snprintf(c->errmsg + k, sizeof c->errmsg - k, "\n  %.*s\n  ", len, s);
+		for (int i = 0; w > 0 && i < n->loc.col - 1 && i < len; i++) {
+			k = strlen(c->errmsg);
+			if (k + 2 < sizeof c->errmsg)
+				c->errmsg[k] = s[i] == '\t' ? '\t' : ' ', c->errmsg[k + 1] = 0;
+		}
+		k = strlen(c->errmsg);
+		if (k + 2 < sizeof c->errmsg)
+			c->errmsg[k] = '^', c->errmsg[k + 1] = 0;
+		if (outer)
+			longjmp(*outer, 1);
+		unreachable(c);
+	}
 	op_info[n->op].shape(D->g, n);
+	c->jmp = outer;
 	return n->out[0];
 }
 
