@@ -522,6 +522,89 @@ _Noreturn void dsl_error_at(Ctx *c, const char *file, const char *src, int line,
                             const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* ------------------------------------------------------------------ */
+/* dsl_layers.c: the layer table of the ToST model language             */
+/* (the interpreter state dsl.c shares with it)                         */
+/* ------------------------------------------------------------------ */
+
+typedef enum { DV_NONE, DV_INT, DV_FLOAT, DV_BOOL, DV_STR, DV_TENSOR } DslValKind;
+
+/* A value of the language: a hyperparameter or a tensor. */
+typedef struct {
+	DslValKind kind;
+	int64_t i;        /* DV_INT, DV_BOOL */
+	double f;         /* DV_FLOAT */
+	const char *s;    /* DV_STR */
+	Tensor *t;        /* DV_TENSOR */
+} DslValue;
+
+typedef struct DslScope DslScope;     /* variables (dsl.c) */
+
+/* A weight read once, by state_dict key (dsl_layers.c). */
+typedef struct DslWeight DslWeight;
+struct DslWeight {
+	const char *key;
+	Tensor *t;
+	DslWeight *next;
+};
+
+/* The interpreter's state for one .tost file. */
+typedef struct {
+	Ctx *c;
+	Graph *g;
+	const char *file;         /* .tost path as given */
+	const char *src;
+	const char *dir;          /* directory of the .tost file, for `weights` */
+	SafeTensors *st;          /* NULL until `weights` */
+	Ast *defs;                /* AST_DEF statements, chained through rhs */
+	DslWeight *wcache;
+	DslScope *globals;
+	int counter;              /* unique node and tensor names */
+	bool returned;            /* a `return` ran in the current def */
+	DslValue retval;
+	int maxin, maxout;        /* capacity of g->inputs / g->outputs */
+	Ast *at;                  /* the construct being lowered (errors, node loc) */
+} Dsl;
+
+/* An error at AST node a of the file being lowered. */
+#define DSL_ERR(D, a, ...) \
+	dsl_error_at((D)->c, (D)->file, (D)->src, (a)->line, (a)->col, __VA_ARGS__)
+
+/* One parameter of a layer: kind 't' tensor, 'i' int, 'f' number, 'b' bool,
+ * 's' string.  dflt NULL: required; "": optional, no default. */
+typedef struct {
+	const char *name;
+	char kind;
+	const char *dflt;
+} DslParam;
+
+#define DSL_MAX_PARAMS 10
+
+/* A layer call being lowered: bound arguments and its weights prefix. */
+typedef struct {
+	const char *prefix;    /* "blocks.3.attn" (no trailing dot); NULL without `@` */
+	DslValue v[DSL_MAX_PARAMS];   /* by DslParam index; DV_NONE when absent */
+} DslArgs;
+
+typedef DslValue DslLayerFn(Dsl *D, DslArgs *a);
+
+typedef struct {
+	const char *name;
+	DslLayerFn *fn;
+	bool weights;          /* needs `@ path` */
+	const char *doc;       /* one line, for error hints */
+	DslParam params[DSL_MAX_PARAMS];
+} DslLayer;
+
+/* The layer called `name`, or NULL. */
+const DslLayer *dsl_find_layer(const char *name);
+/* Nodes and constants at D->at, shape inferred at once (for the interpreter's
+ * arithmetic on tensors). */
+Tensor *dsl_op1(Dsl *D, OpKind op, const char *scope, Tensor *a);
+Tensor *dsl_op2(Dsl *D, OpKind op, const char *scope, Tensor *a, Tensor *b);
+Tensor *dsl_const_f32(Dsl *D, float v);
+Tensor *dsl_const_i64(Dsl *D, int rank, const int64_t *v, int n);
+
+/* ------------------------------------------------------------------ */
 /* fuse_tssa.c: TSSA fusion                                             */
 /* ------------------------------------------------------------------ */
 
