@@ -529,6 +529,27 @@ static const char *join_dir(Dsl *D, const char *rel)
 	return ctx_printf(D->c, "%s/%s", D->dir, rel);
 }
 
+/* Read the `weights` file; its errors point at the `weights` statement:
+ * "m.tost:2:1: error: w.safetensors: tensors 'a' ... overlap". */
+static SafeTensors *open_weights(Dsl *D, Ast *st)
+{
+	Ctx *c = D->c;
+	jmp_buf jb, *outer = c->jmp;
+	c->jmp = &jb;
+	if (setjmp(jb)) {
+		c->jmp = outer;
+		if (c->errcode != 1 || !outer)
+			longjmp(*outer, 1);
+		char msg[sizeof c->errmsg];
+		const char *m = strstr(c->errmsg, "error: ");
+		snprintf(msg, sizeof msg, "%s", m ? m + 7 : c->errmsg);
+		dsl_error_at(c, D->file, D->src, st->line, st->col, "%s", msg);
+	}
+	SafeTensors *w = safetensors_open(c, join_dir(D, st->name));
+	c->jmp = outer;
+	return w;
+}
+
 static void exec(Dsl *D, Scope *s, Ast *st)
 {
 	for (; st && !D->returned; st = st->next) {
@@ -545,7 +566,7 @@ static void exec(Dsl *D, Scope *s, Ast *st)
 				ERR(D, st, "'weights' must be at the top level");
 			if (D->st)
 				ERR(D, st, "a second 'weights' file; a model reads one");
-			D->st = safetensors_open(D->c, join_dir(D, st->name));
+			D->st = open_weights(D, st);
 			break;
 		case AST_ASSIGN: {
 			DslValue v = eval(D, s, st->lhs);

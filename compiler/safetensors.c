@@ -63,12 +63,16 @@ static const char *jstring(Json *j)
 	const char *start = j->s;
 	size_t n = 0;
 	for (const char *p = j->s;; p++) {
-		if (p >= j->end)
+		if (p >= j->end) {
+			j->s = p;
 			jerr(j, "unterminated string");
+		}
 		if (*p == '"')
 			break;
-		if ((unsigned char)*p < 0x20)
+		if ((unsigned char)*p < 0x20) {
+			j->s = p;
 			jerr(j, "control character in a string");
+		}
 		if (*p == '\\')
 			p++;
 		n++;

@@ -414,6 +414,11 @@ static void test_lower_errors(void)
 	              "t.tost:1:17: error: dimension 0 of input 'x' must be positive");
 	ASSERT_CONTAINS(load_err("weights \"nope.safetensors\"\n"),
 	                "cannot open weights file");
+	/* a corrupt weights file: the error points at the `weights` line */
+	write_st("bad.safetensors", "{\"a\":{\"dtype\":\"F32\"]}", NULL, 0);
+	ASSERT_PREFIX(load_err("x = 1\n  weights \"bad.safetensors\"\n"), "t.tost:2:3: error: ");
+	ASSERT_CONTAINS(load_err("x = 1\n  weights \"bad.safetensors\"\n"),
+	                "bad.safetensors: malformed safetensors header at byte 27: expected ','");
 	ASSERT_CONTAINS(load_err("x = 1\n"), "no inputs");
 	/* a --dim that names no hyperparameter */
 	ASSERT_CONTAINS(load_err_dims("a = 2\nb = true\ninput x: f32[1, a]\noutput x\n", "c", 3),
@@ -581,7 +586,8 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-	const char *files[] = {"w.safetensors", "s.safetensors", "d.safetensors", "i.safetensors"};
+	const char *files[] = {"w.safetensors", "s.safetensors", "d.safetensors", "i.safetensors",
+	                       "bad.safetensors"};
 	char p[600];
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		snprintf(p, sizeof p, "%s/%s", tmpdir, files[i]);
