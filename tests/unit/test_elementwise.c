@@ -213,6 +213,10 @@ static void test_unary(void)
 	CHECK_I(j[2], INT32_MIN);
 	tr_neg_i32(i, j, 3);
 	CHECK_I(j[0], 3);
+	tr_relu_i32(i, j, 3);
+	CHECK_I(j[0], 0);
+	CHECK_I(j[1], 0);
+	CHECK_I(j[2], 0);
 	uint8_t b[2] = {0, 1}, nb[2];
 	tr_not_b8(b, nb, 2);
 	CHECK_I(nb[0], 1);
@@ -287,6 +291,23 @@ static void test_reduce(void)
 	/* mean over axes {0, 2}: (32 j + 60) / 8 */
 	tr_reduce_mean_f32_g(x, y, 3, (const int64_t[]){2, 3, 4}, (const int64_t[]){0, 1, 0});
 	CHECK_F(y[1], 92.0 / 8, 1e-6);
+	/* long contiguous rows: the 8-lane partial accumulators plus a tail */
+	float lx[2 * 21], ly[2];
+	for (int i = 0; i < 42; i++)
+		lx[i] = (float)(i % 21) - 10;  /* each row: -10..10, sum 0 */
+	lx[21 + 17] = 100;                    /* row 1 sum: 100 - 7 */
+	tr_reduce_sum_f32(lx, ly, 2, 21, 1);
+	CHECK_F(ly[0], 0, 0);
+	CHECK_F(ly[1], 93, 0);
+	tr_reduce_max_f32(lx, ly, 2, 21, 1);
+	CHECK_F(ly[0], 10, 0);
+	CHECK_F(ly[1], 100, 0);
+	lx[3] = NAN;
+	tr_reduce_max_f32(lx, ly, 2, 21, 1);
+	CU_ASSERT(isnan(ly[0]));
+	CHECK_F(ly[1], 100, 0);
+	tr_reduce_l2_f32(lx + 21, ly, 1, 21, 1);
+	CHECK_F(ly[0], sqrt(2 * 385.0 - 49 + 10000), 1e-3);
 	int64_t ix[6] = {-5, 3, -1, 7, -9, 2}, iy[2];
 	tr_reduce_max_i64(ix, iy, 2, 3, 1);
 	CHECK_I(iy[0], 3);
@@ -420,6 +441,20 @@ static void test_lower_broadcast_forms(void)
 	lower_binary(g, n);
 	CU_ASSERT(ints_eq(&n->calls->args[4], 2, (const int64_t[]){4, 15}));
 	CU_ASSERT(ints_eq(&n->calls->args[6], 2, (const int64_t[]){1, 0}));
+	/* Pow(x, 2.0) with a constant exponent is x * x; 3.0 stays Pow */
+	Tensor *two = tensor_const(g, "two", DT_F32, 0, NULL);
+	two->shape_known = true;
+	*(float *)two->data = 2.0f;
+	n = mk_node(g, OP_POW, 2, (Tensor *[]){x, two});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_mul_f32");
+	CU_ASSERT_PTR_EQUAL(n->calls->args[1].t, x);
+	*(float *)two->data = 3.0f;
+	n = mk_node(g, OP_POW, 2, (Tensor *[]){x, two});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_pow_f32_f32_bc");
 	/* comparison output is bool */
 	n = mk_node(g, OP_LESS, 2, (Tensor *[]){x, bias});
 	shape_compare(g, n);
