@@ -621,4 +621,11 @@ void fuse_tssa(Graph *g);
  * MatMul (.., k) @ (k, n) + bias -> Gemm with C between two views. */
 void fuse_common(Graph *g);
 
+/* ------------------------------------------------------------------ */
+/* op_linalg.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
+int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
+
 #endif

@@ -42,7 +42,7 @@ static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float al
 	float *b = malloc(sizeof(float) * (size_t)(k * n + 1));
 	float *y = malloc(sizeof(float) * (size_t)(m * n + 1));
 	double *want = malloc(sizeof(double) * (size_t)(m * n + 1));
-	float *pack = malloc(sizeof(float) * (TR_GEMM_KC * TR_GEMM_MR + TR_GEMM_KC * TR_GEMM_NC));
+	float *pack = malloc((size_t)linalg_gemm_pack_bytes(m, k, n));   /* exact: ASan checks it */
 	for (int64_t i = 0; i < m * k; i++)
 		a[i] = frand(&s);
 	for (int64_t i = 0; i < k * n; i++)
@@ -82,6 +82,9 @@ static void test_gemm_sizes(void)
 	/* k beyond one k block, n beyond one n block */
 	check_gemm(37, 300, 150, 0, 0, 1.0f, 0);
 	check_gemm(9, 513, 33, 0, 0, 1.0f, 0);
+	/* m beyond one m block */
+	check_gemm(300, 40, 50, 0, 0, 1.0f, 0);
+	check_gemm(517, 270, 20, 1, 1, 1.5f, 1);
 }
 
 static void test_gemm_transposed(void)
@@ -122,7 +125,7 @@ static void test_matmul_batched_broadcast(void)
 	unsigned s = 99;
 	float a[2 * M * K], b[3 * K * N], y[6 * M * N];
 	double want[6 * M * N];
-	static float pack[TR_GEMM_KC * TR_GEMM_MR + TR_GEMM_KC * TR_GEMM_NC];
+	float *pack = malloc((size_t)linalg_gemm_pack_bytes(M, K, N));
 	for (int i = 0; i < 2 * M * K; i++)
 		a[i] = frand(&s);
 	for (int i = 0; i < 3 * K * N; i++)
@@ -139,6 +142,7 @@ static void test_matmul_batched_broadcast(void)
 	const int64_t bdims[2] = {2, 3}, astr[2] = {M * K, 0}, bstr[2] = {0, K * N};
 	tr_matmul_f32(a, b, y, pack, M, K, N, 2, bdims, astr, bstr);
 	CU_ASSERT(max_rel_err(y, want, 6 * M * N) <= 1e-5);
+	free(pack);
 }
 
 /* ---- convolution vs a naive direct loop (2-D, NCHW) ---- */
@@ -183,9 +187,10 @@ static void check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, int64_t h, 
 	if (cg == 1) {
 		tr_conv_depthwise_f32(x, wt, bias, y, nb, c, mo, with_bias, p);
 	} else {
-		size_t scratch = (size_t)(cg * kh * kw * oh * ow) + TR_GEMM_KC * TR_GEMM_MR +
-		                 TR_GEMM_KC * TR_GEMM_NC;
-		float *sc = malloc(sizeof(float) * scratch);
+		int direct = kh * kw == 1 && sh * sw == 1 && pt + pl + pbm + pr == 0;
+		size_t scratch = (direct ? 0 : sizeof(float) * (size_t)(cg * kh * kw * oh * ow)) +
+		                 (size_t)linalg_gemm_pack_bytes(mg, cg * kh * kw, oh * ow);
+		float *sc = malloc(scratch);
 		tr_conv_f32(x, wt, bias, y, sc, nb, c, mo, g, with_bias, p);
 		free(sc);
 	}
