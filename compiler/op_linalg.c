@@ -41,7 +41,7 @@ int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
 		mc = TR_GEMM_MC;
 	if (nc > TR_GEMM_NC)
 		nc = TR_GEMM_NC;
-	return 4 * (mc * kc + kc * nc);
+	return 4 * ((mc * kc + 15) / 16 * 16 + kc * nc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -406,7 +406,7 @@ void lower_conv(Graph *g, Node *n)
 		int64_t kdim = cg * p[6] * p[7] * p[8], osz = p[3] * p[4] * p[5];
 		int direct = p[6] * p[7] * p[8] == 1 && p[9] == 1 && p[10] == 1 && p[11] == 1 &&
 		             p[15] == 0 && p[16] == 0 && p[17] == 0 && osz == p[0] * p[1] * p[2];
-		int64_t col = direct ? 0 : ctx_mul(g->ctx, kdim * 4, osz);
+		int64_t col = direct ? 0 : 4 * ((ctx_mul(g->ctx, kdim, osz) + 15) / 16 * 16);
 		k = call_new(g, n, "tr_conv_f32", inv_conv_f32);
 		call_in(k, x);
 		call_in(k, w);

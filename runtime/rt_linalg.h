@@ -54,7 +54,8 @@
 #define TR_GEMM_NC 128      /* n block (multiple of NR) */
 #define TR_GEMM_MC 256      /* m block (multiple of MR) */
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
- * * min(k, KC) floats, then the B block, min(k, KC) * min(round_up(n, NR), NC) floats. */
+ * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
+ * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned. */
 
 /* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
@@ -159,7 +160,8 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
                     int accumulate, float *pack)
 {
 	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
-	float *ap = pack, *bp = pack + mcap * TR_MIN(k, TR_GEMM_KC);
+	/* the B block starts 64-byte aligned (given an aligned pack) */
+	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
 	float t[TR_GEMM_MR * TR_GEMM_NR];
 	if (m <= 0 || n <= 0)
 		return;
@@ -308,7 +310,8 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
  * p = in[3], out[3], kernel[3], stride[3], dilation[3], pads[6].
  * Each group is one GEMM: w_g (mo/g, c/g * K) @ col (c/g * K, P) where col is
  * im2col of the group's input in scratch (skipped for 1x1/stride 1/no pad).
- * scratch: c/g * K * P floats for col (unless skipped), then tr_sgemm's packing.
+ * scratch: c/g * K * P floats for col (unless skipped) rounded up to a multiple of
+ * 16, then tr_sgemm's packing.
  */
 TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float *y,
                        float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
@@ -320,7 +323,7 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 	int64_t kk = ks[0] * ks[1] * ks[2], kdim = cg * kk;
 	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
 	             pb[1] == 0 && pb[2] == 0 && osz == isz;
-	float *col = scratch, *pack = direct ? scratch : scratch + kdim * osz;
+	float *col = scratch, *pack = direct ? scratch : scratch + (kdim * osz + 15) / 16 * 16;
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {
 			const float *xg = x + (b * c + gi * cg) * isz;

@@ -188,7 +188,7 @@ static void check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, int64_t h, 
 		tr_conv_depthwise_f32(x, wt, bias, y, nb, c, mo, with_bias, p);
 	} else {
 		int direct = kh * kw == 1 && sh * sw == 1 && pt + pl + pbm + pr == 0;
-		size_t scratch = (direct ? 0 : sizeof(float) * (size_t)(cg * kh * kw * oh * ow)) +
+		size_t scratch = (direct ? 0 : sizeof(float) * (size_t)((cg * kh * kw * oh * ow + 15) / 16 * 16)) +
 		                 (size_t)linalg_gemm_pack_bytes(mg, cg * kh * kw, oh * ow);
 		float *sc = malloc(scratch);
 		tr_conv_f32(x, wt, bias, y, sc, nb, c, mo, g, with_bias, p);
