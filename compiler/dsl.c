@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tost.tab.h"
 #include "tost.lex.h"
@@ -127,6 +128,7 @@ struct DslScope {
 	Scope *parent;       /* globals for a def body; NULL for globals */
 	const char *prefix;  /* state_dict prefix ("" or "blocks.3.") */
 	int depth;           /* def call depth, to stop runaway recursion */
+	int64_t steps;       /* globals: statements executed (TOSTC_MAX_DSL_STEPS) */
 };
 
 #define ERR DSL_ERR
@@ -204,10 +206,19 @@ static DslValue binary(Dsl *D, Ast *e, DslValue a, DslValue b)
 		return vtensor(dsl_op2(D, k, NULL, as_tensor(D, a, like), as_tensor(D, b, like)));
 	}
 	if (a.kind == DV_INT && b.kind == DV_INT) {
+		int64_t r;
+		bool ovf = false;
 		switch (op) {
-		case '+': return vint(a.i + b.i);
-		case '-': return vint(a.i - b.i);
-		case '*': return vint(a.i * b.i);
+		case '+': ovf = __builtin_add_overflow(a.i, b.i, &r); break;
+		case '-': ovf = __builtin_sub_overflow(a.i, b.i, &r); break;
+		case '*': ovf = __builtin_mul_overflow(a.i, b.i, &r); break;
+		default: ovf = a.i == INT64_MIN && b.i == -1; break;
+		}
+		if (ovf)
+			ERR(D, e, "integer overflow: %lld %c %lld does not fit in 64 bits",
+			    (long long)a.i, op, (long long)b.i);
+		switch (op) {
+		case '+': case '-': case '*': return vint(r);
 		default:
 			if (b.i == 0)
 				ERR(D, e, "division by zero");
@@ -428,6 +439,8 @@ static DslValue eval(Dsl *D, Scope *s, Ast *e)
 	}
 	case AST_NEG: {
 		DslValue v = eval(D, s, e->lhs);
+		if (v.kind == DV_INT && v.i == INT64_MIN)
+			ERR(D, e, "integer overflow: -(%lld) does not fit in 64 bits", (long long)v.i);
 		if (v.kind == DV_INT)
 			return vint(-v.i);
 		if (v.kind == DV_FLOAT)
@@ -473,6 +486,11 @@ static void add_input(Dsl *D, Scope *s, Ast *st)
 			    st->name);
 		rank++;
 	}
+	int64_t nelem = 1;
+	for (int i = 0; i < rank; i++)
+		if (__builtin_mul_overflow(nelem, dims[i], &nelem) || nelem > ((int64_t)1 << 45))
+			ERR(D, st, "input '%s' is too large: its element count overflows tostc's limit "
+			    "of 2^45", st->name);
 	if (graph_tensor(D->g, st->name))
 		ERR(D, st, "input '%s' is defined twice", st->name);
 	Tensor *t = tensor_new(D->g, st->name, TK_INPUT, dt, rank, dims);
@@ -554,6 +572,9 @@ static void exec(Dsl *D, Scope *s, Ast *st)
 {
 	for (; st && !D->returned; st = st->next) {
 		D->at = st;
+		if (++D->globals->steps > TOSTC_MAX_DSL_STEPS)
+			ERR(D, st, "the model runs more than %d statements (loops unrolled), tostc's "
+			    "limit", TOSTC_MAX_DSL_STEPS);
 		bool global = s == D->globals;
 		switch (st->kind) {
 		case AST_MODEL:
@@ -624,6 +645,12 @@ static void exec(Dsl *D, Scope *s, Ast *st)
 
 static char *read_file(Ctx *c, const char *path, long *size)
 {
+	struct stat sb;
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		ctx_error(c, "cannot open '%s': not a regular file", path);
+	if (stat(path, &sb) == 0 && sb.st_size > TOSTC_MAX_TOST_BYTES)
+		ctx_error(c, "'%s' is %lld bytes; a .tost file may have at most %d", path,
+		          (long long)sb.st_size, TOSTC_MAX_TOST_BYTES);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		ctx_error(c, "cannot open '%s'", path);
@@ -652,6 +679,23 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* Nesting depth of expressions and blocks: the interpreter recurses on it,
+ * and a long chain like 1+1+...+1 is as deep as it is long.  The walk
+ * itself stops at the limit, so it is bounded too. */
+static void check_depth(Dsl *D, Ast *a, int depth)
+{
+	for (; a; a = a->next) {
+		if (depth > TOSTC_MAX_DSL_DEPTH)
+			ERR(D, a, "expressions or blocks nested more than %d deep, tostc's limit",
+			    TOSTC_MAX_DSL_DEPTH);
+		check_depth(D, a->lhs, depth + 1);
+		check_depth(D, a->rhs, depth + 1);
+		check_depth(D, a->args, depth + 1);
+		check_depth(D, a->body, depth + 1);
+		check_depth(D, a->path, depth + 1);
+	}
+}
+
 /* Lower an already parsed program (tests use this with in-memory sources). */
 static Graph *dsl_lower(Ctx *c, const char *path, const char *src, Ast *prog)
 {
@@ -663,6 +707,7 @@ static Graph *dsl_lower(Ctx *c, const char *path, const char *src, Ast *prog)
 	D.dir = slash ? ctx_printf(c, "%.*s", (int)(slash - path), path) : "";
 	Scope globals = {.prefix = ""};
 	D.globals = &globals;
+	check_depth(&D, prog, 0);
 	/* collect defs first, so a def may be used before it is written */
 	for (Ast *st = prog; st; st = st->next)
 		if (st->kind == AST_DEF) {

@@ -84,6 +84,7 @@ static Tensor *finish(Dsl *D, Node *n)
 		unreachable(c);
 	}
 	op_info[n->op].shape(D->g, n);
+	shape_check_outputs(D->g, n);
 	c->jmp = outer;
 	return n->out[0];
 }

@@ -54,14 +54,37 @@ void ctx_free(Ctx *c)
 	c->chunks = NULL;
 }
 
+/* TOSTC_MAX_MEMORY, or the environment's TOSTC_MAX_MEMORY (bytes) when it
+ * is a positive integer (the fuzzers lower it to their RSS limit). */
+int64_t ctx_memory_limit(void)
+{
+	const char *e = getenv("TOSTC_MAX_MEMORY");
+	if (e && *e) {
+		char *end;
+		long long v = strtoll(e, &end, 10);
+		if (!*end && v > 0)
+			return v;
+	}
+	return TOSTC_MAX_MEMORY;
+}
+
 void *ctx_alloc(Ctx *c, size_t n)
 {
-	size_t need = (n + 63) & ~(size_t)63;
 	if (n > ((size_t)1 << 40))
 		ctx_error(c, "allocation of %zu bytes is too large", n);
+	size_t need = (n + 63) & ~(size_t)63;
 	Chunk *k = c->chunks;
 	if (!k || k->size - k->used < need) {
 		size_t size = need > (1u << 20) ? need : (1u << 20);
+		/* the whole arena stays under the limit: refuse, don't thrash */
+		uint64_t total = size;
+		for (Chunk *q = c->chunks; q; q = q->next)
+			total += q->size;
+		int64_t limit = ctx_memory_limit();
+		if (total > (uint64_t)limit)
+			ctx_error(c, "out of memory: compiling this model needs more than %lld MiB "
+			          "(the limit; set TOSTC_MAX_MEMORY=BYTES to raise it)",
+			          (long long)(limit >> 20));
 		k = aligned_alloc(64, (sizeof(Chunk) + size + 63) / 64 * 64);
 		if (!k)
 			ctx_error(c, "out of memory (%zu bytes)", size);
@@ -266,6 +289,8 @@ Node *node_new(Graph *g, OpKind op, const char *name, int nin, int nout)
 
 void graph_add_node(Graph *g, Node *n)
 {
+	if (g->nnodes >= TOSTC_MAX_NODES)
+		ctx_error(g->ctx, "the graph has more than %d nodes, tostc's limit", TOSTC_MAX_NODES);
 	g->nodes = grow(g->ctx, g->nodes, g->nnodes, &g->capnodes, sizeof(Node *));
 	n->pos = g->nnodes;
 	g->nodes[g->nnodes++] = n;
@@ -274,6 +299,8 @@ void graph_add_node(Graph *g, Node *n)
 void graph_insert_node(Graph *g, int pos, Node *n)
 {
 	ir_assert(g->ctx, pos >= 0 && pos <= g->nnodes);
+	if (g->nnodes >= TOSTC_MAX_NODES)
+		ctx_error(g->ctx, "the graph has more than %d nodes, tostc's limit", TOSTC_MAX_NODES);
 	g->nodes = grow(g->ctx, g->nodes, g->nnodes, &g->capnodes, sizeof(Node *));
 	memmove(g->nodes + pos + 1, g->nodes + pos, sizeof(Node *) * (size_t)(g->nnodes - pos));
 	g->nodes[pos] = n;

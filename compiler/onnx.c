@@ -268,7 +268,7 @@ static int64_t parse_size(const char *s)
 /* Read a tensor stored outside the model: external_data gives location
  * (relative to the model's directory), offset and length. */
 static void read_external(Loader *L, const char *what, const Onnx__TensorProto *tp,
-                          void *dst, int64_t nbytes)
+                          Tensor *t, int64_t nbytes)
 {
 	Ctx *c = L->c;
 	const char *location = NULL;
@@ -310,7 +310,7 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 	const char *file = slash
 		? ctx_printf(c, "%.*s/%s", (int)(slash - L->path), L->path, location)
 		: location;
-	L->ext_fd = open(file, O_RDONLY);
+	L->ext_fd = open(file, O_RDONLY | O_NONBLOCK);   /* a FIFO must not block */
 	if (L->ext_fd < 0)
 		ctx_error(c, "%s: cannot open external data '%s': %s", what, file, strerror(errno));
 	struct stat st;
@@ -320,7 +320,8 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 		ctx_error(c, "%s: external data '%s' is %lld bytes; offset %lld + length %lld "
 		          "is past its end", what, file, (long long)st.st_size,
 		          (long long)offset, (long long)nbytes);
-	unsigned char *d = dst;
+	t->data = ctx_alloc(c, (size_t)nbytes + 1);
+	unsigned char *d = t->data;
 	for (int64_t done = 0; done < nbytes;) {
 		size_t want = (size_t)(nbytes - done);
 		if (want > ((size_t)1 << 30))
@@ -334,7 +335,7 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 		done += r;
 	}
 	/* external weights are part of the source: they go into the hash too */
-	L->g->source_hash = fnv1a_more(L->g->source_hash, dst, (size_t)nbytes);
+	L->g->source_hash = fnv1a_more(L->g->source_hash, t->data, (size_t)nbytes);
 	close(L->ext_fd);
 	L->ext_fd = -1;
 }
@@ -460,13 +461,14 @@ static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const c
 	if ((uint64_t)nbytes > (uint64_t)SIZE_MAX / 2)
 		ctx_error(c, "%s is too large (%lld bytes)", what, (long long)nbytes);
 
-	Tensor *t = tensor_const(L->g, name, dt, rank, dims);
-	if (!t->data)
-		t->data = ctx_alloc(c, nbytes ? (size_t)nbytes : 1);
+	/* The data is allocated only once its source is known to hold exactly
+	 * nbytes, so dims alone can never make tostc allocate (or zero) more
+	 * memory than the file provides. */
+	Tensor *t = tensor_new(L->g, name, TK_CONST, dt, rank, dims);
 	t->shape_known = true;
 
 	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-		read_external(L, what, tp, t->data, nbytes);
+		read_external(L, what, tp, t, nbytes);
 		copy_le(t->data, t->data, nelem, esz, dt);
 		return t;
 	}
@@ -474,9 +476,15 @@ static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const c
 		if ((uint64_t)tp->raw_data.len != (uint64_t)nbytes)
 			ctx_error(c, "%s: raw_data is %zu bytes, but the dims need %lld", what,
 			          tp->raw_data.len, (long long)nbytes);
+		t->data = ctx_alloc(c, (size_t)nbytes + 1);
 		copy_le(t->data, tp->raw_data.data, nelem, esz, dt);
 		return t;
 	}
+	size_t have = dt == DT_F32 ? tp->n_float_data : dt == DT_I64 ? tp->n_int64_data
+	            : tp->n_int32_data;
+	need_count(c, what, dt == DT_F32 ? "float_data" : dt == DT_I64 ? "int64_data"
+	           : "int32_data", have, nelem);
+	t->data = ctx_alloc(c, (size_t)nbytes + 1);
 	switch (dt) {
 	case DT_F32:
 		need_count(c, what, "float_data", tp->n_float_data, nelem);
@@ -565,6 +573,9 @@ static Tensor *const_input(Loader *L, const char *name)
 		if (strcmp(b->name, name) != 0)
 			continue;
 		b->used = true;
+		struct stat sb;
+		if (stat(b->path, &sb) == 0 && !S_ISREG(sb.st_mode))
+			ctx_error(c, "--const-input %s: '%s' is not a regular file", name, b->path);
 		FILE *f = fopen(b->path, "rb");
 		if (!f)
 			ctx_error(c, "--const-input %s: cannot open '%s': %s", name, b->path, strerror(errno));
@@ -654,6 +665,7 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 		if (dims[i] == 0)
 			list_add(L, &L->unbound, &L->nunbound, &L->capunbound, sym);
 	}
+	shape_nbytes_checked(c, ctx_printf(c, "graph input '%s'", name), dt, rank, dims);
 	e = name_add(L, ctx_strdup(c, name));
 	e->t = tensor_new(L->g, e->key, TK_INPUT, dt, rank, dims);
 	e->t->shape_known = true;
@@ -909,7 +921,7 @@ static int model_opset(Loader *L, const Onnx__ModelProto *m)
 static void map_file(Loader *L, const char *path)
 {
 	Ctx *c = L->c;
-	L->fd = open(path, O_RDONLY);
+	L->fd = open(path, O_RDONLY | O_NONBLOCK);   /* a FIFO must not block */
 	if (L->fd < 0)
 		ctx_error(c, "cannot open '%s': %s", path, strerror(errno));
 	struct stat st;

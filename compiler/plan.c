@@ -184,6 +184,10 @@ void plan_memory(Graph *g)
 					nb++;
 				}
 	g->arena_size = plan_intervals(c, nb, size, def, last, off);
+	if (g->arena_size > TOSTC_MAX_WORKSPACE)
+		ctx_error(c, "the model needs a workspace of %lld bytes for its intermediate tensors; "
+		          "tostc's limit is %lld (2^40)", (long long)g->arena_size,
+		          (long long)TOSTC_MAX_WORKSPACE);
 	for (int i = 0; i < nt; i++)
 		if (bufof[i] >= 0)
 			g->tensors[i]->offset = off[bufof[i]];

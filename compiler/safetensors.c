@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ST_MAX_HEADER ((int64_t)100 << 20)   /* as the reference implementation */
 #define ST_MAX_INT ((int64_t)1 << 53)
@@ -325,6 +326,9 @@ SafeTensors *safetensors_parse(Ctx *c, const char *path, const unsigned char *by
 
 SafeTensors *safetensors_open(Ctx *c, const char *path)
 {
+	struct stat sb;   /* a FIFO or device would block or never end */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		ctx_error(c, "cannot open weights file '%s': not a regular file", path);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		ctx_error(c, "cannot open weights file '%s'", path);

@@ -13,9 +13,11 @@
 
 void shape_set(Tensor *t, DType dt, int rank, const int64_t *dims)
 {
+	/* A rank beyond MAX_RANK is recorded but not copied past dims[];
+	 * shape_infer reports it (shape functions should have already). */
 	t->dtype = dt;
 	t->rank = rank;
-	for (int i = 0; i < rank; i++)
+	for (int i = 0; i < rank && i < MAX_RANK; i++)
 		t->dims[i] = dims[i];
 	t->shape_known = true;
 }
@@ -71,6 +73,45 @@ void need_dtype(Graph *g, Node *n, int i, unsigned mask)
 	}
 }
 
+int64_t shape_nbytes_checked(Ctx *c, const char *what, DType dt, int rank,
+                             const int64_t *dims)
+{
+	int64_t e = 1;
+	for (int k = 0; k < rank; k++) {
+		if (dims[k] < 0)
+			ctx_error(c, "%s has negative dimension %lld", what, (long long)dims[k]);
+		if (dims[k] && e > ((int64_t)1 << 48) / dims[k])
+			ctx_error(c, "%s is too large: its element count overflows tostc's limit of "
+			          "2^48", what);
+		e *= dims[k];
+	}
+	if (e > ((int64_t)1 << 48) / 8)
+		ctx_error(c, "%s is too large: %lld elements", what, (long long)e);
+	return e * (int64_t)dtype_size(dt);
+}
+
+void shape_check_outputs(Graph *g, Node *n)
+{
+	Ctx *c = g->ctx;
+	for (int j = 0; j < n->nout; j++) {
+		Tensor *t = n->out[j];
+		if (!t)
+			continue;
+		if (!t->shape_known)
+			ctx_bug(c, __FILE__, __LINE__, "shape function left an output unknown");
+		if (t->rank < 0 || t->rank > MAX_RANK)
+			node_error(g, n, "output %d would have rank %d; tostc supports ranks 0 to %d",
+			           j, t->rank, MAX_RANK);
+		int64_t e = 1;
+		for (int k = 0; k < t->rank; k++) {
+			if (t->dims[k] < 0)
+				node_error(g, n, "output %d would have a negative dimension", j);
+			e = ctx_mul(c, e, t->dims[k]);
+		}
+		ctx_mul(c, e, (int64_t)dtype_size(t->dtype));
+	}
+}
+
 void shape_infer(Graph *g)
 {
 	Ctx *c = g->ctx;
@@ -92,20 +133,7 @@ void shape_infer(Graph *g)
 			if (n->in[j] && !n->in[j]->shape_known)
 				ir_assert(c, !"input shape unknown in topological order");
 		op->shape(g, n);
-		for (int j = 0; j < n->nout; j++) {
-			Tensor *t = n->out[j];
-			if (!t)
-				continue;
-			if (!t->shape_known)
-				ctx_bug(c, __FILE__, __LINE__, "shape function left an output unknown");
-			int64_t e = 1;
-			for (int k = 0; k < t->rank; k++) {
-				if (t->dims[k] < 0)
-					node_error(g, n, "output %d would have a negative dimension", j);
-				e = ctx_mul(c, e, t->dims[k]);
-			}
-			ctx_mul(c, e, (int64_t)dtype_size(t->dtype));
-		}
+		shape_check_outputs(g, n);
 		fold_node(g, n);
 	}
 	graph_compact(g);

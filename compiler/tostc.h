@@ -629,4 +629,28 @@ void fuse_common(Graph *g);
 /* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
 int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
 
+/* ------------------------------------------------------------------ */
+/* Input limits (helper "harden"; docs/reliability.md)                  */
+/* ------------------------------------------------------------------ */
+/* Every input is untrusted: beyond these, tostc refuses the input with an
+ * error naming the limit, instead of exhausting memory or time. */
+
+#define TOSTC_MAX_NODES (1 << 18)            /* nodes in one graph (ir.c) */
+#define TOSTC_MAX_MEMORY ((int64_t)16 << 30) /* compiler arena total; env
+                                                TOSTC_MAX_MEMORY overrides (ir.c) */
+#define TOSTC_MAX_WORKSPACE ((int64_t)1 << 40) /* generated code's arena (plan.c) */
+#define TOSTC_MAX_TOST_BYTES (16 << 20)      /* a .tost source file (dsl.c) */
+#define TOSTC_MAX_DSL_DEPTH 200              /* nesting of DSL expressions (dsl.c) */
+#define TOSTC_MAX_DSL_STEPS 1000000          /* DSL statements executed, loops
+                                                unrolled (dsl.c) */
+
+/* ir.c: the limit in force (TOSTC_MAX_MEMORY or the environment's). */
+int64_t ctx_memory_limit(void);
+/* shape.c: after a shape function: every output known, rank <= MAX_RANK,
+ * dims >= 0, element and byte counts within ctx_mul's bound (node_error). */
+void shape_check_outputs(Graph *g, Node *n);
+/* Element and byte count of a shape, checked (ctx_error naming `what`). */
+int64_t shape_nbytes_checked(Ctx *c, const char *what, DType dt, int rank,
+                             const int64_t *dims);
+
 #endif
