@@ -22,7 +22,8 @@ echo "PyTorch: test accuracy: $want"
 status=0
 for src in tost onnx; do
 	"$build/tostc" "digits.$src" -o "$out/$src/digits.c" --name digits
-	$cc -std=c99 -O2 -I"$out/$src" -o "$out/$src/digits" main.c "$out/$src/digits.c" -lm
+	# shellcheck disable=SC2086  # TOSTC_TEST_CFLAGS: extra flags, e.g. sanitizers
+	$cc -std=c99 -O2 ${TOSTC_TEST_CFLAGS:-} -I"$out/$src" -o "$out/$src/digits" main.c "$out/$src/digits.c" -lm
 	line=$("$out/$src/digits" digits_test.bin | tail -n 1)
 	echo "digits.$src: $line"
 	case "$line" in

@@ -143,7 +143,8 @@ def case(tostc, work, name, kind, margs, dims, wdtype):
             for k, v in dims.items():
                 cmd += ["--dim", f"{k}={v}"]
         run(cmd)
-        run(["cc", "-std=c99", "-O2", "-I" + sd, "-o", os.path.join(sd, "run"),
+        run(["cc", "-std=c99", "-O2"] + os.environ.get("TOSTC_TEST_CFLAGS", "").split() +
+            ["-I" + sd, "-o", os.path.join(sd, "run"),
              os.path.join(d, "harness.c"), os.path.join(sd, "net.c"), "-lm"])
         run([os.path.join(sd, "run"), os.path.join(d, "in.bin"), os.path.join(sd, "out.bin"),
              "l" if kind == "lm" else "f"])

@@ -20,6 +20,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The compiler's arena limit below libFuzzer's -rss_limit_mb (2048), so an
+ * input asking for more memory is refused by tostc, not killed by the fuzzer. */
+static inline void fuzz_init(void)
+{
+	static int done;
+	if (!done) {
+		setenv("TOSTC_MAX_MEMORY", "1073741824", 0);
+		done = 1;
+	}
+}
+
 /* Where generated C goes: nowhere, but through the real stdio path. */
 static inline FILE *fuzz_devnull(void)
 {

@@ -61,6 +61,7 @@ static void clean(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	fuzz_init();
 	if (size > 4096)
 		return 0;
 	setup();

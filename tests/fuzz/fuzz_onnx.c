@@ -44,6 +44,7 @@ static const char *model_path(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	fuzz_init();
 	static Ctx ctx;
 	static jmp_buf jb;
 	const char *path = model_path();

@@ -7,6 +7,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	fuzz_init();
 	static Ctx ctx;
 	static jmp_buf jb;
 	Ctx *c = &ctx;

@@ -46,6 +46,8 @@ RTOL, ATOL_REL = 1e-4, 1e-5
 NAME = "net"
 REPS = 4
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+# extra flags for the generated C, e.g. the sanitizers (CI's sanitizer pass)
+CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
 
 # name: (builder, export opset, constant folding, input maker, dynamic axes, --dim list, threads)
 VISION = dict(img=32, dim=32, depth=2, heads=4, classes=10)

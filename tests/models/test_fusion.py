@@ -47,6 +47,8 @@ import tost_ref  # noqa: E402
 
 NAME = "net"
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+# extra flags for the generated C, e.g. the sanitizers (CI's sanitizer pass)
+CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
 
 
 class Args:
