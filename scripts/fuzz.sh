@@ -53,7 +53,7 @@ run)
 	[ "$jobs" -gt 1 ] && extra=(-jobs="$jobs" -workers="$jobs")
 	nice -n "${FUZZ_NICE:-10}" "$BUILD_DIR/tests/fuzz_$t" -max_total_time="$secs" -timeout=20 \
 		-rss_limit_mb=2048 -max_len=262144 -print_final_stats=1 \
-		-artifact_prefix="$crashes/" "${extra[@]}" "$corpus" ;;
+		-artifact_prefix="$crashes/" -dict="tests/fuzz/$t.dict" "${extra[@]}" "$corpus" ;;
 *)
 	echo "usage: scripts/fuzz.sh ctest | run TARGET SECONDS" >&2
 	exit 2 ;;

@@ -8,7 +8,8 @@
 # With -DTOSTC_FUZZ=ON and clang (libFuzzer): fuzz_<t> are libFuzzer binaries
 # (ASan + UBSan, tostc_lib instrumented too, see the top CMakeLists.txt), and
 # ctest `fuzz_<t>` runs each for TOSTC_FUZZ_SECONDS (default 30) from the
-# seeds.  scripts/fuzz.sh runs the long campaigns (docs/reliability.md).
+# seeds, with the dictionary tests/fuzz/<t>.dict (op, layer, key and option
+# names).  scripts/fuzz.sh runs the long campaigns (docs/reliability.md).
 set(FUZZ_TARGETS onnx dsl safetensors cli)
 set(FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR}/../fuzz)
 set(TOSTC_FUZZ_SECONDS 30 CACHE STRING "seconds per fuzz target in the ctest run")
@@ -27,9 +28,9 @@ foreach(t ${FUZZ_TARGETS})
     target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
     # a fresh corpus each run (seeds + regressions), so the run is repeatable
     add_test(NAME fuzz_${t}
-      COMMAND sh -c "rm -rf \"$1\" && mkdir -p \"$1\" \"$1-crashes\" && exec \"$0\" -max_total_time=$2 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=\"$1-crashes/\" \"$1\" \"$3\" \"$4\""
+      COMMAND sh -c "rm -rf \"$1\" && mkdir -p \"$1\" \"$1-crashes\" && exec \"$0\" -max_total_time=$2 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=\"$1-crashes/\" -dict=\"$5\" \"$1\" \"$3\" \"$4\""
               $<TARGET_FILE:fuzz_${t}> ${CMAKE_BINARY_DIR}/fuzz_corpus/${t} ${TOSTC_FUZZ_SECONDS}
-              ${FUZZ_DIR}/seeds/${t} ${FUZZ_DIR}/regress/${t})
+              ${FUZZ_DIR}/seeds/${t} ${FUZZ_DIR}/regress/${t} ${FUZZ_DIR}/${t}.dict)
     set_tests_properties(fuzz_${t} PROPERTIES TIMEOUT 300)
   endif()
 endforeach()
