@@ -462,6 +462,12 @@ TR_WHERE(tr_where_b8, uint8_t)
 #define TR_E_CEIL(u) ceilf(u)
 #define TR_E_NOT(u) (!(u))
 #define TR_E_SAME(u) (u)          /* Cast: C conversion; float -> int truncates */
+/* float -> int truncates toward zero; NaN gives 0 and values beyond the
+ * integer type saturate (a plain C conversion would be undefined behaviour) */
+#define TR_E_F2I64(u) ((u) != (u) ? (int64_t)0 : (u) >= 9223372036854775808.0f ? INT64_MAX \
+                       : (u) < -9223372036854775808.0f ? INT64_MIN : (int64_t)(u))
+#define TR_E_F2I32(u) ((u) != (u) ? (int32_t)0 : (u) >= 2147483648.0f ? INT32_MAX \
+                       : (u) < -2147483648.0f ? INT32_MIN : (int32_t)(u))
 #define TR_E_TOBOOL(u) ((u) != 0)
 /* x (n) -> y (n) */
 #define TR_UNARY(NAME, TX, TY, OP)                                              \
@@ -582,10 +588,10 @@ TR_FN void tr_clip_i32(const int32_t *x, int32_t *y, int64_t n, int64_t lo, int6
 TR_UNARY(tr_cast_f32_f32, float, float, TR_E_SAME)
 /*@end*/
 /*@ tr_cast_f32_i64 : tr_unary */
-TR_UNARY(tr_cast_f32_i64, float, int64_t, TR_E_SAME)
+TR_UNARY(tr_cast_f32_i64, float, int64_t, TR_E_F2I64)
 /*@end*/
 /*@ tr_cast_f32_i32 : tr_unary */
-TR_UNARY(tr_cast_f32_i32, float, int32_t, TR_E_SAME)
+TR_UNARY(tr_cast_f32_i32, float, int32_t, TR_E_F2I32)
 /*@end*/
 /*@ tr_cast_f32_b8 : tr_unary */
 TR_UNARY(tr_cast_f32_b8, float, uint8_t, TR_E_TOBOOL)

@@ -15,6 +15,7 @@
 
 #include "onnx.pb-c.h"
 #include "tostc.h"
+#include "rt_elementwise.h"
 
 static char dir[64];
 static char msg[4096];
@@ -413,6 +414,23 @@ static void test_cli_dims(void)
 	ASSERT_CONTAINS(buf, "--dim =3: expected NAME=VALUE");
 }
 
+/* Cast float -> int in the runtime: NaN and out-of-range values must not be
+ * plain C conversions (undefined behaviour); they give 0 and saturate. */
+static void test_cast_saturates(void)
+{
+	const float x[7] = {NAN, 1e30f, -1e30f, 3.7f, -3.7f, INFINITY, -2147483648.0f};
+	int64_t y64[7];
+	int32_t y32[7];
+	tr_cast_f32_i64(x, y64, 7);
+	tr_cast_f32_i32(x, y32, 7);
+	const int64_t w64[7] = {0, INT64_MAX, INT64_MIN, 3, -3, INT64_MAX, -2147483648LL};
+	const int32_t w32[7] = {0, INT32_MAX, INT32_MIN, 3, -3, INT32_MAX, INT32_MIN};
+	for (int i = 0; i < 7; i++) {
+		CU_ASSERT_EQUAL(y64[i], w64[i]);
+		CU_ASSERT_EQUAL(y32[i], w32[i]);
+	}
+}
+
 static int suite_init(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/tostc_harden_XXXXXX");
@@ -446,4 +464,5 @@ void register_harden(void)
 	CU_add_test(s, "memory limit", test_memory_limit);
 	CU_add_test(s, "rank limit", test_rank_limit);
 	CU_add_test(s, "cli dims", test_cli_dims);
+	CU_add_test(s, "cast saturates", test_cast_saturates);
 }
