@@ -100,15 +100,19 @@ typedef struct {
 	int nunbound, capunbound;
 	int fresh;            /* counter for invented tensor names */
 	Onnx__TensorProto *const_tp; /* --const-input being converted (freed on error too) */
+	/* protobuf-c's allocations, counted against the memory limit */
+	ProtobufCAllocator pb_alloc;
+	size_t pb_used, pb_limit;
+	bool pb_over;         /* an allocation was refused */
 } Loader;
 
 static void loader_release(Loader *L)
 {
 	if (L->const_tp)
-		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+		protobuf_c_message_free_unpacked(&L->const_tp->base, &L->pb_alloc);
 	L->const_tp = NULL;
 	if (L->model)
-		protobuf_c_message_free_unpacked(&L->model->base, NULL);
+		protobuf_c_message_free_unpacked(&L->model->base, &L->pb_alloc);
 	L->model = NULL;
 	if (L->map)
 		munmap(L->map, L->maplen);
@@ -122,6 +126,130 @@ static void loader_release(Loader *L)
 }
 
 static const char *str(const char *s) { return s ? s : ""; }
+
+/* ------------------------------------------------------------------ */
+/* Unpacking safely                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * protobuf-c unpacks nested messages recursively with no depth limit, so a
+ * 40 KB file of messages nested 9000 deep (a graph attribute holding a
+ * graph holding a node ...) overflowed the stack.  pb_check_depth walks the
+ * wire format first, following only fields the schema says are messages, and
+ * refuses nesting deeper than PB_MAX_DEPTH (its own recursion stops there).
+ * Malformed bytes are left for protobuf-c to reject.  Its allocations go
+ * through pb_alloc, which refuses more than the memory limit in all (small
+ * repeated entries can unpack to 100 times their size).
+ */
+#define PB_MAX_DEPTH 32
+
+static bool pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/* The nesting depth of message fields below d, capped at PB_MAX_DEPTH + 1. */
+static int pb_depth(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
+                    int depth)
+{
+	int max = depth;
+	if (depth > PB_MAX_DEPTH)
+		return depth;
+	while (p < end) {
+		uint64_t tag, v;
+		if (!pb_varint(&p, end, &tag))
+			return max;
+		switch (tag & 7) {
+		case 0:
+			if (!pb_varint(&p, end, &v))
+				return max;
+			break;
+		case 1:
+			if (end - p < 8)
+				return max;
+			p += 8;
+			break;
+		case 5:
+			if (end - p < 4)
+				return max;
+			p += 4;
+			break;
+		case 2: {
+			if (!pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
+				return max;
+			const ProtobufCFieldDescriptor *f = tag >> 3 <= 0xffffffffu
+				? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3)) : NULL;
+			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				int k = pb_depth(f->descriptor, p, p + v, depth + 1);
+				if (k > max)
+					max = k;
+				if (max > PB_MAX_DEPTH)
+					return max;
+			}
+			p += v;
+			break;
+		}
+		default:
+			return max;   /* groups or garbage: protobuf-c refuses them */
+		}
+	}
+	return max;
+}
+
+static void pb_check_depth(Loader *L, const ProtobufCMessageDescriptor *d, const void *bytes,
+                           size_t len, const char *what)
+{
+	const uint8_t *p = bytes;
+	if (pb_depth(d, p, p + len, 0) > PB_MAX_DEPTH)
+		ctx_error(L->c, "%s nests protobuf messages more than %d deep (graphs inside "
+		          "attributes inside graphs ...), tostc's limit", what, PB_MAX_DEPTH);
+}
+
+typedef struct {
+	size_t size;
+	max_align_t align;
+} PbHeader;
+
+static void *pb_malloc(void *data, size_t size)
+{
+	Loader *L = data;
+	if (size > L->pb_limit - L->pb_used || size > SIZE_MAX - sizeof(PbHeader)) {
+		L->pb_over = true;
+		return NULL;
+	}
+	PbHeader *h = malloc(sizeof *h + size);
+	if (!h) {
+		L->pb_over = true;
+		return NULL;
+	}
+	h->size = size;
+	L->pb_used += size;
+	return h + 1;
+}
+
+static void pb_free(void *data, void *p)
+{
+	Loader *L = data;
+	if (!p)
+		return;
+	PbHeader *h = (PbHeader *)p - 1;
+	L->pb_used -= h->size;
+	free(h);
+}
+
+static void pb_check_memory(Loader *L)
+{
+	if (L->pb_over)
+		ctx_error(L->c, "unpacking the protobuf needs more than %lld MiB, the memory limit "
+		          "(TOSTC_MAX_MEMORY)", (long long)(L->pb_limit >> 20));
+}
 
 /* ------------------------------------------------------------------ */
 /* Name table                                                           */
@@ -594,14 +722,17 @@ static Tensor *const_input(Loader *L, const char *name)
 		fclose(f);
 		if (bad)
 			ctx_error(c, "--const-input %s: cannot read '%s'", name, b->path);
+		pb_check_depth(L, &onnx__tensor_proto__descriptor, buf, len,
+		               ctx_printf(c, "--const-input %s: '%s'", name, b->path));
 		L->const_tp = (Onnx__TensorProto *)protobuf_c_message_unpack(
-			&onnx__tensor_proto__descriptor, NULL, len, buf);
+			&onnx__tensor_proto__descriptor, &L->pb_alloc, len, buf);
+		pb_check_memory(L);
 		if (!L->const_tp)
 			ctx_error(c, "--const-input %s: '%s' is not a serialized ONNX TensorProto", name,
 			          b->path);
 		Tensor *t = tensor_from_proto(L, L->const_tp, name,
 		                              ctx_printf(c, "--const-input %s", name));
-		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+		protobuf_c_message_free_unpacked(&L->const_tp->base, &L->pb_alloc);
 		L->const_tp = NULL;
 		return t;
 	}
@@ -954,8 +1085,10 @@ static Graph *load(Loader *L, const char *path)
 	Graph *g = graph_new(c);
 	L->g = g;
 	g->source_hash = fnv1a_more(FNV_BASIS, L->map, L->maplen);
+	pb_check_depth(L, &onnx__model_proto__descriptor, L->map, L->maplen, "the model");
 	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
-	                                                         NULL, L->maplen, L->map);
+	                                                         &L->pb_alloc, L->maplen, L->map);
+	pb_check_memory(L);
 	if (!L->model)
 		ctx_error(c, "not a valid ONNX model (protobuf parse failed)");
 	munmap(L->map, L->maplen);
@@ -1081,6 +1214,8 @@ Graph *onnx_load(Ctx *c, const char *path)
 	Loader *L = ctx_alloc(c, sizeof *L);
 	L->c = c;
 	L->fd = L->ext_fd = -1;
+	L->pb_alloc = (ProtobufCAllocator){pb_malloc, pb_free, L};
+	L->pb_limit = (size_t)ctx_memory_limit();
 	if (!c->jmp)   /* nobody to unwind to: nothing to clean up either */
 		return load(L, path);
 

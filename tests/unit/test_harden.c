@@ -180,6 +180,69 @@ static void test_onnx_input_overflow(void)
 	ASSERT_CONTAINS(compile_err(write_model(&b)), "graph input 'x' has rank 9; tostc supports at most 8");
 }
 
+/* Raw protobuf bytes (tag, length-delimited payload). */
+static size_t pb_field(uint8_t *out, int num, const uint8_t *payload, size_t len)
+{
+	size_t k = 0;
+	out[k++] = (uint8_t)(num << 3 | 2);
+	for (size_t v = len;; v >>= 7) {
+		out[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		if (v <= 0x7f)
+			break;
+	}
+	memmove(out + k, payload, len);
+	return k + len;
+}
+
+static const char *write_bytes(const uint8_t *b, size_t n)
+{
+	static char path[128];
+	snprintf(path, sizeof path, "%s/model.onnx", dir);
+	FILE *f = fopen(path, "wb");
+	fwrite(b, 1, n, f);
+	fclose(f);
+	return path;
+}
+
+/* Messages nested 3000 deep (graph > node > attribute > graph ...) crashed
+ * protobuf-c's recursive unpacker (stack overflow) before tostc saw them. */
+static void test_onnx_nesting(void)
+{
+	size_t cap = 1 << 20, n = 0;
+	uint8_t *a = calloc(1, cap), *b = calloc(1, cap);
+	for (int i = 0; i < 3000; i++) {
+		size_t k = pb_field(b, 1, (const uint8_t *)"a", 1);   /* AttributeProto.name */
+		k += pb_field(b + k, 6, a, n);                         /* AttributeProto.g */
+		n = pb_field(a, 5, b, k);                              /* NodeProto.attribute */
+		n = pb_field(b, 1, a, n);                              /* GraphProto.node */
+		memcpy(a, b, n);
+	}
+	n = pb_field(b, 7, a, n);                                  /* ModelProto.graph */
+	ASSERT_CONTAINS(compile_err(write_bytes(b, n)),
+	                "the model nests protobuf messages more than 32 deep");
+	free(a);
+	free(b);
+}
+
+/* 300000 empty nodes: 600 KB of file, ~50 MB once unpacked by protobuf-c;
+ * its allocations count against TOSTC_MAX_MEMORY. */
+static void test_onnx_unpack_memory(void)
+{
+	size_t n = 300000;
+	uint8_t *g = malloc(2 * n + 16), *m = malloc(2 * n + 32);
+	for (size_t i = 0; i < n; i++)
+		g[2 * i] = 0x0a, g[2 * i + 1] = 0;   /* GraphProto.node = {} */
+	size_t k = pb_field(m, 7, g, 2 * n);
+	setenv("TOSTC_MAX_MEMORY", "16777216", 1);   /* 16 MiB */
+	ASSERT_CONTAINS(compile_err(write_bytes(m, k)),
+	                "unpacking the protobuf needs more than 16 MiB, the memory limit");
+	unsetenv("TOSTC_MAX_MEMORY");
+	/* within the default limit it unpacks, and fails on what it is */
+	ASSERT_CONTAINS(compile_err(write_bytes(m, k)), "imports no opset");
+	free(g);
+	free(m);
+}
+
 /* A model whose intermediate tensor needs 4 TiB of workspace. */
 static void test_workspace_limit(void)
 {
@@ -455,6 +518,8 @@ void register_harden(void)
 	CU_add_test(s, "onnx huge initializer", test_onnx_huge_initializer);
 	CU_add_test(s, "onnx input overflow and rank", test_onnx_input_overflow);
 	CU_add_test(s, "workspace limit", test_workspace_limit);
+	CU_add_test(s, "onnx nesting depth", test_onnx_nesting);
+	CU_add_test(s, "onnx unpack memory", test_onnx_unpack_memory);
 	CU_add_test(s, "not regular files", test_not_regular_files);
 	CU_add_test(s, "tost size limit", test_tost_size_limit);
 	CU_add_test(s, "dsl depth", test_dsl_depth);
