@@ -7,7 +7,8 @@
 #
 # TARGET: onnx, dsl, safetensors, cli.  Environment: CC (default clang-14),
 # BUILD_DIR (default build-fuzz), FUZZ_JOBS (parallel fuzzer processes for
-# `run`, default 1), FUZZ_NICE (default 10).  A long run starts from the
+# `run`, default 1), FUZZ_NICE (default 10), FUZZ_NO_BUILD=1 (use the built
+# binaries as they are, e.g. while another campaign runs from them).  A long run starts from the
 # committed seeds, the regression inputs, and the sample and test models
 # (samples/digits, the ONNX node tests of the conformance build if present).
 # Crashes land in $BUILD_DIR/fuzz_campaign/TARGET-crashes: minimise them
@@ -19,15 +20,17 @@ src=$(pwd)
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 CC=${CC:-clang-14}
 export CC
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOSTC_FUZZ=ON >/dev/null
-nice -n "${FUZZ_NICE:-10}" cmake --build "$BUILD_DIR" -j2 >/dev/null
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+	cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOSTC_FUZZ=ON >/dev/null
+	nice -n "${FUZZ_NICE:-10}" cmake --build "$BUILD_DIR" -j2 >/dev/null
+fi
 case "${1:-ctest}" in
 ctest)
 	cd "$BUILD_DIR"
 	nice -n "${FUZZ_NICE:-10}" ctest --output-on-failure -R '^fuzz_' ;;
 run)
 	t=$2 secs=$3
-	camp="$BUILD_DIR/fuzz_campaign"
+	camp="$(cd "$BUILD_DIR" && pwd)/fuzz_campaign"   # absolute: fuzz_cli chdirs
 	corpus="$camp/$t" crashes="$camp/$t-crashes"
 	mkdir -p "$corpus" "$crashes"
 	cp -n tests/fuzz/seeds/"$t"/* "$corpus"/ 2>/dev/null || true
