@@ -129,6 +129,7 @@ struct DslScope {
 	const char *prefix;  /* state_dict prefix ("" or "blocks.3.") */
 	int depth;           /* def call depth, to stop runaway recursion */
 	int64_t steps;       /* globals: statements executed (TOSTC_MAX_DSL_STEPS) */
+	int eval_depth;      /* globals: expressions being evaluated, through def calls */
 };
 
 #define ERR DSL_ERR
@@ -420,7 +421,22 @@ static DslValue call_def(Dsl *D, Scope *s, Ast *call, Ast *def)
 	return r;
 }
 
+static DslValue eval_expr(Dsl *D, Scope *s, Ast *e);
+
+/* Expressions nest inside def calls inside expressions: each is bounded
+ * (TOSTC_MAX_DSL_DEPTH, 64 calls), but not their product, which overflowed
+ * the stack (ASan's frames are big); so the total is bounded too. */
 static DslValue eval(Dsl *D, Scope *s, Ast *e)
+{
+	if (++D->globals->eval_depth > TOSTC_MAX_DSL_EVAL_DEPTH)
+		ERR(D, e, "expressions and def calls nested more than %d deep in all, tostc's limit",
+		    TOSTC_MAX_DSL_EVAL_DEPTH);
+	DslValue v = eval_expr(D, s, e);
+	D->globals->eval_depth--;
+	return v;
+}
+
+static DslValue eval_expr(Dsl *D, Scope *s, Ast *e)
 {
 	switch (e->kind) {
 	case AST_INT: return vint(e->ival);

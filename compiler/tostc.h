@@ -641,6 +641,7 @@ int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
 #define TOSTC_MAX_WORKSPACE ((int64_t)1 << 40) /* generated code's arena (plan.c) */
 #define TOSTC_MAX_TOST_BYTES (16 << 20)      /* a .tost source file (dsl.c) */
 #define TOSTC_MAX_DSL_DEPTH 200              /* nesting of DSL expressions (dsl.c) */
+#define TOSTC_MAX_DSL_EVAL_DEPTH 1000        /* the same through def calls, in all */
 #define TOSTC_MAX_DSL_STEPS 1000000          /* DSL statements executed, loops
                                                 unrolled (dsl.c) */
 

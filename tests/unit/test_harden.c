@@ -343,6 +343,22 @@ static void test_dsl_depth(void)
 	s = repeat("input x: f32[1]\nn = 1", " + 1", 150, "\noutput y = x * n\n");
 	CU_ASSERT_PTR_NULL(dsl_err(s));   /* within the limit: compiles */
 	free(s);
+	/* 70 defs, each calling the next 195 levels deep in its expression: each
+	 * level within its limit, the total (~13000 frames) overflowed the stack */
+	char *d = malloc(1 << 20), *p = d;
+	p += sprintf(p, "input x: f32[1]\n");
+	for (int i = 0; i < 70; i++) {
+		if (i < 69)
+			p += sprintf(p, "def f%d(a) {\n  return f%d(a)", i, i + 1);
+		else
+			p += sprintf(p, "def f%d(a) {\n  return a", i);
+		for (int k = 0; k < 195; k++)
+			p += sprintf(p, " + 0");
+		p += sprintf(p, "\n}\n");
+	}
+	sprintf(p, "output y = f0(x)\n");
+	ASSERT_CONTAINS(dsl_err(d), "expressions and def calls nested more than 1000 deep in all");
+	free(d);
 	/* parentheses: the parser's own stack limit */
 	s = repeat("input x: f32[1]\nn = ", "(", 5000, "1");
 	ASSERT_CONTAINS(dsl_err(s), "nested too deeply");
