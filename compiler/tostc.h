@@ -408,6 +408,7 @@ typedef struct {
 	const char *name;        /* C identifier prefix of the generated API */
 	const char *cmdline;     /* for the provenance comment */
 	const char *header_name; /* "model.h" as #included by model.c */
+	const struct StreamInfo *stream; /* stream.c: also emit the step API (or NULL) */
 } EmitOptions;
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
@@ -628,5 +629,39 @@ void fuse_common(Graph *g);
 
 /* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
 int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
+
+/* ------------------------------------------------------------------ */
+/* stream.c: the step API of causal models (token by token, O(1) state) */
+/* ------------------------------------------------------------------ */
+
+#define STREAM_MAX_STATE 256   /* running-statistics tensors (CausalTSSA layers) */
+
+/* What stream_check proves and stream_build makes. */
+typedef struct StreamInfo {
+	const Node *bad;          /* the node that prevents streaming (NULL: none or input) */
+	const char *why;          /* the reason, a whole sentence naming the node */
+	int64_t T;                /* tokens per NAME_run: positions the step API can take */
+	int64_t B;                /* batch rows: tokens per step */
+	int ntssa;                /* CausalTSSA nodes */
+	Graph *step;              /* stream_build: the one-token graph, lowered and planned;
+	                           * inputs: token ids (B, 1), position (1); outputs: the
+	                           * model's outputs at that position, then one running-
+	                           * statistics tensor per CausalTSSA layer */
+	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of output
+	                           * 1 + i of step (the position is an int64 at offset 0) */
+	int64_t state_size;       /* bytes of state */
+} StreamInfo;
+
+/* Prove that g (after the pipeline) can run one token at a time: every node is
+ * token-wise along the token axis of the one input of token ids, a causal TSSA,
+ * or reads a position-indexed constant.  false with s->why (and s->bad) set. */
+bool stream_check(Graph *g, StreamInfo *s);
+/* stream_check, then build, lower and plan the step graph into s->step.
+ * false (nothing built) when the check fails. */
+bool stream_build(Graph *g, StreamInfo *s);
+
+/* emit_step.c: the step API in the generated code (emit_c.c calls these) */
+void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
+void emit_step_api(const StreamInfo *s, const char *name, FILE *c);
 
 #endif

@@ -131,6 +131,7 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
                               float eps_norm, float eps_pi, float *scratch)
 {
 	int64_t d = K * p;
+	const int64_t p4 = p - p % 4;   /* separate bounds: keeps gcc's loop analysis sane */
 	float *sw = scratch;          /* (d) prefix sum of w^2 */
 	float *spw = scratch + d;     /* (d) prefix sum of pi w^2 */
 	float *sp = spw + d;          /* (K) prefix sum of pi */
@@ -156,13 +157,13 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 					sk[j] += q;
 					u[j] = q / (sk[j] > eps_norm ? sk[j] : eps_norm) + bias;
 				}
-				for (j = 0; j + 4 <= p; j += 4) {
+				for (j = 0; j < p4; j += 4) {
 					r0 += u[j];
 					r1 += u[j + 1];
 					r2 += u[j + 2];
 					r3 += u[j + 3];
 				}
-				for (; j < p; j++)
+				for (j = p4; j < p; j++)
 					r0 += u[j];
 				z[k] = ((r0 + r1) + (r2 + r3)) * temp[k];
 				zmax = z[k] > zmax ? z[k] : zmax;
@@ -184,6 +185,84 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 				}
 			}
 		}
+	}
+}
+/*@end*/
+/*@ tr_causal_tssa_step_f32 : tr_common */
+/*
+ * causal TSSA for ONE token at position *pos (the streaming form; stream.c):
+ * the same arithmetic, in the same order, as one t of tr_causal_tssa_f32,
+ * with the prefix statistics kept by the caller between calls.
+ * w (B, K*p), temp (K), db (K, L, 1), pos (1) with *pos < L -> y (B, K*p);
+ * state (B, 2*K*p + K): per batch row S_w (K*p), S_pw (K*p), S_p (K), read and
+ * updated in place (all zero before position 0); scratch K + p floats.
+ */
+TR_FN void tr_causal_tssa_step_f32(const float *w, const float *temp, const float *db,
+                                   const int64_t *pos, float *y, float *state, int64_t B,
+                                   int64_t K, int64_t p, int64_t L, float eps_norm, float eps_pi,
+                                   float *scratch)
+{
+	int64_t d = K * p, t = *pos;
+	const int64_t p4 = p - p % 4;   /* separate bounds: keeps gcc's loop analysis sane */
+	float *z = scratch;           /* (K) logits, then pi */
+	float *u = z + K;             /* (p) the terms of one head's r */
+	(void)L;
+	for (int64_t b = 0; b < B; b++) {
+		const float *wr = w + b * d;
+		float *yr = y + b * d;
+		float *sw = state + b * (2 * d + K), *spw = sw + d, *sp = spw + d;
+		float zmax = -INFINITY, zsum = 0.0f;
+		for (int64_t k = 0; k < K; k++) {
+			const float *wk = wr + k * p;
+			float *sk = sw + k * p;
+			float bias = db[k * L + t], r0 = 0.0f, r1 = 0.0f, r2 = 0.0f, r3 = 0.0f;
+			int64_t j;
+			for (j = 0; j < p; j++) {
+				float q = wk[j] * wk[j];
+				sk[j] += q;
+				u[j] = q / (sk[j] > eps_norm ? sk[j] : eps_norm) + bias;
+			}
+			for (j = 0; j < p4; j += 4) {
+				r0 += u[j];
+				r1 += u[j + 1];
+				r2 += u[j + 2];
+				r3 += u[j + 3];
+			}
+			for (j = p4; j < p; j++)
+				r0 += u[j];
+			z[k] = ((r0 + r1) + (r2 + r3)) * temp[k];
+			zmax = z[k] > zmax ? z[k] : zmax;
+		}
+		for (int64_t k = 0; k < K; k++) {
+			z[k] = expf(z[k] - zmax);
+			zsum += z[k];
+		}
+		for (int64_t k = 0; k < K; k++) {
+			float pk = z[k] / zsum;
+			float *ak = spw + k * p;
+			float den;
+			sp[k] += pk;
+			den = sp[k] + eps_pi;
+			for (int64_t j = 0; j < p; j++) {
+				float wv = wr[k * p + j];
+				ak[j] += (wv * wv) * pk;
+				yr[k * p + j] = -(wv * pk) * (1.0f / (1.0f + ak[j] / den));
+			}
+		}
+	}
+}
+/*@end*/
+
+/*@ tr_pos_slice_f32 : tr_common */
+/* the slice at position *pos of a position-indexed table (stream.c):
+ * table (outer, L, inner), pos (1) with *pos < L -> y (outer, inner) */
+TR_FN void tr_pos_slice_f32(const float *table, const int64_t *pos, float *y, int64_t outer,
+                            int64_t L, int64_t inner)
+{
+	for (int64_t o = 0; o < outer; o++) {
+		const float *src = table + (o * L + *pos) * inner;
+		for (int64_t i = 0; i < inner; i++)
+			y[o * inner + i] = src[i];
 	}
 }
 /*@end*/
