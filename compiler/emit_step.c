@@ -7,7 +7,9 @@
  * buffer per causal TSSA layer} (stream.c).  This file writes what the
  * caller sees: the macros and prototypes in NAME.h, and NAME_reset,
  * NAME_position, NAME_step and NAME_prefill, which lay the position and the
- * statistics out in one caller-owned state buffer:
+ * statistics out in one caller-owned state buffer (NAME_prefill runs the
+ * step graph without the model's outputs, NAME_advance_v, for all tokens but
+ * the last: only the statistics need to advance):
  *
  *   offset 0: int64 position (the next token's index)
  *   offset state_off[i]: layer i's S_w, S_pw (d floats each), S_p (heads)
@@ -90,7 +92,8 @@ void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 	           " */\n",
 	        s->ntssa, N, N, U, N, N, U, N, U, U, U, U);
 	fprintf(h, "#define %s_STATE_SIZE %lld\n", U, (long long)s->state_size);
-	fprintf(h, "#define %s_STEP_WORKSPACE_SIZE %lld\n", U, (long long)sg->arena_size);
+	int64_t ws = sg->arena_size > s->advance->arena_size ? sg->arena_size : s->advance->arena_size;
+	fprintf(h, "#define %s_STEP_WORKSPACE_SIZE %lld\n", U, (long long)ws);
 	fprintf(h, "#define %s_MAX_POSITIONS %lld\n", U, (long long)s->T);
 	fprintf(h, "#define %s_STEP_TOKENS %lld\n", U, (long long)tensor_nelem(sg->inputs[0]));
 	for (int i = 0; i < no; i++)
@@ -134,13 +137,27 @@ void emit_step_api(const StreamInfo *s, const char *N, FILE *f)
 	fprintf(f, "};\n\tr = %s_step_v(in, out, workspace);\n\tif (r == 0)\n\t\t*pos += 1;\n"
 	           "\treturn r;\n}\n\n",
 	        N);
+	/* a step that computes only the statistics, for all but prefill's last token */
+	fprintf(f, "static int %s_advance(void *state, const %s *token, void *workspace)\n{\n"
+	           "\tunsigned char *s = (unsigned char *)state;\n"
+	           "\tint64_t *pos = (int64_t *)state;\n\tint r;\n"
+	           "\tconst void *in[2] = {token, pos};\n\tvoid *out[%d] = {",
+	        N, dtype_ctype(sg->inputs[0]->dtype), s->ntssa ? s->ntssa : 1);
+	for (int i = 0; i < s->ntssa; i++)
+		fprintf(f, "%ss + %lld", i ? ", " : "", (long long)s->state_off[i]);
+	fprintf(f, "%s};\n\t(void)s;\n\tr = %s_advance_v(in, out, workspace);\n\tif (r == 0)\n"
+	           "\t\t*pos += 1;\n\treturn r;\n}\n\n",
+	        s->ntssa ? "" : "0", N);
 	prototype(s, N, f, true);
 	fprintf(f, "\n{\n\tint64_t p = *(const int64_t *)state;\n"
 	           "\tif (n < 0 || p < 0 || n > %s_MAX_POSITIONS - p)\n\t\treturn %s_ERR_FULL;\n"
-	           "\tfor (int64_t i = 0; i < n; i++) {\n"
-	           "\t\tint r = %s_step(state, tokens + i * %s_STEP_TOKENS, ",
-	        U, U, N, U);
+	           "\tfor (int64_t i = 0; i + 1 < n; i++) {\n"
+	           "\t\tint r = %s_advance(state, tokens + i * %s_STEP_TOKENS, workspace);\n"
+	           "\t\tif (r)\n\t\t\treturn r;\n\t}\n"
+	           "\tif (n == 0)\n\t\treturn 0;\n"
+	           "\treturn %s_step(state, tokens + (n - 1) * %s_STEP_TOKENS, ",
+	        U, U, N, U, N, U);
 	for (int i = 0; i < no; i++)
 		fprintf(f, "%s, ", out_name(c, sg->outputs[i], i));
-	fputs("workspace);\n\t\tif (r)\n\t\t\treturn r;\n\t}\n\treturn 0;\n}\n", f);
+	fputs("workspace);\n}\n", f);
 }

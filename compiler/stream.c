@@ -537,26 +537,27 @@ static void build_node(Builder *b, Node *n)
 	graph_add_node(sg, m);
 }
 
-bool stream_build(Graph *g, StreamInfo *s)
+/* The step graph; with outputs false only the statistics are outputs (the
+ * model's outputs and what only they need are dropped). */
+static Graph *build(Stream *S, bool outputs)
 {
+	Graph *g = S->g;
+	StreamInfo *s = S->s;
 	Ctx *c = g->ctx;
-	Stream S = {.g = g, .s = s};
-	Builder b = {.S = &S};
+	Builder b = {.S = S};
 	Graph *sg;
 	int64_t d[MAX_RANK];
 
-	if (!check(&S))
-		return false;
 	sg = b.sg = graph_new(c);
 	sg->name = g->name;
 	sg->opset = g->opset;
 	sg->source_hash = g->source_hash;
 	b.map = ctx_alloc(c, sizeof(Tensor *) * (size_t)(g->ntensors + 1));
 
-	step_dims(&b, S.input, d);
+	step_dims(&b, S->input, d);
 	sg->inputs = ctx_alloc(c, sizeof(Tensor *) * 2);
-	sg->inputs[0] = b.map[S.input->id] =
-		tensor_new(sg, S.input->name, TK_INPUT, S.input->dtype, S.input->rank, d);
+	sg->inputs[0] = b.map[S->input->id] =
+		tensor_new(sg, S->input->name, TK_INPUT, S->input->dtype, S->input->rank, d);
 	int64_t one[1] = {1};
 	sg->inputs[1] = b.pos = tensor_new(sg, fresh_name(sg, "position"), TK_INPUT, DT_I64, 1, one);
 	sg->ninputs = 2;
@@ -566,15 +567,20 @@ bool stream_build(Graph *g, StreamInfo *s)
 			build_node(&b, g->nodes[i]);
 
 	sg->outputs = ctx_alloc(c, sizeof(Tensor *) * (size_t)(g->noutputs + b.nstate + 1));
-	for (int i = 0; i < g->noutputs; i++) {
+	for (int i = 0; i < g->noutputs && outputs; i++) {
 		Tensor *o = g->outputs[i];
 		sg->outputs[sg->noutputs++] = o->kind == TK_VALUE ? b.map[o->id] : map_tensor(&b, o);
 	}
+	for (int i = 0; i < g->noutputs && !outputs; i++)
+		if (g->outputs[i]->kind == TK_VALUE)
+			b.map[g->outputs[i]->id]->is_output = false;
 	for (int i = 0; i < b.nstate; i++)
 		sg->outputs[sg->noutputs++] = b.state[i];
 
 	/* the back half of the pipeline */
 	ir_check(sg, "stream");
+	if (!outputs)
+		dce(sg);
 	shape_infer(sg);
 	ir_check(sg, "stream shape");
 	make_views(sg);
@@ -589,6 +595,15 @@ bool stream_build(Graph *g, StreamInfo *s)
 		at += (tensor_nbytes(b.state[i]) + 63) / 64 * 64;
 	}
 	s->state_size = at;
-	s->step = sg;
+	return sg;
+}
+
+bool stream_build(Graph *g, StreamInfo *s)
+{
+	Stream S = {.g = g, .s = s};
+	if (!check(&S))
+		return false;
+	s->step = build(&S, true);
+	s->advance = build(&S, false);
 	return true;
 }

@@ -647,6 +647,8 @@ typedef struct StreamInfo {
 	                           * inputs: token ids (B, 1), position (1); outputs: the
 	                           * model's outputs at that position, then one running-
 	                           * statistics tensor per CausalTSSA layer */
+	Graph *advance;           /* the same without the model's outputs (only the
+	                           * statistics): NAME_prefill's steps but the last */
 	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of output
 	                           * 1 + i of step (the position is an int64 at offset 0) */
 	int64_t state_size;       /* bytes of state */
