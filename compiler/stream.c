@@ -147,9 +147,14 @@ static const char *rule(Stream *S, Node *n)
 		}
 		for (int j = 0; j < n->nin; j++) {
 			Tensor *x = n->in[j];
-			if (x && tax[x->id] < 0 && pos_axis(S, n, j, ot) >= 0 && x->kind != TK_CONST)
+			if (!x || tax[x->id] >= 0 || pos_axis(S, n, j, ot) < 0)
+				continue;
+			if (x->kind != TK_CONST)
 				REJECT("input %d varies along the token axis but is neither a constant nor "
 				       "computed from the tokens", j);
+			if (x->dtype != DT_F32)
+				REJECT("input %d is a %s constant that varies along the token axis (only f32 "
+				       "position-indexed constants are supported)", j, dtype_name(x->dtype));
 		}
 		tax[y->id] = ot;
 		return NULL;
@@ -300,8 +305,9 @@ static const char *rule(Stream *S, Node *n)
 				continue;
 			if (tax[x->id] >= 0 && tax[x->id] != t)
 				REJECT("inputs have their tokens along different axes");
-			if (tax[x->id] < 0 && x->kind != TK_CONST && S->s->T > 1 && x->dims[t] == S->s->T)
-				REJECT("input %d varies along the token axis but is not a constant", j);
+			if (tax[x->id] < 0 && S->s->T > 1 && x->dims[t] == S->s->T &&
+			    (x->kind != TK_CONST || x->dtype != DT_F32))
+				REJECT("input %d varies along the token axis but is not an f32 constant", j);
 		}
 		if (n->op == OP_SPLIT && dep != 0)
 			REJECT("the split sizes depend on the tokens");
@@ -382,12 +388,6 @@ static bool check(Stream *S)
 			return false;
 		}
 		s->ntssa += n->op == OP_CAUSAL_TSSA;
-	}
-	for (int i = 0; i < g->noutputs; i++) {
-		Tensor *o = g->outputs[i];
-		if (S->tax[o->id] < 0 && o->kind == TK_VALUE && o->producer) {
-			/* token-independent outputs are fine; computed anyway */
-		}
 	}
 	if (s->ntssa > STREAM_MAX_STATE) {
 		s->why = ctx_printf(c, "%d causal TSSA layers; the step API supports %d", s->ntssa,

@@ -3,8 +3,9 @@
 # with tostc, build main.c against it, and generate text one token at a time
 # with the step API, printing tokens/s against re-running the prefix.
 # Usage: samples/charlm/run.sh [main.c options: -n N -t TEMP -s SEED -g PROMPT]
-#        samples/charlm/run.sh --check   greedy continuation must equal PyTorch's
-#                                        (expected.txt); ctest charlm_sample
+#        samples/charlm/run.sh --check   the greedy and the sampled continuations
+#                                        must equal PyTorch's (expected.txt);
+#                                        ctest charlm_sample
 # (from anywhere; builds tostc if needed).  CFLAGS default: -O2 -march=native.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,16 +24,21 @@ mkdir -p "$out"
 # shellcheck disable=SC2086
 $cc -std=c99 $cflags -I"$out" -I"$here" -o "$out/charlm" "$here/main.c" "$out/charlm.c" -lm
 if [ "${1:-}" = "--check" ]; then
-	want=$(sed -n 's/^greedy //p' "$here/expected.txt")
-	"$out/charlm" -g >"$out/greedy.txt"
-	cat "$out/greedy.txt"
-	got=$(head -n 1 "$out/greedy.txt")
-	if [ "$got" != "$want" ]; then
-		echo "charlm: the greedy continuation differs from PyTorch's:" >&2
-		echo "  want: $want" >&2
-		exit 1
-	fi
-	echo "charlm: greedy continuation equals PyTorch's"
-	exit 0
+	status=0
+	for mode in greedy sample; do
+		want=$(sed -n "s/^$mode //p" "$here/expected.txt")
+		flag=-e
+		[ $mode = greedy ] && flag="-e -g"
+		"$out/charlm" $flag >"$out/$mode.txt" || status=1
+		cat "$out/$mode.txt"
+		if [ "$(head -n 1 "$out/$mode.txt")" != "$want" ]; then
+			echo "charlm: the $mode continuation differs from PyTorch's:" >&2
+			echo "  want: $want" >&2
+			status=1
+		else
+			echo "charlm: the $mode continuation equals PyTorch's"
+		fi
+	done
+	exit $status
 fi
 exec "$out/charlm" "$@"

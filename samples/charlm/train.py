@@ -17,7 +17,8 @@ thread, AdamW with warm-up and cosine decay, random 128-character windows,
 Writes, next to this file:
   charlm.onnx   the model, input idx i64 (1, 128) -> logits f32 (1, 128, V)
   vocab.h       the characters as a C string (index = token id)
-  expected.txt  the validation loss and a greedy sample from PyTorch
+  expected.txt  the validation loss, and main.c's default continuations
+                (greedy, -g; sampled at temperature 0.8, seed 1) from PyTorch
 """
 import argparse
 import math
@@ -28,6 +29,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "models"))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -51,6 +53,45 @@ def c_string(chars):
         else:
             out.append("\\%03o" % ord(ch))
     return "".join(out)
+
+
+class XorShift:
+    """main.c's random numbers, bit for bit."""
+    def __init__(self, seed):
+        self.x = (88172645463325252 + seed * 0x9E3779B97F4A7C15) % 2 ** 64
+
+    def uniform(self):
+        x = self.x
+        x ^= (x << 13) % 2 ** 64
+        x ^= x >> 7
+        x ^= (x << 17) % 2 ** 64
+        self.x = x
+        return (x >> 11) / 9007199254740992.0
+
+
+def pick(logits, temp, rng):
+    """main.c's pick(): argmax, or sampling at temperature temp (float32 logits)."""
+    best = int(np.argmax(logits))
+    if temp <= 0:
+        return best
+    p = [math.exp(float(logits[v] - logits[best]) / temp) for v in range(len(logits))]
+    u = rng.uniform() * sum(p)
+    for v in range(len(p)):
+        u -= p[v]
+        if u <= 0:
+            return v
+    return best
+
+
+def generate(m, ids, temp, seed):
+    """Continue ids to BLOCK tokens as main.c does (one full-window run per token)."""
+    ids = list(ids)
+    rng = XorShift(seed)
+    while len(ids) < BLOCK:
+        x = torch.tensor([ids + [0] * (BLOCK - len(ids))])
+        logits = m(x)[0, len(ids) - 1].numpy().astype(np.float32)
+        ids.append(pick(logits, temp, rng))
+    return ids
 
 
 def main():
@@ -104,16 +145,14 @@ def main():
     with torch.no_grad():
         torch.manual_seed(0)
         vl = sum(loss_of(*batch(val, 16)).item() for _ in range(8)) / 8
-        # greedy continuation of a prompt, for expected.txt
-        prompt = "The GNU General Public License"
-        ids = [stoi[c] for c in prompt]
-        while len(ids) < BLOCK:
-            x = torch.tensor([ids + [0] * (BLOCK - len(ids))])
-            ids.append(int(m(x)[0, len(ids) - 1].argmax()))
-    sample = "".join(chars[i] for i in ids)
+        # main.c's default continuations of its default prompt, for expected.txt
+        prompt = [stoi[c] for c in "The GNU General Public License"]
+        greedy = "".join(chars[i] for i in generate(m, prompt, 0.0, 1))
+        sample = "".join(chars[i] for i in generate(m, prompt, 0.8, 1))
     print("trained %d steps in %.0f s; validation loss %.3f (%.2f bits/char)"
           % (step, time.time() - t0, vl, vl / math.log(2)))
     print(sample)
+    print(greedy)
 
     tost_ref.export(m, os.path.join(HERE, "charlm.onnx"), 17, seq=BLOCK,
                     x=torch.zeros(1, BLOCK, dtype=torch.long))
@@ -123,7 +162,8 @@ def main():
         f.write("#define VOCAB_SIZE %d\nstatic const char VOCAB[VOCAB_SIZE + 1] = \"%s\";\n"
                 % (len(chars), c_string(chars)))
     with open(os.path.join(HERE, "expected.txt"), "w") as f:
-        f.write("steps %d\nvalidation_loss %.4f\ngreedy %s\n" % (step, vl, c_string(sample)))
+        f.write("steps %d\nvalidation_loss %.4f\ngreedy %s\nsample %s\n"
+                % (step, vl, c_string(greedy), c_string(sample)))
 
 
 if __name__ == "__main__":
