@@ -87,8 +87,8 @@ void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 	           " * static workspace is compiled out.  state: %s_STATE_SIZE bytes, 8-byte\n"
 	           " * aligned, owned by the caller, one per sequence (states are independent:\n"
 	           " * any number of sequences may be generated at once, each with its own state\n"
-	           " * and workspace).  workspace: %s_STEP_WORKSPACE_SIZE bytes, or NULL for\n"
-	           " * the static one (see above).\n"
+	           " * and workspace).  workspace: %s_STEP_WORKSPACE_SIZE bytes, 64-byte\n"
+	           " * aligned, or NULL for the static one (see above).\n"
 	           " */\n",
 	        s->ntssa, N, N, U, N, N, U, N, U, U, U, U);
 	fprintf(h, "#define %s_STATE_SIZE %lld\n", U, (long long)s->state_size);
