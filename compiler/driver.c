@@ -155,10 +155,25 @@ static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
 		causal |= g->nodes[i]->op == OP_CAUSAL_TSSA;
 	if (!causal && o->stream == 0)
 		return NULL;
-	if (stream_build(g, s))
+	if (o->stream > 0) {
+		if (!stream_build(g, s))
+			ctx_error(c, "--stream: the model cannot run token by token: %s", s->why);
 		return s;
-	if (o->stream > 0)
-		ctx_error(c, "--stream: the model cannot run token by token: %s", s->why);
+	}
+	/* By default a failure anywhere in the step graph (it reads g, never
+	 * writes it) costs only the step API: catch it and keep NAME_run. */
+	jmp_buf jb, *outer = c->jmp;
+	c->jmp = &jb;
+	if (setjmp(jb)) {
+		c->jmp = outer;
+		fprintf(o->err, "%s: note: no step API (NAME_run only): %s\n", c->path, c->errmsg);
+		c->errcode = 0;
+		return NULL;
+	}
+	bool ok = stream_build(g, s);
+	c->jmp = outer;
+	if (ok)
+		return s;
 	fprintf(o->err, "%s: note: no step API (NAME_run only): %s\n", c->path, s->why);
 	return NULL;
 }
