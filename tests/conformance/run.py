@@ -10,7 +10,13 @@ directory itself.  For every case:
 
   1. every op of model.onnx (subgraphs included) must be in `tostc --list-ops`,
      else the case is "unsupported (op X)";
-  2. tostc model.onnx -o WORK/case/model.c --name m.  Exit 1 on a model that
+  2. tostc model.onnx -o WORK/case/model.c --name m.  tostc compiles static
+     shapes, and many node tests feed shape-determining values (Reshape's
+     shape, Slice's starts, axes, ...) as graph inputs: when tostc says such
+     an input "must be a constant", the input is turned into an initializer
+     holding the test's value and the case is compiled again (the summary
+     counts these cases; the value must be the same in every data set).
+     Exit 1 on a model that
      uses element types outside f32/i64/i32/bool (or sequence/optional/map
      values) is "unsupported (type X)"; any other exit 1 is a rejection and
      a failure unless expected.txt lists the case; exit 2 or a signal always
@@ -311,6 +317,37 @@ def compare(name, got, want):
     return None
 
 
+def load_sets(case_dir, model):
+    """[(set name, {input name: array}, [output arrays])] of a case."""
+    sets = []
+    for ds in sorted(d for d in os.listdir(case_dir) if d.startswith("test_data_set_")):
+        dsdir = os.path.join(case_dir, ds)
+        nin = len([f for f in os.listdir(dsdir) if f.startswith("input_")])
+        nout = len([f for f in os.listdir(dsdir) if f.startswith("output_")])
+        ins = {}
+        for i in range(nin):
+            ins[model.graph.input[i].name] = numpy_helper.to_array(
+                onnx.load_tensor(os.path.join(dsdir, "input_%d.pb" % i)))
+        outs = [numpy_helper.to_array(onnx.load_tensor(os.path.join(dsdir, "output_%d.pb" % i)))
+                for i in range(nout)]
+        sets.append((ds, ins, outs))
+    return sets
+
+
+def freeze(model, name, value):
+    """model with graph input `name` turned into an initializer holding value."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    keep = [v for v in m.graph.input if v.name != name]
+    del m.graph.input[:]
+    m.graph.input.extend(keep)
+    m.graph.initializer.append(numpy_helper.from_array(value, name))
+    return m
+
+
+MUST_BE_CONST = re.compile(r"\('([^']*)'\) must be a constant")
+
+
 def run_case(case_dir, work, tostc, ops, cc, keep):
     name = os.path.basename(case_dir)
     model_path = os.path.join(case_dir, "model.onnx")
@@ -324,12 +361,44 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     if missing:
         return Result(name, "unsupported", "op " + ", ".join(missing))
     types = type_problems(model)
+    try:
+        sets = load_sets(case_dir, model)
+    except Exception as e:  # noqa: BLE001 -- sequences, optionals, ...
+        if types:
+            return Result(name, "unsupported", "type %s" % ", ".join(types))
+        return Result(name, "fail", "cannot read the .pb data: %s" % e)
 
     wd = os.path.join(work, name)
     shutil.rmtree(wd, ignore_errors=True)
     os.makedirs(wd)
     out_c = os.path.join(wd, "model.c")
-    rc, _, err = run([tostc, model_path, "-o", out_c, "--name", NAME], TIMEOUT_TOSTC)
+    # tostc compiles static shapes: a graph input that must be constant (a
+    # Reshape shape, Slice starts, axes, ...) is bound to the test's value,
+    # as the model's author would do, and the case is compiled again.
+    frozen = []
+    src = model_path
+    while True:
+        rc, _, err = run([tostc, src, "-o", out_c, "--name", NAME], TIMEOUT_TOSTC)
+        m = MUST_BE_CONST.search(err) if rc == 1 else None
+        if not m or not sets:
+            break
+        gin_names = [v.name for v in model.graph.input]
+        if m.group(1) in gin_names:
+            todo = [m.group(1)]
+        else:  # computed from inputs: bind the small integer inputs it may come from
+            todo = [k for k in gin_names if k in sets[0][1] and sets[0][1][k].dtype.kind in "iu"
+                    and sets[0][1][k].size <= 8]
+        todo = [k for k in todo if k not in frozen]
+        vals = {k: [ins.get(k) for _, ins, _ in sets] for k in todo}
+        if not todo or any(v is None or not np.array_equal(vs[0], v)
+                           for vs in vals.values() for v in vs):
+            break
+        for k in todo:
+            frozen.append(k)
+            model = freeze(model, k, vals[k][0])
+        src = os.path.join(wd, "model_frozen.onnx")
+        onnx.save(model, src)
+    note = " (constant inputs: %s)" % ", ".join(frozen) if frozen else ""
     if rc == 1:
         made = [f for f in ("model.c", "model.h") if os.path.exists(os.path.join(wd, f))]
         if made:
@@ -339,9 +408,9 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
             shutil.rmtree(wd, ignore_errors=True)
         if types:
             return Result(name, "unsupported", "type %s (%s)" % (", ".join(types), first_line(err)))
-        return Result(name, "reject", "tostc: " + first_line(err))
+        return Result(name, "reject", "tostc: " + first_line(err) + note)
     if rc != 0:
-        return Result(name, "fail", "tostc %s: %s" % (describe_rc(rc), first_line(err)))
+        return Result(name, "fail", "tostc %s: %s%s" % (describe_rc(rc), first_line(err), note))
 
     try:
         defs = parse_header(os.path.join(wd, "model.h"))
@@ -354,46 +423,46 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     except (KeyError, ValueError, OSError) as e:
         return Result(name, "fail", "model.h breaks the contract: %s %s" % (type(e).__name__, e))
 
+    # graph inputs/outputs in order; the header's order must be the graph's
+    gin = [v.name for v in model.graph.input
+           if v.name not in {t.name for t in model.graph.initializer}]
+    gout = [v.name for v in model.graph.output]
+    if [x[0] for x in ins] != gin:
+        return Result(name, "fail", "header inputs %s, model inputs %s" % ([x[0] for x in ins], gin))
+    if [x[0] for x in outs] != gout:
+        return Result(name, "fail", "header outputs %s, model outputs %s"
+                      % ([x[0] for x in outs], gout))
+
     with open(os.path.join(wd, "harness.c"), "w") as f:
         f.write(make_harness(NAME, P, ins, outs))
     exe = os.path.join(wd, "harness")
     rc, out, err = run(cc + ["-I", wd, os.path.join(wd, "model.c"), os.path.join(wd, "harness.c"),
                              "-o", exe, "-lm"], TIMEOUT_CC)
     if rc != 0:
-        return Result(name, "fail", "cc %s: %s" % (describe_rc(rc), cc_error(err or out)))
+        return Result(name, "fail", "cc %s: %s%s" % (describe_rc(rc), cc_error(err or out), note))
 
-    sets = sorted(d for d in os.listdir(case_dir) if d.startswith("test_data_set_"))
-    for ds in sets:
-        dsdir = os.path.join(case_dir, ds)
-        try:
-            want_in = [numpy_helper.to_array(onnx.load_tensor(os.path.join(dsdir, "input_%d.pb" % i)))
-                       for i in range(len([f for f in os.listdir(dsdir) if f.startswith("input_")]))]
-            want_out = [numpy_helper.to_array(onnx.load_tensor(os.path.join(dsdir, "output_%d.pb" % i)))
-                        for i in range(len([f for f in os.listdir(dsdir) if f.startswith("output_")]))]
-        except Exception as e:
-            return Result(name, "fail", "%s: cannot read .pb data: %s" % (ds, e))
-        # graph inputs/outputs in order; the header's order must be the graph's
-        gin = [v.name for v in model.graph.input
-               if v.name not in {t.name for t in model.graph.initializer}]
-        gout = [v.name for v in model.graph.output]
-        if [x[0] for x in ins] != gin or len(ins) != len(want_in):
-            return Result(name, "fail", "header inputs %s, model inputs %s (%d data files)"
-                          % ([x[0] for x in ins], gin, len(want_in)))
-        if [x[0] for x in outs] != gout or len(outs) != len(want_out):
-            return Result(name, "fail", "header outputs %s, model outputs %s"
-                          % ([x[0] for x in outs], gout))
+    for ds, want_in, want_out in sets:
+        pre = "%s: " % ds if len(sets) > 1 else ""
+        if len(want_out) != len(outs):
+            return Result(name, "fail", "%s%d outputs in the data, %d in the header"
+                          % (pre, len(want_out), len(outs)))
         rundir = os.path.join(wd, ds)
         os.makedirs(rundir, exist_ok=True)
-        for i, ((nm, ty, shape), arr) in enumerate(zip(ins, want_in)):
+        for i, (nm, ty, shape) in enumerate(ins):
+            arr = want_in.get(nm)
+            if arr is None:
+                return Result(name, "fail", "%sno data for input %s" % (pre, nm))
             if tuple(arr.shape) != shape:
-                return Result(name, "fail", "input %s: header shape %s, data %s"
-                              % (nm, shape, tuple(arr.shape)))
+                return Result(name, "fail", "%sinput %s: header shape %s, data %s"
+                              % (pre, nm, shape, tuple(arr.shape)))
             if arr.dtype != np.dtype(ty):
-                return Result(name, "fail", "input %s: header type %s, data %s" % (nm, ty, arr.dtype))
+                return Result(name, "fail", "%sinput %s: header type %s, data %s"
+                              % (pre, nm, ty, arr.dtype))
             np.ascontiguousarray(arr).tofile(os.path.join(rundir, "in_%d.bin" % i))
         rc, _, err = run([exe, rundir], TIMEOUT_RUN)
         if rc != 0:
-            return Result(name, "fail", "%s: harness %s: %s" % (ds, describe_rc(rc), first_line(err)))
+            return Result(name, "fail", "%sharness %s: %s%s" % (pre, describe_rc(rc), first_line(err),
+                                                                note))
         for i, ((nm, ty, shape), want) in enumerate(zip(outs, want_out)):
             if np.dtype(ty) != want.dtype:
                 return Result(name, "fail", "output %s: type %s, expected %s" % (nm, ty, want.dtype))
@@ -402,10 +471,12 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
                 return Result(name, "fail", "output %s: %d elements written" % (nm, got.size))
             why = compare(nm, got.reshape(shape), want)
             if why:
-                return Result(name, "fail", "%s: %s" % (ds, why) if len(sets) > 1 else why)
+                return Result(name, "fail", pre + why + note)
     if not keep:
         shutil.rmtree(wd, ignore_errors=True)
-    return Result(name, "pass")
+    r = Result(name, "pass")
+    r.frozen = frozen
+    return r
 
 
 # ---------------------------------------------------------------------------
@@ -501,6 +572,10 @@ def main():
     print("unsupported: %d (op: %d, type: %d); expected failures: %d; unexpected failures: %d;"
           " unexpected passes: %d" % (len(unsup), n_op, len(unsup) - n_op,
                                       len(failed) - len(unexpected), len(unexpected), len(xpass)))
+    n_frozen = sum(1 for r in passed if getattr(r, "frozen", None))
+    if n_frozen:
+        print("%d of the passing cases had shape-determining inputs bound to the test data"
+              % n_frozen)
     print("conformance: %d passed, %d failed" % (len(passed), len(failed)))
     print("%d passed, %d failed, %d unsupported" % (len(passed), len(failed), len(unsup)))
     return 1 if unexpected or xpass else 0
