@@ -70,12 +70,20 @@ def tokens(T):
 
 CASES = [
     # name              model   seed opset fold   export input     run input   dynamic  dims         threads
-    ("vision_op13",     vision, 1,   13,   False, image(1),        None,       None,    [],          False),
+    ("vision_op13",     vision, 1,   13,   True,  image(1),        None,       None,    [],          False),
+    ("vision_op13_nofold", vision, 5, 13,   False, image(1),        None,       None,    [],          False),
     ("vision_op17_b2",  vision, 3,   17,   True,  image(2),        None,       None,    [],          True),
     ("lm_op13",         lm,     2,   13,   True,  tokens(16),      None,       None,    [],          False),
     ("lm_op17_seq12",   lm,     4,   17,   True,  tokens(8),       tokens(12), "seq",   ["seq=12"],  True),
     ("lm_op17_seq32",   lm,     4,   17,   True,  tokens(8),       tokens(32), "seq",   ["seq=32"],  False),
 ]
+
+# Known failures: case -> reason.  Such a case failing is reported as XFAIL and
+# does not fail the run; passing is XPASS and does (remove it from here then).
+XFAIL = {
+    "vision_op13_nofold": "without constant folding torch exports F.normalize's eps as a DOUBLE "
+                          "Constant feeding a Cast to float, and the front end rejects DOUBLE",
+}
 
 CTYPE = conf.CTYPES
 
@@ -385,7 +393,7 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     work, tostc = os.path.abspath(args.work), os.path.abspath(args.tostc)
     cases = [c for c in CASES if not args.filter or re.search(args.filter, c[0])]
-    npass = nfail = 0
+    npass = nfail = nbad = 0
     for c in cases:
         t0 = time.time()
         try:
@@ -393,14 +401,23 @@ def main():
         except Exception as e:  # noqa: BLE001 -- report and go on with the next model
             r = "runner: %s: %s" % (type(e).__name__, e)
         dt = time.time() - t0
+        xf = XFAIL.get(c[0])
         if isinstance(r, tuple):
             npass += 1
-            print("PASS %-16s %5.1fs  %s" % (c[0], dt, r[1]), flush=True)
+            if xf:
+                nbad += 1
+            print("%s %-18s %5.1fs  %s" % ("XPASS" if xf else "PASS", c[0], dt,
+                                          r[1] + ("; listed in XFAIL: " + xf if xf else "")),
+                  flush=True)
         else:
             nfail += 1
-            print("FAIL %-16s %5.1fs  %s" % (c[0], dt, r), flush=True)
+            if not xf:
+                nbad += 1
+            print("%s %-18s %5.1fs  %s" % ("XFAIL" if xf else "FAIL", c[0], dt, r), flush=True)
     print("models: %d passed, %d failed" % (npass, nfail))
-    return 1 if nfail or not cases else 0
+    if nbad:
+        print("%d unexpected results" % nbad)
+    return 1 if nbad or not cases else 0
 
 
 if __name__ == "__main__":
