@@ -302,26 +302,34 @@ static void emit_weights(Emitter *e)
 		if (e->woff[i] >= 0)
 			memcpy(blob + e->woff[i], g->tensors[i]->data, (size_t)tensor_nbytes(g->tensors[i]));
 	/* Strings of octal escapes; printable characters as themselves.  Always
-	 * three octal digits, so a following digit can't extend an escape. */
+	 * three octal digits, so a following digit can't extend an escape.  Each
+	 * line is built in a buffer: this loop writes hundreds of megabytes for
+	 * large models. */
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _+-*/.,:=<>()";
+	char line[512];
 	int col = 0;
-	fputc('"', f);
+	line[col++] = '"';
 	for (int64_t i = 0; i < e->wsize; i++) {
 		unsigned char b = blob[i];
 		if (col >= 100) {
-			fputs("\"\n\"", f);
+			line[col++] = '"';
+			line[col++] = '\n';
+			fwrite(line, 1, (size_t)col, f);
 			col = 0;
+			line[col++] = '"';
 		}
-		if (isalnum(b) || b == ' ' || b == '_' || b == '+' || b == '-' || b == '*' || b == '/' ||
-		    b == '.' || b == ',' || b == ':' || b == '=' || b == '<' || b == '>' || b == '(' ||
-		    b == ')') {
-			fputc(b, f);
-			col++;
+		if (b && strchr(plain, b)) {
+			line[col++] = (char)b;
 		} else {
-			fprintf(f, "\\%03o", b);
-			col += 4;
+			line[col++] = '\\';
+			line[col++] = (char)('0' + (b >> 6));
+			line[col++] = (char)('0' + ((b >> 3) & 7));
+			line[col++] = (char)('0' + (b & 7));
 		}
 	}
-	fputs("\"\n}};\n#define W (weights.bytes)\n\n", f);
+	line[col++] = '"';
+	fwrite(line, 1, (size_t)col, f);
+	fputs("\n}};\n#define W (weights.bytes)\n\n", f);
 }
 
 /* ---- header ---- */
@@ -487,6 +495,8 @@ static void emit_node(Emitter *e, Node *n)
 static void copy_bytes(Emitter *e, const char *what, Tensor *src, int outslot)
 {
 	FILE *f = e->f;
+	if (tensor_nbytes(src) == 0)
+		return;
 	fprintf(f, "\t{ /* output %d is %s */\n\t\tconst unsigned char *s = (const unsigned char *)", outslot,
 	        what);
 	print_ptr(e, src, false);

@@ -69,16 +69,18 @@ static int64_t weight_bytes(Graph *g)
 {
 	int64_t s = 0;
 	unsigned char *seen = ctx_alloc(g->ctx, (size_t)g->ntensors + 1);
-	for (int p = 0; p < g->nnodes; p++) {
-		Node *n = g->nodes[p];
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *t = n->in[j] ? tensor_root(n->in[j]) : NULL;
-			if (t && t->kind == TK_CONST && !seen[t->id]) {
-				seen[t->id] = 1;
-				s += tensor_nbytes(t);
+	/* what the generated code embeds: constants read by kernel calls */
+	for (int p = 0; p < g->nnodes; p++)
+		for (Call *k = g->nodes[p]->calls; k; k = k->next)
+			for (int a = 0; a < k->nargs; a++) {
+				if (k->args[a].kind != ARG_IN)
+					continue;
+				Tensor *t = tensor_root(k->args[a].t);
+				if (t->kind == TK_CONST && !seen[t->id]) {
+					seen[t->id] = 1;
+					s += tensor_nbytes(t);
+				}
 			}
-		}
-	}
 	return s;
 }
 

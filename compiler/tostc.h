@@ -77,6 +77,13 @@ typedef struct {
 	bool used;
 } DimBinding;
 
+/* A --const-input NAME=FILE.pb binding: graph input NAME becomes a constant
+ * read from a serialized ONNX TensorProto (as in ONNX test data). */
+typedef struct {
+	const char *name, *path;
+	bool used;
+} ConstInput;
+
 typedef struct Chunk Chunk;
 
 struct Ctx {
@@ -87,6 +94,8 @@ struct Ctx {
 	Chunk *chunks;           /* the arena: everything of one compilation */
 	DimBinding dims[MAX_DIM_BINDINGS];
 	int ndims;
+	ConstInput consts[MAX_DIM_BINDINGS];
+	int nconsts;
 	bool no_fuse;            /* --no-fuse */
 	int verbose;
 };

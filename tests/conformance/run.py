@@ -13,9 +13,9 @@ directory itself.  For every case:
   2. tostc model.onnx -o WORK/case/model.c --name m.  tostc compiles static
      shapes, and many node tests feed shape-determining values (Reshape's
      shape, Slice's starts, axes, ...) as graph inputs: when tostc says such
-     an input "must be a constant", the input is turned into an initializer
-     holding the test's value and the case is compiled again (the summary
-     counts these cases; the value must be the same in every data set).
+     an input "must be a constant", it is bound to the test's value with
+     `--const-input NAME=input_K.pb` and the case is compiled again (the
+     summary counts these cases; the value must be the same in every data set).
      Exit 1 on a model that
      uses element types outside f32/i64/i32/bool (or sequence/optional/map
      values) is "unsupported (type X)"; any other exit 1 is a rejection and
@@ -334,17 +334,6 @@ def load_sets(case_dir, model):
     return sets
 
 
-def freeze(model, name, value):
-    """model with graph input `name` turned into an initializer holding value."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    keep = [v for v in m.graph.input if v.name != name]
-    del m.graph.input[:]
-    m.graph.input.extend(keep)
-    m.graph.initializer.append(numpy_helper.from_array(value, name))
-    return m
-
-
 MUST_BE_CONST = re.compile(r"\('([^']*)'\) must be a constant")
 
 
@@ -373,31 +362,30 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     os.makedirs(wd)
     out_c = os.path.join(wd, "model.c")
     # tostc compiles static shapes: a graph input that must be constant (a
-    # Reshape shape, Slice starts, axes, ...) is bound to the test's value,
-    # as the model's author would do, and the case is compiled again.
+    # Reshape shape, Slice starts, axes, ...) is bound to the test's value with
+    # --const-input, as a user would for such a model, and the case compiled again.
+    gin_all = [v.name for v in model.graph.input
+               if v.name not in {t.name for t in model.graph.initializer}]
     frozen = []
-    src = model_path
     while True:
-        rc, _, err = run([tostc, src, "-o", out_c, "--name", NAME], TIMEOUT_TOSTC)
+        cmd = [tostc, model_path, "-o", out_c, "--name", NAME]
+        for k in frozen:
+            cmd += ["--const-input", "%s=%s" % (k, os.path.join(
+                case_dir, sets[0][0], "input_%d.pb" % list(sets[0][1]).index(k)))]
+        rc, _, err = run(cmd, TIMEOUT_TOSTC)
         m = MUST_BE_CONST.search(err) if rc == 1 else None
         if not m or not sets:
             break
-        gin_names = [v.name for v in model.graph.input]
-        if m.group(1) in gin_names:
+        if m.group(1) in gin_all:
             todo = [m.group(1)]
         else:  # computed from inputs: bind the small integer inputs it may come from
-            todo = [k for k in gin_names if k in sets[0][1] and sets[0][1][k].dtype.kind in "iu"
+            todo = [k for k in gin_all if k in sets[0][1] and sets[0][1][k].dtype.kind in "iu"
                     and sets[0][1][k].size <= 8]
-        todo = [k for k in todo if k not in frozen]
-        vals = {k: [ins.get(k) for _, ins, _ in sets] for k in todo}
-        if not todo or any(v is None or not np.array_equal(vs[0], v)
-                           for vs in vals.values() for v in vs):
+        todo = [k for k in todo if k not in frozen and k in sets[0][1]]
+        if not todo or any(not np.array_equal(sets[0][1][k], ins.get(k, sets[0][1][k]))
+                           for k in todo for _, ins, _ in sets):
             break
-        for k in todo:
-            frozen.append(k)
-            model = freeze(model, k, vals[k][0])
-        src = os.path.join(wd, "model_frozen.onnx")
-        onnx.save(model, src)
+        frozen += todo
     note = " (constant inputs: %s)" % ", ".join(frozen) if frozen else ""
     if rc == 1:
         made = [f for f in ("model.c", "model.h") if os.path.exists(os.path.join(wd, f))]
@@ -424,8 +412,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
         return Result(name, "fail", "model.h breaks the contract: %s %s" % (type(e).__name__, e))
 
     # graph inputs/outputs in order; the header's order must be the graph's
-    gin = [v.name for v in model.graph.input
-           if v.name not in {t.name for t in model.graph.initializer}]
+    gin = [k for k in gin_all if k not in frozen]
     gout = [v.name for v in model.graph.output]
     if [x[0] for x in ins] != gin:
         return Result(name, "fail", "header inputs %s, model inputs %s" % ([x[0] for x in ins], gin))

@@ -1,0 +1,1006 @@
+/*
+ * onnx.c -- the ONNX front end: a model file -> one Graph.
+ *
+ * The file is mapped, hashed (FNV-1a 64, for the provenance comment: the
+ * model file, then the external data of each tensor in the order read) and
+ * unpacked with protobuf-c (default allocator).  Everything the IR needs is
+ * copied into the Ctx arena and the protobuf message is freed before
+ * onnx_load returns; on an error the local jmp_buf releases the mapping, the
+ * message and any open external-data file, then re-raises to the caller's
+ * handler, so a failing load leaks nothing.
+ *
+ * protobuf-c checks the wire format; this file checks the meaning: every
+ * count, index, dimension and data length is validated before it is used
+ * (dims are non-negative, element counts are computed with ctx_mul, data
+ * lengths must match the dims exactly), so no byte sequence can make the
+ * loader read or write out of bounds.
+ *
+ * Order of work: initializers (TK_CONST), graph inputs (TK_INPUT, shapes bound
+ * from --dim), a name table of every node output, a stable topological order
+ * (the file order when the file is already sorted, as ONNX requires), then
+ * the nodes themselves (outputs TK_VALUE with their producer), the graph
+ * outputs, and last the check that every --dim binding was used.
+ *
+ * Node errors before a Node exists are formatted here like node_error():
+ * "node 'name' (Op, #index): ..." or "node #index (Op): ..." when unnamed.
+ */
+#define _POSIX_C_SOURCE 200809L   /* pread, mmap */
+#include "tostc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "onnx.pb-c.h"
+
+#define OPSET_MIN 7
+#define OPSET_MAX 17
+
+/* ------------------------------------------------------------------ */
+/* Element types                                                        */
+/* ------------------------------------------------------------------ */
+
+DType dtype_from_onnx(int onnx_type)
+{
+	switch (onnx_type) {
+	case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: return DT_F32;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return DT_I64;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: return DT_I32;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: return DT_BOOL;
+	default: return DT_UNDEF;
+	}
+}
+
+const char *onnx_type_name(int onnx_type)
+{
+	static const char *const names[] = {
+		"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32",
+		"INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64",
+		"COMPLEX64", "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ",
+		"FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4",
+	};
+	if (onnx_type < 0 || onnx_type >= (int)(sizeof names / sizeof names[0]))
+		return "UNKNOWN";
+	return names[onnx_type];
+}
+
+/* ------------------------------------------------------------------ */
+/* Loader state                                                         */
+/* ------------------------------------------------------------------ */
+
+/* One name of the graph: an initializer/input (t set, node -1) or a node
+ * output (node = index in the file; t set once the node is built). */
+typedef struct {
+	const char *key;
+	Tensor *t;
+	int node;
+} Entry;
+
+typedef struct {
+	Ctx *c;
+	Graph *g;
+	const char *path;     /* the model file */
+	/* resources released on success and on error */
+	void *map;
+	size_t maplen;
+	int fd, ext_fd;
+	Onnx__ModelProto *model;
+	/* name table: open addressing, cap a power of two */
+	Entry *tab;
+	size_t cap, count;
+	/* symbolic dimensions: every name seen, and those left unbound */
+	const char **sym;
+	int nsym, capsym;
+	const char **unbound;
+	int nunbound, capunbound;
+	int fresh;            /* counter for invented tensor names */
+	Onnx__TensorProto *const_tp; /* --const-input being converted (freed on error too) */
+} Loader;
+
+static void loader_release(Loader *L)
+{
+	if (L->const_tp)
+		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+	L->const_tp = NULL;
+	if (L->model)
+		protobuf_c_message_free_unpacked(&L->model->base, NULL);
+	L->model = NULL;
+	if (L->map)
+		munmap(L->map, L->maplen);
+	L->map = NULL;
+	if (L->fd >= 0)
+		close(L->fd);
+	L->fd = -1;
+	if (L->ext_fd >= 0)
+		close(L->ext_fd);
+	L->ext_fd = -1;
+}
+
+static const char *str(const char *s) { return s ? s : ""; }
+
+/* ------------------------------------------------------------------ */
+/* Name table                                                           */
+/* ------------------------------------------------------------------ */
+
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a 64 of n bytes, continuing from hash h (FNV_BASIS to start). */
+static uint64_t fnv1a_more(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static Entry *name_slot(Loader *L, const char *key)
+{
+	size_t mask = L->cap - 1;
+	size_t i = (size_t)fnv1a_more(FNV_BASIS, key, strlen(key)) & mask;
+	while (L->tab[i].key && strcmp(L->tab[i].key, key) != 0)
+		i = (i + 1) & mask;
+	return &L->tab[i];
+}
+
+static Entry *name_find(Loader *L, const char *key)
+{
+	if (!L->cap)
+		return NULL;
+	Entry *e = name_slot(L, key);
+	return e->key ? e : NULL;
+}
+
+/* Insert key (an arena string); returns NULL when it is already there. */
+static Entry *name_add(Loader *L, const char *key)
+{
+	if (2 * (L->count + 1) > L->cap) {
+		Entry *old = L->tab;
+		size_t oldcap = L->cap;
+		L->cap = oldcap ? 2 * oldcap : 256;
+		L->tab = ctx_alloc(L->c, (size_t)ctx_mul(L->c, (int64_t)L->cap, sizeof(Entry)));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].key)
+				*name_slot(L, old[i].key) = old[i];
+	}
+	Entry *e = name_slot(L, key);
+	if (e->key)
+		return NULL;
+	e->key = key;
+	e->t = NULL;
+	e->node = -1;
+	L->count++;
+	return e;
+}
+
+/* A name no tensor of the graph has: base, base_1, base_2, ... */
+static const char *fresh_name(Loader *L, const char *base)
+{
+	const char *s = ctx_strdup(L->c, base);
+	while (name_find(L, s))
+		s = ctx_printf(L->c, "%s_%d", base, ++L->fresh);
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+/* ------------------------------------------------------------------ */
+
+/* "node 'name' (Op, #12)" or "node #12 (Op)", as node_error prints it. */
+static const char *node_where(Loader *L, const Onnx__NodeProto *np, int index)
+{
+	const char *name = str(np->name);
+	const char *op = str(np->op_type);
+	if (*name)
+		return ctx_printf(L->c, "node '%s' (%s, #%d)", name, op, index);
+	return ctx_printf(L->c, "node #%d (%s)", index, op);
+}
+
+__attribute__((format(printf, 4, 5)))
+static _Noreturn void proto_node_error(Loader *L, const Onnx__NodeProto *np, int index,
+                                       const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ctx_error(L->c, "%s: %s", node_where(L, np, index), msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tensors                                                              */
+/* ------------------------------------------------------------------ */
+
+static bool host_little_endian(void)
+{
+	uint16_t x = 1;
+	unsigned char b;
+	memcpy(&b, &x, 1);
+	return b == 1;
+}
+
+/* Copy n elements of size esz stored little-endian at src to dst. */
+static void copy_le(void *dst, const void *src, int64_t n, size_t esz, DType dt)
+{
+	size_t bytes = (size_t)n * esz;
+	if (bytes)
+		memcpy(dst, src, bytes);
+	unsigned char *d = dst;
+	if (dt == DT_BOOL) {
+		for (int64_t i = 0; i < n; i++)
+			d[i] = d[i] != 0;
+		return;
+	}
+	if (esz == 1 || host_little_endian())
+		return;
+	for (int64_t i = 0; i < n; i++, d += esz)
+		for (size_t a = 0, b = esz - 1; a < b; a++, b--) {
+			unsigned char tmp = d[a];
+			d[a] = d[b];
+			d[b] = tmp;
+		}
+}
+
+/* Parse a non-negative decimal int64 strictly; -1 when malformed. */
+static int64_t parse_size(const char *s)
+{
+	int64_t v = 0;
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		int d = *s - '0';
+		if (v > (INT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	return v;
+}
+
+/* Read a tensor stored outside the model: external_data gives location
+ * (relative to the model's directory), offset and length. */
+static void read_external(Loader *L, const char *what, const Onnx__TensorProto *tp,
+                          void *dst, int64_t nbytes)
+{
+	Ctx *c = L->c;
+	const char *location = NULL;
+	int64_t offset = 0, length = -1;
+	for (size_t i = 0; i < tp->n_external_data; i++) {
+		const Onnx__StringStringEntryProto *kv = tp->external_data[i];
+		const char *k = str(kv->key), *v = str(kv->value);
+		if (strcmp(k, "location") == 0) {
+			location = v;
+		} else if (strcmp(k, "offset") == 0) {
+			if ((offset = parse_size(v)) < 0)
+				ctx_error(c, "%s: external data offset '%s' is not a non-negative integer",
+				          what, v);
+		} else if (strcmp(k, "length") == 0) {
+			if ((length = parse_size(v)) < 0)
+				ctx_error(c, "%s: external data length '%s' is not a non-negative integer",
+				          what, v);
+		}
+	}
+	if (!location || !*location)
+		ctx_error(c, "%s: external data has no location", what);
+	if (location[0] == '/')
+		ctx_error(c, "%s: external data location '%s' is an absolute path; it must be "
+		          "relative to the model's directory", what, location);
+	for (const char *p = location; *p;) {
+		size_t len = strcspn(p, "/");
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			ctx_error(c, "%s: external data location '%s' leaves the model's directory "
+			          "('..')", what, location);
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	if (length >= 0 && length != nbytes)
+		ctx_error(c, "%s: external data length is %lld bytes, but the dims need %lld",
+		          what, (long long)length, (long long)nbytes);
+
+	const char *slash = strrchr(L->path, '/');
+	const char *file = slash
+		? ctx_printf(c, "%.*s/%s", (int)(slash - L->path), L->path, location)
+		: location;
+	L->ext_fd = open(file, O_RDONLY);
+	if (L->ext_fd < 0)
+		ctx_error(c, "%s: cannot open external data '%s': %s", what, file, strerror(errno));
+	struct stat st;
+	if (fstat(L->ext_fd, &st) != 0 || !S_ISREG(st.st_mode))
+		ctx_error(c, "%s: external data '%s' is not a regular file", what, file);
+	if (offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset)
+		ctx_error(c, "%s: external data '%s' is %lld bytes; offset %lld + length %lld "
+		          "is past its end", what, file, (long long)st.st_size,
+		          (long long)offset, (long long)nbytes);
+	unsigned char *d = dst;
+	for (int64_t done = 0; done < nbytes;) {
+		size_t want = (size_t)(nbytes - done);
+		if (want > ((size_t)1 << 30))
+			want = (size_t)1 << 30;
+		ssize_t r = pread(L->ext_fd, d + done, want, (off_t)(offset + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			ctx_error(c, "%s: cannot read external data '%s': %s", what, file,
+			          r < 0 ? strerror(errno) : "unexpected end of file");
+		done += r;
+	}
+	/* external weights are part of the source: they go into the hash too */
+	L->g->source_hash = fnv1a_more(L->g->source_hash, dst, (size_t)nbytes);
+	close(L->ext_fd);
+	L->ext_fd = -1;
+}
+
+/* Check a typed-field element count against the tensor's. */
+static void need_count(Ctx *c, const char *what, const char *field, size_t have, int64_t want)
+{
+	if ((uint64_t)have != (uint64_t)want)
+		ctx_error(c, "%s: %s holds %zu elements, but the dims need %lld", what, field,
+		          have, (long long)want);
+}
+
+/* A TensorProto (initializer or attribute value) -> a TK_CONST tensor named
+ * `name`.  `what` names it in messages. */
+static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const char *name,
+                                 const char *what)
+{
+	Ctx *c = L->c;
+	int onnx_dt = tp->has_data_type ? tp->data_type : 0;
+	DType dt = dtype_from_onnx(onnx_dt);
+	if (dt == DT_UNDEF)
+		ctx_error(c, "%s has element type %s, which tostc does not support "
+		          "(supported: FLOAT, INT64, INT32, BOOL)", what, onnx_type_name(onnx_dt));
+	if (tp->segment)
+		ctx_error(c, "%s is segmented, which tostc does not support", what);
+	if (tp->n_dims > MAX_RANK)
+		ctx_error(c, "%s has rank %zu; tostc supports at most %d", what, tp->n_dims,
+		          MAX_RANK);
+	int rank = (int)tp->n_dims;
+	int64_t dims[MAX_RANK] = {0};
+	int64_t nelem = 1;
+	for (int i = 0; i < rank; i++) {
+		if (tp->dims[i] < 0)
+			ctx_error(c, "%s has negative dimension %lld at axis %d", what,
+			          (long long)tp->dims[i], i);
+		dims[i] = tp->dims[i];
+		nelem = ctx_mul(c, nelem, dims[i]);
+	}
+	size_t esz = dtype_size(dt);
+	int64_t nbytes = ctx_mul(c, nelem, (int64_t)esz);
+	if ((uint64_t)nbytes > (uint64_t)SIZE_MAX / 2)
+		ctx_error(c, "%s is too large (%lld bytes)", what, (long long)nbytes);
+
+	Tensor *t = tensor_const(L->g, name, dt, rank, dims);
+	if (!t->data)
+		t->data = ctx_alloc(c, nbytes ? (size_t)nbytes : 1);
+	t->shape_known = true;
+
+	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+		read_external(L, what, tp, t->data, nbytes);
+		copy_le(t->data, t->data, nelem, esz, dt);
+		return t;
+	}
+	if (tp->has_raw_data) {
+		if ((uint64_t)tp->raw_data.len != (uint64_t)nbytes)
+			ctx_error(c, "%s: raw_data is %zu bytes, but the dims need %lld", what,
+			          tp->raw_data.len, (long long)nbytes);
+		copy_le(t->data, tp->raw_data.data, nelem, esz, dt);
+		return t;
+	}
+	switch (dt) {
+	case DT_F32:
+		need_count(c, what, "float_data", tp->n_float_data, nelem);
+		if (nelem)
+			memcpy(t->data, tp->float_data, (size_t)nbytes);
+		break;
+	case DT_I64:
+		need_count(c, what, "int64_data", tp->n_int64_data, nelem);
+		if (nelem)
+			memcpy(t->data, tp->int64_data, (size_t)nbytes);
+		break;
+	case DT_I32:
+		need_count(c, what, "int32_data", tp->n_int32_data, nelem);
+		if (nelem)
+			memcpy(t->data, tp->int32_data, (size_t)nbytes);
+		break;
+	case DT_BOOL: {
+		need_count(c, what, "int32_data", tp->n_int32_data, nelem);
+		uint8_t *d = t->data;
+		for (int64_t i = 0; i < nelem; i++)
+			d[i] = tp->int32_data[i] != 0;
+		break;
+	}
+	default:
+		unreachable(c);
+	}
+	return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Graph inputs and symbolic dimensions                                 */
+/* ------------------------------------------------------------------ */
+
+static void list_add(Loader *L, const char ***list, int *n, int *cap, const char *s)
+{
+	for (int i = 0; i < *n; i++)
+		if (strcmp((*list)[i], s) == 0)
+			return;
+	if (*n == *cap) {
+		int ncap = *cap ? 2 * *cap : 16;
+		const char **nl = ctx_alloc(L->c, (size_t)ncap * sizeof *nl);
+		if (*n)
+			memcpy(nl, *list, (size_t)*n * sizeof *nl);
+		*list = nl;
+		*cap = ncap;
+	}
+	(*list)[(*n)++] = s;
+}
+
+static const char *list_join(Loader *L, const char **list, int n)
+{
+	size_t len = 1;
+	for (int i = 0; i < n; i++)
+		len += strlen(list[i]) + 2;
+	char *s = ctx_alloc(L->c, len);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			strcat(s, ", ");
+		strcat(s, list[i]);
+	}
+	return s;
+}
+
+/* The value of symbolic dimension `name` from --dim, or 0 when unbound. */
+static int64_t bind_dim(Loader *L, const char *name)
+{
+	Ctx *c = L->c;
+	for (int i = 0; i < c->ndims && i < MAX_DIM_BINDINGS; i++)
+		if (c->dims[i].name && strcmp(c->dims[i].name, name) == 0) {
+			c->dims[i].used = true;
+			if (c->dims[i].value <= 0)
+				ctx_error(c, "--dim %s=%lld: dimensions must be positive", name,
+				          (long long)c->dims[i].value);
+			return c->dims[i].value;
+		}
+	return 0;
+}
+
+/* --const-input NAME=FILE: the input becomes a constant read from FILE, a
+ * serialized TensorProto.  Returns the constant, or NULL when not bound. */
+static Tensor *const_input(Loader *L, const char *name)
+{
+	Ctx *c = L->c;
+	for (int i = 0; i < c->nconsts; i++) {
+		ConstInput *b = &c->consts[i];
+		if (strcmp(b->name, name) != 0)
+			continue;
+		b->used = true;
+		FILE *f = fopen(b->path, "rb");
+		if (!f)
+			ctx_error(c, "--const-input %s: cannot open '%s': %s", name, b->path, strerror(errno));
+		size_t cap = 1 << 16, len = 0;
+		unsigned char *buf = ctx_alloc(c, cap);
+		for (;;) {
+			len += fread(buf + len, 1, cap - len, f);
+			if (len < cap || cap >= ((size_t)1 << 30))
+				break;
+			unsigned char *nb = ctx_alloc(c, cap * 2);
+			memcpy(nb, buf, len);
+			buf = nb;
+			cap *= 2;
+		}
+		bool bad = ferror(f) || len == cap;
+		fclose(f);
+		if (bad)
+			ctx_error(c, "--const-input %s: cannot read '%s'", name, b->path);
+		L->const_tp = (Onnx__TensorProto *)protobuf_c_message_unpack(
+			&onnx__tensor_proto__descriptor, NULL, len, buf);
+		if (!L->const_tp)
+			ctx_error(c, "--const-input %s: '%s' is not a serialized ONNX TensorProto", name,
+			          b->path);
+		Tensor *t = tensor_from_proto(L, L->const_tp, name,
+		                              ctx_printf(c, "--const-input %s", name));
+		protobuf_c_message_free_unpacked(&L->const_tp->base, NULL);
+		L->const_tp = NULL;
+		return t;
+	}
+	return NULL;
+}
+
+static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs, int *ninputs)
+{
+	Ctx *c = L->c;
+	const char *name = str(vi->name);
+	if (!*name)
+		ctx_error(c, "graph input #%d has no name", *ninputs);
+	Entry *e = name_find(L, name);
+	if (e && e->node == -2)
+		return; /* an initializer: a weight, not a run-time input */
+	if (e)
+		ctx_error(c, "graph input '%s' is declared twice", name);
+	Tensor *k = const_input(L, name);
+	if (k) {
+		e = name_add(L, ctx_strdup(c, name));
+		e->node = -2;
+		e->t = k;
+		return;
+	}
+
+	const Onnx__TypeProto *tp = vi->type;
+	if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+		ctx_error(c, "graph input '%s' is not a tensor (sequences, maps and optionals "
+		          "are not supported)", name);
+	const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+	int onnx_dt = tt->has_elem_type ? tt->elem_type : 0;
+	DType dt = dtype_from_onnx(onnx_dt);
+	if (dt == DT_UNDEF)
+		ctx_error(c, "graph input '%s' has element type %s, which tostc does not support "
+		          "(supported: FLOAT, INT64, INT32, BOOL)", name, onnx_type_name(onnx_dt));
+	if (!tt->shape)
+		ctx_error(c, "graph input '%s' has no shape (its rank is unknown)", name);
+	if (tt->shape->n_dim > MAX_RANK)
+		ctx_error(c, "graph input '%s' has rank %zu; tostc supports at most %d", name,
+		          tt->shape->n_dim, MAX_RANK);
+	int rank = (int)tt->shape->n_dim;
+	int64_t dims[MAX_RANK] = {0};
+	for (int i = 0; i < rank; i++) {
+		const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+		if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+			if (d->dim_value <= 0)
+				ctx_error(c, "graph input '%s' has dimension %lld at axis %d; dimensions "
+				          "must be positive", name, (long long)d->dim_value, i);
+			dims[i] = d->dim_value;
+			continue;
+		}
+		const char *sym = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+			? str(d->dim_param) : "";
+		/* an unnamed dimension is named INPUT:AXIS so --dim can still bind it */
+		if (!*sym)
+			sym = ctx_printf(c, "%s:%d", name, i);
+		else
+			sym = ctx_strdup(c, sym);
+		list_add(L, &L->sym, &L->nsym, &L->capsym, sym);
+		dims[i] = bind_dim(L, sym);
+		if (dims[i] == 0)
+			list_add(L, &L->unbound, &L->nunbound, &L->capunbound, sym);
+	}
+	e = name_add(L, ctx_strdup(c, name));
+	e->t = tensor_new(L->g, e->key, TK_INPUT, dt, rank, dims);
+	e->t->shape_known = true;
+	inputs[(*ninputs)++] = e->t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Nodes                                                                */
+/* ------------------------------------------------------------------ */
+
+static char *copy_bytes(Ctx *c, const ProtobufCBinaryData *b)
+{
+	char *s = ctx_alloc(c, b->len + 1);
+	if (b->len)
+		memcpy(s, b->data, b->len);
+	return s;
+}
+
+static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
+{
+	Ctx *c = L->c;
+	for (size_t k = 0; k < np->n_attribute; k++) {
+		const Onnx__AttributeProto *ap = np->attribute[k];
+		const char *aname = str(ap->name);
+		if (!*aname)
+			proto_node_error(L, np, index, "attribute #%zu has no name", k);
+		if (attr_find(n, aname))
+			proto_node_error(L, np, index, "attribute '%s' is given twice", aname);
+		int type = ap->has_type ? (int)ap->type : 0;
+		if (type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED) {
+			/* IR version 1 had no type field: infer it from what is set */
+			if (ap->has_f) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+			else if (ap->has_i) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+			else if (ap->has_s) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+			else if (ap->t) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+			else if (ap->n_floats) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+			else if (ap->n_ints) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+		}
+		const char *an = ctx_strdup(c, aname);
+		Attr *a;
+		switch (type) {
+		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
+			a = node_add_attr(L->g, n, an, AT_INT);
+			a->i = ap->i;
+			break;
+		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
+			a = node_add_attr(L->g, n, an, AT_FLOAT);
+			a->f = ap->f;
+			break;
+		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+			if (ap->n_ints > INT_MAX / 8)
+				proto_node_error(L, np, index, "attribute '%s' is too long", aname);
+			a = node_add_attr(L->g, n, an, AT_INTS);
+			a->n = (int)ap->n_ints;
+			a->ints = ctx_alloc(c, (ap->n_ints ? ap->n_ints : 1) * sizeof(int64_t));
+			if (ap->n_ints)
+				memcpy(a->ints, ap->ints, ap->n_ints * sizeof(int64_t));
+			break;
+		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+			if (ap->n_floats > INT_MAX / 8)
+				proto_node_error(L, np, index, "attribute '%s' is too long", aname);
+			a = node_add_attr(L->g, n, an, AT_FLOATS);
+			a->n = (int)ap->n_floats;
+			a->floats = ctx_alloc(c, (ap->n_floats ? ap->n_floats : 1) * sizeof(float));
+			if (ap->n_floats)
+				memcpy(a->floats, ap->floats, ap->n_floats * sizeof(float));
+			break;
+		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
+			a = node_add_attr(L->g, n, an, AT_STRING);
+			a->s = copy_bytes(c, &ap->s);
+			break;
+		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
+			if (!ap->t)
+				proto_node_error(L, np, index, "tensor attribute '%s' has no tensor", aname);
+			const char *base = n->nout > 0 && n->out[0]
+				? ctx_printf(c, "%s.%s", n->out[0]->name, aname)
+				: ctx_printf(c, "node%d.%s", index, aname);
+			Entry *e = name_add(L, fresh_name(L, base));
+			const char *what = ctx_printf(c, "%s: attribute '%s'", node_where(L, np, index),
+			                              aname);
+			e->t = tensor_from_proto(L, ap->t, e->key, what);
+			a = node_add_attr(L->g, n, an, AT_TENSOR);
+			a->t = e->t;
+			break;
+		}
+		default:
+			a = node_add_attr(L->g, n, an, AT_OTHER);
+			break;
+		}
+	}
+}
+
+/* Positions of the nodes in a topological order: the file order when the
+ * file is sorted; otherwise a depth-first order that keeps it as far as the
+ * dependencies allow.  Errors on undefined inputs and cycles. */
+static int *topo_order(Loader *L, const Onnx__GraphProto *gp)
+{
+	Ctx *c = L->c;
+	int nn = (int)gp->n_node;
+	int *order = ctx_alloc(c, ((size_t)nn + 1) * sizeof(int));
+	unsigned char *state = ctx_alloc(c, (size_t)nn + 1);   /* 0 new, 1 open, 2 done */
+	int *stack = ctx_alloc(c, ((size_t)nn + 1) * sizeof(int));
+	size_t *next = ctx_alloc(c, ((size_t)nn + 1) * sizeof(size_t));
+	int norder = 0;
+	for (int root = 0; root < nn; root++) {
+		if (state[root])
+			continue;
+		int sp = 0;
+		stack[sp++] = root;
+		state[root] = 1;
+		next[root] = 0;
+		while (sp > 0) {
+			int v = stack[sp - 1];
+			const Onnx__NodeProto *np = gp->node[v];
+			if (next[v] < np->n_input) {
+				const char *in = str(np->input[next[v]++]);
+				if (!*in)
+					continue;
+				Entry *e = name_find(L, in);
+				if (!e)
+					proto_node_error(L, np, v, "input '%s' is not produced by any node and "
+					                 "is neither a graph input nor an initializer", in);
+				if (e->node < 0)
+					continue;
+				if (state[e->node] == 1)
+					proto_node_error(L, np, v, "the graph has a cycle through tensor '%s'",
+					                 in);
+				if (state[e->node] == 0) {
+					state[e->node] = 1;
+					next[e->node] = 0;
+					stack[sp++] = e->node;
+				}
+				continue;
+			}
+			sp--;
+			state[v] = 2;
+			order[norder++] = v;
+		}
+	}
+	return order;
+}
+
+/* Input and output counts without trailing empty names: ONNX spells an
+ * omitted trailing optional input or output either way. */
+static size_t count_in(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_input;
+	while (n > 0 && (int64_t)n > op_info[op].min_in && !*str(np->input[n - 1]))
+		n--;
+	return n;
+}
+
+static size_t count_out(const Onnx__NodeProto *np, OpKind op)
+{
+	size_t n = np->n_output;
+	while (n > 0 && (int64_t)n > op_info[op].min_out && !*str(np->output[n - 1]))
+		n--;
+	return n;
+}
+
+/* "2", "1 to 3", "at least 1": an op's arity for messages. */
+static const char *arity(Ctx *c, int lo, int hi)
+{
+	if (hi < 0)
+		return ctx_printf(c, "at least %d", lo);
+	if (lo == hi)
+		return ctx_printf(c, "%d", lo);
+	return ctx_printf(c, "%d to %d", lo, hi);
+}
+
+static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
+{
+	const OpInfo *oi = &op_info[op];
+	size_t nin = count_in(np, op), nout = count_out(np, op);
+	if ((int64_t)nin < oi->min_in || (oi->max_in >= 0 && (int64_t)nin > oi->max_in))
+		proto_node_error(L, np, index, "has %zu inputs; %s takes %s", nin, oi->name,
+		                 arity(L->c, oi->min_in, oi->max_in));
+	if ((int64_t)nout < oi->min_out || (oi->max_out >= 0 && (int64_t)nout > oi->max_out))
+		proto_node_error(L, np, index, "has %zu outputs; tostc's %s produces %s", nout,
+		                 oi->name, arity(L->c, oi->min_out, oi->max_out));
+	for (int i = 0; i < oi->min_in; i++)
+		if (!*str(np->input[i]))
+			proto_node_error(L, np, index, "required input %d is empty", i);
+	if (nin > INT_MAX / 8 || nout > INT_MAX / 8)
+		proto_node_error(L, np, index, "has too many inputs or outputs");
+}
+
+static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
+{
+	Ctx *c = L->c;
+	int nin = (int)count_in(np, op), nout = (int)count_out(np, op);
+	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), nin, nout);
+	n->src_op = ctx_strdup(c, str(np->op_type));
+	n->index = index;
+	for (int i = 0; i < nin; i++) {
+		const char *in = str(np->input[i]);
+		if (!*in) {
+			n->in[i] = NULL;
+			continue;
+		}
+		Entry *e = name_find(L, in);
+		ir_assert(c, e && e->t);   /* topo_order checked it */
+		n->in[i] = e->t;
+	}
+	for (int i = 0; i < nout; i++) {
+		const char *out = str(np->output[i]);
+		Entry *e;
+		if (*out) {
+			e = name_find(L, out);
+			ir_assert(c, e && e->node == index && !e->t);
+		} else {
+			/* an omitted optional output still gets a (private) tensor */
+			const char *base = *str(np->name)
+				? ctx_printf(c, "%s_out%d", np->name, i)
+				: ctx_printf(c, "node%d_out%d", index, i);
+			e = name_add(L, fresh_name(L, base));
+			e->node = index;
+		}
+		e->t = tensor_new(L->g, e->key, TK_VALUE, DT_UNDEF, 0, NULL);
+		e->t->shape_known = false;
+		e->t->producer = n;
+		n->out[i] = e->t;
+	}
+	add_attrs(L, n, np, index);
+	graph_add_node(L->g, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* The model                                                            */
+/* ------------------------------------------------------------------ */
+
+static int model_opset(Loader *L, const Onnx__ModelProto *m)
+{
+	Ctx *c = L->c;
+	int64_t opset = -1;
+	for (size_t i = 0; i < m->n_opset_import; i++) {
+		const Onnx__OperatorSetIdProto *os = m->opset_import[i];
+		const char *dom = str(os->domain);
+		if (*dom && strcmp(dom, "ai.onnx") != 0)
+			continue;
+		if (opset >= 0)
+			ctx_error(c, "the model imports the default ONNX domain twice");
+		opset = os->has_version ? os->version : 0;
+	}
+	if (opset < 0)
+		ctx_error(c, "the model imports no opset of the default ONNX domain");
+	if (opset < OPSET_MIN || opset > OPSET_MAX)
+		ctx_error(c, "the model uses ONNX opset %lld; tostc supports opsets %d to %d",
+		          (long long)opset, OPSET_MIN, OPSET_MAX);
+	return (int)opset;
+}
+
+static void map_file(Loader *L, const char *path)
+{
+	Ctx *c = L->c;
+	L->fd = open(path, O_RDONLY);
+	if (L->fd < 0)
+		ctx_error(c, "cannot open '%s': %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(L->fd, &st) != 0)
+		ctx_error(c, "cannot open '%s': %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		ctx_error(c, "cannot open '%s': %s", path, strerror(EISDIR));
+	if (!S_ISREG(st.st_mode))
+		ctx_error(c, "cannot open '%s': not a regular file", path);
+	if (st.st_size == 0)
+		ctx_error(c, "'%s' is empty, not an ONNX model", path);
+	if ((uint64_t)st.st_size >= ((uint64_t)1 << 31))
+		ctx_error(c, "'%s' is %lld bytes, over the 2 GiB protobuf limit; store the weights "
+		          "as external data", path, (long long)st.st_size);
+	L->maplen = (size_t)st.st_size;
+	void *p = mmap(NULL, L->maplen, PROT_READ, MAP_PRIVATE, L->fd, 0);
+	if (p == MAP_FAILED)
+		ctx_error(c, "cannot read '%s': %s", path, strerror(errno));
+	L->map = p;
+	close(L->fd);
+	L->fd = -1;
+}
+
+static Graph *load(Loader *L, const char *path)
+{
+	Ctx *c = L->c;
+	L->path = path;
+	map_file(L, path);
+
+	Graph *g = graph_new(c);
+	L->g = g;
+	g->source_hash = fnv1a_more(FNV_BASIS, L->map, L->maplen);
+	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
+	                                                         NULL, L->maplen, L->map);
+	if (!L->model)
+		ctx_error(c, "not a valid ONNX model (protobuf parse failed)");
+	munmap(L->map, L->maplen);
+	L->map = NULL;
+
+	const Onnx__ModelProto *m = L->model;
+	if (!m->graph)
+		ctx_error(c, "the model has no graph (not an ONNX model?)");
+	g->opset = model_opset(L, m);
+	const Onnx__GraphProto *gp = m->graph;
+	g->name = ctx_strdup(c, str(gp->name));
+	if (gp->n_sparse_initializer)
+		ctx_error(c, "the model has sparse initializers, which tostc does not support");
+	if (gp->n_node > INT_MAX / 16 || gp->n_input > INT_MAX / 16 ||
+	    gp->n_output > INT_MAX / 16 || gp->n_initializer > INT_MAX / 16)
+		ctx_error(c, "the graph is too large");
+
+	/* initializers: constants (node -2 marks them) */
+	for (size_t i = 0; i < gp->n_initializer; i++) {
+		const Onnx__TensorProto *tp = gp->initializer[i];
+		const char *name = str(tp->name);
+		if (!*name)
+			ctx_error(c, "initializer #%zu has no name", i);
+		Entry *e = name_add(L, ctx_strdup(c, name));
+		if (!e)
+			ctx_error(c, "initializer '%s' is defined twice", name);
+		e->node = -2;
+		e->t = tensor_from_proto(L, tp, e->key, ctx_printf(c, "initializer '%s'", name));
+	}
+
+	/* graph inputs that are not initializers */
+	Tensor **inputs = ctx_alloc(c, (gp->n_input + 1) * sizeof *inputs);
+	int ninputs = 0;
+	for (size_t i = 0; i < gp->n_input; i++)
+		add_input(L, gp->input[i], inputs, &ninputs);
+	if (L->nunbound) {
+		bool unnamed = false;
+		for (int i = 0; i < L->nunbound; i++)
+			unnamed |= strchr(L->unbound[i], ':') != NULL;
+		ctx_error(c, "unbound symbolic dimensions: %s (bind them with --dim NAME=VALUE%s)",
+		          list_join(L, L->unbound, L->nunbound),
+		          unnamed ? "; an unnamed dimension is called INPUT:AXIS" : "");
+	}
+	g->inputs = inputs;
+	g->ninputs = ninputs;
+
+	/* every node output goes into the name table before any node is built */
+	for (size_t i = 0; i < gp->n_node; i++) {
+		const Onnx__NodeProto *np = gp->node[i];
+		for (size_t k = 0; k < np->n_output; k++) {
+			const char *out = str(np->output[k]);
+			if (!*out)
+				continue;
+			Entry *e = name_add(L, ctx_strdup(c, out));
+			if (!e) {
+				Entry *old = name_find(L, out);
+				proto_node_error(L, np, (int)i, "output '%s' is already %s", out,
+				                 old->node >= 0 ? "the output of another node"
+				                 : old->node == -2 ? "an initializer" : "a graph input");
+			}
+			e->node = (int)i;
+		}
+	}
+
+	/* nodes */
+	for (size_t i = 0; i < gp->n_node; i++) {
+		const Onnx__NodeProto *np = gp->node[i];
+		const char *dom = str(np->domain);
+		OpKind op = op_lookup(str(np->op_type));
+		if (*dom && strcmp(dom, "ai.onnx") != 0)
+			proto_node_error(L, np, (int)i, "unsupported op '%s' in domain '%s'; "
+			                 "`tostc --list-ops` lists the supported ops",
+			                 str(np->op_type), dom);
+		if (op == OP_COUNT || (op_info[op].flags & OPF_INTERNAL))
+			proto_node_error(L, np, (int)i, "unsupported op '%s' (opset %d); "
+			                 "`tostc --list-ops` lists the supported ops",
+			                 str(np->op_type), g->opset);
+		check_arity(L, np, (int)i, op);
+	}
+	int *order = topo_order(L, gp);
+	for (size_t k = 0; k < gp->n_node; k++) {
+		int i = order[k];
+		add_node(L, gp->node[i], i, op_lookup(str(gp->node[i]->op_type)));
+	}
+
+	/* graph outputs */
+	if (gp->n_output == 0)
+		ctx_error(c, "the graph has no outputs");
+	g->outputs = ctx_alloc(c, gp->n_output * sizeof *g->outputs);
+	for (size_t i = 0; i < gp->n_output; i++) {
+		const char *name = str(gp->output[i]->name);
+		if (!*name)
+			ctx_error(c, "graph output #%zu has no name", i);
+		Entry *e = name_find(L, name);
+		if (!e || !e->t)
+			ctx_error(c, "graph output '%s' is not produced by any node and is neither a "
+			          "graph input nor an initializer", name);
+		if (e->t->is_output)
+			ctx_error(c, "graph output '%s' is listed twice", name);
+		e->t->is_output = true;
+		g->outputs[g->noutputs++] = e->t;
+	}
+
+	for (int i = 0; i < c->nconsts; i++)
+		if (!c->consts[i].used)
+			ctx_error(c, "--const-input %s: the model has no graph input '%s'",
+			          c->consts[i].name, c->consts[i].name);
+
+	/* every --dim must have matched a symbolic dimension */
+	for (int i = 0; i < c->ndims && i < MAX_DIM_BINDINGS; i++)
+		if (!c->dims[i].used)
+			ctx_error(c, "--dim %s: the model has no symbolic dimension '%s'; %s%s",
+			          str(c->dims[i].name), str(c->dims[i].name),
+			          L->nsym ? "it has: " : "it has none",
+			          L->nsym ? list_join(L, L->sym, L->nsym) : "");
+	return g;
+}
+
+Graph *onnx_load(Ctx *c, const char *path)
+{
+	Loader *L = ctx_alloc(c, sizeof *L);
+	L->c = c;
+	L->fd = L->ext_fd = -1;
+	if (!c->jmp)   /* nobody to unwind to: nothing to clean up either */
+		return load(L, path);
+
+	/* Release the mapping, the message and open files on error, then
+	 * re-raise to the caller's handler. */
+	jmp_buf *outer = c->jmp;
+	jmp_buf here;
+	int code = setjmp(here);
+	if (code) {
+		loader_release(L);
+		c->jmp = outer;
+		longjmp(*outer, code);
+	}
+	c->jmp = &here;
+	Graph *g = load(L, path);
+	loader_release(L);
+	c->jmp = outer;
+	return g;
+}
