@@ -4,8 +4,9 @@ run_models.py -- ToST-style PyTorch models through tostc, compared with PyTorch.
 
     /usr/bin/python3 tests/models/run_models.py --tostc build/tostc --work DIR [--filter RE]
 
-For each case: build the model with seeded random weights (small_models.py),
-export it with torch.onnx.export (eval mode) at the case's opset, compile it
+For each case: build the model with seeded random weights (tost_ref.py: the
+official ToST vision and language architectures; small_models.py: a simpler
+vision model with a mean-pool head), export it with torch.onnx.export (eval mode) at the case's opset, compile it
 with tostc (--dim for the symbolic-length export), build the generated C with
 a harness that calls the typed entry point NAME_run, run it on random inputs
 and compare every output with PyTorch's:
@@ -20,8 +21,9 @@ thread, then two pthreads, each with its own workspace (pre-filled with
 different garbage) and output buffers, run NAME_run_v on the same inputs
 REPS times; every output must be bitwise identical to the reference.
 
-Exit status 0 when every case passes.  The last line is
-`models: N passed, N failed`.
+Cases listed in XFAIL are known failures: failing is XFAIL, passing XPASS
+(which fails the run, so the list stays honest).  Exit status 0 when every
+other case passes.  The last line is `models: N passed, N failed`.
 """
 import argparse
 import os
@@ -41,27 +43,34 @@ import torch  # noqa: E402
 
 import run as conf  # noqa: E402  (header parsing shared with the conformance runner)
 import small_models  # noqa: E402
+import tost_ref  # noqa: E402
 
 RTOL, ATOL_REL = 1e-4, 1e-5
 NAME = "net"
 REPS = 4
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
-# name: (builder, export opset, constant folding, input maker, dynamic axes, --dim list, threads)
-VISION = dict(img=32, dim=32, depth=2, heads=4, classes=10)
-LM = dict(vocab=64, block_size=32, dim=32, depth=2, heads=4)
+# Models: tost_ref.py (helper "fuse": the official ToST architectures, op for
+# op in TSSA) and small_models.py (simpler variants: mean-pool vision head).
+VISION = dict(dim=64, depth=2, heads=4, img=64, num_classes=10)
+LM = dict(dim=64, depth=2, heads=4, vocab=97, block=32)
+TINY = dict(img=32, dim=32, depth=2, heads=4, classes=10)
 
 
 def vision(seed):
-    return small_models.randomize(small_models.TinyToSTVision(**VISION), seed)
+    return tost_ref.randomize(tost_ref.ToSTVision(**VISION), seed)
 
 
 def lm(seed):
-    return small_models.randomize(small_models.TinyToSTLM(**LM), seed)
+    return tost_ref.randomize(tost_ref.ToSTLM(**LM), seed)
 
 
-def image(batch):
-    return lambda g: (torch.randn(batch, 3, VISION["img"], VISION["img"], generator=g),)
+def tiny_vision(seed):
+    return small_models.randomize(small_models.TinyToSTVision(**TINY), seed)
+
+
+def image(batch, size=VISION["img"]):
+    return lambda g: (torch.randn(batch, 3, size, size, generator=g),)
 
 
 def tokens(T):
@@ -69,19 +78,20 @@ def tokens(T):
 
 
 CASES = [
-    # name              model   seed opset fold   export input     run input   dynamic  dims         threads
-    ("vision_op13",     vision, 1,   13,   True,  image(1),        None,       None,    [],          False),
-    ("vision_op13_nofold", vision, 5, 13,   False, image(1),        None,       None,    [],          False),
-    ("vision_op17_b2",  vision, 3,   17,   True,  image(2),        None,       None,    [],          True),
-    ("lm_op13",         lm,     2,   13,   True,  tokens(16),      None,       None,    [],          False),
-    ("lm_op17_seq12",   lm,     4,   17,   True,  tokens(8),       tokens(12), "seq",   ["seq=12"],  True),
-    ("lm_op17_seq32",   lm,     4,   17,   True,  tokens(8),       tokens(32), "seq",   ["seq=32"],  False),
+    # name               model        seed opset fold   export input  run input   dynamic dims        threads
+    ("vision_op13",      vision,      1,   13,   True,  image(1),     None,       None,   [],         False),
+    ("vision_op17_b2",   vision,      3,   17,   True,  image(2),     None,       None,   [],         True),
+    ("lm_op13",          lm,          2,   13,   True,  tokens(16),   None,       None,   [],         False),
+    ("lm_op17_seq12",    lm,          4,   17,   True,  tokens(8),    tokens(12), "seq",  ["seq=12"], True),
+    ("lm_op17_seq32",    lm,          4,   17,   True,  tokens(8),    tokens(32), "seq",  ["seq=32"], False),
+    ("tiny_vision_op17", tiny_vision, 5,   17,   True,  image(1, 32), None,       None,   [],         False),
+    ("tiny_vision_op13_nofold", tiny_vision, 6, 13, False, image(1, 32), None,    None,   [],         False),
 ]
 
 # Known failures: case -> reason.  Such a case failing is reported as XFAIL and
 # does not fail the run; passing is XPASS and does (remove it from here then).
 XFAIL = {
-    "vision_op13_nofold": "without constant folding torch exports F.normalize's eps as a DOUBLE "
+    "tiny_vision_op13_nofold": "without constant folding torch exports F.normalize's eps as a DOUBLE "
                           "Constant feeding a Cast to float, and the front end rejects DOUBLE",
 }
 
@@ -406,14 +416,14 @@ def main():
             npass += 1
             if xf:
                 nbad += 1
-            print("%s %-18s %5.1fs  %s" % ("XPASS" if xf else "PASS", c[0], dt,
+            print("%s %-24s %5.1fs  %s" % ("XPASS" if xf else "PASS", c[0], dt,
                                           r[1] + ("; listed in XFAIL: " + xf if xf else "")),
                   flush=True)
         else:
             nfail += 1
             if not xf:
                 nbad += 1
-            print("%s %-18s %5.1fs  %s" % ("XFAIL" if xf else "FAIL", c[0], dt, r), flush=True)
+            print("%s %-24s %5.1fs  %s" % ("XFAIL" if xf else "FAIL", c[0], dt, r), flush=True)
     print("models: %d passed, %d failed" % (npass, nfail))
     if nbad:
         print("%d unexpected results" % nbad)
