@@ -424,6 +424,9 @@ def main():
             if not xf:
                 nbad += 1
             print("%s %-24s %5.1fs  %s" % ("XFAIL" if xf else "FAIL", c[0], dt, r), flush=True)
+    nx = sum(1 for c in cases if c[0] in XFAIL)
+    if nx:
+        print("%d of the failures are known (XFAIL)" % nx)
     print("models: %d passed, %d failed" % (npass, nfail))
     if nbad:
         print("%d unexpected results" % nbad)
