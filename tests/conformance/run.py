@@ -493,6 +493,8 @@ def main():
     ap.add_argument("--filter", default=None, help="regex on test case names")
     ap.add_argument("--expect", default=None, help="expected failures: `test_name  reason` lines")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    ap.add_argument("--cflags", default=os.environ.get("TOSTC_TEST_CFLAGS", ""),
+                    help="extra flags for the C compiler, e.g. -pedantic (default: $TOSTC_TEST_CFLAGS)")
     ap.add_argument("--keep", action="store_true", help="keep the work dirs of passing cases")
     ap.add_argument("--write-expected", default=None, metavar="FILE",
                     help="write every failing or rejected case as `name  reason` to FILE"
@@ -518,7 +520,7 @@ def main():
         return 1
     ops = {l.split()[0] for l in out.splitlines() if l.strip()}
     expected = read_expected(args.expect)
-    cc = [args.cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"]
+    cc = [args.cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"] + args.cflags.split()
     os.makedirs(args.work, exist_ok=True)
     work = os.path.abspath(args.work)
 
