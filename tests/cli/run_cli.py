@@ -73,6 +73,11 @@ def mismatch_model():
     return model_bytes(nodes, [f32("a", [2, 3]), f32("b", [4, 5])], [f32("y", [2, 3])])
 
 
+def x_pb(shape):
+    """A serialized float TensorProto named x."""
+    return numpy_helper.from_array(np.ones(shape, np.float32), "x").SerializeToString()
+
+
 def truncations(data):
     """Cut points inside the model whose prefix protobuf itself refuses."""
     cuts = sorted({1, 7, len(data) // 10, len(data) // 4, len(data) // 2,
@@ -125,6 +130,42 @@ def cases():
         Case("dim_negative", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim", "batch_sz=-3"],
              msg=r"batch_sz|--dim"),
     ]
+    cs += [
+        Case("name_not_identifier", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--name", "1abc"],
+             msg=r"1abc"),
+        Case("name_with_dash", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--name", "a-b"],
+             msg=r"a-b"),
+        Case("name_missing_value", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--name"],
+             msg=r"--name", max_lines=40),
+        Case("output_not_dot_c", {"m.onnx": good}, ["m.onnx", "-o", "out.h"], msg=r"out\.h"),
+        Case("output_is_dir", {"m.onnx": good, "sub/": None}, ["m.onnx", "-o", "sub"], msg=r"sub"),
+        Case("two_models", {"m.onnx": good, "s.onnx": sym}, ["m.onnx", "s.onnx", "-o", "out.c"],
+             msg=r"s\.onnx"),
+        Case("dump_ir_no_such_pass", {"m.onnx": good},
+             ["m.onnx", "-o", "out.c", "--dump-ir=nosuch"], msg=r"nosuch"),
+        Case("report_bad_format", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--report=xml"],
+             msg=r"xml"),
+        Case("dim_not_in_model", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--dim", "nosuch=3"],
+             msg=r"nosuch"),
+        Case("dim_bound_twice", {"m.onnx": sym},
+             ["m.onnx", "-o", "out.c", "--dim", "batch_sz=3", "--dim", "batch_sz=4"],
+             msg=r"batch_sz"),
+        Case("const_input_malformed", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--const-input", "x"],
+             msg=r"--const-input"),
+        Case("const_input_missing_file", {"m.onnx": good},
+             ["m.onnx", "-o", "out.c", "--const-input", "x=missing.pb"], msg=r"missing\.pb"),
+        Case("const_input_not_a_tensor", {"m.onnx": good, "bad.pb": b"garbage"},
+             ["m.onnx", "-o", "out.c", "--const-input", "x=bad.pb"], msg=r"bad\.pb"),
+        Case("const_input_no_such_input", {"m.onnx": good, "x.pb": x_pb((2, 16))},
+             ["m.onnx", "-o", "out.c", "--const-input", "nosuch=x.pb"], msg=r"nosuch"),
+        Case("const_input_wrong_shape", {"m.onnx": good, "x.pb": x_pb((3, 3))},
+             ["m.onnx", "-o", "out.c", "--const-input", "x=x.pb"],
+             msg=[r"--const-input x|'x'", r"3, ?3"]),  # names the input and its wrong shape
+        # a failed compile must leave earlier outputs alone (compared byte for byte)
+        Case("failure_keeps_old_outputs", {"m.onnx": hardmax_model(), "out.c": b"/* old */\n",
+                                           "out.h": b"/* old */\n"},
+             ["m.onnx", "-o", "out.c"], msg=r"Hardmax"),
+    ]
     for i, bad in enumerate(["batch_sz", "batch_sz=", "=4", "batch_sz=abc", "batch_sz=4x",
                              "batch_sz=99999999999999999999999"]):
         cs.append(Case("dim_malformed_%d" % i, {"m.onnx": sym},
@@ -154,10 +195,14 @@ def cases():
 
 
 def snapshot(d):
-    res = set()
+    """{relative path: file contents (None for directories)} under d."""
+    res = {}
     for root, dirs, files in os.walk(d):
-        for f in dirs + files:
-            res.add(os.path.relpath(os.path.join(root, f), d))
+        for f in dirs:
+            res[os.path.relpath(os.path.join(root, f), d)] = None
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                res[os.path.relpath(os.path.join(root, f), d)] = fh.read()
     return res
 
 
@@ -186,11 +231,14 @@ def run_case(c, tostc, work, log=None):
         return "%s (expected exit %s); stderr: %s" % (how, " or ".join(map(str, c.rc)),
                                                    err.splitlines()[0] if err else "(empty)")
     if p.returncode == 0:
-        if not {"out.c", "out.h"} <= after:
+        if not {"out.c", "out.h"} <= set(after):
             return "exit 0 but out.c / out.h missing (have %s)" % sorted(after)
         return None
-    if after != before:
-        return "left files behind: %s" % sorted(after - before)
+    if set(after) != set(before):
+        return "left files behind: %s" % sorted(set(after) - set(before))
+    changed = sorted(k for k in before if before[k] != after[k])
+    if changed:
+        return "changed existing files: %s" % changed
     if not err:
         return "no message on stderr"
     lines = err.splitlines()
