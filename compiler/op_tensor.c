@@ -779,18 +779,32 @@ void shape_range(Graph *g, Node *n)
 		int64_t s = tensor_get_i(t[0], 0), l = tensor_get_i(t[1], 0), d = tensor_get_i(t[2], 0);
 		if (d == 0)
 			node_error(g, n, "delta is 0");
-		if (d > 0)
-			cnt = l > s ? (int64_t)(((uint64_t)l - (uint64_t)s + (uint64_t)d - 1) / (uint64_t)d) : 0;
-		else
-			cnt = s > l ? (int64_t)(((uint64_t)s - (uint64_t)l + (uint64_t)(-d) - 1) /
-			                        (uint64_t)(-d)) : 0;
+		/* ceil(|l - s| / |d|) in uint64_t: no overflow even for INT64_MIN/MAX */
+		uint64_t span = d > 0 ? (l > s ? (uint64_t)l - (uint64_t)s : 0)
+		                      : (s > l ? (uint64_t)s - (uint64_t)l : 0);
+		uint64_t step = d > 0 ? (uint64_t)d : (uint64_t)0 - (uint64_t)d;
+		uint64_t k = span ? (span - 1) / step + 1 : 0;
+		if (k > ((uint64_t)1 << 48))
+			node_error(g, n, "the range has too many elements (%llu)", (unsigned long long)k);
+		cnt = (int64_t)k;
 	}
 	shape_set(n->out[0], t[0]->dtype, 1, &cnt);
 }
 
-static void inv_range_f32(const Call *c) { tr_range_f32(A_P(c, 0), A_F(c, 1), A_F(c, 2), A_I(c, 3)); }
-static void inv_range_i64(const Call *c) { tr_range_i64(A_P(c, 0), A_I(c, 1), A_I(c, 2), A_I(c, 3)); }
-static void inv_range_i32(const Call *c) { tr_range_i32(A_P(c, 0), A_I(c, 1), A_I(c, 2), A_I(c, 3)); }
+static void inv_range_f32(const Call *c)
+{
+	tr_range_f32(A_P(c, 0), A_F(c, 1), A_F(c, 2), A_I(c, 3));
+}
+
+static void inv_range_i64(const Call *c)
+{
+	tr_range_i64(A_P(c, 0), A_I(c, 1), A_I(c, 2), A_I(c, 3));
+}
+
+static void inv_range_i32(const Call *c)
+{
+	tr_range_i32(A_P(c, 0), A_I(c, 1), A_I(c, 2), A_I(c, 3));
+}
 
 /* -> y (n): start + i * delta */
 void lower_range(Graph *g, Node *n)

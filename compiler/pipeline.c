@@ -13,6 +13,8 @@ const Pass passes[] = {
 	{"shape", shape_infer},       /* static shapes and types; folds constant nodes as it goes */
 	{"fold", fold_constants},     /* anything else whose inputs are all constant */
 	{"dce", dce},                 /* drop what no output needs */
+	{"fuse_tssa", fuse_tssa},     /* TSSA / CausalTSSA subgraphs -> one node each */
+	{"fuse_common", fuse_common}, /* LayerNorm, GELU, MatMul + bias */
 	{"views", make_views},        /* Reshape & co. share their input's memory */
 	{"lower", lower},             /* choose runtime kernels per node */
 	{"plan", plan_memory},        /* one arena, exact size */

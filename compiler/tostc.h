@@ -427,4 +427,28 @@ int64_t node_flops(Graph *g, const Node *n);
 void report_text(Graph *g, FILE *f);
 void report_json(Graph *g, FILE *f);
 
+/* ------------------------------------------------------------------ */
+/* op_linalg.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
+int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
+
+/* ------------------------------------------------------------------ */
+/* fuse_tssa.c: TSSA fusion                                             */
+/* ------------------------------------------------------------------ */
+
+/* Rewrite every proven vision / causal TSSA subgraph (head split of the
+ * projected tokens .. merge of heads) into one TSSA / CausalTSSA node. */
+void fuse_tssa(Graph *g);
+
+
+/* ------------------------------------------------------------------ */
+/* fuse_common.c: LayerNorm, GELU, MatMul + bias fusions                */
+/* ------------------------------------------------------------------ */
+
+/* Decomposed LayerNorm -> LayerNormalization, erf GELU -> Gelu (internal),
+ * MatMul (.., k) @ (k, n) + bias -> Gemm with C between two views. */
+void fuse_common(Graph *g);
+
 #endif

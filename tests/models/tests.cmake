@@ -6,3 +6,6 @@ add_test(NAME models
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/run_models.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/models_work)
 set_tests_properties(models PROPERTIES TIMEOUT 900)
+
+# TSSA fusion tests (helper "fuse")
+include(${CMAKE_CURRENT_LIST_DIR}/fusion.cmake)

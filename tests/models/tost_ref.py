@@ -30,6 +30,8 @@ fusion robustness tests (they are NOT the official code):
   "l2sum"     ReduceL2 norm via Tensor.norm, clamp_min, moments as
               Mul + ReduceSum (no MatMul), head split by view + transpose(1, 2),
               temp multiplied on the left, reciprocal of (1 + m).
+  "rank3"     batch 1 only: the heads of the (N, d) matrix x[0] as (K, N, p),
+              sqrt-of-Pow norm, Clip clamp, the sign in the denominator.
 Near-miss variants (must NOT fuse as TSSA, or fuse only with their own eps):
   "tokensoftmax"  softmax over tokens instead of heads;
   "eps"           norm clamp 1e-6 and pi-sum eps 1e-5 (fuses with those eps).
@@ -105,6 +107,15 @@ class AttentionTSSA(nn.Module):
             m = (Pn.unsqueeze(-1) * (w ** 2)).sum(2, keepdim=True)
             out = -(w * Pi.unsqueeze(-1)) * torch.reciprocal(1 + m)
             return self.to_out(out.transpose(1, 2).flatten(2))
+        if v == "rank3":
+            # batch 1 squeezed away: heads split a (N, d) matrix into (K, N, p)
+            b, n, c = x.shape
+            w = self.qkv(x)[0].view(n, self.heads, c // self.heads).transpose(0, 1)
+            nrm = torch.clamp(torch.sqrt((w ** 2).sum(1, keepdim=True)), min=1e-12)
+            Pi = torch.softmax(torch.sum((w / nrm) ** 2, dim=-1) * self.temp, dim=0)   # (K, N)
+            dots = torch.matmul((Pi / (Pi.sum(dim=-1, keepdim=True) + 1e-8)).unsqueeze(1), w * w)
+            out = (w * Pi.unsqueeze(-1)) / (-(dots + 1))
+            return self.to_out(out.transpose(0, 1).reshape(n, c).unsqueeze(0))
         if v in ("tokensoftmax", "eps"):
             w = self.split(self.qkv(x))
             eps_n, eps_p = (1e-6, 1e-5) if v == "eps" else (1e-12, 1e-8)

@@ -4,10 +4,15 @@
  *
  * Kernel tests call the runtime directly on small inputs and compare with
  * literal expected values or with a naive index formula written out here.
+ * Graph tests build one node on constant inputs and run shape_infer, which
+ * checks the node and folds it through the op's own lowering, so they check
+ * shapes, attribute/opset handling, error messages and the values together.
  */
 #include <CUnit/CUnit.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "tostc.h"
 #include "rt_tensor.h"
 
 /* ---- transpose: all permutations of (2, 3, 4), via the strided map ---- */
@@ -230,6 +235,452 @@ static void test_range_fill(void)
 	CU_ASSERT_EQUAL(c[1], 9);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Graph-level tests: one node, shape inference + folding                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	Ctx c;
+	jmp_buf jb;
+	Graph *g;
+	Node *n;
+} TG;
+
+static void tg_init(TG *t, int opset)
+{
+	ctx_init(&t->c, "t.onnx");
+	t->c.jmp = &t->jb;
+	t->g = graph_new(&t->c);
+	t->g->opset = opset;
+	t->n = NULL;
+}
+
+static Tensor *tg_i64(TG *t, int rank, const int64_t *dims, const int64_t *v)
+{
+	static const int64_t scalar[1] = {0};   /* rank 0 still needs dims != NULL */
+	Tensor *x = tensor_const(t->g, ctx_printf(&t->c, "c%d", t->g->ntensors), DT_I64, rank,
+	                         dims ? dims : scalar);
+	for (int64_t i = 0; i < tensor_nelem(x); i++)
+		((int64_t *)x->data)[i] = v[i];
+	return x;
+}
+
+static Tensor *tg_ints(TG *t, int n, const int64_t *v)
+{
+	int64_t d = n;
+	return tg_i64(t, 1, &d, v);
+}
+
+/* A float constant holding 0, 1, 2, ... */
+static Tensor *tg_iota(TG *t, int rank, const int64_t *dims)
+{
+	Tensor *x = tensor_const(t->g, ctx_printf(&t->c, "c%d", t->g->ntensors), DT_F32, rank, dims);
+	for (int64_t i = 0; i < tensor_nelem(x); i++)
+		((float *)x->data)[i] = (float)i;
+	return x;
+}
+
+static Node *tg_node(TG *t, OpKind op, int nin, Tensor *const *in, int nout)
+{
+	Node *n = node_new(t->g, op, "n", nin, nout);
+	for (int i = 0; i < nin; i++)
+		n->in[i] = in[i];
+	for (int i = 0; i < nout; i++) {
+		n->out[i] = tensor_new(t->g, ctx_printf(&t->c, "y%d", i), TK_VALUE, DT_UNDEF, 0, NULL);
+		n->out[i]->producer = n;
+	}
+	graph_add_node(t->g, n);
+	t->n = n;
+	return n;
+}
+
+static void tg_attr_ints(TG *t, const char *name, int cnt, const int64_t *v)
+{
+	Attr *a = node_add_attr(t->g, t->n, name, AT_INTS);
+	a->ints = ctx_alloc(&t->c, sizeof(int64_t) * (size_t)(cnt ? cnt : 1));
+	for (int i = 0; i < cnt; i++)
+		a->ints[i] = v[i];
+	a->n = cnt;
+}
+
+static void tg_attr_int(TG *t, const char *name, int64_t v)
+{
+	node_add_attr(t->g, t->n, name, AT_INT)->i = v;
+}
+
+/* Run shape inference (+ folding); returns 0 or the error code, errmsg in t->c. */
+static int tg_run(TG *t)
+{
+	if (setjmp(t->jb))
+		return t->c.errcode;
+	shape_infer(t->g);
+	return 0;
+}
+
+static void check_shape(const Tensor *y, int rank, const int64_t *dims)
+{
+	CU_ASSERT_EQUAL_FATAL(y->rank, rank);
+	for (int k = 0; k < rank; k++)
+		CU_ASSERT_EQUAL(y->dims[k], dims[k]);
+}
+
+static void check_f32(const Tensor *y, int n, const float *want)
+{
+	CU_ASSERT_EQUAL_FATAL(y->kind, TK_CONST);
+	CU_ASSERT_EQUAL_FATAL(tensor_nelem(y), n);
+	for (int i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(((const float *)y->data)[i], want[i]);
+}
+
+static void check_i64(const Tensor *y, int n, const int64_t *want)
+{
+	CU_ASSERT_EQUAL_FATAL(y->kind, TK_CONST);
+	CU_ASSERT_EQUAL_FATAL(tensor_nelem(y), n);
+	for (int i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(((const int64_t *)y->data)[i], want[i]);
+}
+
+/* Expect a user error whose message contains `part`. */
+static void check_error(TG *t, const char *part)
+{
+	int rc = tg_run(t);
+	CU_ASSERT_EQUAL(rc, 1);
+	if (!strstr(t->c.errmsg, part)) {
+		fprintf(stderr, "\n  message: %s\n  wanted:  %s\n", t->c.errmsg, part);
+		CU_FAIL("error message");
+	}
+}
+
+static void test_g_reshape(void)
+{
+	TG t;
+	const int64_t d[3] = {2, 3, 4};
+	/* 0 copies the input dim, -1 is inferred */
+	tg_init(&t, 14);
+	Tensor *in[2] = {tg_iota(&t, 3, d), tg_ints(&t, 2, (const int64_t[]){0, -1})};
+	Node *n = tg_node(&t, OP_RESHAPE, 2, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 2, (const int64_t[]){2, 12});
+	ctx_free(&t.c);
+	/* allowzero = 1: a 0 is a real 0, so 24 elements cannot become 0 */
+	tg_init(&t, 14);
+	in[0] = tg_iota(&t, 3, d);
+	in[1] = tg_ints(&t, 3, (const int64_t[]){2, 0, 12});
+	tg_node(&t, OP_RESHAPE, 2, in, 1);
+	tg_attr_int(&t, "allowzero", 1);
+	check_error(&t, "24 elements");
+	ctx_free(&t.c);
+	/* two -1 */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 3, d);
+	in[1] = tg_ints(&t, 2, (const int64_t[]){-1, -1});
+	tg_node(&t, OP_RESHAPE, 2, in, 1);
+	check_error(&t, "more than one -1");
+	ctx_free(&t.c);
+	/* a run-time shape is refused */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 3, d);
+	in[1] = tensor_new(t.g, "s", TK_INPUT, DT_I64, 1, (const int64_t[]){2});
+	tg_node(&t, OP_RESHAPE, 2, in, 1);
+	check_error(&t, "must be a constant");
+	ctx_free(&t.c);
+}
+
+static void test_g_squeeze_unsqueeze(void)
+{
+	TG t;
+	const int64_t d[4] = {1, 3, 1, 5};
+	/* opset 11: axes attribute */
+	tg_init(&t, 11);
+	Tensor *in[2] = {tg_iota(&t, 4, d), NULL};
+	Node *n = tg_node(&t, OP_SQUEEZE, 1, in, 1);
+	tg_attr_ints(&t, "axes", 1, (const int64_t[]){-2});
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 3, (const int64_t[]){1, 3, 5});
+	ctx_free(&t.c);
+	/* no axes: every 1 goes */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 4, d);
+	n = tg_node(&t, OP_SQUEEZE, 1, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 2, (const int64_t[]){3, 5});
+	ctx_free(&t.c);
+	/* squeezing a 3 is an error */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 4, d);
+	in[1] = tg_ints(&t, 1, (const int64_t[]){1});
+	tg_node(&t, OP_SQUEEZE, 2, in, 1);
+	check_error(&t, "cannot squeeze axis 1");
+	ctx_free(&t.c);
+	/* Unsqueeze opset 11 attribute, axes refer to the output rank */
+	tg_init(&t, 11);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){3, 4});
+	n = tg_node(&t, OP_UNSQUEEZE, 1, in, 1);
+	tg_attr_ints(&t, "axes", 2, (const int64_t[]){-1, 0});
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 4, (const int64_t[]){1, 3, 4, 1});
+	CU_ASSERT_EQUAL(((const float *)n->out[0]->data)[5], 5.0f);
+	ctx_free(&t.c);
+	/* Flatten with a negative axis */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 3, (const int64_t[]){2, 3, 4});
+	n = tg_node(&t, OP_FLATTEN, 1, in, 1);
+	tg_attr_int(&t, "axis", -1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 2, (const int64_t[]){6, 4});
+	ctx_free(&t.c);
+}
+
+static void test_g_slice(void)
+{
+	TG t;
+	const int64_t d10 = 10;
+	/* opset 13: x[-1::-2] with an INT64_MIN end = [9, 7, 5, 3, 1] */
+	tg_init(&t, 13);
+	Tensor *in[5] = {tg_iota(&t, 1, &d10), tg_ints(&t, 1, (const int64_t[]){-1}),
+	                 tg_ints(&t, 1, (const int64_t[]){INT64_MIN}),
+	                 tg_ints(&t, 1, (const int64_t[]){0}), tg_ints(&t, 1, (const int64_t[]){-2})};
+	Node *n = tg_node(&t, OP_SLICE, 5, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 5, (const float[]){9, 7, 5, 3, 1});
+	ctx_free(&t.c);
+	/* x[8:0:-3] = [8, 5, 2] (axes omitted) */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 1, &d10);
+	in[1] = tg_ints(&t, 1, (const int64_t[]){8});
+	in[2] = tg_ints(&t, 1, (const int64_t[]){0});
+	in[3] = NULL;
+	in[4] = tg_ints(&t, 1, (const int64_t[]){-3});
+	n = tg_node(&t, OP_SLICE, 5, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 3, (const float[]){8, 5, 2});
+	ctx_free(&t.c);
+	/* opset 13: x[2:INT64_MAX:3] = [2, 5, 8] */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 1, &d10);
+	in[1] = tg_ints(&t, 1, (const int64_t[]){2});
+	in[2] = tg_ints(&t, 1, (const int64_t[]){INT64_MAX});
+	in[3] = tg_ints(&t, 1, (const int64_t[]){-1});
+	in[4] = tg_ints(&t, 1, (const int64_t[]){3});
+	n = tg_node(&t, OP_SLICE, 5, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 3, (const float[]){2, 5, 8});
+	ctx_free(&t.c);
+	/* opset 9 attributes: x (3, 4), axes [1], starts [-3], ends [-1] -> columns 1, 2 */
+	tg_init(&t, 9);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){3, 4});
+	n = tg_node(&t, OP_SLICE, 1, in, 1);
+	tg_attr_ints(&t, "starts", 1, (const int64_t[]){-3});
+	tg_attr_ints(&t, "ends", 1, (const int64_t[]){-1});
+	tg_attr_ints(&t, "axes", 1, (const int64_t[]){1});
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 6, (const float[]){1, 2, 5, 6, 9, 10});
+	ctx_free(&t.c);
+	/* a zero step is an error */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 1, &d10);
+	in[1] = tg_ints(&t, 1, (const int64_t[]){0});
+	in[2] = tg_ints(&t, 1, (const int64_t[]){5});
+	in[3] = tg_ints(&t, 1, (const int64_t[]){0});
+	in[4] = tg_ints(&t, 1, (const int64_t[]){0});
+	tg_node(&t, OP_SLICE, 5, in, 1);
+	check_error(&t, "steps[0] is 0");
+	ctx_free(&t.c);
+}
+
+static void test_g_split_concat(void)
+{
+	TG t;
+	const int64_t d6 = 6;
+	/* opset 11 split attribute [1, 2, 3] */
+	tg_init(&t, 11);
+	Tensor *in[3] = {tg_iota(&t, 1, &d6), NULL, NULL};
+	Node *n = tg_node(&t, OP_SPLIT, 1, in, 3);
+	tg_attr_ints(&t, "split", 3, (const int64_t[]){1, 2, 3});
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 1, (const float[]){0});
+	check_f32(n->out[1], 2, (const float[]){1, 2});
+	check_f32(n->out[2], 3, (const float[]){3, 4, 5});
+	ctx_free(&t.c);
+	/* equal split that does not divide */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 1, &d6);
+	tg_node(&t, OP_SPLIT, 1, in, 4);
+	check_error(&t, "4 equal parts");
+	ctx_free(&t.c);
+	/* Concat (2, 1) and (2, 2) on axis -1 */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){2, 1});
+	in[1] = tg_iota(&t, 2, (const int64_t[]){2, 2});
+	n = tg_node(&t, OP_CONCAT, 2, in, 1);
+	tg_attr_int(&t, "axis", -1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 6, (const float[]){0, 0, 1, 1, 2, 3});
+	ctx_free(&t.c);
+	/* mismatch off the axis */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){2, 1});
+	in[1] = tg_iota(&t, 2, (const int64_t[]){2, 2});
+	in[2] = tg_iota(&t, 2, (const int64_t[]){3, 1});
+	tg_node(&t, OP_CONCAT, 3, in, 1);
+	tg_attr_int(&t, "axis", 1);
+	check_error(&t, "inputs 0 and 2 differ in axis 0 (2 vs 3)");
+	ctx_free(&t.c);
+}
+
+static void test_g_gather_transpose(void)
+{
+	TG t;
+	/* Gather axis 1 of (2, 3) with constant indices [-1, 0] */
+	tg_init(&t, 13);
+	Tensor *in[2] = {tg_iota(&t, 2, (const int64_t[]){2, 3}), NULL};
+	in[1] = tg_ints(&t, 2, (const int64_t[]){-1, 0});
+	Node *n = tg_node(&t, OP_GATHER, 2, in, 1);
+	tg_attr_int(&t, "axis", 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 4, (const float[]){2, 0, 5, 3});
+	ctx_free(&t.c);
+	/* a constant index out of range is reported */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){2, 3});
+	in[1] = tg_ints(&t, 1, (const int64_t[]){3});
+	tg_node(&t, OP_GATHER, 2, in, 1);
+	tg_attr_int(&t, "axis", 1);
+	check_error(&t, "index 3");
+	ctx_free(&t.c);
+	/* Transpose (2, 3) default perm */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){2, 3});
+	n = tg_node(&t, OP_TRANSPOSE, 1, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 6, (const float[]){0, 3, 1, 4, 2, 5});
+	ctx_free(&t.c);
+	/* a perm with a repeat */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){2, 3});
+	tg_node(&t, OP_TRANSPOSE, 1, in, 1);
+	tg_attr_ints(&t, "perm", 2, (const int64_t[]){1, 1});
+	check_error(&t, "perm repeats axis 1");
+	ctx_free(&t.c);
+	/* lowering simplifies: (1, 3, 1, 4) perm (2, 3, 0, 1) is a 2-D transpose */
+	tg_init(&t, 13);
+	in[0] = tensor_new(t.g, "x", TK_INPUT, DT_F32, 4, (const int64_t[]){1, 3, 1, 4});
+	n = tg_node(&t, OP_TRANSPOSE, 1, in, 1);
+	tg_attr_ints(&t, "perm", 4, (const int64_t[]){2, 3, 0, 1});
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 4, (const int64_t[]){1, 4, 1, 3});
+	if (setjmp(t.jb) == 0) {
+		lower_transpose(t.g, n);
+		CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_strided_copy");
+		CU_ASSERT_EQUAL(n->calls->args[2].i, 2);            /* rank */
+		CU_ASSERT_EQUAL(n->calls->args[3].ints[0], 4);      /* dims */
+		CU_ASSERT_EQUAL(n->calls->args[3].ints[1], 3);
+		CU_ASSERT_EQUAL(n->calls->args[4].ints[0], 1);      /* strides */
+		CU_ASSERT_EQUAL(n->calls->args[4].ints[1], 4);
+	} else {
+		CU_FAIL(t.c.errmsg);
+	}
+	ctx_free(&t.c);
+}
+
+static void test_g_expand_tile_range(void)
+{
+	TG t;
+	/* Expand (3, 1) by shape (2, 1, 2) -> (2, 3, 2) */
+	tg_init(&t, 13);
+	Tensor *in[3] = {tg_iota(&t, 2, (const int64_t[]){3, 1}),
+	                 tg_ints(&t, 3, (const int64_t[]){2, 1, 2}), NULL};
+	Node *n = tg_node(&t, OP_EXPAND, 2, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 3, (const int64_t[]){2, 3, 2});
+	check_f32(n->out[0], 12, (const float[]){0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2});
+	ctx_free(&t.c);
+	/* Tile (2, 2) by (1, 2) */
+	tg_init(&t, 13);
+	in[0] = tg_iota(&t, 2, (const int64_t[]){2, 2});
+	in[1] = tg_ints(&t, 2, (const int64_t[]){1, 2});
+	n = tg_node(&t, OP_TILE, 2, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_f32(n->out[0], 8, (const float[]){0, 1, 0, 1, 2, 3, 2, 3});
+	ctx_free(&t.c);
+	/* Range(0, 10, 3) int64 = [0, 3, 6, 9] */
+	tg_init(&t, 11);
+	in[0] = tg_i64(&t, 0, NULL, (const int64_t[]){0});
+	in[1] = tg_i64(&t, 0, NULL, (const int64_t[]){10});
+	in[2] = tg_i64(&t, 0, NULL, (const int64_t[]){3});
+	n = tg_node(&t, OP_RANGE, 3, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_i64(n->out[0], 4, (const int64_t[]){0, 3, 6, 9});
+	ctx_free(&t.c);
+	/* Range(5, 0, -2) = [5, 3, 1] */
+	tg_init(&t, 11);
+	in[0] = tg_i64(&t, 0, NULL, (const int64_t[]){5});
+	in[1] = tg_i64(&t, 0, NULL, (const int64_t[]){0});
+	in[2] = tg_i64(&t, 0, NULL, (const int64_t[]){-2});
+	n = tg_node(&t, OP_RANGE, 3, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_i64(n->out[0], 3, (const int64_t[]){5, 3, 1});
+	ctx_free(&t.c);
+}
+
+static void test_g_shape_constant(void)
+{
+	TG t;
+	/* Shape opset 15, start = -2 of a run-time (2, 3, 4) -> [3, 4] */
+	tg_init(&t, 15);
+	Tensor *in[1] = {tensor_new(t.g, "x", TK_INPUT, DT_F32, 3, (const int64_t[]){2, 3, 4})};
+	Node *n = tg_node(&t, OP_SHAPE, 1, in, 1);
+	tg_attr_int(&t, "start", -2);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_i64(n->out[0], 2, (const int64_t[]){3, 4});
+	ctx_free(&t.c);
+	/* Constant value_ints */
+	tg_init(&t, 13);
+	n = tg_node(&t, OP_CONSTANT, 0, NULL, 1);
+	tg_attr_ints(&t, "value_ints", 3, (const int64_t[]){7, -1, 2});
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	check_shape(n->out[0], 1, (const int64_t[]){3});
+	check_i64(n->out[0], 3, (const int64_t[]){7, -1, 2});
+	ctx_free(&t.c);
+	/* Constant with a string value is refused */
+	tg_init(&t, 13);
+	tg_node(&t, OP_CONSTANT, 0, NULL, 1);
+	node_add_attr(t.g, t.n, "value_string", AT_STRING)->s = "hi";
+	check_error(&t, "'value_string' is not supported");
+	ctx_free(&t.c);
+	/* ConstantOfShape without value: float zeros */
+	tg_init(&t, 9);
+	in[0] = tg_ints(&t, 2, (const int64_t[]){2, 3});
+	n = tg_node(&t, OP_CONSTANT_OF_SHAPE, 1, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_F32);
+	check_f32(n->out[0], 6, (const float[]){0, 0, 0, 0, 0, 0});
+	ctx_free(&t.c);
+}
+
+static void test_g_view_lowering(void)
+{
+	TG t;
+	tg_init(&t, 13);
+	Tensor *in[1] = {tensor_new(t.g, "x", TK_INPUT, DT_I32, 2, (const int64_t[]){2, 3})};
+	Node *n = tg_node(&t, OP_IDENTITY, 1, in, 1);
+	CU_ASSERT_EQUAL(tg_run(&t), 0);
+	if (setjmp(t.jb) == 0) {
+		lower_view(t.g, n);       /* not a view: one copy of 24 bytes */
+		CU_ASSERT_PTR_NOT_NULL_FATAL(n->calls);
+		CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_copy");
+		CU_ASSERT_EQUAL(n->calls->args[2].i, 24);
+		n->calls = NULL;
+		n->out[0]->view_of = in[0];
+		lower_view(t.g, n);       /* a view: nothing */
+		CU_ASSERT_PTR_NULL(n->calls);
+	} else {
+		CU_FAIL(t.c.errmsg);
+	}
+	ctx_free(&t.c);
+}
+
 void register_tensor(void)
 {
 	CU_pSuite s = CU_add_suite("tensor", NULL, NULL);
@@ -246,4 +697,12 @@ void register_tensor(void)
 	CU_add_test(s, "gather negative indices", test_gather_negative);
 	CU_add_test(s, "gather axis 1, int32, clamped", test_gather_axis1_i32_clamped);
 	CU_add_test(s, "range, fill, const", test_range_fill);
+	CU_add_test(s, "graph: reshape", test_g_reshape);
+	CU_add_test(s, "graph: squeeze, unsqueeze, flatten", test_g_squeeze_unsqueeze);
+	CU_add_test(s, "graph: slice", test_g_slice);
+	CU_add_test(s, "graph: split, concat", test_g_split_concat);
+	CU_add_test(s, "graph: gather, transpose", test_g_gather_transpose);
+	CU_add_test(s, "graph: expand, tile, range", test_g_expand_tile_range);
+	CU_add_test(s, "graph: shape, constant, constant of shape", test_g_shape_constant);
+	CU_add_test(s, "graph: view lowering", test_g_view_lowering);
 }

@@ -1,0 +1,820 @@
+/*
+ * op_elementwise.c -- shape and lower functions of the elementwise family:
+ * binary ops with numpy broadcasting, comparisons, Where, unary math, Clip,
+ * Cast, reductions, Softmax/LogSoftmax and CumSum.
+ *
+ * Each kernel of runtime/rt_elementwise.h appears once in a table below
+ * (op, element types, C name, invoke function); lowering looks the kernel up
+ * by (op, types) and never by string.  Broadcasting is decided here, at
+ * compile time: the output shape is collapsed (size-1 axes dropped, axes
+ * merged where every operand is contiguous or broadcast alike), so a
+ * same-shape op becomes one flat loop, a bias add becomes (rows, n) with a
+ * zero row stride, and only genuinely strided cases pay for an odometer.
+ * Reductions are collapsed the same way and run as (outer, r, inner) when
+ * the reduced axes are adjacent, through the general strided kernel
+ * otherwise.
+ *
+ * Clip's min/max inputs (opset >= 11) become kernel literals when constant;
+ * when they are computed at run time Clip lowers to Max then Min calls with
+ * a broadcast scalar, so it never has to reject a model.
+ */
+#include "tostc.h"
+
+#include <string.h>
+
+#include "rt_common.h"
+#include "rt_elementwise.h"
+
+#define M_F32 (1u << DT_F32)
+#define M_I64 (1u << DT_I64)
+#define M_I32 (1u << DT_I32)
+#define M_BOOL (1u << DT_BOOL)
+#define M_NUM (M_F32 | M_I64 | M_I32)
+#define M_ALL (M_NUM | M_BOOL)
+
+/* ------------------------------------------------------------------ */
+/* Kernel tables                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Binary kernels: X(op, type of a, type of b, name); y has a's type, or
+ * bool for comparisons. */
+#define BINARY_KERNELS(X)                                                     \
+	X(ADD, F32, F32, tr_add_f32) X(ADD, I64, I64, tr_add_i64)             \
+	X(ADD, I32, I32, tr_add_i32)                                          \
+	X(SUB, F32, F32, tr_sub_f32) X(SUB, I64, I64, tr_sub_i64)             \
+	X(SUB, I32, I32, tr_sub_i32)                                          \
+	X(MUL, F32, F32, tr_mul_f32) X(MUL, I64, I64, tr_mul_i64)             \
+	X(MUL, I32, I32, tr_mul_i32)                                          \
+	X(DIV, F32, F32, tr_div_f32) X(DIV, I64, I64, tr_div_i64)             \
+	X(DIV, I32, I32, tr_div_i32)                                          \
+	X(MIN, F32, F32, tr_min_f32) X(MIN, I64, I64, tr_min_i64)             \
+	X(MIN, I32, I32, tr_min_i32)                                          \
+	X(MAX, F32, F32, tr_max_f32) X(MAX, I64, I64, tr_max_i64)             \
+	X(MAX, I32, I32, tr_max_i32)                                          \
+	X(POW, F32, F32, tr_pow_f32_f32) X(POW, F32, I64, tr_pow_f32_i64)     \
+	X(POW, F32, I32, tr_pow_f32_i32) X(POW, I64, F32, tr_pow_i64_f32)     \
+	X(POW, I64, I64, tr_pow_i64_i64) X(POW, I64, I32, tr_pow_i64_i32)     \
+	X(POW, I32, F32, tr_pow_i32_f32) X(POW, I32, I64, tr_pow_i32_i64)     \
+	X(POW, I32, I32, tr_pow_i32_i32)                                      \
+	X(EQUAL, F32, F32, tr_equal_f32) X(EQUAL, I64, I64, tr_equal_i64)     \
+	X(EQUAL, I32, I32, tr_equal_i32) X(EQUAL, BOOL, BOOL, tr_equal_b8)    \
+	X(LESS, F32, F32, tr_less_f32) X(LESS, I64, I64, tr_less_i64)         \
+	X(LESS, I32, I32, tr_less_i32)                                        \
+	X(LESS_EQ, F32, F32, tr_less_equal_f32)                               \
+	X(LESS_EQ, I64, I64, tr_less_equal_i64)                               \
+	X(LESS_EQ, I32, I32, tr_less_equal_i32)                               \
+	X(GREATER, F32, F32, tr_greater_f32) X(GREATER, I64, I64, tr_greater_i64) \
+	X(GREATER, I32, I32, tr_greater_i32)                                  \
+	X(GREATER_EQ, F32, F32, tr_greater_equal_f32)                         \
+	X(GREATER_EQ, I64, I64, tr_greater_equal_i64)                         \
+	X(GREATER_EQ, I32, I32, tr_greater_equal_i32)                         \
+	X(AND, BOOL, BOOL, tr_and_b8) X(OR, BOOL, BOOL, tr_or_b8)
+
+/* Unary kernels x (n) -> y (n): X(op, type, name) */
+#define UNARY_KERNELS(X)                                                      \
+	X(NEG, F32, tr_neg_f32) X(NEG, I64, tr_neg_i64) X(NEG, I32, tr_neg_i32) \
+	X(ABS, F32, tr_abs_f32) X(ABS, I64, tr_abs_i64) X(ABS, I32, tr_abs_i32) \
+	X(SQRT, F32, tr_sqrt_f32) X(RECIPROCAL, F32, tr_reciprocal_f32)       \
+	X(EXP, F32, tr_exp_f32) X(LOG, F32, tr_log_f32) X(ERF, F32, tr_erf_f32) \
+	X(TANH, F32, tr_tanh_f32) X(SIGMOID, F32, tr_sigmoid_f32)             \
+	X(RELU, F32, tr_relu_f32) X(RELU, I64, tr_relu_i64) X(RELU, I32, tr_relu_i32) \
+	X(SIN, F32, tr_sin_f32) X(COS, F32, tr_cos_f32) \
+	X(FLOOR, F32, tr_floor_f32) X(CEIL, F32, tr_ceil_f32) X(NOT, BOOL, tr_not_b8)
+
+/* Casts x (n) -> y (n): X(from, to, name); from == to copies. */
+#define CAST_KERNELS(X)                                                       \
+	X(F32, F32, tr_cast_f32_f32) X(F32, I64, tr_cast_f32_i64)             \
+	X(F32, I32, tr_cast_f32_i32) X(F32, BOOL, tr_cast_f32_b8)             \
+	X(I64, F32, tr_cast_i64_f32) X(I64, I64, tr_cast_i64_i64)             \
+	X(I64, I32, tr_cast_i64_i32) X(I64, BOOL, tr_cast_i64_b8)             \
+	X(I32, F32, tr_cast_i32_f32) X(I32, I64, tr_cast_i32_i64)             \
+	X(I32, I32, tr_cast_i32_i32) X(I32, BOOL, tr_cast_i32_b8)             \
+	X(BOOL, F32, tr_cast_b8_f32) X(BOOL, I64, tr_cast_b8_i64)             \
+	X(BOOL, I32, tr_cast_b8_i32) X(BOOL, BOOL, tr_cast_b8_b8)
+
+/* Reductions: X(op, type, name); name_g is the general strided form. */
+#define REDUCE_KERNELS(X)                                                     \
+	X(REDUCE_SUM, F32, tr_reduce_sum_f32) X(REDUCE_SUM, I64, tr_reduce_sum_i64) \
+	X(REDUCE_SUM, I32, tr_reduce_sum_i32) X(REDUCE_MEAN, F32, tr_reduce_mean_f32) \
+	X(REDUCE_MAX, F32, tr_reduce_max_f32) X(REDUCE_MAX, I64, tr_reduce_max_i64) \
+	X(REDUCE_MAX, I32, tr_reduce_max_i32) X(REDUCE_L2, F32, tr_reduce_l2_f32)
+
+/* Where: X(type, name) */
+#define WHERE_KERNELS(X)                                                      \
+	X(F32, tr_where_f32) X(I64, tr_where_i64) X(I32, tr_where_i32) X(BOOL, tr_where_b8)
+
+/* CumSum: X(type, name) */
+#define CUMSUM_KERNELS(X) X(F32, tr_cumsum_f32) X(I64, tr_cumsum_i64) X(I32, tr_cumsum_i32)
+
+/* Invoke functions: the kernel called with the Call's arguments in order. */
+#define X(op, ta, tb, k)                                                      \
+	static void inv_##k(const Call *c) { k(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3)); } \
+	static void inv_##k##_bc(const Call *c)                               \
+	{                                                                     \
+		k##_bc(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_V(c, 4), A_V(c, 5), \
+		       A_V(c, 6));                                            \
+	}
+BINARY_KERNELS(X)
+#undef X
+#define X(op, t, k) static void inv_##k(const Call *c) { k(A_P(c, 0), A_P(c, 1), A_I(c, 2)); }
+UNARY_KERNELS(X)
+#undef X
+#define X(from, to, k) static void inv_##k(const Call *c) { k(A_P(c, 0), A_P(c, 1), A_I(c, 2)); }
+CAST_KERNELS(X)
+#undef X
+#define X(op, t, k)                                                           \
+	static void inv_##k(const Call *c)                                    \
+	{                                                                     \
+		k(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));     \
+	}                                                                     \
+	static void inv_##k##_g(const Call *c)                                \
+	{                                                                     \
+		k##_g(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_V(c, 3), A_V(c, 4)); \
+	}
+REDUCE_KERNELS(X)
+#undef X
+#define X(t, k)                                                               \
+	static void inv_##k(const Call *c)                                    \
+	{                                                                     \
+		k(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_V(c, 5), \
+		  A_V(c, 6), A_V(c, 7), A_V(c, 8));                           \
+	}
+WHERE_KERNELS(X)
+#undef X
+#define X(t, k)                                                               \
+	static void inv_##k(const Call *c)                                    \
+	{                                                                     \
+		k(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5), \
+		  A_I(c, 6));                                                 \
+	}
+CUMSUM_KERNELS(X)
+#undef X
+
+static void inv_leaky_relu(const Call *c)
+{
+	tr_leaky_relu_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_F(c, 3));
+}
+static void inv_clip_f32(const Call *c)
+{
+	tr_clip_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_F(c, 3), A_F(c, 4));
+}
+static void inv_clip_i64(const Call *c)
+{
+	tr_clip_i64(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
+}
+static void inv_clip_i32(const Call *c)
+{
+	tr_clip_i32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
+}
+static void inv_softmax(const Call *c)
+{
+	tr_softmax_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
+}
+static void inv_log_softmax(const Call *c)
+{
+	tr_log_softmax_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
+}
+
+typedef struct {
+	OpKind op;
+	DType a, b;
+	const char *name, *name_bc;
+	InvokeFn *flat, *bc;
+} BinKernel;
+
+static const BinKernel binary_kernels[] = {
+#define X(op, ta, tb, k) {OP_##op, DT_##ta, DT_##tb, #k, #k "_bc", inv_##k, inv_##k##_bc},
+	BINARY_KERNELS(X)
+#undef X
+};
+
+/* One-type kernels (unary, reduce, where, cumsum) and casts (a -> b). */
+typedef struct {
+	OpKind op;
+	DType a, b;
+	const char *name, *name_g;
+	InvokeFn *fn, *fn_g;
+} Kernel;
+
+static const Kernel unary_kernels[] = {
+#define X(op, t, k) {OP_##op, DT_##t, DT_##t, #k, NULL, inv_##k, NULL},
+	UNARY_KERNELS(X)
+#undef X
+};
+static const Kernel cast_kernels[] = {
+#define X(from, to, k) {OP_CAST, DT_##from, DT_##to, #k, NULL, inv_##k, NULL},
+	CAST_KERNELS(X)
+#undef X
+};
+static const Kernel reduce_kernels[] = {
+#define X(op, t, k) {OP_##op, DT_##t, DT_##t, #k, #k "_g", inv_##k, inv_##k##_g},
+	REDUCE_KERNELS(X)
+#undef X
+};
+static const Kernel where_kernels[] = {
+#define X(t, k) {OP_WHERE, DT_##t, DT_##t, #k, NULL, inv_##k, NULL},
+	WHERE_KERNELS(X)
+#undef X
+};
+static const Kernel cumsum_kernels[] = {
+#define X(t, k) {OP_CUMSUM, DT_##t, DT_##t, #k, NULL, inv_##k, NULL},
+	CUMSUM_KERNELS(X)
+#undef X
+};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const BinKernel *find_binary(Graph *g, Node *n, OpKind op, DType a, DType b)
+{
+	for (int i = 0; i < COUNT(binary_kernels); i++)
+		if (binary_kernels[i].op == op && binary_kernels[i].a == a && binary_kernels[i].b == b)
+			return &binary_kernels[i];
+	node_error(g, n, "%s has no kernel for element types %s and %s", op_info[op].name,
+	           dtype_name(a), dtype_name(b));
+}
+
+static const Kernel *find_kernel(Graph *g, Node *n, const Kernel *tab, int ntab, OpKind op,
+                                 DType a, DType b)
+{
+	for (int i = 0; i < ntab; i++)
+		if (tab[i].op == op && tab[i].a == a && tab[i].b == b)
+			return &tab[i];
+	node_error(g, n, "%s has no kernel for element type %s", op_info[op].name, dtype_name(a));
+}
+
+/* ------------------------------------------------------------------ */
+/* Broadcast helpers                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Element strides of t broadcast to an output of rank `rank` (right-aligned,
+ * numpy); 0 on the axes where t has size 1. */
+static void bcast_strides(const Tensor *t, int rank, int64_t *st)
+{
+	int64_t s = 1;
+	for (int d = rank - 1; d >= 0; d--) {
+		int td = d - (rank - t->rank);
+		int64_t n = td >= 0 ? t->dims[td] : 1;
+		st[d] = n == 1 ? 0 : s;
+		s *= n;
+	}
+}
+
+/* Collapse dims[0..rank) and the strides of nops operands in place: drop
+ * size-1 axes, merge an axis into the previous one when every operand steps
+ * through both as one axis.  Returns the new rank, at least 1. */
+static int collapse(int rank, int64_t *dims, int nops, int64_t (*st)[MAX_RANK])
+{
+	int r = 0;
+	for (int d = 0; d < rank; d++) {
+		if (dims[d] == 1)
+			continue;
+		bool merge = r > 0;
+		for (int j = 0; j < nops && merge; j++)
+			merge = st[j][r - 1] == st[j][d] * dims[d];
+		if (merge) {
+			dims[r - 1] *= dims[d];
+			for (int j = 0; j < nops; j++)
+				st[j][r - 1] = st[j][d];
+		} else {
+			dims[r] = dims[d];
+			for (int j = 0; j < nops; j++)
+				st[j][r] = st[j][d];
+			r++;
+		}
+	}
+	if (r == 0) {
+		dims[0] = 1;
+		for (int j = 0; j < nops; j++)
+			st[j][0] = 0;
+		r = 1;
+	}
+	return r;
+}
+
+static int64_t prod(const int64_t *d, int from, int to)
+{
+	int64_t p = 1;
+	for (int i = from; i < to; i++)
+		p *= d[i];
+	return p;
+}
+
+/* y = a op b with a and b broadcast to y's shape. */
+static void emit_binary(Graph *g, Node *n, const BinKernel *k, Tensor *a, Tensor *b, Tensor *y)
+{
+	int64_t dims[MAX_RANK], st[2][MAX_RANK];
+	memcpy(dims, y->dims, sizeof dims);
+	bcast_strides(a, y->rank, st[0]);
+	bcast_strides(b, y->rank, st[1]);
+	int r = collapse(y->rank, dims, 2, st);
+	int64_t ny = tensor_nelem(y);
+	bool flat = ny == 0 || (r == 1 && (dims[0] == 1 || (st[0][0] == 1 && st[1][0] == 1)));
+	Call *c = call_new(g, n, flat ? k->name : k->name_bc, flat ? k->flat : k->bc);
+	call_in(c, a);
+	call_in(c, b);
+	call_out(c, y);
+	if (flat) {
+		call_int(c, ny);
+		return;
+	}
+	call_int(c, r);
+	call_ints(g, c, dims, r);
+	call_ints(g, c, st[0], r);
+	call_ints(g, c, st[1], r);
+}
+
+/* y = copy of x (same element count and type). */
+static void emit_copy(Graph *g, Node *n, Tensor *x, Tensor *y)
+{
+	const Kernel *k = find_kernel(g, n, cast_kernels, COUNT(cast_kernels), OP_CAST, x->dtype,
+	                              y->dtype);
+	Call *c = call_new(g, n, k->name, k->fn);
+	call_in(c, x);
+	call_out(c, y);
+	call_int(c, tensor_nelem(y));
+}
+
+static void same_dtype(Graph *g, Node *n, int i, int j)
+{
+	Tensor *a = n->in[i], *b = n->in[j];
+	if (a->dtype != b->dtype)
+		node_error(g, n, "inputs %d and %d have different element types (%s and %s)", i, j,
+		           dtype_name(a->dtype), dtype_name(b->dtype));
+}
+
+/* ------------------------------------------------------------------ */
+/* Binary, comparisons, variadic Min/Max, Where                         */
+/* ------------------------------------------------------------------ */
+
+static void check_legacy_broadcast(Graph *g, Node *n)
+{
+	if (attr_find(n, "axis") && attr_int(n, "broadcast", 0))
+		node_error(g, n, "legacy broadcasting with an 'axis' attribute (opset < 7) is not "
+		           "supported; re-export the model with opset >= 7");
+}
+
+static void shape_broadcast2(Graph *g, Node *n, DType dt)
+{
+	Tensor *a = n->in[0], *b = n->in[1];
+	int64_t dims[MAX_RANK];
+	int r = shape_broadcast(g, n, a->rank, a->dims, b->rank, b->dims, dims);
+	shape_set(n->out[0], dt, r, dims);
+}
+
+void shape_binary(Graph *g, Node *n)
+{
+	check_legacy_broadcast(g, n);
+	if (n->op == OP_AND || n->op == OP_OR) {
+		need_dtype(g, n, 0, M_BOOL);
+		need_dtype(g, n, 1, M_BOOL);
+	} else {
+		need_dtype(g, n, 0, M_NUM);
+		need_dtype(g, n, 1, M_NUM);
+		if (n->op != OP_POW)
+			same_dtype(g, n, 0, 1);
+	}
+	shape_broadcast2(g, n, n->in[0]->dtype);
+}
+
+void shape_compare(Graph *g, Node *n)
+{
+	check_legacy_broadcast(g, n);
+	unsigned mask = n->op == OP_EQUAL ? M_ALL : M_NUM;
+	need_dtype(g, n, 0, mask);
+	need_dtype(g, n, 1, mask);
+	same_dtype(g, n, 0, 1);
+	shape_broadcast2(g, n, DT_BOOL);
+}
+
+void lower_binary(Graph *g, Node *n)
+{
+	Tensor *a = n->in[0], *b = n->in[1];
+	/* Pow(x, 2.0) with a constant scalar exponent (decomposed LayerNorm,
+	 * L2 norms) is x * x: the same correctly rounded result as powf(x, 2),
+	 * NaN and infinities included, without a libm call per element. */
+	if (n->op == OP_POW && a->dtype == DT_F32 && b->dtype == DT_F32 && b->kind == TK_CONST &&
+	    tensor_nelem(b) == 1 && tensor_get_f(b, 0) == 2.0 &&
+	    tensor_nelem(a) == tensor_nelem(n->out[0])) {
+		emit_binary(g, n, find_binary(g, n, OP_MUL, DT_F32, DT_F32), a, a, n->out[0]);
+		return;
+	}
+	emit_binary(g, n, find_binary(g, n, n->op, a->dtype, b->dtype), a, b, n->out[0]);
+}
+
+void shape_variadic(Graph *g, Node *n)
+{
+	int64_t dims[MAX_RANK], tmp[MAX_RANK];
+	need_dtype(g, n, 0, M_NUM);
+	int r = n->in[0]->rank;
+	memcpy(dims, n->in[0]->dims, sizeof dims);
+	for (int i = 1; i < n->nin; i++) {
+		Tensor *t = n->in[i];
+		if (!t)
+			node_error(g, n, "input %d is missing", i);
+		same_dtype(g, n, 0, i);
+		r = shape_broadcast(g, n, r, dims, t->rank, t->dims, tmp);
+		memcpy(dims, tmp, sizeof dims);
+	}
+	shape_set(n->out[0], n->in[0]->dtype, r, dims);
+}
+
+/* y = in0 op in1, then y = y op in_i: the first call already produces the
+ * full output shape, so the later ones run in place on y. */
+void lower_variadic(Graph *g, Node *n)
+{
+	Tensor *y = n->out[0];
+	if (n->nin == 1) {
+		emit_copy(g, n, n->in[0], y);
+		return;
+	}
+	const BinKernel *k = find_binary(g, n, n->op, y->dtype, y->dtype);
+	emit_binary(g, n, k, n->in[0], n->in[1], y);
+	for (int i = 2; i < n->nin; i++)
+		emit_binary(g, n, k, y, n->in[i], y);
+}
+
+void shape_where(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_BOOL);
+	need_dtype(g, n, 1, M_ALL);
+	same_dtype(g, n, 1, 2);
+	int64_t d1[MAX_RANK], d2[MAX_RANK];
+	Tensor *c = n->in[0], *a = n->in[1], *b = n->in[2];
+	int r = shape_broadcast(g, n, c->rank, c->dims, a->rank, a->dims, d1);
+	r = shape_broadcast(g, n, r, d1, b->rank, b->dims, d2);
+	shape_set(n->out[0], a->dtype, r, d2);
+}
+
+void lower_where(Graph *g, Node *n)
+{
+	Tensor *y = n->out[0];
+	int64_t dims[MAX_RANK], st[3][MAX_RANK];
+	memcpy(dims, y->dims, sizeof dims);
+	for (int j = 0; j < 3; j++)
+		bcast_strides(n->in[j], y->rank, st[j]);
+	int r = collapse(y->rank, dims, 3, st);
+	const Kernel *k = find_kernel(g, n, where_kernels, COUNT(where_kernels), OP_WHERE, y->dtype,
+	                              y->dtype);
+	Call *c = call_new(g, n, k->name, k->fn);
+	for (int j = 0; j < 3; j++)
+		call_in(c, n->in[j]);
+	call_out(c, y);
+	call_int(c, r);
+	call_ints(g, c, dims, r);
+	for (int j = 0; j < 3; j++)
+		call_ints(g, c, st[j], r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Unary, Clip, Cast                                                    */
+/* ------------------------------------------------------------------ */
+
+void shape_unary(Graph *g, Node *n)
+{
+	unsigned mask = M_F32;
+	if (n->op == OP_NEG || n->op == OP_ABS || n->op == OP_RELU)
+		mask = M_NUM;
+	else if (n->op == OP_NOT)
+		mask = M_BOOL;
+	need_dtype(g, n, 0, mask);
+	Tensor *x = n->in[0];
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+}
+
+void lower_unary(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0], *y = n->out[0];
+	if (n->op == OP_LEAKY_RELU) {
+		Call *c = call_new(g, n, "tr_leaky_relu_f32", inv_leaky_relu);
+		call_in(c, x);
+		call_out(c, y);
+		call_int(c, tensor_nelem(y));
+		call_float(c, attr_float(n, "alpha", 0.01f));
+		return;
+	}
+	const Kernel *k = find_kernel(g, n, unary_kernels, COUNT(unary_kernels), n->op, x->dtype,
+	                              x->dtype);
+	Call *c = call_new(g, n, k->name, k->fn);
+	call_in(c, x);
+	call_out(c, y);
+	call_int(c, tensor_nelem(y));
+}
+
+void shape_clip(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0];
+	if (g->opset < 11) {
+		need_dtype(g, n, 0, M_F32);
+		if (n->nin > 1)
+			node_error(g, n, "Clip takes min and max as attributes before opset 11, not inputs");
+	} else {
+		need_dtype(g, n, 0, M_NUM);
+		for (int i = 1; i < n->nin; i++) {
+			Tensor *t = n->in[i];
+			if (!t)
+				continue;
+			same_dtype(g, n, 0, i);
+			if (tensor_nelem(t) != 1)
+				node_error(g, n, "input %d ('%s', %s) must be a scalar", i, t->name,
+				           tensor_shape_str(g->ctx, t));
+		}
+	}
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+}
+
+void lower_clip(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0], *y = n->out[0];
+	Tensor *lo = n->nin > 1 ? n->in[1] : NULL, *hi = n->nin > 2 ? n->in[2] : NULL;
+	if ((lo && lo->kind != TK_CONST) || (hi && hi->kind != TK_CONST)) {
+		/* bounds computed at run time: y = min(max(x, lo), hi) */
+		Tensor *src = x;
+		if (lo) {
+			emit_binary(g, n, find_binary(g, n, OP_MAX, x->dtype, x->dtype), x, lo, y);
+			src = y;
+		}
+		if (hi)
+			emit_binary(g, n, find_binary(g, n, OP_MIN, x->dtype, x->dtype), src, hi, y);
+		return;
+	}
+	int64_t ny = tensor_nelem(y);
+	Call *c;
+	switch (x->dtype) {
+	case DT_F32: {
+		float l = -INFINITY, h = INFINITY;
+		if (g->opset < 11) {
+			l = attr_float(n, "min", l);
+			h = attr_float(n, "max", h);
+		} else {
+			if (lo)
+				l = (float)tensor_get_f(lo, 0);
+			if (hi)
+				h = (float)tensor_get_f(hi, 0);
+		}
+		c = call_new(g, n, "tr_clip_f32", inv_clip_f32);
+		call_in(c, x);
+		call_out(c, y);
+		call_int(c, ny);
+		call_float(c, l);
+		call_float(c, h);
+		return;
+	}
+	case DT_I64:
+	case DT_I32: {
+		bool w = x->dtype == DT_I64;
+		int64_t l = w ? INT64_MIN : INT32_MIN, h = w ? INT64_MAX : INT32_MAX;
+		if (lo)
+			l = tensor_get_i(lo, 0);
+		if (hi)
+			h = tensor_get_i(hi, 0);
+		c = w ? call_new(g, n, "tr_clip_i64", inv_clip_i64)
+		      : call_new(g, n, "tr_clip_i32", inv_clip_i32);
+		call_in(c, x);
+		call_out(c, y);
+		call_int(c, ny);
+		call_int(c, l);
+		call_int(c, h);
+		return;
+	}
+	default:
+		node_error(g, n, "Clip does not support element type %s", dtype_name(x->dtype));
+	}
+}
+
+void shape_cast(Graph *g, Node *n)
+{
+	const Attr *a = attr_find(n, "to");
+	if (!a || a->kind != AT_INT)
+		node_error(g, n, "Cast needs an integer attribute 'to'");
+	DType to = dtype_from_onnx((int)a->i);
+	if (to == DT_UNDEF)
+		node_error(g, n, "Cast to %s is not supported (tostc supports FLOAT, INT64, INT32, BOOL)",
+		           onnx_type_name((int)a->i));
+	need_dtype(g, n, 0, M_ALL);
+	Tensor *x = n->in[0];
+	shape_set(n->out[0], to, x->rank, x->dims);
+}
+
+void lower_cast(Graph *g, Node *n)
+{
+	emit_copy(g, n, n->in[0], n->out[0]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reductions                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The reduced axes of x as mask[0..rank); returns true when the node is the
+ * identity (empty axes with noop_with_empty_axes). */
+static bool reduce_axes(Graph *g, Node *n, bool *mask)
+{
+	Tensor *x = n->in[0];
+	int r = x->rank;
+	bool from_input = (n->op == OP_REDUCE_SUM && g->opset >= 13) || g->opset >= 18;
+	int64_t axes[MAX_RANK];
+	int na = 0;
+	if (from_input) {
+		if (attr_find(n, "axes"))
+			node_error(g, n, "%s takes axes as an input at opset %d, not as an attribute",
+			           op_info[n->op].name, g->opset);
+		if (n->nin > 1 && n->in[1]) {
+			Tensor *t = need_const(g, n, 1);
+			need_dtype(g, n, 1, M_I64);
+			if (t->rank > 1)
+				node_error(g, n, "axes must be 1-D, got %s", tensor_shape_str(g->ctx, t));
+			int64_t cnt = tensor_nelem(t);
+			if (cnt > r)
+				node_error(g, n, "lists %lld axes for an input of rank %d",
+				           (long long)cnt, r);
+			for (int64_t i = 0; i < cnt; i++)
+				axes[na++] = tensor_get_i(t, i);
+		}
+	} else {
+		if (n->nin > 1 && n->in[1])
+			node_error(g, n, "%s takes axes as an attribute at opset %d, not as an input",
+			           op_info[n->op].name, g->opset);
+		const int64_t *v;
+		int cnt = attr_ints(n, "axes", &v);
+		if (cnt > r)
+			node_error(g, n, "lists %d axes for an input of rank %d", cnt, r);
+		for (int i = 0; i < cnt; i++)
+			axes[na++] = v[i];
+	}
+	for (int d = 0; d < MAX_RANK; d++)
+		mask[d] = false;
+	for (int i = 0; i < na; i++) {
+		int a = shape_axis(g, n, axes[i], r);
+		if (mask[a])
+			node_error(g, n, "axis %d is listed twice", a);
+		mask[a] = true;
+	}
+	if (na == 0) {
+		if (attr_int(n, "noop_with_empty_axes", 0))
+			return true;
+		for (int d = 0; d < r; d++)
+			mask[d] = true;
+	}
+	return false;
+}
+
+void shape_reduce(Graph *g, Node *n)
+{
+	bool mask[MAX_RANK];
+	need_dtype(g, n, 0, n->op == OP_REDUCE_SUM || n->op == OP_REDUCE_MAX ? M_NUM : M_F32);
+	Tensor *x = n->in[0];
+	int64_t keep = attr_int(n, "keepdims", 1);
+	if (keep != 0 && keep != 1)
+		node_error(g, n, "keepdims must be 0 or 1, got %lld", (long long)keep);
+	if (reduce_axes(g, n, mask)) {
+		shape_set(n->out[0], x->dtype, x->rank, x->dims);
+		return;
+	}
+	int64_t dims[MAX_RANK];
+	int r = 0;
+	for (int d = 0; d < x->rank; d++) {
+		if (!mask[d])
+			dims[r++] = x->dims[d];
+		else if (keep)
+			dims[r++] = 1;
+	}
+	shape_set(n->out[0], x->dtype, r, dims);
+}
+
+void lower_reduce(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0], *y = n->out[0];
+	bool mask[MAX_RANK];
+	if (reduce_axes(g, n, mask)) {
+		emit_copy(g, n, x, y);
+		return;
+	}
+	/* group the non-1 axes into runs of reduced / kept axes */
+	int64_t gd[MAX_RANK];
+	bool gr[MAX_RANK];
+	int ng = 0, nred = 0, first = -1;
+	for (int d = 0; d < x->rank; d++) {
+		if (x->dims[d] == 1)
+			continue;
+		if (ng && gr[ng - 1] == mask[d]) {
+			gd[ng - 1] *= x->dims[d];
+			continue;
+		}
+		gd[ng] = x->dims[d];
+		gr[ng] = mask[d];
+		if (mask[d]) {
+			nred++;
+			if (first < 0)
+				first = ng;
+		}
+		ng++;
+	}
+	const Kernel *k = find_kernel(g, n, reduce_kernels, COUNT(reduce_kernels), n->op, x->dtype,
+	                              x->dtype);
+	if (nred <= 1) {
+		/* x (outer, r, inner) -> y (outer, inner) */
+		int64_t outer = first < 0 ? prod(gd, 0, ng) : prod(gd, 0, first);
+		int64_t r = first < 0 ? 1 : gd[first];
+		int64_t inner = first < 0 ? 1 : prod(gd, first + 1, ng);
+		Call *c = call_new(g, n, k->name, k->fn);
+		call_in(c, x);
+		call_out(c, y);
+		call_int(c, outer);
+		call_int(c, r);
+		call_int(c, inner);
+		return;
+	}
+	int64_t ys[MAX_RANK], s = 1;
+	for (int i = ng - 1; i >= 0; i--) {
+		ys[i] = gr[i] ? 0 : s;
+		if (!gr[i])
+			s *= gd[i];
+	}
+	Call *c = call_new(g, n, k->name_g, k->fn_g);
+	call_in(c, x);
+	call_out(c, y);
+	call_int(c, ng);
+	call_ints(g, c, gd, ng);
+	call_ints(g, c, ys, ng);
+}
+
+/* ------------------------------------------------------------------ */
+/* Softmax, LogSoftmax, CumSum                                          */
+/* ------------------------------------------------------------------ */
+
+static int softmax_axis(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0];
+	if (x->rank == 0)
+		node_error(g, n, "input must have rank >= 1");
+	return shape_axis(g, n, attr_int(n, "axis", g->opset < 13 ? 1 : -1), x->rank);
+}
+
+void shape_softmax(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_F32);
+	softmax_axis(g, n);
+	Tensor *x = n->in[0];
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+}
+
+/* opset < 13: x is coerced to 2-D (prod dims[:axis], prod dims[axis:]) and
+ * normalised along the second axis; opset >= 13: along `axis` alone. */
+void lower_softmax(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0], *y = n->out[0];
+	int axis = softmax_axis(g, n);
+	int64_t outer = prod(x->dims, 0, axis), len, inner;
+	if (g->opset < 13) {
+		len = prod(x->dims, axis, x->rank);
+		inner = 1;
+	} else {
+		len = x->dims[axis];
+		inner = prod(x->dims, axis + 1, x->rank);
+	}
+	Call *c = n->op == OP_SOFTMAX ? call_new(g, n, "tr_softmax_f32", inv_softmax)
+	                              : call_new(g, n, "tr_log_softmax_f32", inv_log_softmax);
+	call_in(c, x);
+	call_out(c, y);
+	call_int(c, outer);
+	call_int(c, len);
+	call_int(c, inner);
+}
+
+static int cumsum_axis(Graph *g, Node *n)
+{
+	Tensor *t = need_const(g, n, 1);
+	need_dtype(g, n, 1, M_I64 | M_I32);
+	if (tensor_nelem(t) != 1)
+		node_error(g, n, "axis input must be a scalar, got %s", tensor_shape_str(g->ctx, t));
+	return shape_axis(g, n, tensor_get_i(t, 0), n->in[0]->rank);
+}
+
+void shape_cumsum(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_NUM);
+	cumsum_axis(g, n);
+	static const char *const flags[] = {"exclusive", "reverse"};
+	for (int i = 0; i < 2; i++) {
+		int64_t v = attr_int(n, flags[i], 0);
+		if (v != 0 && v != 1)
+			node_error(g, n, "%s must be 0 or 1, got %lld", flags[i], (long long)v);
+	}
+	Tensor *x = n->in[0];
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+}
+
+void lower_cumsum(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0], *y = n->out[0];
+	int axis = cumsum_axis(g, n);
+	const Kernel *k = find_kernel(g, n, cumsum_kernels, COUNT(cumsum_kernels), OP_CUMSUM,
+	                              x->dtype, x->dtype);
+	Call *c = call_new(g, n, k->name, k->fn);
+	call_in(c, x);
+	call_out(c, y);
+	call_int(c, prod(x->dims, 0, axis));
+	call_int(c, x->rank ? x->dims[axis] : 1);
+	call_int(c, x->rank ? prod(x->dims, axis + 1, x->rank) : 1);
+	call_int(c, attr_int(n, "exclusive", 0));
+	call_int(c, attr_int(n, "reverse", 0));
+}

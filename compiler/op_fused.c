@@ -1,0 +1,129 @@
+/*
+ * op_fused.c -- shape and lower functions of the fused ops made by passes:
+ * TSSA and CausalTSSA (fuse_tssa.c), whose kernels live in runtime/rt_tssa.h,
+ * and Gelu (fuse_common.c; runtime/rt_fused.h).
+ *
+ * Both ops read the projected tokens w (B, N, d) (or (N, d): B = 1) with the
+ * heads interleaved as d = heads x p, and write y of the same shape.  temp is
+ * any f32 tensor of `heads` elements ((K) or (K, 1)); CausalTSSA's
+ * denom_bias is (K, L, 1) with L >= N (the model's block size: positions
+ * past it have no bias).  Attributes: heads (required), eps_norm (1e-12),
+ * eps_pi (1e-8).  Scratch is O(d) floats: the statistics of one batch item.
+ */
+#include "tostc.h"
+#include "rt_fused.h"
+#include "rt_tssa.h"
+
+static void inv_tssa_f32(const Call *c)
+{
+	tr_tssa_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5),
+	            A_I(c, 6), A_F(c, 7), A_F(c, 8), A_P(c, 9));
+}
+
+static void inv_causal_tssa_f32(const Call *c)
+{
+	tr_causal_tssa_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5),
+	                   A_I(c, 6), A_I(c, 7), A_I(c, 8), A_F(c, 9), A_F(c, 10), A_P(c, 11));
+}
+
+/* The (B, N, d) view of input 0. */
+static void tssa_dims(const Tensor *w, int64_t *B, int64_t *N, int64_t *d)
+{
+	*B = w->rank == 3 ? w->dims[0] : 1;
+	*N = w->dims[w->rank - 2];
+	*d = w->dims[w->rank - 1];
+}
+
+void shape_tssa(Graph *g, Node *n)
+{
+	const char *op = op_info[n->op].name;
+	Tensor *w = n->in[0], *temp = n->in[1];
+	int64_t B, N, d, K;
+	float eps_norm, eps_pi;
+
+	need_dtype(g, n, 0, 1u << DT_F32);
+	need_dtype(g, n, 1, 1u << DT_F32);
+	if (w->rank != 2 && w->rank != 3)
+		node_error(g, n, "%s input w must have rank 2 or 3 (tokens, channels), got %s", op,
+		           tensor_shape_str(g->ctx, w));
+	tssa_dims(w, &B, &N, &d);
+	K = attr_int(n, "heads", 0);
+	if (K < 1)
+		node_error(g, n, "%s needs a positive 'heads' attribute (got %lld)", op, (long long)K);
+	if (d % K != 0)
+		node_error(g, n, "%s: %lld channels do not split into %lld heads", op, (long long)d,
+		           (long long)K);
+	if (tensor_nelem(temp) != K)
+		node_error(g, n, "%s input temp must have %lld elements (one per head), got %s", op,
+		           (long long)K, tensor_shape_str(g->ctx, temp));
+	eps_norm = attr_float(n, "eps_norm", 1e-12f);
+	eps_pi = attr_float(n, "eps_pi", 1e-8f);
+	if (!(eps_norm >= 0.0f) || !(eps_pi >= 0.0f) || isinf(eps_norm) || isinf(eps_pi))
+		node_error(g, n, "%s epsilons must be finite and >= 0 (eps_norm %g, eps_pi %g)", op,
+		           (double)eps_norm, (double)eps_pi);
+	if (n->op == OP_CAUSAL_TSSA) {
+		Tensor *db = n->in[2];
+		need_dtype(g, n, 2, 1u << DT_F32);
+		if (db->rank != 3 || db->dims[0] != K || db->dims[2] != 1)
+			node_error(g, n, "CausalTSSA input denom_bias must be (%lld, block, 1), got %s",
+			           (long long)K, tensor_shape_str(g->ctx, db));
+		if (db->dims[1] < N)
+			node_error(g, n, "CausalTSSA: %lld tokens exceed the denom_bias block size %lld",
+			           (long long)N, (long long)db->dims[1]);
+	}
+	shape_set(n->out[0], DT_F32, w->rank, w->dims);
+}
+
+void lower_tssa(Graph *g, Node *n)
+{
+	Tensor *w = n->in[0];
+	int64_t B, N, d, K = attr_int(n, "heads", 1);
+	float eps_norm = attr_float(n, "eps_norm", 1e-12f), eps_pi = attr_float(n, "eps_pi", 1e-8f);
+	Call *c;
+
+	tssa_dims(w, &B, &N, &d);
+	if (n->op == OP_TSSA) {
+		/* w (B, N, K*p), temp (K) -> y (B, N, K*p) */
+		c = call_new(g, n, "tr_tssa_f32", inv_tssa_f32);
+		call_in(c, w);
+		call_in(c, n->in[1]);
+		call_out(c, n->out[0]);
+		call_int(c, B); call_int(c, N); call_int(c, K); call_int(c, d / K);
+		call_float(c, eps_norm); call_float(c, eps_pi);
+		call_scratch(c, (int64_t)sizeof(float) * (2 * d + 3 * K));
+	} else {
+		/* w (B, T, K*p), temp (K), denom_bias (K, L, 1) -> y (B, T, K*p) */
+		Tensor *db = n->in[2];
+		c = call_new(g, n, "tr_causal_tssa_f32", inv_causal_tssa_f32);
+		call_in(c, w);
+		call_in(c, n->in[1]);
+		call_in(c, db);
+		call_out(c, n->out[0]);
+		call_int(c, B); call_int(c, N); call_int(c, K); call_int(c, d / K);
+		call_int(c, db->dims[1]);
+		call_float(c, eps_norm); call_float(c, eps_pi);
+		call_scratch(c, (int64_t)sizeof(float) * (2 * d + 2 * K + d / K));
+	}
+}
+
+/* ---- Gelu (fuse_common.c) ---- */
+
+static void inv_gelu_f32(const Call *c)
+{
+	tr_gelu_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2));
+}
+
+void shape_gelu(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, 1u << DT_F32);
+	shape_set(n->out[0], DT_F32, n->in[0]->rank, n->in[0]->dims);
+}
+
+/* x (n) -> y (n) */
+void lower_gelu(Graph *g, Node *n)
+{
+	Call *c = call_new(g, n, "tr_gelu_f32", inv_gelu_f32);
+	call_in(c, n->in[0]);
+	call_out(c, n->out[0]);
+	call_int(c, tensor_nelem(n->in[0]));
+}

@@ -1,0 +1,576 @@
+/*
+ * rt_linalg.h -- runtime kernels of the linear algebra family: GEMM (MatMul,
+ * Gemm), convolution, pooling, batch and layer normalisation.
+ *
+ * Everything that multiplies matrices goes through tr_sgemm, a cache- and
+ * register-blocked f32 GEMM in plain C99 that gcc vectorises at -O2: op(B) is
+ * packed in KC x NC blocks of NR-wide column strips, op(A) in MC x KC blocks
+ * of MR-row panels (each packed once per k block), and the MR x NR micro-kernel keeps its accumulators in MR local
+ * arrays of NR floats (one vector register each) with the k loop outermost.
+ * Operands are addressed through (row stride, column stride) pairs, so a
+ * transposed A or B (Gemm transA/transB, weights stored (N, K)) costs nothing
+ * but a strided pack.  The packing buffer is node scratch (ARG_SCRATCH), not
+ * stack, so kernels stay safe on small thread stacks.
+ *
+ * Spatial ops (conv, pooling) take up to three spatial dims; 1-D and 2-D
+ * problems are passed padded with leading size-1 dims, so one kernel serves
+ * all.  Parameter arrays follow one layout: in[3], out[3], kernel[3],
+ * stride[3], dilation[3], pads[6] (three begins, then three ends).
+ */
+#ifndef TOSTC_RT_LINALG_H
+#define TOSTC_RT_LINALG_H
+#include "rt_common.h"
+
+/*@ tr_sgemm : tr_common */
+#ifndef TR_VW
+#if defined(__AVX512F__)
+#define TR_VW 16 /* floats per vector register; may be predefined to 4, 8 or 16 */
+#elif defined(__AVX__)
+#define TR_VW 8
+#else
+#define TR_VW 4
+#endif
+#endif
+/* fmaf only where it is one instruction; ISO C mode does not contract a*b+c */
+#ifndef TR_FMA
+#if defined(FP_FAST_FMAF)
+#define TR_FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define TR_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+#endif
+/* The micro-kernel is kept out of line so that its accumulators are register
+ * allocated on their own, whatever the caller looks like. */
+#ifndef TR_NOINLINE
+#if defined(__GNUC__) || defined(__clang__)
+#define TR_NOINLINE __attribute__((noinline))
+#else
+#define TR_NOINLINE
+#endif
+#endif
+#define TR_GEMM_MR 8        /* micro-tile rows */
+#define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
+#define TR_GEMM_KC 256      /* k block */
+#define TR_GEMM_NC 128      /* n block (multiple of NR) */
+#define TR_GEMM_MC 256      /* m block (multiple of MR) */
+/* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
+ * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
+ * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned. */
+
+/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+                         float *restrict t)
+{
+	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
+	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
+	/* start from the p = 0 products, not from zero: a zeroing loop would be
+	 * turned into memset calls that keep the accumulators in memory */
+	for (int j = 0; j < TR_GEMM_NR; j++) {
+		c0[j] = ap[0] * bp[j];
+		c1[j] = ap[1] * bp[j];
+		c2[j] = ap[2] * bp[j];
+		c3[j] = ap[3] * bp[j];
+		c4[j] = ap[4] * bp[j];
+		c5[j] = ap[5] * bp[j];
+		c6[j] = ap[6] * bp[j];
+		c7[j] = ap[7] * bp[j];
+	}
+	for (int64_t p = 1; p < kc; p++) {
+		const float *a = ap + p * TR_GEMM_MR, *b = bp + p * TR_GEMM_NR;
+		float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+		float a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+		for (int j = 0; j < TR_GEMM_NR; j++) {
+			c0[j] = TR_FMA(a0, b[j], c0[j]);
+			c1[j] = TR_FMA(a1, b[j], c1[j]);
+			c2[j] = TR_FMA(a2, b[j], c2[j]);
+			c3[j] = TR_FMA(a3, b[j], c3[j]);
+			c4[j] = TR_FMA(a4, b[j], c4[j]);
+			c5[j] = TR_FMA(a5, b[j], c5[j]);
+			c6[j] = TR_FMA(a6, b[j], c6[j]);
+			c7[j] = TR_FMA(a7, b[j], c7[j]);
+		}
+	}
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[0 * TR_GEMM_NR + j] = c0[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[1 * TR_GEMM_NR + j] = c1[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[2 * TR_GEMM_NR + j] = c2[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[3 * TR_GEMM_NR + j] = c3[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[4 * TR_GEMM_NR + j] = c4[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[5 * TR_GEMM_NR + j] = c5[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[6 * TR_GEMM_NR + j] = c6[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
+		t[7 * TR_GEMM_NR + j] = c7[j];
+}
+
+/* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
+TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                          int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
+                          float *y, int64_t ldy, int accumulate)
+{
+	for (int64_t i = 0; i < m; i++) {
+		float *yr = y + i * ldy;
+		if (bcs == 1) {
+			/* rows of b are contiguous: accumulate a[i][p] * b[p][:] */
+			if (!accumulate)
+				for (int64_t j = 0; j < n; j++)
+					yr[j] = 0.0f;
+			for (int64_t p = 0; p < k; p++) {
+				float s = alpha * a[i * ars + p * acs];
+				const float *br = b + p * brs;
+				for (int64_t j = 0; j < n; j++)
+					yr[j] = TR_FMA(s, br[j], yr[j]);
+			}
+		} else {
+			for (int64_t j = 0; j < n; j++) {
+				float s = 0.0f;
+				int64_t p = 0;
+				if (acs == 1 && brs == 1) {
+					/* contiguous dot product in 16 independent lanes (vectorises) */
+					const float *ar = a + i * ars, *bc = b + j * bcs;
+					float lane[16];
+					for (int l = 0; l < 16; l++)
+						lane[l] = 0.0f;
+					for (; p + 16 <= k; p += 16)
+						for (int l = 0; l < 16; l++)
+							lane[l] = TR_FMA(ar[p + l], bc[p + l], lane[l]);
+					for (int l = 0; l < 16; l++)
+						s += lane[l];
+				}
+				for (; p < k; p++)
+					s = TR_FMA(a[i * ars + p * acs], b[p * brs + j * bcs], s);
+				yr[j] = accumulate ? yr[j] + alpha * s : alpha * s;
+			}
+		}
+	}
+}
+
+/*
+ * y (m, n) = alpha * op(a) (m, k) @ op(b) (k, n)  [+ y when accumulate]
+ * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
+ * pack: packing scratch, sized as described at TR_GEMM_NC.
+ */
+TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t ars,
+                    int64_t acs, const float *b, int64_t brs, int64_t bcs, float *y, int64_t ldy,
+                    int accumulate, float *pack)
+{
+	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
+	/* the B block starts 64-byte aligned (given an aligned pack) */
+	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
+	float t[TR_GEMM_MR * TR_GEMM_NR];
+	if (m <= 0 || n <= 0)
+		return;
+	if (k <= 0) {
+		if (!accumulate)
+			for (int64_t i = 0; i < m; i++)
+				for (int64_t j = 0; j < n; j++)
+					y[i * ldy + j] = 0.0f;
+		return;
+	}
+	if (m < 4) {
+		tr_sgemm_small(m, n, k, alpha, a, ars, acs, b, brs, bcs, y, ldy, accumulate);
+		return;
+	}
+	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
+		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
+		int acc = accumulate || k0 > 0;
+		for (int64_t m0 = 0; m0 < m; m0 += TR_GEMM_MC) {
+			int64_t mc = TR_MIN(TR_GEMM_MC, m - m0);
+			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded */
+			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
+				const float *src = a + (m0 + i0) * ars + k0 * acs;
+				float *dst = ap + i0 * kc;
+				if (acs == 1 && mr == TR_GEMM_MR) {
+					for (int64_t i = 0; i < TR_GEMM_MR; i++)
+						for (int64_t p = 0; p < kc; p++)
+							dst[p * TR_GEMM_MR + i] = src[i * ars + p];
+				} else {
+					for (int64_t p = 0; p < kc; p++)
+						for (int64_t i = 0; i < TR_GEMM_MR; i++)
+							dst[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
+				}
+			}
+			for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
+				int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
+				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
+				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
+					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
+					float *dst = bp + jr * kc;
+					const float *src = b + k0 * brs + (j0 + jr) * bcs;
+					if (bcs == 1 && nr == TR_GEMM_NR) {
+						for (int64_t p = 0; p < kc; p++)
+							for (int j = 0; j < TR_GEMM_NR; j++)
+								dst[p * TR_GEMM_NR + j] = src[p * brs + j];
+					} else {
+						for (int64_t j = 0; j < TR_GEMM_NR; j++)
+							for (int64_t p = 0; p < kc; p++)
+								dst[p * TR_GEMM_NR + j] = j < nr ? src[p * brs + j * bcs] : 0.0f;
+					}
+				}
+				for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+					int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
+					for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
+						int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
+						float *yt = y + (m0 + i0) * ldy + j0 + jr;
+						tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, t);
+						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
+							if (acc)
+								for (int i = 0; i < TR_GEMM_MR; i++)
+									for (int j = 0; j < TR_GEMM_NR; j++)
+										yt[i * ldy + j] += alpha * t[i * TR_GEMM_NR + j];
+							else
+								for (int i = 0; i < TR_GEMM_MR; i++)
+									for (int j = 0; j < TR_GEMM_NR; j++)
+										yt[i * ldy + j] = alpha * t[i * TR_GEMM_NR + j];
+						} else {
+							for (int64_t i = 0; i < mr; i++)
+								for (int64_t j = 0; j < nr; j++) {
+									float v = alpha * t[i * TR_GEMM_NR + j];
+									yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
+								}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+/*@end*/
+
+/*@ tr_gemm_f32 : tr_sgemm */
+/* y (m, n) = alpha * A' (m, k) @ B' (k, n) [+ y when accumulate];
+ * A' = trans_a ? a (k, m)^T : a (m, k);  B' = trans_b ? b (n, k)^T : b (k, n) */
+TR_FN void tr_gemm_f32(const float *a, const float *b, float *y, float *pack, int64_t m,
+                       int64_t k, int64_t n, int64_t trans_a, int64_t trans_b, float alpha,
+                       int64_t accumulate)
+{
+	tr_sgemm(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, b, trans_b ? 1 : n,
+	         trans_b ? k : 1, y, n, (int)accumulate, pack);
+}
+/*@end*/
+
+/*@ tr_gemm_bias_f32 : tr_common */
+/* c (cm, cn) broadcast to (m, n), cm in {1, m}, cn in {1, n} -> y (m, n) = beta * c */
+TR_FN void tr_gemm_bias_f32(const float *c, float *y, int64_t m, int64_t n, int64_t cm,
+                            int64_t cn, float beta)
+{
+	for (int64_t i = 0; i < m; i++) {
+		const float *cr = c + (cm == 1 ? 0 : i * cn);
+		float *yr = y + i * n;
+		if (cn == 1)
+			for (int64_t j = 0; j < n; j++)
+				yr[j] = beta * cr[0];
+		else
+			for (int64_t j = 0; j < n; j++)
+				yr[j] = beta * cr[j];
+	}
+}
+/*@end*/
+
+/*@ tr_matmul_f32 : tr_sgemm */
+/*
+ * Batched matmul with broadcast batch dims: for every batch index (i_0..i_{nb-1})
+ * of bdims, y[batch] (m, n) = a[batch] (m, k) @ b[batch] (k, n), where the
+ * batch's matrix starts at sum(i_d * astr[d]) in a and sum(i_d * bstr[d]) in b
+ * (strides in elements, 0 on broadcast dims); y is contiguous.
+ */
+TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, int64_t m,
+                         int64_t k, int64_t n, int64_t nb, const int64_t *bdims,
+                         const int64_t *astr, const int64_t *bstr)
+{
+	int64_t idx[8] = {0, 0, 0, 0, 0, 0, 0, 0}, total = 1, ao = 0, bo = 0;
+	for (int64_t d = 0; d < nb; d++)
+		total *= bdims[d];
+	for (int64_t t = 0; t < total; t++) {
+		tr_sgemm(m, n, k, 1.0f, a + ao, k, 1, b + bo, n, 1, y + t * m * n, n, 0, pack);
+		/* odometer over the batch dims, last fastest */
+		for (int64_t d = nb - 1; d >= 0; d--) {
+			ao += astr[d];
+			bo += bstr[d];
+			if (++idx[d] < bdims[d])
+				break;
+			ao -= astr[d] * bdims[d];
+			bo -= bstr[d] * bdims[d];
+			idx[d] = 0;
+		}
+	}
+}
+/*@end*/
+
+/*@ tr_conv_f32 : tr_sgemm */
+/*
+ * Convolution, NC + up to 3 spatial dims (1-D/2-D padded with size-1 dims).
+ * x (nb, c, in...), w (mo, c/g, k...), bias (mo) when has_bias -> y (nb, mo, out...)
+ * p = in[3], out[3], kernel[3], stride[3], dilation[3], pads[6].
+ * Each group is one GEMM: w_g (mo/g, c/g * K) @ col (c/g * K, P) where col is
+ * im2col of the group's input in scratch (skipped for 1x1/stride 1/no pad).
+ * scratch: c/g * K * P floats for col (unless skipped) rounded up to a multiple of
+ * 16, then tr_sgemm's packing.
+ */
+TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float *y,
+                       float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
+                       int64_t has_bias, const int64_t *p)
+{
+	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
+	int64_t cg = c / g, mg = mo / g;
+	int64_t isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
+	int64_t kk = ks[0] * ks[1] * ks[2], kdim = cg * kk;
+	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
+	             pb[1] == 0 && pb[2] == 0 && osz == isz;
+	float *col = scratch, *pack = direct ? scratch : scratch + (kdim * osz + 15) / 16 * 16;
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t gi = 0; gi < g; gi++) {
+			const float *xg = x + (b * c + gi * cg) * isz;
+			float *yg = y + (b * mo + gi * mg) * osz;
+			if (!direct) {
+				/* col (cg * K, P): row (ci, kd, kh, kw), column (od, oh, ow) */
+				float *cr = col;
+				for (int64_t ci = 0; ci < cg; ci++)
+					for (int64_t kd = 0; kd < ks[0]; kd++)
+						for (int64_t kh = 0; kh < ks[1]; kh++)
+							for (int64_t kw = 0; kw < ks[2]; kw++)
+								for (int64_t od = 0; od < out[0]; od++) {
+									int64_t id = od * st[0] - pb[0] + kd * dl[0];
+									for (int64_t oh = 0; oh < out[1]; oh++) {
+										int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+										if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
+											for (int64_t ow = 0; ow < out[2]; ow++)
+												*cr++ = 0.0f;
+											continue;
+										}
+										const float *xr = xg + ((ci * in[0] + id) * in[1] + ih) * in[2];
+										for (int64_t ow = 0; ow < out[2]; ow++) {
+											int64_t iw = ow * st[2] - pb[2] + kw * dl[2];
+											*cr++ = iw >= 0 && iw < in[2] ? xr[iw] : 0.0f;
+										}
+									}
+								}
+			}
+			tr_sgemm(mg, osz, kdim, 1.0f, w + gi * mg * kdim, kdim, 1, direct ? xg : col, osz, 1,
+			         yg, osz, 0, pack);
+			if (has_bias)
+				for (int64_t o = 0; o < mg; o++) {
+					float bv = bias[gi * mg + o];
+					float *yr = yg + o * osz;
+					for (int64_t q = 0; q < osz; q++)
+						yr[q] += bv;
+				}
+		}
+}
+
+/*@end*/
+
+/*@ tr_conv_depthwise_f32 : tr_common */
+/* Convolution with one input channel per group (depthwise, c/g == 1), direct loops.
+ * x (nb, c, in...), w (mo, 1, k...), bias (mo) when has_bias -> y (nb, mo, out...) */
+TR_FN void tr_conv_depthwise_f32(const float *x, const float *w, const float *bias, float *y,
+                                 int64_t nb, int64_t c, int64_t mo, int64_t has_bias,
+                                 const int64_t *p)
+{
+	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
+	int64_t mg = mo / c, isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
+	int64_t kk = ks[0] * ks[1] * ks[2];
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t o = 0; o < mo; o++) {
+			const float *xc = x + (b * c + o / mg) * isz, *wk = w + o * kk;
+			float *yo = y + (b * mo + o) * osz;
+			float bv = has_bias ? bias[o] : 0.0f;
+			for (int64_t od = 0; od < out[0]; od++)
+				for (int64_t oh = 0; oh < out[1]; oh++)
+					for (int64_t ow = 0; ow < out[2]; ow++) {
+						float s = bv;
+						for (int64_t kd = 0; kd < ks[0]; kd++) {
+							int64_t id = od * st[0] - pb[0] + kd * dl[0];
+							if (id < 0 || id >= in[0])
+								continue;
+							for (int64_t kh = 0; kh < ks[1]; kh++) {
+								int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+								if (ih < 0 || ih >= in[1])
+									continue;
+								const float *xr = xc + (id * in[1] + ih) * in[2];
+								const float *wr = wk + (kd * ks[1] + kh) * ks[2];
+								for (int64_t kw = 0; kw < ks[2]; kw++) {
+									int64_t iw = ow * st[2] - pb[2] + kw * dl[2];
+									if (iw >= 0 && iw < in[2])
+										s += xr[iw] * wr[kw];
+								}
+							}
+						}
+						yo[(od * out[1] + oh) * out[2] + ow] = s;
+					}
+		}
+}
+/*@end*/
+
+/*@ tr_batchnorm_f32 : tr_common */
+/* x (nb, c, s), scale/bias/mean/var (c) -> y (nb, c, s) =
+ * (x - mean) / sqrt(var + eps) * scale + bias; y may be x */
+TR_FN void tr_batchnorm_f32(const float *x, const float *scale, const float *bias,
+                            const float *mean, const float *var, float *y, int64_t nb,
+                            int64_t c, int64_t s, float eps)
+{
+	for (int64_t ci = 0; ci < c; ci++) {
+		float a = scale[ci] / sqrtf(var[ci] + eps);
+		float d = bias[ci] - mean[ci] * a;
+		for (int64_t b = 0; b < nb; b++) {
+			const float *xr = x + (b * c + ci) * s;
+			float *yr = y + (b * c + ci) * s;
+			for (int64_t q = 0; q < s; q++)
+				yr[q] = xr[q] * a + d;
+		}
+	}
+}
+/*@end*/
+
+/*@ tr_pool_f32 : tr_common */
+/*
+ * Pooling over up to 3 spatial dims: x (nc, in...) -> y (nc, out...);
+ * p = in[3], out[3], kernel[3], stride[3], dilation[3], pads[6].
+ * Padding never wins a max; an average divides by the number of input
+ * elements in the window, or (count_include_pad) by the window's size
+ * clipped to the padded input.
+ */
+TR_FN void tr_pool_f32(const float *x, float *y, int64_t nc, const int64_t *p, int is_max,
+                       int64_t count_include_pad)
+{
+	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
+	const int64_t *pe = p + 18;
+	int64_t isz = in[0] * in[1] * in[2];
+	for (int64_t od = 0; od < out[0]; od++)
+		for (int64_t oh = 0; oh < out[1]; oh++)
+			for (int64_t ow = 0; ow < out[2]; ow++) {
+				int64_t o[3] = {od, oh, ow}, lo[3], hi[3], cnt = 1;
+				/* kernel taps [lo, hi) that land inside the input, per dim */
+				for (int d = 0; d < 3; d++) {
+					int64_t start = o[d] * st[d] - pb[d], t0 = 0, t1 = ks[d];
+					while (t0 < t1 && start + t0 * dl[d] < 0)
+						t0++;
+					while (t1 > t0 && start + (t1 - 1) * dl[d] >= in[d])
+						t1--;
+					lo[d] = t0;
+					hi[d] = t1;
+					if (count_include_pad) {
+						int64_t u = ks[d];
+						while (u > 0 && start + (u - 1) * dl[d] >= in[d] + pe[d])
+							u--;
+						cnt *= u;
+					} else {
+						cnt *= t1 - t0;
+					}
+				}
+				int64_t yo = (od * out[1] + oh) * out[2] + ow;
+				for (int64_t ch = 0; ch < nc; ch++) {
+					const float *xc = x + ch * isz;
+					float acc = is_max ? -INFINITY : 0.0f;
+					for (int64_t kd = lo[0]; kd < hi[0]; kd++) {
+						int64_t id = od * st[0] - pb[0] + kd * dl[0];
+						for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
+							int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+							const float *xr = xc + (id * in[1] + ih) * in[2];
+							int64_t iw0 = ow * st[2] - pb[2];
+							if (is_max) {
+								for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
+									float v = xr[iw0 + kw * dl[2]];
+									acc = v > acc || v != v ? v : acc;
+								}
+							} else {
+								for (int64_t kw = lo[2]; kw < hi[2]; kw++)
+									acc += xr[iw0 + kw * dl[2]];
+							}
+						}
+					}
+					y[ch * out[0] * out[1] * out[2] + yo] =
+						is_max ? acc : (cnt > 0 ? acc / (float)cnt : 0.0f);
+				}
+			}
+}
+
+/*@end*/
+
+/*@ tr_maxpool_f32 : tr_pool_f32 */
+/* max over each window: x (nc, in...) -> y (nc, out...) */
+TR_FN void tr_maxpool_f32(const float *x, float *y, int64_t nc, const int64_t *p)
+{
+	tr_pool_f32(x, y, nc, p, 1, 0);
+}
+
+/*@end*/
+
+/*@ tr_avgpool_f32 : tr_pool_f32 */
+/* average over each window: x (nc, in...) -> y (nc, out...) */
+TR_FN void tr_avgpool_f32(const float *x, float *y, int64_t nc, const int64_t *p,
+                          int64_t count_include_pad)
+{
+	tr_pool_f32(x, y, nc, p, 0, count_include_pad);
+}
+/*@end*/
+
+/*@ tr_global_avgpool_f32 : tr_common */
+/* x (nc, s) -> y (nc) = mean over s */
+TR_FN void tr_global_avgpool_f32(const float *x, float *y, int64_t nc, int64_t s)
+{
+	for (int64_t i = 0; i < nc; i++) {
+		const float *xr = x + i * s;
+		float acc = 0.0f;
+		for (int64_t q = 0; q < s; q++)
+			acc += xr[q];
+		y[i] = s > 0 ? acc / (float)s : 0.0f;
+	}
+}
+/*@end*/
+
+/*@ tr_layernorm_f32 : tr_common */
+/*
+ * x (rows, d) -> y (rows, d) = (x - mean) * rstd * scale + bias,
+ * mean (rows), rstd (rows) = 1 / sqrt(var + eps) also written (outputs or scratch);
+ * scale, bias (d), or (1) when their stride is 0; no bias when !has_bias.
+ * Two passes over each row (mean, then centred variance), float accumulation
+ * in 8 lanes.
+ */
+TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
+                            float *mean, float *rstd, int64_t rows, int64_t d, float eps,
+                            int64_t scale_stride, int64_t has_bias, int64_t bias_stride)
+{
+	for (int64_t r = 0; r < rows; r++) {
+		const float *xr = x + r * d;
+		float *yr = y + r * d;
+		/* sums in 8 independent lanes: vectorises without reassociation flags */
+		float ls[8] = {0, 0, 0, 0, 0, 0, 0, 0}, lv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+		float s = 0.0f, v = 0.0f;
+		int64_t j = 0;
+		for (; j + 8 <= d; j += 8)
+			for (int l = 0; l < 8; l++)
+				ls[l] += xr[j + l];
+		for (; j < d; j++)
+			s += xr[j];
+		for (int l = 0; l < 8; l++)
+			s += ls[l];
+		float mu = s / (float)d;
+		for (j = 0; j + 8 <= d; j += 8)
+			for (int l = 0; l < 8; l++)
+				lv[l] += (xr[j + l] - mu) * (xr[j + l] - mu);
+		for (; j < d; j++)
+			v += (xr[j] - mu) * (xr[j] - mu);
+		for (int l = 0; l < 8; l++)
+			v += lv[l];
+		float rs = 1.0f / sqrtf(v / (float)d + eps);
+		mean[r] = mu;
+		rstd[r] = rs;
+		if (scale_stride == 1 && has_bias && bias_stride == 1)
+			for (j = 0; j < d; j++)
+				yr[j] = (xr[j] - mu) * rs * scale[j] + bias[j];
+		else
+			for (j = 0; j < d; j++)
+				yr[j] = (xr[j] - mu) * rs * scale[j * scale_stride] +
+				        (has_bias ? bias[j * bias_stride] : 0.0f);
+	}
+}
+/*@end*/
+
+#endif

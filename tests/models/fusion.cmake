@@ -1,0 +1,9 @@
+# ctest `fusion`: TSSA fusion end to end (tests/models/test_fusion.py): ToST
+# models from tost_ref.py (official code, spelling variants, near misses)
+# compiled fused and --no-fuse, against PyTorch; fused-op counts from
+# --report=json; permutation equivariance and causality of the fused build.
+include(${CMAKE_CURRENT_LIST_DIR}/../python.cmake)
+add_test(NAME fusion
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_fusion.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/fusion_work)
+set_tests_properties(fusion PROPERTIES TIMEOUT 900)
