@@ -21,4 +21,10 @@ fi
 cmake "${args[@]}"
 cmake --build "$BUILD_DIR" -j2
 cd "$BUILD_DIR"
-ctest --output-on-failure "$@"
+status=0
+ctest --output-on-failure "$@" || status=$?
+# ctest hides the output of passing tests: repeat every runner's summary line
+# (`<test>: N passed, N failed`, and conformance's `N passed, N failed, N unsupported`)
+echo "== summary"
+grep -E '^([a-z_]+: )?[0-9]+ passed, [0-9]+ failed' Testing/Temporary/LastTest.log || true
+exit "$status"
