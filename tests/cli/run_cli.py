@@ -15,6 +15,7 @@ The models are built with onnx.helper (no torch needed); random inputs are
 seeded.  Last line: `cli: N passed, N failed`.
 """
 import argparse
+import json
 import os
 import random
 import re
@@ -73,6 +74,41 @@ def mismatch_model():
     return model_bytes(nodes, [f32("a", [2, 3]), f32("b", [4, 5])], [f32("y", [2, 3])])
 
 
+def expect_re(rx):
+    def check(out):
+        return None if re.search(rx, out, re.M) else "stdout does not match /%s/: %r" % (rx, out[:200])
+    return check
+
+
+def check_list_ops(out):
+    ops = [l.split()[0] for l in out.splitlines() if l.strip()]
+    for op in ("MatMul", "Conv", "LayerNormalization", "CumSum", "Gather", "Softmax"):
+        if op not in ops:
+            return "--list-ops does not list %s" % op
+    for op in ("TSSA", "CausalTSSA"):
+        if op in ops:
+            return "--list-ops lists the internal op %s" % op
+    if len(set(ops)) != len(ops):
+        return "--list-ops lists an op twice"
+    return None
+
+
+def check_report_json(out):
+    try:
+        r = json.loads(out)
+    except ValueError as e:
+        return "--report=json is not JSON (%s): %r" % (e, out[:200])
+    for k in ("nodes", "flops", "weight_bytes", "arena_bytes"):
+        if k not in r:
+            return "--report=json lacks %r" % k
+    # y = relu(x @ W + b), x (2, 16), W (16, 8): at least the 2*2*16*8 FLOPs of the product
+    if not isinstance(r["flops"], int) or r["flops"] < 2 * 2 * 16 * 8:
+        return "--report=json flops %r < %d" % (r["flops"], 2 * 2 * 16 * 8)
+    if r["weight_bytes"] < 4 * (16 * 8 + 8):
+        return "--report=json weight_bytes %r < %d" % (r["weight_bytes"], 4 * (16 * 8 + 8))
+    return None
+
+
 def x_pb(shape):
     """A serialized float TensorProto named x."""
     return numpy_helper.from_array(np.ones(shape, np.float32), "x").SerializeToString()
@@ -95,8 +131,10 @@ class Case:
     """rc: the exit status required (or a tuple of those allowed); msg: regex
     (or list of regexes) the message must match."""
 
-    def __init__(self, name, files, args, rc=1, msg=None, max_lines=3):
+    def __init__(self, name, files, args, rc=1, msg=None, max_lines=3, check=None, outputs=True):
         self.name, self.files, self.args = name, files, args
+        self.check = check        # exit 0: check(stdout) -> None or what is wrong
+        self.outputs = outputs    # exit 0: out.c and out.h must exist
         self.rc = rc if isinstance(rc, tuple) else (rc,)
         self.msg = [msg] if isinstance(msg, str) else (msg or [])
         self.max_lines = max_lines
@@ -106,6 +144,17 @@ def cases():
     good = valid_model()
     sym = symbolic_model()
     cs = [
+        # informational options and reports: exit 0, stdout checked
+        Case("version", {}, ["--version"], rc=0, outputs=False,
+             check=expect_re(r"^tostc \d+\.\d+")),
+        Case("help", {}, ["--help"], rc=0, outputs=False, check=expect_re(r"(?i)usage")),
+        Case("list_ops", {}, ["--list-ops"], rc=0, outputs=False, check=check_list_ops),
+        Case("report_json", {"m.onnx": good}, ["m.onnx", "--report=json"], rc=0, outputs=False,
+             check=check_report_json),
+        Case("report_text", {"m.onnx": good}, ["m.onnx", "--report"], rc=0, outputs=False,
+             check=expect_re(r"(?i)flops")),
+        Case("report_json_with_output", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--report=json"],
+             rc=0, check=check_report_json),
         # sanity: these must work
         Case("ok_valid_model", {"m.onnx": good}, ["m.onnx", "-o", "out.c"], rc=0),
         Case("ok_symbolic_with_dim", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim", "batch_sz=4"],
@@ -194,6 +243,18 @@ def cases():
     return cs
 
 
+def dump_ir_cases(tostc, good):
+    """--dump-ir=PASS for every pass `--dump-ir=nosuch` names."""
+    p = subprocess.run([tostc, "-", "--dump-ir=nosuch"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    m = re.search(r"passes: ([^)]*)\)", p.stderr.decode(errors="replace"))
+    if not m:
+        return [Case("dump_ir_pass_list", {}, ["--dump-ir=nosuch"], msg=r"passes: ")]
+    return [Case("dump_ir_%s" % ps.strip(), {"m.onnx": good}, ["m.onnx", "--dump-ir=%s" % ps.strip()],
+                 rc=0, outputs=False, check=expect_re(r"MatMul|Gemm"))
+            for ps in m.group(1).split(",")]
+
+
 def snapshot(d):
     """{relative path: file contents (None for directories)} under d."""
     res = {}
@@ -231,8 +292,12 @@ def run_case(c, tostc, work, log=None):
         return "%s (expected exit %s); stderr: %s" % (how, " or ".join(map(str, c.rc)),
                                                    err.splitlines()[0] if err else "(empty)")
     if p.returncode == 0:
-        if not {"out.c", "out.h"} <= set(after):
+        if c.outputs and not {"out.c", "out.h"} <= set(after):
             return "exit 0 but out.c / out.h missing (have %s)" % sorted(after)
+        if not c.outputs and set(after) != set(before):
+            return "wrote files: %s" % sorted(set(after) - set(before))
+        if c.check:
+            return c.check(p.stdout.decode(errors="replace"))
         return None
     if set(after) != set(before):
         return "left files behind: %s" % sorted(set(after) - set(before))
@@ -260,7 +325,7 @@ def main():
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     npass = nfail = 0
-    for c in cases():
+    for c in cases() + dump_ir_cases(tostc, valid_model()):
         log = []
         why = run_case(c, tostc, work, log)
         if why:
