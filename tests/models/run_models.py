@@ -16,6 +16,9 @@ and compare every output with PyTorch's:
 (the absolute term is relative to the output's scale, so elements near zero
 are judged against the size of the whole output, not their own).
 
+The generated C is built with cc -std=c99 -O2 -Wall -Wextra -Werror (plus
+$TOSTC_MODELS_CFLAGS, e.g. -Wno-error=... to look past a warning).
+
 Thread-safety cases build a second harness: a reference run on the main
 thread, then two pthreads, each with its own workspace (pre-filled with
 different garbage) and output buffers, run NAME_run_v on the same inputs
@@ -48,7 +51,7 @@ import tost_ref  # noqa: E402
 RTOL, ATOL_REL = 1e-4, 1e-5
 NAME = "net"
 REPS = 4
-CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + os.environ.get("TOSTC_MODELS_CFLAGS", "").split()
 
 # Models: tost_ref.py (helper "fuse": the official ToST architectures, op for
 # op in TSSA) and small_models.py (simpler variants: mean-pool vision head).
