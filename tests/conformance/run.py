@@ -561,6 +561,13 @@ def main():
     print("unsupported: %d (op: %d, type: %d); expected failures: %d; unexpected failures: %d;"
           " unexpected passes: %d" % (len(unsup), n_op, len(unsup) - n_op,
                                       len(failed) - len(unexpected), len(unexpected), len(xpass)))
+    if args.verbose:
+        counts = {}
+        for r in unsup:
+            for op in r.reason.split(" ", 1)[1].split(", ") if r.reason.startswith("op ") else []:
+                counts[op] = counts.get(op, 0) + 1
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+        print("unsupported ops by cases: " + ", ".join("%s %d" % kv for kv in top))
     n_frozen = sum(1 for r in passed if getattr(r, "frozen", None))
     if n_frozen:
         print("%d of the passing cases had shape-determining inputs bound to the test data"
