@@ -5,8 +5,9 @@ run.py -- the ONNX backend node tests through tostc, end to end.
     /usr/bin/python3 tests/conformance/run.py --tostc build/tostc --data DATA \
         --work WORK [--jobs 2] [--filter REGEX] [--expect tests/conformance/expected.txt]
 
-DATA is what scripts/gen_onnx_tests.py writes (DATA/node/test_*/) or the node
-directory itself.  For every case:
+DATA is what scripts/gen_onnx_tests.py writes (DATA/node/test_*/ and the
+float32 copies of float64-only cases, DATA/derived/test_*_as_f32/) or a
+directory of cases itself.  For every case:
 
   1. every op of model.onnx (subgraphs included) must be in `tostc --list-ops`,
      else the case is "unsupported (op X)";
@@ -503,9 +504,16 @@ def main():
     args = ap.parse_args()
 
     node = os.path.join(args.data, "node")
+    dirs = [node, os.path.join(args.data, "derived")]
     if not os.path.isdir(node):
-        node = args.data
-    cases = sorted(d for d in os.listdir(node) if os.path.isfile(os.path.join(node, d, "model.onnx")))
+        node, dirs = args.data, [args.data]
+    where = {}  # case name -> its directory
+    for d in dirs:
+        if os.path.isdir(d):
+            for c in os.listdir(d):
+                if os.path.isfile(os.path.join(d, c, "model.onnx")):
+                    where[c] = os.path.join(d, c)
+    cases = sorted(where)
     if args.filter:
         rx = re.compile(args.filter)
         cases = [c for c in cases if rx.search(c)]
@@ -529,7 +537,7 @@ def main():
 
     def one(c):
         try:
-            r = run_case(os.path.join(node, c), work, tostc, ops, cc, args.keep)
+            r = run_case(where[c], work, tostc, ops, cc, args.keep)
         except Exception as e:  # a runner bug must not hide the other cases
             r = Result(c, "fail", "runner: %s: %s" % (type(e).__name__, e))
         with lock:
@@ -551,7 +559,8 @@ def main():
         with open(args.write_expected, "w") as f:
             for r in sorted(results, key=lambda r: r.name):
                 if r.status in ("fail", "reject"):
-                    f.write("%s  %s\n" % (r.name, re.sub(r"\s+", " ", r.reason.replace(os.path.join(node, r.name, "model.onnx") + ": ", ""))))
+                    f.write("%s  %s\n" % (r.name, re.sub(r"\s+", " ", r.reason.replace(
+                        os.path.join(where[r.name], "model.onnx") + ": ", ""))))
     passed = [r for r in results if r.status == "pass"]
     failed = [r for r in results if r.status in ("fail", "reject")]
     unsup = [r for r in results if r.status == "unsupported"]
