@@ -144,6 +144,7 @@ struct Tensor {
 	void *data;              /* TK_CONST: nelem * dtype_size bytes, row-major */
 	Node *producer;          /* TK_VALUE: the node that writes it */
 	Tensor *view_of;         /* views.c: shares the memory of this (root) tensor */
+	bool from_double;        /* onnx.c: a DOUBLE constant rounded to f32 (must feed a Cast to float) */
 	int id;                  /* index in g->tensors */
 	/* planner results (plan.c) */
 	int64_t offset;          /* byte offset in the arena; -1 when not in the arena */

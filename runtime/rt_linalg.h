@@ -543,19 +543,20 @@ TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bia
 		/* sums in 8 independent lanes: vectorises without reassociation flags */
 		float ls[8] = {0, 0, 0, 0, 0, 0, 0, 0}, lv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
 		float s = 0.0f, v = 0.0f;
-		int64_t j = 0;
-		for (; j + 8 <= d; j += 8)
+		const int64_t d8 = d - d % 8;   /* separate bounds: keeps gcc's loop analysis sane */
+		int64_t j;
+		for (j = 0; j < d8; j += 8)
 			for (int l = 0; l < 8; l++)
 				ls[l] += xr[j + l];
-		for (; j < d; j++)
+		for (j = d8; j < d; j++)
 			s += xr[j];
 		for (int l = 0; l < 8; l++)
 			s += ls[l];
 		float mu = s / (float)d;
-		for (j = 0; j + 8 <= d; j += 8)
+		for (j = 0; j < d8; j += 8)
 			for (int l = 0; l < 8; l++)
 				lv[l] += (xr[j + l] - mu) * (xr[j + l] - mu);
-		for (; j < d; j++)
+		for (j = d8; j < d; j++)
 			v += (xr[j] - mu) * (xr[j] - mu);
 		for (int l = 0; l < 8; l++)
 			v += lv[l];
