@@ -3,13 +3,17 @@
 #
 #   scripts/test.sh [ctest args...]
 #
-# Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
+# Environment: TOSTC_NO_SETUP=1 to skip scripts/setup.sh (apt-get), BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
 # SANITIZE=1 for an ASan+UBSan build (-DTOSTC_SANITIZE=ON), TOSTC_PYTHON for a
 # Python other than /usr/bin/python3 (it needs onnx, numpy, torch).
 # Tests (ctest): units (CUnit), cli (error handling), conformance (ONNX
 # backend node tests), models (ToST-style PyTorch models vs tostc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the build and test dependencies (apt-get, only what is missing; TOSTC_NO_SETUP=1 skips)
+if [ -x scripts/setup.sh ]; then
+	scripts/setup.sh
+fi
 BUILD_DIR=${BUILD_DIR:-build}
 args=(-S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}")
 if [ "${SANITIZE:-0}" = 1 ]; then

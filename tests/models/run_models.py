@@ -94,8 +94,6 @@ CASES = [
 # Known failures: case -> reason.  Such a case failing is reported as XFAIL and
 # does not fail the run; passing is XPASS and does (remove it from here then).
 XFAIL = {
-    "tiny_vision_op13_nofold": "without constant folding torch exports F.normalize's eps as a DOUBLE "
-                          "Constant feeding a Cast to float, and the front end rejects DOUBLE",
 }
 
 CTYPE = conf.CTYPES
