@@ -3,11 +3,12 @@
 #
 #   scripts/test.sh [ctest args...]
 #
-# Environment: TOSTC_NO_SETUP=1 to skip scripts/setup.sh (apt-get), BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
-# SANITIZE=1 for an ASan+UBSan build (-DTOSTC_SANITIZE=ON), TOSTC_PYTHON for a
-# Python other than /usr/bin/python3 (it needs onnx, numpy, torch).
-# Tests (ctest): units (CUnit), cli (error handling), conformance (ONNX
-# backend node tests), models (ToST-style PyTorch models vs tostc).
+# Environment: TOSTC_NO_SETUP=1 skips scripts/setup.sh (apt-get of what is
+# missing); BUILD_DIR (default build); BUILD_TYPE (default RelWithDebInfo);
+# SANITIZE=1 for an ASan+UBSan build (-DTOSTC_SANITIZE=ON); TOSTC_PYTHON for a
+# Python other than /usr/bin/python3 (it needs onnx, numpy, torch);
+# TOSTC_TEST_CFLAGS: extra flags for the conformance cases' generated C.
+# Tests: see tests/README.md (units, cli, conformance, models, fusion, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the build and test dependencies (apt-get, only what is missing; TOSTC_NO_SETUP=1 skips)
