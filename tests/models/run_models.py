@@ -68,6 +68,17 @@ def lm(seed):
     return tost_ref.randomize(tost_ref.ToSTLM(**LM), seed)
 
 
+def vision_t(seed):
+    """ToST-T width and heads (d 192, 4 heads), 2 TSSA blocks: realistic GEMM sizes."""
+    return tost_ref.randomize(tost_ref.ToSTVision(**dict(VISION, dim=192)), seed)
+
+
+def lm_wide(seed):
+    """d 128, 8 heads, block 64, with biases."""
+    return tost_ref.randomize(tost_ref.ToSTLM(**dict(LM, dim=128, heads=8, block=64, bias=True)),
+                              seed)
+
+
 def tiny_vision(seed):
     return small_models.randomize(small_models.TinyToSTVision(**TINY), seed)
 
@@ -87,6 +98,8 @@ CASES = [
     ("lm_op13",          lm,          2,   13,   True,  tokens(16),   None,       None,   [],         False),
     ("lm_op17_seq12",    lm,          4,   17,   True,  tokens(8),    tokens(12), "seq",  ["seq=12"], True),
     ("lm_op17_seq32",    lm,          4,   17,   True,  tokens(8),    tokens(32), "seq",  ["seq=32"], False),
+    ("vision_d192_op17", vision_t,    7,   17,   True,  image(1),     None,       None,   [],         False),
+    ("lm_d128_op17_seq64", lm_wide,   8,   17,   True,  tokens(16),   tokens(64), "seq",  ["seq=64"], True),
     ("tiny_vision_op17", tiny_vision, 5,   17,   True,  image(1, 32), None,       None,   [],         False),
     ("tiny_vision_op13_nofold", tiny_vision, 6, 13, False, image(1, 32), None,    None,   [],         False),
 ]
