@@ -72,9 +72,18 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 					s2 += u2 * u2;
 					s3 += u3 * u3;
 				}
-				for (; j < p; j++) {
-					float u = wk[j] * rk[j];
-					s0 += u * u;
+				if (j < p) {   /* the tail, without a loop (GCC's
+					          * -Waggressive-loop-optimizations misfires on one) */
+					float u0 = wk[j] * rk[j];
+					s0 += u0 * u0;
+				}
+				if (j + 1 < p) {
+					float u1 = wk[j + 1] * rk[j + 1];
+					s1 += u1 * u1;
+				}
+				if (j + 2 < p) {
+					float u2 = wk[j + 2] * rk[j + 2];
+					s2 += u2 * u2;
 				}
 				z[k] = temp[k] * ((s0 + s1) + (s2 + s3));
 				zmax = z[k] > zmax ? z[k] : zmax;
@@ -162,8 +171,12 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 					r2 += u[j + 2];
 					r3 += u[j + 3];
 				}
-				for (; j < p; j++)
+				if (j < p)   /* the tail, without a loop (see tr_tssa_f32) */
 					r0 += u[j];
+				if (j + 1 < p)
+					r1 += u[j + 1];
+				if (j + 2 < p)
+					r2 += u[j + 2];
 				z[k] = ((r0 + r1) + (r2 + r3)) * temp[k];
 				zmax = z[k] > zmax ? z[k] : zmax;
 			}
