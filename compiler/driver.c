@@ -18,13 +18,15 @@
 static const char usage[] =
 	"usage: tostc MODEL -o OUT.c [options]\n"
 	"\n"
-	"Compile an ONNX model (.onnx) into self-contained, allocation-free C:\n"
+	"Compile an ONNX model (.onnx) or a ToST model description (.tost, see\n"
+	"docs/dsl.md) into self-contained, allocation-free C:\n"
 	"OUT.c and OUT.h, with the entry points NAME_run and NAME_run_v.\n"
 	"\n"
 	"options:\n"
 	"  -o, --output OUT.c    the C file to write; the header goes beside it (OUT.h)\n"
 	"  --name NAME           prefix of the generated API (default: OUT's stem)\n"
-	"  --dim NAME=VALUE      bind a symbolic dimension (repeatable)\n"
+	"  --dim NAME=VALUE      bind a symbolic dimension, or set a .tost hyperparameter\n"
+	"                        (repeatable)\n"
 	"  --report[=json]       print per-node op, shape, FLOPs, bytes and totals\n"
 	"  --dump-ir[=PASS]      print the IR after PASS (input, shape, fold, dce, views,\n"
 	"                        lower, plan; default: plan)\n"
@@ -172,8 +174,9 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 {
 	Graph *g;
 	if (ends_with(o->model, ".tost"))
-		ctx_error(c, "the DSL front end (.tost) is not built into this tostc");
-	g = onnx_load(c, o->model);
+		g = dsl_load(c, o->model);
+	else
+		g = onnx_load(c, o->model);
 	pipeline_run(g, o->want_dump ? o->dump : NULL, stdout);
 	if (o->want_report) {
 		if (o->report && strcmp(o->report, "json") == 0)

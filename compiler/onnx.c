@@ -349,12 +349,94 @@ static void need_count(Ctx *c, const char *what, const char *field, size_t have,
 
 /* A TensorProto (initializer or attribute value) -> a TK_CONST tensor named
  * `name`.  `what` names it in messages. */
+/*
+ * PyTorch exports write some scalars (eps, scale factors) as DOUBLE constants
+ * that are immediately Cast to FLOAT.  tostc computes in f32, so such a
+ * constant is rounded to f32 here -- exactly what the Cast would do -- and
+ * check_doubles() later proves that every reader is a Cast to FLOAT; any
+ * other use is an unsupported-type error.
+ */
+static Tensor *double_const(Loader *L, const Onnx__TensorProto *tp, const char *name,
+                            const char *what)
+{
+	Ctx *c = L->c;
+	if (tp->n_dims > MAX_RANK)
+		ctx_error(c, "%s has rank %zu; tostc supports at most %d", what, tp->n_dims, MAX_RANK);
+	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+		ctx_error(c, "%s has element type DOUBLE in external data, which tostc does not support",
+		          what);
+	int rank = (int)tp->n_dims;
+	int64_t dims[MAX_RANK] = {0}, nelem = 1;
+	for (int i = 0; i < rank; i++) {
+		if (tp->dims[i] < 0)
+			ctx_error(c, "%s has negative dimension %lld at axis %d", what,
+			          (long long)tp->dims[i], i);
+		dims[i] = tp->dims[i];
+		nelem = ctx_mul(c, nelem, dims[i]);
+	}
+	if (nelem > ((int64_t)1 << 24))
+		ctx_error(c, "%s is a DOUBLE tensor of %lld elements; tostc converts only small DOUBLE "
+		          "constants", what, (long long)nelem);
+	Tensor *t = tensor_const(L->g, name, DT_F32, rank, dims);
+	t->from_double = true;
+	float *d = t->data;
+	if (tp->has_raw_data) {
+		if ((uint64_t)tp->raw_data.len != (uint64_t)nelem * 8)
+			ctx_error(c, "%s: raw_data is %zu bytes, but the dims need %lld", what,
+			          tp->raw_data.len, (long long)nelem * 8);
+		for (int64_t i = 0; i < nelem; i++) {
+			uint64_t bits = 0;
+			for (int b = 0; b < 8; b++)  /* little-endian on the wire */
+				bits |= (uint64_t)tp->raw_data.data[i * 8 + b] << (8 * b);
+			double v;
+			memcpy(&v, &bits, sizeof v);
+			d[i] = (float)v;
+		}
+	} else {
+		need_count(c, what, "double_data", tp->n_double_data, nelem);
+		for (int64_t i = 0; i < nelem; i++)
+			d[i] = (float)tp->double_data[i];
+	}
+	return t;
+}
+
+static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const char *name,
+                                 const char *what);
+
+/* Every DOUBLE constant (an initializer, or a Constant node's value) must be
+ * read only by Cast(to=FLOAT) nodes; then rounding it at load time is exact. */
+static void check_doubles(Loader *L)
+{
+	Graph *g = L->g;
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		Tensor *src = NULL;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] && n->in[j]->from_double)
+				src = n->in[j];
+		if (n->op == OP_CONSTANT) {
+			const Attr *a = attr_find(n, "value");
+			if (a && a->kind == AT_TENSOR && a->t && a->t->from_double)
+				n->out[0]->from_double = true;
+		}
+		if (src && !(n->op == OP_CAST && attr_int(n, "to", 0) == 1))
+			node_error(g, n, "reads '%s', a DOUBLE constant; tostc computes in float32 and "
+			           "accepts DOUBLE constants only as the input of Cast(to=FLOAT)", src->name);
+	}
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i]->from_double)
+			ctx_error(L->c, "graph output '%s' is a DOUBLE constant, which tostc does not "
+			          "support (supported: FLOAT, INT64, INT32, BOOL)", g->outputs[i]->name);
+}
+
 static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const char *name,
                                  const char *what)
 {
 	Ctx *c = L->c;
 	int onnx_dt = tp->has_data_type ? tp->data_type : 0;
 	DType dt = dtype_from_onnx(onnx_dt);
+	if (onnx_dt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
+		return double_const(L, tp, name, what);
 	if (dt == DT_UNDEF)
 		ctx_error(c, "%s has element type %s, which tostc does not support "
 		          "(supported: FLOAT, INT64, INT32, BOOL)", what, onnx_type_name(onnx_dt));
@@ -964,6 +1046,8 @@ static Graph *load(Loader *L, const char *path)
 		e->t->is_output = true;
 		g->outputs[g->noutputs++] = e->t;
 	}
+
+	check_doubles(L);
 
 	for (int i = 0; i < c->nconsts; i++)
 		if (!c->consts[i].used)

@@ -77,7 +77,8 @@
 	X(SQRT, F32, tr_sqrt_f32) X(RECIPROCAL, F32, tr_reciprocal_f32)       \
 	X(EXP, F32, tr_exp_f32) X(LOG, F32, tr_log_f32) X(ERF, F32, tr_erf_f32) \
 	X(TANH, F32, tr_tanh_f32) X(SIGMOID, F32, tr_sigmoid_f32)             \
-	X(RELU, F32, tr_relu_f32) X(SIN, F32, tr_sin_f32) X(COS, F32, tr_cos_f32) \
+	X(RELU, F32, tr_relu_f32) X(RELU, I64, tr_relu_i64) X(RELU, I32, tr_relu_i32) \
+	X(SIN, F32, tr_sin_f32) X(COS, F32, tr_cos_f32) \
 	X(FLOOR, F32, tr_floor_f32) X(CEIL, F32, tr_ceil_f32) X(NOT, BOOL, tr_not_b8)
 
 /* Casts x (n) -> y (n): X(from, to, name); from == to copies. */
@@ -388,6 +389,15 @@ void shape_compare(Graph *g, Node *n)
 void lower_binary(Graph *g, Node *n)
 {
 	Tensor *a = n->in[0], *b = n->in[1];
+	/* Pow(x, 2.0) with a constant scalar exponent (decomposed LayerNorm,
+	 * L2 norms) is x * x: the same correctly rounded result as powf(x, 2),
+	 * NaN and infinities included, without a libm call per element. */
+	if (n->op == OP_POW && a->dtype == DT_F32 && b->dtype == DT_F32 && b->kind == TK_CONST &&
+	    tensor_nelem(b) == 1 && tensor_get_f(b, 0) == 2.0 &&
+	    tensor_nelem(a) == tensor_nelem(n->out[0])) {
+		emit_binary(g, n, find_binary(g, n, OP_MUL, DT_F32, DT_F32), a, a, n->out[0]);
+		return;
+	}
 	emit_binary(g, n, find_binary(g, n, n->op, a->dtype, b->dtype), a, b, n->out[0]);
 }
 
@@ -462,7 +472,7 @@ void lower_where(Graph *g, Node *n)
 void shape_unary(Graph *g, Node *n)
 {
 	unsigned mask = M_F32;
-	if (n->op == OP_NEG || n->op == OP_ABS)
+	if (n->op == OP_NEG || n->op == OP_ABS || n->op == OP_RELU)
 		mask = M_NUM;
 	else if (n->op == OP_NOT)
 		mask = M_BOOL;

@@ -28,16 +28,20 @@ static int64_t prod(const int64_t *d, int n)
 	return p;
 }
 
-/* Bytes of tr_sgemm packing scratch for an (m, k) @ (k, n) product. */
-static int64_t gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
+/* Bytes of tr_sgemm packing scratch for an (m, k) @ (k, n) product (see
+ * TR_GEMM_MC in rt_linalg.h); NR is at most 16 floats on every target. */
+int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
 {
 	if (m < 4 || k <= 0 || n <= 0)
 		return 4;
 	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t nc = (n + 15) / 16 * 16;   /* round up to the widest NR */
+	int64_t mc = (m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR;
+	int64_t nc = (n + 15) / 16 * 16;
+	if (mc > TR_GEMM_MC)
+		mc = TR_GEMM_MC;
 	if (nc > TR_GEMM_NC)
 		nc = TR_GEMM_NC;
-	return 4 * (TR_GEMM_KC * TR_GEMM_MR + kc * nc);
+	return 4 * ((mc * kc + 15) / 16 * 16 + kc * nc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -70,7 +74,7 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
-	call_scratch(c, gemm_pack_bytes(m, k, nn));
+	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
 	call_int(c, m);
 	call_int(c, k);
 	call_int(c, nn);
@@ -145,7 +149,7 @@ void lower_matmul(Graph *g, Node *n)
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
-	call_scratch(c, gemm_pack_bytes(m, k, nn));
+	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
 	call_int(c, m);
 	call_int(c, k);
 	call_int(c, nn);
@@ -402,13 +406,13 @@ void lower_conv(Graph *g, Node *n)
 		int64_t kdim = cg * p[6] * p[7] * p[8], osz = p[3] * p[4] * p[5];
 		int direct = p[6] * p[7] * p[8] == 1 && p[9] == 1 && p[10] == 1 && p[11] == 1 &&
 		             p[15] == 0 && p[16] == 0 && p[17] == 0 && osz == p[0] * p[1] * p[2];
-		int64_t col = direct ? 0 : ctx_mul(g->ctx, kdim * 4, osz);
+		int64_t col = direct ? 0 : 4 * ((ctx_mul(g->ctx, kdim, osz) + 15) / 16 * 16);
 		k = call_new(g, n, "tr_conv_f32", inv_conv_f32);
 		call_in(k, x);
 		call_in(k, w);
 		call_in(k, b ? b : w);
 		call_out(k, y);
-		call_scratch(k, col + gemm_pack_bytes(m / group, kdim, osz));
+		call_scratch(k, col + linalg_gemm_pack_bytes(m / group, kdim, osz));
 	}
 	call_int(k, nb);
 	call_int(k, c);

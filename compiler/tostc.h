@@ -144,6 +144,7 @@ struct Tensor {
 	void *data;              /* TK_CONST: nelem * dtype_size bytes, row-major */
 	Node *producer;          /* TK_VALUE: the node that writes it */
 	Tensor *view_of;         /* views.c: shares the memory of this (root) tensor */
+	bool from_double;        /* onnx.c: a DOUBLE constant rounded to f32 (must feed a Cast to float) */
 	int id;                  /* index in g->tensors */
 	/* planner results (plan.c) */
 	int64_t offset;          /* byte offset in the arena; -1 when not in the arena */
@@ -427,6 +428,182 @@ int64_t node_flops(Graph *g, const Node *n);
 void report_text(Graph *g, FILE *f);
 void report_json(Graph *g, FILE *f);
 
+/* ------------------------------------------------------------------ */
+/* safetensors.c: reader for .safetensors weight files                  */
+/* ------------------------------------------------------------------ */
+
+/* One tensor of a .safetensors file, as the header describes it. */
+typedef struct {
+	const char *name;        /* state_dict key, e.g. "blocks.3.attn.qkv.weight" */
+	const char *dtype;       /* as written: "F32", "F16", "BF16", "I64", ... */
+	int rank;
+	int64_t dims[MAX_RANK];
+	int64_t begin, end;      /* byte offsets into the data section */
+} StEntry;
+
+typedef struct {
+	const char *path;
+	StEntry *entries;        /* sorted by begin offset */
+	int nentries;
+	const unsigned char *data; /* the data section (after the header) */
+	int64_t data_size;
+} SafeTensors;
+
+/* Read and validate a whole .safetensors file; ctx_error on anything wrong
+ * (bad JSON, offsets past the end or overlapping, sizes that do not match the
+ * dtype and shape, a header longer than the file). */
+SafeTensors *safetensors_open(Ctx *c, const char *path);
+/* Parse from memory (the bytes must stay alive); `path` names it in errors. */
+SafeTensors *safetensors_parse(Ctx *c, const char *path, const unsigned char *bytes,
+                               int64_t size);
+const StEntry *safetensors_find(const SafeTensors *st, const char *name); /* NULL if absent */
+/* The tensor `name` converted to float32 (F32, F16, BF16), arena memory.
+ * ctx_error when absent or of another dtype. */
+float *safetensors_get_f32(Ctx *c, const SafeTensors *st, const StEntry *e);
+
+/* ------------------------------------------------------------------ */
+/* dsl.c (+ grammar/tost.l, grammar/tost.y): the ToST model language    */
+/* ------------------------------------------------------------------ */
+
+/* Parse a .tost file, bind its weights, and lower it to a new Graph. */
+Graph *dsl_load(Ctx *c, const char *path);
+/* The same from a string; `path` names it in messages and locates `weights`. */
+Graph *dsl_load_string(Ctx *c, const char *path, const char *src);
+
+/* The AST the parser builds; one flat node type (chibicc style). */
+typedef enum {
+	AST_INT, AST_FLOAT, AST_BOOL, AST_STR, AST_NAME,  /* literals and variables */
+	AST_BINARY,     /* lhs op rhs, op one of + - * / */
+	AST_NEG,        /* -lhs */
+	AST_CALL,       /* name(args) [@ path] */
+	AST_KWARG,      /* name = lhs (in call args) */
+	AST_PATH_NAME,  /* path segment: name (may contain dots) */
+	AST_PATH_INDEX, /* path segment: [lhs] */
+	AST_MODEL, AST_WEIGHTS, AST_ASSIGN, AST_INPUT, AST_OUTPUT, AST_FOR, AST_DEF, AST_RETURN,
+} AstKind;
+
+typedef struct Ast Ast;
+struct Ast {
+	AstKind kind;
+	int line, col;     /* 1-based position of the construct */
+	Ast *next;         /* next in a list: statements, args, dims, path, params */
+	const char *name;  /* variable, callee, keyword, target, segment, string value */
+	const char *str;   /* AST_INPUT: element type name */
+	int64_t ival;      /* AST_INT, AST_BOOL */
+	double fval;       /* AST_FLOAT */
+	int op;            /* AST_BINARY: '+', '-', '*', '/' */
+	Ast *lhs, *rhs;    /* operands; value of assign/kwarg/return/output; for: lo, hi */
+	Ast *args;         /* call args, input dims, def params */
+	Ast *body;         /* for / def body */
+	Ast *path;         /* AST_CALL: '@' path (weights prefix), or NULL */
+};
+
+/* Parser state shared by the lexer, the parser and dsl.c. */
+typedef struct {
+	Ctx *ctx;
+	const char *file;  /* for messages */
+	const char *src;   /* the whole source text, NUL-terminated */
+	int line, col;     /* lexer position */
+	Ast *prog;         /* the statements */
+	bool failed;       /* a lexical or syntax error was recorded */
+	int err_line, err_col;
+	const char *err;   /* the first error message */
+} DslParser;
+
+Ast *ast_new(DslParser *p, AstKind k, int line, int col);
+/* Record the first lexer / parser error (the parser stops after it). */
+struct YYLTYPE;
+void dsl_lex_error(DslParser *p, const struct YYLTYPE *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dsl_syntax_error(DslParser *p, const struct YYLTYPE *loc, const char *msg);
+/* Parse only (no lowering): the AST, or ctx_error with file:line:col. */
+Ast *dsl_parse(Ctx *c, const char *file, const char *src);
+/* "file:line:col: error: msg" + the source line + a caret, via ctx_error. */
+_Noreturn void dsl_error_at(Ctx *c, const char *file, const char *src, int line, int col,
+                            const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* ------------------------------------------------------------------ */
+/* dsl_layers.c: the layer table of the ToST model language             */
+/* (the interpreter state dsl.c shares with it)                         */
+/* ------------------------------------------------------------------ */
+
+typedef enum { DV_NONE, DV_INT, DV_FLOAT, DV_BOOL, DV_STR, DV_TENSOR } DslValKind;
+
+/* A value of the language: a hyperparameter or a tensor. */
+typedef struct {
+	DslValKind kind;
+	int64_t i;        /* DV_INT, DV_BOOL */
+	double f;         /* DV_FLOAT */
+	const char *s;    /* DV_STR */
+	Tensor *t;        /* DV_TENSOR */
+} DslValue;
+
+typedef struct DslScope DslScope;     /* variables (dsl.c) */
+
+/* A weight read once, by state_dict key (dsl_layers.c). */
+typedef struct DslWeight DslWeight;
+struct DslWeight {
+	const char *key;
+	Tensor *t;
+	DslWeight *next;
+};
+
+/* The interpreter's state for one .tost file. */
+typedef struct {
+	Ctx *c;
+	Graph *g;
+	const char *file;         /* .tost path as given */
+	const char *src;
+	const char *dir;          /* directory of the .tost file, for `weights` */
+	SafeTensors *st;          /* NULL until `weights` */
+	Ast *defs;                /* AST_DEF statements, chained through rhs */
+	DslWeight *wcache;
+	DslScope *globals;
+	int counter;              /* unique node and tensor names */
+	bool returned;            /* a `return` ran in the current def */
+	DslValue retval;
+	int maxin, maxout;        /* capacity of g->inputs / g->outputs */
+	Ast *at;                  /* the construct being lowered (errors, node loc) */
+} Dsl;
+
+/* An error at AST node a of the file being lowered. */
+#define DSL_ERR(D, a, ...) \
+	dsl_error_at((D)->c, (D)->file, (D)->src, (a)->line, (a)->col, __VA_ARGS__)
+
+/* One parameter of a layer: kind 't' tensor, 'i' int, 'f' number, 'b' bool,
+ * 's' string.  dflt NULL: required; "": optional, no default. */
+typedef struct {
+	const char *name;
+	char kind;
+	const char *dflt;
+} DslParam;
+
+#define DSL_MAX_PARAMS 10
+
+/* A layer call being lowered: bound arguments and its weights prefix. */
+typedef struct {
+	const char *prefix;    /* "blocks.3.attn" (no trailing dot); NULL without `@` */
+	DslValue v[DSL_MAX_PARAMS];   /* by DslParam index; DV_NONE when absent */
+} DslArgs;
+
+typedef DslValue DslLayerFn(Dsl *D, DslArgs *a);
+
+typedef struct {
+	const char *name;
+	DslLayerFn *fn;
+	bool weights;          /* needs `@ path` */
+	const char *doc;       /* one line, for error hints */
+	DslParam params[DSL_MAX_PARAMS];
+} DslLayer;
+
+/* The layer called `name`, or NULL. */
+const DslLayer *dsl_find_layer(const char *name);
+/* Nodes and constants at D->at, shape inferred at once (for the interpreter's
+ * arithmetic on tensors). */
+Tensor *dsl_op1(Dsl *D, OpKind op, const char *scope, Tensor *a);
+Tensor *dsl_op2(Dsl *D, OpKind op, const char *scope, Tensor *a, Tensor *b);
+Tensor *dsl_const_f32(Dsl *D, float v);
+Tensor *dsl_const_i64(Dsl *D, int rank, const int64_t *v, int n);
 
 /* ------------------------------------------------------------------ */
 /* fuse_tssa.c: TSSA fusion                                             */
@@ -444,5 +621,12 @@ void fuse_tssa(Graph *g);
 /* Decomposed LayerNorm -> LayerNormalization, erf GELU -> Gelu (internal),
  * MatMul (.., k) @ (k, n) + bias -> Gemm with C between two views. */
 void fuse_common(Graph *g);
+
+/* ------------------------------------------------------------------ */
+/* op_linalg.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
+int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
 
 #endif

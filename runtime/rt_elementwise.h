@@ -455,6 +455,7 @@ TR_WHERE(tr_where_b8, uint8_t)
 #define TR_E_TANH(u) tanhf(u)
 #define TR_E_SIGMOID(u) (1.0f / (1.0f + expf(-(u))))
 #define TR_E_RELU(u) ((u) < 0.0f ? 0.0f : (u))
+#define TR_E_RELUI(u) ((u) < 0 ? 0 : (u))
 #define TR_E_SIN(u) sinf(u)
 #define TR_E_COS(u) cosf(u)
 #define TR_E_FLOOR(u) floorf(u)
@@ -511,6 +512,12 @@ TR_UNARY(tr_sigmoid_f32, float, float, TR_E_SIGMOID)
 /*@end*/
 /*@ tr_relu_f32 : tr_unary */
 TR_UNARY(tr_relu_f32, float, float, TR_E_RELU)
+/*@end*/
+/*@ tr_relu_i64 : tr_unary */
+TR_UNARY(tr_relu_i64, int64_t, int64_t, TR_E_RELUI)
+/*@end*/
+/*@ tr_relu_i32 : tr_unary */
+TR_UNARY(tr_relu_i32, int32_t, int32_t, TR_E_RELUI)
 /*@end*/
 /*@ tr_sin_f32 : tr_unary */
 TR_UNARY(tr_sin_f32, float, float, TR_E_SIN)
@@ -623,7 +630,8 @@ TR_UNARY(tr_cast_b8_b8, uint8_t, uint8_t, TR_E_SAME)
 /*@ tr_reduce : tr_binary */
 /*
  * Reductions: INIT is the identity, ACC(acc, x) folds one element in,
- * FIN(acc, count) finishes (mean divides, L2 takes the root).
+ * COMB(acc, partial) merges two partial results, FIN(acc, count) finishes
+ * (mean divides, L2 takes the root).
  */
 #define TR_R_SUMF(acc, x) ((acc) + (x))
 #define TR_R_SQF(acc, x) ((acc) + (x) * (x))
@@ -631,15 +639,25 @@ TR_UNARY(tr_cast_b8_b8, uint8_t, uint8_t, TR_E_SAME)
 #define TR_R_SAME(acc, cnt) (acc)
 #define TR_R_MEAN(acc, cnt) ((acc) / (float)(cnt))
 #define TR_R_ROOT(acc, cnt) sqrtf(acc)
-/* x (outer, r, inner) -> y (outer, inner), reducing the middle axis */
-#define TR_REDUCE(NAME, T, INIT, ACC, FIN)                                      \
+/* x (outer, r, inner) -> y (outer, inner), reducing the middle axis.  A
+ * contiguous reduction (inner == 1) keeps 8 partial accumulators, combined
+ * with COMB at the end, so the loop vectorises without reassociation flags. */
+#define TR_REDUCE(NAME, T, INIT, ACC, COMB, FIN)                                \
 	TR_FN void NAME(const T *x, T *y, int64_t outer, int64_t r, int64_t inner) \
 	{                                                                       \
 		for (int64_t o = 0; o < outer; o++, x += r * inner, y += inner) { \
 			if (inner == 1) {                                       \
-				T acc = INIT;                                   \
-				for (int64_t k = 0; k < r; k++)                 \
+				T p[8], acc = INIT;                             \
+				int64_t k, r8 = r - r % 8;                      \
+				for (int j = 0; j < 8; j++)                     \
+					p[j] = INIT;                            \
+				for (k = 0; k < r8; k += 8)                     \
+					for (int j = 0; j < 8; j++)             \
+						p[j] = ACC(p[j], x[k + j]);     \
+				for (k = r8; k < r; k++)                        \
 					acc = ACC(acc, x[k]);                   \
+				for (int j = 0; j < 8; j++)                     \
+					acc = COMB(acc, p[j]);                  \
 				y[0] = FIN(acc, r);                             \
 				continue;                                       \
 			}                                                       \
@@ -690,49 +708,49 @@ TR_UNARY(tr_cast_b8_b8, uint8_t, uint8_t, TR_E_SAME)
 	}
 /*@end*/
 /*@ tr_reduce_sum_f32 : tr_reduce */
-TR_REDUCE(tr_reduce_sum_f32, float, 0.0f, TR_R_SUMF, TR_R_SAME)
+TR_REDUCE(tr_reduce_sum_f32, float, 0.0f, TR_R_SUMF, TR_R_SUMF, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_sum_f32_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_sum_f32_g, float, 0.0f, TR_R_SUMF, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_sum_i64 : tr_reduce */
-TR_REDUCE(tr_reduce_sum_i64, int64_t, 0, TR_E_ADD64, TR_R_SAME)
+TR_REDUCE(tr_reduce_sum_i64, int64_t, 0, TR_E_ADD64, TR_E_ADD64, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_sum_i64_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_sum_i64_g, int64_t, 0, TR_E_ADD64, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_sum_i32 : tr_reduce */
-TR_REDUCE(tr_reduce_sum_i32, int32_t, 0, TR_E_ADD32, TR_R_SAME)
+TR_REDUCE(tr_reduce_sum_i32, int32_t, 0, TR_E_ADD32, TR_E_ADD32, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_sum_i32_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_sum_i32_g, int32_t, 0, TR_E_ADD32, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_mean_f32 : tr_reduce */
-TR_REDUCE(tr_reduce_mean_f32, float, 0.0f, TR_R_SUMF, TR_R_MEAN)
+TR_REDUCE(tr_reduce_mean_f32, float, 0.0f, TR_R_SUMF, TR_R_SUMF, TR_R_MEAN)
 /*@end*/
 /*@ tr_reduce_mean_f32_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_mean_f32_g, float, 0.0f, TR_R_SUMF, TR_R_MEAN)
 /*@end*/
 /*@ tr_reduce_max_f32 : tr_reduce */
-TR_REDUCE(tr_reduce_max_f32, float, -INFINITY, TR_R_MAXF, TR_R_SAME)
+TR_REDUCE(tr_reduce_max_f32, float, -INFINITY, TR_R_MAXF, TR_R_MAXF, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_max_f32_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_max_f32_g, float, -INFINITY, TR_R_MAXF, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_max_i64 : tr_reduce */
-TR_REDUCE(tr_reduce_max_i64, int64_t, INT64_MIN, TR_E_MAXI, TR_R_SAME)
+TR_REDUCE(tr_reduce_max_i64, int64_t, INT64_MIN, TR_E_MAXI, TR_E_MAXI, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_max_i64_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_max_i64_g, int64_t, INT64_MIN, TR_E_MAXI, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_max_i32 : tr_reduce */
-TR_REDUCE(tr_reduce_max_i32, int32_t, INT32_MIN, TR_E_MAXI, TR_R_SAME)
+TR_REDUCE(tr_reduce_max_i32, int32_t, INT32_MIN, TR_E_MAXI, TR_E_MAXI, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_max_i32_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_max_i32_g, int32_t, INT32_MIN, TR_E_MAXI, TR_R_SAME)
 /*@end*/
 /*@ tr_reduce_l2_f32 : tr_reduce */
-TR_REDUCE(tr_reduce_l2_f32, float, 0.0f, TR_R_SQF, TR_R_ROOT)
+TR_REDUCE(tr_reduce_l2_f32, float, 0.0f, TR_R_SQF, TR_R_SUMF, TR_R_ROOT)
 /*@end*/
 /*@ tr_reduce_l2_f32_g : tr_reduce */
 TR_REDUCE_G(tr_reduce_l2_f32_g, float, 0.0f, TR_R_SQF, TR_R_ROOT)
@@ -773,9 +791,9 @@ TR_FN void tr_log_softmax_f32(const float *x, float *y, int64_t outer, int64_t n
 				m = TR_MAX(m, xp[k * inner]);
 			for (int64_t k = 0; k < n; k++)
 				s += expf(xp[k * inner] - m);
-			float l = m + logf(s);
+			float l = logf(s);  /* (x - m) - l: exact for large x, unlike x - (m + l) */
 			for (int64_t k = 0; k < n; k++)
-				yp[k * inner] = xp[k * inner] - l;
+				yp[k * inner] = (xp[k * inner] - m) - l;
 		}
 }
 /*@end*/

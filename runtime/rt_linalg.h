@@ -4,8 +4,8 @@
  *
  * Everything that multiplies matrices goes through tr_sgemm, a cache- and
  * register-blocked f32 GEMM in plain C99 that gcc vectorises at -O2: op(B) is
- * packed in KC x NC blocks of NR-wide column strips, op(A) in KC x MR row
- * panels, and the MR x NR micro-kernel keeps its accumulators in MR local
+ * packed in KC x NC blocks of NR-wide column strips, op(A) in MC x KC blocks
+ * of MR-row panels (each packed once per k block), and the MR x NR micro-kernel keeps its accumulators in MR local
  * arrays of NR floats (one vector register each) with the k loop outermost.
  * Operands are addressed through (row stride, column stride) pairs, so a
  * transposed A or B (Gemm transA/transB, weights stored (N, K)) costs nothing
@@ -24,7 +24,7 @@
 /*@ tr_sgemm : tr_common */
 #ifndef TR_VW
 #if defined(__AVX512F__)
-#define TR_VW 16 /* floats per vector register */
+#define TR_VW 16 /* floats per vector register; may be predefined to 4, 8 or 16 */
 #elif defined(__AVX__)
 #define TR_VW 8
 #else
@@ -32,27 +32,50 @@
 #endif
 #endif
 /* fmaf only where it is one instruction; ISO C mode does not contract a*b+c */
+#ifndef TR_FMA
 #if defined(FP_FAST_FMAF)
 #define TR_FMA(a, b, c) fmaf((a), (b), (c))
 #else
 #define TR_FMA(a, b, c) ((a) * (b) + (c))
 #endif
+#endif
+/* The micro-kernel is kept out of line so that its accumulators are register
+ * allocated on their own, whatever the caller looks like. */
+#ifndef TR_NOINLINE
+#if defined(__GNUC__) || defined(__clang__)
+#define TR_NOINLINE __attribute__((noinline))
+#else
+#define TR_NOINLINE
+#endif
+#endif
 #define TR_GEMM_MR 8        /* micro-tile rows */
 #define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
 #define TR_GEMM_KC 256      /* k block */
 #define TR_GEMM_NC 128      /* n block (multiple of NR) */
-/* Packing scratch of tr_sgemm: the A panel (KC * MR floats), then the B block,
- * min(k, KC) * min(round_up(n, NR), NC) floats; none when m < 4. */
+#define TR_GEMM_MC 256      /* m block (multiple of MR) */
+/* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
+ * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
+ * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned. */
 
-/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR) */
-TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
                          float *restrict t)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
 	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		c0[j] = c1[j] = c2[j] = c3[j] = c4[j] = c5[j] = c6[j] = c7[j] = 0.0f;
-	for (int64_t p = 0; p < kc; p++) {
+	/* start from the p = 0 products, not from zero: a zeroing loop would be
+	 * turned into memset calls that keep the accumulators in memory */
+	for (int j = 0; j < TR_GEMM_NR; j++) {
+		c0[j] = ap[0] * bp[j];
+		c1[j] = ap[1] * bp[j];
+		c2[j] = ap[2] * bp[j];
+		c3[j] = ap[3] * bp[j];
+		c4[j] = ap[4] * bp[j];
+		c5[j] = ap[5] * bp[j];
+		c6[j] = ap[6] * bp[j];
+		c7[j] = ap[7] * bp[j];
+	}
+	for (int64_t p = 1; p < kc; p++) {
 		const float *a = ap + p * TR_GEMM_MR, *b = bp + p * TR_GEMM_NR;
 		float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
 		float a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
@@ -67,16 +90,22 @@ TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *rest
 			c7[j] = TR_FMA(a7, b[j], c7[j]);
 		}
 	}
-	for (int j = 0; j < TR_GEMM_NR; j++) {
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[0 * TR_GEMM_NR + j] = c0[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[1 * TR_GEMM_NR + j] = c1[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[2 * TR_GEMM_NR + j] = c2[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[3 * TR_GEMM_NR + j] = c3[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[4 * TR_GEMM_NR + j] = c4[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[5 * TR_GEMM_NR + j] = c5[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[6 * TR_GEMM_NR + j] = c6[j];
+	for (int j = 0; j < TR_GEMM_NR; j++)
 		t[7 * TR_GEMM_NR + j] = c7[j];
-	}
 }
 
 /* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
@@ -100,7 +129,20 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 		} else {
 			for (int64_t j = 0; j < n; j++) {
 				float s = 0.0f;
-				for (int64_t p = 0; p < k; p++)
+				int64_t p = 0;
+				if (acs == 1 && brs == 1) {
+					/* contiguous dot product in 16 independent lanes (vectorises) */
+					const float *ar = a + i * ars, *bc = b + j * bcs;
+					float lane[16];
+					for (int l = 0; l < 16; l++)
+						lane[l] = 0.0f;
+					for (; p + 16 <= k; p += 16)
+						for (int l = 0; l < 16; l++)
+							lane[l] = TR_FMA(ar[p + l], bc[p + l], lane[l]);
+					for (int l = 0; l < 16; l++)
+						s += lane[l];
+				}
+				for (; p < k; p++)
 					s = TR_FMA(a[i * ars + p * acs], b[p * brs + j * bcs], s);
 				yr[j] = accumulate ? yr[j] + alpha * s : alpha * s;
 			}
@@ -117,7 +159,9 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
                     int64_t acs, const float *b, int64_t brs, int64_t bcs, float *y, int64_t ldy,
                     int accumulate, float *pack)
 {
-	float *ap = pack, *bp = pack + TR_GEMM_KC * TR_GEMM_MR;
+	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
+	/* the B block starts 64-byte aligned (given an aligned pack) */
+	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
 	float t[TR_GEMM_MR * TR_GEMM_NR];
 	if (m <= 0 || n <= 0)
 		return;
@@ -135,49 +179,62 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
 		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
 		int acc = accumulate || k0 > 0;
-		for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
-			int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
-			/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
-			for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
-				int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-				float *dst = bp + jr * kc;
-				const float *src = b + k0 * brs + (j0 + jr) * bcs;
-				if (bcs == 1 && nr == TR_GEMM_NR) {
-					for (int64_t p = 0; p < kc; p++)
-						for (int j = 0; j < TR_GEMM_NR; j++)
-							dst[p * TR_GEMM_NR + j] = src[p * brs + j];
-				} else {
-					for (int64_t j = 0; j < TR_GEMM_NR; j++)
+		for (int64_t m0 = 0; m0 < m; m0 += TR_GEMM_MC) {
+			int64_t mc = TR_MIN(TR_GEMM_MC, m - m0);
+			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded */
+			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
+				const float *src = a + (m0 + i0) * ars + k0 * acs;
+				float *dst = ap + i0 * kc;
+				if (acs == 1 && mr == TR_GEMM_MR) {
+					for (int64_t i = 0; i < TR_GEMM_MR; i++)
 						for (int64_t p = 0; p < kc; p++)
-							dst[p * TR_GEMM_NR + j] = j < nr ? src[p * brs + j * bcs] : 0.0f;
+							dst[p * TR_GEMM_MR + i] = src[i * ars + p];
+				} else {
+					for (int64_t p = 0; p < kc; p++)
+						for (int64_t i = 0; i < TR_GEMM_MR; i++)
+							dst[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
 				}
 			}
-			for (int64_t i0 = 0; i0 < m; i0 += TR_GEMM_MR) {
-				int64_t mr = TR_MIN(TR_GEMM_MR, m - i0);
-				const float *src = a + i0 * ars + k0 * acs;
-				/* pack op(a)[i0:i0+MR, k0:k0+kc] as (kc, MR), zero-padded */
-				for (int64_t i = 0; i < TR_GEMM_MR; i++)
-					for (int64_t p = 0; p < kc; p++)
-						ap[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
+			for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
+				int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
+				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
 				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-					float *yt = y + i0 * ldy + j0 + jr;
-					tr_gemm_micro(kc, ap, bp + jr * kc, t);
-					if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
-						if (acc)
-							for (int i = 0; i < TR_GEMM_MR; i++)
-								for (int j = 0; j < TR_GEMM_NR; j++)
-									yt[i * ldy + j] += alpha * t[i * TR_GEMM_NR + j];
-						else
-							for (int i = 0; i < TR_GEMM_MR; i++)
-								for (int j = 0; j < TR_GEMM_NR; j++)
-									yt[i * ldy + j] = alpha * t[i * TR_GEMM_NR + j];
+					float *dst = bp + jr * kc;
+					const float *src = b + k0 * brs + (j0 + jr) * bcs;
+					if (bcs == 1 && nr == TR_GEMM_NR) {
+						for (int64_t p = 0; p < kc; p++)
+							for (int j = 0; j < TR_GEMM_NR; j++)
+								dst[p * TR_GEMM_NR + j] = src[p * brs + j];
 					} else {
-						for (int64_t i = 0; i < mr; i++)
-							for (int64_t j = 0; j < nr; j++) {
-								float v = alpha * t[i * TR_GEMM_NR + j];
-								yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
-							}
+						for (int64_t j = 0; j < TR_GEMM_NR; j++)
+							for (int64_t p = 0; p < kc; p++)
+								dst[p * TR_GEMM_NR + j] = j < nr ? src[p * brs + j * bcs] : 0.0f;
+					}
+				}
+				for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+					int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
+					for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
+						int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
+						float *yt = y + (m0 + i0) * ldy + j0 + jr;
+						tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, t);
+						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
+							if (acc)
+								for (int i = 0; i < TR_GEMM_MR; i++)
+									for (int j = 0; j < TR_GEMM_NR; j++)
+										yt[i * ldy + j] += alpha * t[i * TR_GEMM_NR + j];
+							else
+								for (int i = 0; i < TR_GEMM_MR; i++)
+									for (int j = 0; j < TR_GEMM_NR; j++)
+										yt[i * ldy + j] = alpha * t[i * TR_GEMM_NR + j];
+						} else {
+							for (int64_t i = 0; i < mr; i++)
+								for (int64_t j = 0; j < nr; j++) {
+									float v = alpha * t[i * TR_GEMM_NR + j];
+									yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
+								}
+						}
 					}
 				}
 			}
@@ -253,7 +310,8 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
  * p = in[3], out[3], kernel[3], stride[3], dilation[3], pads[6].
  * Each group is one GEMM: w_g (mo/g, c/g * K) @ col (c/g * K, P) where col is
  * im2col of the group's input in scratch (skipped for 1x1/stride 1/no pad).
- * scratch: c/g * K * P floats for col (unless skipped), then tr_sgemm's packing.
+ * scratch: c/g * K * P floats for col (unless skipped) rounded up to a multiple of
+ * 16, then tr_sgemm's packing.
  */
 TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float *y,
                        float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
@@ -265,7 +323,7 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 	int64_t kk = ks[0] * ks[1] * ks[2], kdim = cg * kk;
 	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
 	             pb[1] == 0 && pb[2] == 0 && osz == isz;
-	float *col = scratch, *pack = direct ? scratch : scratch + kdim * osz;
+	float *col = scratch, *pack = direct ? scratch : scratch + (kdim * osz + 15) / 16 * 16;
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {
 			const float *xg = x + (b * c + gi * cg) * isz;
@@ -472,7 +530,8 @@ TR_FN void tr_global_avgpool_f32(const float *x, float *y, int64_t nc, int64_t s
  * x (rows, d) -> y (rows, d) = (x - mean) * rstd * scale + bias,
  * mean (rows), rstd (rows) = 1 / sqrt(var + eps) also written (outputs or scratch);
  * scale, bias (d), or (1) when their stride is 0; no bias when !has_bias.
- * Two passes over each row (mean, then centred variance), float accumulation.
+ * Two passes over each row (mean, then centred variance), float accumulation
+ * in 8 lanes.
  */
 TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
                             float *mean, float *rstd, int64_t rows, int64_t d, float eps,
@@ -481,20 +540,34 @@ TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bia
 	for (int64_t r = 0; r < rows; r++) {
 		const float *xr = x + r * d;
 		float *yr = y + r * d;
+		/* sums in 8 independent lanes: vectorises without reassociation flags */
+		float ls[8] = {0, 0, 0, 0, 0, 0, 0, 0}, lv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
 		float s = 0.0f, v = 0.0f;
-		for (int64_t j = 0; j < d; j++)
+		const int64_t d8 = d - d % 8;   /* separate bounds: keeps gcc's loop analysis sane */
+		int64_t j;
+		for (j = 0; j < d8; j += 8)
+			for (int l = 0; l < 8; l++)
+				ls[l] += xr[j + l];
+		for (j = d8; j < d; j++)
 			s += xr[j];
+		for (int l = 0; l < 8; l++)
+			s += ls[l];
 		float mu = s / (float)d;
-		for (int64_t j = 0; j < d; j++)
+		for (j = 0; j < d8; j += 8)
+			for (int l = 0; l < 8; l++)
+				lv[l] += (xr[j + l] - mu) * (xr[j + l] - mu);
+		for (j = d8; j < d; j++)
 			v += (xr[j] - mu) * (xr[j] - mu);
+		for (int l = 0; l < 8; l++)
+			v += lv[l];
 		float rs = 1.0f / sqrtf(v / (float)d + eps);
 		mean[r] = mu;
 		rstd[r] = rs;
 		if (scale_stride == 1 && has_bias && bias_stride == 1)
-			for (int64_t j = 0; j < d; j++)
+			for (j = 0; j < d; j++)
 				yr[j] = (xr[j] - mu) * rs * scale[j] + bias[j];
 		else
-			for (int64_t j = 0; j < d; j++)
+			for (j = 0; j < d; j++)
 				yr[j] = (xr[j] - mu) * rs * scale[j * scale_stride] +
 				        (has_bias ? bias[j * bias_stride] : 0.0f);
 	}

@@ -4,12 +4,17 @@
  * broadcast binary paths (row, column, scalar, general strided), in-place
  * use, integer semantics (truncating division, wrap, integer Pow), NaN in
  * Min/Max, Where, unary ops, Clip, Cast, the (outer, r, inner) and general
- * reduction kernels, Softmax/LogSoftmax and CumSum.
+ * reduction kernels, Softmax/LogSoftmax and CumSum.  Then, on small graphs
+ * built in memory, which kernel form lowering picks (collapsed broadcast
+ * shapes, reduction views), eval_node results, and the user errors of the
+ * shape functions.
  */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "tostc.h"
 #include "rt_common.h"
 #include "rt_elementwise.h"
 
@@ -208,6 +213,10 @@ static void test_unary(void)
 	CHECK_I(j[2], INT32_MIN);
 	tr_neg_i32(i, j, 3);
 	CHECK_I(j[0], 3);
+	tr_relu_i32(i, j, 3);
+	CHECK_I(j[0], 0);
+	CHECK_I(j[1], 0);
+	CHECK_I(j[2], 0);
 	uint8_t b[2] = {0, 1}, nb[2];
 	tr_not_b8(b, nb, 2);
 	CHECK_I(nb[0], 1);
@@ -282,6 +291,23 @@ static void test_reduce(void)
 	/* mean over axes {0, 2}: (32 j + 60) / 8 */
 	tr_reduce_mean_f32_g(x, y, 3, (const int64_t[]){2, 3, 4}, (const int64_t[]){0, 1, 0});
 	CHECK_F(y[1], 92.0 / 8, 1e-6);
+	/* long contiguous rows: the 8-lane partial accumulators plus a tail */
+	float lx[2 * 21], ly[2];
+	for (int i = 0; i < 42; i++)
+		lx[i] = (float)(i % 21) - 10;  /* each row: -10..10, sum 0 */
+	lx[21 + 17] = 100;                    /* row 1 sum: 100 - 7 */
+	tr_reduce_sum_f32(lx, ly, 2, 21, 1);
+	CHECK_F(ly[0], 0, 0);
+	CHECK_F(ly[1], 93, 0);
+	tr_reduce_max_f32(lx, ly, 2, 21, 1);
+	CHECK_F(ly[0], 10, 0);
+	CHECK_F(ly[1], 100, 0);
+	lx[3] = NAN;
+	tr_reduce_max_f32(lx, ly, 2, 21, 1);
+	CU_ASSERT(isnan(ly[0]));
+	CHECK_F(ly[1], 100, 0);
+	tr_reduce_l2_f32(lx + 21, ly, 1, 21, 1);
+	CHECK_F(ly[0], sqrt(2 * 385.0 - 49 + 10000), 1e-3);
 	int64_t ix[6] = {-5, 3, -1, 7, -9, 2}, iy[2];
 	tr_reduce_max_i64(ix, iy, 2, 3, 1);
 	CHECK_I(iy[0], 3);
@@ -339,6 +365,340 @@ static void test_cumsum(void)
 	CHECK_I(my[0], 1);
 }
 
+
+/* ---- graph level: shape, lowering choices, evaluation, errors ---- */
+
+static Tensor *mk_in(Graph *g, const char *name, DType dt, int rank, const int64_t *dims)
+{
+	return tensor_new(g, name, TK_INPUT, dt, rank, dims);
+}
+
+static Node *mk_node(Graph *g, OpKind op, int nin, Tensor **in)
+{
+	Node *n = node_new(g, op, "n", nin, 1);
+	for (int i = 0; i < nin; i++)
+		n->in[i] = in[i];
+	n->out[0] = tensor_new(g, "y", TK_VALUE, DT_UNDEF, 0, NULL);
+	graph_add_node(g, n);
+	return n;
+}
+
+static bool ints_eq(const Arg *a, int n, const int64_t *want)
+{
+	if (a->kind != ARG_INTS || a->n != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (a->ints[i] != want[i])
+			return false;
+	return true;
+}
+
+static void test_lower_broadcast_forms(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 17;
+	Tensor *x = mk_in(g, "x", DT_F32, 3, (const int64_t[]){4, 3, 5});
+	Tensor *bias = mk_in(g, "b", DT_F32, 1, (const int64_t[]){5});
+	Tensor *col = mk_in(g, "c", DT_F32, 3, (const int64_t[]){4, 1, 1});
+	Tensor *s = mk_in(g, "s", DT_F32, 0, NULL);
+	s->shape_known = true;
+	/* bias: (12, 5) with the bias row stride 0 */
+	Node *n = mk_node(g, OP_ADD, 2, (Tensor *[]){x, bias});
+	shape_binary(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 3);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_add_f32_bc");
+	CU_ASSERT_EQUAL(n->calls->args[3].i, 2);
+	CU_ASSERT(ints_eq(&n->calls->args[4], 2, (const int64_t[]){12, 5}));
+	CU_ASSERT(ints_eq(&n->calls->args[5], 2, (const int64_t[]){5, 1}));
+	CU_ASSERT(ints_eq(&n->calls->args[6], 2, (const int64_t[]){0, 1}));
+	/* same shape: flat */
+	n = mk_node(g, OP_MUL, 2, (Tensor *[]){x, x});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_mul_f32");
+	CU_ASSERT_EQUAL(n->calls->args[3].i, 60);
+	/* scalar on the left: rank 1, stride 0 */
+	n = mk_node(g, OP_SUB, 2, (Tensor *[]){s, x});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_sub_f32_bc");
+	CU_ASSERT(ints_eq(&n->calls->args[4], 1, (const int64_t[]){60}));
+	CU_ASSERT(ints_eq(&n->calls->args[5], 1, (const int64_t[]){0}));
+	/* per-row scale (4, 1, 1): (4, 15) with the column operand's inner stride 0 */
+	n = mk_node(g, OP_DIV, 2, (Tensor *[]){x, col});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT(ints_eq(&n->calls->args[4], 2, (const int64_t[]){4, 15}));
+	CU_ASSERT(ints_eq(&n->calls->args[6], 2, (const int64_t[]){1, 0}));
+	/* Pow(x, 2.0) with a constant exponent is x * x; 3.0 stays Pow */
+	Tensor *two = tensor_const(g, "two", DT_F32, 0, NULL);
+	two->shape_known = true;
+	*(float *)two->data = 2.0f;
+	n = mk_node(g, OP_POW, 2, (Tensor *[]){x, two});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_mul_f32");
+	CU_ASSERT_PTR_EQUAL(n->calls->args[1].t, x);
+	*(float *)two->data = 3.0f;
+	n = mk_node(g, OP_POW, 2, (Tensor *[]){x, two});
+	shape_binary(g, n);
+	lower_binary(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_pow_f32_f32_bc");
+	/* comparison output is bool */
+	n = mk_node(g, OP_LESS, 2, (Tensor *[]){x, bias});
+	shape_compare(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_BOOL);
+	ctx_free(&c);
+}
+
+static void test_lower_reduce_forms(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 11;
+	Tensor *x = mk_in(g, "x", DT_F32, 4, (const int64_t[]){2, 1, 3, 4});
+	/* axes {1, 2}: the size-1 axis vanishes, (outer 2, r 3, inner 4) */
+	Node *n = mk_node(g, OP_REDUCE_MEAN, 1, &x);
+	node_add_attr(g, n, "axes", AT_INTS);
+	n->attrs[0].ints = (int64_t[]){1, 2};
+	n->attrs[0].n = 2;
+	shape_reduce(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 4);
+	CU_ASSERT_EQUAL(n->out[0]->dims[2], 1);
+	lower_reduce(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_reduce_mean_f32");
+	CU_ASSERT_EQUAL(n->calls->args[2].i, 2);
+	CU_ASSERT_EQUAL(n->calls->args[3].i, 3);
+	CU_ASSERT_EQUAL(n->calls->args[4].i, 4);
+	/* axes {0, -1}, keepdims 0: not adjacent -> the general kernel */
+	n = mk_node(g, OP_REDUCE_SUM, 1, &x);
+	Attr *a = node_add_attr(g, n, "axes", AT_INTS);
+	a->ints = (int64_t[]){0, -1};
+	a->n = 2;
+	a = node_add_attr(g, n, "keepdims", AT_INT);
+	a->i = 0;
+	shape_reduce(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 2);
+	CU_ASSERT_EQUAL(n->out[0]->dims[0], 1);
+	CU_ASSERT_EQUAL(n->out[0]->dims[1], 3);
+	lower_reduce(g, n);
+	CU_ASSERT_STRING_EQUAL(n->calls->kernel, "tr_reduce_sum_f32_g");
+	CU_ASSERT(ints_eq(&n->calls->args[3], 3, (const int64_t[]){2, 3, 4}));
+	CU_ASSERT(ints_eq(&n->calls->args[4], 3, (const int64_t[]){0, 1, 0}));
+	ctx_free(&c);
+}
+
+static void test_eval_variadic_max(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 13;
+	/* max(a (3), b (2, 1), c ()) -> (2, 3); the first call already writes (2, 3) */
+	Tensor *a = tensor_const(g, "a", DT_I64, 1, (const int64_t[]){3});
+	Tensor *b = tensor_const(g, "b", DT_I64, 2, (const int64_t[]){2, 1});
+	Tensor *s = tensor_const(g, "s", DT_I64, 0, NULL);
+	s->shape_known = true;
+	memcpy(a->data, (int64_t[]){1, 5, 3}, 3 * sizeof(int64_t));
+	memcpy(b->data, (int64_t[]){2, 4}, 2 * sizeof(int64_t));
+	*(int64_t *)s->data = 3;
+	Node *n = mk_node(g, OP_MAX, 3, (Tensor *[]){a, b, s});
+	shape_variadic(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 2);
+	eval_node(g, n);
+	const int64_t *y = n->out[0]->data, want[6] = {3, 5, 3, 4, 5, 4};
+	for (int i = 0; i < 6; i++)
+		CHECK_I(y[i], want[i]);
+	ctx_free(&c);
+}
+
+static void test_eval_nodes(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
+		CU_FAIL("error");
+		ctx_free(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 11;
+	/* x (2, 3) = 1..6 */
+	Tensor *x = tensor_const(g, "x", DT_F32, 2, (const int64_t[]){2, 3});
+	for (int i = 0; i < 6; i++)
+		((float *)x->data)[i] = (float)(i + 1);
+	/* CumSum along axis -1, exclusive and reverse: rows (1,2,3) -> (5,3,0) */
+	Tensor *ax = tensor_const(g, "ax", DT_I32, 0, NULL);
+	ax->shape_known = true;
+	*(int32_t *)ax->data = -1;
+	Node *n = mk_node(g, OP_CUMSUM, 2, (Tensor *[]){x, ax});
+	node_add_attr(g, n, "exclusive", AT_INT)->i = 1;
+	node_add_attr(g, n, "reverse", AT_INT)->i = 1;
+	shape_cumsum(g, n);
+	eval_node(g, n);
+	const float *y = n->out[0]->data, want[6] = {5, 3, 0, 11, 6, 0};
+	for (int i = 0; i < 6; i++)
+		CHECK_F(y[i], want[i], 0);
+	/* Softmax at opset 11, axis 0: over all 6 values */
+	n = mk_node(g, OP_SOFTMAX, 1, &x);
+	node_add_attr(g, n, "axis", AT_INT)->i = 0;
+	shape_softmax(g, n);
+	eval_node(g, n);
+	y = n->out[0]->data;
+	double s = 0;
+	for (int i = 1; i <= 6; i++)
+		s += exp(i);
+	CHECK_F(y[0], exp(1) / s, 1e-6);
+	CHECK_F(y[5], exp(6) / s, 1e-6);
+	/* Cast to INT32 (ONNX 6), then Clip (opset 11) with constant bounds */
+	n = mk_node(g, OP_CAST, 1, &x);
+	node_add_attr(g, n, "to", AT_INT)->i = 6;
+	shape_cast(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_I32);
+	eval_node(g, n);
+	Tensor *xi = n->out[0];
+	xi->kind = TK_CONST;
+	Tensor *lo = tensor_const(g, "lo", DT_I32, 0, NULL), *hi = tensor_const(g, "hi", DT_I32, 0, NULL);
+	lo->shape_known = hi->shape_known = true;
+	*(int32_t *)lo->data = 2;
+	*(int32_t *)hi->data = 4;
+	n = mk_node(g, OP_CLIP, 3, (Tensor *[]){xi, lo, hi});
+	shape_clip(g, n);
+	eval_node(g, n);
+	const int32_t *yi = n->out[0]->data, wanti[6] = {2, 2, 3, 4, 4, 4};
+	for (int i = 0; i < 6; i++)
+		CHECK_I(yi[i], wanti[i]);
+	/* ReduceSum at opset 13: axes input {0}, keepdims 0 -> (5, 7, 9) */
+	g->opset = 13;
+	Tensor *axes = tensor_const(g, "axes", DT_I64, 1, (const int64_t[]){1});
+	*(int64_t *)axes->data = 0;
+	n = mk_node(g, OP_REDUCE_SUM, 2, (Tensor *[]){x, axes});
+	node_add_attr(g, n, "keepdims", AT_INT)->i = 0;
+	shape_reduce(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 1);
+	eval_node(g, n);
+	y = n->out[0]->data;
+	CHECK_F(y[0], 5, 0);
+	CHECK_F(y[2], 9, 0);
+	ctx_free(&c);
+}
+
+/* Run the shape function of a one-node graph and return the error text. */
+static const char *shape_error(Ctx *c, int opset, OpKind op, int nin, DType *dt, int *rank,
+                               const int64_t (*dims)[4], void (*setup)(Graph *, Node *))
+{
+	static char msg[2048];
+	jmp_buf jb;
+	ctx_init(c, "m.onnx");
+	c->jmp = &jb;
+	msg[0] = 0;
+	if (setjmp(jb) == 0) {
+		Graph *g = graph_new(c);
+		g->opset = opset;
+		Tensor *in[4];
+		for (int i = 0; i < nin; i++) {
+			char name[8] = {'i', (char)('0' + i), 0};
+			in[i] = mk_in(g, name, dt[i], rank[i], dims[i]);
+		}
+		Node *n = mk_node(g, op, nin, in);
+		if (setup)
+			setup(g, n);
+		op_info[op].shape(g, n);
+		strcpy(msg, "(no error)");
+	} else {
+		strcpy(msg, c->errmsg);
+	}
+	ctx_free(c);
+	return msg;
+}
+
+static void set_cast_double(Graph *g, Node *n) { node_add_attr(g, n, "to", AT_INT)->i = 11; }
+static void set_axis_3(Graph *g, Node *n) { node_add_attr(g, n, "axis", AT_INT)->i = 3; }
+static void set_dup_axes(Graph *g, Node *n)
+{
+	static int64_t axes[2] = {1, -1};
+	Attr *a = node_add_attr(g, n, "axes", AT_INTS);
+	a->ints = axes;
+	a->n = 2;
+}
+
+#define CHECK_MSG(got, want)                                                         \
+	do {                                                                         \
+		const char *g_ = (got);                                              \
+		if (!strstr(g_, want))                                               \
+			fprintf(stderr, "\n  error '%s'\n  lacks '%s'\n", g_, want);   \
+		CU_ASSERT_PTR_NOT_NULL(strstr(g_, want));                            \
+	} while (0)
+
+static void test_shape_errors(void)
+{
+	Ctx c;
+	const int64_t d[4][4] = {{2, 3}, {4}, {2, 3}, {}};
+	CHECK_MSG(shape_error(&c, 13, OP_ADD, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 2}, d, NULL),
+	          "inputs 0 and 1 have different element types (f32 and i64)");
+	CHECK_MSG(shape_error(&c, 13, OP_ADD, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 1}, d, NULL),
+	          "do not broadcast");
+	CHECK_MSG(shape_error(&c, 13, OP_AND, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 2}, d, NULL),
+	          "this op supports bool");
+	CHECK_MSG(shape_error(&c, 13, OP_SQRT, 1, (DType[]){DT_I64}, (int[]){2}, d, NULL),
+	          "has element type i64; this op supports f32");
+	CHECK_MSG(shape_error(&c, 13, OP_CAST, 1, (DType[]){DT_F32}, (int[]){2}, d, set_cast_double),
+	          "Cast to DOUBLE is not supported");
+	CHECK_MSG(shape_error(&c, 13, OP_SOFTMAX, 1, (DType[]){DT_F32}, (int[]){2}, d, set_axis_3),
+	          "axis 3 is out of range for rank 2");
+	CHECK_MSG(shape_error(&c, 13, OP_REDUCE_MAX, 1, (DType[]){DT_F32}, (int[]){2}, d, set_dup_axes),
+	          "axis 1 is listed twice");
+	/* ReduceSum >= 13 reads axes from input 1, which must be constant */
+	CHECK_MSG(shape_error(&c, 13, OP_REDUCE_SUM, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 1}, d,
+	                      NULL),
+	          "input 1 ('i1') must be a constant");
+	CHECK_MSG(shape_error(&c, 11, OP_REDUCE_SUM, 1, (DType[]){DT_F32}, (int[]){2}, d, set_dup_axes),
+	          "listed twice");
+	CHECK_MSG(shape_error(&c, 14, OP_CUMSUM, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 0}, d, NULL),
+	          "input 1 ('i1') must be a constant");
+	CHECK_MSG(shape_error(&c, 13, OP_CLIP, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 2}, d, NULL),
+	          "must be a scalar");
+	CHECK_MSG(shape_error(&c, 13, OP_WHERE, 3, (DType[]){DT_F32, DT_F32, DT_F32}, (int[]){2, 2, 2},
+	                      d, NULL),
+	          "input 0 ('i0') has element type f32; this op supports bool");
+	CHECK_MSG(shape_error(&c, 13, OP_POW, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 1}, d, NULL),
+	          "do not broadcast");
+	const int64_t same[4][4] = {{2, 3}, {2, 3}};
+	CHECK_MSG(shape_error(&c, 13, OP_POW, 2, (DType[]){DT_I32, DT_F32}, (int[]){2, 2}, same, NULL),
+	          "(no error)");
+}
+
 void register_elementwise(void)
 {
 	CU_pSuite s = CU_add_suite("elementwise", NULL, NULL);
@@ -355,4 +715,9 @@ void register_elementwise(void)
 	CU_add_test(s, "reductions", test_reduce);
 	CU_add_test(s, "softmax", test_softmax);
 	CU_add_test(s, "cumsum", test_cumsum);
+	CU_add_test(s, "lowering picks broadcast forms", test_lower_broadcast_forms);
+	CU_add_test(s, "lowering picks reduction forms", test_lower_reduce_forms);
+	CU_add_test(s, "eval variadic Max with broadcast", test_eval_variadic_max);
+	CU_add_test(s, "eval CumSum, Softmax-11, Cast, Clip, ReduceSum-13", test_eval_nodes);
+	CU_add_test(s, "shape errors", test_shape_errors);
 }

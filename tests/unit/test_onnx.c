@@ -477,10 +477,21 @@ static void test_initializer_errors(void)
 	expect_error(&b, "initializer 'w': float_data holds 5 elements, but the dims need 6");
 	model_free(&b);
 
+	/* DOUBLE constants are accepted only as the input of Cast(to=FLOAT) */
 	model_add(&b, 17);
-	add_init(&b, "w", DOUBLE, 2, D23);
+	t = add_init(&b, "w", DOUBLE, 2, D23);
+	t->n_double_data = 6;
+	t->double_data = mnew(&b, 6 * sizeof(double));
 	model_write(&b, NULL);
-	expect_error(&b, "initializer 'w' has element type DOUBLE");
+	expect_error(&b, "node 'add0' (Add, #0): reads 'w', a DOUBLE constant");
+	model_free(&b);
+
+	model_add(&b, 17);
+	t = add_init(&b, "w", DOUBLE, 2, D23);
+	t->n_double_data = 3;
+	t->double_data = mnew(&b, 6 * sizeof(double));
+	model_write(&b, NULL);
+	expect_error(&b, "initializer 'w': double_data holds 3 elements, but the dims need 6");
 	model_free(&b);
 
 	model_add(&b, 17);

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""
+equiv.py -- the same ToST model from the DSL (+ .safetensors) and from ONNX
+gives the same outputs, and both match PyTorch.
+
+    /usr/bin/python3 tests/dsl/equiv.py --tostc build/tostc --work DIR
+
+For each case: build the PyTorch reference model (tests/models/tost_ref.py,
+official architecture) with random weights, write its state_dict as
+.safetensors (F32, or F16 / BF16 to test conversion) and export it to ONNX;
+compile tests/dsl/<kind>.tost (sizes overridden with --dim) and the .onnx
+with tostc; build both with a small harness; run them on the same input and
+compare each output with PyTorch's and with each other:
+
+    |got - ref| <= RTOL * |ref| + ATOL_REL * max|ref|    RTOL 1e-4, ATOL_REL 1e-5
+
+F16 / BF16 cases round the PyTorch weights to that type first, so the
+reference sees exactly the weights the compiler reads.  Last line:
+`dsl equivalence: N passed, N failed`; exit status 0 when all pass.
+"""
+import argparse
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "models"))
+
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import tost_ref  # noqa: E402
+
+RTOL, ATOL_REL = 1e-4, 1e-5
+warnings.filterwarnings("ignore")
+
+# name, kind, model args, --dim overrides for the .tost, weight dtype
+CASES = [
+    ("vision_d32", "vision", dict(dim=32, depth=2, heads=4, img=32, num_classes=10, cls_depth=2),
+     dict(d=32, depth=2, heads=4, img=32, classes=10, cls_depth=2), torch.float32),
+    ("vision_d64_h8", "vision", dict(dim=64, depth=3, heads=8, img=48, num_classes=7, cls_depth=1),
+     dict(d=64, depth=3, heads=8, img=48, classes=7, cls_depth=1), torch.float32),
+    ("lm_d32", "lm", dict(dim=32, depth=2, heads=4, vocab=61, block=32, seq=16, bias=False),
+     dict(d=32, depth=2, heads=4, vocab=61, block=32, seq=16), torch.float32),
+    ("lm_bias_f16", "lm", dict(dim=48, depth=3, heads=6, vocab=50, block=24, seq=20, bias=True),
+     dict(d=48, depth=3, heads=6, vocab=50, block=24, seq=20, bias=1), torch.float16),
+    ("lm_bf16", "lm", dict(dim=32, depth=1, heads=2, vocab=40, block=16, seq=16, bias=False),
+     dict(d=32, depth=1, heads=2, vocab=40, block=16, seq=16), torch.bfloat16),
+]
+
+HARNESS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "net.h"
+int main(int argc, char **argv)
+{
+	static unsigned char ws[NET_WORKSPACE_SIZE + 64] __attribute__((aligned(64)));
+	static unsigned char in[NET_INPUT0_SIZE * 8], out[NET_OUTPUT0_SIZE * 4];
+	FILE *f = fopen(argv[1], "rb");
+	size_t isz = sizeof in / 8 * (argv[3][0] == 'l' ? 8 : 4);
+	if (!f || fread(in, 1, isz, f) != isz) return 3;
+	fclose(f);
+	const void *ins[1] = {in};
+	void *outs[1] = {out};
+	if (net_run_v(ins, outs, ws) != 0) return 4;
+	f = fopen(argv[2], "wb");
+	if (!f || fwrite(out, 1, sizeof out, f) != sizeof out) return 5;
+	return fclose(f) != 0;
+}
+"""
+
+
+def save_safetensors(path, tensors, dtype):
+    """Minimal .safetensors writer; float tensors stored as `dtype`."""
+    codes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+             torch.int64: "I64"}
+    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        if t.is_floating_point():
+            t = t.to(dtype)
+        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
+        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def close(got, ref):
+    tol = RTOL * np.abs(ref) + ATOL_REL * np.abs(ref).max()
+    err = np.abs(got - ref)
+    return bool((err <= tol).all()), float(err.max())
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(" ".join(cmd) + "\n" + r.stdout)
+
+
+def case(tostc, work, name, kind, margs, dims, wdtype):
+    d = os.path.join(work, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    torch.manual_seed(0)
+    if kind == "vision":
+        m = tost_ref.ToSTVision(margs["dim"], margs["depth"], margs["heads"], margs["img"],
+                                margs["num_classes"], margs["cls_depth"])
+    else:
+        m = tost_ref.ToSTLM(margs["dim"], margs["depth"], margs["heads"], margs["vocab"],
+                            margs["block"], margs["seq"], bias=margs["bias"])
+    tost_ref.randomize(m, seed=1)
+    if wdtype != torch.float32:   # the reference uses the rounded weights
+        with torch.no_grad():
+            for p in m.parameters():
+                p.copy_(p.to(wdtype).float())
+            for b in m.buffers():
+                if b.is_floating_point():
+                    b.copy_(b.to(wdtype).float())
+    save_safetensors(os.path.join(d, kind + ".safetensors"), m.state_dict(), wdtype)
+    shutil.copy(os.path.join(HERE, kind + ".tost"), d)
+    x, y = tost_ref.export(m, os.path.join(d, "model.onnx"), 17,
+                           seq=margs.get("seq"))
+    ref = y.detach().numpy().astype(np.float32)
+    x.numpy().tofile(os.path.join(d, "in.bin"))
+    with open(os.path.join(d, "harness.c"), "w") as f:
+        f.write(HARNESS)
+    outs = {}
+    for src in ("tost", "onnx"):
+        sd = os.path.join(d, src)
+        os.makedirs(sd)
+        model = os.path.join(d, kind + ".tost") if src == "tost" else os.path.join(d, "model.onnx")
+        cmd = [tostc, model, "-o", os.path.join(sd, "net.c"), "--name", "net"]
+        if src == "tost":
+            for k, v in dims.items():
+                cmd += ["--dim", f"{k}={v}"]
+        run(cmd)
+        run(["cc", "-std=c99", "-O2", "-I" + sd, "-o", os.path.join(sd, "run"),
+             os.path.join(d, "harness.c"), os.path.join(sd, "net.c"), "-lm"])
+        run([os.path.join(sd, "run"), os.path.join(d, "in.bin"), os.path.join(sd, "out.bin"),
+             "l" if kind == "lm" else "f"])
+        outs[src] = np.fromfile(os.path.join(sd, "out.bin"), dtype=np.float32).reshape(ref.shape)
+    ok1, e1 = close(outs["tost"], ref)
+    ok2, e2 = close(outs["onnx"], ref)
+    ok3, e3 = close(outs["tost"], outs["onnx"])
+    print(f"{name}: dsl vs torch {e1:.2e}, onnx vs torch {e2:.2e}, dsl vs onnx {e3:.2e} "
+          f"-> {'ok' if ok1 and ok2 and ok3 else 'FAIL'}", flush=True)
+    return ok1 and ok2 and ok3
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--tostc", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--filter", default="")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    passed = failed = 0
+    for c in CASES:
+        if a.filter not in c[0]:
+            continue
+        try:
+            ok = case(os.path.abspath(a.tostc), os.path.abspath(a.work), *c)
+        except Exception as e:  # report and go on with the next case
+            print(f"{c[0]}: FAIL\n{e}", flush=True)
+            ok = False
+        passed += ok
+        failed += not ok
+    print(f"dsl equivalence: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
