@@ -9,7 +9,7 @@ set -euo pipefail
 if [ "${TOSTC_NO_SETUP:-0}" = 1 ]; then
 	exit 0
 fi
-pkgs=(cmake gcc make pkg-config flex bison protobuf-c-compiler libprotobuf-c-dev
+pkgs=(cmake gcc g++ make pkg-config flex bison protobuf-c-compiler libprotobuf-c-dev
 	libcunit1-dev python3-onnx python3-numpy python3-torch python3-sklearn)
 missing=()
 for p in "${pkgs[@]}"; do
