@@ -249,11 +249,11 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	const char *hpath = ctx_printf(c, "%s.h", stem);
 	const char *hbase = strrchr(hpath, '/');
 	hbase = hbase ? hbase + 1 : hpath;
-	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase,
-	                  build_stream(c, g, o)};
+	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase};
+	const StreamInfo *si = build_stream(c, g, o);
 	w->fc = open_temp(c, o->out, &w->tmp_c);
 	w->fh = open_temp(c, hpath, &w->tmp_h);
-	emit_c(g, &eo, w->fc, w->fh);
+	emit_c_stream(g, &eo, si, w->fc, w->fh);
 	close_temp(c, &w->fc, o->out);
 	close_temp(c, &w->fh, hpath);
 	if (rename(w->tmp_h, hpath) != 0)

@@ -44,7 +44,8 @@ typedef struct {
 	Tensor **wt;         /* the distinct weights (by data), in blob order */
 	int64_t *woff_of;    /* their offsets */
 	int nw;
-	const char *fn;      /* node function prefix: "node", "step" */
+	const char *fn;      /* node function prefix: "node", "step", "adv" */
+	const StreamInfo *stream; /* the step API to emit, or NULL */
 	int *outslot;        /* per tensor id: index in outputs it is written to, -1 */
 	int *inslot;         /* per tensor id: index in inputs, -1 */
 } Emitter;
@@ -451,8 +452,8 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 	fprintf(h, "/* The same, with inputs and outputs as arrays of pointers in graph order. */\n"
 	           "int %s_run_v(const void *const *inputs, void *const *outputs, void *workspace);\n",
 	        N);
-	if (e->o->stream)
-		emit_step_header(e->o->stream, N, h);
+	if (e->stream)
+		emit_step_header(e->stream, N, h);
 	fprintf(h, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
 
@@ -593,9 +594,14 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static)
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
 {
+	emit_c_stream(g, o, NULL, cf, hf);
+}
+
+void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *cf, FILE *hf)
+{
 	Ctx *c = g->ctx;
-	Emitter e = {.g = g, .c = c, .o = o, .f = cf};
-	Graph *sg = o->stream ? o->stream->step : NULL, *ag = o->stream ? o->stream->advance : NULL;
+	Emitter e = {.g = g, .c = c, .o = o, .f = cf, .stream = st};
+	Graph *sg = st ? st->step : NULL, *ag = st ? st->advance : NULL;
 	use_graph(&e, g, "node");
 	const char **pn = param_names(&e);
 	emit_header(&e, hf, pn);
@@ -684,6 +690,6 @@ void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
 			if (ag->nodes[p]->calls)
 				emit_node(&e, ag->nodes[p]);
 		emit_entry(&e, ctx_printf(c, "%s_advance_v", N), true);
-		emit_step_api(o->stream, N, cf);
+		emit_step_api(st, N, cf);
 	}
 }

@@ -408,7 +408,6 @@ typedef struct {
 	const char *name;        /* C identifier prefix of the generated API */
 	const char *cmdline;     /* for the provenance comment */
 	const char *header_name; /* "model.h" as #included by model.c */
-	const struct StreamInfo *stream; /* stream.c: also emit the step API (or NULL) */
 } EmitOptions;
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
@@ -661,6 +660,11 @@ bool stream_check(Graph *g, StreamInfo *s);
 /* stream_check, then build, lower and plan the step graph into s->step.
  * false (nothing built) when the check fails. */
 bool stream_build(Graph *g, StreamInfo *s);
+
+/* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
+ * and runtime with NAME_run. */
+void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, FILE *c_out,
+                   FILE *h_out);
 
 /* emit_step.c: the step API in the generated code (emit_c.c calls these) */
 void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
