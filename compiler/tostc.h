@@ -648,8 +648,8 @@ typedef struct StreamInfo {
 	                           * statistics tensor per CausalTSSA layer */
 	Graph *advance;           /* the same without the model's outputs (only the
 	                           * statistics): NAME_prefill's steps but the last */
-	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of output
-	                           * 1 + i of step (the position is an int64 at offset 0) */
+	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of the
+	                           * i-th statistics tensor (the position: int64 at 0) */
 	int64_t state_size;       /* bytes of state */
 } StreamInfo;
 
@@ -657,7 +657,7 @@ typedef struct StreamInfo {
  * token-wise along the token axis of the one input of token ids, a causal TSSA,
  * or reads a position-indexed constant.  false with s->why (and s->bad) set. */
 bool stream_check(Graph *g, StreamInfo *s);
-/* stream_check, then build, lower and plan the step graph into s->step.
+/* stream_check, then build, lower and plan s->step and s->advance.
  * false (nothing built) when the check fails. */
 bool stream_build(Graph *g, StreamInfo *s);
 

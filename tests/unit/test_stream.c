@@ -125,6 +125,10 @@ static void test_accepts_causal_lm(void)
 	}
 	CU_ASSERT_EQUAL(nslice, 1);   /* the positional table */
 	CU_ASSERT_EQUAL(nstep, 1);
+	/* the advance graph: only the statistics, the output head dropped */
+	CU_ASSERT_EQUAL(si.advance->noutputs, 1);
+	CU_ASSERT_EQUAL(tensor_nelem(si.advance->outputs[0]), 2 * D + K);
+	CU_ASSERT_TRUE(si.advance->nnodes < sg->nnodes);
 	ctx_free(&s.c);
 }
 
