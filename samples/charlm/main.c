@@ -18,7 +18,7 @@
  * continuation produced by re-running charlm_run on the whole prefix for
  * every new token (the way the official ToST code generates), tokens/s.
  */
-#define _POSIX_C_SOURCE 199309L
+#define _POSIX_C_SOURCE 200112L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,10 +87,12 @@ int main(int argc, char **argv)
 	static int64_t ids[T], window[T];
 	static float logits[V], full[T * V];
 	static double best[T];
-	void *state = malloc(CHARLM_STATE_SIZE);
-	void *ws = malloc(CHARLM_STEP_WORKSPACE_SIZE);
-	void *ws_run = malloc(CHARLM_WORKSPACE_SIZE);
+	void *state = malloc(CHARLM_STATE_SIZE), *ws = NULL, *ws_run = NULL;
 
+	/* workspaces 64-byte aligned, as the API asks */
+	if (!state || posix_memalign(&ws, 64, CHARLM_STEP_WORKSPACE_SIZE) ||
+	    posix_memalign(&ws_run, 64, CHARLM_WORKSPACE_SIZE))
+		return 1;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			n = atoi(argv[++i]);
