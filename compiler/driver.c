@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -188,6 +189,10 @@ static FILE *open_temp(Ctx *c, const char *dest, char **tmp)
 		*tmp = NULL;
 		ctx_error(c, "cannot create '%s': %s", dest, why);
 	}
+	/* mkstemp creates 0600; give the result the mode a plain fopen would */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
