@@ -5,7 +5,8 @@
 #
 # ctest `symbols`: every ONNX node test model tostc accepts (compiled again
 # here, since the conformance runner deletes passing cases), and the C the
-# model tests, DSL equivalence, digits sample and resources tests generated
+# model tests, DSL equivalence, digits sample, resources, api, stream and
+# charlm tests generated
 # are compiled to object files that may reference only libm's functions and
 # memcpy/memset/memmove (scripts/check_symbols.sh).  It runs after those
 # tests (DEPENDS orders them; run the whole suite, as scripts/test.sh does).
@@ -24,6 +25,8 @@ add_test(NAME symbols
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/symbols.sh $<TARGET_FILE:tostc>
           ${CMAKE_BINARY_DIR}/onnxdata ${CMAKE_BINARY_DIR}/symbols_work
           ${CMAKE_BINARY_DIR}/models_work ${CMAKE_BINARY_DIR}/dsl_work
-          ${CMAKE_BINARY_DIR}/digits_sample ${CMAKE_BINARY_DIR}/resources_work)
+          ${CMAKE_BINARY_DIR}/digits_sample ${CMAKE_BINARY_DIR}/resources_work
+          ${CMAKE_BINARY_DIR}/api_work ${CMAKE_BINARY_DIR}/stream_work
+          ${CMAKE_BINARY_DIR}/charlm_sample)
 set_tests_properties(symbols PROPERTIES TIMEOUT 900
-  DEPENDS "conformance;models;dsl_equiv;digits_sample;resources")
+  DEPENDS "conformance;models;dsl_equiv;digits_sample;resources;api;stream;charlm_sample")
