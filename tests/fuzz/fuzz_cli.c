@@ -6,7 +6,8 @@
  * digits.tost, digits.safetensors, a missing file), so the fuzzer can reach a
  * real compile with its options.  To keep the fuzzer from writing anywhere,
  * the process works in a private temporary directory, the value of -o /
- * --output loses every '/', and the directory is emptied after each input;
+ * --output loses every '/', and the directory is emptied after each input
+ * (after a failed run it must already be empty: no half-written output);
  * stdout (--help, --report, --dump-ir) goes to /dev/null.
  */
 #define _GNU_SOURCE
@@ -45,6 +46,21 @@ static void setup(void)
 		abort();
 	if (!freopen("/dev/null", "w", stdout))
 		abort();
+}
+
+/* After a failed run nothing may be left behind: no output, no temporary. */
+static void check_empty(void)
+{
+	DIR *d = opendir(workdir);
+	if (!d)
+		abort();
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			fprintf(stderr, "fuzz: a failed run left '%s' behind\n", e->d_name);
+			abort();
+		}
+	closedir(d);
 }
 
 static void clean(void)
@@ -92,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *err = fuzz_devnull();
 	int rc = driver_main(argc, argv, getenv("FUZZ_VERBOSE") ? stderr : err);
 	fflush(stdout);
+	if (rc != 0)
+		check_empty();
 	clean();
 	free(buf);
 	if (rc == 2) {
