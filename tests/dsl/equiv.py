@@ -9,7 +9,7 @@ For each case: build the PyTorch reference model (tests/models/tost_ref.py,
 official architecture) with random weights, write its state_dict as
 .safetensors (F32, or F16 / BF16 to test conversion) and export it to ONNX;
 compile tests/dsl/<kind>.tost (sizes overridden with --dim) and the .onnx
-with tostc; build both with a small harness; run them on the same input and
+with tostc; build both with tests/harness.py's harness; run them on the same input and
 compare each output with PyTorch's and with each other:
 
     |got - ref| <= RTOL * |ref| + ATOL_REL * max|ref|    RTOL 1e-4, ATOL_REL 1e-5
@@ -23,20 +23,21 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+import harness  # noqa: E402
 import tost_ref  # noqa: E402
 
-RTOL, ATOL_REL = 1e-4, 1e-5
+CC = ["cc", "-std=c99", "-O2"]
 warnings.filterwarnings("ignore")
 
 # name, kind, model args, --dim overrides for the .tost, weight dtype
@@ -52,28 +53,6 @@ CASES = [
     ("lm_bf16", "lm", dict(dim=32, depth=1, heads=2, vocab=40, block=16, seq=16, bias=False),
      dict(d=32, depth=1, heads=2, vocab=40, block=16, seq=16), torch.bfloat16),
 ]
-
-HARNESS = r"""
-#include <stdio.h>
-#include <stdlib.h>
-#include "net.h"
-int main(int argc, char **argv)
-{
-	static unsigned char ws[NET_WORKSPACE_SIZE + 64] __attribute__((aligned(64)));
-	static unsigned char in[NET_INPUT0_SIZE * 8], out[NET_OUTPUT0_SIZE * 4];
-	FILE *f = fopen(argv[1], "rb");
-	size_t isz = sizeof in / 8 * (argv[3][0] == 'l' ? 8 : 4);
-	if (!f || fread(in, 1, isz, f) != isz) return 3;
-	fclose(f);
-	const void *ins[1] = {in};
-	void *outs[1] = {out};
-	if (net_run_v(ins, outs, ws) != 0) return 4;
-	f = fopen(argv[2], "wb");
-	if (!f || fwrite(out, 1, sizeof out, f) != sizeof out) return 5;
-	return fclose(f) != 0;
-}
-"""
-
 
 def save_safetensors(path, tensors, dtype):
     """Minimal .safetensors writer; float tensors stored as `dtype`."""
@@ -95,15 +74,8 @@ def save_safetensors(path, tensors, dtype):
 
 
 def close(got, ref):
-    tol = RTOL * np.abs(ref) + ATOL_REL * np.abs(ref).max()
-    err = np.abs(got - ref)
-    return bool((err <= tol).all()), float(err.max())
-
-
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(" ".join(cmd) + "\n" + r.stdout)
+    why, err, _ = harness.tolerance_error(got, ref, "")
+    return why is None, err
 
 
 def case(tostc, work, name, kind, margs, dims, wdtype):
@@ -130,24 +102,18 @@ def case(tostc, work, name, kind, margs, dims, wdtype):
     x, y = tost_ref.export(m, os.path.join(d, "model.onnx"), 17,
                            seq=margs.get("seq"))
     ref = y.detach().numpy().astype(np.float32)
-    x.numpy().tofile(os.path.join(d, "in.bin"))
-    with open(os.path.join(d, "harness.c"), "w") as f:
-        f.write(HARNESS)
     outs = {}
     for src in ("tost", "onnx"):
         sd = os.path.join(d, src)
-        os.makedirs(sd)
         model = os.path.join(d, kind + ".tost") if src == "tost" else os.path.join(d, "model.onnx")
-        cmd = [tostc, model, "-o", os.path.join(sd, "net.c"), "--name", "net"]
+        extra = []
         if src == "tost":
             for k, v in dims.items():
-                cmd += ["--dim", f"{k}={v}"]
-        run(cmd)
-        run(["cc", "-std=c99", "-O2", "-I" + sd, "-o", os.path.join(sd, "run"),
-             os.path.join(d, "harness.c"), os.path.join(sd, "net.c"), "-lm"])
-        run([os.path.join(sd, "run"), os.path.join(d, "in.bin"), os.path.join(sd, "out.bin"),
-             "l" if kind == "lm" else "f"])
-        outs[src] = np.fromfile(os.path.join(sd, "out.bin"), dtype=np.float32).reshape(ref.shape)
+                extra += ["--dim", f"{k}={v}"]
+        e, _, _, io = harness.compile_model(tostc, model, sd, "net", CC, extra)
+        if e:
+            raise RuntimeError(f"{src}: {e}")
+        outs[src] = harness.execute(sd, [x.numpy()], io)[0]
     ok1, e1 = close(outs["tost"], ref)
     ok2, e2 = close(outs["onnx"], ref)
     ok3, e3 = close(outs["tost"], outs["onnx"])

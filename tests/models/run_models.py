@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import harness as h  # noqa: E402
+import harness  # noqa: E402
 import small_models  # noqa: E402
 import tost_ref  # noqa: E402
 
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
 
 
 def make_threads(P, ins, outs):
-    nb = lambda kind, i, ty: "(size_t)%s_%s%d_SIZE * sizeof(%s)" % (P, kind, i, h.CTYPES[ty])
+    nb = lambda kind, i, ty: "(size_t)%s_%s%d_SIZE * sizeof(%s)" % (P, kind, i, harness.CTYPES[ty])
     return HARNESS_THREADS % dict(
         N=NAME, P=P, NIN=len(ins), NOUT=len(outs), REPS=REPS,
         INB=", ".join(nb("INPUT", i, t) for i, (_, t, _) in enumerate(ins)),
@@ -259,7 +259,8 @@ def run_case(case, tostc, work, cc):
     extra = []
     for d in dims:
         extra += ["--dim", d]
-    e, P, ins, outs = h.compile_model(tostc, onnx_path, wd, NAME, [cc] + CFLAGS, extra, typed=True)
+    e, P, ins, outs = harness.compile_model(tostc, onnx_path, wd, NAME, [cc] + CFLAGS, extra,
+                                            typed=True)
     if e:
         return e
     if len(ins) != len(run_in) or len(outs) != len(ref):
@@ -268,12 +269,12 @@ def run_case(case, tostc, work, cc):
         a = t.numpy()
         if tuple(a.shape) != shape or np.dtype(ty) != a.dtype:
             return "input %s: header %s %s, data %s %s" % (nm, ty, shape, a.dtype, a.shape)
-    got = h.execute(wd, [t.numpy() for t in run_in], outs)
+    got = harness.execute(wd, [t.numpy() for t in run_in], outs)
     notes = []
     for (nm, ty, shape), g, r in zip(outs, got, ref):
         if shape != r.shape:
             return "output %s: shape %s, PyTorch %s" % (nm, shape, r.shape)
-        why, err_max, scale = h.tolerance_error(g, r, "output " + nm)
+        why, err_max, scale = harness.tolerance_error(g, r, "output " + nm)
         if why:
             return why
         notes.append("max |err| %.2g, scale %.2g" % (err_max, scale))
@@ -283,12 +284,12 @@ def run_case(case, tostc, work, cc):
         with open(threads_c, "w") as f:
             f.write(make_threads(P, ins, outs))
         texe = os.path.join(wd, "threads")
-        e = h.build([cc] + CFLAGS + ["-pthread"], wd, threads_c, texe)
+        e = harness.build([cc] + CFLAGS + ["-pthread"], wd, threads_c, texe)
         if e:
             return "threads.c: " + e
-        rc, out, err = h.run([texe, wd], 120)
+        rc, out, err = harness.run([texe, wd], 120)
         if rc != 0:
-            return "threads %s: %s" % (h.describe_rc(rc), h.first_line(err or out))
+            return "threads %s: %s" % (harness.describe_rc(rc), harness.first_line(err or out))
         notes.append(out.strip().replace("threads: ", ""))
     return None, "; ".join(notes)
 

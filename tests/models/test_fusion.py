@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-import harness as h  # noqa: E402
+import harness  # noqa: E402
 import tost_ref  # noqa: E402
 
 NAME = "net"
@@ -104,18 +104,18 @@ CASES = [
 
 
 def execute(out_dir, x, outs):
-    return h.execute(out_dir, [x.numpy()], outs)[0]
+    return harness.execute(out_dir, [x.numpy()], outs)[0]
 
 
 def close(got, ref, what):
-    why, err, scale = h.tolerance_error(got, ref, what)
+    why, err, scale = harness.tolerance_error(got, ref, what)
     if why:
         raise AssertionError(why)
     return err / scale
 
 
 def fused_eps(tostc, onnx_path, out_dir, extra):
-    rc, out, err = h.tostc(tostc, onnx_path, out_dir, NAME, extra + ["--dump-ir=fuse_tssa"])
+    rc, out, err = harness.tostc(tostc, onnx_path, out_dir, NAME, extra + ["--dump-ir=fuse_tssa"])
     eps = []
     for line in (out + err).splitlines():
         m = re.search(r"= (?:Causal)?TSSA\(.*eps_norm=(\S+) eps_pi=(\S+)", line)
@@ -145,9 +145,9 @@ def run_case(case, tostc, work, cc):
             ref = model(x).numpy()
 
     # the report: fused op counts, no CumSum left in causal models
-    rc, out, err = h.tostc(tostc, onnx_path, os.path.join(wd, "fused"), NAME, dims + ["--report=json"])
+    rc, out, err = harness.tostc(tostc, onnx_path, os.path.join(wd, "fused"), NAME, dims + ["--report=json"])
     if rc != 0:
-        return "tostc --report: %s" % h.first_line(err)
+        return "tostc --report: %s" % harness.first_line(err)
     ops = json.loads(out[out.index("{"):])["ops"]
     nfused = sum(expect.values())
     # fuse_common: every decomposed LayerNorm and erf GELU is gone
@@ -169,7 +169,7 @@ def run_case(case, tostc, work, cc):
     res = {}
     for variant, extra in (("fused", []), ("unfused", ["--no-fuse"])):
         od = os.path.join(wd, variant)
-        e, _, _, outs = h.compile_model(tostc, onnx_path, od, NAME, [cc] + CFLAGS, dims + extra,
+        e, _, _, outs = harness.compile_model(tostc, onnx_path, od, NAME, [cc] + CFLAGS, dims + extra,
                                         typed=True)
         if e:
             return "%s: %s" % (variant, e)
