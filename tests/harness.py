@@ -14,6 +14,7 @@ so an output never written shows.
 Users: tests/conformance/run.py, tests/models/run_models.py,
 tests/models/test_fusion.py, tests/stream/run_stream.py, tests/dsl/equiv.py.
 """
+import argparse
 import os
 import re
 import signal
@@ -27,6 +28,24 @@ CTYPES = {"float32": "float", "int64": "int64_t", "int32": "int32_t", "bool": "u
 # Tolerance against a float reference (PyTorch): per element
 # |got - ref| <= RTOL * |ref| + ATOL_REL * max|ref|.
 RTOL, ATOL_REL = 1e-4, 1e-5
+
+
+# ---------------------------------------------------------------------------
+# The model runners' command line
+# ---------------------------------------------------------------------------
+
+def runner_args(description, cases):
+    """--tostc, --work, --filter RE, --cc: (tostc, work, cc, the cases whose
+    name, case[0], matches RE), paths absolute, WORK created."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--tostc", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--filter", default=None)
+    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    picked = [c for c in cases if not args.filter or re.search(args.filter, c[0])]
+    return os.path.abspath(args.tostc), os.path.abspath(args.work), args.cc, picked
 
 
 # ---------------------------------------------------------------------------

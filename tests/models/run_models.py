@@ -28,9 +28,7 @@ Cases listed in XFAIL are known failures: failing is XFAIL, passing XPASS
 (which fails the run, so the list stays honest).  Exit status 0 when every
 other case passes.  The last line is `models: N passed, N failed`.
 """
-import argparse
 import os
-import re
 import shutil
 import sys
 import time
@@ -295,21 +293,13 @@ def run_case(case, tostc, work, cc):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="ToST-style models: tostc vs PyTorch")
-    ap.add_argument("--tostc", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--filter", default=None)
-    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
-    args = ap.parse_args()
+    tostc, work, cc, cases = harness.runner_args("ToST-style models: tostc vs PyTorch", CASES)
     torch.set_num_threads(1)
-    os.makedirs(args.work, exist_ok=True)
-    work, tostc = os.path.abspath(args.work), os.path.abspath(args.tostc)
-    cases = [c for c in CASES if not args.filter or re.search(args.filter, c[0])]
     npass = nfail = nbad = nxfail = 0
     for c in cases:
         t0 = time.time()
         try:
-            r = run_case(c, tostc, work, args.cc)
+            r = run_case(c, tostc, work, cc)
         except Exception as e:  # noqa: BLE001 -- report and go on with the next model
             r = "runner: %s: %s" % (type(e).__name__, e)
         dt = time.time() - t0

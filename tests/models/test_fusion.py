@@ -24,7 +24,6 @@ Variants not derived from the official code (division, sqrt-of-sum norm,
 Max clamp, Mul+ReduceSum moments, ...) must fuse too; near misses (softmax
 over tokens) must not, and stay correct.  Last line: `fusion: N passed, N failed`.
 """
-import argparse
 import json
 import os
 import re
@@ -202,21 +201,13 @@ def run_case(case, tostc, work, cc):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="TSSA fusion: fused vs unfused vs PyTorch")
-    ap.add_argument("--tostc", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--filter", default=None)
-    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
-    args = ap.parse_args()
+    tostc, work, cc, cases = harness.runner_args("TSSA fusion: fused vs unfused vs PyTorch", CASES)
     torch.set_num_threads(1)
-    os.makedirs(args.work, exist_ok=True)
-    work, tostc = os.path.abspath(args.work), os.path.abspath(args.tostc)
-    cases = [c for c in CASES if not args.filter or re.search(args.filter, c[0])]
     npass = nfail = 0
     for c in cases:
         t0 = time.time()
         try:
-            r = run_case(c, tostc, work, args.cc)
+            r = run_case(c, tostc, work, cc)
         except Exception as e:  # noqa: BLE001 -- report and go on
             r = "%s: %s" % (type(e).__name__, e)
         dt = time.time() - t0
