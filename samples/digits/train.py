@@ -23,7 +23,6 @@ Writes (next to this script):
 
 Runs in well under a minute on one core: /usr/bin/python3 train.py
 """
-import json
 import os
 import struct
 import sys
@@ -50,32 +49,6 @@ def tost_digits():
                                 cls_depth=1, in_chans=1, patch_strides=(1, 2), tokens_norm=True)
     nn.init.trunc_normal_(model.cls_token, std=0.02)
     return model
-
-
-def save_safetensors(path, tensors, metadata=None):
-    """A minimal .safetensors writer: header JSON (sorted keys) + raw little-endian data."""
-    codes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-             torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8"}
-    header, blobs, off = {}, [], 0
-    if metadata:
-        header["__metadata__"] = metadata
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu()
-        if t.dtype == torch.bfloat16:
-            raw = t.view(torch.int16).numpy().astype("<i2").tobytes()
-        else:
-            raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def load_data():
@@ -117,7 +90,7 @@ def main():
     acc = correct / len(yte)
     print(f"PyTorch test accuracy: {correct}/{len(yte)} = {acc:.4f}")
 
-    save_safetensors(os.path.join(HERE, "digits.safetensors"), model.state_dict(),
+    tost_ref.save_safetensors(os.path.join(HERE, "digits.safetensors"), model.state_dict(),
                      {"format": "pt", "model": "ToSTDigits d32 h4 depth2"})
     dummy = torch.zeros(1, 1, 8, 8)
     torch.onnx.export(model, dummy, os.path.join(HERE, "digits.onnx"), opset_version=17,

@@ -19,10 +19,8 @@ reference sees exactly the weights the compiler reads.  Last line:
 `dsl equivalence: N passed, N failed`; exit status 0 when all pass.
 """
 import argparse
-import json
 import os
 import shutil
-import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,25 +52,6 @@ CASES = [
      dict(d=32, depth=1, heads=2, vocab=40, block=16, seq=16), torch.bfloat16),
 ]
 
-def save_safetensors(path, tensors, dtype):
-    """Minimal .safetensors writer; float tensors stored as `dtype`."""
-    codes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-             torch.int64: "I64"}
-    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        if t.is_floating_point():
-            t = t.to(dtype)
-        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
-        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
 def close(got, ref):
     why, err, _ = harness.tolerance_error(got, ref, "")
     return why is None, err
@@ -97,7 +76,8 @@ def case(tostc, work, name, kind, margs, dims, wdtype):
             for b in m.buffers():
                 if b.is_floating_point():
                     b.copy_(b.to(wdtype).float())
-    save_safetensors(os.path.join(d, kind + ".safetensors"), m.state_dict(), wdtype)
+    tost_ref.save_safetensors(os.path.join(d, kind + ".safetensors"), m.state_dict(),
+                              {"format": "pt"}, wdtype)
     shutil.copy(os.path.join(HERE, kind + ".tost"), d)
     x, y = tost_ref.export(m, os.path.join(d, "model.onnx"), 17,
                            seq=margs.get("seq"))

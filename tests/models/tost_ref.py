@@ -46,8 +46,10 @@ test layout: DIR/model.onnx, DIR/test_data_set_0/{input_0,output_0}.pb):
   tost_ref.py lm --dim 64 --depth 2 --heads 4 --vocab 97 --block 32 --seq 16 -o DIR
 """
 import argparse
+import json
 import math
 import os
+import struct
 
 import torch
 import torch.nn as nn
@@ -389,7 +391,7 @@ class ToSTLM(nn.Module):
 
 
 # --------------------------------------------------------------------------
-# random weights, export
+# random weights, export, .safetensors
 # --------------------------------------------------------------------------
 
 def randomize(model, seed=0):
@@ -442,6 +444,35 @@ def export(model, path, opset, dynamic_seq=False, batch=1, seq=None, x=None):
         torch.onnx.export(model, (x,), path, opset_version=opset, input_names=[in_name],
                           output_names=["logits"], dynamic_axes=dyn, do_constant_folding=True)
     return x, y
+
+
+def save_safetensors(path, tensors, metadata=None, dtype=None):
+    """A minimal .safetensors writer: header JSON (sorted keys, padded to 8
+    bytes) + raw little-endian data; float tensors converted to `dtype` if given."""
+    codes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+             torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8"}
+    header, blobs, off = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        if dtype is not None and t.is_floating_point():
+            t = t.to(dtype)
+        if t.dtype == torch.bfloat16:
+            raw = t.view(torch.int16).numpy().astype("<i2").tobytes()
+        else:
+            raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
 
 
 def save_pb(t, path, name):

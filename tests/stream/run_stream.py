@@ -27,7 +27,6 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
-sys.path.insert(0, os.path.join(HERE, "..", "dsl"))
 sys.path.insert(0, os.path.join(HERE, ".."))
 warnings.filterwarnings("ignore")
 
@@ -35,7 +34,6 @@ import torch  # noqa: E402
 
 import harness  # noqa: E402
 import tost_ref  # noqa: E402
-from equiv import save_safetensors  # noqa: E402
 
 CC = ["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror"]
 
@@ -66,7 +64,7 @@ def streamable(tostc, work, name, a, opset, dynamic, src):
     os.makedirs(d, exist_ok=True)
     m = lm(a)
     if src == "dsl":
-        save_safetensors(os.path.join(d, "lm.safetensors"), m.state_dict(), torch.float32)
+        tost_ref.save_safetensors(os.path.join(d, "lm.safetensors"), m.state_dict())
         tost = os.path.join(d, "lm.tost")
         with open(os.path.join(ROOT, "tests", "dsl", "lm.tost")) as f:
             text = f.read()
