@@ -144,7 +144,8 @@ def run_case(case, tostc, work, cc):
             ref = model(x).numpy()
 
     # the report: fused op counts, no CumSum left in causal models
-    rc, out, err = harness.tostc(tostc, onnx_path, os.path.join(wd, "fused"), NAME, dims + ["--report=json"])
+    rc, out, err = harness.tostc(tostc, onnx_path, os.path.join(wd, "fused"), NAME,
+                                 dims + ["--report=json"])
     if rc != 0:
         return "tostc --report: %s" % harness.first_line(err)
     ops = json.loads(out[out.index("{"):])["ops"]
@@ -168,8 +169,8 @@ def run_case(case, tostc, work, cc):
     res = {}
     for variant, extra in (("fused", []), ("unfused", ["--no-fuse"])):
         od = os.path.join(wd, variant)
-        e, _, _, outs = harness.compile_model(tostc, onnx_path, od, NAME, [cc] + CFLAGS, dims + extra,
-                                        typed=True)
+        e, _, _, outs = harness.compile_model(tostc, onnx_path, od, NAME, [cc] + CFLAGS,
+                                              dims + extra, typed=True)
         if e:
             return "%s: %s" % (variant, e)
         got = execute(od, x, outs)

@@ -156,7 +156,8 @@ class LayerScaleBlock(nn.Module):
 class TSSABlock(LayerScaleBlock):
     """x += gamma1 * TSSA(LN1 x); x += gamma2 * MLP(LN2 x)  (XCiT-style LayerScale)."""
     def __init__(self, dim, heads, mlp_ratio=4, eta=1.0, variant="official"):
-        super().__init__(dim, AttentionTSSA(dim, heads, qkv_bias=True, variant=variant), mlp_ratio, eta)
+        attn = AttentionTSSA(dim, heads, qkv_bias=True, variant=variant)
+        super().__init__(dim, attn, mlp_ratio, eta)
 
     def forward(self, x):
         x = x + self.gamma1 * self.attn(self.norm1(x))
