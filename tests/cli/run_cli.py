@@ -20,12 +20,15 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 
-import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+import harness  # noqa: E402
 
 OPSET = 13
 
@@ -245,9 +248,8 @@ def cases():
 
 def dump_ir_cases(tostc, good):
     """--dump-ir=PASS for every pass `--dump-ir=nosuch` names."""
-    p = subprocess.run([tostc, "-", "--dump-ir=nosuch"], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=60)
-    m = re.search(r"passes: ([^)]*)\)", p.stderr.decode(errors="replace"))
+    _, _, err = harness.run([tostc, "-", "--dump-ir=nosuch"], 60)
+    m = re.search(r"passes: ([^)]*)\)", err)
     if not m:
         return [Case("dump_ir_pass_list", {}, ["--dump-ir=nosuch"], msg=r"passes: ")]
     return [Case("dump_ir_%s" % ps.strip(), {"m.onnx": good}, ["m.onnx", "--dump-ir=%s" % ps.strip()],
@@ -278,26 +280,24 @@ def run_case(c, tostc, work, log=None):
         with open(os.path.join(wd, fn), "wb") as f:
             f.write(data)
     before = snapshot(wd)
-    try:
-        p = subprocess.run([tostc] + c.args, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=60)
-    except subprocess.TimeoutExpired:
+    rc, out, err = harness.run([tostc] + c.args, 60, cwd=wd)
+    if rc is None:
         return "timed out"
-    err = p.stderr.decode(errors="replace").strip()
+    err = err.strip()
     if log is not None:
         log.append(err.splitlines()[0] if err else "")
     after = snapshot(wd)
-    if p.returncode not in c.rc:
-        how = ("killed by signal %d" % -p.returncode) if p.returncode < 0 else "exit %d" % p.returncode
-        return "%s (expected exit %s); stderr: %s" % (how, " or ".join(map(str, c.rc)),
+    if rc not in c.rc:
+        return "%s (expected exit %s); stderr: %s" % (harness.describe_rc(rc),
+                                                   " or ".join(map(str, c.rc)),
                                                    err.splitlines()[0] if err else "(empty)")
-    if p.returncode == 0:
+    if rc == 0:
         if c.outputs and not {"out.c", "out.h"} <= set(after):
             return "exit 0 but out.c / out.h missing (have %s)" % sorted(after)
         if not c.outputs and set(after) != set(before):
             return "wrote files: %s" % sorted(set(after) - set(before))
         if c.check:
-            return c.check(p.stdout.decode(errors="replace"))
+            return c.check(out)
         return None
     if set(after) != set(before):
         return "left files behind: %s" % sorted(set(after) - set(before))

@@ -9,7 +9,7 @@ For each case: build the PyTorch reference model (tests/models/tost_ref.py,
 official architecture) with random weights, write its state_dict as
 .safetensors (F32, or F16 / BF16 to test conversion) and export it to ONNX;
 compile tests/dsl/<kind>.tost (sizes overridden with --dim) and the .onnx
-with tostc; build both with a small harness; run them on the same input and
+with tostc; build both with tests/harness.py's harness; run them on the same input and
 compare each output with PyTorch's and with each other:
 
     |got - ref| <= RTOL * |ref| + ATOL_REL * max|ref|    RTOL 1e-4, ATOL_REL 1e-5
@@ -19,24 +19,23 @@ reference sees exactly the weights the compiler reads.  Last line:
 `dsl equivalence: N passed, N failed`; exit status 0 when all pass.
 """
 import argparse
-import json
 import os
 import shutil
-import struct
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+import harness  # noqa: E402
 import tost_ref  # noqa: E402
 
-RTOL, ATOL_REL = 1e-4, 1e-5
+CC = ["cc", "-std=c99", "-O2"] + os.environ.get("TOSTC_TEST_CFLAGS", "").split()  # e.g. sanitizers (CI)
 warnings.filterwarnings("ignore")
 
 # name, kind, model args, --dim overrides for the .tost, weight dtype
@@ -53,57 +52,9 @@ CASES = [
      dict(d=32, depth=1, heads=2, vocab=40, block=16, seq=16), torch.bfloat16),
 ]
 
-HARNESS = r"""
-#include <stdio.h>
-#include <stdlib.h>
-#include "net.h"
-int main(int argc, char **argv)
-{
-	static unsigned char ws[NET_WORKSPACE_SIZE + 64] __attribute__((aligned(64)));
-	static unsigned char in[NET_INPUT0_SIZE * 8], out[NET_OUTPUT0_SIZE * 4];
-	FILE *f = fopen(argv[1], "rb");
-	size_t isz = sizeof in / 8 * (argv[3][0] == 'l' ? 8 : 4);
-	if (!f || fread(in, 1, isz, f) != isz) return 3;
-	fclose(f);
-	const void *ins[1] = {in};
-	void *outs[1] = {out};
-	if (net_run_v(ins, outs, ws) != 0) return 4;
-	f = fopen(argv[2], "wb");
-	if (!f || fwrite(out, 1, sizeof out, f) != sizeof out) return 5;
-	return fclose(f) != 0;
-}
-"""
-
-
-def save_safetensors(path, tensors, dtype):
-    """Minimal .safetensors writer; float tensors stored as `dtype`."""
-    codes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-             torch.int64: "I64"}
-    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        if t.is_floating_point():
-            t = t.to(dtype)
-        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
-        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
-
-
 def close(got, ref):
-    tol = RTOL * np.abs(ref) + ATOL_REL * np.abs(ref).max()
-    err = np.abs(got - ref)
-    return bool((err <= tol).all()), float(err.max())
-
-
-def run(cmd):
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(" ".join(cmd) + "\n" + r.stdout)
+    why, err, _ = harness.tolerance_error(got, ref, "")
+    return why is None, err
 
 
 def case(tostc, work, name, kind, margs, dims, wdtype):
@@ -125,30 +76,24 @@ def case(tostc, work, name, kind, margs, dims, wdtype):
             for b in m.buffers():
                 if b.is_floating_point():
                     b.copy_(b.to(wdtype).float())
-    save_safetensors(os.path.join(d, kind + ".safetensors"), m.state_dict(), wdtype)
+    tost_ref.save_safetensors(os.path.join(d, kind + ".safetensors"), m.state_dict(),
+                              {"format": "pt"}, wdtype)
     shutil.copy(os.path.join(HERE, kind + ".tost"), d)
     x, y = tost_ref.export(m, os.path.join(d, "model.onnx"), 17,
                            seq=margs.get("seq"))
     ref = y.detach().numpy().astype(np.float32)
-    x.numpy().tofile(os.path.join(d, "in.bin"))
-    with open(os.path.join(d, "harness.c"), "w") as f:
-        f.write(HARNESS)
     outs = {}
     for src in ("tost", "onnx"):
         sd = os.path.join(d, src)
-        os.makedirs(sd)
         model = os.path.join(d, kind + ".tost") if src == "tost" else os.path.join(d, "model.onnx")
-        cmd = [tostc, model, "-o", os.path.join(sd, "net.c"), "--name", "net"]
+        extra = []
         if src == "tost":
             for k, v in dims.items():
-                cmd += ["--dim", f"{k}={v}"]
-        run(cmd)
-        run(["cc", "-std=c99", "-O2"] + os.environ.get("TOSTC_TEST_CFLAGS", "").split() +
-            ["-I" + sd, "-o", os.path.join(sd, "run"),
-             os.path.join(d, "harness.c"), os.path.join(sd, "net.c"), "-lm"])
-        run([os.path.join(sd, "run"), os.path.join(d, "in.bin"), os.path.join(sd, "out.bin"),
-             "l" if kind == "lm" else "f"])
-        outs[src] = np.fromfile(os.path.join(sd, "out.bin"), dtype=np.float32).reshape(ref.shape)
+                extra += ["--dim", f"{k}={v}"]
+        e, _, _, io = harness.compile_model(tostc, model, sd, "net", CC, extra)
+        if e:
+            raise RuntimeError(f"{src}: {e}")
+        outs[src] = harness.execute(sd, [x.numpy()], io)[0]
     ok1, e1 = close(outs["tost"], ref)
     ok2, e2 = close(outs["onnx"], ref)
     ok3, e3 = close(outs["tost"], outs["onnx"])

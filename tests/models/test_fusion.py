@@ -24,7 +24,6 @@ Variants not derived from the official code (division, sqrt-of-sum norm,
 Max clamp, Mul+ReduceSum moments, ...) must fuse too; near misses (softmax
 over tokens) must not, and stay correct.  Last line: `fusion: N passed, N failed`.
 """
-import argparse
 import json
 import os
 import re
@@ -35,14 +34,13 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "conformance"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
-import run as conf  # noqa: E402
-import run_models as rm  # noqa: E402  (harness generator, tolerance)
+import harness  # noqa: E402
 import tost_ref  # noqa: E402
 
 NAME = "net"
@@ -106,53 +104,19 @@ CASES = [
 ]
 
 
-def tostc_run(tostc, onnx_path, out_dir, extra):
-    os.makedirs(out_dir, exist_ok=True)
-    cmd = [tostc, onnx_path, "-o", os.path.join(out_dir, "model.c"), "--name", NAME] + extra
-    return rm.sh(cmd)
-
-
-def build(tostc, onnx_path, out_dir, extra, cc):
-    """Compile with tostc and cc; returns (error or None, ins, outs)."""
-    rc, _, err = tostc_run(tostc, onnx_path, out_dir, extra)
-    if rc != 0:
-        return "tostc %s: %s" % (conf.describe_rc(rc), conf.first_line(err)), None, None
-    defs = conf.parse_header(os.path.join(out_dir, "model.h"))
-    P = conf.macro_prefix(defs, NAME)
-    ins = conf.header_io(defs, P, "INPUT", int(defs[P + "_NUM_INPUTS"]))
-    outs = conf.header_io(defs, P, "OUTPUT", int(defs[P + "_NUM_OUTPUTS"]))
-    with open(os.path.join(out_dir, "harness.c"), "w") as f:
-        f.write(rm.make_typed(P, ins, outs))
-    rc, out, err = rm.sh([cc] + CFLAGS + ["-I", out_dir, os.path.join(out_dir, "model.c"),
-                                          os.path.join(out_dir, "harness.c"), "-o",
-                                          os.path.join(out_dir, "harness"), "-lm"])
-    if rc != 0:
-        return "cc: %s" % conf.cc_error(err or out), None, None
-    return None, ins, outs
-
-
 def execute(out_dir, x, outs):
-    np.ascontiguousarray(x.numpy()).tofile(os.path.join(out_dir, "in_0.bin"))
-    rc, _, err = rm.sh([os.path.join(out_dir, "harness"), out_dir], 120)
-    if rc != 0:
-        raise RuntimeError("harness %s: %s" % (conf.describe_rc(rc), conf.first_line(err)))
-    nm, ty, shape = outs[0]
-    return np.fromfile(os.path.join(out_dir, "out_0.bin"), dtype=np.dtype(ty)).reshape(shape)
+    return harness.execute(out_dir, [x.numpy()], outs)[0]
 
 
 def close(got, ref, what):
-    got, ref = got.astype(np.float64), ref.astype(np.float64)
-    scale = float(np.abs(ref).max())
-    err = np.abs(got - ref)
-    ok = err <= rm.RTOL * np.abs(ref) + rm.ATOL_REL * scale
-    if not ok.all() or not np.isfinite(got).all():
-        raise AssertionError("%s: %d of %d elements outside tolerance; max |err| %.3g (scale %.3g)"
-                             % (what, int((~ok).sum()), ref.size, err.max(), scale))
-    return err.max() / scale
+    why, err, scale = harness.tolerance_error(got, ref, what)
+    if why:
+        raise AssertionError(why)
+    return err / scale
 
 
 def fused_eps(tostc, onnx_path, out_dir, extra):
-    rc, out, err = tostc_run(tostc, onnx_path, out_dir, extra + ["--dump-ir=fuse_tssa"])
+    rc, out, err = harness.tostc(tostc, onnx_path, out_dir, NAME, extra + ["--dump-ir=fuse_tssa"])
     eps = []
     for line in (out + err).splitlines():
         m = re.search(r"= (?:Causal)?TSSA\(.*eps_norm=(\S+) eps_pi=(\S+)", line)
@@ -182,9 +146,10 @@ def run_case(case, tostc, work, cc):
             ref = model(x).numpy()
 
     # the report: fused op counts, no CumSum left in causal models
-    rc, out, err = tostc_run(tostc, onnx_path, os.path.join(wd, "fused"), dims + ["--report=json"])
+    rc, out, err = harness.tostc(tostc, onnx_path, os.path.join(wd, "fused"), NAME,
+                                 dims + ["--report=json"])
     if rc != 0:
-        return "tostc --report: %s" % conf.first_line(err)
+        return "tostc --report: %s" % harness.first_line(err)
     ops = json.loads(out[out.index("{"):])["ops"]
     nfused = sum(expect.values())
     # fuse_common: every decomposed LayerNorm and erf GELU is gone
@@ -206,7 +171,8 @@ def run_case(case, tostc, work, cc):
     res = {}
     for variant, extra in (("fused", []), ("unfused", ["--no-fuse"])):
         od = os.path.join(wd, variant)
-        e, ins, outs = build(tostc, onnx_path, od, dims + extra, cc)
+        e, _, _, outs = harness.compile_model(tostc, onnx_path, od, NAME, [cc] + CFLAGS,
+                                              dims + extra, typed=True)
         if e:
             return "%s: %s" % (variant, e)
         got = execute(od, x, outs)
@@ -238,21 +204,13 @@ def run_case(case, tostc, work, cc):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="TSSA fusion: fused vs unfused vs PyTorch")
-    ap.add_argument("--tostc", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--filter", default=None)
-    ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
-    args = ap.parse_args()
+    tostc, work, cc, cases = harness.runner_args("TSSA fusion: fused vs unfused vs PyTorch", CASES)
     torch.set_num_threads(1)
-    os.makedirs(args.work, exist_ok=True)
-    work, tostc = os.path.abspath(args.work), os.path.abspath(args.tostc)
-    cases = [c for c in CASES if not args.filter or re.search(args.filter, c[0])]
     npass = nfail = 0
     for c in cases:
         t0 = time.time()
         try:
-            r = run_case(c, tostc, work, args.cc)
+            r = run_case(c, tostc, work, cc)
         except Exception as e:  # noqa: BLE001 -- report and go on
             r = "%s: %s" % (type(e).__name__, e)
         dt = time.time() - t0

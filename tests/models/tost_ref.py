@@ -46,8 +46,10 @@ test layout: DIR/model.onnx, DIR/test_data_set_0/{input_0,output_0}.pb):
   tost_ref.py lm --dim 64 --depth 2 --heads 4 --vocab 97 --block 32 --seq 16 -o DIR
 """
 import argparse
+import json
 import math
 import os
+import struct
 
 import torch
 import torch.nn as nn
@@ -138,16 +140,24 @@ class Mlp(nn.Module):
         return self.fc2(self.act(self.fc1(x)))
 
 
-class TSSABlock(nn.Module):
-    """x += gamma1 * TSSA(LN1 x); x += gamma2 * MLP(LN2 x)  (XCiT-style LayerScale)."""
-    def __init__(self, dim, heads, mlp_ratio=4, eta=1.0, variant="official"):
+class LayerScaleBlock(nn.Module):
+    """The parameters both XCiT-style blocks share: norm1, attn, norm2, mlp
+    and the LayerScale gammas (state_dict keys as in the official code)."""
+    def __init__(self, dim, attn, mlp_ratio=4, eta=1.0):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = AttentionTSSA(dim, heads, qkv_bias=True, variant=variant)
+        self.attn = attn
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
         self.gamma1 = nn.Parameter(eta * torch.ones(dim))
         self.gamma2 = nn.Parameter(eta * torch.ones(dim))
+
+
+class TSSABlock(LayerScaleBlock):
+    """x += gamma1 * TSSA(LN1 x); x += gamma2 * MLP(LN2 x)  (XCiT-style LayerScale)."""
+    def __init__(self, dim, heads, mlp_ratio=4, eta=1.0, variant="official"):
+        attn = AttentionTSSA(dim, heads, qkv_bias=True, variant=variant)
+        super().__init__(dim, attn, mlp_ratio, eta)
 
     def forward(self, x):
         x = x + self.gamma1 * self.attn(self.norm1(x))
@@ -166,14 +176,19 @@ def conv3x3(cin, cout, stride):
 
 
 class ConvPatchEmbed(nn.Module):
-    """Patch size 16: four 3x3 stride-2 convs 3 -> d/8 -> d/4 -> d/2 -> d."""
-    def __init__(self, dim):
+    """A stack of 3x3 conv+BN layers with GELU between them; layer i (of L)
+    has d / 2^(L-1-i) output channels and stride strides[i].  The default
+    is XCiT's patch size 16: 3 -> d/8 -> d/4 -> d/2 -> d, all stride 2."""
+    def __init__(self, dim, in_chans=3, strides=(2, 2, 2, 2)):
         super().__init__()
-        self.proj = nn.Sequential(
-            conv3x3(3, dim // 8, 2), nn.GELU(),
-            conv3x3(dim // 8, dim // 4, 2), nn.GELU(),
-            conv3x3(dim // 4, dim // 2, 2), nn.GELU(),
-            conv3x3(dim // 2, dim, 2))
+        layers, cin = [], in_chans
+        for i, stride in enumerate(strides):
+            cout = dim // 2 ** (len(strides) - 1 - i)
+            if i:
+                layers.append(nn.GELU())
+            layers.append(conv3x3(cin, cout, stride))
+            cin = cout
+        self.proj = nn.Sequential(*layers)
 
     def forward(self, x):
         x = self.proj(x)
@@ -227,19 +242,19 @@ class ClassAttention(nn.Module):
         return torch.cat([cls_tkn, x[:, 1:]], dim=1)
 
 
-class ClassAttentionBlock(nn.Module):
-    def __init__(self, dim, heads, mlp_ratio=4, eta=1.0):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = ClassAttention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
-        self.gamma1 = nn.Parameter(eta * torch.ones(dim))
-        self.gamma2 = nn.Parameter(eta * torch.ones(dim))
+class ClassAttentionBlock(LayerScaleBlock):
+    """XCiT's class-attention block; tokens_norm=True applies norm2 to every
+    token, False to the class token only (the patch tokens then pass through)."""
+    def __init__(self, dim, heads, mlp_ratio=4, eta=1.0, tokens_norm=False):
+        super().__init__(dim, ClassAttention(dim, heads), mlp_ratio, eta)
+        self.tokens_norm = tokens_norm
 
     def forward(self, x):
         x = x + self.gamma1 * self.attn(self.norm1(x))
-        x = torch.cat([self.norm2(x[:, 0:1]), x[:, 1:]], dim=1)
+        if self.tokens_norm:
+            x = self.norm2(x)
+        else:
+            x = torch.cat([self.norm2(x[:, 0:1]), x[:, 1:]], dim=1)
         x_res = x
         cls_token = self.gamma2 * self.mlp(x[:, 0:1])
         x = torch.cat([cls_token, x[:, 1:]], dim=1)
@@ -247,16 +262,22 @@ class ClassAttentionBlock(nn.Module):
 
 
 class ToSTVision(nn.Module):
+    """ToST's vision classifier.  The defaults are the model tests' scaled-down
+    XCiT layout; in_chans, patch_strides (see ConvPatchEmbed) and tokens_norm
+    (see ClassAttentionBlock) describe smaller stems such as samples/digits'."""
     def __init__(self, dim=64, depth=2, heads=4, img=64, num_classes=10, cls_depth=2,
-                 variant="official"):
+                 variant="official", in_chans=3, patch_strides=(2, 2, 2, 2), tokens_norm=False):
         super().__init__()
-        assert dim % 8 == 0 and dim % heads == 0 and img % 16 == 0
+        assert dim % 2 ** (len(patch_strides) - 1) == 0 and dim % heads == 0
+        assert img % math.prod(patch_strides) == 0
         self.img = img
-        self.patch_embed = ConvPatchEmbed(dim)
+        self.in_chans = in_chans
+        self.patch_embed = ConvPatchEmbed(dim, in_chans, patch_strides)
         self.pos_embeder = PositionalEncodingFourier(dim=dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.blocks = nn.ModuleList([TSSABlock(dim, heads, variant=variant) for _ in range(depth)])
-        self.cls_attn_blocks = nn.ModuleList([ClassAttentionBlock(dim, heads) for _ in range(cls_depth)])
+        self.cls_attn_blocks = nn.ModuleList([ClassAttentionBlock(dim, heads, tokens_norm=tokens_norm)
+                                              for _ in range(cls_depth)])
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         self.head = nn.Linear(dim, num_classes)
 
@@ -274,7 +295,7 @@ class ToSTVision(nn.Module):
         return self.head(x)
 
     def example_input(self, batch=1, seq=None):
-        return torch.randn(batch, 3, self.img, self.img)
+        return torch.randn(batch, self.in_chans, self.img, self.img)
 
 
 # --------------------------------------------------------------------------
@@ -371,7 +392,7 @@ class ToSTLM(nn.Module):
 
 
 # --------------------------------------------------------------------------
-# random weights, export
+# random weights, export, .safetensors
 # --------------------------------------------------------------------------
 
 def randomize(model, seed=0):
@@ -424,6 +445,35 @@ def export(model, path, opset, dynamic_seq=False, batch=1, seq=None, x=None):
         torch.onnx.export(model, (x,), path, opset_version=opset, input_names=[in_name],
                           output_names=["logits"], dynamic_axes=dyn, do_constant_folding=True)
     return x, y
+
+
+def save_safetensors(path, tensors, metadata=None, dtype=None):
+    """A minimal .safetensors writer: header JSON (sorted keys, padded to 8
+    bytes) + raw little-endian data; float tensors converted to `dtype` if given."""
+    codes = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+             torch.int64: "I64", torch.int32: "I32", torch.uint8: "U8"}
+    header, blobs, off = {}, [], 0
+    if metadata:
+        header["__metadata__"] = metadata
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        if dtype is not None and t.is_floating_point():
+            t = t.to(dtype)
+        if t.dtype == torch.bfloat16:
+            raw = t.view(torch.int16).numpy().astype("<i2").tobytes()
+        else:
+            raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
 
 
 def save_pb(t, path, name):

@@ -27,13 +27,13 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
-sys.path.insert(0, os.path.join(HERE, "..", "dsl"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 warnings.filterwarnings("ignore")
 
 import torch  # noqa: E402
 
+import harness  # noqa: E402
 import tost_ref  # noqa: E402
-from equiv import save_safetensors  # noqa: E402
 
 CC = ["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror"]
 
@@ -64,7 +64,7 @@ def streamable(tostc, work, name, a, opset, dynamic, src):
     os.makedirs(d, exist_ok=True)
     m = lm(a)
     if src == "dsl":
-        save_safetensors(os.path.join(d, "lm.safetensors"), m.state_dict(), torch.float32)
+        tost_ref.save_safetensors(os.path.join(d, "lm.safetensors"), m.state_dict())
         tost = os.path.join(d, "lm.tost")
         with open(os.path.join(ROOT, "tests", "dsl", "lm.tost")) as f:
             text = f.read()
@@ -79,13 +79,12 @@ def streamable(tostc, work, name, a, opset, dynamic, src):
         batch = 2 if name.endswith("batch2") else 1
         tost_ref.export(m, model, opset, dynamic_seq=dynamic, batch=batch, seq=a["seq"])
         dims = ["--dim", "seq=%d" % a["block"]] if dynamic else []
-    r = run([tostc, model, "-o", os.path.join(d, "model.c"), "--name", "model"] + dims)
-    if r.returncode != 0:
-        return "tostc failed: " + r.stdout
-    r = run(CC + ["-I", d, os.path.join(d, "model.c"), os.path.join(HERE, "check_stream.c"),
-                  "-lm", "-o", os.path.join(d, "check")])
-    if r.returncode != 0:
-        return "cc failed: " + r.stdout[-2000:]
+    rc, out, err = harness.tostc(tostc, model, d, "model", dims)
+    if rc != 0:
+        return "tostc failed: " + out + err
+    e = harness.build(CC, d, os.path.join(HERE, "check_stream.c"), os.path.join(d, "check"))
+    if e:
+        return e
     r = run([os.path.join(d, "check"), "1"])
     print("  " + r.stdout.strip().replace("\n", "\n  "))
     return None if r.returncode == 0 else "check_stream failed"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tostc.h"
+#include "unit.h"
 
 static char tmpdir[256];
 static char errbuf[4096];
@@ -161,8 +162,7 @@ static void test_parse_good(void)
 	ctx_init(&c, "t.tost");
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		CU_FAIL(c.errmsg);
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	const char *src = "# comment\n"
@@ -260,9 +260,7 @@ static void test_lower_linear_and_loops(void)
 	ctx_init(&c, path);
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		fprintf(stderr, "%s\n", c.errmsg);
-		CU_FAIL("lowering failed");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	const char *src = "model tiny\n"
@@ -334,9 +332,7 @@ static void test_lower_tssa(void)
 	Ctx c;
 	jmp_buf jb;
 	if (setjmp(jb)) {
-		fprintf(stderr, "%s\n", c.errmsg);
-		CU_FAIL("lowering failed");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	Graph *g = lower_with(&c, &jb, src, "heads", 2);   /* --dim heads=2 */
@@ -480,9 +476,7 @@ static void test_safetensors_dtypes(void)
 	ctx_init(&c, "s");
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		fprintf(stderr, "%s\n", c.errmsg);
-		CU_FAIL("valid file rejected");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	SafeTensors *st = safetensors_open(&c, path);

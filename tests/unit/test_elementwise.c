@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "tostc.h"
+#include "unit.h"
 #include "rt_common.h"
 #include "rt_elementwise.h"
 
@@ -400,9 +401,7 @@ static void test_lower_broadcast_forms(void)
 	ctx_init(&c, "t");
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
-		CU_FAIL("error");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	Graph *g = graph_new(&c);
@@ -469,9 +468,7 @@ static void test_lower_reduce_forms(void)
 	ctx_init(&c, "t");
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
-		CU_FAIL("error");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	Graph *g = graph_new(&c);
@@ -515,9 +512,7 @@ static void test_eval_variadic_max(void)
 	ctx_init(&c, "t");
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
-		CU_FAIL("error");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	Graph *g = graph_new(&c);
@@ -547,9 +542,7 @@ static void test_eval_nodes(void)
 	ctx_init(&c, "t");
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		fprintf(stderr, "\n  unexpected error: %s\n", c.errmsg);
-		CU_FAIL("error");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	Graph *g = graph_new(&c);

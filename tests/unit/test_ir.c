@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tostc.h"
+#include "unit.h"
 
 static void test_arena_and_error(void)
 {
@@ -71,8 +72,7 @@ static void test_planner_random(void)
 	ctx_init(&c, "plan");
 	c.jmp = &jb;
 	if (setjmp(jb)) {
-		CU_FAIL("planner raised an error");
-		ctx_free(&c);
+		FAIL_ERROR(&c);
 		return;
 	}
 	srand(12345);
@@ -129,33 +129,31 @@ static int run_driver(const char *const *args, char *msg, size_t cap)
 	return r;
 }
 
+/* Bad command lines: exit status 1 and a message naming the problem. */
 static void test_driver_errors(void)
 {
+	static const struct {
+		const char *args[8]; /* argv, NULL-terminated */
+		const char *says;    /* a part of the message */
+	} cases[] = {
+		{{"tostc", "/nonexistent/model.onnx", "-o", "/tmp/x.c"}, "/nonexistent/model.onnx"},
+		{{"tostc", "m.onnx", "-o", "x.c", "--dim", "seq"}, "expected NAME=VALUE"},
+		{{"tostc", "m.onnx", "-o", "x.c", "--dim", "seq=0"}, "must be positive"},
+		{{"tostc", "m.onnx", "-o", "x.c", "--dim", "seq=12x"}, "not an integer"},
+		{{"tostc", "m.onnx", "--frobnicate"}, "unknown option '--frobnicate'"},
+		{{"tostc", "m.onnx", "-o", "x.c", "--name", "9bad"}, "not a C identifier"},
+		{{"tostc", "m.onnx", "--dump-ir=nosuch"}, "no such pass"},
+		{{"tostc", "m.onnx"}, "no output file"},
+	};
 	char msg[4096];
-	const char *a1[] = {"tostc", "/nonexistent/model.onnx", "-o", "/tmp/x.c", NULL};
-	CU_ASSERT_EQUAL(run_driver(a1, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "/nonexistent/model.onnx"));
-	const char *a2[] = {"tostc", "m.onnx", "-o", "x.c", "--dim", "seq", NULL};
-	CU_ASSERT_EQUAL(run_driver(a2, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "expected NAME=VALUE"));
-	const char *a3[] = {"tostc", "m.onnx", "-o", "x.c", "--dim", "seq=0", NULL};
-	CU_ASSERT_EQUAL(run_driver(a3, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "must be positive"));
-	const char *a4[] = {"tostc", "m.onnx", "-o", "x.c", "--dim", "seq=12x", NULL};
-	CU_ASSERT_EQUAL(run_driver(a4, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "not an integer"));
-	const char *a5[] = {"tostc", "m.onnx", "--frobnicate", NULL};
-	CU_ASSERT_EQUAL(run_driver(a5, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "unknown option '--frobnicate'"));
-	const char *a6[] = {"tostc", "m.onnx", "-o", "x.c", "--name", "9bad", NULL};
-	CU_ASSERT_EQUAL(run_driver(a6, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "not a C identifier"));
-	const char *a7[] = {"tostc", "m.onnx", "--dump-ir=nosuch", NULL};
-	CU_ASSERT_EQUAL(run_driver(a7, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no such pass"));
-	const char *a8[] = {"tostc", "m.onnx", NULL};
-	CU_ASSERT_EQUAL(run_driver(a8, msg, sizeof msg), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no output file"));
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int r = run_driver(cases[i].args, msg, sizeof msg);
+		if (r != 1 || !strstr(msg, cases[i].says))
+			fprintf(stderr, "\n  %s ...: exit %d, message '%s', want 1 and '%s'\n",
+			        cases[i].args[1], r, msg, cases[i].says);
+		CU_ASSERT_EQUAL(r, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(msg, cases[i].says));
+	}
 }
 
 /* Build x (2,3) + w (3) -> Relu -> Mul(., 2) -> y in memory and compile it. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tostc.h"
+#include "unit.h"
 #include "rt_linalg.h"
 
 static float frand(unsigned *s)
@@ -403,8 +404,7 @@ static void test_lower_matmul_gemm(void)
 	ctx_init(&f.c, "m.onnx");
 	f.c.jmp = &f.jb;
 	if (setjmp(f.jb)) {
-		CU_FAIL(f.c.errmsg);
-		ctx_free(&f.c);
+		FAIL_ERROR(&f.c);
 		return;
 	}
 	f.g = graph_new(&f.c);
@@ -459,8 +459,7 @@ static void test_lower_conv_layernorm(void)
 	ctx_init(&f.c, "m.onnx");
 	f.c.jmp = &f.jb;
 	if (setjmp(f.jb)) {
-		CU_FAIL(f.c.errmsg);
-		ctx_free(&f.c);
+		FAIL_ERROR(&f.c);
 		return;
 	}
 	f.g = graph_new(&f.c);

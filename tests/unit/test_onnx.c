@@ -296,6 +296,14 @@ static void expect_error(Model *b, const char *want)
 	ctx_free(&c);
 }
 
+/* Write the model; loading it must fail with `want`; free the model. */
+static void expect_rejected(Model *b, const char *want)
+{
+	model_write(b, NULL);
+	expect_error(b, want);
+	model_free(b);
+}
+
 static Tensor *find(Graph *g, const char *name)
 {
 	Tensor *t = graph_tensor(g, name);
@@ -465,47 +473,35 @@ static void test_initializer_errors(void)
 	Model b;
 	model_add(&b, 17);
 	set_raw(&b, add_init(&b, "w", F32, 2, D23), W, sizeof W - 4);
-	model_write(&b, NULL);
-	expect_error(&b, "initializer 'w': raw_data is 20 bytes, but the dims need 24");
-	model_free(&b);
+	expect_rejected(&b, "initializer 'w': raw_data is 20 bytes, but the dims need 24");
 
 	model_add(&b, 17);
 	Onnx__TensorProto *t = add_init(&b, "w", F32, 2, D23);
 	t->n_float_data = 5;
 	t->float_data = mnew(&b, sizeof W);
-	model_write(&b, NULL);
-	expect_error(&b, "initializer 'w': float_data holds 5 elements, but the dims need 6");
-	model_free(&b);
+	expect_rejected(&b, "initializer 'w': float_data holds 5 elements, but the dims need 6");
 
 	/* DOUBLE constants are accepted only as the input of Cast(to=FLOAT) */
 	model_add(&b, 17);
 	t = add_init(&b, "w", DOUBLE, 2, D23);
 	t->n_double_data = 6;
 	t->double_data = mnew(&b, 6 * sizeof(double));
-	model_write(&b, NULL);
-	expect_error(&b, "node 'add0' (Add, #0): reads 'w', a DOUBLE constant");
-	model_free(&b);
+	expect_rejected(&b, "node 'add0' (Add, #0): reads 'w', a DOUBLE constant");
 
 	model_add(&b, 17);
 	t = add_init(&b, "w", DOUBLE, 2, D23);
 	t->n_double_data = 3;
 	t->double_data = mnew(&b, 6 * sizeof(double));
-	model_write(&b, NULL);
-	expect_error(&b, "initializer 'w': double_data holds 3 elements, but the dims need 6");
-	model_free(&b);
+	expect_rejected(&b, "initializer 'w': double_data holds 3 elements, but the dims need 6");
 
 	model_add(&b, 17);
 	add_init(&b, "w", F32, 2, (const int64_t[]){2, -3});
-	model_write(&b, NULL);
-	expect_error(&b, "initializer 'w' has negative dimension -3 at axis 1");
-	model_free(&b);
+	expect_rejected(&b, "initializer 'w' has negative dimension -3 at axis 1");
 
 	/* dims whose product overflows int64 */
 	model_add(&b, 17);
 	add_init(&b, "w", F32, 3, (const int64_t[]){1LL << 40, 1LL << 40, 1LL << 40});
-	model_write(&b, NULL);
-	expect_error(&b, "");
-	model_free(&b);
+	expect_rejected(&b, "");
 
 	/* external data: bad paths, wrong lengths, past the end */
 	static const struct { const char *loc, *off, *len, *want; } ext[] = {
@@ -522,9 +518,7 @@ static void test_initializer_errors(void)
 		model_add(&b, 17);
 		write_bytes(&b, "weights.bin", W, sizeof W);
 		set_external(&b, add_init(&b, "w", F32, 2, D23), ext[i].loc, ext[i].off, ext[i].len);
-		model_write(&b, NULL);
-		expect_error(&b, ext[i].want);
-		model_free(&b);
+		expect_rejected(&b, ext[i].want);
 	}
 }
 
@@ -563,9 +557,7 @@ static void test_opset(void)
 	expect_error(&b, "the model uses ONNX opset 6; tostc supports opsets 7 to 17");
 	b.m.opset_import = &two[0];
 	b.m.n_opset_import = 1;
-	model_write(&b, NULL);
-	expect_error(&b, "imports no opset of the default ONNX domain");
-	model_free(&b);
+	expect_rejected(&b, "imports no opset of the default ONNX domain");
 }
 
 static void test_symbolic_dims(void)
@@ -623,9 +615,7 @@ static void test_symbolic_dims(void)
 	model_write(&b, NULL);
 	expect_error(&b, "graph input 'x' has dimension 0 at axis 1; dimensions must be positive");
 	b.inputs[0]->type->tensor_type->elem_type = DOUBLE;
-	model_write(&b, NULL);
-	expect_error(&b, "graph input 'x' has element type DOUBLE");
-	model_free(&b);
+	expect_rejected(&b, "graph input 'x' has element type DOUBLE");
 }
 
 static void test_unsupported_op(void)
@@ -654,9 +644,7 @@ static void test_unsupported_op(void)
 	expect_error(&b, "node #1 (Relu): unsupported op 'Relu' in domain 'com.microsoft'");
 	b.nodes[1]->domain = NULL;
 	b.nodes[1]->n_input = 0;
-	model_write(&b, NULL);
-	expect_error(&b, "node #1 (Relu): has 0 inputs; Relu takes 1");
-	model_free(&b);
+	expect_rejected(&b, "node #1 (Relu): has 0 inputs; Relu takes 1");
 }
 
 static void test_bad_files(void)
@@ -777,9 +765,7 @@ static void test_graph_structure(void)
 	expect_error(&b, "output 'x' is already a graph input");
 	b.nodes[2]->output[0] = "a";
 	b.outputs[1]->name = "ghost";
-	model_write(&b, NULL);
-	expect_error(&b, "graph output 'ghost' is not produced by any node");
-	model_free(&b);
+	expect_rejected(&b, "graph output 'ghost' is not produced by any node");
 }
 
 /* Attributes of every kind; Constant's tensor; optional inputs and outputs. */
@@ -871,9 +857,7 @@ static void test_attributes(void)
 	CU_ASSERT_EQUAL(g->nodes[1]->nout, 1);
 	ctx_free(&c);
 	b.nodes[1]->output[2] = "z";   /* a real third output is an error */
-	model_write(&b, NULL);
-	expect_error(&b, "node #1 (Relu): has 3 outputs; tostc's Relu produces 1");
-	model_free(&b);
+	expect_rejected(&b, "node #1 (Relu): has 3 outputs; tostc's Relu produces 1");
 }
 
 void register_onnx(void)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tostc.h"
+#include "unit.h"
 
 enum { T = 8, D = 12, K = 3, V = 10 };
 
@@ -95,8 +96,7 @@ static void test_accepts_causal_lm(void)
 	G s;
 	StreamInfo si;
 	if (setjmp(s.jb)) {
-		printf("\n  %s\n", s.c.errmsg);
-		CU_FAIL("error");
+		FAIL_ERROR(&s.c);
 		return;
 	}
 	lm_back(&s, causal(&s, lm_front(&s)));
@@ -140,8 +140,7 @@ static void expect_reject(MixFn *mix, const char *bad, const char *reason)
 	G s;
 	StreamInfo si;
 	if (setjmp(s.jb)) {
-		printf("\n  %s\n", s.c.errmsg);
-		CU_FAIL("error");
+		FAIL_ERROR(&s.c);
 		return;
 	}
 	lm_back(&s, causal(&s, mix(&s, lm_front(&s))));
@@ -225,8 +224,7 @@ static void test_transposed_ok(void)
 	G s;
 	StreamInfo si;
 	if (setjmp(s.jb)) {
-		printf("\n  %s\n", s.c.errmsg);
-		CU_FAIL("error");
+		FAIL_ERROR(&s.c);
 		return;
 	}
 	lm_back(&s, causal(&s, ok_transposed(&s, lm_front(&s))));
@@ -240,8 +238,7 @@ static void test_rejects_vision_tssa(void)
 	StreamInfo si;
 	int64_t tk[1] = {K};
 	if (setjmp(s.jb)) {
-		printf("\n  %s\n", s.c.errmsg);
-		CU_FAIL("error");
+		FAIL_ERROR(&s.c);
 		return;
 	}
 	Tensor *w = lm_front(&s);
@@ -259,8 +256,7 @@ static void test_rejects_float_input(void)
 	G s;
 	StreamInfo si;
 	if (setjmp(s.jb)) {
-		printf("\n  %s\n", s.c.errmsg);
-		CU_FAIL("error");
+		FAIL_ERROR(&s.c);
 		return;
 	}
 	lm_back(&s, causal(&s, lm_front(&s)));
