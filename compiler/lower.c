@@ -14,10 +14,11 @@ Call *call_new(Graph *g, Node *n, const char *kernel, InvokeFn *invoke)
 	Call *c = ctx_alloc(g->ctx, sizeof *c);
 	c->kernel = kernel;
 	c->invoke = invoke;
-	Call **p = &n->calls;
-	while (*p)
-		p = &(*p)->next;
-	*p = c;
+	if (n->calls)
+		n->calls_tail->next = c;
+	else
+		n->calls = c;
+	n->calls_tail = c;
 	return c;
 }
 

@@ -213,6 +213,7 @@ struct Node {
 	bool dead;               /* removed by a pass; dce drops it from g->nodes */
 	int pos;                 /* position in g->nodes (plan, emit) */
 	Call *calls;             /* lowering result: kernel calls in order */
+	Call *calls_tail;        /* last of calls (valid while calls != NULL), for O(1) append */
 	void *aux;               /* op-specific parameters (fused ops) */
 	const char *fused_from;  /* fusion: the source nodes, for comments */
 };
