@@ -629,4 +629,12 @@ void fuse_common(Graph *g);
 /* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
 int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
 
+/* ------------------------------------------------------------------ */
+/* fuse_mlp.c: the MLP half of a block as one token-tiled node          */
+/* ------------------------------------------------------------------ */
+
+/* x + gamma * fc2(gelu(fc1(LayerNorm(x)))) -> MlpBlock (shape_mlp_block and
+ * lower_mlp_block are declared through ops.def). */
+void fuse_mlp(Graph *g);
+
 #endif

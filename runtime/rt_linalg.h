@@ -22,6 +22,28 @@
 #include "rt_common.h"
 
 /*@ tr_sgemm : tr_common */
+/*
+ * The micro-kernel is chosen at C-compile time from the target flags:
+ *   __AVX512F__            8 x 32 tile, 16 zmm accumulators (intrinsics)
+ *   __AVX2__ + __FMA__     6 x 16 tile, 12 ymm accumulators (intrinsics)
+ *   __ARM_NEON + aarch64   8 x 8 tile, 16 q accumulators (intrinsics)
+ *   anything else          8 x TR_VW tile in plain C99 that gcc vectorises
+ * Define TR_NO_SIMD to force the plain C path.  Every path computes each
+ * y[i][j] as the same ordered chain of fused (or, in plain C without a fast
+ * fmaf, unfused) multiply-adds over p, so a path is bit-identical run to run.
+ */
+#if !defined(TR_NO_SIMD) && defined(__AVX512F__)
+#define TR_GEMM_AVX512 1
+#elif !defined(TR_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
+#define TR_GEMM_AVX2 1
+#elif !defined(TR_NO_SIMD) && defined(__ARM_NEON) && defined(__aarch64__)
+#define TR_GEMM_NEON 1
+#endif
+#if defined(TR_GEMM_AVX512) || defined(TR_GEMM_AVX2)
+#include <immintrin.h>
+#elif defined(TR_GEMM_NEON)
+#include <arm_neon.h>
+#endif
 #ifndef TR_VW
 #if defined(__AVX512F__)
 #define TR_VW 16 /* floats per vector register; may be predefined to 4, 8 or 16 */
@@ -48,21 +70,140 @@
 #define TR_NOINLINE
 #endif
 #endif
+#if defined(TR_GEMM_AVX512)
 #define TR_GEMM_MR 8        /* micro-tile rows */
-#define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
+#define TR_GEMM_NR 32       /* micro-tile columns */
+#define TR_GEMM_MC 256      /* m block (multiple of MR) */
+#elif defined(TR_GEMM_AVX2)
+#define TR_GEMM_MR 6
+#define TR_GEMM_NR 16
+#define TR_GEMM_MC 252
+#elif defined(TR_GEMM_NEON)
+#define TR_GEMM_MR 8
+#define TR_GEMM_NR 8
+#define TR_GEMM_MC 256
+#else
+#define TR_GEMM_MR 8
+#define TR_GEMM_NR TR_VW
+#define TR_GEMM_MC 256
+#endif
 #define TR_GEMM_KC 256      /* k block */
 #define TR_GEMM_NC 128      /* n block (multiple of NR) */
-#define TR_GEMM_MC 256      /* m block (multiple of MR) */
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
  * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
- * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned. */
+ * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned.
+ * (MR <= 8, MC <= 256 and NR <= 32 on every path: the compiler sizes the
+ * scratch for all of them, see linalg_gemm_pack_bytes.) */
 
-/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
+/*
+ * ap (kc, MR) @ bp (kc, NR) -> y (MR, NR) row stride ldy:
+ * y = alpha * (ap @ bp) [+ y when acc]; kc >= 1
+ */
+#if defined(TR_GEMM_AVX512)
+#define TR_M512_ROW(i)                                                                    \
+	{                                                                                 \
+		__m512 ai = _mm512_set1_ps(a[i]);                                          \
+		c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                               \
+		c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                               \
+	}
+#define TR_M512_OUT(i)                                                                    \
+	{                                                                                 \
+		float *yr = y + i * ldy;                                                  \
+		__m512 v0 = _mm512_mul_ps(c##i##0, al), v1 = _mm512_mul_ps(c##i##1, al);   \
+		if (acc) {                                                                \
+			v0 = _mm512_add_ps(_mm512_loadu_ps(yr), v0);                      \
+			v1 = _mm512_add_ps(_mm512_loadu_ps(yr + 16), v1);                 \
+		}                                                                         \
+		_mm512_storeu_ps(yr, v0);                                                 \
+		_mm512_storeu_ps(yr + 16, v1);                                            \
+	}
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
-                         float *restrict t)
+                                     float *restrict y, int64_t ldy, float alpha, int acc)
+{
+	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
+	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		const float *a = ap + p * 8;
+		__m512 b0 = _mm512_loadu_ps(bp + p * 32), b1 = _mm512_loadu_ps(bp + p * 32 + 16);
+		TR_M512_ROW(0) TR_M512_ROW(1) TR_M512_ROW(2) TR_M512_ROW(3)
+		TR_M512_ROW(4) TR_M512_ROW(5) TR_M512_ROW(6) TR_M512_ROW(7)
+	}
+	TR_M512_OUT(0) TR_M512_OUT(1) TR_M512_OUT(2) TR_M512_OUT(3)
+	TR_M512_OUT(4) TR_M512_OUT(5) TR_M512_OUT(6) TR_M512_OUT(7)
+}
+#elif defined(TR_GEMM_AVX2)
+#define TR_M256_ROW(i)                                                                    \
+	{                                                                                 \
+		__m256 ai = _mm256_broadcast_ss(a + i);                                    \
+		c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                               \
+		c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                               \
+	}
+#define TR_M256_OUT(i)                                                                    \
+	{                                                                                 \
+		float *yr = y + i * ldy;                                                  \
+		__m256 v0 = _mm256_mul_ps(c##i##0, al), v1 = _mm256_mul_ps(c##i##1, al);   \
+		if (acc) {                                                                \
+			v0 = _mm256_add_ps(_mm256_loadu_ps(yr), v0);                      \
+			v1 = _mm256_add_ps(_mm256_loadu_ps(yr + 8), v1);                  \
+		}                                                                         \
+		_mm256_storeu_ps(yr, v0);                                                 \
+		_mm256_storeu_ps(yr + 8, v1);                                             \
+	}
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+                                     float *restrict y, int64_t ldy, float alpha, int acc)
+{
+	__m256 z = _mm256_setzero_ps(), al = _mm256_set1_ps(alpha);
+	__m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+	__m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		const float *a = ap + p * 6;
+		__m256 b0 = _mm256_loadu_ps(bp + p * 16), b1 = _mm256_loadu_ps(bp + p * 16 + 8);
+		TR_M256_ROW(0) TR_M256_ROW(1) TR_M256_ROW(2)
+		TR_M256_ROW(3) TR_M256_ROW(4) TR_M256_ROW(5)
+	}
+	TR_M256_OUT(0) TR_M256_OUT(1) TR_M256_OUT(2)
+	TR_M256_OUT(3) TR_M256_OUT(4) TR_M256_OUT(5)
+}
+#elif defined(TR_GEMM_NEON)
+#define TR_NEON_ROW(i, lo, l)                                                             \
+	{                                                                                 \
+		c##i##0 = vfmaq_laneq_f32(c##i##0, b0, lo, l);                             \
+		c##i##1 = vfmaq_laneq_f32(c##i##1, b1, lo, l);                             \
+	}
+#define TR_NEON_OUT(i)                                                                    \
+	{                                                                                 \
+		float *yr = y + i * ldy;                                                  \
+		float32x4_t v0 = vmulq_n_f32(c##i##0, alpha), v1 = vmulq_n_f32(c##i##1, alpha); \
+		if (acc) {                                                                \
+			v0 = vaddq_f32(vld1q_f32(yr), v0);                                 \
+			v1 = vaddq_f32(vld1q_f32(yr + 4), v1);                             \
+		}                                                                         \
+		vst1q_f32(yr, v0);                                                        \
+		vst1q_f32(yr + 4, v1);                                                    \
+	}
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+                                     float *restrict y, int64_t ldy, float alpha, int acc)
+{
+	float32x4_t z = vdupq_n_f32(0.0f);
+	float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+	float32x4_t c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		float32x4_t a0 = vld1q_f32(ap + p * 8), a1 = vld1q_f32(ap + p * 8 + 4);
+		float32x4_t b0 = vld1q_f32(bp + p * 8), b1 = vld1q_f32(bp + p * 8 + 4);
+		TR_NEON_ROW(0, a0, 0) TR_NEON_ROW(1, a0, 1) TR_NEON_ROW(2, a0, 2) TR_NEON_ROW(3, a0, 3)
+		TR_NEON_ROW(4, a1, 0) TR_NEON_ROW(5, a1, 1) TR_NEON_ROW(6, a1, 2) TR_NEON_ROW(7, a1, 3)
+	}
+	TR_NEON_OUT(0) TR_NEON_OUT(1) TR_NEON_OUT(2) TR_NEON_OUT(3)
+	TR_NEON_OUT(4) TR_NEON_OUT(5) TR_NEON_OUT(6) TR_NEON_OUT(7)
+}
+#else
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+                                     float *restrict y, int64_t ldy, float alpha, int acc)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
 	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
+	float *cs[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
 	/* start from the p = 0 products, not from zero: a zeroing loop would be
 	 * turned into memset calls that keep the accumulators in memory */
 	for (int j = 0; j < TR_GEMM_NR; j++) {
@@ -90,23 +231,18 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const
 			c7[j] = TR_FMA(a7, b[j], c7[j]);
 		}
 	}
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[0 * TR_GEMM_NR + j] = c0[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[1 * TR_GEMM_NR + j] = c1[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[2 * TR_GEMM_NR + j] = c2[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[3 * TR_GEMM_NR + j] = c3[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[4 * TR_GEMM_NR + j] = c4[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[5 * TR_GEMM_NR + j] = c5[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[6 * TR_GEMM_NR + j] = c6[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[7 * TR_GEMM_NR + j] = c7[j];
+	for (int i = 0; i < 8; i++) {
+		float *yr = y + i * ldy;
+		const float *c = cs[i];
+		if (acc)
+			for (int j = 0; j < TR_GEMM_NR; j++)
+				yr[j] += alpha * c[j];
+		else
+			for (int j = 0; j < TR_GEMM_NR; j++)
+				yr[j] = alpha * c[j];
+	}
 }
+#endif
 
 /* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
 TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
@@ -218,20 +354,14 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 					for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 						int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
 						float *yt = y + (m0 + i0) * ldy + j0 + jr;
-						tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, t);
 						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
-							if (acc)
-								for (int i = 0; i < TR_GEMM_MR; i++)
-									for (int j = 0; j < TR_GEMM_NR; j++)
-										yt[i * ldy + j] += alpha * t[i * TR_GEMM_NR + j];
-							else
-								for (int i = 0; i < TR_GEMM_MR; i++)
-									for (int j = 0; j < TR_GEMM_NR; j++)
-										yt[i * ldy + j] = alpha * t[i * TR_GEMM_NR + j];
+							tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, yt, ldy, alpha, acc);
 						} else {
+							/* edge tile: through the local tile t */
+							tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, t, TR_GEMM_NR, alpha, 0);
 							for (int64_t i = 0; i < mr; i++)
 								for (int64_t j = 0; j < nr; j++) {
-									float v = alpha * t[i * TR_GEMM_NR + j];
+									float v = t[i * TR_GEMM_NR + j];
 									yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
 								}
 						}

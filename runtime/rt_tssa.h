@@ -32,7 +32,7 @@
 TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, int64_t N,
                        int64_t K, int64_t p, float eps_norm, float eps_pi, float *scratch)
 {
-	int64_t d = K * p;
+	int64_t d = K * p, p4 = p - p % 4;
 	float *rc = scratch;          /* (d) 1 / c, then 1 / (1 + m) */
 	float *acc = scratch + d;     /* (d) sum_n pi w^2 */
 	float *psum = acc + d;        /* (K) sum_n pi */
@@ -63,8 +63,9 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 				const float *wk = wr + k * p, *rk = rc + k * p;
 				float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
 				int64_t j = 0;
-				/* four partial sums: no serial add chain */
-				for (; j + 4 <= p; j += 4) {
+				/* four partial sums: no serial add chain (separate bound p4:
+				 * keeps gcc's loop analysis sane) */
+				for (; j < p4; j += 4) {
 					float u0 = wk[j] * rk[j], u1 = wk[j + 1] * rk[j + 1];
 					float u2 = wk[j + 2] * rk[j + 2], u3 = wk[j + 3] * rk[j + 3];
 					s0 += u0 * u0;
@@ -156,7 +157,7 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 					sk[j] += q;
 					u[j] = q / (sk[j] > eps_norm ? sk[j] : eps_norm) + bias;
 				}
-				for (j = 0; j + 4 <= p; j += 4) {
+				for (j = 0; j < p - p % 4; j += 4) {
 					r0 += u[j];
 					r1 += u[j + 1];
 					r2 += u[j + 2];
