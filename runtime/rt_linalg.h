@@ -95,14 +95,34 @@
  * (MR <= 8, MC <= 256 and NR <= 32 on every path: the compiler sizes the
  * scratch for all of them, see linalg_gemm_pack_bytes.) */
 
+/* copy NR floats (one row of a B strip): gcc -O2 does not vectorise the loop */
+#if defined(TR_GEMM_AVX512)
+#define TR_GEMM_COPY_NR(d, s)                                                             \
+	(_mm512_storeu_ps((d), _mm512_loadu_ps(s)),                                        \
+	 _mm512_storeu_ps((d) + 16, _mm512_loadu_ps((s) + 16)))
+#elif defined(TR_GEMM_AVX2)
+#define TR_GEMM_COPY_NR(d, s)                                                             \
+	(_mm256_storeu_ps((d), _mm256_loadu_ps(s)), _mm256_storeu_ps((d) + 8, _mm256_loadu_ps((s) + 8)))
+#elif defined(TR_GEMM_NEON)
+#define TR_GEMM_COPY_NR(d, s) (vst1q_f32((d), vld1q_f32(s)), vst1q_f32((d) + 4, vld1q_f32((s) + 4)))
+#else
+#define TR_GEMM_COPY_NR(d, s)                                                             \
+	do {                                                                              \
+		for (int j_ = 0; j_ < TR_GEMM_NR; j_++)                                   \
+			(d)[j_] = (s)[j_];                                                \
+	} while (0)
+#endif
+
 /*
- * ap (kc, MR) @ bp (kc, NR) -> y (MR, NR) row stride ldy:
- * y = alpha * (ap @ bp) [+ y when acc]; kc >= 1
+ * a (MR, kc) @ bp (kc, NR) -> y (MR, NR) row stride ldy:
+ * y = alpha * (a @ bp) [+ y when acc]; kc >= 1.  a[i][p] = ap[i*ars + p*acs]:
+ * a packed panel (ars 1, acs MR) or MR rows of a row-major A read in place
+ * (ars = row stride, acs 1).
  */
 #if defined(TR_GEMM_AVX512)
 #define TR_M512_ROW(i)                                                                    \
 	{                                                                                 \
-		__m512 ai = _mm512_set1_ps(a[i]);                                          \
+		__m512 ai = _mm512_set1_ps(a[i * ars]);                                    \
 		c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                               \
 		c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                               \
 	}
@@ -117,14 +137,15 @@
 		_mm512_storeu_ps(yr, v0);                                                 \
 		_mm512_storeu_ps(yr + 16, v1);                                            \
 	}
-TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
-                                     float *restrict y, int64_t ldy, float alpha, int acc)
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, float *restrict y, int64_t ldy,
+                                     float alpha, int acc)
 {
 	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
 	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
 	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
 	for (int64_t p = 0; p < kc; p++) {
-		const float *a = ap + p * 8;
+		const float *a = ap + p * acs;
 		__m512 b0 = _mm512_loadu_ps(bp + p * 32), b1 = _mm512_loadu_ps(bp + p * 32 + 16);
 		TR_M512_ROW(0) TR_M512_ROW(1) TR_M512_ROW(2) TR_M512_ROW(3)
 		TR_M512_ROW(4) TR_M512_ROW(5) TR_M512_ROW(6) TR_M512_ROW(7)
@@ -135,7 +156,7 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const
 #elif defined(TR_GEMM_AVX2)
 #define TR_M256_ROW(i)                                                                    \
 	{                                                                                 \
-		__m256 ai = _mm256_broadcast_ss(a + i);                                    \
+		__m256 ai = _mm256_broadcast_ss(a + i * ars);                              \
 		c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                               \
 		c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                               \
 	}
@@ -150,14 +171,15 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const
 		_mm256_storeu_ps(yr, v0);                                                 \
 		_mm256_storeu_ps(yr + 8, v1);                                             \
 	}
-TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
-                                     float *restrict y, int64_t ldy, float alpha, int acc)
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, float *restrict y, int64_t ldy,
+                                     float alpha, int acc)
 {
 	__m256 z = _mm256_setzero_ps(), al = _mm256_set1_ps(alpha);
 	__m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
 	__m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
 	for (int64_t p = 0; p < kc; p++) {
-		const float *a = ap + p * 6;
+		const float *a = ap + p * acs;
 		__m256 b0 = _mm256_loadu_ps(bp + p * 16), b1 = _mm256_loadu_ps(bp + p * 16 + 8);
 		TR_M256_ROW(0) TR_M256_ROW(1) TR_M256_ROW(2)
 		TR_M256_ROW(3) TR_M256_ROW(4) TR_M256_ROW(5)
@@ -182,14 +204,25 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const
 		vst1q_f32(yr, v0);                                                        \
 		vst1q_f32(yr + 4, v1);                                                    \
 	}
-TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
-                                     float *restrict y, int64_t ldy, float alpha, int acc)
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, float *restrict y, int64_t ldy,
+                                     float alpha, int acc)
 {
 	float32x4_t z = vdupq_n_f32(0.0f);
 	float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
 	float32x4_t c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
 	for (int64_t p = 0; p < kc; p++) {
-		float32x4_t a0 = vld1q_f32(ap + p * 8), a1 = vld1q_f32(ap + p * 8 + 4);
+		const float *a = ap + p * acs;
+		float32x4_t a0, a1;
+		if (ars == 1) {
+			a0 = vld1q_f32(a);
+			a1 = vld1q_f32(a + 4);
+		} else {
+			float t[8] = {a[0], a[ars], a[2 * ars], a[3 * ars], a[4 * ars], a[5 * ars],
+			              a[6 * ars], a[7 * ars]};
+			a0 = vld1q_f32(t);
+			a1 = vld1q_f32(t + 4);
+		}
 		float32x4_t b0 = vld1q_f32(bp + p * 8), b1 = vld1q_f32(bp + p * 8 + 4);
 		TR_NEON_ROW(0, a0, 0) TR_NEON_ROW(1, a0, 1) TR_NEON_ROW(2, a0, 2) TR_NEON_ROW(3, a0, 3)
 		TR_NEON_ROW(4, a1, 0) TR_NEON_ROW(5, a1, 1) TR_NEON_ROW(6, a1, 2) TR_NEON_ROW(7, a1, 3)
@@ -198,8 +231,9 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const
 	TR_NEON_OUT(4) TR_NEON_OUT(5) TR_NEON_OUT(6) TR_NEON_OUT(7)
 }
 #else
-TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
-                                     float *restrict y, int64_t ldy, float alpha, int acc)
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, float *restrict y, int64_t ldy,
+                                     float alpha, int acc)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
 	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
@@ -208,18 +242,18 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const
 	 * turned into memset calls that keep the accumulators in memory */
 	for (int j = 0; j < TR_GEMM_NR; j++) {
 		c0[j] = ap[0] * bp[j];
-		c1[j] = ap[1] * bp[j];
-		c2[j] = ap[2] * bp[j];
-		c3[j] = ap[3] * bp[j];
-		c4[j] = ap[4] * bp[j];
-		c5[j] = ap[5] * bp[j];
-		c6[j] = ap[6] * bp[j];
-		c7[j] = ap[7] * bp[j];
+		c1[j] = ap[ars] * bp[j];
+		c2[j] = ap[2 * ars] * bp[j];
+		c3[j] = ap[3 * ars] * bp[j];
+		c4[j] = ap[4 * ars] * bp[j];
+		c5[j] = ap[5 * ars] * bp[j];
+		c6[j] = ap[6 * ars] * bp[j];
+		c7[j] = ap[7 * ars] * bp[j];
 	}
 	for (int64_t p = 1; p < kc; p++) {
-		const float *a = ap + p * TR_GEMM_MR, *b = bp + p * TR_GEMM_NR;
-		float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-		float a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+		const float *a = ap + p * acs, *b = bp + p * TR_GEMM_NR;
+		float a0 = a[0], a1 = a[ars], a2 = a[2 * ars], a3 = a[3 * ars];
+		float a4 = a[4 * ars], a5 = a[5 * ars], a6 = a[6 * ars], a7 = a[7 * ars];
 		for (int j = 0; j < TR_GEMM_NR; j++) {
 			c0[j] = TR_FMA(a0, b[j], c0[j]);
 			c1[j] = TR_FMA(a1, b[j], c1[j]);
@@ -317,11 +351,14 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 		int acc = accumulate || k0 > 0;
 		for (int64_t m0 = 0; m0 < m; m0 += TR_GEMM_MC) {
 			int64_t mc = TR_MIN(TR_GEMM_MC, m - m0);
-			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded */
+			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
+			 * a row-major A (acs 1) is read in place except for a partial panel */
 			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
 				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-				const float *src = a + (m0 + i0) * ars + k0 * acs;
-				float *dst = ap + i0 * kc;
+				if (acs == 1 && mr == TR_GEMM_MR)
+					continue;
+				const float *restrict src = a + (m0 + i0) * ars + k0 * acs;
+				float *restrict dst = ap + i0 * kc;
 				if (acs == 1 && mr == TR_GEMM_MR) {
 					for (int64_t i = 0; i < TR_GEMM_MR; i++)
 						for (int64_t p = 0; p < kc; p++)
@@ -337,12 +374,11 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
 				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-					float *dst = bp + jr * kc;
-					const float *src = b + k0 * brs + (j0 + jr) * bcs;
+					float *restrict dst = bp + jr * kc;
+					const float *restrict src = b + k0 * brs + (j0 + jr) * bcs;
 					if (bcs == 1 && nr == TR_GEMM_NR) {
 						for (int64_t p = 0; p < kc; p++)
-							for (int j = 0; j < TR_GEMM_NR; j++)
-								dst[p * TR_GEMM_NR + j] = src[p * brs + j];
+							TR_GEMM_COPY_NR(dst + p * TR_GEMM_NR, src + p * brs);
 					} else {
 						for (int64_t j = 0; j < TR_GEMM_NR; j++)
 							for (int64_t p = 0; p < kc; p++)
@@ -354,11 +390,14 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 					for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 						int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
 						float *yt = y + (m0 + i0) * ldy + j0 + jr;
+						int inplace = acs == 1 && mr == TR_GEMM_MR;
+						const float *pa = inplace ? a + (m0 + i0) * ars + k0 : ap + i0 * kc;
+						int64_t prs = inplace ? ars : 1, pcs = inplace ? 1 : TR_GEMM_MR;
 						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
-							tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, yt, ldy, alpha, acc);
+							tr_gemm_micro(kc, pa, prs, pcs, bp + jr * kc, yt, ldy, alpha, acc);
 						} else {
 							/* edge tile: through the local tile t */
-							tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, t, TR_GEMM_NR, alpha, 0);
+							tr_gemm_micro(kc, pa, prs, pcs, bp + jr * kc, t, TR_GEMM_NR, alpha, 0);
 							for (int64_t i = 0; i < mr; i++)
 								for (int64_t j = 0; j < nr; j++) {
 									float v = t[i * TR_GEMM_NR + j];
