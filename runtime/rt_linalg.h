@@ -87,7 +87,7 @@
 #define TR_GEMM_NR TR_VW
 #define TR_GEMM_MC 256
 #endif
-#define TR_GEMM_KC 256      /* k block */
+#define TR_GEMM_KC 384      /* k block: the d = 384 projections in one block */
 #define TR_GEMM_NC 128      /* n block (multiple of NR) */
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
  * * min(k, KC) floats rounded up to a multiple of 16, then the B block,

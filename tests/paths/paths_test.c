@@ -5,7 +5,7 @@
  * (AVX-512, AVX2+FMA, plain C99) is checked on the machine that can run it.
  *
  * GEMM: tr_gemm_f32 on odd sizes (m = 1 .. 203 around every MR / MC edge,
- * k around KC, n around NR / NC), both transposes, alpha, accumulate, against
+ * k around KC (256 and 384 tried), n around NR / NC), both transposes, alpha, accumulate, against
  * a double-precision triple loop: |got - ref| <= 1e-5 * sum_p |a b| + 1e-6.
  * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
  * below) and guarded: a kernel writing past it fails the test.
@@ -97,7 +97,7 @@ out:
 int main(void)
 {
 	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 9, 13, 17, 33, 197, 203, 260};
-	static const int64_t ks[] = {1, 3, 17, 255, 257, 300};
+	static const int64_t ks[] = {1, 3, 17, 255, 257, 383, 385, 800};
 	static const int64_t ns[] = {1, 5, 16, 17, 31, 33, 130, 200};
 	int cases = 0;
 	for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
