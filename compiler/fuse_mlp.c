@@ -234,8 +234,7 @@ static void inv_mlp_block_f32(const Call *c)
 {
 	tr_mlp_block_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
 	                 A_P(c, 6), A_P(c, 7), A_P(c, 8), A_P(c, 9), A_I(c, 10), A_I(c, 11),
-	                 A_I(c, 12), A_I(c, 13), A_F(c, 14), A_I(c, 15), A_I(c, 16), A_I(c, 17),
-	                 A_I(c, 18), A_I(c, 19));
+	                 A_I(c, 12), A_I(c, 13), A_F(c, 14), A_I(c, 15), A_I(c, 16), A_I(c, 17));
 }
 
 void lower_mlp_block(Graph *g, Node *n)
@@ -245,15 +244,24 @@ void lower_mlp_block(Graph *g, Node *n)
 	int t1 = (int)attr_int(n, "trans1", 0), t2 = (int)attr_int(n, "trans2", 0);
 	int64_t h = t1 ? n->in[3]->dims[0] : n->in[3]->dims[1];
 	int64_t tm = rows < MLP_TILE ? rows : MLP_TILE;
-	int64_t p1 = linalg_gemm_pack_bytes(tm, d, h), p2 = linalg_gemm_pack_bytes(tm, h, d);
+	/* the GEMMs always pack A (a last tile of < 4 rows too): size for >= 8 rows */
+	int64_t pm = tm < 8 ? 8 : tm;
+	int64_t p1 = linalg_gemm_pack_bytes(pm, d, h), p2 = linalg_gemm_pack_bytes(pm, h, d);
 	int64_t pack = (p1 > p2 ? p1 : p2) / 4;
 	/* scratch: ln (tm, d), hidden (tm, h), out (tm, d), mean + rstd (tm), pack;
 	 * every piece rounded to 16 floats (64-byte aligned) */
 	int64_t fl = TR_MLP_R16(tm * d) * 2 + TR_MLP_R16(tm * h) + TR_MLP_R16(tm) * 2 + pack;
 	Call *c = call_new(g, n, "tr_mlp_block_f32", inv_mlp_block_f32);
-	/* absent optional inputs (norm bias, fc biases) are passed as gamma, flagged off */
-	for (int i = 0; i < 8; i++)
-		call_in(c, n->in[i] ? n->in[i] : n->in[7]);
+	/* weights packed now, for the micro-kernel (tr_gemm_prepack_f32); absent
+	 * optional inputs (norm bias, fc biases) are passed as gamma, flagged off */
+	for (int i = 0; i < 8; i++) {
+		Tensor *t = n->in[i] ? n->in[i] : n->in[7];
+		if (i == 3)
+			t = linalg_prepack(g, t, d, h, t1);
+		else if (i == 5)
+			t = linalg_prepack(g, t, h, d, t2);
+		call_in(c, t);
+	}
 	call_out(c, n->out[0]);
 	call_scratch(c, fl * 4);
 	call_int(c, rows);
@@ -261,8 +269,6 @@ void lower_mlp_block(Graph *g, Node *n)
 	call_int(c, h);
 	call_int(c, tm);
 	call_float(c, attr_float(n, "epsilon", 1e-5f));
-	call_int(c, t1);
-	call_int(c, t2);
 	call_int(c, n->in[2] != NULL);
 	call_int(c, n->in[4] != NULL);
 	call_int(c, n->in[6] != NULL);

@@ -21,7 +21,7 @@
 #define TOSTC_RT_LINALG_H
 #include "rt_common.h"
 
-/*@ tr_sgemm : tr_common */
+/*@ tr_sgemm_impl : tr_common */
 /*
  * The micro-kernel is chosen at C-compile time from the target flags:
  *   __AVX512F__            8 x 32 tile, 16 zmm accumulators (intrinsics)
@@ -88,7 +88,8 @@
 #define TR_GEMM_MC 256
 #endif
 #define TR_GEMM_KC 384      /* k block: the d = 384 projections in one block */
-#define TR_GEMM_NC 128      /* n block (multiple of NR) */
+#define TR_GEMM_NC 128      /* n block (multiple of NR and PB) */
+#define TR_GEMM_PB 32       /* strip width of weights packed at compile time */
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
  * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
  * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned.
@@ -114,7 +115,8 @@
 #endif
 
 /*
- * a (MR, kc) @ bp (kc, NR) -> y (MR, NR) row stride ldy:
+ * a (MR, kc) @ bp (kc, NR) -> y (MR, NR) row stride ldy; bp's rows are ldb apart
+ * (NR when packed at run time, TR_GEMM_PB in a prepacked weight):
  * y = alpha * (a @ bp) [+ y when acc]; kc >= 1.  a[i][p] = ap[i*ars + p*acs]:
  * a packed panel (ars 1, acs MR) or MR rows of a row-major A read in place
  * (ars = row stride, acs 1).
@@ -138,15 +140,15 @@
 		_mm512_storeu_ps(yr + 16, v1);                                            \
 	}
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
-                                     const float *restrict bp, float *restrict y, int64_t ldy,
-                                     float alpha, int acc)
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
 {
 	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
 	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
 	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
-		__m512 b0 = _mm512_loadu_ps(bp + p * 32), b1 = _mm512_loadu_ps(bp + p * 32 + 16);
+		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
 		TR_M512_ROW(0) TR_M512_ROW(1) TR_M512_ROW(2) TR_M512_ROW(3)
 		TR_M512_ROW(4) TR_M512_ROW(5) TR_M512_ROW(6) TR_M512_ROW(7)
 	}
@@ -172,15 +174,15 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 		_mm256_storeu_ps(yr + 8, v1);                                             \
 	}
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
-                                     const float *restrict bp, float *restrict y, int64_t ldy,
-                                     float alpha, int acc)
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
 {
 	__m256 z = _mm256_setzero_ps(), al = _mm256_set1_ps(alpha);
 	__m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
 	__m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
-		__m256 b0 = _mm256_loadu_ps(bp + p * 16), b1 = _mm256_loadu_ps(bp + p * 16 + 8);
+		__m256 b0 = _mm256_loadu_ps(bp + p * ldb), b1 = _mm256_loadu_ps(bp + p * ldb + 8);
 		TR_M256_ROW(0) TR_M256_ROW(1) TR_M256_ROW(2)
 		TR_M256_ROW(3) TR_M256_ROW(4) TR_M256_ROW(5)
 	}
@@ -205,8 +207,8 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 		vst1q_f32(yr + 4, v1);                                                    \
 	}
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
-                                     const float *restrict bp, float *restrict y, int64_t ldy,
-                                     float alpha, int acc)
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
 {
 	float32x4_t z = vdupq_n_f32(0.0f);
 	float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
@@ -223,7 +225,7 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 			a0 = vld1q_f32(t);
 			a1 = vld1q_f32(t + 4);
 		}
-		float32x4_t b0 = vld1q_f32(bp + p * 8), b1 = vld1q_f32(bp + p * 8 + 4);
+		float32x4_t b0 = vld1q_f32(bp + p * ldb), b1 = vld1q_f32(bp + p * ldb + 4);
 		TR_NEON_ROW(0, a0, 0) TR_NEON_ROW(1, a0, 1) TR_NEON_ROW(2, a0, 2) TR_NEON_ROW(3, a0, 3)
 		TR_NEON_ROW(4, a1, 0) TR_NEON_ROW(5, a1, 1) TR_NEON_ROW(6, a1, 2) TR_NEON_ROW(7, a1, 3)
 	}
@@ -232,8 +234,8 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 }
 #else
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
-                                     const float *restrict bp, float *restrict y, int64_t ldy,
-                                     float alpha, int acc)
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
 	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
@@ -251,7 +253,7 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 		c7[j] = ap[7 * ars] * bp[j];
 	}
 	for (int64_t p = 1; p < kc; p++) {
-		const float *a = ap + p * acs, *b = bp + p * TR_GEMM_NR;
+		const float *a = ap + p * acs, *b = bp + p * ldb;
 		float a0 = a[0], a1 = a[ars], a2 = a[2 * ars], a3 = a[3 * ars];
 		float a4 = a[4 * ars], a5 = a[5 * ars], a6 = a[6 * ars], a7 = a[7 * ars];
 		for (int j = 0; j < TR_GEMM_NR; j++) {
@@ -325,14 +327,15 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
  * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
  * pack: packing scratch, sized as described at TR_GEMM_NC.
  */
-TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t ars,
-                    int64_t acs, const float *b, int64_t brs, int64_t bcs, float *y, int64_t ldy,
-                    int accumulate, float *pack)
+TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                         int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
+                         const float *bpre, float *y, int64_t ldy, int accumulate, float *pack)
 {
 	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
 	/* the B block starts 64-byte aligned (given an aligned pack) */
 	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
 	float t[TR_GEMM_MR * TR_GEMM_NR];
+	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	if (m <= 0 || n <= 0)
 		return;
 	if (k <= 0) {
@@ -342,7 +345,7 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 					y[i * ldy + j] = 0.0f;
 		return;
 	}
-	if (m < 4) {
+	if (m < 4 && !bpre) {
 		tr_sgemm_small(m, n, k, alpha, a, ars, acs, b, brs, bcs, y, ldy, accumulate);
 		return;
 	}
@@ -371,8 +374,9 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 			}
 			for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
 				int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
-				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
-				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
+				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded
+				 * (unless it was packed when the model was compiled) */
+				for (int64_t jr = 0; jr < nc && !bpre; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
 					float *restrict dst = bp + jr * kc;
 					const float *restrict src = b + k0 * brs + (j0 + jr) * bcs;
@@ -393,11 +397,18 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 						int inplace = acs == 1 && mr == TR_GEMM_MR;
 						const float *pa = inplace ? a + (m0 + i0) * ars + k0 : ap + i0 * kc;
 						int64_t prs = inplace ? ars : 1, pcs = inplace ? 1 : TR_GEMM_MR;
+						const float *pb = bp + jr * kc;
+						int64_t ldb = TR_GEMM_NR;
+						if (bpre) {
+							int64_t jj = j0 + jr;
+							pb = bpre + k0 * npad + jj / TR_GEMM_PB * TR_GEMM_PB * kc + jj % TR_GEMM_PB;
+							ldb = TR_GEMM_PB;
+						}
 						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
-							tr_gemm_micro(kc, pa, prs, pcs, bp + jr * kc, yt, ldy, alpha, acc);
+							tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
 						} else {
 							/* edge tile: through the local tile t */
-							tr_gemm_micro(kc, pa, prs, pcs, bp + jr * kc, t, TR_GEMM_NR, alpha, 0);
+							tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
 							for (int64_t i = 0; i < mr; i++)
 								for (int64_t j = 0; j < nr; j++) {
 									float v = t[i * TR_GEMM_NR + j];
@@ -412,6 +423,39 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 }
 /*@end*/
 
+/*@ tr_sgemm : tr_sgemm_impl */
+/* y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n), B packed at run time */
+TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t ars,
+                    int64_t acs, const float *b, int64_t brs, int64_t bcs, float *y, int64_t ldy,
+                    int accumulate, float *pack)
+{
+	tr_sgemm_impl(m, n, k, alpha, a, ars, acs, b, brs, bcs, (const float *)0, y, ldy, accumulate,
+	              pack);
+}
+/*@end*/
+
+/*@ tr_gemm_prepack_f32 : tr_sgemm_impl */
+/*
+ * Pack op(b) (k, n) (op(b)[p][j] = b[p*brs + j*bcs]) for tr_sgemm_impl's bpre:
+ * per k block of KC rows, strips of TR_GEMM_PB columns zero-padded past n, each
+ * strip (kc, PB) row-major -> dst, k * round_up(n, PB) floats.  PB = 32 is a
+ * multiple of every path's NR, so one packed weight serves every target.
+ */
+TR_FN void tr_gemm_prepack_f32(const float *b, int64_t brs, int64_t bcs, float *dst, int64_t k,
+                               int64_t n)
+{
+	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
+		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
+		for (int64_t js = 0; js < npad; js += TR_GEMM_PB)
+			for (int64_t p = 0; p < kc; p++)
+				for (int64_t j = 0; j < TR_GEMM_PB; j++)
+					dst[k0 * npad + js * kc + p * TR_GEMM_PB + j] =
+						js + j < n ? b[(k0 + p) * brs + (js + j) * bcs] : 0.0f;
+	}
+}
+/*@end*/
+
 /*@ tr_gemm_f32 : tr_sgemm */
 /* y (m, n) = alpha * A' (m, k) @ B' (k, n) [+ y when accumulate];
  * A' = trans_a ? a (k, m)^T : a (m, k);  B' = trans_b ? b (n, k)^T : b (k, n) */
@@ -421,6 +465,18 @@ TR_FN void tr_gemm_f32(const float *a, const float *b, float *y, float *pack, in
 {
 	tr_sgemm(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, b, trans_b ? 1 : n,
 	         trans_b ? k : 1, y, n, (int)accumulate, pack);
+}
+/*@end*/
+
+/*@ tr_gemm_packed_f32 : tr_sgemm_impl */
+/* y (m, n) = alpha * A' (m, k) @ B (k, n) [+ y when accumulate], A' = trans_a ? a (k, m)^T :
+ * a (m, k); B a weight packed by tr_gemm_prepack_f32 when the model was compiled */
+TR_FN void tr_gemm_packed_f32(const float *a, const float *bp, float *y, float *pack, int64_t m,
+                              int64_t k, int64_t n, int64_t trans_a, float alpha,
+                              int64_t accumulate)
+{
+	tr_sgemm_impl(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, (const float *)0, 0, 0, bp,
+	              y, n, (int)accumulate, pack);
 }
 /*@end*/
 

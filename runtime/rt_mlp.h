@@ -13,15 +13,15 @@
 #include "rt_fused.h"
 #include "rt_linalg.h"
 
-/*@ tr_mlp_block_f32 : tr_sgemm tr_layernorm_f32 tr_gelu_f32 */
+/*@ tr_mlp_block_f32 : tr_sgemm_impl tr_layernorm_f32 tr_gelu_f32 */
 /* floats rounded up to 16: scratch pieces stay 64-byte aligned */
 #ifndef TR_MLP_R16
 #define TR_MLP_R16(n) (((n) + 15) / 16 * 16)
 #endif
 /*
- * x (rows, d), ln scale/bias (d), w1 (d, h) [trans1: (h, d)], b1 (h),
- * w2 (h, d) [trans2: (d, h)], b2 (d), gamma (d) -> y (rows, d)
- *   y = x + gamma * (gelu(LN(x) @ w1 + b1) @ w2 + b2)
+ * x (rows, d), ln scale/bias (d), w1 (d, h), b1 (h), w2 (h, d), b2 (d), gamma (d)
+ * -> y (rows, d);  y = x + gamma * (gelu(LN(x) @ w1 + b1) @ w2 + b2)
+ * w1 and w2 are packed by tr_gemm_prepack_f32 when the model is compiled.
  * Absent biases are flagged off by has_lb / has_b1 / has_b2.  y may alias x
  * (each tile of x is read before its rows of y are written).
  * scratch (floats, each piece rounded up to 16): ln (tm, d), hidden (tm, h),
@@ -30,8 +30,8 @@
 TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, const float *w1,
                             const float *b1, const float *w2, const float *b2,
                             const float *gamma, float *y, float *scratch, int64_t rows, int64_t d,
-                            int64_t h, int64_t tm, float eps, int64_t trans1, int64_t trans2,
-                            int64_t has_lb, int64_t has_b1, int64_t has_b2)
+                            int64_t h, int64_t tm, float eps, int64_t has_lb, int64_t has_b1,
+                            int64_t has_b2)
 {
 	float *ln = scratch, *hid = ln + TR_MLP_R16(tm * d), *o = hid + TR_MLP_R16(tm * h);
 	float *mean = o + TR_MLP_R16(tm * d), *rstd = mean + TR_MLP_R16(tm);
@@ -45,15 +45,15 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 			for (int64_t i = 0; i < mt; i++)
 				for (int64_t j = 0; j < h; j++)
 					hid[i * h + j] = b1[j];
-		tr_sgemm(mt, h, d, 1.0f, ln, d, 1, w1, trans1 ? 1 : h, trans1 ? d : 1, hid, h,
-		         (int)has_b1, pack);
+		tr_sgemm_impl(mt, h, d, 1.0f, ln, d, 1, (const float *)0, 0, 0, w1, hid, h, (int)has_b1,
+		              pack);
 		tr_gelu_f32(hid, hid, mt * h);
 		if (has_b2)
 			for (int64_t i = 0; i < mt; i++)
 				for (int64_t j = 0; j < d; j++)
 					o[i * d + j] = b2[j];
-		tr_sgemm(mt, d, h, 1.0f, hid, h, 1, w2, trans2 ? 1 : d, trans2 ? h : 1, o, d,
-		         (int)has_b2, pack);
+		tr_sgemm_impl(mt, d, h, 1.0f, hid, h, 1, (const float *)0, 0, 0, w2, o, d, (int)has_b2,
+		              pack);
 		for (int64_t i = 0; i < mt; i++)
 			for (int64_t j = 0; j < d; j++)
 				yt[i * d + j] = xt[i * d + j] + gamma[j] * o[i * d + j];

@@ -4,7 +4,8 @@
  * -O2, -DTR_NO_SIMD, -mavx2 -mfma, -march=native ...), so every micro-kernel
  * (AVX-512, AVX2+FMA, plain C99) is checked on the machine that can run it.
  *
- * GEMM: tr_gemm_f32 on odd sizes (m = 1 .. 203 around every MR / MC edge,
+ * GEMM: tr_gemm_f32, and tr_gemm_packed_f32 on a weight packed by
+ * tr_gemm_prepack_f32 (as the compiler packs constant weights), on odd sizes (m = 1 .. 203 around every MR / MC edge,
  * k around KC (256 and 384 tried), n around NR / NC), both transposes, alpha, accumulate, against
  * a double-precision triple loop: |got - ref| <= 1e-5 * sum_p |a b| + 1e-6.
  * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
@@ -44,13 +45,16 @@ static float rnd(void)
 
 static int fails;
 
-static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float alpha, int acc)
+static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float alpha, int acc,
+                       int packed)
 {
 	float *a = malloc(sizeof(float) * (size_t)(m * k + 1));
 	float *b = malloc(sizeof(float) * (size_t)(k * n + 1));
 	float *y = malloc(sizeof(float) * (size_t)(m * n + 1));
 	float *y0 = malloc(sizeof(float) * (size_t)(m * n + 1));
-	int64_t pb = pack_bytes(m, k, n), guard = 64;
+	int64_t pb = pack_bytes(packed && m < 8 ? 8 : m, k, n), guard = 64;
+	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	float *bp = malloc(sizeof(float) * (size_t)(k * npad + 1));
 	void *raw;
 	if (posix_memalign(&raw, 64, (size_t)(pb + guard * 4)))
 		exit(2);
@@ -63,7 +67,13 @@ static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float al
 		y[i] = y0[i] = rnd();
 	for (int64_t i = 0; i < guard; i++)
 		pack[pb / 4 + i] = 12345.0f;
-	tr_gemm_f32(a, b, y, pack, m, k, n, ta, tb, alpha, acc);
+	if (packed) {
+		/* the weight packed as the compiler does (op_linalg.c linalg_prepack) */
+		tr_gemm_prepack_f32(b, tb ? 1 : n, tb ? k : 1, bp, k, n);
+		tr_gemm_packed_f32(a, bp, y, pack, m, k, n, ta, alpha, acc);
+	} else {
+		tr_gemm_f32(a, b, y, pack, m, k, n, ta, tb, alpha, acc);
+	}
 	for (int64_t i = 0; i < guard; i++)
 		if (pack[pb / 4 + i] != 12345.0f) {
 			printf("FAIL gemm %lldx%lldx%lld: wrote past the packing scratch\n", (long long)m,
@@ -83,15 +93,16 @@ static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float al
 			double ref = alpha * s + (acc ? y0[i * n + j] : 0.0);
 			double tol = 1e-5 * fabs(alpha) * mag + 1e-6 * (1.0 + fabs(ref));
 			if (!(fabs(y[i * n + j] - ref) <= tol)) {
-				printf("FAIL gemm %lldx%lldx%lld ta %d tb %d alpha %g acc %d: y[%lld][%lld] = %.8g, "
-				       "want %.8g\n", (long long)m, (long long)k, (long long)n, ta, tb,
-				       (double)alpha, acc, (long long)i, (long long)j, (double)y[i * n + j], ref);
+				printf("FAIL gemm%s %lldx%lldx%lld ta %d tb %d alpha %g acc %d: y[%lld][%lld] = "
+				       "%.8g, want %.8g\n", packed ? " (prepacked B)" : "", (long long)m,
+				       (long long)k, (long long)n, ta, tb, (double)alpha, acc, (long long)i,
+				       (long long)j, (double)y[i * n + j], ref);
 				fails++;
 				goto out;
 			}
 		}
 out:
-	free(a), free(b), free(y), free(y0), free(raw);
+	free(a), free(b), free(bp), free(y), free(y0), free(raw);
 }
 
 int main(void)
@@ -104,11 +115,13 @@ int main(void)
 		for (size_t p = 0; p < sizeof ks / sizeof ks[0]; p++)
 			for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
 				int v = (int)(i + p + j) % 4;
-				check_gemm(ms[i], ks[p], ns[j], v & 1, v >> 1, 1.0f, 0);
-				cases++;
-				if ((i + j) % 3 == 0) {
-					check_gemm(ms[i], ks[p], ns[j], 0, 1, -0.5f, 1);
+				for (int pk = 0; pk < 2; pk++) {
+					check_gemm(ms[i], ks[p], ns[j], v & 1, v >> 1, 1.0f, 0, pk);
 					cases++;
+					if ((i + j) % 3 == 0) {
+						check_gemm(ms[i], ks[p], ns[j], 0, 1, -0.5f, 1, pk);
+						cases++;
+					}
 				}
 			}
 	/* GELU over [-9, 9] and the sign/zero edges */
