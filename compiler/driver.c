@@ -2,7 +2,8 @@
  * driver.c -- the tostc command line.
  *
  *   tostc MODEL -o OUT.c [--name N] [--dim S=V]... [--report[=json]]
- *         [--dump-ir[=PASS]] [--no-fuse] [--list-ops] [--version] [--help]
+ *         [--dump-ir[=PASS]] [--no-fuse] [--stream | --no-stream] [--list-ops]
+ *         [--version] [--help]
  *
  * The driver owns the one setjmp every user error unwinds to.  Output files
  * are written to temporary files beside the destination and renamed only
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -34,6 +36,12 @@ static const char usage[] =
 	"                        ONNX TensorProto, as in ONNX test data); it is no longer\n"
 	"                        an argument of NAME_run\n"
 	"  --no-fuse             skip the fusion passes\n"
+	"  --stream              also emit the step API (NAME_reset, NAME_step, NAME_prefill:\n"
+	"                        generation one token at a time with a fixed-size state);\n"
+	"                        an error when the model cannot run token by token.\n"
+	"                        Default: on for models with causal TSSA (a note says why\n"
+	"                        when such a model cannot be streamed)\n"
+	"  --no-stream           never emit the step API\n"
 	"  --list-ops[=md]       list the supported ONNX ops and attributes (md: as docs/ops.md)\n"
 	"  --version             print the version\n"
 	"  -h, --help            print this help\n"
@@ -132,7 +140,44 @@ static void parse_dim(Ctx *c, const char *arg)
 typedef struct {
 	const char *model, *out, *name, *report, *dump;
 	bool want_report, want_dump;
+	int stream;              /* --stream 1, --no-stream -1, default 0: when causal */
+	FILE *err;               /* notes */
 } Options;
+
+/* The step API (stream.c): built when asked for, or by default for models
+ * with a causal TSSA; NULL when not built. */
+static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
+{
+	StreamInfo *s = ctx_alloc(c, sizeof *s);
+	bool causal = false;
+	if (o->stream < 0)
+		return NULL;
+	for (int i = 0; i < g->nnodes; i++)
+		causal |= g->nodes[i]->op == OP_CAUSAL_TSSA;
+	if (!causal && o->stream == 0)
+		return NULL;
+	if (o->stream > 0) {
+		if (!stream_build(g, s))
+			ctx_error(c, "--stream: the model cannot run token by token: %s", s->why);
+		return s;
+	}
+	/* By default a failure anywhere in the step graph (it reads g, never
+	 * writes it) costs only the step API: catch it and keep NAME_run. */
+	jmp_buf jb, *outer = c->jmp;
+	c->jmp = &jb;
+	if (setjmp(jb)) {
+		c->jmp = outer;
+		fprintf(o->err, "%s: note: no step API (NAME_run only): %s\n", c->path, c->errmsg);
+		c->errcode = 0;
+		return NULL;
+	}
+	bool ok = stream_build(g, s);
+	c->jmp = outer;
+	if (ok)
+		return s;
+	fprintf(o->err, "%s: note: no step API (NAME_run only): %s\n", c->path, s->why);
+	return NULL;
+}
 
 /* Open a temp file beside `dest`; its name goes to *tmp. */
 static FILE *open_temp(Ctx *c, const char *dest, char **tmp)
@@ -144,6 +189,10 @@ static FILE *open_temp(Ctx *c, const char *dest, char **tmp)
 		*tmp = NULL;
 		ctx_error(c, "cannot create '%s': %s", dest, why);
 	}
+	/* mkstemp creates 0600; give the result the mode a plain fopen would */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
@@ -206,9 +255,10 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	const char *hbase = strrchr(hpath, '/');
 	hbase = hbase ? hbase + 1 : hpath;
 	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase};
+	const StreamInfo *si = build_stream(c, g, o);
 	w->fc = open_temp(c, o->out, &w->tmp_c);
 	w->fh = open_temp(c, hpath, &w->tmp_h);
-	emit_c(g, &eo, w->fc, w->fh);
+	emit_c_stream(g, &eo, si, w->fc, w->fh);
 	close_temp(c, &w->fc, o->out);
 	close_temp(c, &w->fh, hpath);
 	if (rename(w->tmp_h, hpath) != 0)
@@ -224,6 +274,7 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 }
 
 struct State {
+	FILE *err;
 	Ctx ctx;
 	Files w;
 	Options o;
@@ -242,6 +293,7 @@ int driver_main(int argc, char **argv, FILE *err)
 	}
 	Ctx *const c = &st->ctx;
 	ctx_init(c, "tostc");
+	st->err = err;
 	c->jmp = &st->jb;
 	if (setjmp(st->jb)) {
 		Files *w = &st->w;
@@ -269,6 +321,7 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 {
 	Ctx *c = &st->ctx;
 	Options *op = &st->o;
+	op->err = st->err;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -328,6 +381,10 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			                                       eq + 1, false};
 		} else if (strcmp(a, "--no-fuse") == 0) {
 			c->no_fuse = true;
+		} else if (strcmp(a, "--stream") == 0) {
+			op->stream = 1;
+		} else if (strcmp(a, "--no-stream") == 0) {
+			op->stream = -1;
 		} else if (a[0] == '-' && a[1]) {
 			ctx_error(c, "unknown option '%s' (see tostc --help)", a);
 		} else {

@@ -5,7 +5,9 @@
  * file: a provenance comment, the runtime sections this model uses (copied
  * from runtime/rt_xxx.h), the weights as one const byte blob with a table of what
  * lies where, one static function per node naming its source, and the entry
- * points NAME_run_v / NAME_run that call the nodes in order.
+ * points NAME_run_v / NAME_run that call the nodes in order.  A model with a
+ * step graph (stream.c) gets a second set of node functions (stepN) and the
+ * step API (emit_step.c) in the same file, sharing the weights and runtime.
  *
  * Weights are written as string literals of octal escapes, not as lists of
  * float literals: compilers parse a string literal in linear time and little
@@ -39,6 +41,11 @@ typedef struct {
 	int nsec;
 	int64_t *woff;       /* per tensor id: offset in the weight blob, -1 if none */
 	int64_t wsize;
+	Tensor **wt;         /* the distinct weights (by data), in blob order */
+	int64_t *woff_of;    /* their offsets */
+	int nw;
+	const char *fn;      /* node function prefix: "node", "step", "adv" */
+	const StreamInfo *stream; /* the step API to emit, or NULL */
 	int *outslot;        /* per tensor id: index in outputs it is written to, -1 */
 	int *inslot;         /* per tensor id: index in inputs, -1 */
 } Emitter;
@@ -247,36 +254,45 @@ static bool is_weight(Emitter *e, Tensor *t)
 	return t && tensor_root(t)->kind == TK_CONST;
 }
 
-static void collect_weights(Emitter *e)
+/* Give weight r of e->g its blob offset; a constant sharing its data with
+ * one already placed (the step graph's) shares the offset. */
+static void place_weight(Emitter *e, Tensor *r, int cap)
+{
+	if (e->woff[r->id] >= 0)
+		return;
+	for (int i = 0; i < e->nw; i++)
+		if (e->wt[i]->data == r->data && tensor_nbytes(e->wt[i]) == tensor_nbytes(r)) {
+			e->woff[r->id] = e->woff_of[i];
+			return;
+		}
+	ir_assert(e->c, e->nw < cap);
+	e->woff[r->id] = e->wsize;
+	e->woff_of[e->nw] = e->wsize;
+	e->wt[e->nw++] = r;
+	e->wsize = ctx_add(e->c, e->wsize, (tensor_nbytes(r) + 63) / 64 * 64);
+}
+
+/* Place the weights of e->g after those of graphs collected before. */
+static void collect_weights(Emitter *e, int cap)
 {
 	Graph *g = e->g;
 	e->woff = ctx_alloc(e->c, sizeof(int64_t) * (size_t)(g->ntensors + 1));
 	for (int i = 0; i < g->ntensors; i++)
 		e->woff[i] = -1;
-	int64_t at = 0;
 	for (int p = 0; p < g->nnodes; p++)
 		for (Call *k = g->nodes[p]->calls; k; k = k->next)
 			for (int a = 0; a < k->nargs; a++)
-				if (k->args[a].kind == ARG_IN && is_weight(e, k->args[a].t)) {
-					Tensor *r = tensor_root(k->args[a].t);
-					if (e->woff[r->id] < 0) {
-						e->woff[r->id] = at;
-						at = ctx_add(e->c, at, (tensor_nbytes(r) + 63) / 64 * 64);
-					}
-				}
+				if (k->args[a].kind == ARG_IN && is_weight(e, k->args[a].t))
+					place_weight(e, tensor_root(k->args[a].t), cap);
 	for (int i = 0; i < g->noutputs; i++) {
 		Tensor *r = tensor_root(g->outputs[i]);
-		if (r->kind == TK_CONST && e->woff[r->id] < 0) {
-			e->woff[r->id] = at;
-			at = ctx_add(e->c, at, (tensor_nbytes(r) + 63) / 64 * 64);
-		}
+		if (r->kind == TK_CONST)
+			place_weight(e, r, cap);
 	}
-	e->wsize = at;
 }
 
 static void emit_weights(Emitter *e)
 {
-	Graph *g = e->g;
 	FILE *f = e->f;
 	if (e->wsize == 0) {
 		fputs("#define W ((const unsigned char *)0) /* this model has no weights */\n\n", f);
@@ -284,12 +300,11 @@ static void emit_weights(Emitter *e)
 	}
 	fputs("/*\n * Weights: one little-endian blob, each tensor 64-byte aligned.\n"
 	      " *   offset      bytes  shape                 name\n", f);
-	for (int i = 0; i < g->ntensors; i++)
-		if (e->woff[i] >= 0) {
-			Tensor *t = g->tensors[i];
-			fprintf(f, " * %9lld %10lld  %-20s  %s\n", (long long)e->woff[i],
-			        (long long)tensor_nbytes(t), tensor_shape_str(e->c, t), t->name);
-		}
+	for (int i = 0; i < e->nw; i++) {
+		Tensor *t = e->wt[i];
+		fprintf(f, " * %9lld %10lld  %-20s  %s\n", (long long)e->woff_of[i],
+		        (long long)tensor_nbytes(t), tensor_shape_str(e->c, t), t->name);
+	}
 	fputs(" */\n", f);
 	fputs("#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
 	      "#error \"tostc weights are little-endian; this target is not\"\n#endif\n", f);
@@ -298,9 +313,8 @@ static void emit_weights(Emitter *e)
 	fprintf(f, "static const union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} weights = {{\n",
 	        (long long)e->wsize + 1);
 	unsigned char *blob = ctx_alloc(e->c, (size_t)e->wsize);
-	for (int i = 0; i < g->ntensors; i++)
-		if (e->woff[i] >= 0)
-			memcpy(blob + e->woff[i], g->tensors[i]->data, (size_t)tensor_nbytes(g->tensors[i]));
+	for (int i = 0; i < e->nw; i++)
+		memcpy(blob + e->woff_of[i], e->wt[i]->data, (size_t)tensor_nbytes(e->wt[i]));
 	/* Strings of octal escapes; printable characters as themselves.  Always
 	 * three octal digits, so a following digit can't extend an escape.  Each
 	 * line is built in a buffer: this loop writes hundreds of megabytes for
@@ -438,6 +452,8 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 	fprintf(h, "/* The same, with inputs and outputs as arrays of pointers in graph order. */\n"
 	           "int %s_run_v(const void *const *inputs, void *const *outputs, void *workspace);\n",
 	        N);
+	if (e->stream)
+		emit_step_header(e->stream, N, h);
 	fprintf(h, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
 
@@ -479,8 +495,8 @@ static void emit_node(Emitter *e, Node *n)
 					uses_ws = true;
 			}
 		}
-	fprintf(f, "static void node%d(unsigned char *ws, const void *const *in, void *const *out)\n{\n",
-	        n->pos);
+	fprintf(f, "static void %s%d(unsigned char *ws, const void *const *in, void *const *out)\n{\n",
+	        e->fn, n->pos);
 	if (!uses_ws)
 		fputs("\t(void)ws;\n", f);
 	if (!uses_in)
@@ -505,25 +521,97 @@ static void copy_bytes(Emitter *e, const char *what, Tensor *src, int outslot)
 	        outslot, (long long)tensor_nbytes(src));
 }
 
-void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
+/* Switch the emitter to graph g: its input and output slots. */
+static void use_graph(Emitter *e, Graph *g, const char *fn)
 {
-	Ctx *c = g->ctx;
-	Emitter e = {.g = g, .c = c, .o = o, .f = cf};
-	e.outslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
-	e.inslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	Ctx *c = e->c;
+	e->g = g;
+	e->fn = fn;
+	e->outslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	e->inslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
 	for (int i = 0; i < g->ntensors; i++)
-		e.outslot[i] = e.inslot[i] = -1;
+		e->outslot[i] = e->inslot[i] = -1;
 	for (int i = 0; i < g->ninputs; i++)
-		e.inslot[g->inputs[i]->id] = i;
+		e->inslot[g->inputs[i]->id] = i;
 	for (int i = 0; i < g->noutputs; i++) {
 		Tensor *t = g->outputs[i];
-		if (t->kind == TK_VALUE && e.outslot[t->id] < 0)
-			e.outslot[t->id] = i;
+		if (t->kind == TK_VALUE && e->outslot[t->id] < 0)
+			e->outslot[t->id] = i;
 	}
+}
+
+static void need_sections(Emitter *e, Graph *g)
+{
+	for (int p = 0; p < g->nnodes; p++)
+		for (Call *k = g->nodes[p]->calls; k; k = k->next) {
+			Section *s = section_for(e, k->kernel);
+			if (!s) {
+				char msg[256];
+				snprintf(msg, sizeof msg, "no runtime section defines kernel '%s'", k->kernel);
+				ctx_bug(e->c, __FILE__, __LINE__, msg);
+			}
+			s->needed = true;
+		}
+}
+
+static int count_weight_args(Graph *g)
+{
+	int n = g->noutputs;
+	for (int p = 0; p < g->nnodes; p++)
+		for (Call *k = g->nodes[p]->calls; k; k = k->next)
+			n += k->nargs;
+	return n;
+}
+
+/* `fname`(in, out, workspace): the nodes of e->g in order. */
+static void emit_entry(Emitter *e, const char *fname, bool is_static)
+{
+	Graph *g = e->g;
+	FILE *cf = e->f;
+	const char *U = uname(e->c, e->o->name);
+	fprintf(cf, "%sint %s(const void *const *in, void *const *out, void *workspace)\n{\n",
+	        is_static ? "static " : "", fname);
+	if (g->arena_size > 0)
+		fprintf(cf, "\tunsigned char *ws = (unsigned char *)workspace;\n"
+		            "\tif (!ws) {\n#ifndef %s_NO_STATIC_WORKSPACE\n\t\tws = static_workspace.bytes;\n"
+		            "#else\n\t\treturn -1;\n#endif\n\t}\n",
+		        U);
+	else
+		fputs("\tunsigned char *ws = (unsigned char *)workspace; /* unused: no workspace needed */\n", cf);
+	for (int p = 0; p < g->nnodes; p++)
+		if (g->nodes[p]->calls)
+			fprintf(cf, "\t%s%d(ws, in, out);\n", e->fn, p);
+	for (int i = 0; i < g->noutputs; i++) {
+		Tensor *t = g->outputs[i], *r = tensor_root(t);
+		if (t->kind == TK_VALUE && e->outslot[t->id] == i)
+			continue;
+		const char *what = r->kind == TK_CONST ? "a constant" : r->kind == TK_INPUT ? "an input"
+		                                                                            : "another output";
+		copy_bytes(e, what, t, i);
+	}
+	fputs("\t(void)in;\n\t(void)out;\n\t(void)ws;\n\treturn 0;\n}\n\n", cf);
+}
+
+void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
+{
+	emit_c_stream(g, o, NULL, cf, hf);
+}
+
+void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *cf, FILE *hf)
+{
+	Ctx *c = g->ctx;
+	Emitter e = {.g = g, .c = c, .o = o, .f = cf, .stream = st};
+	Graph *sg = st ? st->step : NULL, *ag = st ? st->advance : NULL;
+	use_graph(&e, g, "node");
 	const char **pn = param_names(&e);
 	emit_header(&e, hf, pn);
 
 	const char *N = o->name, *U = uname(c, N);
+	int64_t ws_size = g->arena_size;
+	if (sg && sg->arena_size > ws_size)
+		ws_size = sg->arena_size;
+	if (ag && ag->arena_size > ws_size)
+		ws_size = ag->arena_size;
 	fprintf(cf, "/*\n * %s.c -- generated by tostc %s; do not edit.\n * Command: %s\n"
 	            " * Source hash (FNV-1a 64): %016llx\n"
 	            " * Graph: %s, %d nodes after optimisation, opset %d\n"
@@ -539,53 +627,43 @@ void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
 	if (!common)
 		ctx_bug(c, __FILE__, __LINE__, "runtime has no tr_common section");
 	emit_section(&e, common, 0);
-	for (int p = 0; p < g->nnodes; p++)
-		for (Call *k = g->nodes[p]->calls; k; k = k->next) {
-			Section *s = section_for(&e, k->kernel);
-			if (!s) {
-				char msg[256];
-				snprintf(msg, sizeof msg, "no runtime section defines kernel '%s'", k->kernel);
-				ctx_bug(c, __FILE__, __LINE__, msg);
-			}
-			s->needed = true;
-		}
+	need_sections(&e, g);
+	if (sg) {
+		need_sections(&e, sg);
+		need_sections(&e, ag);
+	}
 	for (int i = 0; i < e.nsec; i++)
 		if (e.sec[i].needed)
 			emit_section(&e, &e.sec[i], 0);
 
-	collect_weights(&e);
+	/* weights: the step graph's constants share the full graph's data */
+	int cap = count_weight_args(g) + (sg ? count_weight_args(sg) + count_weight_args(ag) : 0) + 1;
+	e.wt = ctx_alloc(c, sizeof(Tensor *) * (size_t)cap);
+	e.woff_of = ctx_alloc(c, sizeof(int64_t) * (size_t)cap);
+	int64_t *step_woff = NULL, *adv_woff = NULL;
+	if (sg) {
+		use_graph(&e, sg, "step");
+		collect_weights(&e, cap);
+		step_woff = e.woff;
+		use_graph(&e, ag, "adv");
+		collect_weights(&e, cap);
+		adv_woff = e.woff;
+		use_graph(&e, g, "node");
+	}
+	collect_weights(&e, cap);
 	emit_weights(&e);
 
 	for (int p = 0; p < g->nnodes; p++)
 		if (g->nodes[p]->calls)
 			emit_node(&e, g->nodes[p]);
 
-	if (g->arena_size > 0) {
+	if (ws_size > 0) {
 		fprintf(cf, "#ifndef %s_NO_STATIC_WORKSPACE\n"
 		            "/* Used only when the caller passes workspace == NULL (not reentrant). */\n"
 		            "static union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} static_workspace;\n#endif\n\n",
-		        U, (long long)g->arena_size);
+		        U, (long long)ws_size);
 	}
-	fprintf(cf, "int %s_run_v(const void *const *in, void *const *out, void *workspace)\n{\n", N);
-	if (g->arena_size > 0)
-		fprintf(cf, "\tunsigned char *ws = (unsigned char *)workspace;\n"
-		            "\tif (!ws) {\n#ifndef %s_NO_STATIC_WORKSPACE\n\t\tws = static_workspace.bytes;\n"
-		            "#else\n\t\treturn -1;\n#endif\n\t}\n",
-		        U);
-	else
-		fputs("\tunsigned char *ws = (unsigned char *)workspace; /* unused: no workspace needed */\n", cf);
-	for (int p = 0; p < g->nnodes; p++)
-		if (g->nodes[p]->calls)
-			fprintf(cf, "\tnode%d(ws, in, out);\n", p);
-	for (int i = 0; i < g->noutputs; i++) {
-		Tensor *t = g->outputs[i], *r = tensor_root(t);
-		if (t->kind == TK_VALUE && e.outslot[t->id] == i)
-			continue;
-		const char *what = r->kind == TK_CONST ? "a constant" : r->kind == TK_INPUT ? "an input"
-		                                                                            : "another output";
-		copy_bytes(&e, what, t, i);
-	}
-	fputs("\t(void)in;\n\t(void)out;\n\t(void)ws;\n\treturn 0;\n}\n\n", cf);
+	emit_entry(&e, ctx_printf(c, "%s_run_v", N), false);
 
 	emit_prototype(&e, cf, pn);
 	fputs("\n{\n", cf);
@@ -596,4 +674,22 @@ void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
 	for (int i = 0; i < g->noutputs; i++)
 		fprintf(cf, "%s%s", i ? ", " : "", pn[g->ninputs + i]);
 	fprintf(cf, "%s};\n\treturn %s_run_v(in, out, workspace);\n}\n", g->noutputs ? "" : "0", N);
+
+	if (sg) {
+		use_graph(&e, sg, "step");
+		e.woff = step_woff;
+		fprintf(cf, "\n/* ---- the step graph: one token at the position the state holds ---- */\n\n");
+		for (int p = 0; p < sg->nnodes; p++)
+			if (sg->nodes[p]->calls)
+				emit_node(&e, sg->nodes[p]);
+		emit_entry(&e, ctx_printf(c, "%s_step_v", N), true);
+		use_graph(&e, ag, "adv");
+		e.woff = adv_woff;
+		fprintf(cf, "/* ---- the same without the outputs: only the statistics advance ---- */\n\n");
+		for (int p = 0; p < ag->nnodes; p++)
+			if (ag->nodes[p]->calls)
+				emit_node(&e, ag->nodes[p]);
+		emit_entry(&e, ctx_printf(c, "%s_advance_v", N), true);
+		emit_step_api(st, N, cf);
+	}
 }

@@ -225,8 +225,10 @@ void shape_mlp_block(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
 	need_dtype(g, n, 0, 1u << DT_F32);
-	if (x->rank < 1 || !n->in[3] || !n->in[5] || n->in[3]->rank != 2 || n->in[5]->rank != 2)
-		node_error(g, n, "MlpBlock needs x (.., d) and 2-D weights");
+	/* inputs 2, 4 and 6 (norm bias, fc biases) are optional */
+	if (n->nin != 8 || x->rank < 1 || !n->in[3] || !n->in[5] || !n->in[7] ||
+	    n->in[3]->rank != 2 || n->in[5]->rank != 2)
+		node_error(g, n, "MlpBlock needs x (.., d), 2-D weights and gamma");
 	shape_set(n->out[0], DT_F32, x->rank, x->dims);
 }
 

@@ -610,6 +610,27 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 		ctx_error(c, "graph input '%s' is declared twice", name);
 	Tensor *k = const_input(L, name);
 	if (k) {
+		/* the constant must fit what the model declares for the input */
+		const Onnx__TypeProto *ktp = vi->type;
+		if (ktp && ktp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && ktp->tensor_type) {
+			const Onnx__TypeProto__Tensor *kt = ktp->tensor_type;
+			DType want = dtype_from_onnx(kt->has_elem_type ? kt->elem_type : 0);
+			if (want != DT_UNDEF && want != k->dtype)
+				ctx_error(c, "--const-input %s: the file holds %s, the model declares %s", name,
+				          tensor_shape_str(c, k), dtype_name(want));
+			if (kt->shape) {
+				bool ok = (int)kt->shape->n_dim == k->rank;
+				for (int i = 0; ok && i < k->rank; i++) {
+					const Onnx__TensorShapeProto__Dimension *d = kt->shape->dim[i];
+					if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+					    d->dim_value != k->dims[i])
+						ok = false;
+				}
+				if (!ok)
+					ctx_error(c, "--const-input %s: the file holds %s, which does not match the "
+					          "input's declared shape", name, tensor_shape_str(c, k));
+			}
+		}
 		e = name_add(L, ctx_strdup(c, name));
 		e->node = -2;
 		e->t = k;

@@ -640,4 +640,45 @@ Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans);
  * lower_mlp_block are declared through ops.def). */
 void fuse_mlp(Graph *g);
 
+/* ------------------------------------------------------------------ */
+/* stream.c: the step API of causal models (token by token, O(1) state) */
+/* ------------------------------------------------------------------ */
+
+#define STREAM_MAX_STATE 256   /* running-statistics tensors (CausalTSSA layers) */
+
+/* What stream_check proves and stream_build makes. */
+typedef struct StreamInfo {
+	const Node *bad;          /* the node that prevents streaming (NULL: none or input) */
+	const char *why;          /* the reason, a whole sentence naming the node */
+	int64_t T;                /* tokens per NAME_run: positions the step API can take */
+	int64_t B;                /* batch rows: tokens per step */
+	int ntssa;                /* CausalTSSA nodes */
+	Graph *step;              /* stream_build: the one-token graph, lowered and planned;
+	                           * inputs: token ids (B, 1), position (1); outputs: the
+	                           * model's outputs at that position, then one running-
+	                           * statistics tensor per CausalTSSA layer */
+	Graph *advance;           /* the same without the model's outputs (only the
+	                           * statistics): NAME_prefill's steps but the last */
+	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of the
+	                           * i-th statistics tensor (the position: int64 at 0) */
+	int64_t state_size;       /* bytes of state */
+} StreamInfo;
+
+/* Prove that g (after the pipeline) can run one token at a time: every node is
+ * token-wise along the token axis of the one input of token ids, a causal TSSA,
+ * or reads a position-indexed constant.  false with s->why (and s->bad) set. */
+bool stream_check(Graph *g, StreamInfo *s);
+/* stream_check, then build, lower and plan s->step and s->advance.
+ * false (nothing built) when the check fails. */
+bool stream_build(Graph *g, StreamInfo *s);
+
+/* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
+ * and runtime with NAME_run. */
+void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, FILE *c_out,
+                   FILE *h_out);
+
+/* emit_step.c: the step API in the generated code (emit_c.c calls these) */
+void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
+void emit_step_api(const StreamInfo *s, const char *name, FILE *c);
+
 #endif

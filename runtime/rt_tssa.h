@@ -17,7 +17,69 @@
 #define TOSTC_RT_TSSA_H
 #include "rt_common.h"
 
-/*@ tr_tssa_f32 : tr_common */
+/*@ tr_tssa_row : tr_common */
+/*
+ * Row helpers of the TSSA kernels.  Loops run in blocks of 8 with a
+ * constant-count inner loop, which compilers turn into vector code even at
+ * -O2 (GCC's cheap vectoriser will not touch a loop of unknown length with a
+ * scalar epilogue); reductions keep 8 partial sums.  Tails are loops bounded
+ * by 8 too (a plain `for (; i < n; i++)` tail trips GCC's
+ * -Waggressive-loop-optimizations under constant propagation).  Pointers do
+ * not alias.
+ */
+/* acc (n) += x (n)^2 */
+TR_FN void tr_tssa_addsq(float *restrict acc, const float *restrict x, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int q = 0; q < 8; q++)
+			acc[i + q] += x[i + q] * x[i + q];
+	for (int q = 0; q < 8 && i + q < n; q++)
+		acc[i + q] += x[i + q] * x[i + q];
+}
+
+/* acc (n) += a * x (n)^2 */
+TR_FN void tr_tssa_addsq_scaled(float *restrict acc, const float *restrict x, float a, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int q = 0; q < 8; q++)
+			acc[i + q] += a * (x[i + q] * x[i + q]);
+	for (int q = 0; q < 8 && i + q < n; q++)
+		acc[i + q] += a * (x[i + q] * x[i + q]);
+}
+
+/* sum_i (x[i] * r[i])^2 */
+TR_FN float tr_tssa_sumsq_scaled(const float *restrict x, const float *restrict r, int64_t n)
+{
+	float s[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int q = 0; q < 8; q++) {
+			float u = x[i + q] * r[i + q];
+			s[q] += u * u;
+		}
+	for (int q = 0; q < 8 && i + q < n; q++) {
+		float u = x[i + q] * r[i + q];
+		s[q] += u * u;
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* y (n) = -(x (n) * a) * r (n) */
+TR_FN void tr_tssa_out(float *restrict y, const float *restrict x, float a,
+                       const float *restrict r, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int q = 0; q < 8; q++)
+			y[i + q] = -(x[i + q] * a) * r[i + q];
+	for (int q = 0; q < 8 && i + q < n; q++)
+		y[i + q] = -(x[i + q] * a) * r[i + q];
+}
+/*@end*/
+
+/*@ tr_tssa_f32 : tr_tssa_row */
 /*
  * vision TSSA, three sweeps over w per batch item:
  *   1. c[k,j]   = max(sqrt(sum_n w[n,k,j]^2), eps_norm)         column norms
@@ -32,7 +94,7 @@
 TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, int64_t N,
                        int64_t K, int64_t p, float eps_norm, float eps_pi, float *scratch)
 {
-	int64_t d = K * p, p4 = p - p % 4;
+	int64_t d = K * p;
 	float *rc = scratch;          /* (d) 1 / c, then 1 / (1 + m) */
 	float *acc = scratch + d;     /* (d) sum_n pi w^2 */
 	float *psum = acc + d;        /* (K) sum_n pi */
@@ -44,11 +106,8 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 		/* 1. column norms over tokens */
 		for (int64_t i = 0; i < d; i++)
 			rc[i] = 0.0f, acc[i] = 0.0f;
-		for (int64_t n = 0; n < N; n++) {
-			const float *wr = wb + n * d;
-			for (int64_t i = 0; i < d; i++)
-				rc[i] += wr[i] * wr[i];
-		}
+		for (int64_t n = 0; n < N; n++)
+			tr_tssa_addsq(rc, wb + n * d, d);
 		for (int64_t i = 0; i < d; i++) {
 			float c = sqrtf(rc[i]);
 			rc[i] = 1.0f / (c > eps_norm ? c : eps_norm);
@@ -60,24 +119,7 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 			const float *wr = wb + n * d;
 			float zmax = -INFINITY, zsum = 0.0f;
 			for (int64_t k = 0; k < K; k++) {
-				const float *wk = wr + k * p, *rk = rc + k * p;
-				float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-				int64_t j = 0;
-				/* four partial sums: no serial add chain (separate bound p4:
-				 * keeps gcc's loop analysis sane) */
-				for (; j < p4; j += 4) {
-					float u0 = wk[j] * rk[j], u1 = wk[j + 1] * rk[j + 1];
-					float u2 = wk[j + 2] * rk[j + 2], u3 = wk[j + 3] * rk[j + 3];
-					s0 += u0 * u0;
-					s1 += u1 * u1;
-					s2 += u2 * u2;
-					s3 += u3 * u3;
-				}
-				for (; j < p; j++) {
-					float u = wk[j] * rk[j];
-					s0 += u * u;
-				}
-				z[k] = temp[k] * ((s0 + s1) + (s2 + s3));
+				z[k] = temp[k] * tr_tssa_sumsq_scaled(wr + k * p, rc + k * p, p);
 				zmax = z[k] > zmax ? z[k] : zmax;
 			}
 			for (int64_t k = 0; k < K; k++) {
@@ -86,11 +128,8 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 			}
 			for (int64_t k = 0; k < K; k++) {
 				float pk = z[k] / zsum;
-				float *ak = acc + k * p;
-				const float *wk = wr + k * p;
 				psum[k] += pk;
-				for (int64_t j = 0; j < p; j++)
-					ak[j] += pk * (wk[j] * wk[j]);
+				tr_tssa_addsq_scaled(acc + k * p, wr + k * p, pk, p);
 				yb[n * d + k] = pk;
 			}
 		}
@@ -105,17 +144,65 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 			float *yr = yb + n * d;
 			for (int64_t k = 0; k < K; k++)
 				pis[k] = yr[k];
-			for (int64_t k = 0; k < K; k++) {
-				float pk = pis[k];
-				for (int64_t j = 0; j < p; j++)
-					yr[k * p + j] = -(wr[k * p + j] * pk) * rc[k * p + j];
-			}
+			for (int64_t k = 0; k < K; k++)
+				tr_tssa_out(yr + k * p, wr + k * p, pis[k], rc + k * p, p);
 		}
 	}
 }
 /*@end*/
 
-/*@ tr_causal_tssa_f32 : tr_common */
+/*@ tr_causal_tssa_row : tr_common */
+/* sw (n) += x (n)^2; u (n) = x^2 / max(sw, eps) + bias */
+TR_FN void tr_causal_tssa_terms(float *restrict sw, float *restrict u, const float *restrict x,
+                                float eps, float bias, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int q = 0; q < 8; q++) {
+			float v = x[i + q] * x[i + q];
+			sw[i + q] += v;
+			u[i + q] = v / (sw[i + q] > eps ? sw[i + q] : eps) + bias;
+		}
+	for (int q = 0; q < 8 && i + q < n; q++) {
+		float v = x[i + q] * x[i + q];
+		sw[i + q] += v;
+		u[i + q] = v / (sw[i + q] > eps ? sw[i + q] : eps) + bias;
+	}
+}
+
+/* sum of u (n), 8 partial sums */
+TR_FN float tr_causal_tssa_sum(const float *restrict u, int64_t n)
+{
+	float s[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int q = 0; q < 8; q++)
+			s[q] += u[i + q];
+	for (int q = 0; q < 8 && i + q < n; q++)
+		s[q] += u[i + q];
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+/* spw (n) += x^2 * a; y (n) = -(x * a) * (1 / (1 + spw / den)) */
+TR_FN void tr_causal_tssa_out(float *restrict y, float *restrict spw, const float *restrict x,
+                              float a, float den, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int q = 0; q < 8; q++) {
+			float v = x[i + q];
+			spw[i + q] += (v * v) * a;
+			y[i + q] = -(v * a) * (1.0f / (1.0f + spw[i + q] / den));
+		}
+	for (int q = 0; q < 8 && i + q < n; q++) {
+		float v = x[i + q];
+		spw[i + q] += (v * v) * a;
+		y[i + q] = -(v * a) * (1.0f / (1.0f + spw[i + q] / den));
+	}
+}
+/*@end*/
+
+/*@ tr_causal_tssa_f32 : tr_causal_tssa_row */
 /*
  * causal TSSA, one sweep over tokens with running prefix statistics
  * (per batch item, head k, channel j):
@@ -124,8 +211,7 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
  *   S_p  += pi_t;    S_pw += pi_t w_t^2
  *   y_t   = -(w_t pi_t) * (1 / (1 + S_pw / (S_p + eps_pi)))
  * w (B, T, K*p), temp (K), db (K, L, 1) with T <= L -> y (B, T, K*p);
- * scratch 2*K*p + 2*K + p floats.  y may alias w (each row is read before it
- * is written).
+ * scratch 2*K*p + 2*K + p floats; y must not alias w.
  */
 TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db, float *y,
                               int64_t B, int64_t T, int64_t K, int64_t p, int64_t L,
@@ -147,25 +233,8 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 			float *yr = y + (b * T + t) * d;
 			float zmax = -INFINITY, zsum = 0.0f;
 			for (int64_t k = 0; k < K; k++) {
-				const float *wk = wr + k * p;
-				float *sk = sw + k * p;
-				float bias = db[k * L + t], r0 = 0.0f, r1 = 0.0f, r2 = 0.0f, r3 = 0.0f;
-				int64_t j;
-				/* vectorisable: prefix sums and terms; then four partial sums */
-				for (j = 0; j < p; j++) {
-					float q = wk[j] * wk[j];
-					sk[j] += q;
-					u[j] = q / (sk[j] > eps_norm ? sk[j] : eps_norm) + bias;
-				}
-				for (j = 0; j < p - p % 4; j += 4) {
-					r0 += u[j];
-					r1 += u[j + 1];
-					r2 += u[j + 2];
-					r3 += u[j + 3];
-				}
-				for (; j < p; j++)
-					r0 += u[j];
-				z[k] = ((r0 + r1) + (r2 + r3)) * temp[k];
+				tr_causal_tssa_terms(sw + k * p, u, wr + k * p, eps_norm, db[k * L + t], p);
+				z[k] = tr_causal_tssa_sum(u, p) * temp[k];
 				zmax = z[k] > zmax ? z[k] : zmax;
 			}
 			for (int64_t k = 0; k < K; k++) {
@@ -174,17 +243,64 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 			}
 			for (int64_t k = 0; k < K; k++) {
 				float pk = z[k] / zsum;
-				float *ak = spw + k * p;
-				float den;
 				sp[k] += pk;
-				den = sp[k] + eps_pi;
-				for (int64_t j = 0; j < p; j++) {
-					float wv = wr[k * p + j];
-					ak[j] += (wv * wv) * pk;
-					yr[k * p + j] = -(wv * pk) * (1.0f / (1.0f + ak[j] / den));
-				}
+				tr_causal_tssa_out(yr + k * p, spw + k * p, wr + k * p, pk, sp[k] + eps_pi, p);
 			}
 		}
+	}
+}
+/*@end*/
+/*@ tr_causal_tssa_step_f32 : tr_causal_tssa_row */
+/*
+ * causal TSSA for ONE token at position *pos (the streaming form; stream.c):
+ * the same arithmetic, in the same order, as one t of tr_causal_tssa_f32,
+ * with the prefix statistics kept by the caller between calls.
+ * w (B, K*p), temp (K), db (K, L, 1), pos (1) with *pos < L -> y (B, K*p);
+ * state (B, 2*K*p + K): per batch row S_w (K*p), S_pw (K*p), S_p (K), read and
+ * updated in place (all zero before position 0); scratch K + p floats;
+ * y must not alias w.
+ */
+TR_FN void tr_causal_tssa_step_f32(const float *w, const float *temp, const float *db,
+                                   const int64_t *pos, float *y, float *state, int64_t B,
+                                   int64_t K, int64_t p, int64_t L, float eps_norm, float eps_pi,
+                                   float *scratch)
+{
+	int64_t d = K * p, t = *pos;
+	float *z = scratch;           /* (K) logits, then pi */
+	float *u = z + K;             /* (p) the terms of one head's r */
+	for (int64_t b = 0; b < B; b++) {
+		const float *wr = w + b * d;
+		float *yr = y + b * d;
+		float *sw = state + b * (2 * d + K), *spw = sw + d, *sp = spw + d;
+		float zmax = -INFINITY, zsum = 0.0f;
+		for (int64_t k = 0; k < K; k++) {
+			tr_causal_tssa_terms(sw + k * p, u, wr + k * p, eps_norm, db[k * L + t], p);
+			z[k] = tr_causal_tssa_sum(u, p) * temp[k];
+			zmax = z[k] > zmax ? z[k] : zmax;
+		}
+		for (int64_t k = 0; k < K; k++) {
+			z[k] = expf(z[k] - zmax);
+			zsum += z[k];
+		}
+		for (int64_t k = 0; k < K; k++) {
+			float pk = z[k] / zsum;
+			sp[k] += pk;
+			tr_causal_tssa_out(yr + k * p, spw + k * p, wr + k * p, pk, sp[k] + eps_pi, p);
+		}
+	}
+}
+/*@end*/
+
+/*@ tr_pos_slice_f32 : tr_common */
+/* the slice at position *pos of a position-indexed table (stream.c):
+ * table (outer, L, inner), pos (1) with *pos < L -> y (outer, inner) */
+TR_FN void tr_pos_slice_f32(const float *table, const int64_t *pos, float *y, int64_t outer,
+                            int64_t L, int64_t inner)
+{
+	for (int64_t o = 0; o < outer; o++) {
+		const float *src = table + (o * L + *pos) * inner;
+		for (int64_t i = 0; i < inner; i++)
+			y[o * inner + i] = src[i];
 	}
 }
 /*@end*/

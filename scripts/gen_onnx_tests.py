@@ -13,6 +13,12 @@ onnx 1.12's case generators still use numpy aliases removed in numpy 1.24
 (np.float, np.int, np.bool, np.object, np.complex); they are restored before
 onnx's generator modules are imported.
 
+Also writes OUTDIR/derived/<case>_as_f32: float32 copies of the node cases
+whose only obstacle for tostc is the element type DOUBLE (no Cast in them):
+every DOUBLE tensor, input and expected output converted to FLOAT.  The ONNX
+suite writes e.g. all its CumSum cases in float64; these copies let the
+float32 kernels be checked against the same data (--no-derived to skip).
+
 Idempotent and fast: a stamp file OUTDIR/.generated (onnx version + op filter)
 is written last; when it matches, nothing is regenerated (--force does).  The
 data is generated into OUTDIR.tmp and renamed into place, so an interrupted run
@@ -36,16 +42,79 @@ with warnings.catch_warnings():
 import onnx  # noqa: E402  (after the numpy aliases)
 
 
+DOUBLE, FLOAT = onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT
+OK_ELEM = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.INT32,
+           onnx.TensorProto.BOOL}
+
+
+def _to_f32(t):
+    """A DOUBLE TensorProto as FLOAT (in place)."""
+    from onnx import numpy_helper
+    if t.data_type == DOUBLE:
+        a = numpy_helper.to_array(t).astype(np.float32)
+        t.CopyFrom(numpy_helper.from_array(a, t.name))
+
+
+def _derive_f32(src, dst):
+    """Write the float32 copy of node case src to dst; False when not eligible."""
+    from onnx import numpy_helper
+    m = onnx.load(os.path.join(src, "model.onnx"))
+    g = m.graph
+    if any(n.op_type in ("Cast", "CastLike") or any(a.type == onnx.AttributeProto.GRAPH
+                                                    or a.graphs for a in n.attribute)
+           for n in g.node):
+        return False
+    seen = set()
+    vis = list(g.input) + list(g.output) + list(g.value_info)
+    for v in vis:
+        if v.type.WhichOneof("value") != "tensor_type":
+            return False
+        seen.add(v.type.tensor_type.elem_type)
+    seen |= {t.data_type for t in g.initializer}
+    attr_tensors = [a.t for n in g.node for a in n.attribute if a.type == onnx.AttributeProto.TENSOR]
+    seen |= {t.data_type for t in attr_tensors}
+    if DOUBLE not in seen or not seen <= OK_ELEM | {DOUBLE}:
+        return False
+    for v in vis:
+        if v.type.tensor_type.elem_type == DOUBLE:
+            v.type.tensor_type.elem_type = FLOAT
+    for t in list(g.initializer) + attr_tensors:
+        _to_f32(t)
+    os.makedirs(dst)
+    onnx.save(m, os.path.join(dst, "model.onnx"))
+    for ds in sorted(d for d in os.listdir(src) if d.startswith("test_data_set_")):
+        os.makedirs(os.path.join(dst, ds))
+        for f in sorted(os.listdir(os.path.join(src, ds))):
+            t = onnx.load_tensor(os.path.join(src, ds, f))
+            _to_f32(t)
+            with open(os.path.join(dst, ds, f), "wb") as fh:
+                fh.write(t.SerializeToString())
+    return True
+
+
+def derive(out):
+    """OUTDIR/derived/<case>_as_f32 for the eligible node cases; returns the count."""
+    node, der = os.path.join(out, "node"), os.path.join(out, "derived")
+    os.makedirs(der, exist_ok=True)
+    n = 0
+    for case in sorted(os.listdir(node)):
+        if _derive_f32(os.path.join(node, case), os.path.join(der, case + "_as_f32")):
+            n += 1
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("outdir")
     ap.add_argument("--op-type", default=None, help="only cases containing this op")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
+    ap.add_argument("--no-derived", action="store_true", help="skip OUTDIR/derived (float32 copies)")
     args = ap.parse_args()
 
     out = os.path.abspath(args.outdir)
     stamp = os.path.join(out, ".generated")
-    want = "onnx %s op_type=%s\n" % (onnx.__version__, args.op_type or "*")
+    want = "onnx %s op_type=%s derived=%s\n" % (onnx.__version__, args.op_type or "*",
+                                                 "no" if args.no_derived else "f32")
     if not args.force and os.path.isfile(stamp):
         with open(stamp) as f:
             if f.read() == want:
@@ -58,12 +127,13 @@ def main():
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     cmd_tools.generate_data(argparse.Namespace(output=tmp, op_type=args.op_type))
+    nder = 0 if args.no_derived else derive(tmp)
     with open(os.path.join(tmp, ".generated"), "w") as f:
         f.write(want)
     shutil.rmtree(out, ignore_errors=True)
     os.rename(tmp, out)
     n = len(os.listdir(os.path.join(out, "node")))
-    print("%s: %d node test cases (%s)" % (out, n, want.strip()))
+    print("%s: %d node test cases, %d derived float32 cases (%s)" % (out, n, nder, want.strip()))
     return 0
 
 

@@ -3,13 +3,18 @@
 #
 #   scripts/test.sh [ctest args...]
 #
-# Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo),
-# SANITIZE=1 for an ASan+UBSan build (-DTOSTC_SANITIZE=ON), TOSTC_PYTHON for a
-# Python other than /usr/bin/python3 (it needs onnx, numpy, torch).
-# Tests (ctest): units (CUnit), cli (error handling), conformance (ONNX
-# backend node tests), models (ToST-style PyTorch models vs tostc).
+# Environment: TOSTC_NO_SETUP=1 skips scripts/setup.sh (apt-get of what is
+# missing); BUILD_DIR (default build); BUILD_TYPE (default RelWithDebInfo);
+# SANITIZE=1 for an ASan+UBSan build (-DTOSTC_SANITIZE=ON); TOSTC_PYTHON for a
+# Python other than /usr/bin/python3 (it needs onnx, numpy, torch);
+# TOSTC_TEST_CFLAGS: extra flags for the conformance cases' generated C.
+# Tests: see tests/README.md (units, cli, conformance, models, fusion, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the build and test dependencies (apt-get, only what is missing; TOSTC_NO_SETUP=1 skips)
+if [ -x scripts/setup.sh ]; then
+	scripts/setup.sh
+fi
 BUILD_DIR=${BUILD_DIR:-build}
 args=(-S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}")
 if [ "${SANITIZE:-0}" = 1 ]; then
@@ -21,4 +26,10 @@ fi
 cmake "${args[@]}"
 cmake --build "$BUILD_DIR" -j2
 cd "$BUILD_DIR"
-ctest --output-on-failure "$@"
+status=0
+ctest --output-on-failure "$@" || status=$?
+# ctest hides the output of passing tests: repeat every runner's summary line
+# (`<test>: N passed, N failed`, and conformance's `N passed, N failed, N unsupported`)
+echo "== summary"
+grep -E '^([a-z_]+: )?[0-9]+ passed, [0-9]+ failed' Testing/Temporary/LastTest.log || true
+exit "$status"

@@ -15,6 +15,7 @@ The models are built with onnx.helper (no torch needed); random inputs are
 seeded.  Last line: `cli: N passed, N failed`.
 """
 import argparse
+import json
 import os
 import random
 import re
@@ -73,6 +74,46 @@ def mismatch_model():
     return model_bytes(nodes, [f32("a", [2, 3]), f32("b", [4, 5])], [f32("y", [2, 3])])
 
 
+def expect_re(rx):
+    def check(out):
+        return None if re.search(rx, out, re.M) else "stdout does not match /%s/: %r" % (rx, out[:200])
+    return check
+
+
+def check_list_ops(out):
+    ops = [l.split()[0] for l in out.splitlines() if l.strip()]
+    for op in ("MatMul", "Conv", "LayerNormalization", "CumSum", "Gather", "Softmax"):
+        if op not in ops:
+            return "--list-ops does not list %s" % op
+    for op in ("TSSA", "CausalTSSA"):
+        if op in ops:
+            return "--list-ops lists the internal op %s" % op
+    if len(set(ops)) != len(ops):
+        return "--list-ops lists an op twice"
+    return None
+
+
+def check_report_json(out):
+    try:
+        r = json.loads(out)
+    except ValueError as e:
+        return "--report=json is not JSON (%s): %r" % (e, out[:200])
+    for k in ("nodes", "flops", "weight_bytes", "arena_bytes"):
+        if k not in r:
+            return "--report=json lacks %r" % k
+    # y = relu(x @ W + b), x (2, 16), W (16, 8): at least the 2*2*16*8 FLOPs of the product
+    if not isinstance(r["flops"], int) or r["flops"] < 2 * 2 * 16 * 8:
+        return "--report=json flops %r < %d" % (r["flops"], 2 * 2 * 16 * 8)
+    if r["weight_bytes"] < 4 * (16 * 8 + 8):
+        return "--report=json weight_bytes %r < %d" % (r["weight_bytes"], 4 * (16 * 8 + 8))
+    return None
+
+
+def x_pb(shape):
+    """A serialized float TensorProto named x."""
+    return numpy_helper.from_array(np.ones(shape, np.float32), "x").SerializeToString()
+
+
 def truncations(data):
     """Cut points inside the model whose prefix protobuf itself refuses."""
     cuts = sorted({1, 7, len(data) // 10, len(data) // 4, len(data) // 2,
@@ -90,8 +131,10 @@ class Case:
     """rc: the exit status required (or a tuple of those allowed); msg: regex
     (or list of regexes) the message must match."""
 
-    def __init__(self, name, files, args, rc=1, msg=None, max_lines=3):
+    def __init__(self, name, files, args, rc=1, msg=None, max_lines=3, check=None, outputs=True):
         self.name, self.files, self.args = name, files, args
+        self.check = check        # exit 0: check(stdout) -> None or what is wrong
+        self.outputs = outputs    # exit 0: out.c and out.h must exist
         self.rc = rc if isinstance(rc, tuple) else (rc,)
         self.msg = [msg] if isinstance(msg, str) else (msg or [])
         self.max_lines = max_lines
@@ -101,6 +144,17 @@ def cases():
     good = valid_model()
     sym = symbolic_model()
     cs = [
+        # informational options and reports: exit 0, stdout checked
+        Case("version", {}, ["--version"], rc=0, outputs=False,
+             check=expect_re(r"^tostc \d+\.\d+")),
+        Case("help", {}, ["--help"], rc=0, outputs=False, check=expect_re(r"(?i)usage")),
+        Case("list_ops", {}, ["--list-ops"], rc=0, outputs=False, check=check_list_ops),
+        Case("report_json", {"m.onnx": good}, ["m.onnx", "--report=json"], rc=0, outputs=False,
+             check=check_report_json),
+        Case("report_text", {"m.onnx": good}, ["m.onnx", "--report"], rc=0, outputs=False,
+             check=expect_re(r"(?i)flops")),
+        Case("report_json_with_output", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--report=json"],
+             rc=0, check=check_report_json),
         # sanity: these must work
         Case("ok_valid_model", {"m.onnx": good}, ["m.onnx", "-o", "out.c"], rc=0),
         Case("ok_symbolic_with_dim", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim", "batch_sz=4"],
@@ -124,6 +178,42 @@ def cases():
              msg=r"batch_sz|--dim"),
         Case("dim_negative", {"m.onnx": sym}, ["m.onnx", "-o", "out.c", "--dim", "batch_sz=-3"],
              msg=r"batch_sz|--dim"),
+    ]
+    cs += [
+        Case("name_not_identifier", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--name", "1abc"],
+             msg=r"1abc"),
+        Case("name_with_dash", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--name", "a-b"],
+             msg=r"a-b"),
+        Case("name_missing_value", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--name"],
+             msg=r"--name", max_lines=40),
+        Case("output_not_dot_c", {"m.onnx": good}, ["m.onnx", "-o", "out.h"], msg=r"out\.h"),
+        Case("output_is_dir", {"m.onnx": good, "sub/": None}, ["m.onnx", "-o", "sub"], msg=r"sub"),
+        Case("two_models", {"m.onnx": good, "s.onnx": sym}, ["m.onnx", "s.onnx", "-o", "out.c"],
+             msg=r"s\.onnx"),
+        Case("dump_ir_no_such_pass", {"m.onnx": good},
+             ["m.onnx", "-o", "out.c", "--dump-ir=nosuch"], msg=r"nosuch"),
+        Case("report_bad_format", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--report=xml"],
+             msg=r"xml"),
+        Case("dim_not_in_model", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--dim", "nosuch=3"],
+             msg=r"nosuch"),
+        Case("dim_bound_twice", {"m.onnx": sym},
+             ["m.onnx", "-o", "out.c", "--dim", "batch_sz=3", "--dim", "batch_sz=4"],
+             msg=r"batch_sz"),
+        Case("const_input_malformed", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--const-input", "x"],
+             msg=r"--const-input"),
+        Case("const_input_missing_file", {"m.onnx": good},
+             ["m.onnx", "-o", "out.c", "--const-input", "x=missing.pb"], msg=r"missing\.pb"),
+        Case("const_input_not_a_tensor", {"m.onnx": good, "bad.pb": b"garbage"},
+             ["m.onnx", "-o", "out.c", "--const-input", "x=bad.pb"], msg=r"bad\.pb"),
+        Case("const_input_no_such_input", {"m.onnx": good, "x.pb": x_pb((2, 16))},
+             ["m.onnx", "-o", "out.c", "--const-input", "nosuch=x.pb"], msg=r"nosuch"),
+        Case("const_input_wrong_shape", {"m.onnx": good, "x.pb": x_pb((3, 3))},
+             ["m.onnx", "-o", "out.c", "--const-input", "x=x.pb"],
+             msg=[r"--const-input x|'x'", r"3, ?3"]),  # names the input and its wrong shape
+        # a failed compile must leave earlier outputs alone (compared byte for byte)
+        Case("failure_keeps_old_outputs", {"m.onnx": hardmax_model(), "out.c": b"/* old */\n",
+                                           "out.h": b"/* old */\n"},
+             ["m.onnx", "-o", "out.c"], msg=r"Hardmax"),
     ]
     for i, bad in enumerate(["batch_sz", "batch_sz=", "=4", "batch_sz=abc", "batch_sz=4x",
                              "batch_sz=99999999999999999999999"]):
@@ -153,11 +243,27 @@ def cases():
     return cs
 
 
+def dump_ir_cases(tostc, good):
+    """--dump-ir=PASS for every pass `--dump-ir=nosuch` names."""
+    p = subprocess.run([tostc, "-", "--dump-ir=nosuch"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    m = re.search(r"passes: ([^)]*)\)", p.stderr.decode(errors="replace"))
+    if not m:
+        return [Case("dump_ir_pass_list", {}, ["--dump-ir=nosuch"], msg=r"passes: ")]
+    return [Case("dump_ir_%s" % ps.strip(), {"m.onnx": good}, ["m.onnx", "--dump-ir=%s" % ps.strip()],
+                 rc=0, outputs=False, check=expect_re(r"MatMul|Gemm"))
+            for ps in m.group(1).split(",")]
+
+
 def snapshot(d):
-    res = set()
+    """{relative path: file contents (None for directories)} under d."""
+    res = {}
     for root, dirs, files in os.walk(d):
-        for f in dirs + files:
-            res.add(os.path.relpath(os.path.join(root, f), d))
+        for f in dirs:
+            res[os.path.relpath(os.path.join(root, f), d)] = None
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                res[os.path.relpath(os.path.join(root, f), d)] = fh.read()
     return res
 
 
@@ -186,11 +292,18 @@ def run_case(c, tostc, work, log=None):
         return "%s (expected exit %s); stderr: %s" % (how, " or ".join(map(str, c.rc)),
                                                    err.splitlines()[0] if err else "(empty)")
     if p.returncode == 0:
-        if not {"out.c", "out.h"} <= after:
+        if c.outputs and not {"out.c", "out.h"} <= set(after):
             return "exit 0 but out.c / out.h missing (have %s)" % sorted(after)
+        if not c.outputs and set(after) != set(before):
+            return "wrote files: %s" % sorted(set(after) - set(before))
+        if c.check:
+            return c.check(p.stdout.decode(errors="replace"))
         return None
-    if after != before:
-        return "left files behind: %s" % sorted(after - before)
+    if set(after) != set(before):
+        return "left files behind: %s" % sorted(set(after) - set(before))
+    changed = sorted(k for k in before if before[k] != after[k])
+    if changed:
+        return "changed existing files: %s" % changed
     if not err:
         return "no message on stderr"
     lines = err.splitlines()
@@ -212,7 +325,7 @@ def main():
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     npass = nfail = 0
-    for c in cases():
+    for c in cases() + dump_ir_cases(tostc, valid_model()):
         log = []
         why = run_case(c, tostc, work, log)
         if why:

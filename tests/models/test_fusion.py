@@ -96,6 +96,8 @@ CASES = [
     ("lm_op13",            lm(seed=7),                      13, 1, None, {"CausalTSSA": 2}, (1e-12, 1e-8), None),
     ("lm_op17_b2_bias",    lm(seed=8, bias=True, depth=3),  17, 2, None, {"CausalTSSA": 3}, (1e-12, 1e-8), None),
     ("lm_op17_dyn",        lm(seed=9),                      17, 1, (8, 20), {"CausalTSSA": 2}, (1e-12, 1e-8), "causal"),
+    ("vision_p12_op17",    vision(seed=13, dim=48, heads=4), 17, 1, None, {"TSSA": 2}, (1e-12, 1e-8), None),
+    ("lm_p10_op14_b3",     lm(seed=14, dim=40, heads=4),    14, 3, None, {"CausalTSSA": 2}, (1e-12, 1e-8), None),
     ("block_perm_op17",    block(seed=10, n=20),            17, 1, None, {"TSSA": 1}, (1e-12, 1e-8), "perm"),
     ("block_div_perm_op13", block(seed=11, n=9, variant="div"), 13, 2, None, {"TSSA": 1}, (1e-12, 1e-8), "perm"),
     ("block_rank3_perm_op15", block(seed=12, n=11, variant="rank3"), 15, 1, None, {"TSSA": 1}, (1e-12, 1e-8), "perm"),

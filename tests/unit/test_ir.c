@@ -158,6 +158,86 @@ static void test_driver_errors(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no output file"));
 }
 
+/* Build x (2,3) + w (3) -> Relu -> Mul(., 2) -> y in memory and compile it. */
+static Graph *small_graph(Ctx *c)
+{
+	Graph *g = graph_new(c);
+	g->opset = 17;
+	g->name = "small";
+	int64_t d23[2] = {2, 3}, d3[1] = {3};
+	Tensor *x = tensor_new(g, "x", TK_INPUT, DT_F32, 2, d23);
+	Tensor *w = tensor_const(g, "w", DT_F32, 1, d3);
+	Tensor *two = tensor_const(g, "two", DT_F32, 0, NULL);
+	two->shape_known = true;
+	((float *)w->data)[0] = 1.5f, ((float *)w->data)[1] = -2.0f, ((float *)w->data)[2] = 0.25f;
+	*(float *)two->data = 2.0f;
+	Tensor *t = tensor_new(g, "t", TK_VALUE, DT_UNDEF, 0, NULL);
+	Tensor *r = tensor_new(g, "r", TK_VALUE, DT_UNDEF, 0, NULL);
+	Tensor *y = tensor_new(g, "y", TK_VALUE, DT_UNDEF, 0, NULL);
+	Node *a = node_new(g, OP_ADD, "add", 2, 1), *b = node_new(g, OP_RELU, "relu", 1, 1),
+	     *m = node_new(g, OP_MUL, "mul", 2, 1);
+	a->in[0] = x, a->in[1] = w, a->out[0] = t, t->producer = a;
+	b->in[0] = t, b->out[0] = r, r->producer = b;
+	m->in[0] = r, m->in[1] = two, m->out[0] = y, y->producer = m;
+	a->index = 0, b->index = 1, m->index = 2;
+	graph_add_node(g, a);
+	graph_add_node(g, b);
+	graph_add_node(g, m);
+	g->inputs = ctx_alloc(c, sizeof(Tensor *));
+	g->inputs[0] = x;
+	g->ninputs = 1;
+	g->outputs = ctx_alloc(c, sizeof(Tensor *));
+	g->outputs[0] = y;
+	g->noutputs = 1;
+	y->is_output = true;
+	pipeline_run(g, NULL, NULL);
+	return g;
+}
+
+static char *emit_to_string(Graph *g, size_t *len)
+{
+	char *buf = NULL, *hbuf = NULL;
+	size_t hlen = 0;
+	FILE *f = open_memstream(&buf, len), *h = open_memstream(&hbuf, &hlen);
+	EmitOptions o = {"small", "tostc small.onnx -o small.c", "small.h"};
+	emit_c(g, &o, f, h);
+	fclose(f);
+	fclose(h);
+	free(hbuf);
+	return buf;
+}
+
+/* The emitter is a pure function of the graph: two compilations of the same
+ * model give the same bytes; and the plan shares memory where it may. */
+static void test_emit_deterministic(void)
+{
+	Ctx c1, c2;
+	jmp_buf jb;
+	ctx_init(&c1, "small.onnx");
+	ctx_init(&c2, "small.onnx");
+	c1.jmp = c2.jmp = &jb;
+	if (setjmp(jb)) {
+		CU_FAIL(c1.errmsg[0] ? c1.errmsg : c2.errmsg);
+		ctx_free(&c1);
+		ctx_free(&c2);
+		return;
+	}
+	Graph *g1 = small_graph(&c1), *g2 = small_graph(&c2);
+	size_t n1, n2;
+	char *s1 = emit_to_string(g1, &n1), *s2 = emit_to_string(g2, &n2);
+	CU_ASSERT_EQUAL(n1, n2);
+	CU_ASSERT(n1 == n2 && memcmp(s1, s2, n1) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s1, "int small_run(const float *x, float *y, void *workspace)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s1, "int small_run_v(const void *const *in, void *const *out, void *workspace)"));
+	/* t (Add) and r (Relu, in place over t) share one 64-byte buffer: y is the
+	 * caller's output, so the arena is exactly one buffer */
+	CU_ASSERT_EQUAL(g1->arena_size, 64);
+	free(s1);
+	free(s2);
+	ctx_free(&c1);
+	ctx_free(&c2);
+}
+
 void register_ir(void)
 {
 	CU_pSuite s = CU_add_suite("ir", NULL, NULL);
@@ -166,4 +246,5 @@ void register_ir(void)
 	CU_add_test(s, "op table lookup", test_op_table);
 	CU_add_test(s, "planner: random live ranges never overlap", test_planner_random);
 	CU_add_test(s, "driver option errors exit 1", test_driver_errors);
+	CU_add_test(s, "emitter output is deterministic; in-place planning", test_emit_deterministic);
 }

@@ -19,7 +19,7 @@
 		CU_ASSERT(fabs(a_ - b_) <= (tol) * (1.0 + fabs(b_)));                            \
 	} while (0)
 
-enum { MAXB = 2, MAXN = 40, MAXK = 4, MAXP = 6, MAXD = MAXK * MAXP };
+enum { MAXB = 2, MAXN = 40, MAXK = 4, MAXP = 20, MAXD = MAXK * MAXP };
 
 /* Deterministic pseudo-random floats in [-1.5, 1.5]. */
 static float rnd(unsigned *s)
@@ -152,8 +152,8 @@ static void test_tssa_vs_formula(void)
 	static float w[MAXB * MAXN * MAXD], y[MAXB * MAXN * MAXD];
 	static double yr[MAXB * MAXN * MAXD], pi[MAXB * MAXN * MAXK];
 	float temp[MAXK] = {0.6f, 1.3f, -0.4f, 2.0f}, sc[2 * MAXD + 3 * MAXK];
-	int shapes[][4] = {{1, 1, 1, 1}, {1, 7, 4, 6}, {2, 40, 3, 5}, {2, 3, 4, 1}};
-	for (int s = 0; s < 4; s++) {
+	int shapes[][4] = {{1, 1, 1, 1}, {1, 7, 4, 6}, {2, 40, 3, 5}, {2, 3, 4, 1}, {1, 9, 2, 8}, {2, 13, 3, 13}, {1, 40, 4, 20}};
+	for (int s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++) {
 		int B = shapes[s][0], N = shapes[s][1], K = shapes[s][2], p = shapes[s][3];
 		double err = 0, mx = 0;
 		fill(w, B * N * K * p, 7u + s);
@@ -226,8 +226,8 @@ static void test_causal_vs_formula(void)
 	static float w[MAXB * MAXN * MAXD], y[MAXB * MAXN * MAXD], db[MAXK * (MAXN + 5)];
 	static double yr[MAXB * MAXN * MAXD];
 	float temp[MAXK] = {0.6f, 1.3f, -0.4f, 2.0f}, sc[2 * MAXD + 2 * MAXK + MAXP];
-	int shapes[][4] = {{1, 1, 1, 1}, {1, 7, 4, 6}, {2, 40, 3, 5}, {2, 3, 4, 1}};
-	for (int s = 0; s < 4; s++) {
+	int shapes[][4] = {{1, 1, 1, 1}, {1, 7, 4, 6}, {2, 40, 3, 5}, {2, 3, 4, 1}, {1, 9, 2, 8}, {2, 13, 3, 13}, {1, 40, 4, 20}};
+	for (int s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++) {
 		int B = shapes[s][0], T = shapes[s][1], K = shapes[s][2], p = shapes[s][3];
 		int L = T + 5;
 		double err = 0, mx = 0;

@@ -1,0 +1,163 @@
+/*
+ * emit_step.c -- the step API of a causal model in the generated code.
+ *
+ * emit_c.c writes the step graph's nodes (stepN) and its entry point
+ * NAME_step_v(in, out, workspace), with in = {token ids, &position} and
+ * out = {the model's outputs at that position, one running-statistics
+ * buffer per causal TSSA layer} (stream.c).  This file writes what the
+ * caller sees: the macros and prototypes in NAME.h, and NAME_reset,
+ * NAME_position, NAME_step and NAME_prefill, which lay the position and the
+ * statistics out in one caller-owned state buffer (NAME_prefill runs the
+ * step graph without the model's outputs, NAME_advance_v, for all tokens but
+ * the last: only the statistics need to advance):
+ *
+ *   offset 0: int64 position (the next token's index)
+ *   offset state_off[i]: layer i's S_w, S_pw (d floats each), S_p (heads)
+ *                        per batch row, 64-byte aligned
+ */
+#include "tostc.h"
+
+#include <ctype.h>
+#include <string.h>
+
+static const char *upper(Ctx *c, const char *s)
+{
+	char *u = ctx_strdup(c, s);
+	for (char *p = u; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return u;
+}
+
+/* Parameter name of step output i: the tensor's name when it is a plain
+ * identifier that clashes with nothing, else out<i>. */
+static const char *out_name(Ctx *c, const Tensor *t, int i)
+{
+	static const char *taken[] = {"state", "token", "tokens", "n", "workspace", "in", "out",
+	                              "s", "pos", "r", "i", NULL};
+	const char *p = t->name;
+	bool ok = isalpha((unsigned char)p[0]) || p[0] == '_';
+	for (; *p && ok; p++)
+		ok = isalnum((unsigned char)*p) || *p == '_';
+	for (int k = 0; ok && taken[k]; k++)
+		ok = strcmp(taken[k], t->name) != 0;
+	return ok && strlen(t->name) < 40 ? t->name : ctx_printf(c, "out%d", i);
+}
+
+static void prototype(const StreamInfo *s, const char *N, FILE *f, bool prefill)
+{
+	Graph *sg = s->step;
+	Ctx *c = sg->ctx;
+	int no = sg->noutputs - s->ntssa;
+	if (prefill)
+		fprintf(f, "int %s_prefill(void *state, const %s *tokens, int64_t n, ", N,
+		        dtype_ctype(sg->inputs[0]->dtype));
+	else
+		fprintf(f, "int %s_step(void *state, const %s *token, ", N,
+		        dtype_ctype(sg->inputs[0]->dtype));
+	for (int i = 0; i < no; i++)
+		fprintf(f, "%s *%s, ", dtype_ctype(sg->outputs[i]->dtype), out_name(c, sg->outputs[i], i));
+	fputs("void *workspace)", f);
+}
+
+void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
+{
+	Graph *sg = s->step;
+	Ctx *c = sg->ctx;
+	const char *U = upper(c, N);
+	int no = sg->noutputs - s->ntssa;
+	fprintf(h, "\n/*\n"
+	           " * Step API (streaming generation).  The model is causal: its outputs at\n"
+	           " * position t depend on tokens 0..t only, and it runs one token at a time\n"
+	           " * from a fixed-size state instead of re-running the prefix: the position\n"
+	           " * and, per causal TSSA layer (%d here), running statistics of 2 d + heads\n"
+	           " * floats.  No KV cache; every step costs the same at any position.\n"
+	           " *\n"
+	           " *   %s_reset(state)      start a sequence at position 0\n"
+	           " *   %s_step(state, token, outputs.., workspace)\n"
+	           " *       feed %s_STEP_TOKENS token id(s) (one per batch row) at the current\n"
+	           " *       position t, write the outputs at t (row t of what %s_run gives for\n"
+	           " *       the whole sequence) and advance to t + 1\n"
+	           " *   %s_prefill(state, tokens, n, outputs.., workspace)\n"
+	           " *       n steps (tokens: n x %s_STEP_TOKENS ids); the outputs are the\n"
+	           " *       last step's; n = 0 writes nothing\n"
+	           " *   %s_position(state)   the position the next step takes\n"
+	           " *\n"
+	           " * Returns 0, or %s_ERR_FULL when the positions would pass %s_MAX_POSITIONS\n"
+	           " * (the state is left unchanged), or -1 when workspace is NULL and the\n"
+	           " * static workspace is compiled out.  state: %s_STATE_SIZE bytes, 8-byte\n"
+	           " * aligned, owned by the caller, one per sequence (states are independent:\n"
+	           " * any number of sequences may be generated at once, each with its own state\n"
+	           " * and workspace).  workspace: %s_STEP_WORKSPACE_SIZE bytes, 64-byte\n"
+	           " * aligned, or NULL for the static one (see above).\n"
+	           " */\n",
+	        s->ntssa, N, N, U, N, N, U, N, U, U, U, U);
+	fprintf(h, "#define %s_STATE_SIZE %lld\n", U, (long long)s->state_size);
+	int64_t ws = sg->arena_size > s->advance->arena_size ? sg->arena_size : s->advance->arena_size;
+	fprintf(h, "#define %s_STEP_WORKSPACE_SIZE %lld\n", U, (long long)ws);
+	fprintf(h, "#define %s_MAX_POSITIONS %lld\n", U, (long long)s->T);
+	fprintf(h, "#define %s_STEP_TOKENS %lld\n", U, (long long)tensor_nelem(sg->inputs[0]));
+	for (int i = 0; i < no; i++)
+		fprintf(h, "#define %s_STEP_OUTPUT%d_SIZE %lld /* '%s' %s per step */\n", U, i,
+		        (long long)tensor_nelem(sg->outputs[i]), sg->outputs[i]->name,
+		        tensor_shape_str(c, sg->outputs[i]));
+	fprintf(h, "#define %s_ERR_FULL (-2)\n", U);
+	fprintf(h, "void %s_reset(void *state);\n", N);
+	fprintf(h, "int64_t %s_position(const void *state);\n", N);
+	prototype(s, N, h, false);
+	fputs(";\n", h);
+	prototype(s, N, h, true);
+	fputs(";\n", h);
+}
+
+void emit_step_api(const StreamInfo *s, const char *N, FILE *f)
+{
+	Graph *sg = s->step;
+	Ctx *c = sg->ctx;
+	const char *U = upper(c, N);
+	int no = sg->noutputs - s->ntssa;
+
+	fprintf(f, "\n/* state: int64 position at 0; the layers' statistics at");
+	for (int i = 0; i < s->ntssa; i++)
+		fprintf(f, " %lld", (long long)s->state_off[i]);
+	fprintf(f, " */\nvoid %s_reset(void *state)\n{\n\tunsigned char *s = (unsigned char *)state;\n"
+	           "\tfor (int64_t i = 0; i < %s_STATE_SIZE; i++)\n\t\ts[i] = 0;\n}\n\n",
+	        N, U);
+	fprintf(f, "int64_t %s_position(const void *state)\n{\n\treturn *(const int64_t *)state;\n}\n\n",
+	        N);
+	prototype(s, N, f, false);
+	fprintf(f, "\n{\n\tunsigned char *s = (unsigned char *)state;\n"
+	           "\tint64_t *pos = (int64_t *)state;\n\tint r;\n"
+	           "\tif (*pos < 0 || *pos >= %s_MAX_POSITIONS)\n\t\treturn %s_ERR_FULL;\n",
+	        U, U);
+	fprintf(f, "\tconst void *in[2] = {token, pos};\n\tvoid *out[%d] = {", no + s->ntssa);
+	for (int i = 0; i < no; i++)
+		fprintf(f, "%s%s", i ? ", " : "", out_name(c, sg->outputs[i], i));
+	for (int i = 0; i < s->ntssa; i++)
+		fprintf(f, "%ss + %lld", i || no ? ", " : "", (long long)s->state_off[i]);
+	fprintf(f, "};\n\tr = %s_step_v(in, out, workspace);\n\tif (r == 0)\n\t\t*pos += 1;\n"
+	           "\treturn r;\n}\n\n",
+	        N);
+	/* a step that computes only the statistics, for all but prefill's last token */
+	fprintf(f, "static int %s_advance(void *state, const %s *token, void *workspace)\n{\n"
+	           "\tunsigned char *s = (unsigned char *)state;\n"
+	           "\tint64_t *pos = (int64_t *)state;\n\tint r;\n"
+	           "\tconst void *in[2] = {token, pos};\n\tvoid *out[%d] = {",
+	        N, dtype_ctype(sg->inputs[0]->dtype), s->ntssa ? s->ntssa : 1);
+	for (int i = 0; i < s->ntssa; i++)
+		fprintf(f, "%ss + %lld", i ? ", " : "", (long long)s->state_off[i]);
+	fprintf(f, "%s};\n\t(void)s;\n\tr = %s_advance_v(in, out, workspace);\n\tif (r == 0)\n"
+	           "\t\t*pos += 1;\n\treturn r;\n}\n\n",
+	        s->ntssa ? "" : "0", N);
+	prototype(s, N, f, true);
+	fprintf(f, "\n{\n\tint64_t p = *(const int64_t *)state;\n"
+	           "\tif (n < 0 || p < 0 || n > %s_MAX_POSITIONS - p)\n\t\treturn %s_ERR_FULL;\n"
+	           "\tfor (int64_t i = 0; i + 1 < n; i++) {\n"
+	           "\t\tint r = %s_advance(state, tokens + i * %s_STEP_TOKENS, workspace);\n"
+	           "\t\tif (r)\n\t\t\treturn r;\n\t}\n"
+	           "\tif (n == 0)\n\t\treturn 0;\n"
+	           "\treturn %s_step(state, tokens + (n - 1) * %s_STEP_TOKENS, ",
+	        U, U, N, U, N, U);
+	for (int i = 0; i < no; i++)
+		fprintf(f, "%s, ", out_name(c, sg->outputs[i], i));
+	fputs("workspace);\n}\n", f);
+}
