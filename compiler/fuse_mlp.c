@@ -16,7 +16,9 @@
  * so the N x 4d hidden activation never exists whole: its scratch is one
  * TM x 4d tile, O(1) in N, and the tiles stay in cache between the steps.
  * Each output element is computed by the same operations in the same order as
- * the unfused kernels, so fused and unfused results are bitwise equal.
+ * the unfused kernels, so fused and unfused results are bitwise equal (for 4
+ * rows or more; see runtime/rt_mlp.h).  Weights are packed for the GEMM
+ * micro-kernel when the node is lowered (linalg_prepack).
  */
 #include "tostc.h"
 #include "rt_mlp.h"

@@ -3,9 +3,10 @@
  * compiler/fuse_mlp.c): y = x + gamma * fc2(gelu(fc1(LayerNorm(x)))), run on
  * tiles of tm token rows so that the (rows, h) hidden activation only ever
  * exists as one (tm, h) tile of scratch.  It calls the same kernels the
- * unfused ops call (tr_layernorm_f32, tr_sgemm, tr_gelu_f32), in the same
- * order per element, so it matches the unfused graph to float rounding
- * (bitwise whenever no tile has fewer than 4 rows, the GEMM's small path).
+ * unfused ops call (tr_layernorm_f32, the GEMM on compile-time packed weights,
+ * tr_gelu_f32), in the same order per element, so it is bitwise equal to the
+ * unfused graph whenever that has 4 rows or more (below that the unfused Gemm
+ * takes the GEMM's small-m path: equal to float rounding).
  */
 #ifndef TOSTC_RT_MLP_H
 #define TOSTC_RT_MLP_H
