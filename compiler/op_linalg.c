@@ -29,16 +29,18 @@ static int64_t prod(const int64_t *d, int n)
 }
 
 /* Bytes of tr_sgemm packing scratch for an (m, k) @ (k, n) product (see
- * TR_GEMM_MC in rt_linalg.h); NR is at most 16 floats on every target. */
+ * TR_GEMM_MC in rt_linalg.h).  The generated C picks its micro-kernel from the
+ * target flags when it is compiled, so this covers every path: MR <= 8 with
+ * MC <= 256 (round_up(m, MR) <= m + 7), NR <= 32. */
 int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
 {
 	if (m < 4 || k <= 0 || n <= 0)
 		return 4;
 	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t mc = (m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR;
-	int64_t nc = (n + 15) / 16 * 16;
-	if (mc > TR_GEMM_MC)
-		mc = TR_GEMM_MC;
+	int64_t mc = (m + 7 + 7) / 8 * 8;
+	int64_t nc = (n + 31) / 32 * 32;
+	if (mc > 256)
+		mc = 256;
 	if (nc > TR_GEMM_NC)
 		nc = TR_GEMM_NC;
 	return 4 * ((mc * kc + 15) / 16 * 16 + kc * nc);
@@ -66,10 +68,45 @@ static void inv_matmul_f32(const Call *c)
 	              A_I(c, 7), A_V(c, 8), A_V(c, 9), A_V(c, 10));
 }
 
-/* Append y (m, n) = alpha * A' @ B' [+ y] as one tr_gemm_f32 call. */
+static void inv_gemm_packed_f32(const Call *c)
+{
+	tr_gemm_packed_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5),
+	                   A_I(c, 6), A_I(c, 7), A_F(c, 8), A_I(c, 9));
+}
+
+Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans)
+{
+	Tensor *r = tensor_root(b);
+	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	int64_t dims[1] = {ctx_mul(g->ctx, k, npad)};
+	ir_assert(g->ctx, r->kind == TK_CONST && r->data && r->dtype == DT_F32);
+	Tensor *p = tensor_const(g, ctx_printf(g->ctx, "%s.packed%d", b->name, g->ntensors), DT_F32, 1,
+	                         dims);
+	tr_gemm_prepack_f32(r->data, trans ? 1 : n, trans ? k : 1, p->data, k, n);
+	return p;
+}
+
+/* Append y (m, n) = alpha * A' @ B' [+ y] as one tr_gemm_f32 call, or, when B
+ * is a constant weight and A has 4 rows or more, as tr_gemm_packed_f32 with B
+ * packed for the micro-kernel now (no packing of B at run time). */
 static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m, int64_t k,
                       int64_t nn, int trans_a, int trans_b, float alpha, int accumulate)
 {
+	Tensor *r = tensor_root(b);
+	if (r->kind == TK_CONST && r->data && m >= 4 && k > 0 && nn > 0) {
+		Call *c = call_new(g, n, "tr_gemm_packed_f32", inv_gemm_packed_f32);
+		call_in(c, a);
+		call_in(c, linalg_prepack(g, b, k, nn, trans_b));
+		call_out(c, y);
+		call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
+		call_int(c, m);
+		call_int(c, k);
+		call_int(c, nn);
+		call_int(c, trans_a);
+		call_float(c, alpha);
+		call_int(c, accumulate);
+		return;
+	}
 	Call *c = call_new(g, n, "tr_gemm_f32", inv_gemm_f32);
 	call_in(c, a);
 	call_in(c, b);

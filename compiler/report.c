@@ -33,6 +33,11 @@ int64_t node_flops(Graph *g, const Node *n)
 	case OP_TSSA:
 	case OP_CAUSAL_TSSA:
 		return 11 * out;
+	case OP_MLP_BLOCK: {
+		/* two GEMMs (rows, d) @ (d, h) and back, LayerNorm, biases, GELU, residual */
+		int64_t d = a->dims[a->rank - 1], h = tensor_nelem(n->in[3]) / d;
+		return 4 * out * h + 5 * out + 2 * (out / d) * h + 3 * out;
+	}
 	case OP_LAYER_NORM:
 	case OP_SOFTMAX:
 	case OP_LOG_SOFTMAX:

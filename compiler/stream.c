@@ -221,6 +221,13 @@ static const char *rule(Stream *S, Node *n)
 				tax[n->out[j]->id] = t;
 		return NULL;
 	}
+	case OP_MLP_BLOCK:   /* fuse_mlp.c: row-wise over the last axis of x */
+		if (dep != 0 || ndep != 1)
+			REJECT("MlpBlock's weights depend on the tokens");
+		if (t == n->in[0]->rank - 1)
+			REJECT("MlpBlock mixes the token axis");
+		tax[y->id] = t;
+		return NULL;
 	case OP_MATMUL: {
 		Tensor *a = n->in[0], *b = n->in[1];
 		if (ndep != 1 || dep != 0)

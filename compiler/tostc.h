@@ -629,6 +629,17 @@ void fuse_common(Graph *g);
 
 /* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
 int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
+/* A new constant: the constant weight b, (k, n) or with trans (n, k), packed
+ * for the GEMM micro-kernel (tr_gemm_prepack_f32): k * round_up(n, 32) floats. */
+Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans);
+
+/* ------------------------------------------------------------------ */
+/* fuse_mlp.c: the MLP half of a block as one token-tiled node          */
+/* ------------------------------------------------------------------ */
+
+/* x + gamma * fc2(gelu(fc1(LayerNorm(x)))) -> MlpBlock (shape_mlp_block and
+ * lower_mlp_block are declared through ops.def). */
+void fuse_mlp(Graph *g);
 
 /* ------------------------------------------------------------------ */
 /* stream.c: the step API of causal models (token by token, O(1) state) */

@@ -21,7 +21,29 @@
 #define TOSTC_RT_LINALG_H
 #include "rt_common.h"
 
-/*@ tr_sgemm : tr_common */
+/*@ tr_sgemm_impl : tr_common */
+/*
+ * The micro-kernel is chosen at C-compile time from the target flags:
+ *   __AVX512F__            8 x 32 tile, 16 zmm accumulators (intrinsics)
+ *   __AVX2__ + __FMA__     6 x 16 tile, 12 ymm accumulators (intrinsics)
+ *   __ARM_NEON + aarch64   8 x 8 tile, 16 q accumulators (intrinsics)
+ *   anything else          8 x TR_VW tile in plain C99 that gcc vectorises
+ * Define TR_NO_SIMD to force the plain C path.  Every path computes each
+ * y[i][j] as the same ordered chain of fused (or, in plain C without a fast
+ * fmaf, unfused) multiply-adds over p, so a path is bit-identical run to run.
+ */
+#if !defined(TR_NO_SIMD) && defined(__AVX512F__)
+#define TR_GEMM_AVX512 1
+#elif !defined(TR_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
+#define TR_GEMM_AVX2 1
+#elif !defined(TR_NO_SIMD) && defined(__ARM_NEON) && defined(__aarch64__)
+#define TR_GEMM_NEON 1
+#endif
+#if defined(TR_GEMM_AVX512) || defined(TR_GEMM_AVX2)
+#include <immintrin.h>
+#elif defined(TR_GEMM_NEON)
+#include <arm_neon.h>
+#endif
 #ifndef TR_VW
 #if defined(__AVX512F__)
 #define TR_VW 16 /* floats per vector register; may be predefined to 4, 8 or 16 */
@@ -48,37 +70,192 @@
 #define TR_NOINLINE
 #endif
 #endif
+#if defined(TR_GEMM_AVX512)
 #define TR_GEMM_MR 8        /* micro-tile rows */
-#define TR_GEMM_NR TR_VW    /* micro-tile columns: one vector */
-#define TR_GEMM_KC 256      /* k block */
-#define TR_GEMM_NC 128      /* n block (multiple of NR) */
+#define TR_GEMM_NR 32       /* micro-tile columns */
 #define TR_GEMM_MC 256      /* m block (multiple of MR) */
+#elif defined(TR_GEMM_AVX2)
+#define TR_GEMM_MR 6
+#define TR_GEMM_NR 16
+#define TR_GEMM_MC 252
+#elif defined(TR_GEMM_NEON)
+#define TR_GEMM_MR 8
+#define TR_GEMM_NR 8
+#define TR_GEMM_MC 256
+#else
+#define TR_GEMM_MR 8
+#define TR_GEMM_NR TR_VW
+#define TR_GEMM_MC 256
+#endif
+#define TR_GEMM_KC 384      /* k block: the d = 384 projections in one block */
+#define TR_GEMM_NC 128      /* n block (multiple of NR and PB) */
+#define TR_GEMM_PB 32       /* strip width of weights packed at compile time */
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
  * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
- * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned. */
+ * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned.
+ * (MR <= 8, MC <= 256 and NR <= 32 on every path: the compiler sizes the
+ * scratch for all of them, see linalg_gemm_pack_bytes.) */
 
-/* ap (kc, MR) @ bp (kc, NR) -> t (MR, NR); kc >= 1 */
-TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
-                         float *restrict t)
+/* copy NR floats (one row of a B strip): gcc -O2 does not vectorise the loop */
+#if defined(TR_GEMM_AVX512)
+#define TR_GEMM_COPY_NR(d, s)                                                             \
+	(_mm512_storeu_ps((d), _mm512_loadu_ps(s)),                                        \
+	 _mm512_storeu_ps((d) + 16, _mm512_loadu_ps((s) + 16)))
+#elif defined(TR_GEMM_AVX2)
+#define TR_GEMM_COPY_NR(d, s)                                                             \
+	(_mm256_storeu_ps((d), _mm256_loadu_ps(s)), _mm256_storeu_ps((d) + 8, _mm256_loadu_ps((s) + 8)))
+#elif defined(TR_GEMM_NEON)
+#define TR_GEMM_COPY_NR(d, s) (vst1q_f32((d), vld1q_f32(s)), vst1q_f32((d) + 4, vld1q_f32((s) + 4)))
+#else
+#define TR_GEMM_COPY_NR(d, s)                                                             \
+	do {                                                                              \
+		for (int j_ = 0; j_ < TR_GEMM_NR; j_++)                                   \
+			(d)[j_] = (s)[j_];                                                \
+	} while (0)
+#endif
+
+/*
+ * a (MR, kc) @ bp (kc, NR) -> y (MR, NR) row stride ldy; bp's rows are ldb apart
+ * (NR when packed at run time, TR_GEMM_PB in a prepacked weight):
+ * y = alpha * (a @ bp) [+ y when acc]; kc >= 1.  a[i][p] = ap[i*ars + p*acs]:
+ * a packed panel (ars 1, acs MR) or MR rows of a row-major A read in place
+ * (ars = row stride, acs 1).
+ */
+#if defined(TR_GEMM_AVX512)
+#define TR_M512_ROW(i)                                                                    \
+	{                                                                                 \
+		__m512 ai = _mm512_set1_ps(a[i * ars]);                                    \
+		c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                               \
+		c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                               \
+	}
+#define TR_M512_OUT(i)                                                                    \
+	{                                                                                 \
+		float *yr = y + i * ldy;                                                  \
+		__m512 v0 = _mm512_mul_ps(c##i##0, al), v1 = _mm512_mul_ps(c##i##1, al);   \
+		if (acc) {                                                                \
+			v0 = _mm512_add_ps(_mm512_loadu_ps(yr), v0);                      \
+			v1 = _mm512_add_ps(_mm512_loadu_ps(yr + 16), v1);                 \
+		}                                                                         \
+		_mm512_storeu_ps(yr, v0);                                                 \
+		_mm512_storeu_ps(yr + 16, v1);                                            \
+	}
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
+{
+	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
+	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		const float *a = ap + p * acs;
+		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
+		TR_M512_ROW(0) TR_M512_ROW(1) TR_M512_ROW(2) TR_M512_ROW(3)
+		TR_M512_ROW(4) TR_M512_ROW(5) TR_M512_ROW(6) TR_M512_ROW(7)
+	}
+	TR_M512_OUT(0) TR_M512_OUT(1) TR_M512_OUT(2) TR_M512_OUT(3)
+	TR_M512_OUT(4) TR_M512_OUT(5) TR_M512_OUT(6) TR_M512_OUT(7)
+}
+#elif defined(TR_GEMM_AVX2)
+#define TR_M256_ROW(i)                                                                    \
+	{                                                                                 \
+		__m256 ai = _mm256_broadcast_ss(a + i * ars);                              \
+		c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);                               \
+		c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);                               \
+	}
+#define TR_M256_OUT(i)                                                                    \
+	{                                                                                 \
+		float *yr = y + i * ldy;                                                  \
+		__m256 v0 = _mm256_mul_ps(c##i##0, al), v1 = _mm256_mul_ps(c##i##1, al);   \
+		if (acc) {                                                                \
+			v0 = _mm256_add_ps(_mm256_loadu_ps(yr), v0);                      \
+			v1 = _mm256_add_ps(_mm256_loadu_ps(yr + 8), v1);                  \
+		}                                                                         \
+		_mm256_storeu_ps(yr, v0);                                                 \
+		_mm256_storeu_ps(yr + 8, v1);                                             \
+	}
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
+{
+	__m256 z = _mm256_setzero_ps(), al = _mm256_set1_ps(alpha);
+	__m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+	__m256 c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		const float *a = ap + p * acs;
+		__m256 b0 = _mm256_loadu_ps(bp + p * ldb), b1 = _mm256_loadu_ps(bp + p * ldb + 8);
+		TR_M256_ROW(0) TR_M256_ROW(1) TR_M256_ROW(2)
+		TR_M256_ROW(3) TR_M256_ROW(4) TR_M256_ROW(5)
+	}
+	TR_M256_OUT(0) TR_M256_OUT(1) TR_M256_OUT(2)
+	TR_M256_OUT(3) TR_M256_OUT(4) TR_M256_OUT(5)
+}
+#elif defined(TR_GEMM_NEON)
+#define TR_NEON_ROW(i, lo, l)                                                             \
+	{                                                                                 \
+		c##i##0 = vfmaq_laneq_f32(c##i##0, b0, lo, l);                             \
+		c##i##1 = vfmaq_laneq_f32(c##i##1, b1, lo, l);                             \
+	}
+#define TR_NEON_OUT(i)                                                                    \
+	{                                                                                 \
+		float *yr = y + i * ldy;                                                  \
+		float32x4_t v0 = vmulq_n_f32(c##i##0, alpha), v1 = vmulq_n_f32(c##i##1, alpha); \
+		if (acc) {                                                                \
+			v0 = vaddq_f32(vld1q_f32(yr), v0);                                 \
+			v1 = vaddq_f32(vld1q_f32(yr + 4), v1);                             \
+		}                                                                         \
+		vst1q_f32(yr, v0);                                                        \
+		vst1q_f32(yr + 4, v1);                                                    \
+	}
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
+{
+	float32x4_t z = vdupq_n_f32(0.0f);
+	float32x4_t c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+	float32x4_t c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		const float *a = ap + p * acs;
+		float32x4_t a0, a1;
+		if (ars == 1) {
+			a0 = vld1q_f32(a);
+			a1 = vld1q_f32(a + 4);
+		} else {
+			float t[8] = {a[0], a[ars], a[2 * ars], a[3 * ars], a[4 * ars], a[5 * ars],
+			              a[6 * ars], a[7 * ars]};
+			a0 = vld1q_f32(t);
+			a1 = vld1q_f32(t + 4);
+		}
+		float32x4_t b0 = vld1q_f32(bp + p * ldb), b1 = vld1q_f32(bp + p * ldb + 4);
+		TR_NEON_ROW(0, a0, 0) TR_NEON_ROW(1, a0, 1) TR_NEON_ROW(2, a0, 2) TR_NEON_ROW(3, a0, 3)
+		TR_NEON_ROW(4, a1, 0) TR_NEON_ROW(5, a1, 1) TR_NEON_ROW(6, a1, 2) TR_NEON_ROW(7, a1, 3)
+	}
+	TR_NEON_OUT(0) TR_NEON_OUT(1) TR_NEON_OUT(2) TR_NEON_OUT(3)
+	TR_NEON_OUT(4) TR_NEON_OUT(5) TR_NEON_OUT(6) TR_NEON_OUT(7)
+}
+#else
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
 {
 	float c0[TR_GEMM_NR], c1[TR_GEMM_NR], c2[TR_GEMM_NR], c3[TR_GEMM_NR];
 	float c4[TR_GEMM_NR], c5[TR_GEMM_NR], c6[TR_GEMM_NR], c7[TR_GEMM_NR];
+	float *cs[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
 	/* start from the p = 0 products, not from zero: a zeroing loop would be
 	 * turned into memset calls that keep the accumulators in memory */
 	for (int j = 0; j < TR_GEMM_NR; j++) {
 		c0[j] = ap[0] * bp[j];
-		c1[j] = ap[1] * bp[j];
-		c2[j] = ap[2] * bp[j];
-		c3[j] = ap[3] * bp[j];
-		c4[j] = ap[4] * bp[j];
-		c5[j] = ap[5] * bp[j];
-		c6[j] = ap[6] * bp[j];
-		c7[j] = ap[7] * bp[j];
+		c1[j] = ap[ars] * bp[j];
+		c2[j] = ap[2 * ars] * bp[j];
+		c3[j] = ap[3 * ars] * bp[j];
+		c4[j] = ap[4 * ars] * bp[j];
+		c5[j] = ap[5 * ars] * bp[j];
+		c6[j] = ap[6 * ars] * bp[j];
+		c7[j] = ap[7 * ars] * bp[j];
 	}
 	for (int64_t p = 1; p < kc; p++) {
-		const float *a = ap + p * TR_GEMM_MR, *b = bp + p * TR_GEMM_NR;
-		float a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-		float a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+		const float *a = ap + p * acs, *b = bp + p * ldb;
+		float a0 = a[0], a1 = a[ars], a2 = a[2 * ars], a3 = a[3 * ars];
+		float a4 = a[4 * ars], a5 = a[5 * ars], a6 = a[6 * ars], a7 = a[7 * ars];
 		for (int j = 0; j < TR_GEMM_NR; j++) {
 			c0[j] = TR_FMA(a0, b[j], c0[j]);
 			c1[j] = TR_FMA(a1, b[j], c1[j]);
@@ -90,23 +267,18 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, const
 			c7[j] = TR_FMA(a7, b[j], c7[j]);
 		}
 	}
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[0 * TR_GEMM_NR + j] = c0[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[1 * TR_GEMM_NR + j] = c1[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[2 * TR_GEMM_NR + j] = c2[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[3 * TR_GEMM_NR + j] = c3[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[4 * TR_GEMM_NR + j] = c4[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[5 * TR_GEMM_NR + j] = c5[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[6 * TR_GEMM_NR + j] = c6[j];
-	for (int j = 0; j < TR_GEMM_NR; j++)
-		t[7 * TR_GEMM_NR + j] = c7[j];
+	for (int i = 0; i < 8; i++) {
+		float *yr = y + i * ldy;
+		const float *c = cs[i];
+		if (acc)
+			for (int j = 0; j < TR_GEMM_NR; j++)
+				yr[j] += alpha * c[j];
+		else
+			for (int j = 0; j < TR_GEMM_NR; j++)
+				yr[j] = alpha * c[j];
+	}
 }
+#endif
 
 /* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
 TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
@@ -155,14 +327,15 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
  * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
  * pack: packing scratch, sized as described at TR_GEMM_NC.
  */
-TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t ars,
-                    int64_t acs, const float *b, int64_t brs, int64_t bcs, float *y, int64_t ldy,
-                    int accumulate, float *pack)
+TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                         int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
+                         const float *bpre, float *y, int64_t ldy, int accumulate, float *pack)
 {
 	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
 	/* the B block starts 64-byte aligned (given an aligned pack) */
 	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
 	float t[TR_GEMM_MR * TR_GEMM_NR];
+	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	if (m <= 0 || n <= 0)
 		return;
 	if (k <= 0) {
@@ -172,7 +345,7 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 					y[i * ldy + j] = 0.0f;
 		return;
 	}
-	if (m < 4) {
+	if (m < 4 && !bpre) {
 		tr_sgemm_small(m, n, k, alpha, a, ars, acs, b, brs, bcs, y, ldy, accumulate);
 		return;
 	}
@@ -181,11 +354,14 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 		int acc = accumulate || k0 > 0;
 		for (int64_t m0 = 0; m0 < m; m0 += TR_GEMM_MC) {
 			int64_t mc = TR_MIN(TR_GEMM_MC, m - m0);
-			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded */
+			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
+			 * a row-major A (acs 1) is read in place except for a partial panel */
 			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
 				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-				const float *src = a + (m0 + i0) * ars + k0 * acs;
-				float *dst = ap + i0 * kc;
+				if (acs == 1 && mr == TR_GEMM_MR)
+					continue;
+				const float *restrict src = a + (m0 + i0) * ars + k0 * acs;
+				float *restrict dst = ap + i0 * kc;
 				if (acs == 1 && mr == TR_GEMM_MR) {
 					for (int64_t i = 0; i < TR_GEMM_MR; i++)
 						for (int64_t p = 0; p < kc; p++)
@@ -198,15 +374,15 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 			}
 			for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
 				int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
-				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
-				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
+				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded
+				 * (unless it was packed when the model was compiled) */
+				for (int64_t jr = 0; jr < nc && !bpre; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-					float *dst = bp + jr * kc;
-					const float *src = b + k0 * brs + (j0 + jr) * bcs;
+					float *restrict dst = bp + jr * kc;
+					const float *restrict src = b + k0 * brs + (j0 + jr) * bcs;
 					if (bcs == 1 && nr == TR_GEMM_NR) {
 						for (int64_t p = 0; p < kc; p++)
-							for (int j = 0; j < TR_GEMM_NR; j++)
-								dst[p * TR_GEMM_NR + j] = src[p * brs + j];
+							TR_GEMM_COPY_NR(dst + p * TR_GEMM_NR, src + p * brs);
 					} else {
 						for (int64_t j = 0; j < TR_GEMM_NR; j++)
 							for (int64_t p = 0; p < kc; p++)
@@ -218,20 +394,24 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 					for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 						int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
 						float *yt = y + (m0 + i0) * ldy + j0 + jr;
-						tr_gemm_micro(kc, ap + i0 * kc, bp + jr * kc, t);
+						int inplace = acs == 1 && mr == TR_GEMM_MR;
+						const float *pa = inplace ? a + (m0 + i0) * ars + k0 : ap + i0 * kc;
+						int64_t prs = inplace ? ars : 1, pcs = inplace ? 1 : TR_GEMM_MR;
+						const float *pb = bp + jr * kc;
+						int64_t ldb = TR_GEMM_NR;
+						if (bpre) {
+							int64_t jj = j0 + jr;
+							pb = bpre + k0 * npad + jj / TR_GEMM_PB * TR_GEMM_PB * kc + jj % TR_GEMM_PB;
+							ldb = TR_GEMM_PB;
+						}
 						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
-							if (acc)
-								for (int i = 0; i < TR_GEMM_MR; i++)
-									for (int j = 0; j < TR_GEMM_NR; j++)
-										yt[i * ldy + j] += alpha * t[i * TR_GEMM_NR + j];
-							else
-								for (int i = 0; i < TR_GEMM_MR; i++)
-									for (int j = 0; j < TR_GEMM_NR; j++)
-										yt[i * ldy + j] = alpha * t[i * TR_GEMM_NR + j];
+							tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
 						} else {
+							/* edge tile: through the local tile t */
+							tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
 							for (int64_t i = 0; i < mr; i++)
 								for (int64_t j = 0; j < nr; j++) {
-									float v = alpha * t[i * TR_GEMM_NR + j];
+									float v = t[i * TR_GEMM_NR + j];
 									yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
 								}
 						}
@@ -239,6 +419,39 @@ TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a
 				}
 			}
 		}
+	}
+}
+/*@end*/
+
+/*@ tr_sgemm : tr_sgemm_impl */
+/* y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n), B packed at run time */
+TR_FN void tr_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t ars,
+                    int64_t acs, const float *b, int64_t brs, int64_t bcs, float *y, int64_t ldy,
+                    int accumulate, float *pack)
+{
+	tr_sgemm_impl(m, n, k, alpha, a, ars, acs, b, brs, bcs, (const float *)0, y, ldy, accumulate,
+	              pack);
+}
+/*@end*/
+
+/*@ tr_gemm_prepack_f32 : tr_sgemm_impl */
+/*
+ * Pack op(b) (k, n) (op(b)[p][j] = b[p*brs + j*bcs]) for tr_sgemm_impl's bpre:
+ * per k block of KC rows, strips of TR_GEMM_PB columns zero-padded past n, each
+ * strip (kc, PB) row-major -> dst, k * round_up(n, PB) floats.  PB = 32 is a
+ * multiple of every path's NR, so one packed weight serves every target.
+ */
+TR_FN void tr_gemm_prepack_f32(const float *b, int64_t brs, int64_t bcs, float *dst, int64_t k,
+                               int64_t n)
+{
+	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
+		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
+		for (int64_t js = 0; js < npad; js += TR_GEMM_PB)
+			for (int64_t p = 0; p < kc; p++)
+				for (int64_t j = 0; j < TR_GEMM_PB; j++)
+					dst[k0 * npad + js * kc + p * TR_GEMM_PB + j] =
+						js + j < n ? b[(k0 + p) * brs + (js + j) * bcs] : 0.0f;
 	}
 }
 /*@end*/
@@ -252,6 +465,18 @@ TR_FN void tr_gemm_f32(const float *a, const float *b, float *y, float *pack, in
 {
 	tr_sgemm(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, b, trans_b ? 1 : n,
 	         trans_b ? k : 1, y, n, (int)accumulate, pack);
+}
+/*@end*/
+
+/*@ tr_gemm_packed_f32 : tr_sgemm_impl */
+/* y (m, n) = alpha * A' (m, k) @ B (k, n) [+ y when accumulate], A' = trans_a ? a (k, m)^T :
+ * a (m, k); B a weight packed by tr_gemm_prepack_f32 when the model was compiled */
+TR_FN void tr_gemm_packed_f32(const float *a, const float *bp, float *y, float *pack, int64_t m,
+                              int64_t k, int64_t n, int64_t trans_a, float alpha,
+                              int64_t accumulate)
+{
+	tr_sgemm_impl(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, (const float *)0, 0, 0, bp,
+	              y, n, (int)accumulate, pack);
 }
 /*@end*/
 

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""export.py -- the benchmark models as ONNX, with one random input each.
+
+    /usr/bin/python3 bench/export.py OUTDIR [NAME ...]
+
+Writes OUTDIR/NAME/model.onnx and OUTDIR/NAME/input.bin (raw little-endian
+input: f32 image / tokens, or i64 token ids).  Models use the PyTorch
+reference definitions of tests/models/tost_ref.py with seeded random weights
+(no ToST weights are public; speed does not depend on the values):
+
+  tost_s       ToST-S vision, 224 px: d 384, 12 blocks, 8 heads, 196 tokens, 1000 classes
+  tost_t       ToST-T vision, 224 px: d 192, 12 blocks, 4 heads
+  stack_N      2 ToST-S TSSA blocks (d 384, 8 heads) on (1, N, 384) tokens,
+               N in 256, 1024, 4096, 16384
+  lm_T         causal ToST LM: d 384, 6 layers, 6 heads, vocab 8192, block 2048,
+               on T = 256 or 2048 tokens
+
+An existing model.onnx is kept (delete the directory to re-export).
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "models"))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+import tost_ref  # noqa: E402
+
+LM = dict(dim=384, depth=6, heads=6, vocab=8192, block=2048)
+
+
+class Stack(nn.Module):
+    """ToST-S TSSA blocks on a token matrix (no stem, no class attention)."""
+    def __init__(self, dim=384, depth=2, heads=8):
+        super().__init__()
+        self.blocks = nn.ModuleList([tost_ref.TSSABlock(dim, heads) for _ in range(depth)])
+
+    def forward(self, x):
+        for b in self.blocks:
+            x = b(x)
+        return x
+
+
+def build(name):
+    """(model, example input, input name)"""
+    g = torch.Generator().manual_seed(1)
+    if name in ("tost_s", "tost_t"):
+        d, k = (384, 8) if name == "tost_s" else (192, 4)
+        m = tost_ref.ToSTVision(dim=d, depth=12, heads=k, img=224, num_classes=1000)
+        return m, torch.randn(1, 3, 224, 224, generator=g), "image"
+    if name.startswith("stack_"):
+        n = int(name[6:])
+        return Stack(), torch.randn(1, n, 384, generator=g), "x"
+    if name.startswith("lm_"):
+        t = int(name[3:])
+        m = tost_ref.ToSTLM(LM["dim"], LM["depth"], LM["heads"], LM["vocab"], LM["block"], t)
+        return m, torch.randint(0, LM["vocab"], (1, t), generator=g, dtype=torch.int64), "idx"
+    raise SystemExit("export.py: unknown model " + name)
+
+
+def main():
+    out = sys.argv[1]
+    names = sys.argv[2:] or ["tost_s", "tost_t", "stack_256", "stack_1024", "stack_4096",
+                             "stack_16384", "lm_256", "lm_2048"]
+    for name in names:
+        d = os.path.join(out, name)
+        path = os.path.join(d, "model.onnx")
+        if os.path.exists(path):
+            continue
+        os.makedirs(d, exist_ok=True)
+        torch.manual_seed(0)
+        m, x, iname = build(name)
+        tost_ref.randomize(m, 0)
+        with torch.no_grad():
+            torch.onnx.export(m, (x,), path + ".tmp", opset_version=17, input_names=[iname],
+                              output_names=["y"], do_constant_folding=True)
+        x.numpy().tofile(os.path.join(d, "input.bin"))
+        os.replace(path + ".tmp", path)
+        print("exported", path, tuple(x.shape), flush=True)
+
+
+if __name__ == "__main__":
+    main()

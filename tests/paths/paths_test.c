@@ -1,0 +1,157 @@
+/*
+ * paths_test.c -- the runtime's compile-time fast paths against exact
+ * references.  tests.cmake builds this file once per target flag set (plain
+ * -O2, -DTR_NO_SIMD, -mavx2 -mfma, -march=native ...), so every micro-kernel
+ * (AVX-512, AVX2+FMA, plain C99) is checked on the machine that can run it.
+ *
+ * GEMM: tr_gemm_f32, and tr_gemm_packed_f32 on a weight packed by
+ * tr_gemm_prepack_f32 (as the compiler packs constant weights), on odd sizes (m = 1 .. 203 around every MR / MC edge,
+ * k around KC (256 and 384 tried), n around NR / NC), both transposes, alpha, accumulate, against
+ * a double-precision triple loop: |got - ref| <= 1e-5 * sum_p |a b| + 1e-6.
+ * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
+ * below) and guarded: a kernel writing past it fails the test.
+ * GELU: tr_gelu_f32 against x * (1 + erf(x / sqrt 2)) / 2 in double.
+ * Exit status 0 when everything passes; prints the path it tested.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt_fused.h"
+#include "rt_linalg.h"
+
+/* compiler/op_linalg.c: linalg_gemm_pack_bytes (kept in sync by this test) */
+static int64_t pack_bytes(int64_t m, int64_t k, int64_t n)
+{
+	if (m < 4 || k <= 0 || n <= 0)
+		return 4;
+	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
+	int64_t mc = (m + 7 + 7) / 8 * 8;
+	int64_t nc = (n + 31) / 32 * 32;
+	if (mc > 256)
+		mc = 256;
+	if (nc > TR_GEMM_NC)
+		nc = TR_GEMM_NC;
+	return 4 * ((mc * kc + 15) / 16 * 16 + kc * nc);
+}
+
+static unsigned seed = 12345;
+static float rnd(void)
+{
+	seed = seed * 1103515245u + 12345u;
+	return (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static int fails;
+
+static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float alpha, int acc,
+                       int packed)
+{
+	float *a = malloc(sizeof(float) * (size_t)(m * k + 1));
+	float *b = malloc(sizeof(float) * (size_t)(k * n + 1));
+	float *y = malloc(sizeof(float) * (size_t)(m * n + 1));
+	float *y0 = malloc(sizeof(float) * (size_t)(m * n + 1));
+	int64_t pb = pack_bytes(packed && m < 8 ? 8 : m, k, n), guard = 64;
+	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	float *bp = malloc(sizeof(float) * (size_t)(k * npad + 1));
+	void *raw;
+	if (posix_memalign(&raw, 64, (size_t)(pb + guard * 4)))
+		exit(2);
+	float *pack = raw;
+	for (int64_t i = 0; i < m * k; i++)
+		a[i] = rnd();
+	for (int64_t i = 0; i < k * n; i++)
+		b[i] = rnd();
+	for (int64_t i = 0; i < m * n; i++)
+		y[i] = y0[i] = rnd();
+	for (int64_t i = 0; i < guard; i++)
+		pack[pb / 4 + i] = 12345.0f;
+	if (packed) {
+		/* the weight packed as the compiler does (op_linalg.c linalg_prepack) */
+		tr_gemm_prepack_f32(b, tb ? 1 : n, tb ? k : 1, bp, k, n);
+		tr_gemm_packed_f32(a, bp, y, pack, m, k, n, ta, alpha, acc);
+	} else {
+		tr_gemm_f32(a, b, y, pack, m, k, n, ta, tb, alpha, acc);
+	}
+	for (int64_t i = 0; i < guard; i++)
+		if (pack[pb / 4 + i] != 12345.0f) {
+			printf("FAIL gemm %lldx%lldx%lld: wrote past the packing scratch\n", (long long)m,
+			       (long long)k, (long long)n);
+			fails++;
+			break;
+		}
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < n; j++) {
+			double s = 0.0, mag = 0.0;
+			for (int64_t p = 0; p < k; p++) {
+				double av = ta ? a[p * m + i] : a[i * k + p];
+				double bv = tb ? b[j * k + p] : b[p * n + j];
+				s += av * bv;
+				mag += fabs(av * bv);
+			}
+			double ref = alpha * s + (acc ? y0[i * n + j] : 0.0);
+			double tol = 1e-5 * fabs(alpha) * mag + 1e-6 * (1.0 + fabs(ref));
+			if (!(fabs(y[i * n + j] - ref) <= tol)) {
+				printf("FAIL gemm%s %lldx%lldx%lld ta %d tb %d alpha %g acc %d: y[%lld][%lld] = "
+				       "%.8g, want %.8g\n", packed ? " (prepacked B)" : "", (long long)m,
+				       (long long)k, (long long)n, ta, tb, (double)alpha, acc, (long long)i,
+				       (long long)j, (double)y[i * n + j], ref);
+				fails++;
+				goto out;
+			}
+		}
+out:
+	free(a), free(b), free(bp), free(y), free(y0), free(raw);
+}
+
+int main(void)
+{
+	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 9, 13, 17, 33, 197, 203, 260};
+	static const int64_t ks[] = {1, 3, 17, 255, 257, 383, 385, 800};
+	static const int64_t ns[] = {1, 5, 16, 17, 31, 33, 130, 200};
+	int cases = 0;
+	for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+		for (size_t p = 0; p < sizeof ks / sizeof ks[0]; p++)
+			for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
+				int v = (int)(i + p + j) % 4;
+				for (int pk = 0; pk < 2; pk++) {
+					check_gemm(ms[i], ks[p], ns[j], v & 1, v >> 1, 1.0f, 0, pk);
+					cases++;
+					if ((i + j) % 3 == 0) {
+						check_gemm(ms[i], ks[p], ns[j], 0, 1, -0.5f, 1, pk);
+						cases++;
+					}
+				}
+			}
+	/* GELU over [-9, 9] and the sign/zero edges */
+	float x[4001], g[4001];
+	for (int i = 0; i < 4001; i++)
+		x[i] = (float)(i - 2000) * 0.0045f;
+	tr_gelu_f32(x, g, 4001);
+	for (int i = 0; i < 4001; i++) {
+		double v = x[i], ref = v * (1.0 + erf(v / sqrt(2.0))) * 0.5;
+		if (!(fabs(g[i] - ref) <= 2e-6 * (1.0 + fabs(ref)))) {
+			printf("FAIL gelu(%.7g) = %.8g, want %.8g\n", v, (double)g[i], ref);
+			fails++;
+			break;
+		}
+	}
+	tr_gelu_f32(x, x, 4001);   /* in place */
+	if (memcmp(x, g, sizeof g) != 0) {
+		printf("FAIL gelu in place differs\n");
+		fails++;
+	}
+	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, gelu: %s\n",
+#if defined(TR_GEMM_AVX512)
+	       "AVX-512",
+#elif defined(TR_GEMM_AVX2)
+	       "AVX2+FMA",
+#elif defined(TR_GEMM_NEON)
+	       "NEON",
+#else
+	       "plain C99",
+#endif
+	       TR_GEMM_MR, TR_GEMM_NR, cases, fails ? "FAILED" : "ok");
+	return fails != 0;
+}
