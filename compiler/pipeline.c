@@ -16,6 +16,7 @@ const Pass passes[] = {
 	{"fuse_tssa", fuse_tssa},     /* TSSA / CausalTSSA subgraphs -> one node each */
 	{"fuse_common", fuse_common}, /* LayerNorm, GELU, MatMul + bias */
 	{"fuse_mlp", fuse_mlp},       /* LN -> fc1 -> GELU -> fc2 -> LayerScale -> residual, tiled */
+	{"fuse_epilogue", fuse_epilogue}, /* BatchNorm into Conv, LayerScale into Gemm/MatMul */
 	{"views", make_views},        /* Reshape & co. share their input's memory */
 	{"lower", lower},             /* choose runtime kernels per node */
 	{"plan", plan_memory},        /* one arena, exact size */

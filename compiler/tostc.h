@@ -642,6 +642,14 @@ Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans);
 void fuse_mlp(Graph *g);
 
 /* ------------------------------------------------------------------ */
+/* fuse_epilogue.c: constant epilogues folded into their producer       */
+/* ------------------------------------------------------------------ */
+
+/* Conv -> BatchNormalization -> Conv; Gemm/MatMul [-> view] -> Mul(gamma)
+ * -> Gemm/MatMul with gamma folded into the weights. */
+void fuse_epilogue(Graph *g);
+
+/* ------------------------------------------------------------------ */
 /* stream.c: the step API of causal models (token by token, O(1) state) */
 /* ------------------------------------------------------------------ */
 

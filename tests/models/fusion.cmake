@@ -7,3 +7,9 @@ add_test(NAME fusion
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_fusion.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/fusion_work)
 set_tests_properties(fusion PROPERTIES TIMEOUT 900)
+
+# ctest `epilogue`: BatchNorm into Conv, LayerScale into Gemm/MatMul
+# (fuse_epilogue.c) on hand-written graphs, fused vs --no-fuse vs numpy.
+add_test(NAME epilogue
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_epilogue.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/epilogue_work)

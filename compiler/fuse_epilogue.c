@@ -1,0 +1,182 @@
+/*
+ * fuse_epilogue.c -- constant epilogues folded into the op that produces
+ * their input:
+ *
+ *   Conv -> BatchNormalization          ->  Conv with W' = W s, b' = (b - mean) s + B,
+ *                                          s = scale / sqrt(var + eps) per output channel
+ *   Gemm [-> Reshape view] -> Mul gamma ->  Gemm with B' = B gamma, C' = C gamma
+ *                                          (LayerScale: gamma per output column;
+ *                                          also MatMul by a constant (k, n) matrix)
+ *
+ * Both are exact up to float rounding: the new weights are computed in double
+ * and rounded once.  Safety rule: every parameter is a constant, the
+ * intermediate tensor has exactly one reader and is not a graph output, and
+ * the epilogue broadcasts only along the channel (Conv) or last (Gemm) axis.
+ * Otherwise the graph is left as it is.  The rewritten node takes over the
+ * epilogue's output tensor; the epilogue node dies (dce-style compaction).
+ */
+#include "tostc.h"
+
+#include <math.h>
+#include <string.h>
+
+static bool is_f32_const(const Tensor *t) { return t && t->kind == TK_CONST && t->dtype == DT_F32; }
+
+/* The reader of t when it is the only one (NULL otherwise); users are live nodes. */
+static Node *only_reader(Graph *g, Tensor *t)
+{
+	if (!t || t->is_output || t->nusers != 1)
+		return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] == t)
+				return n;
+	}
+	return NULL;
+}
+
+/* A constant vector of n values along the last of `rank` axes: every other dim 1. */
+static bool channel_vector(const Tensor *t, int rank, int64_t n)
+{
+	if (!is_f32_const(t) || t->rank > rank)
+		return false;
+	for (int i = 0; i < t->rank - 1; i++)
+		if (t->dims[i] != 1)
+			return false;
+	int64_t last = t->rank ? t->dims[t->rank - 1] : 1;
+	return last == n || last == 1;
+}
+
+static float vec_at(const Tensor *t, int64_t i)
+{
+	int64_t n = tensor_nelem(t);
+	return ((const float *)t->data)[n == 1 ? 0 : i];
+}
+
+/* y (the epilogue's output) becomes n's output; the epilogue e dies. */
+static void take_output(Graph *g, Node *n, Node *e, int slot)
+{
+	Tensor *y = e->out[0];
+	n->out[slot] = y;
+	y->producer = n;
+	e->dead = true;
+	n->fused_from = ctx_printf(g->ctx, "%s%s%s", n->fused_from ? n->fused_from : n->name,
+	                           ", ", e->name[0] ? e->name : e->src_op);
+}
+
+/* Conv -> BatchNormalization (inference, one output) */
+static bool fuse_conv_bn(Graph *g, Node *conv)
+{
+	Tensor *w = conv->in[1], *b = conv->nin > 2 ? conv->in[2] : NULL;
+	Node *bn = only_reader(g, conv->out[0]);
+	if (!bn || bn->op != OP_BATCH_NORM || bn->nout != 1 || bn->in[0] != conv->out[0])
+		return false;
+	if (!is_f32_const(w) || (b && !is_f32_const(b)))
+		return false;
+	int64_t m = w->dims[0];
+	for (int i = 1; i < 5; i++)
+		if (!is_f32_const(bn->in[i]) || bn->in[i]->rank != 1 || bn->in[i]->dims[0] != m)
+			return false;
+	if (attr_int(bn, "training_mode", 0))
+		return false;
+	double eps = attr_float(bn, "epsilon", 1e-5f);
+	const float *sc = bn->in[1]->data, *bb = bn->in[2]->data, *mu = bn->in[3]->data,
+	            *var = bn->in[4]->data;
+	Tensor *nw = tensor_const(g, ctx_printf(g->ctx, "%s.bnfold", w->name), DT_F32, w->rank, w->dims);
+	Tensor *nb = tensor_const(g, ctx_printf(g->ctx, "%s.bnfold_bias", conv->out[0]->name), DT_F32,
+	                          1, &m);
+	int64_t per = tensor_nelem(w) / (m ? m : 1);
+	for (int64_t o = 0; o < m; o++) {
+		/* BatchNormalization computes in float: (x - mean) / sqrt(var + eps) */
+		double s = (double)sc[o] / sqrt((double)(float)(var[o] + (float)eps));
+		for (int64_t k = 0; k < per; k++)
+			((float *)nw->data)[o * per + k] = (float)(((const float *)w->data)[o * per + k] * s);
+		double bo = b ? ((const float *)b->data)[o] : 0.0;
+		((float *)nb->data)[o] = (float)((bo - mu[o]) * s + bb[o]);
+	}
+	if (conv->nin < 3) {
+		Tensor **in = ctx_alloc(g->ctx, sizeof(Tensor *) * 3);
+		in[0] = conv->in[0];
+		conv->in = in;
+		conv->nin = 3;
+	}
+	conv->in[1] = nw;
+	conv->in[2] = nb;
+	take_output(g, conv, bn, 0);
+	return true;
+}
+
+/* Gemm or MatMul by a constant (k, n) matrix [-> view] -> Mul(gamma) with
+ * gamma along the last axis */
+static bool fuse_gemm_scale(Graph *g, Node *gemm)
+{
+	Tensor *y = gemm->out[0], *bw = gemm->in[1], *c = gemm->nin > 2 ? gemm->in[2] : NULL;
+	if (!is_f32_const(bw) || bw->rank != 2 || (c && !is_f32_const(c)) || y->rank < 1)
+		return false;
+	if (gemm->op == OP_GEMM && y->rank != 2)
+		return false;
+	int64_t n = y->dims[y->rank - 1];
+	Node *view = NULL, *mul = only_reader(g, y);
+	if (mul && mul->op == OP_RESHAPE && mul->in[0] == y) {
+		view = mul;
+		mul = only_reader(g, view->out[0]);
+	}
+	Tensor *u = view ? view->out[0] : y;
+	if (!mul || mul->op != OP_MUL || u->dims[u->rank - 1] != n)
+		return false;
+	Tensor *gamma = mul->in[0] == u ? mul->in[1] : mul->in[0];
+	if (mul->in[0] == mul->in[1] || !channel_vector(gamma, u->rank, n))
+		return false;
+	Tensor *out = mul->out[0];
+	if (out->rank != u->rank || memcmp(out->dims, u->dims, sizeof(int64_t) * (size_t)u->rank))
+		return false;
+	if (c && !(c->rank <= 2 && (c->rank == 0 || c->dims[c->rank - 1] == n || c->dims[c->rank - 1] == 1)))
+		return false;
+
+	bool tb = gemm->op == OP_GEMM && attr_int(gemm, "transB", 0) != 0;
+	Tensor *nw = tensor_const(g, ctx_printf(g->ctx, "%s.scaled", bw->name), DT_F32, bw->rank, bw->dims);
+	int64_t rows = bw->dims[0], cols = bw->dims[1];
+	for (int64_t i = 0; i < rows; i++)
+		for (int64_t j = 0; j < cols; j++) {
+			float s = vec_at(gamma, tb ? i : j);
+			((float *)nw->data)[i * cols + j] = ((const float *)bw->data)[i * cols + j] * s;
+		}
+	gemm->in[1] = nw;
+	if (c) {
+		/* C' = C gamma, with C widened to (.., n) when it was a scalar */
+		int64_t dims[2] = {c->rank == 2 ? c->dims[0] : 1, n};
+		Tensor *nc = tensor_const(g, ctx_printf(g->ctx, "%s.scaled", c->name), DT_F32, 2, dims);
+		int64_t cr = c->rank == 2 ? c->dims[0] : 1, cc = c->rank ? c->dims[c->rank - 1] : 1;
+		for (int64_t i = 0; i < dims[0]; i++)
+			for (int64_t j = 0; j < n; j++)
+				((float *)nc->data)[i * n + j] =
+					((const float *)c->data)[(cr == 1 ? 0 : i) * cc + (cc == 1 ? 0 : j)] *
+					vec_at(gamma, j);
+		gemm->in[2] = nc;
+	}
+	take_output(g, view ? view : gemm, mul, 0);
+	if (view)
+		gemm->fused_from = view->fused_from;
+	return true;
+}
+
+void fuse_epilogue(Graph *g)
+{
+	graph_count_users(g);
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		bool changed = false;
+		if (n->op == OP_CONV)
+			changed = fuse_conv_bn(g, n);
+		else if (n->op == OP_GEMM || n->op == OP_MATMUL)
+			changed = fuse_gemm_scale(g, n);
+		if (changed)
+			graph_count_users(g);
+	}
+	graph_compact(g);
+}

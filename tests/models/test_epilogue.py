@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""
+test_epilogue.py -- fuse_epilogue.c end to end (ctest `epilogue`).
+
+Small ONNX graphs written with onnx.helper (not exported by PyTorch, which
+already folds BatchNorm into Conv):
+
+  conv_bn        Conv (bias) -> BatchNormalization          -> fused into Conv
+  conv_nobias_bn Conv (no bias, stride 2, groups 2) -> BN   -> fused into Conv
+  gemm_scale     Gemm (transB, bias) -> Reshape -> Mul gamma -> gamma folded into Gemm
+  matmul_scale   MatMul (x, W const) -> Mul gamma (rank 3)   -> folded into MatMul
+  nearmiss_used  Conv -> BN where the Conv output is also a graph output: not fused
+  nearmiss_axis  MatMul -> Mul by a per-row (not per-column) vector: not fused
+
+Each is compiled fused and with --no-fuse and run; both must match the numpy
+reference (rtol 1e-4), and --report=json must show the epilogue gone (or kept,
+for the near misses).
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import harness  # noqa: E402
+
+rng = np.random.default_rng(7)
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
+
+
+def f32(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def conv2d(x, w, b, stride, group):
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    oh, ow = (h + 2 - kh) // stride + 1, (wd + 2 - kw) // stride + 1
+    y = np.zeros((n, m, oh, ow), np.float64)
+    mg = m // group
+    for o in range(m):
+        g = o // mg
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[:, g * cg:(g + 1) * cg, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                y[:, o, i, j] = (patch * w[o]).sum(axis=(1, 2, 3))
+    if b is not None:
+        y += b[None, :, None, None]
+    return y
+
+
+def bn(x, s, b, mu, var, eps):
+    sh = (1, -1, 1, 1)
+    return (x - mu.reshape(sh)) / np.sqrt(var.reshape(sh) + eps) * s.reshape(sh) + b.reshape(sh)
+
+
+def model(nodes, inputs, outputs, inits, opset=17):
+    g = helper.make_graph(nodes, "g", inputs, outputs,
+                          [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def vi(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def conv_bn_case(bias, stride, group, expose):
+    x = f32(2, 4, 7, 6)
+    w = f32(6, 4 // group, 3, 3)
+    b = f32(6) if bias else None
+    s, bb, mu = f32(6), f32(6), f32(6)
+    var = (np.abs(f32(6)) + 0.5).astype(np.float32)
+    inits = {"w": w, "s": s, "bb": bb, "mu": mu, "var": var}
+    conv_in = ["x", "w"]
+    if bias:
+        inits["b"] = b
+        conv_in.append("b")
+    nodes = [helper.make_node("Conv", conv_in, ["t"], pads=[1, 1, 1, 1], strides=[stride, stride],
+                              group=group),
+             helper.make_node("BatchNormalization", ["t", "s", "bb", "mu", "var"], ["y"],
+                              epsilon=1e-3)]
+    t = conv2d(x.astype(np.float64), w, b, stride, group)
+    y = bn(t, s, bb, mu, var, 1e-3)
+    outs = [vi("y", list(y.shape))] + ([vi("t", list(t.shape))] if expose else [])
+    refs = [y] + ([t] if expose else [])
+    return model(nodes, [vi("x", list(x.shape))], outs, inits), [x], refs
+
+
+def gemm_scale_case():
+    x = f32(5, 8)
+    w, c, gamma = f32(12, 8), f32(12), f32(12)
+    inits = {"w": w, "c": c, "gamma": gamma, "shape": np.array([1, 5, 12], np.int64)}
+    nodes = [helper.make_node("Gemm", ["x", "w", "c"], ["t"], transB=1),
+             helper.make_node("Reshape", ["t", "shape"], ["r"]),
+             helper.make_node("Mul", ["gamma", "r"], ["y"])]
+    y = ((x.astype(np.float64) @ w.T + c) * gamma).reshape(1, 5, 12)
+    return model(nodes, [vi("x", [5, 8])], [vi("y", [1, 5, 12])], inits), [x], [y]
+
+
+def matmul_scale_case(per_row):
+    x = f32(2, 5, 8)
+    w = f32(8, 12)
+    gamma = f32(5, 1) if per_row else f32(1, 1, 12)
+    inits = {"w": w, "gamma": gamma}
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["t"]),
+             helper.make_node("Mul", ["t", "gamma"], ["y"])]
+    y = (x.astype(np.float64) @ w) * gamma
+    return model(nodes, [vi("x", [2, 5, 8])], [vi("y", [2, 5, 12])], inits), [x], [y]
+
+
+# name, builder, op that must be gone when fused (or kept, for near misses), kept?
+CASES = [
+    ("conv_bn", lambda: conv_bn_case(True, 1, 1, False), "BatchNormalization", False),
+    ("conv_nobias_bn", lambda: conv_bn_case(False, 2, 2, False), "BatchNormalization", False),
+    ("gemm_scale", gemm_scale_case, "Mul", False),
+    ("matmul_scale", lambda: matmul_scale_case(False), "Mul", False),
+    ("nearmiss_used", lambda: conv_bn_case(True, 1, 1, True), "BatchNormalization", True),
+    ("nearmiss_axis", lambda: matmul_scale_case(True), "Mul", True),
+]
+
+
+def main():
+    tostc, work, cc, cases = harness.runner_args(__doc__, CASES)
+    passed = failed = 0
+    for name, build, op, kept in cases:
+        m, inputs, refs = build()
+        d = os.path.join(work, name)
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "model.onnx")
+        onnx.save(m, path)
+        problems = []
+        rc, out, err = harness.run([tostc, path, "--report=json"])
+        ops = json.loads(out)["ops"] if rc == 0 else {}
+        if rc != 0:
+            problems.append("report: " + harness.first_line(err))
+        elif (op in ops) != kept:
+            problems.append("%s %s after fusion (ops %s)" % (op, "missing" if kept else "left", ops))
+        for mode, extra in (("fused", ()), ("unfused", ("--no-fuse",))):
+            why, _, _, outs = harness.compile_model(tostc, path, os.path.join(d, mode), "m",
+                                                   [cc] + CFLAGS, extra)
+            if why:
+                problems.append("%s: %s" % (mode, why))
+                continue
+            got = harness.execute(os.path.join(d, mode), inputs, outs)
+            for k, (g, r) in enumerate(zip(got, refs)):
+                e, _, _ = harness.tolerance_error(g, r, "%s output %d" % (mode, k))
+                if e:
+                    problems.append(e)
+        if problems:
+            failed += 1
+            print("FAIL %-16s %s" % (name, "; ".join(problems)))
+        else:
+            passed += 1
+            print("ok   %-16s" % name)
+    print("epilogue: %d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
