@@ -200,6 +200,34 @@ TR_FN void tr_causal_tssa_out(float *restrict y, float *restrict spw, const floa
 		y[i + q] = -(v * a) * (1.0f / (1.0f + spw[i + q] / den));
 	}
 }
+
+/*
+ * One token t of causal TSSA, all K heads: the whole-sequence kernel and the
+ * streaming step both call this, so they do the same arithmetic in the same
+ * order.  w, y (K*p) the token's row; prefix statistics sw, spw (K*p), sp (K)
+ * updated in place; temp (K); db (K, L, 1); scratch z (K), u (p).
+ */
+TR_FN void tr_causal_tssa_token(const float *wr, float *yr, float *sw, float *spw, float *sp,
+                                const float *temp, const float *db, int64_t L, int64_t t,
+                                int64_t K, int64_t p, float eps_norm, float eps_pi, float *z,
+                                float *u)
+{
+	float zmax = -INFINITY, zsum = 0.0f;
+	for (int64_t k = 0; k < K; k++) {
+		tr_causal_tssa_terms(sw + k * p, u, wr + k * p, eps_norm, db[k * L + t], p);
+		z[k] = tr_causal_tssa_sum(u, p) * temp[k];
+		zmax = z[k] > zmax ? z[k] : zmax;
+	}
+	for (int64_t k = 0; k < K; k++) {
+		z[k] = expf(z[k] - zmax);
+		zsum += z[k];
+	}
+	for (int64_t k = 0; k < K; k++) {
+		float pk = z[k] / zsum;
+		sp[k] += pk;
+		tr_causal_tssa_out(yr + k * p, spw + k * p, wr + k * p, pk, sp[k] + eps_pi, p);
+	}
+}
 /*@end*/
 
 /*@ tr_causal_tssa_f32 : tr_causal_tssa_row */
@@ -231,21 +259,8 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 		for (int64_t t = 0; t < T; t++) {
 			const float *wr = w + (b * T + t) * d;
 			float *yr = y + (b * T + t) * d;
-			float zmax = -INFINITY, zsum = 0.0f;
-			for (int64_t k = 0; k < K; k++) {
-				tr_causal_tssa_terms(sw + k * p, u, wr + k * p, eps_norm, db[k * L + t], p);
-				z[k] = tr_causal_tssa_sum(u, p) * temp[k];
-				zmax = z[k] > zmax ? z[k] : zmax;
-			}
-			for (int64_t k = 0; k < K; k++) {
-				z[k] = expf(z[k] - zmax);
-				zsum += z[k];
-			}
-			for (int64_t k = 0; k < K; k++) {
-				float pk = z[k] / zsum;
-				sp[k] += pk;
-				tr_causal_tssa_out(yr + k * p, spw + k * p, wr + k * p, pk, sp[k] + eps_pi, p);
-			}
+			tr_causal_tssa_token(wr, yr, sw, spw, sp, temp, db, L, t, K, p, eps_norm, eps_pi,
+			                     z, u);
 		}
 	}
 }
@@ -272,21 +287,7 @@ TR_FN void tr_causal_tssa_step_f32(const float *w, const float *temp, const floa
 		const float *wr = w + b * d;
 		float *yr = y + b * d;
 		float *sw = state + b * (2 * d + K), *spw = sw + d, *sp = spw + d;
-		float zmax = -INFINITY, zsum = 0.0f;
-		for (int64_t k = 0; k < K; k++) {
-			tr_causal_tssa_terms(sw + k * p, u, wr + k * p, eps_norm, db[k * L + t], p);
-			z[k] = tr_causal_tssa_sum(u, p) * temp[k];
-			zmax = z[k] > zmax ? z[k] : zmax;
-		}
-		for (int64_t k = 0; k < K; k++) {
-			z[k] = expf(z[k] - zmax);
-			zsum += z[k];
-		}
-		for (int64_t k = 0; k < K; k++) {
-			float pk = z[k] / zsum;
-			sp[k] += pk;
-			tr_causal_tssa_out(yr + k * p, spw + k * p, wr + k * p, pk, sp[k] + eps_pi, p);
-		}
+		tr_causal_tssa_token(wr, yr, sw, spw, sp, temp, db, L, t, K, p, eps_norm, eps_pi, z, u);
 	}
 }
 /*@end*/
