@@ -7,6 +7,10 @@
  *   Gemm [-> Reshape view] -> Mul gamma ->  Gemm with B' = B gamma, C' = C gamma
  *                                          (LayerScale: gamma per output column;
  *                                          also MatMul by a constant (k, n) matrix)
+ *   Add(x, Gemm/MatMul [-> view])        ->  GemmResidual(a, B, x, c): the output
+ *                                          starts as x + c and the product is
+ *                                          accumulated into it (the residual add
+ *                                          costs no pass of its own)
  *
  * Both are exact up to float rounding: the new weights are computed in double
  * and rounded once.  Safety rule: every parameter is a constant, the
@@ -14,6 +18,8 @@
  * the epilogue broadcasts only along the channel (Conv) or last (Gemm) axis.
  * Otherwise the graph is left as it is.  The rewritten node takes over the
  * epilogue's output tensor; the epilogue node dies (dce-style compaction).
+ * GemmResidual reassociates x + (c + a B) as (x + c) + a B: float rounding
+ * only.  It is placed where the Add was, after everything it reads.
  */
 #include "tostc.h"
 
@@ -163,6 +169,67 @@ static bool fuse_gemm_scale(Graph *g, Node *gemm)
 	return true;
 }
 
+/* Add(x, u) where u is a Gemm / MatMul output (through at most one view) read
+ * only here, and x, u and the sum have one shape. */
+static bool fuse_residual(Graph *g, Node *add)
+{
+	Tensor *z = add->out[0];
+	for (int side = 0; side < 2; side++) {
+		Tensor *u = add->in[side], *x = add->in[1 - side];
+		if (u == x || u->kind != TK_VALUE || u->is_output || u->nusers != 1 || !u->producer)
+			continue;
+		if (x->dtype != DT_F32 || u->dtype != DT_F32 || x->rank != z->rank ||
+		    u->rank != z->rank || memcmp(x->dims, z->dims, sizeof(int64_t) * (size_t)z->rank) ||
+		    memcmp(u->dims, z->dims, sizeof(int64_t) * (size_t)z->rank))
+			continue;
+		Node *view = NULL, *mm = u->producer;
+		if (mm->op == OP_RESHAPE) {
+			view = mm;
+			Tensor *v = view->in[0];
+			if (v->kind != TK_VALUE || v->is_output || v->nusers != 1 || !v->producer)
+				continue;
+			mm = v->producer;
+		}
+		if (mm->dead || (mm->op != OP_GEMM && mm->op != OP_MATMUL))
+			continue;
+		Tensor *a = mm->in[0], *b = mm->in[1], *c = mm->nin > 2 ? mm->in[2] : NULL;
+		if (b->rank != 2 || a->rank < 1 || a->dtype != DT_F32 || b->dtype != DT_F32)
+			continue;
+		int64_t tb = 0;
+		if (mm->op == OP_GEMM) {
+			if (attr_int(mm, "transA", 0))
+				continue;
+			tb = attr_int(mm, "transB", 0);
+		} else if (a->rank < 2) {
+			continue;
+		}
+		if (z->dims[z->rank - 1] != b->dims[tb ? 0 : 1])
+			continue;
+		Node *f = node_new(g, OP_GEMM_RESIDUAL, add->name, c ? 4 : 3, 1);
+		f->in[0] = a, f->in[1] = b, f->in[2] = x;
+		if (c)
+			f->in[3] = c;
+		f->out[0] = z;
+		f->index = add->index;
+		f->loc = add->loc;
+		node_add_attr(g, f, "transB", AT_INT)->i = tb;
+		node_add_attr(g, f, "alpha", AT_FLOAT)->f = mm->op == OP_GEMM ? attr_float(mm, "alpha", 1.0f) : 1.0f;
+		node_add_attr(g, f, "beta", AT_FLOAT)->f = mm->op == OP_GEMM ? attr_float(mm, "beta", 1.0f) : 1.0f;
+		f->fused_from = ctx_printf(g->ctx, "%s, %s", mm->fused_from ? mm->fused_from : mm->name,
+		                           add->name[0] ? add->name : add->src_op);
+		mm->dead = true;
+		if (view)
+			view->dead = true;
+		add->dead = true;
+		f->pos = add->pos;
+		g->nodes[add->pos] = f;
+		z->producer = f;
+		op_info[f->op].shape(g, f);
+		return true;
+	}
+	return false;
+}
+
 void fuse_epilogue(Graph *g)
 {
 	graph_count_users(g);
@@ -176,6 +243,11 @@ void fuse_epilogue(Graph *g)
 		else if (n->op == OP_GEMM || n->op == OP_MATMUL)
 			changed = fuse_gemm_scale(g, n);
 		if (changed)
+			graph_count_users(g);
+	}
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (!n->dead && n->op == OP_ADD && fuse_residual(g, n))
 			graph_count_users(g);
 	}
 	graph_compact(g);

@@ -62,6 +62,12 @@ static void inv_gemm_bias_f32(const Call *c)
 	                 A_F(c, 6));
 }
 
+static void inv_gemm_residual_f32(const Call *c)
+{
+	tr_gemm_residual_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5),
+	                     A_I(c, 6), A_F(c, 7), A_I(c, 8));
+}
+
 static void inv_matmul_f32(const Call *c)
 {
 	tr_matmul_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5), A_I(c, 6),
@@ -251,6 +257,46 @@ void lower_gemm(Graph *g, Node *n)
 		acc = 1;
 	}
 	emit_gemm(g, n, a, b, y, m, k, nn, ta, tb, alpha, acc);
+}
+
+/*
+ * GemmResidual(a, B, r [, c]) (fuse_epilogue.c): y = r + alpha a @ B' + beta c, where a is
+ * (.., k) read as (m, k) rows, B' = transB ? B^T : B is (k, n), c broadcasts
+ * to (m, n) like Gemm's C (or is absent), and r, y have the residual's shape
+ * (.., n) with m rows.
+ */
+void shape_gemm_residual(Graph *g, Node *n)
+{
+	Tensor *a = n->in[0], *b = n->in[1], *r = n->in[2], *c = n->nin > 3 ? n->in[3] : NULL;
+	for (int i = 0; i < n->nin; i++)
+		if (n->in[i])
+			need_dtype(g, n, i, F32_ONLY);
+	int64_t tb = attr_int(n, "transB", 0);
+	int64_t k = b->dims[tb ? 1 : 0], nn = b->dims[tb ? 0 : 1];
+	ir_assert(g->ctx, b->rank == 2 && a->rank >= 1 && a->dims[a->rank - 1] == k);
+	ir_assert(g->ctx, r->rank >= 1 && r->dims[r->rank - 1] == nn);
+	ir_assert(g->ctx, tensor_nelem(a) / k == tensor_nelem(r) / nn);
+	ir_assert(g->ctx, !c || c->rank <= 2);
+	shape_set(n->out[0], DT_F32, r->rank, r->dims);
+}
+
+void lower_gemm_residual(Graph *g, Node *n)
+{
+	Tensor *a = n->in[0], *b = n->in[1], *r = n->in[2], *c = n->nin > 3 ? n->in[3] : NULL;
+	Tensor *y = n->out[0];
+	int tb = attr_int(n, "transB", 0) != 0;
+	int64_t k = b->dims[tb ? 1 : 0], nn = b->dims[tb ? 0 : 1], m = tensor_nelem(a) / k;
+	Call *k0 = call_new(g, n, "tr_gemm_residual_f32", inv_gemm_residual_f32);
+	call_in(k0, c ? c : r);   /* any valid pointer when there is no c */
+	call_in(k0, r);
+	call_out(k0, y);
+	call_int(k0, m);
+	call_int(k0, nn);
+	call_int(k0, c && c->rank == 2 ? c->dims[0] : 1);
+	call_int(k0, c && c->rank >= 1 ? c->dims[c->rank - 1] : 1);
+	call_float(k0, attr_float(n, "beta", 1.0f));
+	call_int(k0, c != NULL);
+	emit_gemm(g, n, a, b, y, m, k, nn, 0, tb, attr_float(n, "alpha", 1.0f), 1);
 }
 
 /* ------------------------------------------------------------------ */

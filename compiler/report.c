@@ -19,6 +19,8 @@ int64_t node_flops(Graph *g, const Node *n)
 		int64_t k = a->rank ? a->dims[a->rank - 1] : 1;
 		return 2 * out * k;
 	}
+	case OP_GEMM_RESIDUAL:
+		return 2 * out * n->in[1]->dims[attr_int(n, "transB", 0) ? 1 : 0] + out;
 	case OP_GEMM: {
 		int64_t k = attr_int(n, "transA", 0) ? a->dims[0] : a->dims[a->rank - 1];
 		return 2 * out * k + (n->nin > 2 && n->in[2] ? out : 0);

@@ -244,6 +244,19 @@ static const char *rule(Stream *S, Node *n)
 		tax[y->id] = ot;
 		return NULL;
 	}
+	case OP_GEMM_RESIDUAL:   /* fuse_epilogue.c: rows of a @ B' + c, plus r row by row */
+		if (ndep != 2 || tax[n->in[0]->id] < 0 || tax[n->in[2]->id] < 0)
+			REJECT("GemmResidual with token-dependent weights or bias");
+		/* rows of a (all but its last axis, flattened) pair with rows of r: the
+		 * token axis must be a row axis of both (the reshapes around a were
+		 * checked where a was made) */
+		t = tax[n->in[2]->id];
+		if (tax[n->in[0]->id] == n->in[0]->rank - 1 || t == n->in[2]->rank - 1)
+			REJECT("GemmResidual mixes the token axis");
+		if (n->nin > 3 && n->in[3] && n->in[3]->rank == 2 && n->in[3]->dims[0] != 1)
+			REJECT("GemmResidual bias varies along the token axis");
+		tax[y->id] = t;
+		return NULL;
 	case OP_GEMM: {
 		int64_t ta = attr_int(n, "transA", 0);
 		if (ndep != 1 || dep != 0)

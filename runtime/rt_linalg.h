@@ -498,6 +498,31 @@ TR_FN void tr_gemm_bias_f32(const float *c, float *y, int64_t m, int64_t n, int6
 }
 /*@end*/
 
+/*@ tr_gemm_residual_f32 : tr_common */
+/* r (m, n) + beta * c (cm, cn) broadcast -> y (m, n); no c when has_c is 0:
+ * the start of a GemmResidual, whose product is then accumulated into y */
+TR_FN void tr_gemm_residual_f32(const float *c, const float *r, float *y, int64_t m, int64_t n,
+                                int64_t cm, int64_t cn, float beta, int64_t has_c)
+{
+	for (int64_t i = 0; i < m; i++) {
+		const float *rr = r + i * n;
+		float *yr = y + i * n;
+		if (!has_c) {
+			for (int64_t j = 0; j < n; j++)
+				yr[j] = rr[j];
+			continue;
+		}
+		const float *cr = c + (cm == 1 ? 0 : i * cn);
+		if (cn == 1)
+			for (int64_t j = 0; j < n; j++)
+				yr[j] = rr[j] + beta * cr[0];
+		else
+			for (int64_t j = 0; j < n; j++)
+				yr[j] = rr[j] + beta * cr[j];
+	}
+}
+/*@end*/
+
 /*@ tr_matmul_f32 : tr_sgemm */
 /*
  * Batched matmul with broadcast batch dims: for every batch index (i_0..i_{nb-1})

@@ -9,7 +9,10 @@ already folds BatchNorm into Conv):
   conv_nobias_bn Conv (no bias, stride 2, groups 2) -> BN   -> fused into Conv
   gemm_scale     Gemm (transB, bias) -> Reshape -> Mul gamma -> gamma folded into Gemm
   matmul_scale   MatMul (x, W const) -> Mul gamma (rank 3)   -> folded into MatMul
+  gemm_residual  x + Reshape(Gemm(a, W, c))                  -> GemmResidual
+  matmul_residual Add(MatMul(a, W) (rank 3), x)              -> GemmResidual
   nearmiss_used  Conv -> BN where the Conv output is also a graph output: not fused
+  nearmiss_bcast x (1, n) + MatMul(a, W) (m, n): the residual broadcasts: not fused
   nearmiss_axis  MatMul -> Mul by a per-row (not per-column) vector: not fused
 
 Each is compiled fused and with --no-fuse and run; both must match the numpy
@@ -113,13 +116,34 @@ def matmul_scale_case(per_row):
     return model(nodes, [vi("x", [2, 5, 8])], [vi("y", [2, 5, 12])], inits), [x], [y]
 
 
+def residual_case(kind):
+    a = f32(5, 8) if kind == "gemm" else f32(2, 5, 8)
+    w, c = f32(8, 12), f32(12)
+    x = f32(1, 5, 12) if kind == "gemm" else (f32(2, 5, 12) if kind == "matmul" else f32(1, 12))
+    inits = {"w": w, "c": c, "shape": np.array([1, 5, 12], np.int64)}
+    if kind == "gemm":
+        nodes = [helper.make_node("Gemm", ["a", "w", "c"], ["t"]),
+                 helper.make_node("Reshape", ["t", "shape"], ["r"]),
+                 helper.make_node("Add", ["x", "r"], ["y"])]
+        y = (a.astype(np.float64) @ w + c).reshape(1, 5, 12) + x
+    else:
+        nodes = [helper.make_node("MatMul", ["a", "w"], ["t"]),
+                 helper.make_node("Add", ["t", "x"], ["y"])]
+        y = a.astype(np.float64) @ w + x
+    return (model(nodes, [vi("a", list(a.shape)), vi("x", list(x.shape))], [vi("y", list(y.shape))],
+                  inits), [a, x], [y])
+
+
 # name, builder, op that must be gone when fused (or kept, for near misses), kept?
 CASES = [
     ("conv_bn", lambda: conv_bn_case(True, 1, 1, False), "BatchNormalization", False),
     ("conv_nobias_bn", lambda: conv_bn_case(False, 2, 2, False), "BatchNormalization", False),
     ("gemm_scale", gemm_scale_case, "Mul", False),
     ("matmul_scale", lambda: matmul_scale_case(False), "Mul", False),
+    ("gemm_residual", lambda: residual_case("gemm"), "Add", False),
+    ("matmul_residual", lambda: residual_case("matmul"), "Add", False),
     ("nearmiss_used", lambda: conv_bn_case(True, 1, 1, True), "BatchNormalization", True),
+    ("nearmiss_bcast", lambda: residual_case("bcast"), "Add", True),
     ("nearmiss_axis", lambda: matmul_scale_case(True), "Mul", True),
 ]
 
