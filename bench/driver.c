@@ -23,25 +23,8 @@
 #include <time.h>
 
 #include "model.h"
+#include "timing.h"
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double clk(clockid_t id)
-{
-	struct timespec t;
-	clock_gettime(id, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double median(double *t, int n)
-{
-	qsort(t, (size_t)n, sizeof(double), cmp);
-	return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
 
 
 /* Peak resident set size in bytes: VmHWM of /proc/self/status (ru_maxrss

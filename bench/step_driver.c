@@ -21,28 +21,11 @@
 #include <time.h>
 
 #include "model.h"
+#include "timing.h"
 
 #define T MODEL_MAX_POSITIONS
 #define B MODEL_STEP_TOKENS
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double clk(clockid_t id)
-{
-	struct timespec t;
-	clock_gettime(id, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double median(double *t, int n)
-{
-	qsort(t, (size_t)n, sizeof(double), cmp);
-	return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
 
 int main(int argc, char **argv)
 {
