@@ -28,20 +28,30 @@
 
 static bool is_f32_const(const Tensor *t) { return t && t->kind == TK_CONST && t->dtype == DT_F32; }
 
-/* The reader of t when it is the only one (NULL otherwise); users are live nodes. */
-static Node *only_reader(Graph *g, Tensor *t)
+/* The reader of t when it is the only one (NULL otherwise).  reader[] is
+ * filled once per pass (index_readers); rewrites keep it valid because each
+ * replaces one reader of a tensor by one other and only queries the outputs
+ * of nodes that existed when it was filled. */
+static Node *only_reader(Node **reader, const Tensor *t)
 {
 	if (!t || t->is_output || t->nusers != 1)
 		return NULL;
+	return reader[t->id];
+}
+
+static Node **index_readers(Graph *g)
+{
+	graph_count_users(g);
+	Node **reader = ctx_alloc(g->ctx, sizeof(Node *) * (size_t)(g->ntensors + 1));
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead)
 			continue;
 		for (int j = 0; j < n->nin; j++)
-			if (n->in[j] == t)
-				return n;
+			if (n->in[j])
+				reader[n->in[j]->id] = n;
 	}
-	return NULL;
+	return reader;
 }
 
 /* A constant vector of n values along the last of `rank` axes: every other dim 1. */
@@ -74,10 +84,10 @@ static void take_output(Graph *g, Node *n, Node *e, int slot)
 }
 
 /* Conv -> BatchNormalization (inference, one output) */
-static bool fuse_conv_bn(Graph *g, Node *conv)
+static bool fuse_conv_bn(Graph *g, Node **reader, Node *conv)
 {
 	Tensor *w = conv->in[1], *b = conv->nin > 2 ? conv->in[2] : NULL;
-	Node *bn = only_reader(g, conv->out[0]);
+	Node *bn = only_reader(reader, conv->out[0]);
 	if (!bn || bn->op != OP_BATCH_NORM || bn->nout != 1 || bn->in[0] != conv->out[0])
 		return false;
 	if (!is_f32_const(w) || (b && !is_f32_const(b)))
@@ -117,7 +127,7 @@ static bool fuse_conv_bn(Graph *g, Node *conv)
 
 /* Gemm or MatMul by a constant (k, n) matrix [-> view] -> Mul(gamma) with
  * gamma along the last axis */
-static bool fuse_gemm_scale(Graph *g, Node *gemm)
+static bool fuse_gemm_scale(Graph *g, Node **reader, Node *gemm)
 {
 	Tensor *y = gemm->out[0], *bw = gemm->in[1], *c = gemm->nin > 2 ? gemm->in[2] : NULL;
 	if (!is_f32_const(bw) || bw->rank != 2 || (c && !is_f32_const(c)) || y->rank < 1)
@@ -125,10 +135,10 @@ static bool fuse_gemm_scale(Graph *g, Node *gemm)
 	if (gemm->op == OP_GEMM && y->rank != 2)
 		return false;
 	int64_t n = y->dims[y->rank - 1];
-	Node *view = NULL, *mul = only_reader(g, y);
+	Node *view = NULL, *mul = only_reader(reader, y);
 	if (mul && mul->op == OP_RESHAPE && mul->in[0] == y) {
 		view = mul;
-		mul = only_reader(g, view->out[0]);
+		mul = only_reader(reader, view->out[0]);
 	}
 	Tensor *u = view ? view->out[0] : y;
 	if (!mul || mul->op != OP_MUL || u->dims[u->rank - 1] != n)
@@ -232,23 +242,24 @@ static bool fuse_residual(Graph *g, Node *add)
 
 void fuse_epilogue(Graph *g)
 {
-	graph_count_users(g);
+	/* one count of readers serves the whole pass: every rewrite swaps one
+	 * reader for another, so the counts of the tensors it later asks about
+	 * stay exact */
+	Node **reader = index_readers(g);
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead)
 			continue;
-		bool changed = false;
 		if (n->op == OP_CONV)
-			changed = fuse_conv_bn(g, n);
+			fuse_conv_bn(g, reader, n);
 		else if (n->op == OP_GEMM || n->op == OP_MATMUL)
-			changed = fuse_gemm_scale(g, n);
-		if (changed)
-			graph_count_users(g);
+			fuse_gemm_scale(g, reader, n);
 	}
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
-		if (!n->dead && n->op == OP_ADD && fuse_residual(g, n))
-			graph_count_users(g);
+		if (!n->dead && n->op == OP_ADD)
+			fuse_residual(g, n);
 	}
 	graph_compact(g);
+	graph_count_users(g);
 }
