@@ -389,6 +389,16 @@ static bool is_w4_pow(Fuser *F, Tensor *t, int e)
 
 /* ---- statistics ---- */
 
+/* The norm clamp's epsilon: the first match sets it, later ones must agree. */
+static bool set_norm_eps(Fuser *F, double eps)
+{
+	if (F->have_norm_eps && F->eps_norm != (float)eps)
+		return false;
+	F->eps_norm = (float)eps;
+	F->have_norm_eps = true;
+	return true;
+}
+
 /* c (B,K,1,p): clamp(ReduceL2(W4 over tokens)) or clamp(sqrt(ReduceSum(W4^2))). */
 static bool colnorm(Fuser *F, Tensor *c)
 {
@@ -418,11 +428,7 @@ static bool colnorm(Fuser *F, Tensor *c)
 		take(F, rs);
 	}
 	take(F, n);
-	if (F->have_norm_eps && F->eps_norm != (float)eps)
-		return false;
-	F->eps_norm = (float)eps;
-	F->have_norm_eps = true;
-	return true;
+	return set_norm_eps(F, eps);
 }
 
 /* Causal: D (B,K,N,p) = clamp(CumSum over tokens of W4^2). */
@@ -437,11 +443,7 @@ static bool prefix_norm(Fuser *F, Tensor *D)
 	if (!(n = prod(s, OP_CUMSUM)) || !cumsum_over(n, F->r - 2) || !is_w4_pow(F, n->in[0], 2))
 		return false;
 	take(F, n);
-	if (F->have_norm_eps && F->eps_norm != (float)eps)
-		return false;
-	F->eps_norm = (float)eps;
-	F->have_norm_eps = true;
-	return true;
+	return set_norm_eps(F, eps);
 }
 
 /* A constant denom_bias broadcast as (1, K, N, 1) onto (B,K,N,p): fills F->bias. */
