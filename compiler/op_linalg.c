@@ -80,6 +80,13 @@ static void inv_gemm_packed_f32(const Call *c)
 	                   A_I(c, 6), A_I(c, 7), A_F(c, 8), A_I(c, 9));
 }
 
+static void inv_gemm_packed_start_f32(const Call *c)
+{
+	tr_gemm_packed_start_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
+	                         A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_F(c, 10), A_F(c, 11),
+	                         A_I(c, 12), A_I(c, 13));
+}
+
 Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans)
 {
 	Tensor *r = tensor_root(b);
@@ -125,6 +132,41 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
 	call_int(c, trans_b);
 	call_float(c, alpha);
 	call_int(c, accumulate);
+}
+
+/* y (m, n) = [start +] [beta * bias +] alpha * A' @ B' as one tr_gemm_packed_start_f32
+ * call, the start (m, n) and the bias (a row of n, broadcast) added as the GEMM
+ * makes each tile; 0 (nothing appended) unless B is a constant weight and A
+ * has 4 rows or more, as emit_gemm's packed path needs. */
+static int emit_gemm_start(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m,
+                           int64_t k, int64_t nn, int trans_a, int trans_b, float alpha,
+                           Tensor *bias, float beta, Tensor *start)
+{
+	Tensor *r = tensor_root(b);
+	if (r->kind != TK_CONST || !r->data || m < 4 || k <= 0 || nn <= 0)
+		return 0;
+	Call *c = call_new(g, n, "tr_gemm_packed_start_f32", inv_gemm_packed_start_f32);
+	call_in(c, a);
+	call_in(c, linalg_prepack(g, b, k, nn, trans_b));
+	call_in(c, bias ? bias : a);     /* unread without a bias */
+	call_in(c, start ? start : a);   /* unread without a start */
+	call_out(c, y);
+	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
+	call_int(c, m);
+	call_int(c, k);
+	call_int(c, nn);
+	call_int(c, trans_a);
+	call_float(c, alpha);
+	call_float(c, beta);
+	call_int(c, bias != NULL);
+	call_int(c, start != NULL);
+	return 1;
+}
+
+/* a Gemm C or GemmResidual c that is one row of n values broadcast over the rows */
+static int is_bias_row(Tensor *c, int64_t nn)
+{
+	return c && tensor_nelem(c) == nn && c->dims[c->rank - 1] == nn;
 }
 
 /* numpy matmul: 1-D a is (1, k) with m dropped, 1-D b is (k, 1) with n dropped */
@@ -243,6 +285,9 @@ void lower_gemm(Graph *g, Node *n)
 	float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
 	int64_t m = y->dims[0], nn = y->dims[1], k = ta ? a->dims[0] : a->dims[1];
 	int acc = 0;
+	if (c && beta != 0.0f && is_bias_row(c, nn) &&
+	    emit_gemm_start(g, n, a, b, y, m, k, nn, ta, tb, alpha, c, beta, NULL))
+		return;
 	if (c && beta != 0.0f) {
 		int64_t cm = c->rank == 2 ? c->dims[0] : 1;
 		int64_t cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
@@ -286,6 +331,10 @@ void lower_gemm_residual(Graph *g, Node *n)
 	Tensor *y = n->out[0];
 	int tb = attr_int(n, "transB", 0) != 0;
 	int64_t k = b->dims[tb ? 1 : 0], nn = b->dims[tb ? 0 : 1], m = tensor_nelem(a) / k;
+	float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
+	if ((!c || is_bias_row(c, nn)) &&
+	    emit_gemm_start(g, n, a, b, y, m, k, nn, 0, tb, alpha, c, beta, r))
+		return;
 	Call *k0 = call_new(g, n, "tr_gemm_residual_f32", inv_gemm_residual_f32);
 	call_in(k0, c ? c : r);   /* any valid pointer when there is no c */
 	call_in(k0, r);
@@ -294,9 +343,9 @@ void lower_gemm_residual(Graph *g, Node *n)
 	call_int(k0, nn);
 	call_int(k0, c && c->rank == 2 ? c->dims[0] : 1);
 	call_int(k0, c && c->rank >= 1 ? c->dims[c->rank - 1] : 1);
-	call_float(k0, attr_float(n, "beta", 1.0f));
+	call_float(k0, beta);
 	call_int(k0, c != NULL);
-	emit_gemm(g, n, a, b, y, m, k, nn, 0, tb, attr_float(n, "alpha", 1.0f), 1);
+	emit_gemm(g, n, a, b, y, m, k, nn, 0, tb, alpha, 1);
 }
 
 /* ------------------------------------------------------------------ */

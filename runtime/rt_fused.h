@@ -6,15 +6,15 @@
 #define TOSTC_RT_FUSED_H
 #include "rt_common.h"
 
-/*@ tr_gelu_f32 : tr_common */
+/*@ tr_gelu_row : tr_common */
 /*
- * x (n) -> y (n) = x * (1 + erf(x / sqrt 2)) * 0.5, the exact GELU in the
- * association PyTorch exports; y may be x.  erf is a branch-free rational
+ * GELU(x) = x * (1 + erf(x / sqrt 2)) * 0.5, the exact GELU in the
+ * association PyTorch exports.  erf is a branch-free rational
  * approximation (the one Eigen and XLA use: odd degree-13 over even degree-8
  * polynomial on x clamped to [-4, 4]; |error| < 4e-7 against erf), so the
  * loop vectorises instead of calling libm's erff per element.
  */
-/* one element of tr_gelu_f32 */
+/* one element of the GELU: out = gelu(xv) */
 #define TR_GELU1(xv, out)                                                        \
 	do {                                                                     \
 		float v_ = (xv) * 0.707106769f;                                  \
@@ -34,10 +34,29 @@
 		q_ = q_ * a2_ + -1.42647390514189e-02f;                          \
 		(out) = ((xv) * (a_ * p_ / q_ + 1.0f)) * 0.5f;                   \
 	} while (0)
+/* y (n) = gelu(y) in place, serial: the GEMM epilogue's row helper */
+TR_FN void tr_gelu_row(float *y, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		float v[16];
+		for (int l = 0; l < 16; l++)
+			v[l] = y[i + l];
+		for (int l = 0; l < 16; l++)
+			TR_GELU1(v[l], v[l]);
+		for (int l = 0; l < 16; l++)
+			y[i + l] = v[l];
+	}
+	for (; i < n; i++)
+		TR_GELU1(y[i], y[i]);
+}
+/*@end*/
+
+/*@ tr_gelu_f32 : tr_gelu_row */
+/* x (n) -> y (n) = gelu(x); y may be x (see tr_gelu_row) */
 TR_FN void tr_gelu_f32(const float *x, float *y, int64_t n)
 {
 	int64_t nb = n / 16;
-	(void)nb;
 	/* blocks of 16 through a local array: fixed trip counts and no aliasing
 	 * question (y may be x), so gcc vectorises them even at -O2 */
 	TR_OMP(omp parallel for schedule(static) if (n >= TR_PAR_MIN))

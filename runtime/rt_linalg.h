@@ -20,8 +20,9 @@
 #ifndef TOSTC_RT_LINALG_H
 #define TOSTC_RT_LINALG_H
 #include "rt_common.h"
+#include "rt_fused.h"
 
-/*@ tr_sgemm_impl : tr_common */
+/*@ tr_sgemm_epi : tr_common tr_gelu_row */
 /*
  * The micro-kernel is chosen at C-compile time from the target flags:
  *   __AVX512F__            8 x 32 tile, 16 zmm accumulators (intrinsics)
@@ -323,6 +324,107 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 }
 
 /*
+ * An epilogue applied to each tile of the product while it is in cache (the
+ * passes over y it replaces would read and write the whole output again).
+ * It keeps the unfused order of operations, so results are bitwise those of
+ * the separate passes:
+ *   start  on the first k block, instead of filling y and accumulating (the
+ *          caller's accumulate is 0): y = (start[i][j] + beta * bias[j]) + p,
+ *          or start[i][j] + p, or beta * bias[j] + p, where p = alpha * (a @ b),
+ *          with bias (n) and start (m, n) row stride lds each optional
+ *   gelu   on the last k block, y = gelu(y) (tr_gelu_row)
+ *   out    on the last k block, out[i][j] = res[i][j] + gamma[j] * y[i][j],
+ *          row strides ldo and ldr (out may be res: element by element)
+ * y must not alias start, bias, gamma or res.
+ */
+typedef struct {
+	const float *bias, *start;
+	float beta;
+	int64_t lds;
+	int gelu;
+	float *out;
+	const float *res, *gamma;
+	int64_t ldo, ldr;
+} TrEpi;
+
+/* y (n) = beta * b (n) + y (n); blocks of 16, as gcc -O2 vectorises only
+ * fixed trip counts (and honours restrict only on parameters) */
+TR_FN void tr_epi_add(float *restrict y, const float *restrict b, float beta, int64_t n)
+{
+	int64_t c = 0;
+	for (; c + 16 <= n; c += 16)
+		for (int l = 0; l < 16; l++)
+			y[c + l] = beta * b[c + l] + y[c + l];
+	for (; c < n; c++)
+		y[c] = beta * b[c] + y[c];
+}
+
+/* y (n) = (s (n) + beta * b (n)) + y (n) */
+TR_FN void tr_epi_add2(float *restrict y, const float *restrict s, const float *restrict b,
+                       float beta, int64_t n)
+{
+	int64_t c = 0;
+	for (; c + 16 <= n; c += 16)
+		for (int l = 0; l < 16; l++)
+			y[c + l] = (s[c + l] + beta * b[c + l]) + y[c + l];
+	for (; c < n; c++)
+		y[c] = (s[c] + beta * b[c]) + y[c];
+}
+
+/* y (n) = s (n) + y (n) */
+TR_FN void tr_epi_add1(float *restrict y, const float *restrict s, int64_t n)
+{
+	int64_t c = 0;
+	for (; c + 16 <= n; c += 16)
+		for (int l = 0; l < 16; l++)
+			y[c + l] = s[c + l] + y[c + l];
+	for (; c < n; c++)
+		y[c] = s[c] + y[c];
+}
+
+/* out (n) = x (n) + g (n) * y (n); out may be x, not y: blocks of 16 through
+ * a local array (every load of a block before its stores) vectorise anyway */
+TR_FN void tr_epi_scale_add(float *out, const float *x, const float *restrict g,
+                            const float *restrict y, int64_t n)
+{
+	int64_t c = 0;
+	for (; c + 16 <= n; c += 16) {
+		float v[16];
+		for (int l = 0; l < 16; l++)
+			v[l] = x[c + l] + g[c + l] * y[c + l];
+		for (int l = 0; l < 16; l++)
+			out[c + l] = v[l];
+	}
+	for (; c < n; c++)
+		out[c] = x[c] + g[c] * y[c];
+}
+
+/* the epilogue on the tile y (mr, nr), row stride ldy, at row i, column j of the product */
+TR_FN void tr_gemm_epi_tile(const TrEpi *e, int first, int last, float *y, int64_t ldy, int64_t i,
+                            int64_t j, int64_t mr, int64_t nr)
+{
+	const float *bias = first ? e->bias : (const float *)0;
+	const float *start = first ? e->start : (const float *)0;
+	int gelu = last && e->gelu;
+	float *out = last ? e->out : (float *)0;
+	for (int64_t r = 0; r < mr; r++) {
+		float *yr = y + r * ldy;
+		if (start && bias)
+			tr_epi_add2(yr, start + (i + r) * e->lds + j, bias + j, e->beta, nr);
+		else if (start)
+			tr_epi_add1(yr, start + (i + r) * e->lds + j, nr);
+		else if (bias)
+			tr_epi_add(yr, bias + j, e->beta, nr);
+		if (gelu)
+			tr_gelu_row(yr, nr);
+		/* out may be res (element by element), but neither is y */
+		if (out)
+			tr_epi_scale_add(out + (i + r) * e->ldo + j, e->res + (i + r) * e->ldr + j,
+			                 e->gamma + j, yr, nr);
+	}
+}
+
+/*
  * Strips [s0, s1) (NR columns each, counted from column j0) of the MC block
  * at row m0: y[m0 + i][j0 + ...] (+)= alpha * A panels @ B strips, panels
  * outer and strips inner in groups of NC / NR strips (B stays in cache while
@@ -332,7 +434,8 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64_t n,
                            int64_t j0, int64_t k0, int64_t kc, float alpha, const float *a,
                            int64_t ars, int64_t acs, const float *ap, const float *bp,
-                           const float *bpre, int64_t npad, float *y, int64_t ldy, int acc)
+                           const float *bpre, int64_t npad, float *y, int64_t ldy, int acc,
+                           const TrEpi *epi, int last)
 {
 	float t[TR_GEMM_MR * TR_GEMM_NR];
 	for (int64_t g0 = s0; g0 < s1; g0 += TR_GEMM_NC / TR_GEMM_NR) {
@@ -362,6 +465,8 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 							yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
 						}
 				}
+				if (epi)
+					tr_gemm_epi_tile(epi, k0 == 0, last, yt, ldy, m0 + i0, jj, mr, nr);
 			}
 		}
 	}
@@ -370,15 +475,17 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 /*
  * y (m, n) = alpha * op(a) (m, k) @ op(b) (k, n)  [+ y when accumulate]
  * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
- * pack: packing scratch, sized as described at TR_GEMM_NC.
+ * pack: packing scratch, sized as described at TR_GEMM_NC; epi: an epilogue
+ * (TrEpi) or null.
  * With OpenMP, a product on a compile-time packed B is split over threads by
  * column strips (each thread a contiguous range); every y element is the same
  * fma chain whatever the thread count.  B packed at run time stays serial (its
  * packing scratch is sized for one thread).
  */
-TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                         int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
-                         const float *bpre, float *y, int64_t ldy, int accumulate, float *pack)
+TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                        int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
+                        const float *bpre, float *y, int64_t ldy, int accumulate, float *pack,
+                        const TrEpi *epi)
 {
 	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
 	/* the B block starts 64-byte aligned (given an aligned pack) */
@@ -396,11 +503,13 @@ TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const flo
 	}
 	if (m < 4 && !bpre) {
 		tr_sgemm_small(m, n, k, alpha, a, ars, acs, b, brs, bcs, y, ldy, accumulate);
+		if (epi)
+			tr_gemm_epi_tile(epi, 1, 1, y, ldy, 0, 0, m, n);
 		return;
 	}
 	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
 		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
-		int acc = accumulate || k0 > 0;
+		int acc = accumulate || k0 > 0, last = k0 + kc >= k;
 		for (int64_t m0 = 0; m0 < m; m0 += TR_GEMM_MC) {
 			int64_t mc = TR_MIN(TR_GEMM_MC, m - m0);
 			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
@@ -422,7 +531,8 @@ TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const flo
 				{
 					int64_t th = TR_THREAD(), nt = TR_NTHREADS();
 					tr_sgemm_strips(ns * th / nt, ns * (th + 1) / nt, m0, mc, n, 0, k0, kc,
-					                alpha, a, ars, acs, ap, bp, bpre, npad, y, ldy, acc);
+					                alpha, a, ars, acs, ap, bp, bpre, npad, y, ldy, acc,
+					                epi, last);
 				}
 				continue;
 			}
@@ -443,10 +553,23 @@ TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const flo
 					}
 				}
 				tr_sgemm_strips(0, (nc + TR_GEMM_NR - 1) / TR_GEMM_NR, m0, mc, n, j0, k0, kc,
-				                alpha, a, ars, acs, ap, bp, (const float *)0, npad, y, ldy, acc);
+				                alpha, a, ars, acs, ap, bp, (const float *)0, npad, y, ldy, acc,
+				                epi, last);
 			}
 		}
 	}
+}
+
+/*@end*/
+
+/*@ tr_sgemm_impl : tr_sgemm_epi */
+/* tr_sgemm_epi without an epilogue */
+TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                         int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
+                         const float *bpre, float *y, int64_t ldy, int accumulate, float *pack)
+{
+	tr_sgemm_epi(m, n, k, alpha, a, ars, acs, b, brs, bcs, bpre, y, ldy, accumulate, pack,
+	             (const TrEpi *)0);
 }
 /*@end*/
 
@@ -504,6 +627,26 @@ TR_FN void tr_gemm_packed_f32(const float *a, const float *bp, float *y, float *
 {
 	tr_sgemm_impl(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, (const float *)0, 0, 0, bp,
 	              y, n, (int)accumulate, pack);
+}
+/*@end*/
+
+/*@ tr_gemm_packed_start_f32 : tr_sgemm_epi */
+/* y (m, n) = [start (m, n) +] [beta * bias (n) +] alpha * A' (m, k) @ B (k, n), the
+ * start and bias added as each output tile is made (TrEpi), in the order the
+ * separate fill and accumulate would; A' = trans_a ? a (k, m)^T : a (m, k); B a
+ * weight packed when the model was compiled; y must not alias start */
+TR_FN void tr_gemm_packed_start_f32(const float *a, const float *bp, const float *bias,
+                                    const float *start, float *y, float *pack, int64_t m,
+                                    int64_t k, int64_t n, int64_t trans_a, float alpha,
+                                    float beta, int64_t has_bias, int64_t has_start)
+{
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0};
+	e.bias = has_bias ? bias : (const float *)0;
+	e.start = has_start ? start : (const float *)0;
+	e.beta = beta;
+	e.lds = n;
+	tr_sgemm_epi(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, (const float *)0, 0, 0, bp,
+	             y, n, 0, pack, &e);
 }
 /*@end*/
 

@@ -2,11 +2,14 @@
  * rt_mlp.h -- the fused MLP half of a transformer block (op MlpBlock, made by
  * compiler/fuse_mlp.c): y = x + gamma * fc2(gelu(fc1(LayerNorm(x)))), run on
  * tiles of tm token rows so that the (rows, h) hidden activation only ever
- * exists as one (tm, h) tile of scratch.  It calls the same kernels the
- * unfused ops call (tr_layernorm_f32, the GEMM on compile-time packed weights,
- * tr_gelu_f32), in the same order per element, so it is bitwise equal to the
- * unfused graph whenever that has 4 rows or more (below that the unfused Gemm
- * takes the GEMM's small-m path: equal to float rounding).
+ * exists as one (tm, h) tile of scratch.  Bias, GELU, LayerScale and the
+ * residual are GEMM epilogues (TrEpi), done on each output tile while it is
+ * in cache.  Every element goes through the same operations in the same order
+ * as in the unfused kernels (tr_layernorm_f32, the GEMM on compile-time packed
+ * weights after a bias fill, tr_gelu_f32, the residual Mul and Add), so it is
+ * bitwise equal to the unfused graph whenever that has 4 rows or more (below
+ * that the unfused Gemm takes the GEMM's small-m path: equal to float
+ * rounding); test_linalg.c checks it.
  */
 #ifndef TOSTC_RT_MLP_H
 #define TOSTC_RT_MLP_H
@@ -14,7 +17,7 @@
 #include "rt_fused.h"
 #include "rt_linalg.h"
 
-/*@ tr_mlp_block_f32 : tr_sgemm_impl tr_layernorm_f32 tr_gelu_f32 */
+/*@ tr_mlp_block_f32 : tr_sgemm_epi tr_layernorm_f32 */
 /* floats rounded up to 16: scratch pieces stay 64-byte aligned */
 #ifndef TR_MLP_R16
 #define TR_MLP_R16(n) (((n) + 15) / 16 * 16)
@@ -37,32 +40,20 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 	float *ln = scratch, *hid = ln + TR_MLP_R16(tm * d), *o = hid + TR_MLP_R16(tm * h);
 	float *mean = o + TR_MLP_R16(tm * d), *rstd = mean + TR_MLP_R16(tm);
 	float *pack = rstd + TR_MLP_R16(tm);
+	/* fc1's epilogue adds b1 and applies GELU; fc2's adds b2 and writes
+	 * x + gamma * (.) to y, tile by tile while each is in cache */
+	TrEpi e1 = {0, 0, 1.0f, 0, 1, 0, 0, 0, 0, 0}, e2 = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0};
+	e1.bias = has_b1 ? b1 : (const float *)0;
+	e2.bias = has_b2 ? b2 : (const float *)0;
+	e2.gamma = gamma;
+	e2.ldo = e2.ldr = d;
 	for (int64_t r0 = 0; r0 < rows; r0 += tm) {
 		int64_t mt = TR_MIN(tm, rows - r0);
-		const float *xt = x + r0 * d;
-		float *yt = y + r0 * d;
-		tr_layernorm_f32(xt, ls, lb, ln, mean, rstd, mt, d, eps, 1, has_lb, 1);
-		if (has_b1) {
-			TR_OMP(omp parallel for schedule(static) if (mt * h >= TR_PAR_MIN))
-			for (int64_t i = 0; i < mt; i++)
-				for (int64_t j = 0; j < h; j++)
-					hid[i * h + j] = b1[j];
-		}
-		tr_sgemm_impl(mt, h, d, 1.0f, ln, d, 1, (const float *)0, 0, 0, w1, hid, h, (int)has_b1,
-		              pack);
-		tr_gelu_f32(hid, hid, mt * h);
-		if (has_b2) {
-			TR_OMP(omp parallel for schedule(static) if (mt * d >= TR_PAR_MIN))
-			for (int64_t i = 0; i < mt; i++)
-				for (int64_t j = 0; j < d; j++)
-					o[i * d + j] = b2[j];
-		}
-		tr_sgemm_impl(mt, d, h, 1.0f, hid, h, 1, (const float *)0, 0, 0, w2, o, d, (int)has_b2,
-		              pack);
-		TR_OMP(omp parallel for schedule(static) if (mt * d >= TR_PAR_MIN))
-		for (int64_t i = 0; i < mt; i++)
-			for (int64_t j = 0; j < d; j++)
-				yt[i * d + j] = xt[i * d + j] + gamma[j] * o[i * d + j];
+		tr_layernorm_f32(x + r0 * d, ls, lb, ln, mean, rstd, mt, d, eps, 1, has_lb, 1);
+		tr_sgemm_epi(mt, h, d, 1.0f, ln, d, 1, (const float *)0, 0, 0, w1, hid, h, 0, pack, &e1);
+		e2.out = y + r0 * d;
+		e2.res = x + r0 * d;
+		tr_sgemm_epi(mt, d, h, 1.0f, hid, h, 1, (const float *)0, 0, 0, w2, o, d, 0, pack, &e2);
 	}
 }
 /*@end*/

@@ -11,6 +11,10 @@
  * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
  * below) and guarded: a kernel writing past it fails the test.
  * GELU: tr_gelu_f32 against x * (1 + erf(x / sqrt 2)) / 2 in double.
+ * Epilogues: tr_gemm_packed_start_f32 and tr_mlp_block_f32 (bias, GELU,
+ * LayerScale, residual applied per output tile) bitwise equal to the separate
+ * fill, accumulate and elementwise passes they replace (on this path's tile
+ * widths, so the vectorised epilogue loops are the ones checked).
  * Exit status 0 when everything passes; prints the path it tested.
  */
 #include <math.h>
@@ -20,6 +24,7 @@
 
 #include "rt_fused.h"
 #include "rt_linalg.h"
+#include "rt_mlp.h"
 
 /* compiler/op_linalg.c: linalg_gemm_pack_bytes (kept in sync by this test) */
 static int64_t pack_bytes(int64_t m, int64_t k, int64_t n)
@@ -105,6 +110,77 @@ out:
 	free(a), free(b), free(bp), free(y), free(y0), free(raw);
 }
 
+static float *rvec(int64_t n)
+{
+	float *v = malloc(sizeof(float) * (size_t)(n + 1));
+	for (int64_t i = 0; i < n; i++)
+		v[i] = rnd();
+	return v;
+}
+
+static float *packed(const float *w, int64_t k, int64_t n)
+{
+	float *p = malloc(sizeof(float) * (size_t)(k * ((n + 31) / 32 * 32)));
+	tr_gemm_prepack_f32(w, n, 1, p, k, n);
+	return p;
+}
+
+/* start / bias epilogue == residual or bias fill, then the accumulating GEMM */
+static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_start)
+{
+	float *a = rvec(m * k), *w = rvec(k * n), *bias = rvec(n), *st = rvec(m * n);
+	float *y = rvec(m * n), *ref = rvec(m * n), *wp = packed(w, k, n);
+	float *pack = malloc((size_t)pack_bytes(m, k, n));
+	if (has_start)
+		tr_gemm_residual_f32(bias, st, ref, m, n, 1, n, 0.75f, has_bias);
+	else
+		tr_gemm_bias_f32(bias, ref, m, n, 1, n, 0.75f);
+	tr_gemm_packed_f32(a, wp, ref, pack, m, k, n, 0, 1.5f, 1);
+	tr_gemm_packed_start_f32(a, wp, bias, st, y, pack, m, k, n, 0, 1.5f, 0.75f, has_bias,
+	                         has_start);
+	if (memcmp(y, ref, sizeof(float) * (size_t)(m * n)) != 0) {
+		printf("FAIL gemm start epilogue %lldx%lldx%lld bias %d start %d differs\n",
+		       (long long)m, (long long)k, (long long)n, has_bias, has_start);
+		fails++;
+	}
+	free(a), free(w), free(bias), free(st), free(y), free(ref), free(wp), free(pack);
+}
+
+/* tr_mlp_block_f32 == LayerNorm, bias fill + GEMM, GELU, bias fill + GEMM,
+ * x + gamma * o, one kernel after another (also in place) */
+static void check_mlp(int64_t rows, int64_t d, int64_t h, int64_t tm)
+{
+	float *x = rvec(rows * d), *ls = rvec(d), *lb = rvec(d), *w1 = rvec(d * h), *b1 = rvec(h);
+	float *w2 = rvec(h * d), *b2 = rvec(d), *gm = rvec(d), *w1p = packed(w1, d, h);
+	float *w2p = packed(w2, h, d), *ln = rvec(rows * d), *hid = rvec(rows * h), *o = rvec(rows * d);
+	float *mean = rvec(rows), *rstd = rvec(rows), *ref = rvec(rows * d), *y = rvec(rows * d);
+	float *xy = rvec(rows * d);
+	int64_t pb = pack_bytes(rows < 8 ? 8 : rows, h > d ? h : d, h > d ? h : d);
+	float *pack = malloc((size_t)pb);
+	float *scr = malloc(sizeof(float) * (size_t)(TR_MLP_R16(tm * d) * 2 + TR_MLP_R16(tm * h) +
+	                                             TR_MLP_R16(tm) * 2 + pb / 4));
+	size_t nb = sizeof(float) * (size_t)(rows * d);
+	tr_layernorm_f32(x, ls, lb, ln, mean, rstd, rows, d, 1e-5f, 1, 1, 1);
+	tr_gemm_bias_f32(b1, hid, rows, h, 1, h, 1.0f);
+	tr_gemm_packed_f32(ln, w1p, hid, pack, rows, d, h, 0, 1.0f, 1);
+	tr_gelu_f32(hid, hid, rows * h);
+	tr_gemm_bias_f32(b2, o, rows, d, 1, d, 1.0f);
+	tr_gemm_packed_f32(hid, w2p, o, pack, rows, h, d, 0, 1.0f, 1);
+	for (int64_t i = 0; i < rows * d; i++)
+		ref[i] = x[i] + gm[i % d] * o[i];
+	tr_mlp_block_f32(x, ls, lb, w1p, b1, w2p, b2, gm, y, scr, rows, d, h, tm, 1e-5f, 1, 1, 1);
+	memcpy(xy, x, nb);
+	tr_mlp_block_f32(xy, ls, lb, w1p, b1, w2p, b2, gm, xy, scr, rows, d, h, tm, 1e-5f, 1, 1, 1);
+	if (memcmp(y, ref, nb) != 0 || memcmp(xy, ref, nb) != 0) {
+		printf("FAIL mlp block %lld rows d %lld h %lld tile %lld differs from the unfused kernels\n",
+		       (long long)rows, (long long)d, (long long)h, (long long)tm);
+		fails++;
+	}
+	free(x), free(ls), free(lb), free(w1), free(b1), free(w2), free(b2), free(gm), free(w1p);
+	free(w2p), free(ln), free(hid), free(o), free(mean), free(rstd), free(ref), free(y), free(xy);
+	free(pack), free(scr);
+}
+
 int main(void)
 {
 	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 9, 13, 17, 33, 197, 203, 260};
@@ -124,6 +200,13 @@ int main(void)
 					}
 				}
 			}
+	static const int64_t es[][3] = {{197, 192, 96}, {5, 70, 33}, {260, 800, 40}, {9, 384, 64}};
+	for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
+		for (int v = 1; v < 4; v++)
+			check_start(es[i][0], es[i][1], es[i][2], v & 1, v >> 1);
+	check_mlp(300, 40, 160, 128);
+	check_mlp(197, 64, 400, 256);
+	check_mlp(13, 24, 96, 8);
 	/* GELU over [-9, 9] and the sign/zero edges */
 	float x[4001], g[4001];
 	for (int i = 0; i < 4001; i++)
@@ -142,7 +225,7 @@ int main(void)
 		printf("FAIL gelu in place differs\n");
 		fails++;
 	}
-	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, gelu: %s\n",
+	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, epilogues and gelu: %s\n",
 #if defined(TR_GEMM_AVX512)
 	       "AVX-512",
 #elif defined(TR_GEMM_AVX2)
