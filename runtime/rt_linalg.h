@@ -584,23 +584,36 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 				for (int64_t ci = 0; ci < cg; ci++)
 					for (int64_t kd = 0; kd < ks[0]; kd++)
 						for (int64_t kh = 0; kh < ks[1]; kh++)
-							for (int64_t kw = 0; kw < ks[2]; kw++)
+							for (int64_t kw = 0; kw < ks[2]; kw++) {
+								/* iw = ow * s2 + off is inside [0, in[2]) for ow in [lo, hi) */
+								int64_t s2 = st[2], off = kw * dl[2] - pb[2];
+								int64_t lo = off >= 0 ? 0 : (-off + s2 - 1) / s2;
+								int64_t hi = in[2] - off <= 0 ? 0 : (in[2] - off + s2 - 1) / s2;
+								lo = TR_MIN(lo, out[2]);
+								hi = TR_MIN(TR_MAX(hi, lo), out[2]);
 								for (int64_t od = 0; od < out[0]; od++) {
 									int64_t id = od * st[0] - pb[0] + kd * dl[0];
-									for (int64_t oh = 0; oh < out[1]; oh++) {
-										int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+									for (int64_t oh = 0; oh < out[1]; oh++, cr += out[2]) {
+										int64_t ih = oh * st[1] - pb[1] + kh * dl[1], ow = 0;
 										if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
-											for (int64_t ow = 0; ow < out[2]; ow++)
-												*cr++ = 0.0f;
+											for (; ow < out[2]; ow++)
+												cr[ow] = 0.0f;
 											continue;
 										}
 										const float *xr = xg + ((ci * in[0] + id) * in[1] + ih) * in[2];
-										for (int64_t ow = 0; ow < out[2]; ow++) {
-											int64_t iw = ow * st[2] - pb[2] + kw * dl[2];
-											*cr++ = iw >= 0 && iw < in[2] ? xr[iw] : 0.0f;
-										}
+										for (; ow < lo; ow++)
+											cr[ow] = 0.0f;
+										if (s2 == 1)
+											for (; ow < hi; ow++)
+												cr[ow] = xr[ow + off];
+										else
+											for (; ow < hi; ow++)
+												cr[ow] = xr[ow * s2 + off];
+										for (; ow < out[2]; ow++)
+											cr[ow] = 0.0f;
 									}
 								}
+							}
 			}
 			tr_sgemm(mg, osz, kdim, 1.0f, w + gi * mg * kdim, kdim, 1, direct ? xg : col, osz, 1,
 			         yg, osz, 0, pack);
@@ -622,52 +635,50 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 /*
  * im2col, one row per output pixel, of output pixels [q0, q1) of one group:
  * xg (cg, in...) -> colT (q1 - q0, kdim), row (od, oh, ow), column (ci, kd, kh, kw),
- * zeros where the kernel tap falls in the padding.  p as for tr_conv_f32.  The
- * valid ow range of each (kd, kh, kw) tap is computed once per output row, so
- * the inner loops are a plain strided copy and plain zero fills.
+ * zeros where the kernel tap falls in the padding.  p as for tr_conv_f32.  Rows
+ * are written one after the other; the taps of a kernel row (kw) are copied
+ * without bounds checks for the pixels whose kernel rows are all inside
+ * (ow in [lo, hi), computed once per output row), and with checks at the edges.
  */
 TR_FN void tr_conv_im2row(const float *xg, float *colT, int64_t cg, const int64_t *p, int64_t q0,
                           int64_t q1)
 {
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
-	int64_t kk = ks[0] * ks[1] * ks[2], kdim = cg * kk, isz = in[0] * in[1] * in[2];
-	int64_t s2 = st[2];
-	for (int64_t q = q0; q < q1;) {
-		int64_t ow0 = q % out[2], oh = q / out[2] % out[1], od = q / out[2] / out[1];
-		int64_t ow1 = TR_MIN(out[2], ow0 + (q1 - q)), nw = ow1 - ow0;
-		float *rows = colT + (q - q0) * kdim;
-		for (int64_t kd = 0; kd < ks[0]; kd++) {
-			int64_t id = od * st[0] - pb[0] + kd * dl[0];
-			for (int64_t kh = 0; kh < ks[1]; kh++) {
-				int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
-				int inside = id >= 0 && id < in[0] && ih >= 0 && ih < in[1];
-				for (int64_t kw = 0; kw < ks[2]; kw++) {
-					/* iw = ow * s2 + off is inside [0, in[2]) for ow in [lo, hi) */
-					int64_t off = kw * dl[2] - pb[2];
-					int64_t lo = off >= 0 ? 0 : (-off + s2 - 1) / s2;
-					int64_t hi = in[2] - off <= 0 ? 0 : (in[2] - off + s2 - 1) / s2;
-					lo = TR_MIN(TR_MAX(lo, ow0), ow1);
-					hi = TR_MIN(TR_MAX(hi, lo), ow1);
-					if (!inside)
-						lo = hi = ow1;
-					for (int64_t ci = 0; ci < cg; ci++) {
-						float *restrict d = rows + ((ci * ks[0] + kd) * ks[1] + kh) * ks[2] + kw;
-						int64_t j = 0, jlo = lo - ow0, jhi = hi - ow0;
-						for (; j < jlo; j++)
-							d[j * kdim] = 0.0f;
-						if (jhi > jlo) {
-							const float *restrict xr =
-								xg + ci * isz + (id * in[1] + ih) * in[2] + (off + lo * s2);
-							for (; j < jhi; j++)
-								d[j * kdim] = xr[(j - jlo) * s2];
+	int64_t isz = in[0] * in[1] * in[2], k2 = ks[2], s2 = st[2], d2 = dl[2];
+	/* ow * s2 + kw * d2 - pb[2] is inside [0, in[2]) for every kw when ow in [lo, hi) */
+	int64_t lo = (pb[2] + s2 - 1) / s2, last = (k2 - 1) * d2 - pb[2];
+	int64_t hi = in[2] - last <= 0 ? 0 : (in[2] - last + s2 - 1) / s2;
+	float *restrict d = colT;
+	for (int64_t q = q0; q < q1; q++) {
+		int64_t ow = q % out[2], oh = q / out[2] % out[1], od = q / out[2] / out[1];
+		int64_t iw0 = ow * s2 - pb[2];
+		int interior = ow >= lo && ow < hi;
+		for (int64_t ci = 0; ci < cg; ci++)
+			for (int64_t kd = 0; kd < ks[0]; kd++) {
+				int64_t id = od * st[0] - pb[0] + kd * dl[0];
+				for (int64_t kh = 0; kh < ks[1]; kh++, d += k2) {
+					int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+					if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
+						for (int64_t kw = 0; kw < k2; kw++)
+							d[kw] = 0.0f;
+						continue;
+					}
+					const float *xr = xg + ci * isz + (id * in[1] + ih) * in[2];
+					if (interior && k2 == 3) {
+						d[0] = xr[iw0];
+						d[1] = xr[iw0 + d2];
+						d[2] = xr[iw0 + 2 * d2];
+					} else if (interior) {
+						for (int64_t kw = 0; kw < k2; kw++)
+							d[kw] = xr[iw0 + kw * d2];
+					} else {
+						for (int64_t kw = 0; kw < k2; kw++) {
+							int64_t iw = iw0 + kw * d2;
+							d[kw] = iw >= 0 && iw < in[2] ? xr[iw] : 0.0f;
 						}
-						for (; j < nw; j++)
-							d[j * kdim] = 0.0f;
 					}
 				}
 			}
-		}
-		q += nw;
 	}
 }
 
@@ -678,10 +689,12 @@ TR_FN void tr_conv_im2row(const float *xg, float *colT, int64_t cg, const int64_
  * has_bias -> y (nb, mo, out...); p as for tr_conv_f32.
  * Per image and group, per block of at most TR_CONV_PC output pixels:
  * colT (pc, kdim) = im2row(x_g) (x_g itself, transposed, for 1x1/stride 1/no pad),
- * yT (pc, mo/g) = colT @ W_g^T, then y_g (mo/g, pc) = yT^T + bias in 16x16 tiles.
+ * yT (pc, mpad) = colT @ W_g^T, then y_g (mo/g, pc) = yT^T + bias in 16x16 tiles.
+ * The product runs over the packed weight's zero-padded width mpad =
+ * round_up(mo/g, TR_GEMM_PB), so every micro-tile is a full one.
  * scratch (64-byte aligned): colT pc * kdim floats (none when direct), yT
- * pc * mo/g floats, each rounded up to a multiple of 16, then tr_sgemm_impl's
- * packing for (max(pc, 4), kdim) @ (kdim, mo/g); pc = min(P, TR_CONV_PC).
+ * pc * mpad floats, each rounded up to a multiple of 16, then tr_sgemm_impl's
+ * packing for (max(pc, 4), kdim) @ (kdim, mpad); pc = min(P, TR_CONV_PC).
  */
 TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias, float *y,
                               float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
@@ -695,7 +708,7 @@ TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias
 	int direct = kdim == cg && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
 	             pb[1] == 0 && pb[2] == 0 && osz == isz;
 	float *colT = scratch, *yT = colT + (direct ? 0 : (pc * kdim + 15) / 16 * 16);
-	float *pack = yT + (pc * mg + 15) / 16 * 16;
+	float *pack = yT + (pc * mpad + 15) / 16 * 16;
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {
 			const float *xg = x + (b * c + gi * cg) * isz, *wg = wp + gi * kdim * mpad;
@@ -704,12 +717,12 @@ TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias
 			for (int64_t q0 = 0; q0 < osz; q0 += pc) {
 				int64_t m = TR_MIN(pc, osz - q0);
 				if (direct) {
-					tr_sgemm_impl(m, mg, kdim, 1.0f, xg + q0, 1, isz, (const float *)0, 0, 0, wg,
-					              yT, mg, 0, pack);
+					tr_sgemm_impl(m, mpad, kdim, 1.0f, xg + q0, 1, isz, (const float *)0, 0, 0, wg,
+					              yT, mpad, 0, pack);
 				} else {
 					tr_conv_im2row(xg, colT, cg, p, q0, q0 + m);
-					tr_sgemm_impl(m, mg, kdim, 1.0f, colT, kdim, 1, (const float *)0, 0, 0, wg,
-					              yT, mg, 0, pack);
+					tr_sgemm_impl(m, mpad, kdim, 1.0f, colT, kdim, 1, (const float *)0, 0, 0, wg,
+					              yT, mpad, 0, pack);
 				}
 				/* y_g[:, q0:q0+m] = yT^T (+ bias) */
 				for (int64_t o0 = 0; o0 < mg; o0 += 16)
@@ -720,7 +733,7 @@ TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias
 							float *restrict yr = yg + o * osz + q0;
 							const float *restrict tc = yT + o;
 							for (int64_t i = i0; i < i1; i++)
-								yr[i] = tc[i * mg] + bv;
+								yr[i] = tc[i * mpad] + bv;
 						}
 					}
 			}

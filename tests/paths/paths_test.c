@@ -122,8 +122,8 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 	int64_t pc = osz < TR_CONV_PC ? osz : TR_CONV_PC, guard = 64;
 	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pd[0] == 0 && pd[1] == 0 &&
 	             pd[2] == 0 && osz == isz;
-	int64_t sb = (direct ? 0 : 4 * ((kdim * pc + 15) / 16 * 16)) + 4 * ((mg * pc + 15) / 16 * 16) +
-	             pack_bytes(pc < 4 ? 4 : pc, kdim, mg);
+	int64_t sb = (direct ? 0 : 4 * ((kdim * pc + 15) / 16 * 16)) + 4 * ((mpad * pc + 15) / 16 * 16) +
+	             pack_bytes(pc < 4 ? 4 : pc, kdim, mpad);
 	float *x = malloc(sizeof(float) * (size_t)(nb * c * isz));
 	float *w = malloc(sizeof(float) * (size_t)(mo * kdim));
 	float *wp = malloc(sizeof(float) * (size_t)(g * kdim * mpad));

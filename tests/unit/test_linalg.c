@@ -528,17 +528,19 @@ static void test_lower_conv_layernorm(void)
 	ctx_free(&f.c);
 }
 
-/* ---- Conv with a constant weight (tr_conv_packed_f32) vs a direct double loop ---- */
+/* ---- Conv with a constant weight (tr_conv_packed_f32 on small maps, else
+ * tr_conv_f32) vs a direct double loop ---- */
 
 typedef struct {
 	int ns;                                  /* spatial dims, 1 to 3 */
 	int64_t nb, c, mo, g, in[3], k[3], s[3], d[3], pb[3], pe[3];
 	int bias;
+	int packed;                              /* expected kernel: tr_conv_packed_f32 */
 } ConvCase;
 
 /* Lower the Conv (constant x, w, bias) and evaluate it in the compiler;
  * returns max |y - ref| / (1 + |ref|), or 1 when it was not lowered to the
- * packed kernel. */
+ * expected kernel (tr_conv_packed_f32 or tr_conv_f32). */
 static double check_conv_packed(const ConvCase *cc, unsigned seed)
 {
 	Fixture f;
@@ -578,7 +580,8 @@ static double check_conv_packed(const ConvCase *cc, unsigned seed)
 	at->n = 2 * ns;
 	shape_conv(f.g, n);
 	lower_conv(f.g, n);
-	int packed = n->calls && !strcmp(n->calls->kernel, "tr_conv_packed_f32");
+	int packed = n->calls && !strcmp(n->calls->kernel, cc->packed ? "tr_conv_packed_f32" :
+	                                                                "tr_conv_f32");
 	eval_node(f.g, n);
 	/* reference, spatial dims padded to 3 with leading size-1 dims */
 	int64_t I[3], O[3], K[3], S[3], D[3], PB[3];
@@ -627,29 +630,33 @@ static double check_conv_packed(const ConvCase *cc, unsigned seed)
 static void test_conv_packed_vs_naive(void)
 {
 	static const ConvCase cases[] = {
-		/* ns nb c mo g  in  k  s  d  pads begin, end  bias */
-		/* 3x3 pad 1, P = 17 * 19 = 323: several pixel blocks starting mid-row */
-		{2, 1, 3, 24, 1, {17, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1},
-		/* the ToST stem shape: 3x3 stride 2 pad 1 */
-		{2, 1, 3, 24, 1, {32, 30}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1},
-		/* groups 2, 5x3, stride 2, asymmetric pads, batch 2, no bias */
-		{2, 2, 4, 6, 2, {13, 11}, {5, 3}, {2, 2}, {1, 1}, {2, 1}, {0, 2}, 0},
-		/* dilation 2, mg = 37 (not a multiple of 32) */
-		{2, 1, 5, 37, 1, {12, 12}, {3, 3}, {1, 1}, {2, 2}, {2, 2}, {2, 2}, 1},
+		/* ns nb c mo g  in  k  s  d  pads begin, end  bias  packed */
+		/* 3x3 pad 1, P = 13 * 19 = 247: the second pixel block starts mid-row */
+		{2, 1, 3, 30, 1, {13, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, 1},
+		/* the ToST stem shape 3x3/2; mg 24 pads to 32: tr_conv_f32 */
+		{2, 1, 3, 24, 1, {32, 30}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, 0},
+		/* P = 17 * 19 = 323 (a large map): tr_conv_f32 */
+		{2, 1, 5, 32, 1, {17, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 0, 0},
+		/* groups 2, 5x3, stride 2, asymmetric pads, batch 2, no bias, mg 31 */
+		{2, 2, 4, 62, 2, {13, 11}, {5, 3}, {2, 2}, {1, 1}, {2, 1}, {0, 2}, 0, 1},
+		/* dilation 2, mg = 60 (not a multiple of 32) */
+		{2, 1, 5, 60, 1, {12, 12}, {3, 3}, {1, 1}, {2, 2}, {2, 2}, {2, 2}, 1, 1},
 		/* 1x1 stride 1 unpadded: x read in place, P = 255 */
-		{2, 2, 16, 20, 2, {15, 17}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1},
+		{2, 2, 16, 60, 2, {15, 17}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1, 1},
 		/* 1x1 stride 2 (im2row), no bias */
-		{2, 1, 8, 12, 1, {9, 10}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, 0},
-		/* kdim = 48 * 9 = 432 > KC, P = 63 */
-		{2, 1, 48, 40, 1, {9, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1},
-		/* groups 2 with kdim = 100 * 4 = 400 > KC, mg = 17, asymmetric pads */
-		{2, 2, 200, 34, 2, {6, 5}, {2, 2}, {1, 1}, {1, 1}, {1, 0}, {0, 1}, 0},
+		{2, 1, 8, 30, 1, {9, 10}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, 0, 1},
+		/* kdim = 48 * 9 = 432 > KC, P = 63, mg 58 */
+		{2, 1, 48, 58, 1, {9, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, 1},
+		/* groups 2 with kdim = 100 * 4 = 400 > KC, mg = 29, asymmetric pads */
+		{2, 2, 200, 58, 2, {6, 5}, {2, 2}, {1, 1}, {1, 1}, {1, 0}, {0, 1}, 0, 1},
 		/* 1-D: k 4, stride 3, dilation 2, pads (1, 3), groups 2 */
-		{1, 2, 6, 10, 2, {29}, {4}, {3}, {2}, {1}, {3}, 1},
+		{1, 2, 6, 60, 2, {29}, {4}, {3}, {2}, {1}, {3}, 1, 1},
 		/* 3-D: k 3x2x3, strides (1, 2, 1), asymmetric pads, batch 2 */
-		{3, 2, 4, 9, 1, {5, 6, 7}, {3, 2, 3}, {1, 2, 1}, {1, 1, 1}, {1, 0, 2}, {0, 1, 1}, 1},
+		{3, 2, 4, 31, 1, {5, 6, 7}, {3, 2, 3}, {1, 2, 1}, {1, 1, 1}, {1, 0, 2}, {0, 1, 1}, 1, 1},
 		/* P = 1 (fewer pixels than any tile) */
-		{2, 1, 4, 5, 1, {3, 3}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1},
+		{2, 1, 4, 32, 1, {3, 3}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1, 1},
+		/* 1-D, dilation 3, stride 2, mg 5, no bias: tr_conv_f32 */
+		{1, 1, 3, 5, 1, {40}, {3}, {2}, {3}, {4}, {1}, 0, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		double e = check_conv_packed(&cases[i], 11u + 3u * (unsigned)i);
@@ -674,5 +681,5 @@ void register_linalg(void)
 	CU_add_test(s, "shape: conv groups/auto_pad, pool ceil", test_shape_conv_pool);
 	CU_add_test(s, "lower+eval: matmul broadcast, gemm transA/C", test_lower_matmul_gemm);
 	CU_add_test(s, "lower+eval: conv 1-D groups/bias, layernorm stats", test_lower_conv_layernorm);
-	CU_add_test(s, "lower+eval: packed conv vs naive, odd shapes", test_conv_packed_vs_naive);
+	CU_add_test(s, "lower+eval: constant-weight conv vs naive, odd shapes", test_conv_packed_vs_naive);
 }
