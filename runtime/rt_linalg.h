@@ -603,12 +603,18 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 										const float *xr = xg + ((ci * in[0] + id) * in[1] + ih) * in[2];
 										for (; ow < lo; ow++)
 											cr[ow] = 0.0f;
-										if (s2 == 1)
-											for (; ow < hi; ow++)
-												cr[ow] = xr[ow + off];
-										else
-											for (; ow < hi; ow++)
-												cr[ow] = xr[ow * s2 + off];
+										/* blocks of 16: plain -O2 vectorises fixed-count loops */
+										if (s2 == 1) {
+											for (; ow + 16 <= hi; ow += 16)
+												for (int l = 0; l < 16; l++)
+													cr[ow + l] = xr[ow + l + off];
+										} else if (s2 == 2) {
+											for (; ow + 16 <= hi; ow += 16)
+												for (int l = 0; l < 16; l++)
+													cr[ow + l] = xr[2 * (ow + l) + off];
+										}
+										for (; ow < hi; ow++)
+											cr[ow] = xr[ow * s2 + off];
 										for (; ow < out[2]; ow++)
 											cr[ow] = 0.0f;
 									}
@@ -620,8 +626,12 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 			if (has_bias)
 				for (int64_t o = 0; o < mg; o++) {
 					float bv = bias[gi * mg + o];
-					float *yr = yg + o * osz;
-					for (int64_t q = 0; q < osz; q++)
+					float *restrict yr = yg + o * osz;
+					int64_t q = 0;
+					for (; q + 16 <= osz; q += 16)
+						for (int l = 0; l < 16; l++)
+							yr[q + l] += bv;
+					for (; q < osz; q++)
 						yr[q] += bv;
 				}
 		}

@@ -214,6 +214,9 @@ static void test_conv_vs_naive(void)
 	check_conv(2, 4, 6, 2, 10, 7, 3, 2, 2, 1, 1, 2, 0, 1, 2, 0, 0);     /* groups, asym pads */
 	check_conv(1, 5, 17, 1, 12, 12, 5, 5, 2, 2, 2, 2, 3, 3, 3, 3, 1);   /* dilation */
 	check_conv(2, 16, 20, 1, 6, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);    /* 1x1: no im2col */
+	check_conv(1, 3, 5, 1, 5, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);     /* wide: im2col blocks */
+	check_conv(1, 3, 5, 1, 6, 75, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0);     /* same, stride 2 */
+	check_conv(1, 2, 4, 1, 3, 60, 1, 3, 1, 3, 1, 1, 0, 2, 0, 1, 1);     /* stride 3 */
 	check_conv(1, 6, 6, 6, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);      /* depthwise */
 	check_conv(1, 4, 8, 4, 7, 9, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, 0);      /* depthwise x2 */
 }
@@ -633,8 +636,9 @@ static void test_conv_packed_vs_naive(void)
 		/* ns nb c mo g  in  k  s  d  pads begin, end  bias  packed */
 		/* 3x3 pad 1, P = 13 * 19 = 247: the second pixel block starts mid-row */
 		{2, 1, 3, 30, 1, {13, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, 1},
-		/* the ToST stem shape 3x3/2; mg 24 pads to 32: tr_conv_f32 */
-		{2, 1, 3, 24, 1, {32, 30}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, 0},
+		/* the ToST stem shape 3x3/2, out 16x20 (stride-2 blocks of 16); mg 24 pads
+		 * to 32: tr_conv_f32 */
+		{2, 1, 3, 24, 1, {32, 40}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, 0},
 		/* P = 17 * 19 = 323 (a large map): tr_conv_f32 */
 		{2, 1, 5, 32, 1, {17, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 0, 0},
 		/* groups 2, 5x3, stride 2, asymmetric pads, batch 2, no bias, mg 31 */
