@@ -604,15 +604,15 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 										for (; ow < lo; ow++)
 											cr[ow] = 0.0f;
 										/* blocks of 16: plain -O2 vectorises fixed-count loops */
-										if (s2 == 1) {
-											for (; ow + 16 <= hi; ow += 16)
+										int64_t h16 = ow + (hi - ow) / 16 * 16;
+										if (s2 == 1)
+											for (; ow < h16; ow += 16)
 												for (int l = 0; l < 16; l++)
 													cr[ow + l] = xr[ow + l + off];
-										} else if (s2 == 2) {
-											for (; ow + 16 <= hi; ow += 16)
+										else if (s2 == 2)
+											for (; ow < h16; ow += 16)
 												for (int l = 0; l < 16; l++)
 													cr[ow + l] = xr[2 * (ow + l) + off];
-										}
 										for (; ow < hi; ow++)
 											cr[ow] = xr[ow * s2 + off];
 										for (; ow < out[2]; ow++)
@@ -627,11 +627,11 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 				for (int64_t o = 0; o < mg; o++) {
 					float bv = bias[gi * mg + o];
 					float *restrict yr = yg + o * osz;
-					int64_t q = 0;
-					for (; q + 16 <= osz; q += 16)
+					int64_t q16 = osz - osz % 16;
+					for (int64_t q = 0; q < q16; q += 16)
 						for (int l = 0; l < 16; l++)
 							yr[q + l] += bv;
-					for (; q < osz; q++)
+					for (int64_t q = q16; q < osz; q++)
 						yr[q] += bv;
 				}
 		}
