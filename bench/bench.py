@@ -9,7 +9,8 @@ models/NAME (ONNX export + input), gen/NAME (model.c, the driver binary),
 results.json and results.md.
 
 For every model: export (bench/export.py), compile with tostc (time), build
-the generated C with gcc -O2 -march=native (time), run it (bench/driver.c),
+the generated C with gcc -O2 -march=native (time), run it (bench/driver.c;
+for 2 threads the same model.c built with -fopenmp, OMP_NUM_THREADS=2),
 run ONNX Runtime with 1 and 2 intra-op threads (bench/ort_bench.js), compare
 outputs, and report the medians over RUNS timed runs after one warm-up run.
 Also measured on the spot: the FMA peak of one core (bench/peak.c) and the
@@ -36,6 +37,7 @@ CFLAGS = os.environ.get("BENCH_CFLAGS", "-std=c99 -O2 -march=native").split()
 
 
 def sh(cmd, **kw):
+    """stdout of cmd; exits with its output when it fails"""
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if r.returncode:
         sys.exit("bench: %s failed:\n%s%s" % (" ".join(cmd), r.stdout[-3000:], r.stderr[-3000:]))
@@ -78,6 +80,18 @@ def run_model(name, a, tostc):
     inp = os.path.join(md, "input.bin")
     ours = os.path.join(gd, "out_tostc.bin")
     r["tostc"] = last_json(sh([os.path.join(gd, "run"), inp, str(a.runs), ours]))
+    if any(th > 1 for th in a.threads):
+        # the same model.c with OpenMP: threads split the kernels' work so that
+        # the output is bitwise the single-thread one (checked here)
+        sh([CC] + CFLAGS + ["-fopenmp", "-I" + gd, os.path.join(ROOT, "bench", "driver.c"),
+                            os.path.join(gd, "model.c"), "-lm", "-o", os.path.join(gd, "run_omp")])
+    for th in a.threads:
+        if th == 1:
+            continue
+        par = os.path.join(gd, "out_tostc%d.bin" % th)
+        r["tostc%d" % th] = last_json(sh([os.path.join(gd, "run_omp"), inp, str(a.runs), par],
+                                         env=dict(os.environ, OMP_NUM_THREADS=str(th))))
+        r["tostc%d" % th]["same_as_1T"] = open(par, "rb").read() == open(ours, "rb").read()
     env = dict(os.environ, ORT_NODE_MODULES=os.path.join(OUT, "ort", "node_modules"),
                ORT_INPUT_SHAPE=json.dumps(shape_of(name)),
                ORT_INPUT_TYPE="int64" if name.startswith("lm_") else "float32")
@@ -111,22 +125,26 @@ def fmt_mb(b):
 def table(res, peak):
     """1-thread figures use CPU-time medians (see docs/performance.md); wall
     medians are given beside them; ORT 2T is wall-clock."""
-    lines = ["| model | GFLOP | tostc 1T ms (wall) | ORT 1T ms (wall) | ORT/tostc 1T | ORT 2T ms wall | "
-             "best-of ORT/tostc | tostc GFLOP/s (% peak) | tostc us/token | tostc RSS MB | "
+    lines = ["| model | GFLOP | tostc 1T ms (wall) | ORT 1T ms (wall) | ORT/tostc 1T | "
+             "tostc 2T ms wall | ORT 2T ms wall | ORT/tostc 2T | "
+             "best-of ORT/tostc 1T | tostc GFLOP/s 1T (% peak) | tostc us/token | tostc RSS MB | "
              "arena + weights MB | ORT RSS MB (node+lib base) | max abs diff |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in res:
         t = r["tostc"]["cpu_median"]
         o1 = r.get("ort1", {})
         o2 = r.get("ort2", {})
+        t2 = r.get("tostc2", {})
         gf = r["flops"] / t * 1e-9
         best = "%.2fx" % (min(o1["cpu_runs"]) / min(r["tostc"]["cpu_runs"])) if o1 else "-"
-        lines.append("| %s | %.2f | %.1f (%.1f) | %s | %s | %s | %s | %.1f (%.0f%%) | %.2f | %s | %s + %s | %s | %.1e |" % (
+        lines.append("| %s | %.2f | %.1f (%.1f) | %s | %s | %s | %s | %s | %s | %.1f (%.0f%%) | %.2f | %s | %s + %s | %s | %.1e |" % (
             r["model"] + (" (ORT opt %s)" % o1["opt"] if o1 and o1.get("opt") != "all" else ""),
             r["flops"] * 1e-9, t * 1e3, r["tostc"]["median"] * 1e3,
             "%.1f (%.1f)" % (o1["cpu_median"] * 1e3, o1["median"] * 1e3) if o1 else "-",
             "%.2fx" % (o1["cpu_median"] / t) if o1 else "-",
-            "%.1f" % (o2["median"] * 1e3) if o2 else "-", best,
+            "%.1f" % (t2["median"] * 1e3) if t2 else "-",
+            "%.1f" % (o2["median"] * 1e3) if o2 else "-",
+            "%.2fx" % (o2["median"] / t2["median"]) if o2 and t2 else "-", best,
             gf, 100 * gf / peak, t / tokens(r["model"]) * 1e6, fmt_mb(r["tostc"]["rss"]),
             fmt_mb(r["arena"]), fmt_mb(r["weights"]),
             "%s (%s)" % (fmt_mb(o1["rss"]), fmt_mb(o1["rss_base"])) if o1 else "-",
@@ -170,6 +188,12 @@ def main():
             r["tostc_s"], r["cc_s"], r.get("max_abs_diff", 0)), flush=True)
         if not r["tostc"]["bitwise_same"]:
             print("  WARNING: tostc runs were not bitwise identical", flush=True)
+        for t in a.threads:
+            rt = r.get("tostc%d" % t)
+            if rt:
+                print("  tostc %d threads: %.1f ms wall%s" % (
+                    t, rt["median"] * 1e3, "" if rt["same_as_1T"] and rt["bitwise_same"]
+                    else "; WARNING: output differs from 1 thread"), flush=True)
     cpu = ""
     try:
         cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
@@ -190,7 +214,9 @@ def main():
     out["loadavg"] = load
     text = ("Measured %s on %s (2 cores; load average %s during the run); FMA peak of one "
             "core %.1f GFLOP/s (%s, CPU time); generated C built with %s; medians of %d runs "
-            "after one warm-up; 1-thread times are CPU time (wall-clock in parentheses).\n\n"
+            "after one warm-up; 1-thread times are CPU time (wall-clock in parentheses), "
+            "2-thread times wall-clock (tostc: the same model.c built with -fopenmp, "
+            "OMP_NUM_THREADS=2).\n\n"
             % (out["date"], cpu, "/".join(load), peak["gflops"], peak["isa"], " ".join(CFLAGS),
                a.runs)
             + md + "\n\n" + "\n".join(gl) + "\n\n"

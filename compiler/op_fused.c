@@ -90,7 +90,7 @@ void lower_tssa(Graph *g, Node *n)
 		call_out(c, n->out[0]);
 		call_int(c, B); call_int(c, N); call_int(c, K); call_int(c, d / K);
 		call_float(c, eps_norm); call_float(c, eps_pi);
-		call_scratch(c, (int64_t)sizeof(float) * (2 * d + 3 * K));
+		call_scratch(c, (int64_t)sizeof(float) * (2 * d + K));
 	} else {
 		/* w (B, T, K*p), temp (K), denom_bias (K, L, 1) -> y (B, T, K*p) */
 		Tensor *db = n->in[2];

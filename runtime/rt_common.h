@@ -30,5 +30,26 @@
 #endif
 #define TR_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TR_MAX(a, b) ((a) > (b) ? (a) : (b))
+/*
+ * Threads: OpenMP, only when the generated C is compiled with -fopenmp (off
+ * otherwise: the pragmas vanish and TR_NTHREADS() is 1).  Work is split so
+ * that every output element is computed by the same operations in the same
+ * order whatever the thread count: results are bitwise independent of it.
+ * Kernels go parallel only above TR_PAR_MIN units of work (multiply-adds or
+ * elements), where a parallel region's few microseconds do not matter.
+ */
+#ifdef _OPENMP
+#include <omp.h>
+#define TR_OMP(...) _Pragma(#__VA_ARGS__)
+#define TR_THREAD() ((int64_t)omp_get_thread_num())
+#define TR_NTHREADS() ((int64_t)omp_get_num_threads())
+#else
+#define TR_OMP(...)
+#define TR_THREAD() ((int64_t)0)
+#define TR_NTHREADS() ((int64_t)1)
+#endif
+#ifndef TR_PAR_MIN
+#define TR_PAR_MIN 32768
+#endif
 /*@end*/
 #endif

@@ -36,11 +36,14 @@
 	} while (0)
 TR_FN void tr_gelu_f32(const float *x, float *y, int64_t n)
 {
-	int64_t i = 0;
+	int64_t nb = n / 16;
+	(void)nb;
 	/* blocks of 16 through a local array: fixed trip counts and no aliasing
 	 * question (y may be x), so gcc vectorises them even at -O2 */
-	for (; i + 16 <= n; i += 16) {
+	TR_OMP(omp parallel for schedule(static) if (n >= TR_PAR_MIN))
+	for (int64_t b = 0; b < nb; b++) {
 		float v[16];
+		int64_t i = b * 16;
 		for (int l = 0; l < 16; l++)
 			v[l] = x[i + l];
 		for (int l = 0; l < 16; l++)
@@ -48,7 +51,7 @@ TR_FN void tr_gelu_f32(const float *x, float *y, int64_t n)
 		for (int l = 0; l < 16; l++)
 			y[i + l] = v[l];
 	}
-	for (; i < n; i++)
+	for (int64_t i = nb * 16; i < n; i++)
 		TR_GELU1(x[i], y[i]);
 }
 /*@end*/

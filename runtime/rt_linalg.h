@@ -323,9 +323,58 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 }
 
 /*
+ * Strips [s0, s1) (NR columns each, counted from column j0) of the MC block
+ * at row m0: y[m0 + i][j0 + ...] (+)= alpha * A panels @ B strips, panels
+ * outer and strips inner in groups of NC / NR strips (B stays in cache while
+ * the panels stream).  B strip s is bp + s * NR * kc (packed at run time) or
+ * in the compile-time packed weight bpre (k block k0, npad columns).
+ */
+TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64_t n,
+                           int64_t j0, int64_t k0, int64_t kc, float alpha, const float *a,
+                           int64_t ars, int64_t acs, const float *ap, const float *bp,
+                           const float *bpre, int64_t npad, float *y, int64_t ldy, int acc)
+{
+	float t[TR_GEMM_MR * TR_GEMM_NR];
+	for (int64_t g0 = s0; g0 < s1; g0 += TR_GEMM_NC / TR_GEMM_NR) {
+		int64_t g1 = TR_MIN(g0 + TR_GEMM_NC / TR_GEMM_NR, s1);
+		for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+			int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
+			int inplace = acs == 1 && mr == TR_GEMM_MR;
+			const float *pa = inplace ? a + (m0 + i0) * ars + k0 : ap + i0 * kc;
+			int64_t prs = inplace ? ars : 1, pcs = inplace ? 1 : TR_GEMM_MR;
+			for (int64_t s = g0; s < g1; s++) {
+				int64_t jj = j0 + s * TR_GEMM_NR, nr = TR_MIN(TR_GEMM_NR, n - jj);
+				float *yt = y + (m0 + i0) * ldy + jj;
+				const float *pb = bp + s * TR_GEMM_NR * kc;
+				int64_t ldb = TR_GEMM_NR;
+				if (bpre) {
+					pb = bpre + k0 * npad + jj / TR_GEMM_PB * TR_GEMM_PB * kc + jj % TR_GEMM_PB;
+					ldb = TR_GEMM_PB;
+				}
+				if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
+					tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
+				} else {
+					/* edge tile: through the local tile t */
+					tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
+					for (int64_t i = 0; i < mr; i++)
+						for (int64_t j = 0; j < nr; j++) {
+							float v = t[i * TR_GEMM_NR + j];
+							yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
+						}
+				}
+			}
+		}
+	}
+}
+
+/*
  * y (m, n) = alpha * op(a) (m, k) @ op(b) (k, n)  [+ y when accumulate]
  * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
  * pack: packing scratch, sized as described at TR_GEMM_NC.
+ * With OpenMP, a product on a compile-time packed B is split over threads by
+ * column strips (each thread a contiguous range); every y element is the same
+ * fma chain whatever the thread count.  B packed at run time stays serial (its
+ * packing scratch is sized for one thread).
  */
 TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                          int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
@@ -334,8 +383,8 @@ TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const flo
 	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
 	/* the B block starts 64-byte aligned (given an aligned pack) */
 	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
-	float t[TR_GEMM_MR * TR_GEMM_NR];
 	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	int64_t ns = (n + TR_GEMM_NR - 1) / TR_GEMM_NR;
 	if (m <= 0 || n <= 0)
 		return;
 	if (k <= 0) {
@@ -362,21 +411,25 @@ TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const flo
 					continue;
 				const float *restrict src = a + (m0 + i0) * ars + k0 * acs;
 				float *restrict dst = ap + i0 * kc;
-				if (acs == 1 && mr == TR_GEMM_MR) {
+				for (int64_t p = 0; p < kc; p++)
 					for (int64_t i = 0; i < TR_GEMM_MR; i++)
-						for (int64_t p = 0; p < kc; p++)
-							dst[p * TR_GEMM_MR + i] = src[i * ars + p];
-				} else {
-					for (int64_t p = 0; p < kc; p++)
-						for (int64_t i = 0; i < TR_GEMM_MR; i++)
-							dst[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
+						dst[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
+			}
+			if (bpre) {
+				int par = mc * kc * n >= 32 * (int64_t)TR_PAR_MIN && ns > 1;
+				(void)par;
+				TR_OMP(omp parallel if (par))
+				{
+					int64_t th = TR_THREAD(), nt = TR_NTHREADS();
+					tr_sgemm_strips(ns * th / nt, ns * (th + 1) / nt, m0, mc, n, 0, k0, kc,
+					                alpha, a, ars, acs, ap, bp, bpre, npad, y, ldy, acc);
 				}
+				continue;
 			}
 			for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
 				int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
-				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded
-				 * (unless it was packed when the model was compiled) */
-				for (int64_t jr = 0; jr < nc && !bpre; jr += TR_GEMM_NR) {
+				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
+				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
 					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
 					float *restrict dst = bp + jr * kc;
 					const float *restrict src = b + k0 * brs + (j0 + jr) * bcs;
@@ -389,34 +442,8 @@ TR_FN void tr_sgemm_impl(int64_t m, int64_t n, int64_t k, float alpha, const flo
 								dst[p * TR_GEMM_NR + j] = j < nr ? src[p * brs + j * bcs] : 0.0f;
 					}
 				}
-				for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
-					int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-					for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
-						int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-						float *yt = y + (m0 + i0) * ldy + j0 + jr;
-						int inplace = acs == 1 && mr == TR_GEMM_MR;
-						const float *pa = inplace ? a + (m0 + i0) * ars + k0 : ap + i0 * kc;
-						int64_t prs = inplace ? ars : 1, pcs = inplace ? 1 : TR_GEMM_MR;
-						const float *pb = bp + jr * kc;
-						int64_t ldb = TR_GEMM_NR;
-						if (bpre) {
-							int64_t jj = j0 + jr;
-							pb = bpre + k0 * npad + jj / TR_GEMM_PB * TR_GEMM_PB * kc + jj % TR_GEMM_PB;
-							ldb = TR_GEMM_PB;
-						}
-						if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
-							tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
-						} else {
-							/* edge tile: through the local tile t */
-							tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
-							for (int64_t i = 0; i < mr; i++)
-								for (int64_t j = 0; j < nr; j++) {
-									float v = t[i * TR_GEMM_NR + j];
-									yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
-								}
-						}
-					}
-				}
+				tr_sgemm_strips(0, (nc + TR_GEMM_NR - 1) / TR_GEMM_NR, m0, mc, n, j0, k0, kc,
+				                alpha, a, ars, acs, ap, bp, (const float *)0, npad, y, ldy, acc);
 			}
 		}
 	}
@@ -485,6 +512,7 @@ TR_FN void tr_gemm_packed_f32(const float *a, const float *bp, float *y, float *
 TR_FN void tr_gemm_bias_f32(const float *c, float *y, int64_t m, int64_t n, int64_t cm,
                             int64_t cn, float beta)
 {
+	TR_OMP(omp parallel for schedule(static) if (m * n >= TR_PAR_MIN))
 	for (int64_t i = 0; i < m; i++) {
 		const float *cr = c + (cm == 1 ? 0 : i * cn);
 		float *yr = y + i * n;
@@ -504,6 +532,7 @@ TR_FN void tr_gemm_bias_f32(const float *c, float *y, int64_t m, int64_t n, int6
 TR_FN void tr_gemm_residual_f32(const float *c, const float *r, float *y, int64_t m, int64_t n,
                                 int64_t cm, int64_t cn, float beta, int64_t has_c)
 {
+	TR_OMP(omp parallel for schedule(static) if (m * n >= TR_PAR_MIN))
 	for (int64_t i = 0; i < m; i++) {
 		const float *rr = r + i * n;
 		float *yr = y + i * n;
@@ -922,6 +951,7 @@ TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bia
                             float *mean, float *rstd, int64_t rows, int64_t d, float eps,
                             int64_t scale_stride, int64_t has_bias, int64_t bias_stride)
 {
+	TR_OMP(omp parallel for schedule(static) if (rows * d >= TR_PAR_MIN))
 	for (int64_t r = 0; r < rows; r++) {
 		const float *xr = x + r * d;
 		float *yr = y + r * d;

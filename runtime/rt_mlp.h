@@ -42,19 +42,24 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 		const float *xt = x + r0 * d;
 		float *yt = y + r0 * d;
 		tr_layernorm_f32(xt, ls, lb, ln, mean, rstd, mt, d, eps, 1, has_lb, 1);
-		if (has_b1)
+		if (has_b1) {
+			TR_OMP(omp parallel for schedule(static) if (mt * h >= TR_PAR_MIN))
 			for (int64_t i = 0; i < mt; i++)
 				for (int64_t j = 0; j < h; j++)
 					hid[i * h + j] = b1[j];
+		}
 		tr_sgemm_impl(mt, h, d, 1.0f, ln, d, 1, (const float *)0, 0, 0, w1, hid, h, (int)has_b1,
 		              pack);
 		tr_gelu_f32(hid, hid, mt * h);
-		if (has_b2)
+		if (has_b2) {
+			TR_OMP(omp parallel for schedule(static) if (mt * d >= TR_PAR_MIN))
 			for (int64_t i = 0; i < mt; i++)
 				for (int64_t j = 0; j < d; j++)
 					o[i * d + j] = b2[j];
+		}
 		tr_sgemm_impl(mt, d, h, 1.0f, hid, h, 1, (const float *)0, 0, 0, w2, o, d, (int)has_b2,
 		              pack);
+		TR_OMP(omp parallel for schedule(static) if (mt * d >= TR_PAR_MIN))
 		for (int64_t i = 0; i < mt; i++)
 			for (int64_t j = 0; j < d; j++)
 				yt[i * d + j] = xt[i * d + j] + gamma[j] * o[i * d + j];

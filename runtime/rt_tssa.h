@@ -87,9 +87,12 @@ TR_FN void tr_tssa_out(float *restrict y, const float *restrict x, float a,
  *      pi[n,k]  = softmax_k(temp[k] * s[n,k])                   (kept in y)
  *      m[k,j]   = sum_n pi[n,k] w[n,k,j]^2 / (sum_n pi[n,k] + eps_pi)
  *   3. y[n,k,j] = -(w[n,k,j] pi[n,k]) * (1 / (1 + m[k,j]))
- * w (B, N, K*p), temp (K) -> y (B, N, K*p); scratch 2*K*p + 3*K floats.
- * Sweep 2 parks pi[n, 0..K-1] in row n of y (d >= K), sweep 3 reads it back
- * before overwriting the row; y must not alias w.
+ * w (B, N, K*p), temp (K) -> y (B, N, K*p); scratch 2*K*p + K floats.
+ * Sweep 2 parks pi[n, 0..K-1] in row n of y (d >= K); sweep 3 writes the
+ * heads of a row last to first, so each pi[n,k] is read before a head's
+ * output covers it; y must not alias w.  With OpenMP, the sums over tokens
+ * are split by columns and the per-token work by tokens: every value is
+ * computed in the same order whatever the thread count.
  */
 TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, int64_t N,
                        int64_t K, int64_t p, float eps_norm, float eps_pi, float *scratch)
@@ -98,54 +101,73 @@ TR_FN void tr_tssa_f32(const float *w, const float *temp, float *y, int64_t B, i
 	float *rc = scratch;          /* (d) 1 / c, then 1 / (1 + m) */
 	float *acc = scratch + d;     /* (d) sum_n pi w^2 */
 	float *psum = acc + d;        /* (K) sum_n pi */
-	float *z = psum + K;          /* (K) logits, then pi of one token */
-	float *pis = z + K;           /* (K) pi of one token (sweep 3) */
+	int par = N * d >= TR_PAR_MIN;
+	(void)par;
 	for (int64_t b = 0; b < B; b++) {
 		const float *wb = w + b * N * d;
 		float *yb = y + b * N * d;
-		/* 1. column norms over tokens */
-		for (int64_t i = 0; i < d; i++)
-			rc[i] = 0.0f, acc[i] = 0.0f;
-		for (int64_t n = 0; n < N; n++)
-			tr_tssa_addsq(rc, wb + n * d, d);
-		for (int64_t i = 0; i < d; i++) {
-			float c = sqrtf(rc[i]);
-			rc[i] = 1.0f / (c > eps_norm ? c : eps_norm);
-		}
-		/* 2. pi per token (softmax over heads) and moments */
-		for (int64_t k = 0; k < K; k++)
-			psum[k] = 0.0f;
-		for (int64_t n = 0; n < N; n++) {
-			const float *wr = wb + n * d;
-			float zmax = -INFINITY, zsum = 0.0f;
-			for (int64_t k = 0; k < K; k++) {
-				z[k] = temp[k] * tr_tssa_sumsq_scaled(wr + k * p, rc + k * p, p);
-				zmax = z[k] > zmax ? z[k] : zmax;
+		TR_OMP(omp parallel if (par))
+		{
+			/* this thread's columns (multiples of 8, the row helpers' block) */
+			int64_t th = TR_THREAD(), nt = TR_NTHREADS(), d8 = (d + 7) / 8;
+			int64_t c0 = TR_MIN(d, d8 * th / nt * 8), c1 = TR_MIN(d, d8 * (th + 1) / nt * 8);
+			/* 1. column norms over tokens */
+			for (int64_t i = c0; i < c1; i++)
+				rc[i] = 0.0f, acc[i] = 0.0f;
+			for (int64_t n = 0; n < N; n++)
+				tr_tssa_addsq(rc + c0, wb + n * d + c0, c1 - c0);
+			for (int64_t i = c0; i < c1; i++) {
+				float c = sqrtf(rc[i]);
+				rc[i] = 1.0f / (c > eps_norm ? c : eps_norm);
 			}
-			for (int64_t k = 0; k < K; k++) {
-				z[k] = expf(z[k] - zmax);
-				zsum += z[k];
+			TR_OMP(omp barrier)
+			/* 2. pi per token (softmax over heads), parked in y */
+			TR_OMP(omp for schedule(static))
+			for (int64_t n = 0; n < N; n++) {
+				const float *wr = wb + n * d;
+				float *z = yb + n * d;
+				float zmax = -INFINITY, zsum = 0.0f;
+				for (int64_t k = 0; k < K; k++) {
+					z[k] = temp[k] * tr_tssa_sumsq_scaled(wr + k * p, rc + k * p, p);
+					zmax = z[k] > zmax ? z[k] : zmax;
+				}
+				for (int64_t k = 0; k < K; k++) {
+					z[k] = expf(z[k] - zmax);
+					zsum += z[k];
+				}
+				for (int64_t k = 0; k < K; k++)
+					z[k] = z[k] / zsum;
 			}
-			for (int64_t k = 0; k < K; k++) {
-				float pk = z[k] / zsum;
-				psum[k] += pk;
-				tr_tssa_addsq_scaled(acc + k * p, wr + k * p, pk, p);
-				yb[n * d + k] = pk;
+			/* (the implicit barrier of the loop: every pi is written) */
+			/* moments, by this thread's columns; head k of column c0 .. */
+			for (int64_t n = 0; n < N; n++) {
+				const float *wr = wb + n * d, *pr = yb + n * d;
+				for (int64_t c = c0; c < c1;) {
+					int64_t k = c / p, e = TR_MIN(c1, (k + 1) * p);
+					tr_tssa_addsq_scaled(acc + c, wr + c, pr[k], e - c);
+					c = e;
+				}
 			}
-		}
-		for (int64_t k = 0; k < K; k++) {
-			float inv = 1.0f / (psum[k] + eps_pi);
-			for (int64_t j = 0; j < p; j++)
-				rc[k * p + j] = 1.0f / (1.0f + acc[k * p + j] * inv);
-		}
-		/* 3. output */
-		for (int64_t n = 0; n < N; n++) {
-			const float *wr = wb + n * d;
-			float *yr = yb + n * d;
-			for (int64_t k = 0; k < K; k++)
-				pis[k] = yr[k];
-			for (int64_t k = 0; k < K; k++)
-				tr_tssa_out(yr + k * p, wr + k * p, pis[k], rc + k * p, p);
+			TR_OMP(omp single)
+			{
+				for (int64_t k = 0; k < K; k++)
+					psum[k] = 0.0f;
+				for (int64_t n = 0; n < N; n++)
+					for (int64_t k = 0; k < K; k++)
+						psum[k] += yb[n * d + k];
+			}
+			/* (the implicit barrier of single: psum is complete) */
+			for (int64_t c = c0; c < c1; c++)
+				rc[c] = 1.0f / (1.0f + acc[c] * (1.0f / (psum[c / p] + eps_pi)));
+			TR_OMP(omp barrier)
+			/* 3. output, heads last to first */
+			TR_OMP(omp for schedule(static))
+			for (int64_t n = 0; n < N; n++) {
+				const float *wr = wb + n * d;
+				float *yr = yb + n * d;
+				for (int64_t k = K - 1; k >= 0; k--)
+					tr_tssa_out(yr + k * p, wr + k * p, yr[k], rc + k * p, p);
+			}
 		}
 	}
 }

@@ -52,11 +52,12 @@ def runner_args(description, cases):
 # Processes
 # ---------------------------------------------------------------------------
 
-def run(cmd, timeout=300, cwd=None):
-    """(returncode or None on timeout, stdout, stderr) of cmd."""
+def run(cmd, timeout=300, cwd=None, env=None):
+    """(returncode or None on timeout, stdout, stderr) of cmd; ENV: extra
+    environment variables."""
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, cwd=cwd)
+                           timeout=timeout, cwd=cwd, env=dict(os.environ, **env) if env else None)
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
     except subprocess.TimeoutExpired:
         return None, "", "timed out after %ds" % timeout
@@ -281,16 +282,17 @@ def compile_model(tostc_path, model, out_dir, name, cc, extra=(), typed=False):
     return None, P, ins, outs
 
 
-def execute(out_dir, inputs, outs, run_dir=None, timeout=120):
-    """Run OUT_DIR/harness on the numpy arrays INPUTS (written to RUN_DIR,
-    default OUT_DIR); the outputs as arrays of the header's shapes."""
+def execute(out_dir, inputs, outs, run_dir=None, timeout=120, exe="harness", env=None):
+    """Run OUT_DIR/EXE (default the harness) on the numpy arrays INPUTS
+    (written to RUN_DIR, default OUT_DIR) with the extra environment ENV; the
+    outputs as arrays of the header's shapes."""
     run_dir = run_dir or out_dir
     os.makedirs(run_dir, exist_ok=True)
     for i, a in enumerate(inputs):
         np.ascontiguousarray(a).tofile(os.path.join(run_dir, "in_%d.bin" % i))
-    rc, _, err = run([os.path.join(out_dir, "harness"), run_dir], timeout)
+    rc, _, err = run([os.path.join(out_dir, exe), run_dir], timeout, env=env)
     if rc != 0:
-        raise RuntimeError("harness %s: %s" % (describe_rc(rc), first_line(err)))
+        raise RuntimeError("%s %s: %s" % (exe, describe_rc(rc), first_line(err)))
     return [np.fromfile(os.path.join(run_dir, "out_%d.bin" % i), dtype=np.dtype(ty)).reshape(shape)
             for i, (_, ty, shape) in enumerate(outs)]
 

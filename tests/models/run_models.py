@@ -24,6 +24,11 @@ thread, then two pthreads, each with its own workspace (pre-filled with
 different garbage) and output buffers, run NAME_run_v on the same inputs
 REPS times; every output must be bitwise identical to the reference.
 
+The same cases are built once more with OpenMP (-fopenmp, and
+-DTR_PAR_MIN=1 so that every kernel with a threaded path takes it even on
+these small shapes) and run with OMP_NUM_THREADS = 1, 2 and 3: every output
+must be bitwise identical to the build without OpenMP.
+
 Cases listed in XFAIL are known failures: failing is XFAIL, passing XPASS
 (which fails the run, so the list stays honest).  Exit status 0 when every
 other case passes.  The last line is `models: N passed, N failed`.
@@ -96,7 +101,7 @@ CASES = [
     ("lm_op13",          lm,          2,   13,   True,  tokens(16),   None,       None,   [],         False),
     ("lm_op17_seq12",    lm,          4,   17,   True,  tokens(8),    tokens(12), "seq",  ["seq=12"], True),
     ("lm_op17_seq32",    lm,          4,   17,   True,  tokens(8),    tokens(32), "seq",  ["seq=32"], False),
-    ("vision_d192_op17", vision_t,    7,   17,   True,  image(1),     None,       None,   [],         False),
+    ("vision_d192_op17", vision_t,    7,   17,   True,  image(1),     None,       None,   [],         True),
     ("lm_d128_op17_seq64", lm_wide,   8,   17,   True,  tokens(16),   tokens(64), "seq",  ["seq=64"], True),
     ("tiny_vision_op17", tiny_vision, 5,   17,   True,  image(1, 32), None,       None,   [],         False),
     ("tiny_vision_op13_nofold", tiny_vision, 6, 13, False, image(1, 32), None,    None,   [],         False),
@@ -291,6 +296,20 @@ def run_case(case, tostc, work, cc):
         if rc != 0:
             return "threads %s: %s" % (harness.describe_rc(rc), harness.first_line(err or out))
         notes.append(out.strip().replace("threads: ", ""))
+
+        e = harness.build([cc] + CFLAGS + ["-fopenmp", "-DTR_PAR_MIN=1"], wd,
+                          os.path.join(wd, "harness.c"), os.path.join(wd, "harness_omp"))
+        if e:
+            return "OpenMP build: " + e
+        for nt in (1, 2, 3):
+            par = harness.execute(wd, [t.numpy() for t in run_in], outs, exe="harness_omp",
+                                  run_dir=os.path.join(wd, "omp%d" % nt),
+                                  env={"OMP_NUM_THREADS": str(nt)})
+            for (nm, _, _), a, b in zip(outs, par, got):
+                if a.tobytes() != b.tobytes():
+                    return "OpenMP, %d threads: output %s differs from the serial build (max |diff| %.3g)" % (
+                        nt, nm, float(np.abs(a.astype(np.float64) - b).max()))
+        notes.append("OpenMP 1/2/3 threads bitwise equal")
     return None, "; ".join(notes)
 
 
