@@ -582,7 +582,33 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
 }
 /*@end*/
 
-/*@ tr_conv_f32 : tr_sgemm */
+/*@ tr_conv_f32 tr_conv_even16 : tr_sgemm */
+/* d[i] = s[2 * i] for i in [i0, i1), i1 - i0 a multiple of 16: the stride-2
+ * im2col copy (the loads stop at s[2 * i1 - 2]; with SIMD, masked) */
+TR_FN void tr_conv_even16(float *restrict d, const float *restrict s, int64_t i0, int64_t i1)
+{
+#if defined(TR_GEMM_AVX512)
+	const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	for (int64_t i = i0; i < i1; i += 16) {
+		__m512 a = _mm512_loadu_ps(s + 2 * i), b = _mm512_maskz_loadu_ps(0x7fff, s + 2 * i + 16);
+		_mm512_storeu_ps(d + i, _mm512_permutex2var_ps(a, ev, b));
+	}
+#elif defined(TR_GEMM_AVX2)
+	const __m256i m7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+	for (int64_t i = i0; i < i1; i += 8) {
+		__m256 a = _mm256_loadu_ps(s + 2 * i), b = _mm256_maskload_ps(s + 2 * i + 8, m7);
+		__m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));   /* 0 2 8 10 4 6 12 14 */
+		_mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e),
+		                                                                _MM_SHUFFLE(3, 1, 2, 0))));
+	}
+#else
+	for (int64_t i = i0; i < i1; i += 16)
+		for (int l = 0; l < 16; l++)
+			d[i + l] = s[2 * (i + l)];
+#endif
+}
+
+
 /*
  * Convolution, NC + up to 3 spatial dims (1-D/2-D padded with size-1 dims).
  * x (nb, c, in...), w (mo, c/g, k...), bias (mo) when has_bias -> y (nb, mo, out...)
@@ -638,10 +664,10 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 											for (; ow < h16; ow += 16)
 												for (int l = 0; l < 16; l++)
 													cr[ow + l] = xr[ow + l + off];
-										else if (s2 == 2)
-											for (; ow < h16; ow += 16)
-												for (int l = 0; l < 16; l++)
-													cr[ow + l] = xr[2 * (ow + l) + off];
+										else if (s2 == 2) {
+											tr_conv_even16(cr, xr + off, ow, h16);
+											ow = h16;
+										}
 										for (; ow < hi; ow++)
 											cr[ow] = xr[ow * s2 + off];
 										for (; ow < out[2]; ow++)

@@ -10,7 +10,7 @@
  * a double-precision triple loop: |got - ref| <= 1e-5 * sum_p |a b| + 1e-6.
  * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
  * below) and guarded: a kernel writing past it fails the test.
- * Conv: tr_conv_packed_f32 on odd shapes (groups, strides, pads, dilation, 1x1,
+ * Conv: tr_conv_f32 and tr_conv_packed_f32 on odd shapes (groups, strides, pads, dilation, 1x1,
  * 1-D, 3-D, kdim > KC) against a direct double loop, scratch guarded the same way.
  * GELU: tr_gelu_f32 against x * (1 + erf(x / sqrt 2)) / 2 in double.
  * Exit status 0 when everything passes; prints the path it tested.
@@ -148,6 +148,23 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 		scratch[sb / 4 + i] = 12345.0f;
 	for (int64_t gi = 0; gi < g; gi++)   /* as lower_conv packs the weight */
 		tr_gemm_prepack_f32(w + gi * mg * kdim, 1, kdim, wp + gi * kdim * mpad, kdim, mg);
+	/* tr_conv_f32 (weight rows @ im2col) on the same input, first */
+	int64_t sb0 = (direct ? 0 : 4 * ((kdim * osz + 15) / 16 * 16)) + pack_bytes(mg, kdim, osz);
+	float *y0 = malloc(sizeof(float) * (size_t)(nb * mo * osz));
+	void *raw0;
+	if (posix_memalign(&raw0, 64, (size_t)(sb0 + guard * 4)))
+		exit(2);
+	for (int64_t i = 0; i < guard; i++)
+		((float *)raw0)[sb0 / 4 + i] = 12345.0f;
+	tr_conv_f32(x, w, bs, y0, raw0, nb, c, mo, g, bias, p);
+	for (int64_t i = 0; i < guard; i++)
+		if (((float *)raw0)[sb0 / 4 + i] != 12345.0f) {
+			printf("FAIL tr_conv_f32 c %lld mo %lld g %lld: wrote past the scratch\n",
+			       (long long)c, (long long)mo, (long long)g);
+			fails++;
+			break;
+		}
+	free(raw0);
 	tr_conv_packed_f32(x, wp, bs, y, scratch, nb, c, mo, g, bias, p);
 	for (int64_t i = 0; i < guard; i++)
 		if (scratch[sb / 4 + i] != 12345.0f) {
@@ -174,7 +191,14 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 						s += v;
 						mag += fabs(v);
 					}
-				double got = y[(b * mo + o) * osz + q];
+				double got = y[(b * mo + o) * osz + q], got0 = y0[(b * mo + o) * osz + q];
+				if (!(fabs(got0 - s) <= 1e-5 * mag + 1e-6 * (1.0 + fabs(s)))) {
+					printf("FAIL tr_conv_f32 c %lld mo %lld g %lld: y[%lld][%lld][%lld] = %.8g, "
+					       "want %.8g\n", (long long)c, (long long)mo, (long long)g, (long long)b,
+					       (long long)o, (long long)q, got0, s);
+					fails++;
+					goto out;
+				}
 				if (!(fabs(got - s) <= 1e-5 * mag + 1e-6 * (1.0 + fabs(s)))) {
 					printf("FAIL conv c %lld mo %lld g %lld k %lldx%lldx%lld: y[%lld][%lld][%lld] "
 					       "= %.8g, want %.8g\n", (long long)c, (long long)mo, (long long)g,
@@ -185,7 +209,7 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 				}
 			}
 out:
-	free(x), free(w), free(wp), free(bs), free(y), free(raw);
+	free(x), free(w), free(wp), free(bs), free(y), free(y0), free(raw);
 	return 1;
 }
 
@@ -216,6 +240,8 @@ int main(void)
 		{1, 15, 17, 1, 15, 17, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},    /* 1x1 direct */
 		{1, 1, 29, 1, 1, 9, 1, 1, 4, 1, 1, 3, 1, 1, 2, 0, 0, 1, 0, 0, 3},      /* 1-D, dil 2 */
 		{5, 6, 7, 4, 3, 8, 3, 2, 3, 1, 2, 1, 1, 1, 1, 1, 0, 2, 0, 1, 1},        /* 3-D */
+		{1, 9, 75, 1, 5, 38, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 0, 1, 1},      /* wide, 3x3/2 */
+		{1, 4, 67, 1, 4, 33, 1, 1, 3, 1, 1, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0},      /* wide, 1x3/2 */
 	};
 	static const int64_t cc[][4] = {{3, 24, 1, 1}, {48, 40, 1, 1}, {200, 34, 2, 0},
 	                                {16, 20, 2, 1}, {6, 10, 2, 1}, {4, 9, 1, 0}};
