@@ -725,7 +725,33 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
 }
 /*@end*/
 
-/*@ tr_conv_f32 : tr_sgemm */
+/*@ tr_conv_f32 tr_conv_even16 : tr_sgemm */
+/* d[i] = s[2 * i] for i in [i0, i1), i1 - i0 a multiple of 16: the stride-2
+ * im2col copy (the loads stop at s[2 * i1 - 2]; with SIMD, masked) */
+TR_FN void tr_conv_even16(float *restrict d, const float *restrict s, int64_t i0, int64_t i1)
+{
+#if defined(TR_GEMM_AVX512)
+	const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	for (int64_t i = i0; i < i1; i += 16) {
+		__m512 a = _mm512_loadu_ps(s + 2 * i), b = _mm512_maskz_loadu_ps(0x7fff, s + 2 * i + 16);
+		_mm512_storeu_ps(d + i, _mm512_permutex2var_ps(a, ev, b));
+	}
+#elif defined(TR_GEMM_AVX2)
+	const __m256i m7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+	for (int64_t i = i0; i < i1; i += 8) {
+		__m256 a = _mm256_loadu_ps(s + 2 * i), b = _mm256_maskload_ps(s + 2 * i + 8, m7);
+		__m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));   /* 0 2 8 10 4 6 12 14 */
+		_mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e),
+		                                                                _MM_SHUFFLE(3, 1, 2, 0))));
+	}
+#else
+	for (int64_t i = i0; i < i1; i += 16)
+		for (int l = 0; l < 16; l++)
+			d[i + l] = s[2 * (i + l)];
+#endif
+}
+
+
 /*
  * Convolution, NC + up to 3 spatial dims (1-D/2-D padded with size-1 dims).
  * x (nb, c, in...), w (mo, c/g, k...), bias (mo) when has_bias -> y (nb, mo, out...)
@@ -756,36 +782,171 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 				for (int64_t ci = 0; ci < cg; ci++)
 					for (int64_t kd = 0; kd < ks[0]; kd++)
 						for (int64_t kh = 0; kh < ks[1]; kh++)
-							for (int64_t kw = 0; kw < ks[2]; kw++)
+							for (int64_t kw = 0; kw < ks[2]; kw++) {
+								/* iw = ow * s2 + off is inside [0, in[2]) for ow in [lo, hi) */
+								int64_t s2 = st[2], off = kw * dl[2] - pb[2];
+								int64_t lo = off >= 0 ? 0 : (-off + s2 - 1) / s2;
+								int64_t hi = in[2] - off <= 0 ? 0 : (in[2] - off + s2 - 1) / s2;
+								lo = TR_MIN(lo, out[2]);
+								hi = TR_MIN(TR_MAX(hi, lo), out[2]);
 								for (int64_t od = 0; od < out[0]; od++) {
 									int64_t id = od * st[0] - pb[0] + kd * dl[0];
-									for (int64_t oh = 0; oh < out[1]; oh++) {
-										int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+									for (int64_t oh = 0; oh < out[1]; oh++, cr += out[2]) {
+										int64_t ih = oh * st[1] - pb[1] + kh * dl[1], ow = 0;
 										if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
-											for (int64_t ow = 0; ow < out[2]; ow++)
-												*cr++ = 0.0f;
+											for (; ow < out[2]; ow++)
+												cr[ow] = 0.0f;
 											continue;
 										}
 										const float *xr = xg + ((ci * in[0] + id) * in[1] + ih) * in[2];
-										for (int64_t ow = 0; ow < out[2]; ow++) {
-											int64_t iw = ow * st[2] - pb[2] + kw * dl[2];
-											*cr++ = iw >= 0 && iw < in[2] ? xr[iw] : 0.0f;
+										for (; ow < lo; ow++)
+											cr[ow] = 0.0f;
+										/* blocks of 16: plain -O2 vectorises fixed-count loops */
+										int64_t h16 = ow + (hi - ow) / 16 * 16;
+										if (s2 == 1)
+											for (; ow < h16; ow += 16)
+												for (int l = 0; l < 16; l++)
+													cr[ow + l] = xr[ow + l + off];
+										else if (s2 == 2) {
+											tr_conv_even16(cr, xr + off, ow, h16);
+											ow = h16;
 										}
+										for (; ow < hi; ow++)
+											cr[ow] = xr[ow * s2 + off];
+										for (; ow < out[2]; ow++)
+											cr[ow] = 0.0f;
 									}
 								}
+							}
 			}
 			tr_sgemm(mg, osz, kdim, 1.0f, w + gi * mg * kdim, kdim, 1, direct ? xg : col, osz, 1,
 			         yg, osz, 0, pack);
 			if (has_bias)
 				for (int64_t o = 0; o < mg; o++) {
 					float bv = bias[gi * mg + o];
-					float *yr = yg + o * osz;
-					for (int64_t q = 0; q < osz; q++)
+					float *restrict yr = yg + o * osz;
+					int64_t q16 = osz - osz % 16;
+					for (int64_t q = 0; q < q16; q += 16)
+						for (int l = 0; l < 16; l++)
+							yr[q + l] += bv;
+					for (int64_t q = q16; q < osz; q++)
 						yr[q] += bv;
 				}
 		}
 }
 
+/*@end*/
+
+/*@ tr_conv_packed_f32 tr_conv_im2row : tr_sgemm_impl */
+#define TR_CONV_PC 240 /* output pixels per GEMM block: a multiple of every MR, <= every MC */
+
+/*
+ * im2col, one row per output pixel, of output pixels [q0, q1) of one group:
+ * xg (cg, in...) -> colT (q1 - q0, kdim), row (od, oh, ow), column (ci, kd, kh, kw),
+ * zeros where the kernel tap falls in the padding.  p as for tr_conv_f32.  Rows
+ * are written one after the other; the taps of a kernel row (kw) are copied
+ * without bounds checks for the pixels whose kernel rows are all inside
+ * (ow in [lo, hi), computed once per output row), and with checks at the edges.
+ */
+TR_FN void tr_conv_im2row(const float *xg, float *colT, int64_t cg, const int64_t *p, int64_t q0,
+                          int64_t q1)
+{
+	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
+	int64_t isz = in[0] * in[1] * in[2], k2 = ks[2], s2 = st[2], d2 = dl[2];
+	/* ow * s2 + kw * d2 - pb[2] is inside [0, in[2]) for every kw when ow in [lo, hi) */
+	int64_t lo = (pb[2] + s2 - 1) / s2, last = (k2 - 1) * d2 - pb[2];
+	int64_t hi = in[2] - last <= 0 ? 0 : (in[2] - last + s2 - 1) / s2;
+	float *restrict d = colT;
+	for (int64_t q = q0; q < q1; q++) {
+		int64_t ow = q % out[2], oh = q / out[2] % out[1], od = q / out[2] / out[1];
+		int64_t iw0 = ow * s2 - pb[2];
+		int interior = ow >= lo && ow < hi;
+		for (int64_t ci = 0; ci < cg; ci++)
+			for (int64_t kd = 0; kd < ks[0]; kd++) {
+				int64_t id = od * st[0] - pb[0] + kd * dl[0];
+				for (int64_t kh = 0; kh < ks[1]; kh++, d += k2) {
+					int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+					if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
+						for (int64_t kw = 0; kw < k2; kw++)
+							d[kw] = 0.0f;
+						continue;
+					}
+					const float *xr = xg + ci * isz + (id * in[1] + ih) * in[2];
+					if (interior && k2 == 3) {
+						d[0] = xr[iw0];
+						d[1] = xr[iw0 + d2];
+						d[2] = xr[iw0 + 2 * d2];
+					} else if (interior) {
+						for (int64_t kw = 0; kw < k2; kw++)
+							d[kw] = xr[iw0 + kw * d2];
+					} else {
+						for (int64_t kw = 0; kw < k2; kw++) {
+							int64_t iw = iw0 + kw * d2;
+							d[kw] = iw >= 0 && iw < in[2] ? xr[iw] : 0.0f;
+						}
+					}
+				}
+			}
+	}
+}
+
+/*
+ * Convolution with a constant weight packed when the model was compiled.
+ * x (nb, c, in...), wp (g, kdim, round_up(mo/g, TR_GEMM_PB)): per group g, W_g^T
+ * (kdim, mo/g) packed by tr_gemm_prepack_f32, kdim = c/g * K; bias (mo) when
+ * has_bias -> y (nb, mo, out...); p as for tr_conv_f32.
+ * Per image and group, per block of at most TR_CONV_PC output pixels:
+ * colT (pc, kdim) = im2row(x_g) (x_g itself, transposed, for 1x1/stride 1/no pad),
+ * yT (pc, mpad) = colT @ W_g^T, then y_g (mo/g, pc) = yT^T + bias in 16x16 tiles.
+ * The product runs over the packed weight's zero-padded width mpad =
+ * round_up(mo/g, TR_GEMM_PB), so every micro-tile is a full one.
+ * scratch (64-byte aligned): colT pc * kdim floats (none when direct), yT
+ * pc * mpad floats, each rounded up to a multiple of 16, then tr_sgemm_impl's
+ * packing for (max(pc, 4), kdim) @ (kdim, mpad); pc = min(P, TR_CONV_PC).
+ */
+TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias, float *y,
+                              float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
+                              int64_t has_bias, const int64_t *p)
+{
+	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *pb = p + 15;
+	int64_t cg = c / g, mg = mo / g;
+	int64_t isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
+	int64_t kdim = cg * ks[0] * ks[1] * ks[2];
+	int64_t mpad = (mg + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB, pc = TR_MIN(osz, TR_CONV_PC);
+	int direct = kdim == cg && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
+	             pb[1] == 0 && pb[2] == 0 && osz == isz;
+	float *colT = scratch, *yT = colT + (direct ? 0 : (pc * kdim + 15) / 16 * 16);
+	float *pack = yT + (pc * mpad + 15) / 16 * 16;
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t gi = 0; gi < g; gi++) {
+			const float *xg = x + (b * c + gi * cg) * isz, *wg = wp + gi * kdim * mpad;
+			const float *bg = bias + gi * mg;
+			float *yg = y + (b * mo + gi * mg) * osz;
+			for (int64_t q0 = 0; q0 < osz; q0 += pc) {
+				int64_t m = TR_MIN(pc, osz - q0);
+				if (direct) {
+					tr_sgemm_impl(m, mpad, kdim, 1.0f, xg + q0, 1, isz, (const float *)0, 0, 0, wg,
+					              yT, mpad, 0, pack);
+				} else {
+					tr_conv_im2row(xg, colT, cg, p, q0, q0 + m);
+					tr_sgemm_impl(m, mpad, kdim, 1.0f, colT, kdim, 1, (const float *)0, 0, 0, wg,
+					              yT, mpad, 0, pack);
+				}
+				/* y_g[:, q0:q0+m] = yT^T (+ bias) */
+				for (int64_t o0 = 0; o0 < mg; o0 += 16)
+					for (int64_t i0 = 0; i0 < m; i0 += 16) {
+						int64_t o1 = TR_MIN(o0 + 16, mg), i1 = TR_MIN(i0 + 16, m);
+						for (int64_t o = o0; o < o1; o++) {
+							float bv = has_bias ? bg[o] : 0.0f;
+							float *restrict yr = yg + o * osz + q0;
+							const float *restrict tc = yT + o;
+							for (int64_t i = i0; i < i1; i++)
+								yr[i] = tc[i * mpad] + bv;
+						}
+					}
+			}
+		}
+}
 /*@end*/
 
 /*@ tr_conv_depthwise_f32 : tr_common */

@@ -10,6 +10,8 @@
  * a double-precision triple loop: |got - ref| <= 1e-5 * sum_p |a b| + 1e-6.
  * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
  * below) and guarded: a kernel writing past it fails the test.
+ * Conv: tr_conv_f32 and tr_conv_packed_f32 on odd shapes (groups, strides, pads, dilation, 1x1,
+ * 1-D, 3-D, kdim > KC) against a direct double loop, scratch guarded the same way.
  * GELU: tr_gelu_f32 against x * (1 + erf(x / sqrt 2)) / 2 in double.
  * Epilogues: tr_gemm_packed_start_f32 and tr_mlp_block_f32 (bias, GELU,
  * LayerScale, residual applied per output tile) bitwise equal to the separate
@@ -181,6 +183,112 @@ static void check_mlp(int64_t rows, int64_t d, int64_t h, int64_t tm)
 	free(pack), free(scr);
 }
 
+/*
+ * tr_conv_packed_f32 (x (nb, c, in...) with W^T packed per group, pixels as GEMM
+ * rows) against a direct double loop; p = in[3], out[3], k[3], s[3], d[3],
+ * pads[6] (leading size-1 dims).  Scratch exactly as lower_conv sizes it,
+ * guarded.  Returns 1 when it ran.
+ */
+static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_t *p, int bias)
+{
+	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pd = p + 15;
+	int64_t cg = c / g, mg = mo / g, kk = ks[0] * ks[1] * ks[2], kdim = cg * kk;
+	int64_t isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
+	int64_t mpad = (mg + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	int64_t pc = osz < TR_CONV_PC ? osz : TR_CONV_PC, guard = 64;
+	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pd[0] == 0 && pd[1] == 0 &&
+	             pd[2] == 0 && osz == isz;
+	int64_t sb = (direct ? 0 : 4 * ((kdim * pc + 15) / 16 * 16)) + 4 * ((mpad * pc + 15) / 16 * 16) +
+	             pack_bytes(pc < 4 ? 4 : pc, kdim, mpad);
+	float *x = malloc(sizeof(float) * (size_t)(nb * c * isz));
+	float *w = malloc(sizeof(float) * (size_t)(mo * kdim));
+	float *wp = malloc(sizeof(float) * (size_t)(g * kdim * mpad));
+	float *bs = malloc(sizeof(float) * (size_t)mo);
+	float *y = malloc(sizeof(float) * (size_t)(nb * mo * osz));
+	void *raw;
+	if (posix_memalign(&raw, 64, (size_t)(sb + guard * 4)))
+		exit(2);
+	float *scratch = raw;
+	for (int i = 0; i < 3; i++)
+		if (out[i] != (in[i] + pd[i] + pd[3 + i] - (ks[i] - 1) * dl[i] - 1) / st[i] + 1) {
+			printf("FAIL conv test case: out[%d] = %lld is inconsistent\n", i, (long long)out[i]);
+			fails++;
+		}
+	for (int64_t i = 0; i < nb * c * isz; i++)
+		x[i] = rnd();
+	for (int64_t i = 0; i < mo * kdim; i++)
+		w[i] = rnd();
+	for (int64_t i = 0; i < mo; i++)
+		bs[i] = rnd();
+	for (int64_t i = 0; i < guard; i++)
+		scratch[sb / 4 + i] = 12345.0f;
+	for (int64_t gi = 0; gi < g; gi++)   /* as lower_conv packs the weight */
+		tr_gemm_prepack_f32(w + gi * mg * kdim, 1, kdim, wp + gi * kdim * mpad, kdim, mg);
+	/* tr_conv_f32 (weight rows @ im2col) on the same input, first */
+	int64_t sb0 = (direct ? 0 : 4 * ((kdim * osz + 15) / 16 * 16)) + pack_bytes(mg, kdim, osz);
+	float *y0 = malloc(sizeof(float) * (size_t)(nb * mo * osz));
+	void *raw0;
+	if (posix_memalign(&raw0, 64, (size_t)(sb0 + guard * 4)))
+		exit(2);
+	for (int64_t i = 0; i < guard; i++)
+		((float *)raw0)[sb0 / 4 + i] = 12345.0f;
+	tr_conv_f32(x, w, bs, y0, raw0, nb, c, mo, g, bias, p);
+	for (int64_t i = 0; i < guard; i++)
+		if (((float *)raw0)[sb0 / 4 + i] != 12345.0f) {
+			printf("FAIL tr_conv_f32 c %lld mo %lld g %lld: wrote past the scratch\n",
+			       (long long)c, (long long)mo, (long long)g);
+			fails++;
+			break;
+		}
+	free(raw0);
+	tr_conv_packed_f32(x, wp, bs, y, scratch, nb, c, mo, g, bias, p);
+	for (int64_t i = 0; i < guard; i++)
+		if (scratch[sb / 4 + i] != 12345.0f) {
+			printf("FAIL conv c %lld mo %lld g %lld: wrote past the scratch\n", (long long)c,
+			       (long long)mo, (long long)g);
+			fails++;
+			break;
+		}
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t o = 0; o < mo; o++)
+			for (int64_t q = 0; q < osz; q++) {
+				int64_t od = q / (out[1] * out[2]), oh = q / out[2] % out[1], ow = q % out[2];
+				double s = bias ? bs[o] : 0.0, mag = fabs(s);
+				for (int64_t ci = 0; ci < cg; ci++)
+					for (int64_t t = 0; t < kk; t++) {
+						int64_t kd = t / (ks[1] * ks[2]), kh = t / ks[2] % ks[1], kw = t % ks[2];
+						int64_t id = od * st[0] - pd[0] + kd * dl[0];
+						int64_t ih = oh * st[1] - pd[1] + kh * dl[1];
+						int64_t iw = ow * st[2] - pd[2] + kw * dl[2];
+						if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1] || iw < 0 || iw >= in[2])
+							continue;
+						double v = (double)x[(b * c + o / mg * cg + ci) * isz +
+						                     (id * in[1] + ih) * in[2] + iw] * w[o * kdim + ci * kk + t];
+						s += v;
+						mag += fabs(v);
+					}
+				double got = y[(b * mo + o) * osz + q], got0 = y0[(b * mo + o) * osz + q];
+				if (!(fabs(got0 - s) <= 1e-5 * mag + 1e-6 * (1.0 + fabs(s)))) {
+					printf("FAIL tr_conv_f32 c %lld mo %lld g %lld: y[%lld][%lld][%lld] = %.8g, "
+					       "want %.8g\n", (long long)c, (long long)mo, (long long)g, (long long)b,
+					       (long long)o, (long long)q, got0, s);
+					fails++;
+					goto out;
+				}
+				if (!(fabs(got - s) <= 1e-5 * mag + 1e-6 * (1.0 + fabs(s)))) {
+					printf("FAIL conv c %lld mo %lld g %lld k %lldx%lldx%lld: y[%lld][%lld][%lld] "
+					       "= %.8g, want %.8g\n", (long long)c, (long long)mo, (long long)g,
+					       (long long)ks[0], (long long)ks[1], (long long)ks[2], (long long)b,
+					       (long long)o, (long long)q, got, s);
+					fails++;
+					goto out;
+				}
+			}
+out:
+	free(x), free(w), free(wp), free(bs), free(y), free(y0), free(raw);
+	return 1;
+}
+
 int main(void)
 {
 	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 9, 13, 17, 33, 197, 203, 260};
@@ -207,6 +315,25 @@ int main(void)
 	check_mlp(300, 40, 160, 128);
 	check_mlp(197, 64, 400, 256);
 	check_mlp(13, 24, 96, 8);
+	/* Conv, weight packed per group: in, out, k, stride, dilation, pads (begin, end) */
+	static const int64_t cp[][21] = {
+		{1, 32, 30, 1, 16, 15, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 0, 1, 1},    /* stem 3x3/2 */
+		{1, 17, 19, 1, 17, 19, 1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1},    /* P = 323 */
+		{1, 13, 11, 1, 6, 6, 1, 5, 3, 1, 2, 2, 1, 1, 1, 0, 2, 1, 0, 0, 2},      /* asym pads */
+		{1, 15, 17, 1, 15, 17, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},    /* 1x1 direct */
+		{1, 1, 29, 1, 1, 9, 1, 1, 4, 1, 1, 3, 1, 1, 2, 0, 0, 1, 0, 0, 3},      /* 1-D, dil 2 */
+		{5, 6, 7, 4, 3, 8, 3, 2, 3, 1, 2, 1, 1, 1, 1, 1, 0, 2, 0, 1, 1},        /* 3-D */
+		{1, 9, 75, 1, 5, 38, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 0, 1, 1},      /* wide, 3x3/2 */
+		{1, 4, 67, 1, 4, 33, 1, 1, 3, 1, 1, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0},      /* wide, 1x3/2 */
+	};
+	static const int64_t cc[][4] = {{3, 24, 1, 1}, {48, 40, 1, 1}, {200, 34, 2, 0},
+	                                {16, 20, 2, 1}, {6, 10, 2, 1}, {4, 9, 1, 0}};
+	int conv_cases = 0;
+	for (size_t i = 0; i < sizeof cp / sizeof cp[0]; i++)
+		for (size_t j = 0; j < sizeof cc / sizeof cc[0]; j++)
+			if ((i + j) % 2 == 0 || i == j)
+				conv_cases += check_conv(1 + (int64_t)(j % 2), cc[j][0], cc[j][1], cc[j][2], cp[i],
+				                         (int)cc[j][3]);
 	/* GELU over [-9, 9] and the sign/zero edges */
 	float x[4001], g[4001];
 	for (int i = 0; i < 4001; i++)
@@ -225,7 +352,7 @@ int main(void)
 		printf("FAIL gelu in place differs\n");
 		fails++;
 	}
-	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, epilogues and gelu: %s\n",
+	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, %d conv cases, epilogues and gelu: %s\n",
 #if defined(TR_GEMM_AVX512)
 	       "AVX-512",
 #elif defined(TR_GEMM_AVX2)
@@ -235,6 +362,6 @@ int main(void)
 #else
 	       "plain C99",
 #endif
-	       TR_GEMM_MR, TR_GEMM_NR, cases, fails ? "FAILED" : "ok");
+	       TR_GEMM_MR, TR_GEMM_NR, cases, conv_cases, fails ? "FAILED" : "ok");
 	return fails != 0;
 }

@@ -316,6 +316,9 @@ static void test_conv_vs_naive(void)
 	check_conv(2, 4, 6, 2, 10, 7, 3, 2, 2, 1, 1, 2, 0, 1, 2, 0, 0);     /* groups, asym pads */
 	check_conv(1, 5, 17, 1, 12, 12, 5, 5, 2, 2, 2, 2, 3, 3, 3, 3, 1);   /* dilation */
 	check_conv(2, 16, 20, 1, 6, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);    /* 1x1: no im2col */
+	check_conv(1, 3, 5, 1, 5, 45, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);     /* wide: im2col blocks */
+	check_conv(1, 3, 5, 1, 6, 75, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0);     /* same, stride 2 */
+	check_conv(1, 2, 4, 1, 3, 60, 1, 3, 1, 3, 1, 1, 0, 2, 0, 1, 1);     /* stride 3 */
 	check_conv(1, 6, 6, 6, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);      /* depthwise */
 	check_conv(1, 4, 8, 4, 7, 9, 3, 3, 2, 2, 1, 1, 1, 0, 1, 0, 0);      /* depthwise x2 */
 }
@@ -630,6 +633,145 @@ static void test_lower_conv_layernorm(void)
 	ctx_free(&f.c);
 }
 
+/* ---- Conv with a constant weight (tr_conv_packed_f32 on small maps, else
+ * tr_conv_f32) vs a direct double loop ---- */
+
+typedef struct {
+	int ns;                                  /* spatial dims, 1 to 3 */
+	int64_t nb, c, mo, g, in[3], k[3], s[3], d[3], pb[3], pe[3];
+	int bias;
+	int packed;                              /* expected kernel: tr_conv_packed_f32 */
+} ConvCase;
+
+/* Lower the Conv (constant x, w, bias) and evaluate it in the compiler;
+ * returns max |y - ref| / (1 + |ref|), or 1 when it was not lowered to the
+ * expected kernel (tr_conv_packed_f32 or tr_conv_f32). */
+static double check_conv_packed(const ConvCase *cc, unsigned seed)
+{
+	Fixture f;
+	double err = 1;
+	ctx_init(&f.c, "m.onnx");
+	f.c.jmp = &f.jb;
+	if (setjmp(f.jb)) {
+		FAIL_ERROR(&f.c);
+		return 1;
+	}
+	f.g = graph_new(&f.c);
+	f.g->opset = 13;
+	int ns = cc->ns, r = ns + 2;
+	int64_t cg = cc->c / cc->g, mg = cc->mo / cc->g;
+	int64_t dx[5] = {cc->nb, cc->c}, dw[5] = {cc->mo, cg}, db[1] = {cc->mo};
+	int64_t st[3], dl[3], pads[6];
+	for (int i = 0; i < ns; i++) {
+		dx[2 + i] = cc->in[i];
+		dw[2 + i] = cc->k[i];
+		st[i] = cc->s[i];
+		dl[i] = cc->d[i];
+		pads[i] = cc->pb[i];
+		pads[ns + i] = cc->pe[i];
+	}
+	Tensor *in[3] = {rand_const(f.g, "x", r, dx, seed), rand_const(f.g, "w", r, dw, seed + 1),
+	                 cc->bias ? rand_const(f.g, "bias", 1, db, seed + 2) : NULL};
+	Node *n = mk_node(f.g, OP_CONV, cc->bias ? 3 : 2, in);
+	node_add_attr(f.g, n, "group", AT_INT)->i = cc->g;
+	Attr *at = node_add_attr(f.g, n, "strides", AT_INTS);
+	at->ints = st;
+	at->n = ns;
+	at = node_add_attr(f.g, n, "dilations", AT_INTS);
+	at->ints = dl;
+	at->n = ns;
+	at = node_add_attr(f.g, n, "pads", AT_INTS);
+	at->ints = pads;
+	at->n = 2 * ns;
+	shape_conv(f.g, n);
+	lower_conv(f.g, n);
+	int packed = n->calls && !strcmp(n->calls->kernel, cc->packed ? "tr_conv_packed_f32" :
+	                                                                "tr_conv_f32");
+	eval_node(f.g, n);
+	/* reference, spatial dims padded to 3 with leading size-1 dims */
+	int64_t I[3], O[3], K[3], S[3], D[3], PB[3];
+	for (int i = 0; i < 3; i++) {
+		int j = i - (3 - ns);
+		I[i] = j >= 0 ? cc->in[j] : 1;
+		K[i] = j >= 0 ? cc->k[j] : 1;
+		S[i] = j >= 0 ? cc->s[j] : 1;
+		D[i] = j >= 0 ? cc->d[j] : 1;
+		PB[i] = j >= 0 ? cc->pb[j] : 0;
+		O[i] = j >= 0 ? n->out[0]->dims[2 + j] : 1;
+		int64_t ext = j >= 0 ? cc->in[j] + cc->pb[j] + cc->pe[j] - (K[i] - 1) * D[i] - 1 : 0;
+		CU_ASSERT_EQUAL(O[i], ext / S[i] + 1);
+	}
+	const float *x = in[0]->data, *w = in[1]->data, *y = n->out[0]->data;
+	const float *bs = cc->bias ? in[2]->data : NULL;
+	int64_t isz = I[0] * I[1] * I[2], osz = O[0] * O[1] * O[2], kk = K[0] * K[1] * K[2];
+	err = 0;
+	for (int64_t b = 0; b < cc->nb; b++)
+		for (int64_t o = 0; o < cc->mo; o++)
+			for (int64_t q = 0; q < osz; q++) {
+				int64_t od = q / (O[1] * O[2]), oh = q / O[2] % O[1], ow = q % O[2];
+				int64_t gi = o / mg;
+				double acc = bs ? bs[o] : 0.0;
+				for (int64_t ci = 0; ci < cg; ci++)
+					for (int64_t t = 0; t < kk; t++) {
+						int64_t kd = t / (K[1] * K[2]), kh = t / K[2] % K[1], kw = t % K[2];
+						int64_t id = od * S[0] - PB[0] + kd * D[0];
+						int64_t ih = oh * S[1] - PB[1] + kh * D[1];
+						int64_t iw = ow * S[2] - PB[2] + kw * D[2];
+						if (id < 0 || id >= I[0] || ih < 0 || ih >= I[1] || iw < 0 || iw >= I[2])
+							continue;
+						acc += (double)x[(b * cc->c + gi * cg + ci) * isz + (id * I[1] + ih) * I[2] + iw] *
+						       w[(o * cg + ci) * kk + t];
+					}
+				double e = fabs(y[(b * cc->mo + o) * osz + q] - acc) / (1.0 + fabs(acc));
+				if (!(e <= err))
+					err = e;
+			}
+	if (!packed)
+		err = 1;
+	ctx_free(&f.c);
+	return err;
+}
+
+static void test_conv_packed_vs_naive(void)
+{
+	static const ConvCase cases[] = {
+		/* ns nb c mo g  in  k  s  d  pads begin, end  bias  packed */
+		/* 3x3 pad 1, P = 13 * 19 = 247: the second pixel block starts mid-row */
+		{2, 1, 3, 30, 1, {13, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, 1},
+		/* the ToST stem shape 3x3/2, out 16x20 (stride-2 blocks of 16); mg 24 pads
+		 * to 32: tr_conv_f32 */
+		{2, 1, 3, 24, 1, {32, 40}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, 0},
+		/* P = 17 * 19 = 323 (a large map): tr_conv_f32 */
+		{2, 1, 5, 32, 1, {17, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 0, 0},
+		/* groups 2, 5x3, stride 2, asymmetric pads, batch 2, no bias, mg 31 */
+		{2, 2, 4, 62, 2, {13, 11}, {5, 3}, {2, 2}, {1, 1}, {2, 1}, {0, 2}, 0, 1},
+		/* dilation 2, mg = 60 (not a multiple of 32) */
+		{2, 1, 5, 60, 1, {12, 12}, {3, 3}, {1, 1}, {2, 2}, {2, 2}, {2, 2}, 1, 1},
+		/* 1x1 stride 1 unpadded: x read in place, P = 255 */
+		{2, 2, 16, 60, 2, {15, 17}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1, 1},
+		/* 1x1 stride 2 (im2row), no bias */
+		{2, 1, 8, 30, 1, {9, 10}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, 0, 1},
+		/* kdim = 48 * 9 = 432 > KC, P = 63, mg 58 */
+		{2, 1, 48, 58, 1, {9, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, 1},
+		/* groups 2 with kdim = 100 * 4 = 400 > KC, mg = 29, asymmetric pads */
+		{2, 2, 200, 58, 2, {6, 5}, {2, 2}, {1, 1}, {1, 1}, {1, 0}, {0, 1}, 0, 1},
+		/* 1-D: k 4, stride 3, dilation 2, pads (1, 3), groups 2 */
+		{1, 2, 6, 60, 2, {29}, {4}, {3}, {2}, {1}, {3}, 1, 1},
+		/* 3-D: k 3x2x3, strides (1, 2, 1), asymmetric pads, batch 2 */
+		{3, 2, 4, 31, 1, {5, 6, 7}, {3, 2, 3}, {1, 2, 1}, {1, 1, 1}, {1, 0, 2}, {0, 1, 1}, 1, 1},
+		/* P = 1 (fewer pixels than any tile) */
+		{2, 1, 4, 32, 1, {3, 3}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, 1, 1},
+		/* 1-D, dilation 3, stride 2, mg 5, no bias: tr_conv_f32 */
+		{1, 1, 3, 5, 1, {40}, {3}, {2}, {3}, {4}, {1}, 0, 0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		double e = check_conv_packed(&cases[i], 11u + 3u * (unsigned)i);
+		if (e > 2e-5)
+			fprintf(stderr, "\n  packed conv case %zu: rel err %g\n", i, e);
+		CU_ASSERT(e <= 2e-5);
+	}
+}
+
 void register_linalg(void)
 {
 	CU_pSuite s = CU_add_suite("linalg", NULL, NULL);
@@ -648,4 +790,5 @@ void register_linalg(void)
 	CU_add_test(s, "shape: conv groups/auto_pad, pool ceil", test_shape_conv_pool);
 	CU_add_test(s, "lower+eval: matmul broadcast, gemm transA/C", test_lower_matmul_gemm);
 	CU_add_test(s, "lower+eval: conv 1-D groups/bias, layernorm stats", test_lower_conv_layernorm);
+	CU_add_test(s, "lower+eval: constant-weight conv vs naive, odd shapes", test_conv_packed_vs_naive);
 }
