@@ -584,13 +584,20 @@ static SafeTensors *open_weights(Dsl *D, Ast *st)
 	return w;
 }
 
+/* one more statement or loop iteration executed (an empty loop body still
+ * costs time: it counts too) */
+static void count_step(Dsl *D, Ast *st)
+{
+	if (++D->globals->steps > TOSTC_MAX_DSL_STEPS)
+		ERR(D, st, "the model runs more than %d statements and loop iterations (loops "
+		    "unrolled), tostc's limit", TOSTC_MAX_DSL_STEPS);
+}
+
 static void exec(Dsl *D, Scope *s, Ast *st)
 {
 	for (; st && !D->returned; st = st->next) {
 		D->at = st;
-		if (++D->globals->steps > TOSTC_MAX_DSL_STEPS)
-			ERR(D, st, "the model runs more than %d statements (loops unrolled), tostc's "
-			    "limit", TOSTC_MAX_DSL_STEPS);
+		count_step(D, st);
 		bool global = s == D->globals;
 		switch (st->kind) {
 		case AST_MODEL:
@@ -638,6 +645,7 @@ static void exec(Dsl *D, Scope *s, Ast *st)
 			int64_t lo = st->lhs ? eval_int(D, s, st->lhs, "range start") : 0;
 			int64_t hi = eval_int(D, s, st->rhs, "range end");
 			for (int64_t i = lo; i < hi && !D->returned; i++) {
+				count_step(D, st);
 				assign(D, s, st->name, vint(i));
 				exec(D, s, st->body);
 			}

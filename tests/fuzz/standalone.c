@@ -2,7 +2,10 @@
  * standalone.c -- a main() for the fuzz targets without libFuzzer: runs
  * LLVMFuzzerTestOneInput on every file named on the command line (a
  * directory: every regular file in it, sorted), so crash inputs found by the
- * fuzzers replay as ordinary regression tests under any compiler.
+ * fuzzers replay as ordinary regression tests under any compiler.  Each input
+ * gets REPLAY_SECONDS (60, several times what any input needs even under the
+ * sanitizers): a slower one fails the run, so hangs found by the fuzzers stay
+ * fixed too.
  */
 #define _DEFAULT_SOURCE   /* realpath */
 #include <dirent.h>
@@ -10,9 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#define REPLAY_SECONDS 60
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "timeout: an input ran longer than the replay limit\n";
+	(void)sig;
+	if (write(2, msg, sizeof msg - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
 
 static int run_file(const char *path)
 {
@@ -33,7 +49,10 @@ static int run_file(const char *path)
 	}
 	fclose(f);
 	fprintf(stderr, "running %s (%zu bytes)\n", path, n);
+	signal(SIGALRM, on_alarm);
+	alarm(REPLAY_SECONDS);
 	LLVMFuzzerTestOneInput(buf, n);
+	alarm(0);
 	free(buf);
 	return 0;
 }
