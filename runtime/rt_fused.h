@@ -47,8 +47,10 @@ TR_FN void tr_gelu_row(float *y, int64_t n)
 		for (int l = 0; l < 16; l++)
 			y[i + l] = v[l];
 	}
-	for (; i < n; i++)
-		TR_GELU1(y[i], y[i]);
+	/* a tail bounded by 16 too: an open `i < n` loop trips GCC's
+	 * -Waggressive-loop-optimizations at -O3 under constant propagation */
+	for (int l = 0; l < 16 && i + l < n; l++)
+		TR_GELU1(y[i + l], y[i + l]);
 }
 /*@end*/
 
@@ -70,8 +72,8 @@ TR_FN void tr_gelu_f32(const float *x, float *y, int64_t n)
 		for (int l = 0; l < 16; l++)
 			y[i + l] = v[l];
 	}
-	for (int64_t i = nb * 16; i < n; i++)
-		TR_GELU1(x[i], y[i]);
+	for (int l = 0; l < 16 && nb * 16 + l < n; l++)
+		TR_GELU1(x[nb * 16 + l], y[nb * 16 + l]);
 }
 /*@end*/
 #endif

@@ -314,9 +314,13 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 							lane[l] = TR_FMA(ar[p + l], bc[p + l], lane[l]);
 					for (int l = 0; l < 16; l++)
 						s += lane[l];
+					/* a tail bounded by 16 (see tr_gelu_row) */
+					for (int l = 0; l < 16 && p + l < k; l++)
+						s = TR_FMA(ar[p + l], bc[p + l], s);
+				} else {
+					for (; p < k; p++)
+						s = TR_FMA(a[i * ars + p * acs], b[p * brs + j * bcs], s);
 				}
-				for (; p < k; p++)
-					s = TR_FMA(a[i * ars + p * acs], b[p * brs + j * bcs], s);
 				yr[j] = accumulate ? yr[j] + alpha * s : alpha * s;
 			}
 		}
@@ -355,8 +359,8 @@ TR_FN void tr_epi_add(float *restrict y, const float *restrict b, float beta, in
 	for (; c + 16 <= n; c += 16)
 		for (int l = 0; l < 16; l++)
 			y[c + l] = beta * b[c + l] + y[c + l];
-	for (; c < n; c++)
-		y[c] = beta * b[c] + y[c];
+	for (int l = 0; l < 16 && c + l < n; l++)   /* bounded tail: see tr_gelu_row */
+		y[c + l] = beta * b[c + l] + y[c + l];
 }
 
 /* y (n) = (s (n) + beta * b (n)) + y (n) */
@@ -367,8 +371,8 @@ TR_FN void tr_epi_add2(float *restrict y, const float *restrict s, const float *
 	for (; c + 16 <= n; c += 16)
 		for (int l = 0; l < 16; l++)
 			y[c + l] = (s[c + l] + beta * b[c + l]) + y[c + l];
-	for (; c < n; c++)
-		y[c] = (s[c] + beta * b[c]) + y[c];
+	for (int l = 0; l < 16 && c + l < n; l++)
+		y[c + l] = (s[c + l] + beta * b[c + l]) + y[c + l];
 }
 
 /* y (n) = s (n) + y (n) */
@@ -378,8 +382,8 @@ TR_FN void tr_epi_add1(float *restrict y, const float *restrict s, int64_t n)
 	for (; c + 16 <= n; c += 16)
 		for (int l = 0; l < 16; l++)
 			y[c + l] = s[c + l] + y[c + l];
-	for (; c < n; c++)
-		y[c] = s[c] + y[c];
+	for (int l = 0; l < 16 && c + l < n; l++)
+		y[c + l] = s[c + l] + y[c + l];
 }
 
 /* out (n) = x (n) + g (n) * y (n); out may be x, not y: blocks of 16 through
@@ -395,8 +399,8 @@ TR_FN void tr_epi_scale_add(float *out, const float *x, const float *restrict g,
 		for (int l = 0; l < 16; l++)
 			out[c + l] = v[l];
 	}
-	for (; c < n; c++)
-		out[c] = x[c] + g[c] * y[c];
+	for (int l = 0; l < 16 && c + l < n; l++)
+		out[c + l] = x[c + l] + g[c + l] * y[c + l];
 }
 
 /* the epilogue on the tile y (mr, nr), row stride ldy, at row i, column j of the product */
