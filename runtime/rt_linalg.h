@@ -281,6 +281,17 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 }
 #endif
 
+/* y (n) += s * x (n), blocks of 16 (vectorised at -O2) and a bounded tail */
+TR_FN void tr_sgemm_axpy(float *restrict y, const float *restrict x, float s, int64_t n)
+{
+	int64_t j = 0;
+	for (; j + 16 <= n; j += 16)
+		for (int l = 0; l < 16; l++)
+			y[j + l] = TR_FMA(s, x[j + l], y[j + l]);
+	for (int l = 0; l < 16 && j + l < n; l++)
+		y[j + l] = TR_FMA(s, x[j + l], y[j + l]);
+}
+
 /* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
 TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                           int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
@@ -293,12 +304,8 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
 			if (!accumulate)
 				for (int64_t j = 0; j < n; j++)
 					yr[j] = 0.0f;
-			for (int64_t p = 0; p < k; p++) {
-				float s = alpha * a[i * ars + p * acs];
-				const float *br = b + p * brs;
-				for (int64_t j = 0; j < n; j++)
-					yr[j] = TR_FMA(s, br[j], yr[j]);
-			}
+			for (int64_t p = 0; p < k; p++)
+				tr_sgemm_axpy(yr, b + p * brs, alpha * a[i * ars + p * acs], n);
 		} else {
 			for (int64_t j = 0; j < n; j++) {
 				float s = 0.0f;
