@@ -488,10 +488,10 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
  * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
  * pack: packing scratch, sized as described at TR_GEMM_NC; epi: an epilogue
  * (TrEpi) or null.
- * With OpenMP, a product on a compile-time packed B is split over threads by
- * column strips (each thread a contiguous range); every y element is the same
- * fma chain whatever the thread count.  B packed at run time stays serial (its
- * packing scratch is sized for one thread).
+ * With OpenMP, the product is split over threads by column strips (each
+ * thread a contiguous range of a compile-time packed B, or of each NC block
+ * of a B the threads pack together); every y element is the same fma chain
+ * whatever the thread count.
  */
 TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
                         int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
@@ -547,25 +547,38 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 				}
 				continue;
 			}
-			for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
-				int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
-				/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
-				for (int64_t jr = 0; jr < nc; jr += TR_GEMM_NR) {
-					int64_t nr = TR_MIN(TR_GEMM_NR, nc - jr);
-					float *restrict dst = bp + jr * kc;
-					const float *restrict src = b + k0 * brs + (j0 + jr) * bcs;
-					if (bcs == 1 && nr == TR_GEMM_NR) {
-						for (int64_t p = 0; p < kc; p++)
-							TR_GEMM_COPY_NR(dst + p * TR_GEMM_NR, src + p * brs);
-					} else {
-						for (int64_t j = 0; j < TR_GEMM_NR; j++)
+			/* B packed here, one NC block at a time; with threads, they pack the
+			 * block's strips in turn, then each multiplies its range of them */
+			int par = mc * kc * n >= 32 * (int64_t)TR_PAR_MIN;
+			(void)par;
+			TR_OMP(omp parallel if (par))
+			{
+				int64_t th = TR_THREAD(), nt = TR_NTHREADS();
+				for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
+					int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
+					int64_t nsb = (nc + TR_GEMM_NR - 1) / TR_GEMM_NR;
+					/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
+					for (int64_t sb = th; sb < nsb; sb += nt) {
+						int64_t jr = sb * TR_GEMM_NR, nr = TR_MIN(TR_GEMM_NR, nc - jr);
+						float *restrict dst = bp + jr * kc;
+						const float *restrict src = b + k0 * brs + (j0 + jr) * bcs;
+						if (bcs == 1 && nr == TR_GEMM_NR) {
 							for (int64_t p = 0; p < kc; p++)
-								dst[p * TR_GEMM_NR + j] = j < nr ? src[p * brs + j * bcs] : 0.0f;
+								TR_GEMM_COPY_NR(dst + p * TR_GEMM_NR, src + p * brs);
+						} else {
+							for (int64_t j = 0; j < TR_GEMM_NR; j++)
+								for (int64_t p = 0; p < kc; p++)
+									dst[p * TR_GEMM_NR + j] =
+										j < nr ? src[p * brs + j * bcs] : 0.0f;
+						}
 					}
+					TR_OMP(omp barrier)
+					tr_sgemm_strips(nsb * th / nt, nsb * (th + 1) / nt, m0, mc, n, j0, k0,
+					                kc, alpha, a, ars, acs, ap, bp, (const float *)0, npad, y,
+					                ldy, acc, epi, last);
+					/* the next block's packing overwrites bp */
+					TR_OMP(omp barrier)
 				}
-				tr_sgemm_strips(0, (nc + TR_GEMM_NR - 1) / TR_GEMM_NR, m0, mc, n, j0, k0, kc,
-				                alpha, a, ars, acs, ap, bp, (const float *)0, npad, y, ldy, acc,
-				                epi, last);
 			}
 		}
 	}
