@@ -9,7 +9,7 @@
  * weights after a bias fill, tr_gelu_f32, the residual Mul and Add), so it is
  * bitwise equal to the unfused graph whenever that has 4 rows or more (below
  * that the unfused Gemm takes the GEMM's small-m path: equal to float
- * rounding); test_linalg.c checks it.
+ * rounding); tests/paths/paths_test.c checks it on every micro-kernel path.
  */
 #ifndef TOSTC_RT_MLP_H
 #define TOSTC_RT_MLP_H

@@ -15,7 +15,6 @@
 #include "tostc.h"
 #include "unit.h"
 #include "rt_linalg.h"
-#include "rt_mlp.h"
 
 static float frand(unsigned *s)
 {
@@ -118,107 +117,6 @@ static void test_gemm_k0_and_bias(void)
 	tr_gemm_bias_f32(col, y, 2, 3, 2, 1, 2.0f);
 	CU_ASSERT_EQUAL(y[2], 20.0f);
 	CU_ASSERT_EQUAL(y[3], 40.0f);
-}
-
-/* ---- GEMM epilogues: bitwise the separate fill / accumulate / passes ---- */
-
-static float *frand_vec(unsigned *s, int64_t n)
-{
-	float *v = malloc(sizeof(float) * (size_t)(n + 1));
-	for (int64_t i = 0; i < n; i++)
-		v[i] = frand(s);
-	return v;
-}
-
-static float *prepacked(const float *w, int64_t k, int64_t n)
-{
-	float *p = malloc(sizeof(float) * (size_t)(k * ((n + 31) / 32 * 32)));
-	tr_gemm_prepack_f32(w, n, 1, p, k, n);
-	return p;
-}
-
-/* tr_gemm_packed_start_f32 (start and/or bias added per tile) against
- * tr_gemm_residual_f32 / tr_gemm_bias_f32 then the accumulating packed GEMM:
- * the same operations in the same order, so equal bit for bit */
-static void check_gemm_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_start)
-{
-	unsigned s = (unsigned)(m * 7 + k * 5 + n * 3 + has_bias * 2 + has_start);
-	float *a = frand_vec(&s, m * k), *w = frand_vec(&s, k * n), *bias = frand_vec(&s, n);
-	float *start = frand_vec(&s, m * n), *y = frand_vec(&s, m * n), *ref = frand_vec(&s, m * n);
-	float *wp = prepacked(w, k, n), *pack = malloc((size_t)linalg_gemm_pack_bytes(m, k, n));
-	float alpha = 1.5f, beta = 0.75f;
-	if (has_start)
-		tr_gemm_residual_f32(bias, start, ref, m, n, 1, n, beta, has_bias);
-	else if (has_bias)
-		tr_gemm_bias_f32(bias, ref, m, n, 1, n, beta);
-	tr_gemm_packed_f32(a, wp, ref, pack, m, k, n, 0, alpha, has_bias || has_start);
-	tr_gemm_packed_start_f32(a, wp, bias, start, y, pack, m, k, n, 0, alpha, beta, has_bias,
-	                         has_start);
-	int same = memcmp(y, ref, sizeof(float) * (size_t)(m * n)) == 0;
-	if (!same)
-		fprintf(stderr, "\n  gemm start m=%lld k=%lld n=%lld bias=%d start=%d differs\n",
-		        (long long)m, (long long)k, (long long)n, has_bias, has_start);
-	CU_ASSERT(same);
-	free(a), free(w), free(bias), free(start), free(y), free(ref), free(wp), free(pack);
-}
-
-static void test_gemm_start_epilogue(void)
-{
-	/* ragged n, edge rows, k across the k block (384) */
-	static const int64_t sz[][3] = {{197, 192, 96}, {5, 70, 33}, {260, 800, 40}, {9, 384, 64},
-	                                {4, 1, 1}};
-	for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
-		for (int v = 1; v < 4; v++)
-			check_gemm_start(sz[i][0], sz[i][1], sz[i][2], v & 1, v >> 1);
-}
-
-/* tr_mlp_block_f32 (bias, GELU, LayerScale and residual as GEMM epilogues,
- * tiles of tm rows) against the unfused kernels one after another, bitwise;
- * also in place (y = x) */
-static void check_mlp_block(int64_t rows, int64_t d, int64_t h, int64_t tm)
-{
-	unsigned s = (unsigned)(rows * 3 + d * 5 + h * 7 + tm);
-	float *x = frand_vec(&s, rows * d), *ls = frand_vec(&s, d), *lb = frand_vec(&s, d);
-	float *w1 = frand_vec(&s, d * h), *b1 = frand_vec(&s, h), *w2 = frand_vec(&s, h * d);
-	float *b2 = frand_vec(&s, d), *gamma = frand_vec(&s, d);
-	float *w1p = prepacked(w1, d, h), *w2p = prepacked(w2, h, d);
-	float *ln = frand_vec(&s, rows * d), *hid = frand_vec(&s, rows * h), *o = frand_vec(&s, rows * d);
-	float *mean = frand_vec(&s, rows), *rstd = frand_vec(&s, rows), *ref = frand_vec(&s, rows * d);
-	float *y = frand_vec(&s, rows * d), *xy = malloc(sizeof(float) * (size_t)(rows * d));
-	int64_t pb = linalg_gemm_pack_bytes(rows < 8 ? 8 : rows, h > d ? h : d, h > d ? h : d);
-	float *pack = malloc((size_t)pb);
-	int64_t fl = TR_MLP_R16(tm * d) * 2 + TR_MLP_R16(tm * h) + TR_MLP_R16(tm) * 2 + pb / 4;
-	float *scratch = malloc(sizeof(float) * (size_t)fl);
-	float eps = 1e-5f;
-	/* unfused: LN, fc1 on a bias fill, GELU, fc2 on a bias fill, x + gamma * o */
-	tr_layernorm_f32(x, ls, lb, ln, mean, rstd, rows, d, eps, 1, 1, 1);
-	tr_gemm_bias_f32(b1, hid, rows, h, 1, h, 1.0f);
-	tr_gemm_packed_f32(ln, w1p, hid, pack, rows, d, h, 0, 1.0f, 1);
-	tr_gelu_f32(hid, hid, rows * h);
-	tr_gemm_bias_f32(b2, o, rows, d, 1, d, 1.0f);
-	tr_gemm_packed_f32(hid, w2p, o, pack, rows, h, d, 0, 1.0f, 1);
-	for (int64_t i = 0; i < rows * d; i++)
-		ref[i] = x[i] + gamma[i % d] * o[i];
-	tr_mlp_block_f32(x, ls, lb, w1p, b1, w2p, b2, gamma, y, scratch, rows, d, h, tm, eps, 1, 1, 1);
-	memcpy(xy, x, sizeof(float) * (size_t)(rows * d));
-	tr_mlp_block_f32(xy, ls, lb, w1p, b1, w2p, b2, gamma, xy, scratch, rows, d, h, tm, eps, 1, 1,
-	                 1);
-	size_t nb = sizeof(float) * (size_t)(rows * d);
-	int same = memcmp(y, ref, nb) == 0 && memcmp(xy, ref, nb) == 0;
-	if (!same)
-		fprintf(stderr, "\n  mlp block rows=%lld d=%lld h=%lld tm=%lld differs from unfused\n",
-		        (long long)rows, (long long)d, (long long)h, (long long)tm);
-	CU_ASSERT(same);
-	free(x), free(ls), free(lb), free(w1), free(b1), free(w2), free(b2), free(gamma);
-	free(w1p), free(w2p), free(ln), free(hid), free(o), free(mean), free(rstd), free(ref);
-	free(y), free(xy), free(pack), free(scratch);
-}
-
-static void test_mlp_block_epilogue(void)
-{
-	check_mlp_block(300, 40, 160, 128);   /* three tiles, the last partial */
-	check_mlp_block(197, 64, 400, 256);   /* fc2's k crosses the k block */
-	check_mlp_block(13, 24, 96, 8);       /* a 5-row last tile */
 }
 
 static void test_matmul_batched_broadcast(void)
@@ -778,9 +676,6 @@ void register_linalg(void)
 	CU_add_test(s, "gemm vs naive, ragged sizes", test_gemm_sizes);
 	CU_add_test(s, "gemm transA/transB/alpha/accumulate", test_gemm_transposed);
 	CU_add_test(s, "gemm k = 0 and C broadcast", test_gemm_k0_and_bias);
-	CU_add_test(s, "gemm start/bias epilogue == fill + accumulate, bitwise",
-	            test_gemm_start_epilogue);
-	CU_add_test(s, "MlpBlock epilogues == unfused kernels, bitwise", test_mlp_block_epilogue);
 	CU_add_test(s, "matmul batched broadcast", test_matmul_batched_broadcast);
 	CU_add_test(s, "conv vs naive direct conv", test_conv_vs_naive);
 	CU_add_test(s, "layernorm known values", test_layernorm_known);
