@@ -25,7 +25,7 @@
 /*@ tr_sgemm_epi : tr_common tr_gelu_row */
 /*
  * The micro-kernel is chosen at C-compile time from the target flags:
- *   __AVX512F__            8 x 32 tile, 16 zmm accumulators (intrinsics)
+ *   __AVX512F__            12 x 32 tile, 24 zmm accumulators (intrinsics)
  *   __AVX2__ + __FMA__     6 x 16 tile, 12 ymm accumulators (intrinsics)
  *   __ARM_NEON + aarch64   8 x 8 tile, 16 q accumulators (intrinsics)
  *   anything else          8 x TR_VW tile in plain C99 that gcc vectorises
@@ -72,9 +72,9 @@
 #endif
 #endif
 #if defined(TR_GEMM_AVX512)
-#define TR_GEMM_MR 8        /* micro-tile rows */
+#define TR_GEMM_MR 12       /* micro-tile rows */
 #define TR_GEMM_NR 32       /* micro-tile columns */
-#define TR_GEMM_MC 256      /* m block (multiple of MR) */
+#define TR_GEMM_MC 252      /* m block (multiple of MR) */
 #elif defined(TR_GEMM_AVX2)
 #define TR_GEMM_MR 6
 #define TR_GEMM_NR 16
@@ -94,7 +94,7 @@
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
  * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
  * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned.
- * (MR <= 8, MC <= 256 and NR <= 32 on every path: the compiler sizes the
+ * (MR <= 12, MC <= 256 and NR <= 32 on every path: the compiler sizes the
  * scratch for all of them, see linalg_gemm_pack_bytes.) */
 
 /* copy NR floats (one row of a B strip): gcc -O2 does not vectorise the loop */
@@ -123,16 +123,17 @@
  * (ars = row stride, acs 1).
  */
 #if defined(TR_GEMM_AVX512)
-#define TR_M512_ROW(i)                                                                    \
+/* row r of the tile: a[r] broadcast times the two B vectors */
+#define TR_M512_ROW(r, c0, c1)                                                            \
 	{                                                                                 \
-		__m512 ai = _mm512_set1_ps(a[i * ars]);                                    \
-		c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                               \
-		c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                               \
+		__m512 ai = _mm512_set1_ps(a[(r) * ars]);                                  \
+		c0 = _mm512_fmadd_ps(ai, b0, c0);                                         \
+		c1 = _mm512_fmadd_ps(ai, b1, c1);                                         \
 	}
-#define TR_M512_OUT(i)                                                                    \
+#define TR_M512_OUT(r, c0, c1)                                                            \
 	{                                                                                 \
-		float *yr = y + i * ldy;                                                  \
-		__m512 v0 = _mm512_mul_ps(c##i##0, al), v1 = _mm512_mul_ps(c##i##1, al);   \
+		float *yr = y + (r) * ldy;                                                \
+		__m512 v0 = _mm512_mul_ps(c0, al), v1 = _mm512_mul_ps(c1, al);             \
 		if (acc) {                                                                \
 			v0 = _mm512_add_ps(_mm512_loadu_ps(yr), v0);                      \
 			v1 = _mm512_add_ps(_mm512_loadu_ps(yr + 16), v1);                 \
@@ -140,6 +141,7 @@
 		_mm512_storeu_ps(yr, v0);                                                 \
 		_mm512_storeu_ps(yr + 16, v1);                                            \
 	}
+/* 12 x 32: 24 accumulators, 2 B vectors and the broadcast of 32 zmm registers */
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
                                      const float *restrict bp, int64_t ldb, float *restrict y,
                                      int64_t ldy, float alpha, int acc)
@@ -147,14 +149,19 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
 	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
 	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+	__m512 c80 = z, c81 = z, c90 = z, c91 = z, c100 = z, c101 = z, c110 = z, c111 = z;
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
 		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
-		TR_M512_ROW(0) TR_M512_ROW(1) TR_M512_ROW(2) TR_M512_ROW(3)
-		TR_M512_ROW(4) TR_M512_ROW(5) TR_M512_ROW(6) TR_M512_ROW(7)
+		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
+		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
+		TR_M512_ROW(6, c60, c61) TR_M512_ROW(7, c70, c71) TR_M512_ROW(8, c80, c81)
+		TR_M512_ROW(9, c90, c91) TR_M512_ROW(10, c100, c101) TR_M512_ROW(11, c110, c111)
 	}
-	TR_M512_OUT(0) TR_M512_OUT(1) TR_M512_OUT(2) TR_M512_OUT(3)
-	TR_M512_OUT(4) TR_M512_OUT(5) TR_M512_OUT(6) TR_M512_OUT(7)
+	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
+	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
+	TR_M512_OUT(6, c60, c61) TR_M512_OUT(7, c70, c71) TR_M512_OUT(8, c80, c81)
+	TR_M512_OUT(9, c90, c91) TR_M512_OUT(10, c100, c101) TR_M512_OUT(11, c110, c111)
 }
 #elif defined(TR_GEMM_AVX2)
 #define TR_M256_ROW(i)                                                                    \

@@ -34,7 +34,7 @@ static int64_t pack_bytes(int64_t m, int64_t k, int64_t n)
 	if (m < 4 || k <= 0 || n <= 0)
 		return 4;
 	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t mc = (m + 7 + 7) / 8 * 8;
+	int64_t mc = (m + 11 + 7) / 8 * 8;
 	int64_t nc = (n + 31) / 32 * 32;
 	if (mc > 256)
 		mc = 256;
