@@ -436,8 +436,10 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 	           " * convenient on a microcontroller, but then calls must not overlap (not\n"
 	           " * reentrant, not thread-safe). Define %s_NO_STATIC_WORKSPACE when compiling\n"
 	           " * %s.c to leave it out (then NULL returns -1). With a workspace of their own,\n"
-	           " * any number of threads may run the model at once. */\n",
-	        N, U, N);
+	           " * any number of threads may run the model at once. Compiled with\n"
+	           " * -fopenmp, %s.c also splits each call's work over OpenMP's threads\n"
+	           " * (OMP_NUM_THREADS); the results are bitwise the same for any count. */\n",
+	        N, U, N, N);
 	fprintf(h, "#define %s_WORKSPACE_SIZE %lld\n", U, (long long)g->arena_size);
 	fprintf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", U, g->ninputs, U,
 	        g->noutputs);
