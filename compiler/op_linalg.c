@@ -102,14 +102,21 @@ Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans)
 	return p;
 }
 
+/* B can be packed for the micro-kernel now: a constant weight, and A has 4
+ * rows or more (fewer take the GEMM's unpacked small-m path) */
+static int gemm_packable(Tensor *b, int64_t m, int64_t k, int64_t nn)
+{
+	Tensor *r = tensor_root(b);
+	return r->kind == TK_CONST && r->data && m >= 4 && k > 0 && nn > 0;
+}
+
 /* Append y (m, n) = alpha * A' @ B' [+ y] as one tr_gemm_f32 call, or, when B
- * is a constant weight and A has 4 rows or more, as tr_gemm_packed_f32 with B
- * packed for the micro-kernel now (no packing of B at run time). */
+ * is gemm_packable, as tr_gemm_packed_f32 with B packed for the micro-kernel
+ * now (no packing of B at run time). */
 static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m, int64_t k,
                       int64_t nn, int trans_a, int trans_b, float alpha, int accumulate)
 {
-	Tensor *r = tensor_root(b);
-	if (r->kind == TK_CONST && r->data && m >= 4 && k > 0 && nn > 0) {
+	if (gemm_packable(b, m, k, nn)) {
 		Call *c = call_new(g, n, "tr_gemm_packed_f32", inv_gemm_packed_f32);
 		call_in(c, a);
 		call_in(c, linalg_prepack(g, b, k, nn, trans_b));
@@ -139,14 +146,12 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
 
 /* y (m, n) = [start +] [beta * bias +] alpha * A' @ B' as one tr_gemm_packed_start_f32
  * call, the start (m, n) and the bias (a row of n, broadcast) added as the GEMM
- * makes each tile; 0 (nothing appended) unless B is a constant weight and A
- * has 4 rows or more, as emit_gemm's packed path needs. */
+ * makes each tile; 0 (nothing appended) unless B is gemm_packable. */
 static int emit_gemm_start(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m,
                            int64_t k, int64_t nn, int trans_a, int trans_b, float alpha,
                            Tensor *bias, float beta, Tensor *start)
 {
-	Tensor *r = tensor_root(b);
-	if (r->kind != TK_CONST || !r->data || m < 4 || k <= 0 || nn <= 0)
+	if (!gemm_packable(b, m, k, nn))
 		return 0;
 	Call *c = call_new(g, n, "tr_gemm_packed_start_f32", inv_gemm_packed_start_f32);
 	call_in(c, a);

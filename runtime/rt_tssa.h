@@ -81,12 +81,15 @@ TR_FN void tr_tssa_out(float *restrict y, const float *restrict x, float a,
 
 /*@ tr_tssa_f32 : tr_tssa_row */
 /*
- * vision TSSA, three sweeps over w per batch item:
+ * vision TSSA, four sweeps over w per batch item:
  *   1. c[k,j]   = max(sqrt(sum_n w[n,k,j]^2), eps_norm)         column norms
  *   2. s[n,k]   = sum_j (w[n,k,j] / c[k,j])^2
  *      pi[n,k]  = softmax_k(temp[k] * s[n,k])                   (kept in y)
- *      m[k,j]   = sum_n pi[n,k] w[n,k,j]^2 / (sum_n pi[n,k] + eps_pi)
+ *   2b. m[k,j]  = sum_n pi[n,k] w[n,k,j]^2 / (sum_n pi[n,k] + eps_pi)
  *   3. y[n,k,j] = -(w[n,k,j] pi[n,k]) * (1 / (1 + m[k,j]))
+ * (2 and 2b were one sweep before threads: pi is per token and the moments
+ * are sums over tokens, so threads split them differently.  The cost is one
+ * more read of w, against the block's GEMMs' 8 N d^2 multiply-adds.)
  * w (B, N, K*p), temp (K) -> y (B, N, K*p); scratch 2*K*p + K floats.
  * Sweep 2 parks pi[n, 0..K-1] in row n of y (d >= K); sweep 3 writes the
  * heads of a row last to first, so each pi[n,k] is read before a head's
