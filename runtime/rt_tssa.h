@@ -89,7 +89,7 @@ TR_FN void tr_tssa_out(float *restrict y, const float *restrict x, float a,
  *   3. y[n,k,j] = -(w[n,k,j] pi[n,k]) * (1 / (1 + m[k,j]))
  * (2 and 2b were one sweep before threads: pi is per token and the moments
  * are sums over tokens, so threads split them differently.  The cost is one
- * more read of w, against the block's GEMMs' 8 N d^2 multiply-adds.)
+ * more read of w, against the block's GEMMs' 10 N d^2 multiply-adds.)
  * w (B, N, K*p), temp (K) -> y (B, N, K*p); scratch 2*K*p + K floats.
  * Sweep 2 parks pi[n, 0..K-1] in row n of y (d >= K); sweep 3 writes the
  * heads of a row last to first, so each pi[n,k] is read before a head's
