@@ -6,12 +6,14 @@
 #      of run_paths.sh) twice, NEON (the default there) and -DTR_NO_SIMD
 #      (plain C99), each run under qemu with --quick; the line each prints
 #      must name the kernel path it was built for;
-#   2. the digits sample (samples/digits/digits.tost, a trained ToST model)
-#      through tostc, its model.c built with the host CC and with
-#      aarch64-linux-gnu-gcc -static -O2 (NEON) and run on the 450 test images
-#      (tests/paths/digits_logits.c): every logit of the aarch64 run within
-#      1e-4 * |x86| + 1e-5 * max |x86 logit| of the x86 run's (not bitwise:
-#      the kernels' tiles and fused multiply-adds differ), and the same accuracy.
+#   2. two samples through tostc, each model.c built with the host CC (-O2)
+#      and with aarch64-linux-gnu-gcc -static -O2 (NEON) and run: digits
+#      (samples/digits/digits.tost, 450 test images, tests/paths/
+#      digits_logits.c) and charlm (samples/charlm/charlm.onnx, 2 x 128
+#      tokens: 128-row GEMMs, tests/paths/charlm_logits.c); every output of
+#      the aarch64 run within 1e-4 * |x86| + 1e-5 * max |x86| of the x86
+#      run's (not bitwise: the kernels' tiles and fused multiply-adds
+#      differ), and digits' accuracy line equal.
 # Without the tools it prints why it skipped and exits 77 (ctest: Skipped),
 # or 1 when TOSTC_REQUIRE_AARCH64=1 (CI sets it).  AARCH64_CC and QEMU_AARCH64
 # name other binaries.
