@@ -30,7 +30,7 @@ import numpy as np
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 OUT = os.path.join(ROOT, "build", "bench")
 MODELS = ["tost_s", "tost_t", "stack_256", "stack_1024", "stack_4096", "stack_16384",
-          "lm_256", "lm_2048"]
+          "lm_256", "lm_2048", "mm_197x384x1536", "mm_197x1536x384", "mm_1024x384x1536"]
 SHAPES = {"tost_s": [1, 3, 224, 224], "tost_t": [1, 3, 224, 224], "lm_256": [1, 256],
           "lm_2048": [1, 2048]}
 CC = os.environ.get("CC", "gcc")
@@ -105,6 +105,8 @@ def paired(r, key, ref, wall):
 def shape_of(name):
     if name in SHAPES:
         return SHAPES[name]
+    if name.startswith("mm_"):
+        return [int(v) for v in name[3:].split("x")[:2]]
     return [1, int(name.split("_")[1]), 384]
 
 
@@ -112,6 +114,8 @@ def tokens(name):
     """tokens the TSSA blocks see (for time per token)"""
     if name.startswith("stack_") or name.startswith("lm_"):
         return shape_of(name)[1]
+    if name.startswith("mm_"):
+        return shape_of(name)[0]
     return 196
 
 
