@@ -14,6 +14,10 @@ reference definitions of tests/models/tost_ref.py with seeded random weights
                N in 256, 1024, 4096, 16384
   lm_T         causal ToST LM: d 384, 6 layers, 6 heads, vocab 8192, block 2048,
                on T = 256 or 2048 tokens
+  mm_MxKxN     one MatMul, x (M, K) @ W (K, N) with W a constant: the GEMM
+               alone, as each program runs it inside a model (ONNX Runtime
+               pre-packs a constant B when it builds the session, tostc at
+               compile time)
 
 An existing model.onnx is kept (delete the directory to re-export).
 """
@@ -44,6 +48,16 @@ class Stack(nn.Module):
         return x
 
 
+class MatMul(nn.Module):
+    """x @ w, w a constant (K, N): exported as one MatMul on an initializer"""
+    def __init__(self, k, n):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(k, n) * k ** -0.5)
+
+    def forward(self, x):
+        return x @ self.w
+
+
 def build(name):
     """(model, example input, input name)"""
     g = torch.Generator().manual_seed(1)
@@ -58,6 +72,9 @@ def build(name):
         t = int(name[3:])
         m = tost_ref.ToSTLM(LM["dim"], LM["depth"], LM["heads"], LM["vocab"], LM["block"], t)
         return m, torch.randint(0, LM["vocab"], (1, t), generator=g, dtype=torch.int64), "idx"
+    if name.startswith("mm_"):
+        m, k, n = (int(v) for v in name[3:].split("x"))
+        return MatMul(k, n), torch.randn(m, k, generator=g), "x"
     raise SystemExit("export.py: unknown model " + name)
 
 
