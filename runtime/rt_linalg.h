@@ -1178,24 +1178,32 @@ TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bia
 		float rs = 1.0f / sqrtf(v / (float)d + eps);
 		mean[r] = mu;
 		rstd[r] = rs;
+		/* contiguous scale: blocks of 16 through a local array (y may be x;
+		 * gcc -O2 left the plain loop scalar, its alias checks failing),
+		 * element by element as the general loop, + 0.0f without a bias */
+#define TR_LN_ROW(b)                                                                      \
+	do {                                                                              \
+		for (j = 0; j + 16 <= d; j += 16) {                                       \
+			float t[16];                                                      \
+			for (int l = 0; l < 16; l++)                                      \
+				t[l] = (xr[j + l] - mu) * rs * scale[j + l] + (b);        \
+			for (int l = 0; l < 16; l++)                                      \
+				yr[j + l] = t[l];                                         \
+		}                                                                         \
+		for (int l = 0; l < 16 && j + l < d; l++) /* bounded: see tr_gelu_row */ \
+			yr[j + l] = (xr[j + l] - mu) * rs * scale[j + l] + (b);           \
+	} while (0)
 		if (scale_stride == 1 && has_bias && bias_stride == 1) {
-			/* blocks of 16 through a local array: y may be x, and gcc -O2
-			 * left the plain loop scalar (its alias checks failed) */
-			for (j = 0; j + 16 <= d; j += 16) {
-				float t[16];
-				for (int l = 0; l < 16; l++)
-					t[l] = (xr[j + l] - mu) * rs * scale[j + l] + bias[j + l];
-				for (int l = 0; l < 16; l++)
-					yr[j + l] = t[l];
-			}
-			for (int l = 0; l < 16 && j + l < d; l++)   /* bounded tail: see tr_gelu_row */
-				yr[j + l] = (xr[j + l] - mu) * rs * scale[j + l] + bias[j + l];
+			TR_LN_ROW(bias[j + l]);
+		} else if (scale_stride == 1 && !has_bias) {
+			TR_LN_ROW(0.0f);
 		} else
 			for (j = 0; j < d; j++)
 				yr[j] = (xr[j] - mu) * rs * scale[j * scale_stride] +
 				        (has_bias ? bias[j * bias_stride] : 0.0f);
 	}
 }
+#undef TR_LN_ROW
 /*@end*/
 
 #endif
