@@ -23,7 +23,7 @@
 #include "tostc.h"
 #include "rt_mlp.h"
 
-#define MLP_TILE 256   /* token rows per tile (multiple of every MR) */
+#define MLP_TILE 256   /* token rows per tile (scratch); the kernel runs min(256, MC) */
 
 /* t through single-reader views that keep the last dim: the viewed tensor */
 static Tensor *unview(Tensor *t)

@@ -47,8 +47,13 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 	e2.bias = has_b2 ? b2 : (const float *)0;
 	e2.gamma = gamma;
 	e2.ldo = e2.ldr = d;
-	for (int64_t r0 = 0; r0 < rows; r0 += tm) {
-		int64_t mt = TR_MIN(tm, rows - r0);
+	/* tiles of at most one m block of the GEMM (252 rows with AVX-512 or
+	 * AVX2, 256 else; the scratch is sized for tm): a tile of 256 would
+	 * leave a 4-row block that streams all of w1 and w2 again for a panel
+	 * of 12 rows; rows are independent, so the results do not change */
+	int64_t tt = TR_MIN(tm, TR_GEMM_MC);
+	for (int64_t r0 = 0; r0 < rows; r0 += tt) {
+		int64_t mt = TR_MIN(tt, rows - r0);
 		tr_layernorm_f32(x + r0 * d, ls, lb, ln, mean, rstd, mt, d, eps, 1, has_lb, 1);
 		tr_sgemm_epi(mt, h, d, 1.0f, ln, d, 1, (const float *)0, 0, 0, w1, hid, h, 0, pack, &e1);
 		e2.out = y + r0 * d;

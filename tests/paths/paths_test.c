@@ -328,6 +328,7 @@ int main(int argc, char **argv)
 	check_mlp(300, 40, 160, 128);
 	check_mlp(197, 64, 400, 256);
 	check_mlp(13, 24, 96, 8);
+	check_mlp(520, 24, 96, 256);   /* tiles of min(256, MC) rows: 252 + 252 + 16 with MC 252 */
 	/* Conv, weight packed per group: in, out, k, stride, dilation, pads (begin, end) */
 	static const int64_t cp[][21] = {
 		{1, 32, 30, 1, 16, 15, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 0, 1, 1},    /* stem 3x3/2 */
