@@ -30,6 +30,14 @@
 #endif
 #define TR_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TR_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* fmaf only where it is one instruction; ISO C mode does not contract a*b+c */
+#ifndef TR_FMA
+#if defined(FP_FAST_FMAF)
+#define TR_FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define TR_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+#endif
 /*
  * Threads: OpenMP, only when the generated C is compiled with -fopenmp (off
  * otherwise: the pragmas vanish and TR_NTHREADS() is 1).  Work is split so

@@ -15,24 +15,24 @@
  * loop vectorises instead of calling libm's erff per element.
  */
 /* one element of the GELU: out = gelu(xv) */
-#define TR_GELU1(xv, out)                                                        \
-	do {                                                                     \
-		float v_ = (xv) * 0.707106769f;                                  \
-		float a_ = v_ > 4.0f ? 4.0f : v_ < -4.0f ? -4.0f : v_;           \
-		float a2_ = a_ * a_, p_, q_;                                     \
-		p_ = -2.72614225801306e-10f;                                     \
-		p_ = p_ * a2_ + 2.77068142495902e-08f;                           \
-		p_ = p_ * a2_ + -2.10102402082508e-06f;                          \
-		p_ = p_ * a2_ + -5.69250639462346e-05f;                          \
-		p_ = p_ * a2_ + -7.34990630326855e-04f;                          \
-		p_ = p_ * a2_ + -2.95459980854025e-03f;                          \
-		p_ = p_ * a2_ + -1.60960333262415e-02f;                          \
-		q_ = -1.45660718464996e-05f;                                     \
-		q_ = q_ * a2_ + -2.13374055278905e-04f;                          \
-		q_ = q_ * a2_ + -1.68282697438203e-03f;                          \
-		q_ = q_ * a2_ + -7.37332916720468e-03f;                          \
-		q_ = q_ * a2_ + -1.42647390514189e-02f;                          \
-		(out) = ((xv) * (a_ * p_ / q_ + 1.0f)) * 0.5f;                   \
+#define TR_GELU1(xv, out)                                                       \
+	do {                                                                    \
+		float v_ = (xv) * 0.707106769f;                                 \
+		float a_ = v_ > 4.0f ? 4.0f : v_ < -4.0f ? -4.0f : v_;          \
+		float a2_ = a_ * a_, p_, q_;                                    \
+		p_ = -2.72614225801306e-10f;                                    \
+		p_ = TR_FMA(p_, a2_, 2.77068142495902e-08f);                    \
+		p_ = TR_FMA(p_, a2_, -2.10102402082508e-06f);                   \
+		p_ = TR_FMA(p_, a2_, -5.69250639462346e-05f);                   \
+		p_ = TR_FMA(p_, a2_, -7.34990630326855e-04f);                   \
+		p_ = TR_FMA(p_, a2_, -2.95459980854025e-03f);                   \
+		p_ = TR_FMA(p_, a2_, -1.60960333262415e-02f);                   \
+		q_ = -1.45660718464996e-05f;                                    \
+		q_ = TR_FMA(q_, a2_, -2.13374055278905e-04f);                   \
+		q_ = TR_FMA(q_, a2_, -1.68282697438203e-03f);                   \
+		q_ = TR_FMA(q_, a2_, -7.37332916720468e-03f);                   \
+		q_ = TR_FMA(q_, a2_, -1.42647390514189e-02f);                   \
+		(out) = ((xv) * (a_ * p_ / q_ + 1.0f)) * 0.5f;                  \
 	} while (0)
 /* y (n) = gelu(y) in place, serial: the GEMM epilogue's row helper */
 TR_FN void tr_gelu_row(float *y, int64_t n)

@@ -54,14 +54,6 @@
 #define TR_VW 4
 #endif
 #endif
-/* fmaf only where it is one instruction; ISO C mode does not contract a*b+c */
-#ifndef TR_FMA
-#if defined(FP_FAST_FMAF)
-#define TR_FMA(a, b, c) fmaf((a), (b), (c))
-#else
-#define TR_FMA(a, b, c) ((a) * (b) + (c))
-#endif
-#endif
 /* The micro-kernel is kept out of line so that its accumulators are register
  * allocated on their own, whatever the caller looks like. */
 #ifndef TR_NOINLINE
