@@ -208,10 +208,10 @@ def table(res, peak):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=12)
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--tostc", default=os.path.join(OUT, "tostc-build", "tostc"))
     a = ap.parse_args()
     a.threads = [int(t) for t in a.threads.split(",") if t]
@@ -256,6 +256,8 @@ def main():
         pass
     out = {"peak": peak, "gemm": gemm, "models": res, "cpu": cpu, "cflags": CFLAGS,
            "runs": a.runs, "rounds": a.rounds, "date": time.strftime("%Y-%m-%d %H:%M")}
+    load = open("/proc/loadavg").read().split()[:3]
+    out["loadavg"] = load
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(out, f, indent=1)
     md = table(res, peak["gflops"])
@@ -265,8 +267,6 @@ def main():
         gl.append("| %d x %d x %d | %.1f (%.0f%%) | %.1f (%.0f%%) |" % (
             g["m"], g["k"], g["n"], g["gflops"], 100 * g["gflops"] / peak["gflops"],
             g["best_gflops"], 100 * g["best_gflops"] / peak["gflops"]))
-    load = open("/proc/loadavg").read().split()[:3]
-    out["loadavg"] = load
     text = ("Measured %s on %s (2 cores; load average %s during the run); FMA peak of one "
             "core %.1f GFLOP/s (%s, CPU time); generated C built with %s; medians of %d runs "
             "in %d interleaved rounds (each process: one warm-up, then its runs); 1-thread times are CPU time (wall-clock in parentheses), "
