@@ -155,6 +155,26 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 	TR_M512_OUT(6, c60, c61) TR_M512_OUT(7, c70, c71) TR_M512_OUT(8, c80, c81)
 	TR_M512_OUT(9, c90, c91) TR_M512_OUT(10, c100, c101) TR_M512_OUT(11, c110, c111)
 }
+/* the first 6 rows of the 12 x 32 tile, for a last panel of 6 rows or fewer
+ * (197 = 16 x 12 + 5 rows: half the padding rows' work); each element is
+ * the same fma chain as in tr_gemm_micro */
+#define TR_GEMM_MICRO_HALF 1
+TR_NOINLINE TR_FN void tr_gemm_micro6(int64_t kc, const float *restrict ap, int64_t ars,
+                                      int64_t acs, const float *restrict bp, int64_t ldb,
+                                      float *restrict y, int64_t ldy, float alpha, int acc)
+{
+	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
+	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+	__m512 c40 = z, c41 = z, c50 = z, c51 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		const float *a = ap + p * acs;
+		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
+		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
+		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
+	}
+	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
+	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
+}
 #elif defined(TR_GEMM_AVX2)
 #define TR_M256_ROW(i)                                                                    \
 	{                                                                                 \
@@ -468,7 +488,12 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 					tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
 				} else {
 					/* edge tile: through the local tile t */
-					tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
+#ifdef TR_GEMM_MICRO_HALF
+					if (mr <= TR_GEMM_MR / 2)
+						tr_gemm_micro6(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
+					else
+#endif
+						tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
 					for (int64_t i = 0; i < mr; i++)
 						for (int64_t j = 0; j < nr; j++) {
 							float v = t[i * TR_GEMM_NR + j];
