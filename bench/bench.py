@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+from statistics import median
 import subprocess
 import sys
 import time
@@ -54,25 +55,19 @@ def same_file(p, q):
         return f.read() == g.read()
 
 
-def median(v):
-    u = sorted(v)
-    n = len(u)
-    return u[(n - 1) // 2] if n % 2 else 0.5 * (u[n // 2 - 1] + u[n // 2])
-
-
 def add_round(r, key, x):
     """merge one round's JSON x into r[key]: runs appended, medians over all
     runs so far, peak RSS the largest, the round's own CPU (or wall) median
     kept in rounds"""
-    t = r.setdefault(key, {"runs": [], "cpu_runs": [], "rounds": [], "rss": 0,
-                           "bitwise_same": True, "same_as_1T": True})
+    t = r.setdefault(key, {"runs": [], "cpu_runs": [], "rounds": [], "rss": 0})
     t["runs"] += x["runs"]
     t["cpu_runs"] += x["cpu_runs"]
     t["rounds"].append({"median": x["median"], "cpu_median": x["cpu_median"]})
     t["median"], t["cpu_median"] = median(t["runs"]), median(t["cpu_runs"])
     t["rss"] = max(t["rss"], x["rss"])
-    for k in ("bitwise_same", "same_as_1T"):
-        t[k] = t[k] and x.get(k, True)
+    for k in ("bitwise_same", "same_as_1T"):   # tostc's checks, all rounds
+        if k in x:
+            t[k] = t.get(k, True) and x[k]
     for k in ("workspace", "rss_base", "opt"):
         if k in x:
             t.setdefault(k, x[k])

@@ -110,6 +110,17 @@ static int gemm_packable(Tensor *b, int64_t m, int64_t k, int64_t nn)
 	return r->kind == TK_CONST && r->data && m >= 4 && k > 0 && nn > 0;
 }
 
+/* the arguments every GEMM kernel call shares after its tensors: the packing
+ * scratch, m, k, n and trans_a */
+static void call_gemm_shape(Call *c, int64_t m, int64_t k, int64_t nn, int trans_a)
+{
+	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
+	call_int(c, m);
+	call_int(c, k);
+	call_int(c, nn);
+	call_int(c, trans_a);
+}
+
 /* Append y (m, n) = alpha * A' @ B' [+ y] as one tr_gemm_f32 call, or, when B
  * is gemm_packable, as tr_gemm_packed_f32 with B packed for the micro-kernel
  * now (no packing of B at run time). */
@@ -121,11 +132,7 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
 		call_in(c, a);
 		call_in(c, linalg_prepack(g, b, k, nn, trans_b));
 		call_out(c, y);
-		call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
-		call_int(c, m);
-		call_int(c, k);
-		call_int(c, nn);
-		call_int(c, trans_a);
+		call_gemm_shape(c, m, k, nn, trans_a);
 		call_float(c, alpha);
 		call_int(c, accumulate);
 		return;
@@ -134,11 +141,7 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
-	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
-	call_int(c, m);
-	call_int(c, k);
-	call_int(c, nn);
-	call_int(c, trans_a);
+	call_gemm_shape(c, m, k, nn, trans_a);
 	call_int(c, trans_b);
 	call_float(c, alpha);
 	call_int(c, accumulate);
@@ -159,11 +162,7 @@ static int emit_gemm_start(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, i
 	call_in(c, bias ? bias : a);     /* unread without a bias */
 	call_in(c, start ? start : a);   /* unread without a start */
 	call_out(c, y);
-	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
-	call_int(c, m);
-	call_int(c, k);
-	call_int(c, nn);
-	call_int(c, trans_a);
+	call_gemm_shape(c, m, k, nn, trans_a);
 	call_float(c, alpha);
 	call_float(c, beta);
 	call_int(c, bias != NULL);
