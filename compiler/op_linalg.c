@@ -592,13 +592,18 @@ void lower_conv(Graph *g, Node *n)
 		int64_t kdim = cg * p[6] * p[7] * p[8], osz = p[3] * p[4] * p[5];
 		int direct = p[6] * p[7] * p[8] == 1 && p[9] == 1 && p[10] == 1 && p[11] == 1 &&
 		             p[15] == 0 && p[16] == 0 && p[17] == 0 && osz == p[0] * p[1] * p[2];
-		int64_t col = direct ? 0 : 4 * ((ctx_mul(g->ctx, kdim, osz) + 15) / 16 * 16);
+		/* im2col in blocks of output rows (tr_conv_block_rows); checking
+		 * kdim * osz first bounds every product the block size takes */
+		int64_t qb = osz;
+		if (!direct && ctx_mul(g->ctx, kdim, osz) > 0)
+			qb = tr_conv_block_rows(kdim, p[3] * p[4], p[5]) * p[5];
+		int64_t col = direct ? 0 : 4 * ((ctx_mul(g->ctx, kdim, qb) + 15) / 16 * 16);
 		k = call_new(g, n, "tr_conv_f32", inv_conv_f32);
 		call_in(k, x);
 		call_in(k, w);
 		call_in(k, b ? b : w);
 		call_out(k, y);
-		call_scratch(k, col + linalg_gemm_pack_bytes(m / group, kdim, osz));
+		call_scratch(k, col + linalg_gemm_pack_bytes(m / group, kdim, qb));
 	}
 	call_int(k, nb);
 	call_int(k, c);

@@ -107,6 +107,18 @@
 	} while (0)
 #endif
 
+/* the step of m blocks of at most cap rows (cap a multiple of MR) that split
+ * m as evenly as whole MR-row panels allow: the fewest blocks, and no block
+ * with a panel or two left over after full ones */
+TR_FN int64_t tr_gemm_mblock(int64_t m, int64_t cap)
+{
+	int64_t nb = (m + cap - 1) / cap, step;
+	if (nb < 1)
+		return cap;
+	step = ((m + nb - 1) / nb + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR;
+	return TR_MIN(step, cap);
+}
+
 /*
  * a (MR, kc) @ bp (kc, NR) -> y (MR, NR) row stride ldy; bp's rows are ldb apart
  * (NR when packed at run time, TR_GEMM_PB in a prepacked weight):
@@ -454,6 +466,25 @@ TR_FN void tr_gemm_epi_tile(const TrEpi *e, int first, int last, float *y, int64
 	}
 }
 
+/* y (mr, nr) row stride ldy (+)= the edge tile t (MR, NR) made by a micro-kernel */
+TR_FN void tr_gemm_tile_out(float *y, int64_t ldy, const float *t, int64_t mr, int64_t nr,
+                            int acc)
+{
+	for (int64_t i = 0; i < mr; i++) {
+		float *restrict yr = y + i * ldy;
+		const float *restrict tr = t + i * TR_GEMM_NR;
+		if (nr == TR_GEMM_NR && acc)
+			for (int j = 0; j < TR_GEMM_NR; j++)
+				yr[j] = yr[j] + tr[j];
+		else if (nr == TR_GEMM_NR)
+			for (int j = 0; j < TR_GEMM_NR; j++)
+				yr[j] = tr[j];
+		else
+			for (int64_t j = 0; j < nr; j++)
+				yr[j] = acc ? yr[j] + tr[j] : tr[j];
+	}
+}
+
 /*
  * Strips [s0, s1) (NR columns each, counted from column j0) of the MC block
  * at row m0: y[m0 + i][j0 + ...] (+)= alpha * A panels @ B strips, panels
@@ -494,14 +525,16 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 					else
 #endif
 						tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
-					for (int64_t i = 0; i < mr; i++)
-						for (int64_t j = 0; j < nr; j++) {
-							float v = t[i * TR_GEMM_NR + j];
-							yt[i * ldy + j] = acc ? yt[i * ldy + j] + v : v;
-						}
+					tr_gemm_tile_out(yt, ldy, t, mr, nr, acc);
 				}
-				if (epi)
-					tr_gemm_epi_tile(epi, k0 == 0, last, yt, ldy, m0 + i0, jj, mr, nr);
+			}
+			/* the epilogue on the panel's rows of the whole group of strips
+			 * (up to MR x NC) while they are in cache: long rows keep the
+			 * GELU's chains independent and its loop overhead small */
+			if (epi) {
+				int64_t ja = j0 + g0 * TR_GEMM_NR, jb = TR_MIN(j0 + g1 * TR_GEMM_NR, n);
+				tr_gemm_epi_tile(epi, k0 == 0, last, y + (m0 + i0) * ldy + ja, ldy, m0 + i0,
+				                 ja, mr, jb - ja);
 			}
 		}
 	}
@@ -527,6 +560,9 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
 	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	int64_t ns = (n + TR_GEMM_NR - 1) / TR_GEMM_NR;
+	/* m blocks of equal size in whole panels: 256 rows as 132 + 124, not
+	 * 252 + 4 (a 4-row block would stream all of B again for one panel) */
+	int64_t mstep = tr_gemm_mblock(m, TR_GEMM_MC);
 	if (m <= 0 || n <= 0)
 		return;
 	if (k <= 0) {
@@ -545,8 +581,8 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
 		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
 		int acc = accumulate || k0 > 0, last = k0 + kc >= k;
-		for (int64_t m0 = 0; m0 < m; m0 += TR_GEMM_MC) {
-			int64_t mc = TR_MIN(TR_GEMM_MC, m - m0);
+		for (int64_t m0 = 0; m0 < m; m0 += mstep) {
+			int64_t mc = TR_MIN(mstep, m - m0);
 			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
 			 * a row-major A (acs 1) is read in place except for a partial panel */
 			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
@@ -804,11 +840,21 @@ TR_FN void tr_conv_even16(float *restrict d, const float *restrict s, int64_t i0
  * Convolution, NC + up to 3 spatial dims (1-D/2-D padded with size-1 dims).
  * x (nb, c, in...), w (mo, c/g, k...), bias (mo) when has_bias -> y (nb, mo, out...)
  * p = in[3], out[3], kernel[3], stride[3], dilation[3], pads[6].
- * Each group is one GEMM: w_g (mo/g, c/g * K) @ col (c/g * K, P) where col is
- * im2col of the group's input in scratch (skipped for 1x1/stride 1/no pad).
- * scratch: c/g * K * P floats for col (unless skipped) rounded up to a multiple of
- * 16, then tr_sgemm's packing.
+ * Each group is GEMMs w_g (mo/g, c/g * K) @ col (c/g * K, pixels) on blocks of
+ * output rows, col the im2col of one block (tr_conv_block_rows rows, so that
+ * col, its packing and the output tile stay in cache; skipped for 1x1/stride
+ * 1/no pad, which multiplies the input in place as one block).  Each output
+ * element is the same fma chain whatever the blocking.
+ * scratch: c/g * K * (block rows * out[2]) floats for col (unless skipped)
+ * rounded up to a multiple of 16, then tr_sgemm's packing for that block.
  */
+#define TR_CONV_COLF 262144 /* floats of one im2col block: 1 MB */
+/* output rows (of w pixels each, rows in all) per im2col block of a kdim-row col */
+TR_FN int64_t tr_conv_block_rows(int64_t kdim, int64_t rows, int64_t w)
+{
+	int64_t r = kdim * w > 0 ? TR_CONV_COLF / (kdim * w) : rows;
+	return TR_MAX(1, TR_MIN(r, rows));
+}
 TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float *y,
                        float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
                        int64_t has_bias, const int64_t *p)
@@ -816,30 +862,33 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
 	int64_t cg = c / g, mg = mo / g;
 	int64_t isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
-	int64_t kk = ks[0] * ks[1] * ks[2], kdim = cg * kk;
+	int64_t kk = ks[0] * ks[1] * ks[2], kdim = cg * kk, rows = out[0] * out[1];
 	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
 	             pb[1] == 0 && pb[2] == 0 && osz == isz;
-	float *col = scratch, *pack = direct ? scratch : scratch + (kdim * osz + 15) / 16 * 16;
+	int64_t rb = direct ? rows : tr_conv_block_rows(kdim, rows, out[2]);
+	float *col = scratch, *pack = direct ? scratch : scratch + (kdim * rb * out[2] + 15) / 16 * 16;
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {
 			const float *xg = x + (b * c + gi * cg) * isz;
 			float *yg = y + (b * mo + gi * mg) * osz;
-			if (!direct) {
-				/* col (cg * K, P): row (ci, kd, kh, kw), column (od, oh, ow) */
-				float *cr = col;
-				for (int64_t ci = 0; ci < cg; ci++)
-					for (int64_t kd = 0; kd < ks[0]; kd++)
-						for (int64_t kh = 0; kh < ks[1]; kh++)
-							for (int64_t kw = 0; kw < ks[2]; kw++) {
-								/* iw = ow * s2 + off is inside [0, in[2]) for ow in [lo, hi) */
-								int64_t s2 = st[2], off = kw * dl[2] - pb[2];
-								int64_t lo = off >= 0 ? 0 : (-off + s2 - 1) / s2;
-								int64_t hi = in[2] - off <= 0 ? 0 : (in[2] - off + s2 - 1) / s2;
-								lo = TR_MIN(lo, out[2]);
-								hi = TR_MIN(TR_MAX(hi, lo), out[2]);
-								for (int64_t od = 0; od < out[0]; od++) {
-									int64_t id = od * st[0] - pb[0] + kd * dl[0];
-									for (int64_t oh = 0; oh < out[1]; oh++, cr += out[2]) {
+			for (int64_t r0 = 0; r0 < rows; r0 += rb) {
+				int64_t r1 = TR_MIN(r0 + rb, rows), q0 = r0 * out[2], qb = (r1 - r0) * out[2];
+				if (!direct) {
+					/* col (cg * K, qb): row (ci, kd, kh, kw), column (od, oh, ow) of the block */
+					float *cr = col;
+					for (int64_t ci = 0; ci < cg; ci++)
+						for (int64_t kd = 0; kd < ks[0]; kd++)
+							for (int64_t kh = 0; kh < ks[1]; kh++)
+								for (int64_t kw = 0; kw < ks[2]; kw++) {
+									/* iw = ow * s2 + off is inside [0, in[2]) for ow in [lo, hi) */
+									int64_t s2 = st[2], off = kw * dl[2] - pb[2];
+									int64_t lo = off >= 0 ? 0 : (-off + s2 - 1) / s2;
+									int64_t hi = in[2] - off <= 0 ? 0 : (in[2] - off + s2 - 1) / s2;
+									lo = TR_MIN(lo, out[2]);
+									hi = TR_MIN(TR_MAX(hi, lo), out[2]);
+									for (int64_t r = r0; r < r1; r++, cr += out[2]) {
+										int64_t od = r / out[1], oh = r % out[1];
+										int64_t id = od * st[0] - pb[0] + kd * dl[0];
 										int64_t ih = oh * st[1] - pb[1] + kh * dl[1], ow = 0;
 										if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
 											for (; ow < out[2]; ow++)
@@ -865,21 +914,21 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 											cr[ow] = 0.0f;
 									}
 								}
-							}
-			}
-			tr_sgemm(mg, osz, kdim, 1.0f, w + gi * mg * kdim, kdim, 1, direct ? xg : col, osz, 1,
-			         yg, osz, 0, pack);
-			if (has_bias)
-				for (int64_t o = 0; o < mg; o++) {
-					float bv = bias[gi * mg + o];
-					float *restrict yr = yg + o * osz;
-					int64_t q16 = osz - osz % 16;
-					for (int64_t q = 0; q < q16; q += 16)
-						for (int l = 0; l < 16; l++)
-							yr[q + l] += bv;
-					for (int64_t q = q16; q < osz; q++)
-						yr[q] += bv;
 				}
+				tr_sgemm(mg, qb, kdim, 1.0f, w + gi * mg * kdim, kdim, 1,
+				         direct ? xg + q0 : col, direct ? osz : qb, 1, yg + q0, osz, 0, pack);
+				if (has_bias)
+					for (int64_t o = 0; o < mg; o++) {
+						float bv = bias[gi * mg + o];
+						float *restrict yr = yg + o * osz + q0;
+						int64_t q16 = qb - qb % 16;
+						for (int64_t q = 0; q < q16; q += 16)
+							for (int l = 0; l < 16; l++)
+								yr[q + l] += bv;
+						for (int64_t q = q16; q < qb; q++)
+							yr[q] += bv;
+					}
+			}
 		}
 }
 

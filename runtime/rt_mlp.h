@@ -48,10 +48,13 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 	e2.gamma = gamma;
 	e2.ldo = e2.ldr = d;
 	/* tiles of at most one m block of the GEMM (252 rows with AVX-512 or
-	 * AVX2, 256 else; the scratch is sized for tm): a tile of 256 would
-	 * leave a 4-row block that streams all of w1 and w2 again for a panel
-	 * of 12 rows; rows are independent, so the results do not change */
+	 * AVX2, 256 else; the scratch is sized for tm), as even as whole panels
+	 * allow: 256 rows as 132 + 124, not 252 + 4, whose 4-row tile would
+	 * stream all of w1 and w2 again for one panel; rows are independent, so
+	 * the results do not change */
 	int64_t tt = TR_MIN(tm, TR_GEMM_MC);
+	if (tt % TR_GEMM_MR == 0)
+		tt = tr_gemm_mblock(rows, tt);
 	for (int64_t r0 = 0; r0 < rows; r0 += tt) {
 		int64_t mt = TR_MIN(tt, rows - r0);
 		tr_layernorm_f32(x + r0 * d, ls, lb, ln, mean, rstd, mt, d, eps, 1, has_lb, 1);

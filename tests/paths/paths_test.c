@@ -229,7 +229,8 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 	for (int64_t gi = 0; gi < g; gi++)   /* as lower_conv packs the weight */
 		tr_gemm_prepack_f32(w + gi * mg * kdim, 1, kdim, wp + gi * kdim * mpad, kdim, mg);
 	/* tr_conv_f32 (weight rows @ im2col) on the same input, first */
-	int64_t sb0 = (direct ? 0 : 4 * ((kdim * osz + 15) / 16 * 16)) + pack_bytes(mg, kdim, osz);
+	int64_t qb = direct ? osz : tr_conv_block_rows(kdim, out[0] * out[1], out[2]) * out[2];
+	int64_t sb0 = (direct ? 0 : 4 * ((kdim * qb + 15) / 16 * 16)) + pack_bytes(mg, kdim, qb);
 	float *y0 = malloc(sizeof(float) * (size_t)(nb * mo * osz));
 	void *raw0;
 	if (posix_memalign(&raw0, 64, (size_t)(sb0 + guard * 4)))
@@ -321,7 +322,8 @@ int main(int argc, char **argv)
 			check_gemm(260, 385, 130, 0, 1, -0.5f, 1, pk);
 			cases += 2;
 		}
-	static const int64_t es[][3] = {{197, 192, 96}, {5, 70, 33}, {260, 800, 40}, {9, 384, 64}};
+	static const int64_t es[][3] = {{197, 192, 96}, {5, 70, 33}, {260, 800, 40}, {9, 384, 64},
+	                                {70, 100, 300}};   /* 300 columns: groups of 128, 128, 44 */
 	for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
 		for (int v = 1; v < 4; v++)
 			check_start(es[i][0], es[i][1], es[i][2], v & 1, v >> 1);
@@ -348,6 +350,18 @@ int main(int argc, char **argv)
 			if ((i + j) % 2 == 0 || i == j)
 				conv_cases += check_conv(1 + (int64_t)(j % 2), cc[j][0], cc[j][1], cc[j][2], cp[i],
 				                         (int)cc[j][3]);
+	/* tr_conv_f32 in several im2col blocks of output rows, the last one short:
+	 * 20 rows as 13 + 7, and a 3-D map's 4 x 9 rows as 7 blocks of 5 and 1 */
+	static const int64_t cb[][21] = {
+		{1, 40, 70, 1, 20, 35, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 0, 1, 1},
+		{4, 9, 9, 4, 9, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+	};
+	if (tr_conv_block_rows(64 * 9, 20, 35) != 13 || tr_conv_block_rows(200 * 27, 36, 9) != 5) {
+		printf("FAIL conv block rows: the cases below no longer span several blocks\n");
+		fails++;
+	}
+	conv_cases += check_conv(1, 64, 24, 1, cb[0], 1);
+	conv_cases += check_conv(2, 200, 12, 1, cb[1], 0);
 	/* GELU over [-9, 9] and the sign/zero edges */
 	float x[4001], g[4001];
 	for (int i = 0; i < 4001; i++)
