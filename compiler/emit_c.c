@@ -291,6 +291,20 @@ static void collect_weights(Emitter *e, int cap)
 	}
 }
 
+/* TR_ALIGN64: a 64-byte alignment for a declaration, in the dialect at hand */
+#define ALIGN64_DEF                                                                     \
+	"#ifndef TR_ALIGN64\n"                                                           \
+	"#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L\n"                  \
+	"#define TR_ALIGN64 _Alignas(64)\n"                                              \
+	"#elif defined(__GNUC__) || defined(__clang__)\n"                                 \
+	"#define TR_ALIGN64 __attribute__((aligned(64)))\n"                              \
+	"#elif defined(_MSC_VER)\n"                                                      \
+	"#define TR_ALIGN64 __declspec(align(64))\n"                                     \
+	"#else\n"                                                                        \
+	"#define TR_ALIGN64\n"                                                           \
+	"#endif\n"                                                                       \
+	"#endif\n"
+
 static void emit_weights(Emitter *e)
 {
 	FILE *f = e->f;
@@ -310,7 +324,11 @@ static void emit_weights(Emitter *e)
 	      "#error \"tostc weights are little-endian; this target is not\"\n#endif\n", f);
 	fputs("#if defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n",
 	      f);
-	fprintf(f, "static const union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} weights = {{\n",
+	/* 64-byte aligned, so that each tensor's 64-byte aligned offset is too: a
+	 * weight vector that straddles two cache lines costs two loads */
+	fputs(ALIGN64_DEF, f);
+	fprintf(f, "TR_ALIGN64 static const union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} "
+	           "weights = {{\n",
 	        (long long)e->wsize + 1);
 	unsigned char *blob = ctx_alloc(e->c, (size_t)e->wsize);
 	for (int i = 0; i < e->nw; i++)
@@ -660,10 +678,10 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 			emit_node(&e, g->nodes[p]);
 
 	if (ws_size > 0) {
-		fprintf(cf, "#ifndef %s_NO_STATIC_WORKSPACE\n"
+		fprintf(cf, "#ifndef %s_NO_STATIC_WORKSPACE\n%s"
 		            "/* Used only when the caller passes workspace == NULL (not reentrant). */\n"
-		            "static union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} static_workspace;\n#endif\n\n",
-		        U, (long long)ws_size);
+		            "TR_ALIGN64 static union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} static_workspace;\n#endif\n\n",
+		        U, ALIGN64_DEF, (long long)ws_size);
 	}
 	emit_entry(&e, ctx_printf(c, "%s_run_v", N), false);
 
