@@ -18,19 +18,7 @@
 
 #include "ma.h"
 #include "mb.h"
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+#include "timing.h"
 
 int main(int argc, char **argv)
 {
@@ -41,38 +29,33 @@ int main(int argc, char **argv)
 	int n = atoi(argv[2]);
 	size_t isz = (size_t)MA_INPUT0_SIZE * (strcmp(MA_INPUT0_TYPE, "int64") == 0 ? 8 : 4);
 	size_t osz = (size_t)MA_OUTPUT0_SIZE * 4;
-	void *in = malloc(isz), *wa = NULL, *wb = NULL;
+	if (n < 1)
+		n = 1;
+	void *in = read_input(argv[1], isz), *wa = alloc64(MA_WORKSPACE_SIZE);
+	void *wb = alloc64(MB_WORKSPACE_SIZE);
 	float *oa = malloc(osz), *ob = malloc(osz);
-	double *ta = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-	double *tb = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-	double *r = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-	FILE *f = fopen(argv[1], "rb");
-	if (n < 1 || !in || !oa || !ob || !ta || !tb || !r || !f || fread(in, 1, isz, f) != isz) {
-		fprintf(stderr, "%s: cannot read %zu bytes, or PAIRS < 1\n", argv[1], isz);
-		return 2;
-	}
-	fclose(f);
-	if (posix_memalign(&wa, 64, MA_WORKSPACE_SIZE > 0 ? MA_WORKSPACE_SIZE : 64) ||
-	    posix_memalign(&wb, 64, MB_WORKSPACE_SIZE > 0 ? MB_WORKSPACE_SIZE : 64))
+	double *ta = malloc(sizeof(double) * (size_t)n), *tb = malloc(sizeof(double) * (size_t)n);
+	double *r = malloc(sizeof(double) * (size_t)n);
+	if (!in || !wa || !wb || !oa || !ob || !ta || !tb || !r)
 		return 2;
 	const void *ins[1] = {in};
 	void *outa[1] = {oa}, *outb[1] = {ob};
 	ma_run_v(ins, outa, wa);   /* warm-up: pages in both builds' weights */
 	mb_run_v(ins, outb, wb);
 	for (int i = 0; i < n; i++) {
-		double t0 = now();
+		double t0 = clk(CLOCK_MONOTONIC);
 		if (i & 1) {
 			mb_run_v(ins, outb, wb);
-			tb[i] = now() - t0;
-			t0 = now();
+			tb[i] = clk(CLOCK_MONOTONIC) - t0;
+			t0 = clk(CLOCK_MONOTONIC);
 			ma_run_v(ins, outa, wa);
-			ta[i] = now() - t0;
+			ta[i] = clk(CLOCK_MONOTONIC) - t0;
 		} else {
 			ma_run_v(ins, outa, wa);
-			ta[i] = now() - t0;
-			t0 = now();
+			ta[i] = clk(CLOCK_MONOTONIC) - t0;
+			t0 = clk(CLOCK_MONOTONIC);
 			mb_run_v(ins, outb, wb);
-			tb[i] = now() - t0;
+			tb[i] = clk(CLOCK_MONOTONIC) - t0;
 		}
 		r[i] = tb[i] / ta[i];
 	}

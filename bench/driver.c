@@ -57,15 +57,9 @@ int main(int argc, char **argv)
 	int runs = atoi(argv[2]);
 	size_t isz = (size_t)MODEL_INPUT0_SIZE * (strcmp(MODEL_INPUT0_TYPE, "int64") == 0 ? 8 : 4);
 	size_t osz = (size_t)MODEL_OUTPUT0_SIZE * 4;
-	void *in = malloc(isz), *ws = NULL;
+	void *in = read_input(argv[1], isz), *ws = alloc64(MODEL_WORKSPACE_SIZE);
 	float *out = malloc(osz), *first = malloc(osz);
-	FILE *f = fopen(argv[1], "rb");
-	if (!f || fread(in, 1, isz, f) != isz) {
-		fprintf(stderr, "%s: cannot read %zu bytes\n", argv[1], isz);
-		return 2;
-	}
-	fclose(f);
-	if (posix_memalign(&ws, 64, MODEL_WORKSPACE_SIZE > 0 ? MODEL_WORKSPACE_SIZE : 64))
+	if (!in || !ws || !out || !first)
 		return 2;
 	const void *ins[1] = {in};
 	void *outs[1] = {out};
@@ -83,7 +77,7 @@ int main(int argc, char **argv)
 		same &= memcmp(first, out, osz) == 0;
 	}
 	if (argc > 3) {
-		f = fopen(argv[3], "wb");
+		FILE *f = fopen(argv[3], "wb");
 		if (!f || fwrite(out, 1, osz, f) != osz)
 			return 2;
 		fclose(f);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "timing.h"
 
 extern double op_time[];
 
@@ -23,15 +24,9 @@ int main(int argc, char **argv)
 	}
 	int runs = atoi(argv[2]);
 	size_t isz = (size_t)MODEL_INPUT0_SIZE * (strcmp(MODEL_INPUT0_TYPE, "int64") == 0 ? 8 : 4);
-	void *in = malloc(isz), *ws = NULL;
+	void *in = read_input(argv[1], isz), *ws = alloc64(MODEL_WORKSPACE_SIZE);
 	float *out = malloc((size_t)MODEL_OUTPUT0_SIZE * 4);
-	FILE *f = fopen(argv[1], "rb");
-	if (!in || !out || !f || fread(in, 1, isz, f) != isz) {
-		fprintf(stderr, "%s: cannot read %zu bytes\n", argv[1], isz);
-		return 2;
-	}
-	fclose(f);
-	if (posix_memalign(&ws, 64, MODEL_WORKSPACE_SIZE > 0 ? MODEL_WORKSPACE_SIZE : 64))
+	if (!in || !ws || !out)
 		return 2;
 	const void *ins[1] = {in};
 	void *outs[1] = {out};

@@ -36,17 +36,10 @@ int main(int argc, char **argv)
 	int passes = atoi(argv[2]);
 	if (passes < 1)
 		passes = 1;
-	static int64_t tok[T * B];
 	static float logits[MODEL_STEP_OUTPUT0_SIZE];
-	FILE *f = fopen(argv[1], "rb");
-	if (!f || fread(tok, sizeof(int64_t), T * B, f) != (size_t)(T * B)) {
-		fprintf(stderr, "%s: cannot read %d token ids\n", argv[1], T * B);
-		return 2;
-	}
-	fclose(f);
-	void *state = NULL, *ws = NULL;
-	if (posix_memalign(&state, 64, MODEL_STATE_SIZE) ||
-	    posix_memalign(&ws, 64, MODEL_STEP_WORKSPACE_SIZE > 0 ? MODEL_STEP_WORKSPACE_SIZE : 64))
+	const int64_t *tok = read_input(argv[1], sizeof(int64_t) * (size_t)(T * B));
+	void *state = alloc64(MODEL_STATE_SIZE), *ws = alloc64(MODEL_STEP_WORKSPACE_SIZE);
+	if (!tok || !state || !ws)
 		return 2;
 	/* c[t * passes + p], w[...]: step t of pass p */
 	double *c = malloc(sizeof(double) * (size_t)T * (size_t)passes);
