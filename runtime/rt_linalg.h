@@ -107,16 +107,30 @@
 	} while (0)
 #endif
 
-/* the step of m blocks of at most cap rows (cap a multiple of MR) that split
- * m as evenly as whole MR-row panels allow: the fewest blocks, and no block
- * with a panel or two left over after full ones */
-TR_FN int64_t tr_gemm_mblock(int64_t m, int64_t cap)
+/* m rows in blocks of at most cap rows: how many blocks, and block b's rows
+ * [*r0, *r1).  With cap a whole number of MR-row panels, the fewest blocks,
+ * each a whole number of panels (but the last, which ends at m) and no two
+ * differing by more than one panel: 256 rows with cap 252 as 132 + 124,
+ * 16384 as 46 x 252 + 20 x 240, not 65 x 252 + 4 (a 4-row block streams
+ * all of B again for one panel).  Else blocks of cap rows. */
+TR_FN int64_t tr_gemm_mblocks(int64_t m, int64_t cap)
 {
-	int64_t nb = (m + cap - 1) / cap, step;
-	if (nb < 1)
-		return cap;
-	step = ((m + nb - 1) / nb + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR;
-	return TR_MIN(step, cap);
+	int64_t c = cap / TR_GEMM_MR, np = (m + TR_GEMM_MR - 1) / TR_GEMM_MR;
+	if (m <= 0 || cap <= 0)
+		return 0;
+	return cap % TR_GEMM_MR == 0 ? (np + c - 1) / c : (m + cap - 1) / cap;
+}
+TR_FN void tr_gemm_mblock(int64_t m, int64_t cap, int64_t nb, int64_t b, int64_t *r0,
+                          int64_t *r1)
+{
+	int64_t np = (m + TR_GEMM_MR - 1) / TR_GEMM_MR, q = np / nb, r = np % nb;
+	if (cap % TR_GEMM_MR == 0) {
+		*r0 = TR_MIN((b * q + TR_MIN(b, r)) * TR_GEMM_MR, m);
+		*r1 = TR_MIN(((b + 1) * q + TR_MIN(b + 1, r)) * TR_GEMM_MR, m);
+	} else {
+		*r0 = b * cap;
+		*r1 = TR_MIN(*r0 + cap, m);
+	}
 }
 
 /*
@@ -560,9 +574,8 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
 	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	int64_t ns = (n + TR_GEMM_NR - 1) / TR_GEMM_NR;
-	/* m blocks of equal size in whole panels: 256 rows as 132 + 124, not
-	 * 252 + 4 (a 4-row block would stream all of B again for one panel) */
-	int64_t mstep = tr_gemm_mblock(m, TR_GEMM_MC);
+	/* m blocks of at most MC rows, as even as whole panels allow */
+	int64_t nmb = tr_gemm_mblocks(m, TR_GEMM_MC);
 	if (m <= 0 || n <= 0)
 		return;
 	if (k <= 0) {
@@ -581,8 +594,10 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
 		int64_t kc = TR_MIN(TR_GEMM_KC, k - k0);
 		int acc = accumulate || k0 > 0, last = k0 + kc >= k;
-		for (int64_t m0 = 0; m0 < m; m0 += mstep) {
-			int64_t mc = TR_MIN(mstep, m - m0);
+		for (int64_t mb = 0; mb < nmb; mb++) {
+			int64_t m0, m1;
+			tr_gemm_mblock(m, TR_GEMM_MC, nmb, mb, &m0, &m1);
+			int64_t mc = m1 - m0;
 			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
 			 * a row-major A (acs 1) is read in place except for a partial panel */
 			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {

@@ -49,14 +49,14 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 	e2.ldo = e2.ldr = d;
 	/* tiles of at most one m block of the GEMM (252 rows with AVX-512 or
 	 * AVX2, 256 else; the scratch is sized for tm), as even as whole panels
-	 * allow: 256 rows as 132 + 124, not 252 + 4, whose 4-row tile would
-	 * stream all of w1 and w2 again for one panel; rows are independent, so
-	 * the results do not change */
-	int64_t tt = TR_MIN(tm, TR_GEMM_MC);
-	if (tt % TR_GEMM_MR == 0)
-		tt = tr_gemm_mblock(rows, tt);
-	for (int64_t r0 = 0; r0 < rows; r0 += tt) {
-		int64_t mt = TR_MIN(tt, rows - r0);
+	 * allow (tr_gemm_mblock): 256 rows as 132 + 124, not 252 + 4, whose
+	 * 4-row tile would stream all of w1 and w2 again for one panel; rows are
+	 * independent, so the results do not change */
+	int64_t tt = TR_MIN(tm, TR_GEMM_MC), nt = tr_gemm_mblocks(rows, tt);
+	for (int64_t t = 0; t < nt; t++) {
+		int64_t r0, r1;
+		tr_gemm_mblock(rows, tt, nt, t, &r0, &r1);
+		int64_t mt = r1 - r0;
 		tr_layernorm_f32(x + r0 * d, ls, lb, ln, mean, rstd, mt, d, eps, 1, has_lb, 1);
 		tr_sgemm_epi(mt, h, d, 1.0f, ln, d, 1, (const float *)0, 0, 0, w1, hid, h, 0, pack, &e1);
 		e2.out = y + r0 * d;
