@@ -330,6 +330,7 @@ int main(int argc, char **argv)
 	check_mlp(300, 40, 160, 128);
 	check_mlp(197, 64, 400, 256);
 	check_mlp(13, 24, 96, 8);
+	check_mlp(37, 20, 100, 64);    /* h 100: fc1's bias + GELU rows end in a 4-wide tail */
 	check_mlp(520, 24, 96, 256);   /* tiles of min(256, MC) rows: 252 + 252 + 16 with MC 252 */
 	/* Conv, weight packed per group: in, out, k, stride, dilation, pads (begin, end) */
 	static const int64_t cp[][21] = {
