@@ -83,6 +83,12 @@
 #define TR_GEMM_KC 384      /* k block: the d = 384 projections in one block */
 #define TR_GEMM_NC 128      /* n block (multiple of NR and PB) */
 #define TR_GEMM_PB 32       /* strip width of weights packed at compile time */
+/* B strip rows prefetched ahead into L1 by the x86 micro-kernels (0: none).
+ * Most weights come from L3 or memory, and the B strip (kc x NR, 48 KB on
+ * AVX-512) does not stay in L1 between panels. */
+#ifndef TR_GEMM_PF
+#define TR_GEMM_PF 40
+#endif
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
  * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
  * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned.
@@ -159,6 +165,19 @@ TR_FN void tr_gemm_mblock(int64_t m, int64_t cap, int64_t nb, int64_t b, int64_t
 		_mm512_storeu_ps(yr, v0);                                                 \
 		_mm512_storeu_ps(yr + 16, v1);                                            \
 	}
+/* Prefetch B's row p + TR_GEMM_PF (its NR floats: two cache lines).  The
+ * address runs past the strip's end, on into the next strip (strips are
+ * contiguous); a prefetch never faults, so it is formed as an integer. */
+#if TR_GEMM_PF > 0
+#define TR_GEMM_PREFETCH_B(row, ldb)                                                      \
+	{                                                                                 \
+		uintptr_t pf_ = (uintptr_t)(row) + (uintptr_t)(TR_GEMM_PF * (ldb)) * sizeof(float); \
+		_mm_prefetch((const char *)pf_, _MM_HINT_T0);                             \
+		_mm_prefetch((const char *)(pf_ + 64), _MM_HINT_T0);                      \
+	}
+#else
+#define TR_GEMM_PREFETCH_B(row, ldb)
+#endif
 /* 12 x 32: 24 accumulators, 2 B vectors and the broadcast of 32 zmm registers */
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
                                      const float *restrict bp, int64_t ldb, float *restrict y,
@@ -171,6 +190,7 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
 		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
+		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
 		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
 		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
 		TR_M512_ROW(6, c60, c61) TR_M512_ROW(7, c70, c71) TR_M512_ROW(8, c80, c81)
@@ -195,6 +215,7 @@ TR_NOINLINE TR_FN void tr_gemm_micro6(int64_t kc, const float *restrict ap, int6
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
 		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
+		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
 		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
 		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
 	}
@@ -202,6 +223,15 @@ TR_NOINLINE TR_FN void tr_gemm_micro6(int64_t kc, const float *restrict ap, int6
 	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
 }
 #elif defined(TR_GEMM_AVX2)
+/* as on AVX-512: the NR = 16 floats of B's row p + TR_GEMM_PF, one cache line */
+#if TR_GEMM_PF > 0
+#define TR_GEMM_PREFETCH_B(row, ldb)                                                      \
+	_mm_prefetch((const char *)((uintptr_t)(row) +                                    \
+	                            (uintptr_t)(TR_GEMM_PF * (ldb)) * sizeof(float)),     \
+	             _MM_HINT_T0);
+#else
+#define TR_GEMM_PREFETCH_B(row, ldb)
+#endif
 #define TR_M256_ROW(i)                                                                    \
 	{                                                                                 \
 		__m256 ai = _mm256_broadcast_ss(a + i * ars);                              \
@@ -229,6 +259,7 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
 		__m256 b0 = _mm256_loadu_ps(bp + p * ldb), b1 = _mm256_loadu_ps(bp + p * ldb + 8);
+		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
 		TR_M256_ROW(0) TR_M256_ROW(1) TR_M256_ROW(2)
 		TR_M256_ROW(3) TR_M256_ROW(4) TR_M256_ROW(5)
 	}
