@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """opprof.py -- where a generated model's time goes, op type by op type.
 
-    bench/opprof.py NAME [--runs R] [--hot]
+    bench/opprof.py NAME [--runs R] [--hot] [--nodes OP]
 
 Run after bench/run.sh (it needs build/bench/gen/NAME/model.c, the input in
 build/bench/models/NAME and the Release tostc).  It writes a copy of model.c
@@ -11,7 +11,8 @@ runs the model once to warm up and then R times (default 50), and prints per
 op type: nodes, ms per run, share of the time, and GFLOP/s from the flops of
 `tostc --report`.  --hot runs every node twice in a row and times the second
 call, so its weights and inputs are in cache (in-place nodes then see their
-own output as input: timing only).  The timers add about 0.1 us per node.
+own output as input: timing only).  --nodes OP then lists each node of op
+type OP on its own.  The timers add about 0.1 us per node.
 """
 import argparse
 import os
@@ -28,6 +29,7 @@ def main():
     ap.add_argument("name")
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--hot", action="store_true")
+    ap.add_argument("--nodes", metavar="OP", help="also list each node of op type OP")
     a = ap.parse_args()
     gd, md = os.path.join(OUT, "gen", a.name), os.path.join(OUT, "models", a.name)
     tostc = os.path.join(OUT, "tostc-build", "tostc")
@@ -89,6 +91,14 @@ def main():
     for op, (n, t, fl) in sorted(rows.items(), key=lambda kv: -kv[1][1]):
         gf = "%.1f" % (fl / t * 1e-9) if fl and t > 0 else ""
         print("| %s | %d | %.3f | %.1f%% | %s |" % (op, n, t * 1e3, 100 * t / total, gf))
+    if a.nodes:
+        print("\n| node | %s | ms | share | GFLOP/s |\n|---|---|---|---|---|" % a.nodes)
+        for name, t in zip(names, per):
+            idx, op = ops.get(name, ("?", "?"))
+            if op == a.nodes:
+                fl = flops.get((idx, op), 0)
+                gf = "%.1f" % (fl / t * 1e-9) if fl and t > 0 else ""
+                print("| #%s | %s | %.3f | %.1f%% | %s |" % (idx, op, t * 1e3, 100 * t / total, gf))
 
 
 if __name__ == "__main__":

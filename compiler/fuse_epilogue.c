@@ -4,6 +4,9 @@
  *
  *   Conv -> BatchNormalization          ->  Conv with W' = W s, b' = (b - mean) s + B,
  *                                          s = scale / sqrt(var + eps) per output channel
+ *   Conv -> Gelu                         ->  Conv with gelu=1: the GELU runs on each
+ *                                          output tile as it is made (bitwise the
+ *                                          separate Gelu)
  *   Gemm [-> Reshape view] -> Mul gamma ->  Gemm with B' = B gamma, C' = C gamma
  *                                          (LayerScale: gamma per output column;
  *                                          also MatMul by a constant (k, n) matrix)
@@ -122,6 +125,17 @@ static bool fuse_conv_bn(Graph *g, Node **reader, Node *conv)
 	conv->in[1] = nw;
 	conv->in[2] = nb;
 	take_output(g, conv, bn, 0);
+	return true;
+}
+
+/* Conv [-> BatchNormalization, folded first] -> Gelu (fuse_common.c) */
+static bool fuse_conv_gelu(Graph *g, Node **reader, Node *conv)
+{
+	Node *ge = only_reader(reader, conv->out[0]);
+	if (!ge || ge->op != OP_GELU || attr_int(conv, "gelu", 0) || conv->out[0]->dtype != DT_F32)
+		return false;
+	node_add_attr(g, conv, "gelu", AT_INT)->i = 1;
+	take_output(g, conv, ge, 0);
 	return true;
 }
 
@@ -250,8 +264,10 @@ void fuse_epilogue(Graph *g)
 		Node *n = g->nodes[i];
 		if (n->dead)
 			continue;
-		if (n->op == OP_CONV)
+		if (n->op == OP_CONV) {
 			fuse_conv_bn(g, reader, n);
+			fuse_conv_gelu(g, reader, n);
+		}
 		else if (n->op == OP_GEMM || n->op == OP_MATMUL)
 			fuse_gemm_scale(g, reader, n);
 	}

@@ -466,19 +466,19 @@ static void need_spatial_input(Graph *g, Node *n, const Tensor *x)
 static void inv_conv_f32(const Call *c)
 {
 	tr_conv_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_I(c, 5), A_I(c, 6),
-	            A_I(c, 7), A_I(c, 8), A_I(c, 9), A_V(c, 10));
+	            A_I(c, 7), A_I(c, 8), A_I(c, 9), A_I(c, 10), A_V(c, 11));
 }
 
 static void inv_conv_packed_f32(const Call *c)
 {
 	tr_conv_packed_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_I(c, 5),
-	                   A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_V(c, 10));
+	                   A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_I(c, 10), A_V(c, 11));
 }
 
 static void inv_conv_depthwise_f32(const Call *c)
 {
 	tr_conv_depthwise_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5),
-	                      A_I(c, 6), A_I(c, 7), A_V(c, 8));
+	                      A_I(c, 6), A_I(c, 7), A_I(c, 8), A_V(c, 9));
 }
 
 /* x (N, C, in...), w (M, C/group, k...), bias (M) -> y (N, M, out...) */
@@ -597,13 +597,17 @@ void lower_conv(Graph *g, Node *n)
 		int64_t qb = osz;
 		if (!direct && ctx_mul(g->ctx, kdim, osz) > 0)
 			qb = tr_conv_block_rows(kdim, p[3] * p[4], p[5]) * p[5];
-		int64_t col = direct ? 0 : 4 * ((ctx_mul(g->ctx, kdim, qb) + 15) / 16 * 16);
+		/* the packed col and its line (tr_conv_col_floats) */
+		int64_t col = 0;
+		if (!direct && ctx_mul(g->ctx, kdim, qb + TR_GEMM_PB) > 0)
+			col = 4 * tr_conv_col_floats(kdim, qb);
 		k = call_new(g, n, "tr_conv_f32", inv_conv_f32);
 		call_in(k, x);
 		call_in(k, w);
 		call_in(k, b ? b : w);
 		call_out(k, y);
-		call_scratch(k, col + linalg_gemm_pack_bytes(m / group, kdim, qb));
+		/* the GEMM packs A panels even below 4 rows (B is packed: no small-m path) */
+		call_scratch(k, col + linalg_gemm_pack_bytes(m / group < 4 ? 4 : m / group, kdim, qb));
 	}
 	call_int(k, nb);
 	call_int(k, c);
@@ -611,6 +615,7 @@ void lower_conv(Graph *g, Node *n)
 	if (cg != 1)
 		call_int(k, group);
 	call_int(k, b != NULL);
+	call_int(k, attr_int(n, "gelu", 0));   /* a GELU fused by fuse_epilogue.c */
 	call_ints(g, k, p, 21);
 }
 

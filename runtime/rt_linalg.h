@@ -418,7 +418,9 @@ TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const fl
  *   start  on the first k block, instead of filling y and accumulating (the
  *          caller's accumulate is 0): y = (start[i][j] + beta * bias[j]) + p,
  *          or start[i][j] + p, or beta * bias[j] + p, where p = alpha * (a @ b),
- *          with bias (n) and start (m, n) row stride lds each optional
+ *          with bias (n) and start (m, n) row stride lds each optional; or
+ *          y = rbias[i] + p, with rbias (m) a bias per row (a convolution's
+ *          per output channel)
  *   gelu   on the last k block, y = gelu(y) (tr_gelu_row)
  *   out    on the last k block, out[i][j] = res[i][j] + gamma[j] * y[i][j],
  *          row strides ldo and ldr (out may be res: element by element)
@@ -432,6 +434,7 @@ typedef struct {
 	float *out;
 	const float *res, *gamma;
 	int64_t ldo, ldr;
+	const float *rbias;
 } TrEpi;
 
 /* y (n) = beta * b (n) + y (n); blocks of 16, as gcc -O2 vectorises only
@@ -456,6 +459,17 @@ TR_FN void tr_epi_add2(float *restrict y, const float *restrict s, const float *
 			y[c + l] = (s[c + l] + beta * b[c + l]) + y[c + l];
 	for (int l = 0; l < 16 && c + l < n; l++)
 		y[c + l] = (s[c + l] + beta * b[c + l]) + y[c + l];
+}
+
+/* y (n) = s + y (n) */
+TR_FN void tr_epi_addc(float *restrict y, float s, int64_t n)
+{
+	int64_t c = 0;
+	for (; c + 16 <= n; c += 16)
+		for (int l = 0; l < 16; l++)
+			y[c + l] = s + y[c + l];
+	for (int l = 0; l < 16 && c + l < n; l++)
+		y[c + l] = s + y[c + l];
 }
 
 /* y (n) = s (n) + y (n) */
@@ -492,6 +506,7 @@ TR_FN void tr_gemm_epi_tile(const TrEpi *e, int first, int last, float *y, int64
 {
 	const float *bias = first ? e->bias : (const float *)0;
 	const float *start = first ? e->start : (const float *)0;
+	const float *rbias = first ? e->rbias : (const float *)0;
 	int gelu = last && e->gelu;
 	float *out = last ? e->out : (float *)0;
 	for (int64_t r = 0; r < mr; r++) {
@@ -502,6 +517,8 @@ TR_FN void tr_gemm_epi_tile(const TrEpi *e, int first, int last, float *y, int64
 			tr_epi_add1(yr, start + (i + r) * e->lds + j, nr);
 		else if (bias)
 			tr_epi_add(yr, bias + j, e->beta, nr);
+		else if (rbias)
+			tr_epi_addc(yr, rbias[i + r], nr);
 		if (gelu)
 			tr_gelu_row(yr, nr);
 		/* out may be res (element by element), but neither is y */
@@ -770,7 +787,7 @@ TR_FN void tr_gemm_packed_start_f32(const float *a, const float *bp, const float
                                     int64_t k, int64_t n, int64_t trans_a, float alpha,
                                     float beta, int64_t has_bias, int64_t has_start)
 {
-	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
 	e.bias = has_bias ? bias : (const float *)0;
 	e.start = has_start ? start : (const float *)0;
 	e.beta = beta;
@@ -855,7 +872,7 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
 }
 /*@end*/
 
-/*@ tr_conv_f32 tr_conv_even16 : tr_sgemm */
+/*@ tr_conv_f32 tr_conv_even16 tr_conv_pack_line tr_conv_col_floats : tr_sgemm_epi */
 /* d[i] = s[2 * i] for i in [i0, i1), i1 - i0 a multiple of 16: the stride-2
  * im2col copy (the loads stop at s[2 * i1 - 2]; with SIMD, masked) */
 TR_FN void tr_conv_even16(float *restrict d, const float *restrict s, int64_t i0, int64_t i1)
@@ -888,11 +905,17 @@ TR_FN void tr_conv_even16(float *restrict d, const float *restrict s, int64_t i0
  * p = in[3], out[3], kernel[3], stride[3], dilation[3], pads[6].
  * Each group is GEMMs w_g (mo/g, c/g * K) @ col (c/g * K, pixels) on blocks of
  * output rows, col the im2col of one block (tr_conv_block_rows rows, so that
- * col, its packing and the output tile stay in cache; skipped for 1x1/stride
- * 1/no pad, which multiplies the input in place as one block).  Each output
- * element is the same fma chain whatever the blocking.
- * scratch: c/g * K * (block rows * out[2]) floats for col (unless skipped)
- * rounded up to a multiple of 16, then tr_sgemm's packing for that block.
+ * col and the output tile stay in cache; skipped for 1x1/stride 1/no pad,
+ * which multiplies the input in place as one block).  col is written straight
+ * in the layout of a compile-time packed weight (tr_gemm_prepack_f32: k blocks
+ * of KC rows, each in PB-wide strips), one im2col row at a time through a
+ * line of the block's pixels, so the GEMM packs nothing.  The bias (per
+ * output channel) and, when gelu, the GELU are the GEMM's epilogue (TrEpi),
+ * done on each output tile while it is in cache.  Each output element is the
+ * same fma chain whatever the blocking.
+ * scratch: tr_conv_col_floats(c/g * K, block pixels) floats (none when
+ * skipped), then tr_sgemm's packing for that block, with at least 4 rows (A
+ * panels are packed even below 4 rows: B is in the packed layout).
  */
 #define TR_CONV_COLF 262144 /* floats of one im2col block: 1 MB */
 /* output rows (of w pixels each, rows in all) per im2col block of a kdim-row col */
@@ -901,9 +924,30 @@ TR_FN int64_t tr_conv_block_rows(int64_t kdim, int64_t rows, int64_t w)
 	int64_t r = kdim * w > 0 ? TR_CONV_COLF / (kdim * w) : rows;
 	return TR_MAX(1, TR_MIN(r, rows));
 }
+/* floats of tr_conv_f32's col scratch for blocks of qb pixels: the packed col
+ * (kdim, qb rounded up to PB) and the line (qb), each rounded up to 16 */
+TR_FN int64_t tr_conv_col_floats(int64_t kdim, int64_t qb)
+{
+	int64_t npad = (qb + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	return (kdim * npad + 15) / 16 * 16 + (qb + 15) / 16 * 16;
+}
+/* one im2col row, line (qb), into row pk of its k block (kcb rows deep) of the
+ * packed col at dst = k block + pk * PB: PB floats per strip, strips PB * kcb
+ * apart, the last zero-padded */
+TR_FN void tr_conv_pack_line(float *restrict dst, const float *restrict line, int64_t qb,
+                             int64_t kcb)
+{
+	int64_t q = 0;
+	for (; q + TR_GEMM_PB <= qb; q += TR_GEMM_PB, dst += TR_GEMM_PB * kcb)
+		for (int l = 0; l < TR_GEMM_PB; l++)
+			dst[l] = line[q + l];
+	if (q < qb)
+		for (int l = 0; l < TR_GEMM_PB; l++)
+			dst[l] = q + l < qb ? line[q + l] : 0.0f;
+}
 TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float *y,
                        float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
-                       int64_t has_bias, const int64_t *p)
+                       int64_t has_bias, int64_t gelu, const int64_t *p)
 {
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
 	int64_t cg = c / g, mg = mo / g;
@@ -912,21 +956,28 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
 	             pb[1] == 0 && pb[2] == 0 && osz == isz;
 	int64_t rb = direct ? rows : tr_conv_block_rows(kdim, rows, out[2]);
-	float *col = scratch, *pack = direct ? scratch : scratch + (kdim * rb * out[2] + 15) / 16 * 16;
+	int64_t qmax = rb * out[2], npmax = (qmax + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	float *col = scratch, *line = col + (kdim * npmax + 15) / 16 * 16;
+	float *pack = direct ? scratch : scratch + tr_conv_col_floats(kdim, qmax);
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	e.gelu = (int)gelu;
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {
 			const float *xg = x + (b * c + gi * cg) * isz;
 			float *yg = y + (b * mo + gi * mg) * osz;
+			e.rbias = has_bias ? bias + gi * mg : (const float *)0;
 			for (int64_t r0 = 0; r0 < rows; r0 += rb) {
 				int64_t r1 = TR_MIN(r0 + rb, rows), q0 = r0 * out[2], qb = (r1 - r0) * out[2];
+				int64_t npad = (qb + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB, kr = 0;
 				if (!direct) {
-					/* col (cg * K, qb): row (ci, kd, kh, kw), column (od, oh, ow) of the block */
-					float *cr = col;
+					/* col (cg * K, qb): row kr = (ci, kd, kh, kw), column (od, oh, ow)
+					 * of the block, made in line and packed */
 					for (int64_t ci = 0; ci < cg; ci++)
 						for (int64_t kd = 0; kd < ks[0]; kd++)
 							for (int64_t kh = 0; kh < ks[1]; kh++)
-								for (int64_t kw = 0; kw < ks[2]; kw++) {
+								for (int64_t kw = 0; kw < ks[2]; kw++, kr++) {
 									/* iw = ow * s2 + off is inside [0, in[2]) for ow in [lo, hi) */
+									float *cr = line;
 									int64_t s2 = st[2], off = kw * dl[2] - pb[2];
 									int64_t lo = off >= 0 ? 0 : (-off + s2 - 1) / s2;
 									int64_t hi = in[2] - off <= 0 ? 0 : (in[2] - off + s2 - 1) / s2;
@@ -959,28 +1010,21 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 										for (; ow < out[2]; ow++)
 											cr[ow] = 0.0f;
 									}
+									int64_t k0 = kr / TR_GEMM_KC * TR_GEMM_KC;
+									tr_conv_pack_line(col + k0 * npad + (kr - k0) * TR_GEMM_PB,
+									                  line, qb, TR_MIN(TR_GEMM_KC, kdim - k0));
 								}
 				}
-				tr_sgemm(mg, qb, kdim, 1.0f, w + gi * mg * kdim, kdim, 1,
-				         direct ? xg + q0 : col, direct ? osz : qb, 1, yg + q0, osz, 0, pack);
-				if (has_bias)
-					for (int64_t o = 0; o < mg; o++) {
-						float bv = bias[gi * mg + o];
-						float *restrict yr = yg + o * osz + q0;
-						int64_t q16 = qb - qb % 16;
-						for (int64_t q = 0; q < q16; q += 16)
-							for (int l = 0; l < 16; l++)
-								yr[q + l] += bv;
-						for (int64_t q = q16; q < qb; q++)
-							yr[q] += bv;
-					}
+				tr_sgemm_epi(mg, qb, kdim, 1.0f, w + gi * mg * kdim, kdim, 1, xg + q0, osz, 1,
+				             direct ? (const float *)0 : col, yg + q0, osz, 0, pack,
+				             has_bias || gelu ? &e : (const TrEpi *)0);
 			}
 		}
 }
 
 /*@end*/
 
-/*@ tr_conv_packed_f32 tr_conv_im2row : tr_sgemm_impl */
+/*@ tr_conv_packed_f32 tr_conv_im2row : tr_sgemm_impl tr_gelu_row */
 #define TR_CONV_PC 240 /* output pixels per GEMM block: a multiple of every MR, <= every MC */
 
 /*
@@ -1040,7 +1084,8 @@ TR_FN void tr_conv_im2row(const float *xg, float *colT, int64_t cg, const int64_
  * has_bias -> y (nb, mo, out...); p as for tr_conv_f32.
  * Per image and group, per block of at most TR_CONV_PC output pixels:
  * colT (pc, kdim) = im2row(x_g) (x_g itself, transposed, for 1x1/stride 1/no pad),
- * yT (pc, mpad) = colT @ W_g^T, then y_g (mo/g, pc) = yT^T + bias in 16x16 tiles.
+ * yT (pc, mpad) = colT @ W_g^T, then y_g (mo/g, pc) = yT^T + bias in 16x16 tiles,
+ * and gelu(y_g) when gelu (bitwise the separate tr_gelu_f32).
  * The product runs over the packed weight's zero-padded width mpad =
  * round_up(mo/g, TR_GEMM_PB), so every micro-tile is a full one.
  * scratch (64-byte aligned): colT pc * kdim floats (none when direct), yT
@@ -1049,7 +1094,7 @@ TR_FN void tr_conv_im2row(const float *xg, float *colT, int64_t cg, const int64_
  */
 TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias, float *y,
                               float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
-                              int64_t has_bias, const int64_t *p)
+                              int64_t has_bias, int64_t gelu, const int64_t *p)
 {
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *pb = p + 15;
 	int64_t cg = c / g, mg = mo / g;
@@ -1087,17 +1132,21 @@ TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias
 								yr[i] = tc[i * mpad] + bv;
 						}
 					}
+				if (gelu)
+					for (int64_t o = 0; o < mg; o++)
+						tr_gelu_row(yg + o * osz + q0, m);
 			}
 		}
 }
 /*@end*/
 
-/*@ tr_conv_depthwise_f32 : tr_common */
+/*@ tr_conv_depthwise_f32 : tr_gelu_row */
 /* Convolution with one input channel per group (depthwise, c/g == 1), direct loops.
- * x (nb, c, in...), w (mo, 1, k...), bias (mo) when has_bias -> y (nb, mo, out...) */
+ * x (nb, c, in...), w (mo, 1, k...), bias (mo) when has_bias -> y (nb, mo, out...),
+ * then y = gelu(y) when gelu (bitwise the separate tr_gelu_f32) */
 TR_FN void tr_conv_depthwise_f32(const float *x, const float *w, const float *bias, float *y,
                                  int64_t nb, int64_t c, int64_t mo, int64_t has_bias,
-                                 const int64_t *p)
+                                 int64_t gelu, const int64_t *p)
 {
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
 	int64_t mg = mo / c, isz = in[0] * in[1] * in[2], osz = out[0] * out[1] * out[2];
@@ -1130,6 +1179,8 @@ TR_FN void tr_conv_depthwise_f32(const float *x, const float *w, const float *bi
 						}
 						yo[(od * out[1] + oh) * out[2] + ow] = s;
 					}
+			if (gelu)
+				tr_gelu_row(yo, osz);
 		}
 }
 /*@end*/

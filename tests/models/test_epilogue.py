@@ -11,7 +11,12 @@ already folds BatchNorm into Conv):
   matmul_scale   MatMul (x, W const) -> Mul gamma (rank 3)   -> folded into MatMul
   gemm_residual  x + Reshape(Gemm(a, W, c))                  -> GemmResidual
   matmul_residual Add(MatMul(a, W) (rank 3), x)              -> GemmResidual
+  conv_gelu      Conv (bias, 3x3/2 on 20x18: tr_conv_f32) -> erf GELU -> gelu=1 on the Conv
+  conv_bn_gelu_1x1 Conv (1x1, no pad: the direct tr_conv_f32) -> BN -> GELU: both fused
+  conv_gelu_small Conv (32 channels, 6x5 map: tr_conv_packed_f32) -> GELU: fused
+  dwconv_gelu    depthwise Conv (tr_conv_depthwise_f32) -> GELU: fused
   nearmiss_used  Conv -> BN where the Conv output is also a graph output: not fused
+  nearmiss_gelu_used Conv -> GELU where the Conv output is also a graph output: not fused
   nearmiss_bcast x (1, n) + MatMul(a, W) (m, n): the residual broadcasts: not fused
   nearmiss_axis  MatMul -> Mul by a per-row (not per-column) vector: not fused
 
@@ -20,6 +25,7 @@ reference (rtol 1e-4), and --report=json must show the epilogue gone (or kept,
 for the near misses).
 """
 import json
+import math
 import os
 import sys
 
@@ -39,11 +45,11 @@ def f32(*shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
-def conv2d(x, w, b, stride, group):
+def conv2d(x, w, b, stride, group, pad=1):
     n, c, h, wd = x.shape
     m, cg, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    oh, ow = (h + 2 - kh) // stride + 1, (wd + 2 - kw) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
     y = np.zeros((n, m, oh, ow), np.float64)
     mg = m // group
     for o in range(m):
@@ -89,6 +95,41 @@ def conv_bn_case(bias, stride, group, expose):
                               epsilon=1e-3)]
     t = conv2d(x.astype(np.float64), w, b, stride, group)
     y = bn(t, s, bb, mu, var, 1e-3)
+    outs = [vi("y", list(y.shape))] + ([vi("t", list(t.shape))] if expose else [])
+    refs = [y] + ([t] if expose else [])
+    return model(nodes, [vi("x", list(x.shape))], outs, inits), [x], refs
+
+
+def gelu_nodes(t, y):
+    """y = gelu(t) as PyTorch exports it: t * (erf(t / sqrt 2) + 1) * 0.5"""
+    return [helper.make_node("Div", [t, "sqrt2"], [t + "_d"]),
+            helper.make_node("Erf", [t + "_d"], [t + "_e"]),
+            helper.make_node("Add", [t + "_e", "one"], [t + "_a"]),
+            helper.make_node("Mul", [t, t + "_a"], [t + "_m"]),
+            helper.make_node("Mul", [t + "_m", "half"], [y])]
+
+
+def gelu_ref(t):
+    return t * (np.vectorize(math.erf)(t / math.sqrt(2.0)) + 1.0) * 0.5
+
+
+def conv_gelu_case(c, m, group, k, stride, h, wd, with_bn, expose):
+    pad = k // 2
+    x, w, b = f32(2, c, h, wd), f32(m, c // group, k, k), f32(m)
+    inits = {"w": w, "b": b, "sqrt2": np.array(math.sqrt(2.0), np.float32),
+             "one": np.array(1.0, np.float32), "half": np.array(0.5, np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["t"], pads=[pad] * 4,
+                              strides=[stride, stride], group=group)]
+    t = conv2d(x.astype(np.float64), w, b, stride, group, pad)
+    if with_bn:
+        s, bb, mu = f32(m), f32(m), f32(m)
+        var = (np.abs(f32(m)) + 0.5).astype(np.float32)
+        inits.update({"s": s, "bb": bb, "mu": mu, "var": var})
+        nodes.append(helper.make_node("BatchNormalization", ["t", "s", "bb", "mu", "var"], ["tn"],
+                                      epsilon=1e-3))
+        t = bn(t, s, bb, mu, var, 1e-3)
+    nodes += gelu_nodes("tn" if with_bn else "t", "y")
+    y = gelu_ref(t)
     outs = [vi("y", list(y.shape))] + ([vi("t", list(t.shape))] if expose else [])
     refs = [y] + ([t] if expose else [])
     return model(nodes, [vi("x", list(x.shape))], outs, inits), [x], refs
@@ -142,7 +183,12 @@ CASES = [
     ("matmul_scale", lambda: matmul_scale_case(False), "Mul", False),
     ("gemm_residual", lambda: residual_case("gemm"), "Add", False),
     ("matmul_residual", lambda: residual_case("matmul"), "Add", False),
+    ("conv_gelu", lambda: conv_gelu_case(5, 12, 1, 3, 2, 20, 18, False, False), "Gelu", False),
+    ("conv_bn_gelu_1x1", lambda: conv_gelu_case(6, 10, 1, 1, 1, 7, 9, True, False), "Gelu", False),
+    ("conv_gelu_small", lambda: conv_gelu_case(8, 32, 1, 3, 1, 6, 5, False, False), "Gelu", False),
+    ("dwconv_gelu", lambda: conv_gelu_case(6, 12, 6, 3, 1, 8, 7, False, False), "Gelu", False),
     ("nearmiss_used", lambda: conv_bn_case(True, 1, 1, True), "BatchNormalization", True),
+    ("nearmiss_gelu_used", lambda: conv_gelu_case(5, 12, 1, 3, 2, 20, 18, False, True), "Gelu", True),
     ("nearmiss_bcast", lambda: residual_case("bcast"), "Add", True),
     ("nearmiss_axis", lambda: matmul_scale_case(True), "Mul", True),
 ]

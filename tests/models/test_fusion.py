@@ -11,7 +11,9 @@ PyTorch (|got - ref| <= 1e-4 |ref| + 1e-5 max|ref|, as run_models.py) and
 each other.  `tostc --report=json` must count exactly the expected fused
 ops ("ops": TSSA / CausalTSSA = number of blocks, or 0 for near misses), no
 CumSum may survive in a fused causal model, no Erf or ReduceMean in any
-(fuse_common: GELU and LayerNorm), and the fused epsilons (from
+(fuse_common: GELU and LayerNorm), a vision model's conv stem must run its
+GELUs in the Convs (fuse_epilogue: gelu=1, no Gelu after a Conv), and the
+fused epsilons (from
 --dump-ir=fuse_tssa) must be the model's own.  Property cases run the fused
 build on transformed inputs:
 
@@ -125,6 +127,21 @@ def fused_eps(tostc, onnx_path, out_dir, extra):
     return eps
 
 
+def conv_gelus(tostc, onnx_path, out_dir, extra):
+    """(Convs with a fused GELU, Gelus left reading a Conv's output) after fuse_epilogue"""
+    rc, out, err = harness.tostc(tostc, onnx_path, out_dir, NAME, extra + ["--dump-ir=fuse_epilogue"])
+    convs, fused, left = set(), 0, 0
+    for line in (out + err).splitlines():
+        m = re.match(r"(%\S+) = Conv\(.*?\) (.*): ", line)
+        if m:
+            convs.add(m.group(1))
+            fused += " gelu=1" in " " + m.group(2)
+        m = re.match(r"%\S+ = Gelu\((%\S+)\)", line)
+        if m and m.group(1) in convs:
+            left += 1
+    return fused, left
+
+
 def run_case(case, tostc, work, cc):
     name, mk, opset, batch, dyn, expect, eps, prop = case
     wd = os.path.join(work, name)
@@ -167,6 +184,12 @@ def run_case(case, tostc, work, cc):
         if len(got) != n or any(abs(a - eps[0]) > 1e-6 * eps[0] or abs(b - eps[1]) > 1e-6 * eps[1]
                                 for a, b in got):
             return "fused epsilons %s, expected %d x %s" % (got, n, eps)
+
+    # fuse_epilogue: the conv stem's GELUs run in their Conv's epilogue
+    if name.startswith("vision"):
+        fused, left = conv_gelus(tostc, onnx_path, os.path.join(wd, "fused"), dims)
+        if fused == 0 or left:
+            return "conv stem: %d Conv with a fused GELU, %d Gelu left after a Conv" % (fused, left)
 
     notes = []
     res = {}

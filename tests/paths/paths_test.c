@@ -230,14 +230,18 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 		tr_gemm_prepack_f32(w + gi * mg * kdim, 1, kdim, wp + gi * kdim * mpad, kdim, mg);
 	/* tr_conv_f32 (weight rows @ im2col) on the same input, first */
 	int64_t qb = direct ? osz : tr_conv_block_rows(kdim, out[0] * out[1], out[2]) * out[2];
-	int64_t sb0 = (direct ? 0 : 4 * ((kdim * qb + 15) / 16 * 16)) + pack_bytes(mg, kdim, qb);
+	int64_t sb0 = (direct ? 0 : 4 * tr_conv_col_floats(kdim, qb)) + pack_bytes(mg < 4 ? 4 : mg, kdim, qb);
 	float *y0 = malloc(sizeof(float) * (size_t)(nb * mo * osz));
+	float *yg = malloc(sizeof(float) * (size_t)(nb * mo * osz));
 	void *raw0;
 	if (posix_memalign(&raw0, 64, (size_t)(sb0 + guard * 4)))
 		exit(2);
 	for (int64_t i = 0; i < guard; i++)
 		((float *)raw0)[sb0 / 4 + i] = 12345.0f;
-	tr_conv_f32(x, w, bs, y0, raw0, nb, c, mo, g, bias, p);
+	/* each kernel with the fused GELU (its bits: tr_gelu_f32 of the output
+	 * without), then without */
+	tr_conv_f32(x, w, bs, yg, raw0, nb, c, mo, g, bias, 1, p);
+	tr_conv_f32(x, w, bs, y0, raw0, nb, c, mo, g, bias, 0, p);
 	for (int64_t i = 0; i < guard; i++)
 		if (((float *)raw0)[sb0 / 4 + i] != 12345.0f) {
 			printf("FAIL tr_conv_f32 c %lld mo %lld g %lld: wrote past the scratch\n",
@@ -246,7 +250,14 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 			break;
 		}
 	free(raw0);
-	tr_conv_packed_f32(x, wp, bs, y, scratch, nb, c, mo, g, bias, p);
+	tr_gelu_f32(y0, y, nb * mo * osz);
+	if (memcmp(y, yg, sizeof(float) * (size_t)(nb * mo * osz)) != 0) {
+		printf("FAIL tr_conv_f32 c %lld mo %lld g %lld: the fused GELU differs from tr_gelu_f32\n",
+		       (long long)c, (long long)mo, (long long)g);
+		fails++;
+	}
+	tr_conv_packed_f32(x, wp, bs, yg, scratch, nb, c, mo, g, bias, 1, p);
+	tr_conv_packed_f32(x, wp, bs, y, scratch, nb, c, mo, g, bias, 0, p);
 	for (int64_t i = 0; i < guard; i++)
 		if (scratch[sb / 4 + i] != 12345.0f) {
 			printf("FAIL conv c %lld mo %lld g %lld: wrote past the scratch\n", (long long)c,
@@ -254,6 +265,14 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 			fails++;
 			break;
 		}
+	tr_gelu_f32(y, y, nb * mo * osz);
+	int gdiff = memcmp(y, yg, sizeof(float) * (size_t)(nb * mo * osz)) != 0;
+	tr_conv_packed_f32(x, wp, bs, y, scratch, nb, c, mo, g, bias, 0, p);
+	if (gdiff) {
+		printf("FAIL conv c %lld mo %lld g %lld: the fused GELU differs from tr_gelu_f32\n",
+		       (long long)c, (long long)mo, (long long)g);
+		fails++;
+	}
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t o = 0; o < mo; o++)
 			for (int64_t q = 0; q < osz; q++) {
@@ -290,7 +309,7 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 				}
 			}
 out:
-	free(x), free(w), free(wp), free(bs), free(y), free(y0), free(raw);
+	free(x), free(w), free(wp), free(bs), free(y), free(y0), free(yg), free(raw);
 	return 1;
 }
 

@@ -185,16 +185,28 @@ static void check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, int64_t h, 
 				}
 	const int64_t p[21] = {1, h, w, 1, oh, ow, 1, kh, kw, 1, sh, sw, 1, dh, dw,
 	                       0, pt, pl, 0, pbm, pr};
+	/* each kernel also with the fused GELU: bitwise tr_gelu_f32 of its output */
+	float *yg = malloc(sizeof(float) * (size_t)ny);
 	if (cg == 1) {
-		tr_conv_depthwise_f32(x, wt, bias, y, nb, c, mo, with_bias, p);
+		tr_conv_depthwise_f32(x, wt, bias, y, nb, c, mo, with_bias, 0, p);
+		tr_conv_depthwise_f32(x, wt, bias, yg, nb, c, mo, with_bias, 1, p);
 	} else {
 		int direct = kh * kw == 1 && sh * sw == 1 && pt + pl + pbm + pr == 0;
-		size_t scratch = (direct ? 0 : sizeof(float) * (size_t)((cg * kh * kw * oh * ow + 15) / 16 * 16)) +
-		                 (size_t)linalg_gemm_pack_bytes(mg, cg * kh * kw, oh * ow);
+		int64_t qb = oh * ow;
+		if (!direct)
+			qb = tr_conv_block_rows(cg * kh * kw, oh, ow) * ow;
+		size_t scratch = (direct ? 0 : sizeof(float) * (size_t)tr_conv_col_floats(cg * kh * kw, qb)) +
+		                 (size_t)linalg_gemm_pack_bytes(mg < 4 ? 4 : mg, cg * kh * kw, qb);
 		float *sc = malloc(scratch);
-		tr_conv_f32(x, wt, bias, y, sc, nb, c, mo, g, with_bias, p);
+		tr_conv_f32(x, wt, bias, y, sc, nb, c, mo, g, with_bias, 0, p);
+		tr_conv_f32(x, wt, bias, yg, sc, nb, c, mo, g, with_bias, 1, p);
 		free(sc);
 	}
+	float *gy = calloc((size_t)ny, sizeof(float));
+	tr_gelu_f32(y, gy, ny);
+	CU_ASSERT(memcmp(gy, yg, sizeof(float) * (size_t)ny) == 0);
+	free(gy);
+	free(yg);
 	double e = max_rel_err(y, want, ny);
 	if (e > 1e-5)
 		fprintf(stderr, "\n  conv c=%lld m=%lld g=%lld k=%lldx%lld: rel err %g\n", (long long)c,
