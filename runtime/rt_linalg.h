@@ -547,6 +547,20 @@ TR_FN void tr_gemm_tile_out(float *y, int64_t ldy, const float *t, int64_t mr, i
 	}
 }
 
+/* Rows the micro-kernel computes for a panel of mr <= MR rows: 6 on AVX-512
+ * when mr <= 6 (tr_gemm_micro6), else MR */
+#ifdef TR_GEMM_MICRO_HALF
+#define TR_GEMM_KROWS(mr) ((mr) <= TR_GEMM_MR / 2 ? TR_GEMM_MR / 2 : TR_GEMM_MR)
+#else
+#define TR_GEMM_KROWS(mr) TR_GEMM_MR
+#endif
+/* A row-major A (acs 1) is read in place, not packed.  So is a last, partial
+ * panel of mr rows starting at row r0 of A when A has the KROWS(mr) - mr rows
+ * above it: the kernel runs on the panel moved up by that many rows, and only
+ * its last mr rows are kept (each element is the same fma chain wherever its
+ * tile starts, so the results do not change). */
+#define TR_GEMM_INPLACE(acs, mr, r0) ((acs) == 1 && (r0) >= TR_GEMM_KROWS(mr) - (mr))
+
 /*
  * Strips [s0, s1) (NR columns each, counted from column j0) of the MC block
  * at row m0: y[m0 + i][j0 + ...] (+)= alpha * A panels @ B strips, panels
@@ -565,8 +579,10 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 		int64_t g1 = TR_MIN(g0 + TR_GEMM_NC / TR_GEMM_NR, s1);
 		for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
 			int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-			int inplace = acs == 1 && mr == TR_GEMM_MR;
-			const float *pa = inplace ? a + (m0 + i0) * ars + k0 : ap + i0 * kc;
+			int inplace = TR_GEMM_INPLACE(acs, mr, m0 + i0);
+			/* sh: rows the in-place panel is moved up (partial panels only) */
+			int64_t sh = inplace && mr < TR_GEMM_MR ? TR_GEMM_KROWS(mr) - mr : 0;
+			const float *pa = inplace ? a + (m0 + i0 - sh) * ars + k0 : ap + i0 * kc;
 			int64_t prs = inplace ? ars : 1, pcs = inplace ? 1 : TR_GEMM_MR;
 			for (int64_t s = g0; s < g1; s++) {
 				int64_t jj = j0 + s * TR_GEMM_NR, nr = TR_MIN(TR_GEMM_NR, n - jj);
@@ -587,7 +603,7 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 					else
 #endif
 						tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
-					tr_gemm_tile_out(yt, ldy, t, mr, nr, acc);
+					tr_gemm_tile_out(yt, ldy, t + sh * TR_GEMM_NR, mr, nr, acc);
 				}
 			}
 			/* the epilogue on the panel's rows of the whole group of strips
@@ -650,7 +666,7 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 			 * a row-major A (acs 1) is read in place except for a partial panel */
 			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
 				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-				if (acs == 1 && mr == TR_GEMM_MR)
+				if (TR_GEMM_INPLACE(acs, mr, m0 + i0))
 					continue;
 				const float *restrict src = a + (m0 + i0) * ars + k0 * acs;
 				float *restrict dst = ap + i0 * kc;
