@@ -663,7 +663,8 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 			tr_gemm_mblock(m, TR_GEMM_MC, nmb, mb, &m0, &m1);
 			int64_t mc = m1 - m0;
 			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
-			 * a row-major A (acs 1) is read in place except for a partial panel */
+			 * a row-major A (acs 1) is read in place, a partial panel too when A has
+			 * the rows above it that the kernel also computes (TR_GEMM_INPLACE) */
 			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
 				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
 				if (TR_GEMM_INPLACE(acs, mr, m0 + i0))
