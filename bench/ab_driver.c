@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int n = atoi(argv[2]);
-	size_t isz = (size_t)MA_INPUT0_SIZE * (strcmp(MA_INPUT0_TYPE, "int64") == 0 ? 8 : 4);
+	size_t isz = INPUT0_BYTES(MA);
 	size_t osz = (size_t)MA_OUTPUT0_SIZE * 4;
 	if (n < 1)
 		n = 1;

@@ -25,8 +25,6 @@
 #include "model.h"
 #include "timing.h"
 
-
-
 /* Peak resident set size in bytes: VmHWM of /proc/self/status (ru_maxrss
  * survives exec on Linux, so it would report the parent's peak when that
  * is larger), else ru_maxrss. */
@@ -55,7 +53,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int runs = atoi(argv[2]);
-	size_t isz = (size_t)MODEL_INPUT0_SIZE * (strcmp(MODEL_INPUT0_TYPE, "int64") == 0 ? 8 : 4);
+	size_t isz = INPUT0_BYTES(MODEL);
 	size_t osz = (size_t)MODEL_OUTPUT0_SIZE * 4;
 	void *in = read_input(argv[1], isz), *ws = alloc64(MODEL_WORKSPACE_SIZE);
 	float *out = malloc(osz), *first = malloc(osz);

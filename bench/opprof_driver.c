@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int runs = atoi(argv[2]);
-	size_t isz = (size_t)MODEL_INPUT0_SIZE * (strcmp(MODEL_INPUT0_TYPE, "int64") == 0 ? 8 : 4);
+	size_t isz = INPUT0_BYTES(MODEL);
 	void *in = read_input(argv[1], isz), *ws = alloc64(MODEL_WORKSPACE_SIZE);
 	float *out = malloc((size_t)MODEL_OUTPUT0_SIZE * 4);
 	if (!in || !ws || !out)

@@ -5,6 +5,7 @@
 #define BENCH_TIMING_H
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static inline int cmp(const void *a, const void *b)
@@ -41,6 +42,11 @@ static inline void *read_input(const char *path, size_t n)
 	}
 	return p;
 }
+
+/* bytes of input 0 of a model generated with --name P (model.h's P_INPUT0_*):
+ * token ids are int64, everything else f32 */
+#define INPUT0_BYTES(P)                                                                   \
+	((size_t)P##_INPUT0_SIZE * (strcmp(P##_INPUT0_TYPE, "int64") == 0 ? 8 : 4))
 
 /* n bytes (at least 64) aligned to 64, or NULL: a model's workspace */
 static inline void *alloc64(size_t n)
