@@ -90,6 +90,13 @@ static void inv_gemm_packed_start_f32(const Call *c)
 	                         A_I(c, 12), A_I(c, 13));
 }
 
+static void inv_gemm_packed_parts_f32(const Call *c)
+{
+	tr_gemm_packed_parts_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_I(c, 5),
+	                         A_I(c, 6), A_I(c, 7), A_F(c, 8), A_F(c, 9), A_I(c, 10), A_I(c, 11),
+	                         A_V(c, 12));
+}
+
 Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans)
 {
 	Tensor *r = tensor_root(b);
@@ -285,6 +292,19 @@ void shape_gemm(Graph *g, Node *n)
 	shape_set(n->out[0], DT_F32, 2, dims);
 }
 
+/* Gemm n can be made in parts (demand.c): B a packable constant, A not
+ * transposed, C absent or a bias row */
+bool gemm_parts_ok(const Node *n)
+{
+	if (n->op != OP_GEMM || attr_int(n, "transA", 0) || n->out[0]->rank != 2)
+		return false;
+	Tensor *c = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+	int64_t m = y->dims[0], nn = y->dims[1], k = n->in[0]->dims[1];
+	if (c && attr_float(n, "beta", 1.0f) != 0.0f && !is_bias_row(c, nn))
+		return false;
+	return gemm_packable(n->in[1], m, k, nn);
+}
+
 void lower_gemm(Graph *g, Node *n)
 {
 	Tensor *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
@@ -292,6 +312,27 @@ void lower_gemm(Graph *g, Node *n)
 	float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
 	int64_t m = y->dims[0], nn = y->dims[1], k = ta ? a->dims[0] : a->dims[1];
 	int acc = 0;
+	const int64_t *parts;
+	int np = attr_ints(n, "parts", &parts);
+	if (np >= 0 && gemm_parts_ok(n)) {
+		/* only the parts of y that its readers use (demand.c) */
+		int bias = c && beta != 0.0f;
+		Call *k0 = call_new(g, n, "tr_gemm_packed_parts_f32", inv_gemm_packed_parts_f32);
+		call_in(k0, a);
+		call_in(k0, linalg_prepack(g, b, k, nn, tb));
+		call_in(k0, bias ? c : a);   /* unread without a bias */
+		call_out(k0, y);
+		call_scratch(k0, linalg_gemm_pack_bytes(m, k, nn));
+		call_int(k0, m);
+		call_int(k0, k);
+		call_int(k0, nn);
+		call_float(k0, alpha);
+		call_float(k0, beta);
+		call_int(k0, bias);
+		call_int(k0, np / 4);
+		call_ints(g, k0, parts, np);
+		return;
+	}
 	if (c && beta != 0.0f && is_bias_row(c, nn) &&
 	    emit_gemm_start(g, n, a, b, y, m, k, nn, ta, tb, alpha, c, beta, NULL))
 		return;

@@ -205,16 +205,9 @@ void shape_transpose(Graph *g, Node *n)
 /* x (d0, ..., dr) -> y (d_perm[0], ..., d_perm[r]) */
 void lower_transpose(Graph *g, Node *n)
 {
-	Tensor *x = n->in[0];
-	int perm[MAX_RANK];
-	int64_t xs[MAX_RANK], dims[MAX_MAP_RANK], strides[MAX_MAP_RANK];
-	get_perm(g, n, x->rank, perm);
-	contiguous_strides(x->rank, x->dims, xs);
-	for (int k = 0; k < x->rank; k++) {
-		dims[k] = x->dims[perm[k]];
-		strides[k] = xs[perm[k]];
-	}
-	emit_strided(g, n, x, n->out[0], x->rank, dims, strides, 0);
+	int64_t dims[MAX_MAP_RANK], strides[MAX_MAP_RANK], base;
+	int r = tensor_index_map(g, n, dims, strides, &base);
+	emit_strided(g, n, n->in[0], n->out[0], r, dims, strides, base);
 }
 
 /* ------------------------------------------------------------------ */
@@ -606,17 +599,36 @@ void shape_slice(Graph *g, Node *n)
 /* x (d0, ..., dr) -> y (c0, ..., cr): y[i] = x[start + i * step] per axis */
 void lower_slice(Graph *g, Node *n)
 {
+	int64_t dims[MAX_MAP_RANK], strides[MAX_MAP_RANK], base;
+	int r = tensor_index_map(g, n, dims, strides, &base);
+	emit_strided(g, n, n->in[0], n->out[0], r, dims, strides, base);
+}
+
+/* (tostc.h) also used by demand.c to follow elements through the node */
+int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base)
+{
 	Tensor *x = n->in[0];
-	SliceMap m;
-	int64_t xs[MAX_RANK], dims[MAX_MAP_RANK], strides[MAX_MAP_RANK], base = 0;
-	slice_map(g, n, &m);
+	int64_t xs[MAX_RANK];
 	contiguous_strides(x->rank, x->dims, xs);
+	*base = 0;
+	if (n->op == OP_TRANSPOSE) {
+		int perm[MAX_RANK];
+		get_perm(g, n, x->rank, perm);
+		for (int k = 0; k < x->rank; k++) {
+			dims[k] = x->dims[perm[k]];
+			strides[k] = xs[perm[k]];
+		}
+		return x->rank;
+	}
+	ir_assert(g->ctx, n->op == OP_SLICE);
+	SliceMap m;
+	slice_map(g, n, &m);
 	for (int k = 0; k < x->rank; k++) {
 		dims[k] = m.count[k];
 		strides[k] = xs[k] * m.step[k];
-		base += m.start[k] * xs[k];
+		*base += m.start[k] * xs[k];
 	}
-	emit_strided(g, n, x, n->out[0], x->rank, dims, strides, base);
+	return x->rank;
 }
 
 /* ------------------------------------------------------------------ */

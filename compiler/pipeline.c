@@ -18,6 +18,7 @@ const Pass passes[] = {
 	{"fuse_mlp", fuse_mlp},       /* LN -> fc1 -> GELU -> fc2 -> LayerScale -> residual, tiled */
 	{"fuse_epilogue", fuse_epilogue}, /* BatchNorm into Conv, LayerScale into Gemm/MatMul */
 	{"views", make_views},        /* Reshape & co. share their input's memory */
+	{"demand", demand},           /* Gemm rows that only some readers use */
 	{"lower", lower},             /* choose runtime kernels per node */
 	{"plan", plan_memory},        /* one arena, exact size */
 };

@@ -23,6 +23,13 @@ int64_t node_flops(Graph *g, const Node *n)
 		return 2 * out * n->in[1]->dims[attr_int(n, "transB", 0) ? 1 : 0] + out;
 	case OP_GEMM: {
 		int64_t k = attr_int(n, "transA", 0) ? a->dims[0] : a->dims[a->rank - 1];
+		const int64_t *p;
+		int np = attr_ints(n, "parts", &p);
+		if (np >= 0) {   /* only these parts are made (demand.c) */
+			out = 0;
+			for (int i = 0; i + 3 < np; i += 4)
+				out += (p[i + 1] - p[i]) * (p[i + 3] - p[i + 2]);
+		}
 		return 2 * out * k + (n->nin > 2 && n->in[2] ? out : 0);
 	}
 	case OP_CONV: {

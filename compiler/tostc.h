@@ -286,6 +286,7 @@ void fold_constants(Graph *g);  /* fold.c: evaluate nodes whose inputs are all c
 bool fold_node(Graph *g, Node *n);
 void dce(Graph *g);             /* dce.c: drop nodes and tensors no output depends on */
 void make_views(Graph *g);      /* views.c: Reshape/Squeeze/... share their input's memory */
+void demand(Graph *g);          /* demand.c: Gemms compute only the rows their readers use */
 void lower(Graph *g);           /* lower.c: op_info[op].lower for every live node */
 void plan_memory(Graph *g);     /* plan.c: arena offsets, exact arena size */
 /* plan.c: the allocator alone: n buffers of size[i] bytes live over node
@@ -301,6 +302,12 @@ int shape_broadcast(Graph *g, Node *n, int ra, const int64_t *da, int rb, const 
                     int64_t *out);
 /* Normalise a possibly negative axis for rank r; node_error when out of range. */
 int shape_axis(Graph *g, Node *n, int64_t axis, int r);
+/* op_tensor.c: the index map of a Transpose or Slice node, before
+ * simplification: y[i_0, ..., i_(r-1)] = x[base + sum_k i_k * strides[k]] for
+ * i_k < dims[k]; returns r */
+int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base);
+/* op_linalg.c: a Gemm demand.c may split into parts (lower_gemm honours them) */
+bool gemm_parts_ok(const Node *n);
 /* Require input i to be present and constant (e.g. Reshape's shape); returns it. */
 Tensor *need_const(Graph *g, Node *n, int i);
 /* Require input i's element type to be one of a mask of (1 << DT_x). */

@@ -22,7 +22,7 @@
 #include "rt_common.h"
 #include "rt_fused.h"
 
-/*@ tr_sgemm_epi : tr_common tr_gelu_row */
+/*@ tr_sgemm_part : tr_common tr_gelu_row */
 /*
  * The micro-kernel is chosen at C-compile time from the target flags:
  *   __AVX512F__            12 x 32 tile, 24 zmm accumulators (intrinsics)
@@ -619,40 +619,37 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 }
 
 /*
- * y (m, n) = alpha * op(a) (m, k) @ op(b) (k, n)  [+ y when accumulate]
- * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
- * pack: packing scratch, sized as described at TR_GEMM_NC; epi: an epilogue
- * (TrEpi) or null.
- * With OpenMP, the product is split over threads by column strips (each
- * thread a contiguous range of a compile-time packed B, or of each NC block
- * of a B the threads pack together); every y element is the same fma chain
- * whatever the thread count.
+ * The part rows [r0, r1) x columns [c0, c1) of tr_sgemm_epi's product
+ * (c0 a multiple of TR_GEMM_PB); the rest of y is not touched.  Every element
+ * it writes is the same fma chain as when the whole product is made.
  */
-TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                        int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
-                        const float *bpre, float *y, int64_t ldy, int accumulate, float *pack,
-                        const TrEpi *epi)
+TR_FN void tr_sgemm_part(int64_t r0, int64_t r1, int64_t c0, int64_t c1, int64_t n, int64_t k,
+                         float alpha, const float *a, int64_t ars, int64_t acs, const float *b,
+                         int64_t brs, int64_t bcs, const float *bpre, float *y, int64_t ldy,
+                         int accumulate, float *pack, const TrEpi *epi)
 {
+	int64_t m = r1 - r0;
 	int64_t mcap = TR_MIN((m + TR_GEMM_MR - 1) / TR_GEMM_MR * TR_GEMM_MR, TR_GEMM_MC);
 	/* the B block starts 64-byte aligned (given an aligned pack) */
 	float *ap = pack, *bp = pack + (mcap * TR_MIN(k, TR_GEMM_KC) + 15) / 16 * 16;
 	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
-	int64_t ns = (n + TR_GEMM_NR - 1) / TR_GEMM_NR;
+	int64_t cs0 = c0 / TR_GEMM_NR, ns = (c1 + TR_GEMM_NR - 1) / TR_GEMM_NR - cs0;
 	/* m blocks of at most MC rows, as even as whole panels allow */
 	int64_t nmb = tr_gemm_mblocks(m, TR_GEMM_MC);
-	if (m <= 0 || n <= 0)
+	if (m <= 0 || c1 <= c0)
 		return;
 	if (k <= 0) {
 		if (!accumulate)
-			for (int64_t i = 0; i < m; i++)
-				for (int64_t j = 0; j < n; j++)
+			for (int64_t i = r0; i < r1; i++)
+				for (int64_t j = c0; j < c1; j++)
 					y[i * ldy + j] = 0.0f;
 		return;
 	}
 	if (m < 4 && !bpre) {
-		tr_sgemm_small(m, n, k, alpha, a, ars, acs, b, brs, bcs, y, ldy, accumulate);
+		tr_sgemm_small(m, c1 - c0, k, alpha, a + r0 * ars, ars, acs, b + c0 * bcs, brs, bcs,
+		               y + r0 * ldy + c0, ldy, accumulate);
 		if (epi)
-			tr_gemm_epi_tile(epi, 1, 1, y, ldy, 0, 0, m, n);
+			tr_gemm_epi_tile(epi, 1, 1, y + r0 * ldy + c0, ldy, r0, c0, m, c1 - c0);
 		return;
 	}
 	for (int64_t k0 = 0; k0 < k; k0 += TR_GEMM_KC) {
@@ -662,6 +659,7 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 			int64_t m0, m1;
 			tr_gemm_mblock(m, TR_GEMM_MC, nmb, mb, &m0, &m1);
 			int64_t mc = m1 - m0;
+			m0 += r0;
 			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
 			 * a row-major A (acs 1) is read in place, a partial panel too when A has
 			 * the rows above it that the kernel also computes (TR_GEMM_INPLACE) */
@@ -676,26 +674,26 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 						dst[p * TR_GEMM_MR + i] = i < mr ? src[i * ars + p * acs] : 0.0f;
 			}
 			if (bpre) {
-				int par = mc * kc * n >= 32 * (int64_t)TR_PAR_MIN && ns > 1;
+				int par = mc * kc * (c1 - c0) >= 32 * (int64_t)TR_PAR_MIN && ns > 1;
 				(void)par;
 				TR_OMP(omp parallel if (par))
 				{
 					int64_t th = TR_THREAD(), nt = TR_NTHREADS();
-					tr_sgemm_strips(ns * th / nt, ns * (th + 1) / nt, m0, mc, n, 0, k0, kc,
-					                alpha, a, ars, acs, ap, bp, bpre, npad, y, ldy, acc,
+					tr_sgemm_strips(cs0 + ns * th / nt, cs0 + ns * (th + 1) / nt, m0, mc, c1, 0,
+					                k0, kc, alpha, a, ars, acs, ap, bp, bpre, npad, y, ldy, acc,
 					                epi, last);
 				}
 				continue;
 			}
 			/* B packed here, one NC block at a time; with threads, they pack the
 			 * block's strips in turn, then each multiplies its range of them */
-			int par = mc * kc * n >= 32 * (int64_t)TR_PAR_MIN;
+			int par = mc * kc * (c1 - c0) >= 32 * (int64_t)TR_PAR_MIN;
 			(void)par;
 			TR_OMP(omp parallel if (par))
 			{
 				int64_t th = TR_THREAD(), nt = TR_NTHREADS();
-				for (int64_t j0 = 0; j0 < n; j0 += TR_GEMM_NC) {
-					int64_t nc = TR_MIN(TR_GEMM_NC, n - j0);
+				for (int64_t j0 = c0; j0 < c1; j0 += TR_GEMM_NC) {
+					int64_t nc = TR_MIN(TR_GEMM_NC, c1 - j0);
 					int64_t nsb = (nc + TR_GEMM_NR - 1) / TR_GEMM_NR;
 					/* pack op(b)[k0:k0+kc, j0:j0+nc] as NR-wide strips, zero-padded */
 					for (int64_t sb = th; sb < nsb; sb += nt) {
@@ -713,7 +711,7 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 						}
 					}
 					TR_OMP(omp barrier)
-					tr_sgemm_strips(nsb * th / nt, nsb * (th + 1) / nt, m0, mc, n, j0, k0,
+					tr_sgemm_strips(nsb * th / nt, nsb * (th + 1) / nt, m0, mc, c1, j0, k0,
 					                kc, alpha, a, ars, acs, ap, bp, (const float *)0, npad, y,
 					                ldy, acc, epi, last);
 					/* the next block's packing overwrites bp */
@@ -722,6 +720,28 @@ TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const floa
 			}
 		}
 	}
+}
+
+/*@end*/
+
+/*@ tr_sgemm_epi : tr_sgemm_part */
+/*
+ * y (m, n) = alpha * op(a) (m, k) @ op(b) (k, n)  [+ y when accumulate]
+ * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
+ * pack: packing scratch, sized as described at TR_GEMM_NC; epi: an epilogue
+ * (TrEpi) or null.
+ * With OpenMP, the product is split over threads by column strips (each
+ * thread a contiguous range of a compile-time packed B, or of each NC block
+ * of a B the threads pack together); every y element is the same fma chain
+ * whatever the thread count.
+ */
+TR_FN void tr_sgemm_epi(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                        int64_t ars, int64_t acs, const float *b, int64_t brs, int64_t bcs,
+                        const float *bpre, float *y, int64_t ldy, int accumulate, float *pack,
+                        const TrEpi *epi)
+{
+	tr_sgemm_part(0, m, 0, n, n, k, alpha, a, ars, acs, b, brs, bcs, bpre, y, ldy, accumulate,
+	              pack, epi);
 }
 
 /*@end*/
@@ -811,6 +831,26 @@ TR_FN void tr_gemm_packed_start_f32(const float *a, const float *bp, const float
 	e.lds = n;
 	tr_sgemm_epi(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, (const float *)0, 0, 0, bp,
 	             y, n, 0, pack, &e);
+}
+/*@end*/
+
+/*@ tr_gemm_packed_parts_f32 : tr_sgemm_part */
+/* tr_gemm_packed_start_f32 without a start, on np parts of y (m, n) only: part
+ * p is rows [parts[4p], parts[4p+1]) x columns [parts[4p+2], parts[4p+3]),
+ * its first column a multiple of TR_GEMM_PB (compiler/demand.c finds the
+ * parts that the readers of y use); the rest of y is not written */
+TR_FN void tr_gemm_packed_parts_f32(const float *a, const float *bp, const float *bias, float *y,
+                                    float *pack, int64_t m, int64_t k, int64_t n, float alpha,
+                                    float beta, int64_t has_bias, int64_t np,
+                                    const int64_t *parts)
+{
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	(void)m;
+	e.bias = has_bias ? bias : (const float *)0;
+	e.beta = beta;
+	for (int64_t p = 0; p < np; p++)
+		tr_sgemm_part(parts[4 * p], parts[4 * p + 1], parts[4 * p + 2], parts[4 * p + 3], n, k,
+		              alpha, a, k, 1, (const float *)0, 0, 0, bp, y, n, 0, pack, &e);
 }
 /*@end*/
 

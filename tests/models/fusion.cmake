@@ -13,3 +13,9 @@ set_tests_properties(fusion PROPERTIES TIMEOUT 900)
 add_test(NAME epilogue
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_epilogue.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/epilogue_work)
+
+# ctest `demand`: Gemms that make only the parts of their output that are
+# read (demand.c), on hand-written graphs and near misses, against numpy.
+add_test(NAME demand
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_demand.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/demand_work)
