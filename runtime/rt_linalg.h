@@ -929,32 +929,112 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
 }
 /*@end*/
 
-/*@ tr_conv_f32 tr_conv_even16 tr_conv_pack_line tr_conv_col_floats : tr_sgemm_epi */
-/* d[i] = s[2 * i] for i in [i0, i1), i1 - i0 a multiple of 16: the stride-2
- * im2col copy (the loads stop at s[2 * i1 - 2]; with SIMD, masked) */
-TR_FN void tr_conv_even16(float *restrict d, const float *restrict s, int64_t i0, int64_t i1)
-{
+/*@ tr_conv_f32 tr_conv_row tr_conv_pack_line tr_conv_col_floats : tr_sgemm_epi */
+/*
+ * One output row of an im2col line: d[i] = s[i * st + off] for i in [lo, hi)
+ * (s the input row, off the tap's offset; only those elements are read),
+ * d[i] = 0 for the rest of [0, w).  With AVX-512 every part is whole or masked
+ * vectors (stride 2 through a permute of two loads), so no element is read
+ * twice and no loop becomes a libc call; else blocks of 16 (AVX2: stride 2
+ * through a shuffle) and scalar edges.
+ */
 #if defined(TR_GEMM_AVX512)
-	const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-	for (int64_t i = i0; i < i1; i += 16) {
-		__m512 a = _mm512_loadu_ps(s + 2 * i), b = _mm512_maskz_loadu_ps(0x7fff, s + 2 * i + 16);
-		_mm512_storeu_ps(d + i, _mm512_permutex2var_ps(a, ev, b));
+TR_FN void tr_conv_row(float *restrict d, const float *restrict s, int64_t off, int64_t w,
+                       int64_t lo, int64_t hi, int64_t st)
+{
+	const __m512 z = _mm512_setzero_ps();
+	int64_t i = 0;
+	for (; i + 16 <= lo; i += 16)
+		_mm512_storeu_ps(d + i, z);
+	if (i < lo)
+		_mm512_mask_storeu_ps(d + i, (__mmask16)((1u << (lo - i)) - 1u), z);
+	i = lo;
+	if (st == 1) {
+		for (; i + 16 <= hi; i += 16)
+			_mm512_storeu_ps(d + i, _mm512_loadu_ps(s + i + off));
+		if (i < hi) {
+			__mmask16 m = (__mmask16)((1u << (hi - i)) - 1u);
+			_mm512_mask_storeu_ps(d + i, m, _mm512_maskz_loadu_ps(m, s + i + off));
+		}
+	} else if (st == 2) {
+		/* d[i..i+15] = t[0], t[2] .. t[30], t = s + 2i + off: the even lanes of
+		 * two loads, the second stopping at t[30] */
+		const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6,
+		                                    4, 2, 0);
+		for (; i + 16 <= hi; i += 16) {
+			const float *t = s + 2 * i + off;
+			__m512 a = _mm512_loadu_ps(t), b = _mm512_maskz_loadu_ps(0x7fff, t + 16);
+			_mm512_storeu_ps(d + i, _mm512_permutex2var_ps(a, ev, b));
+		}
+		if (i < hi) {
+			/* c < 16 elements: t[0] .. t[2c - 2], 2c - 1 floats */
+			const float *t = s + 2 * i + off;
+			int64_t c = hi - i, f = 2 * c - 1;
+			__mmask16 m1 = (__mmask16)(f >= 16 ? 0xffffu : (1u << f) - 1u);
+			__mmask16 m2 = (__mmask16)(f > 16 ? (1u << (f - 16)) - 1u : 0u);
+			__m512 a = _mm512_maskz_loadu_ps(m1, t), b = _mm512_maskz_loadu_ps(m2, t + 16);
+			_mm512_mask_storeu_ps(d + i, (__mmask16)((1u << c) - 1u), _mm512_permutex2var_ps(a, ev, b));
+		}
+	} else {
+		for (; i < hi; i++)
+			d[i] = s[i * st + off];
 	}
-#elif defined(TR_GEMM_AVX2)
-	const __m256i m7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
-	for (int64_t i = i0; i < i1; i += 8) {
-		__m256 a = _mm256_loadu_ps(s + 2 * i), b = _mm256_maskload_ps(s + 2 * i + 8, m7);
-		__m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));   /* 0 2 8 10 4 6 12 14 */
-		_mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e),
-		                                                                _MM_SHUFFLE(3, 1, 2, 0))));
-	}
-#else
-	for (int64_t i = i0; i < i1; i += 16)
-		for (int l = 0; l < 16; l++)
-			d[i + l] = s[2 * (i + l)];
-#endif
+	for (i = hi; i + 16 <= w; i += 16)
+		_mm512_storeu_ps(d + i, z);
+	if (i < w)
+		_mm512_mask_storeu_ps(d + i, (__mmask16)((1u << (w - i)) - 1u), z);
 }
-
+/* copy 32 floats (one strip row of the packed col) */
+#define TR_CONV_COPY32(d, s)                                                              \
+	(_mm512_storeu_ps((d), _mm512_loadu_ps(s)), _mm512_storeu_ps((d) + 16, _mm512_loadu_ps((s) + 16)))
+#else
+TR_FN void tr_conv_row(float *restrict d, const float *restrict s, int64_t off, int64_t w,
+                       int64_t lo, int64_t hi, int64_t st)
+{
+	int64_t i = 0;
+	for (; i < lo; i++)
+		d[i] = 0.0f;
+	/* blocks of 16: plain -O2 vectorises fixed-count loops */
+	int64_t h16 = i + (hi - i) / 16 * 16;
+	if (st == 1) {
+		for (; i < h16; i += 16)
+			for (int l = 0; l < 16; l++)
+				d[i + l] = s[i + l + off];
+	} else if (st == 2) {
+#if defined(TR_GEMM_AVX2)
+		/* the even lanes of two loads from t = s + 2i + off, the second stopping at t[14] */
+		const __m256i m7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+		for (; i < h16; i += 8) {
+			const float *t = s + 2 * i + off;
+			__m256 a = _mm256_loadu_ps(t), b = _mm256_maskload_ps(t + 8, m7);
+			__m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));   /* 0 2 8 10 4 6 12 14 */
+			_mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e),
+			                                                                _MM_SHUFFLE(3, 1, 2, 0))));
+		}
+#else
+		for (; i < h16; i += 16)
+			for (int l = 0; l < 16; l++)
+				d[i + l] = s[2 * (i + l) + off];
+#endif
+	}
+	for (; i < hi; i++)
+		d[i] = s[i * st + off];
+	for (; i < w; i++)
+		d[i] = 0.0f;
+}
+#if defined(TR_GEMM_AVX2)
+#define TR_CONV_COPY32(d, s)                                                              \
+	(_mm256_storeu_ps((d), _mm256_loadu_ps(s)), _mm256_storeu_ps((d) + 8, _mm256_loadu_ps((s) + 8)), \
+	 _mm256_storeu_ps((d) + 16, _mm256_loadu_ps((s) + 16)),                              \
+	 _mm256_storeu_ps((d) + 24, _mm256_loadu_ps((s) + 24)))
+#else
+#define TR_CONV_COPY32(d, s)                                                              \
+	do {                                                                              \
+		for (int l_ = 0; l_ < 32; l_++)                                           \
+			(d)[l_] = (s)[l_];                                                \
+	} while (0)
+#endif
+#endif
 
 /*
  * Convolution, NC + up to 3 spatial dims (1-D/2-D padded with size-1 dims).
@@ -996,8 +1076,7 @@ TR_FN void tr_conv_pack_line(float *restrict dst, const float *restrict line, in
 {
 	int64_t q = 0;
 	for (; q + TR_GEMM_PB <= qb; q += TR_GEMM_PB, dst += TR_GEMM_PB * kcb)
-		for (int l = 0; l < TR_GEMM_PB; l++)
-			dst[l] = line[q + l];
+		TR_CONV_COPY32(dst, line + q);
 	if (q < qb)
 		for (int l = 0; l < TR_GEMM_PB; l++)
 			dst[l] = q + l < qb ? line[q + l] : 0.0f;
@@ -1043,29 +1122,12 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 									for (int64_t r = r0; r < r1; r++, cr += out[2]) {
 										int64_t od = r / out[1], oh = r % out[1];
 										int64_t id = od * st[0] - pb[0] + kd * dl[0];
-										int64_t ih = oh * st[1] - pb[1] + kh * dl[1], ow = 0;
-										if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
-											for (; ow < out[2]; ow++)
-												cr[ow] = 0.0f;
-											continue;
-										}
-										const float *xr = xg + ((ci * in[0] + id) * in[1] + ih) * in[2];
-										for (; ow < lo; ow++)
-											cr[ow] = 0.0f;
-										/* blocks of 16: plain -O2 vectorises fixed-count loops */
-										int64_t h16 = ow + (hi - ow) / 16 * 16;
-										if (s2 == 1)
-											for (; ow < h16; ow += 16)
-												for (int l = 0; l < 16; l++)
-													cr[ow + l] = xr[ow + l + off];
-										else if (s2 == 2) {
-											tr_conv_even16(cr, xr + off, ow, h16);
-											ow = h16;
-										}
-										for (; ow < hi; ow++)
-											cr[ow] = xr[ow * s2 + off];
-										for (; ow < out[2]; ow++)
-											cr[ow] = 0.0f;
+										int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+										if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1])
+											tr_conv_row(cr, xg, 0, out[2], 0, 0, 1);   /* zeros */
+										else
+											tr_conv_row(cr, xg + ((ci * in[0] + id) * in[1] + ih) * in[2],
+											            off, out[2], lo, hi, s2);
 									}
 									int64_t k0 = kr / TR_GEMM_KC * TR_GEMM_KC;
 									tr_conv_pack_line(col + k0 * npad + (kr - k0) * TR_GEMM_PB,
