@@ -15,6 +15,9 @@
  * GELU: tr_gelu_f32 against x * (1 + erf(x / sqrt 2)) / 2 in double, within
  * 3e-7 * (1 + |ref|) on the vector paths (their piecewise erf) and 2e-6 on
  * the plain one (the rational erf), and NaN, +-inf as that formula gives them.
+ * LayerNorm: tr_layernorm_f32 (its sums are this path's own vector chains)
+ * against a two-pass double reference for every d in 1 .. 140 and 383 .. 385,
+ * within 1e-5 * (1 + |ref|).
  * Epilogues: tr_gemm_packed_start_f32 and tr_mlp_block_f32 (bias, GELU,
  * LayerScale, residual applied per output tile) bitwise equal to the separate
  * fill, accumulate and elementwise passes they replace (on this path's tile
@@ -195,6 +198,39 @@ static void check_mlp(int64_t rows, int64_t d, int64_t h, int64_t tm)
  * pads[6] (leading size-1 dims).  Scratch exactly as lower_conv sizes it,
  * guarded.  Returns 1 when it ran.
  */
+/* tr_layernorm_f32 on 3 rows of d (the middle one offset by 10: the
+ * centred variance) against double; 1 when it matches */
+static int check_layernorm(int64_t d)
+{
+	float x[3 * 385], y[3 * 385], sc[385], bi[385], mean[3], rstd[3];
+	for (int64_t j = 0; j < 3 * d; j++)
+		x[j] = (float)((j * 7919) % 1000) * 0.01f - 5.0f + (j / d == 1 ? 10.0f : 0.0f);
+	for (int64_t j = 0; j < d; j++) {
+		sc[j] = 0.5f + (float)(j % 7) * 0.25f;
+		bi[j] = (float)(j % 5) - 2.0f;
+	}
+	tr_layernorm_f32(x, sc, bi, y, mean, rstd, 3, d, 1e-5f, 1, 1, 1);
+	for (int64_t r = 0; r < 3; r++) {
+		double mu = 0.0, var = 0.0;
+		for (int64_t j = 0; j < d; j++)
+			mu += x[r * d + j];
+		mu /= (double)d;
+		for (int64_t j = 0; j < d; j++)
+			var += (x[r * d + j] - mu) * (x[r * d + j] - mu);
+		double rs = 1.0 / sqrt(var / (double)d + 1e-5);
+		for (int64_t j = 0; j < d; j++) {
+			double ref = (x[r * d + j] - mu) * rs * sc[j] + bi[j];
+			if (!(fabs(y[r * d + j] - ref) <= 1e-5 * (1.0 + fabs(ref)))) {
+				printf("FAIL layernorm d %lld row %lld: y[%lld] = %.8g, want %.8g\n", (long long)d,
+				       (long long)r, (long long)j, (double)y[r * d + j], ref);
+				fails++;
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
 static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_t *p, int bias)
 {
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pd = p + 15;
@@ -384,6 +420,8 @@ int main(int argc, char **argv)
 	}
 	conv_cases += check_conv(1, 64, 24, 1, cb[0], 1);
 	conv_cases += check_conv(2, 200, 12, 1, cb[1], 0);
+	for (int64_t d = 1; d <= 385; d = d == 140 ? 383 : d + 1)
+		check_layernorm(d);
 	/* GELU over [-9, 9] (every interval of the piecewise erf, and beyond) and
 	 * the sign/zero edges */
 #ifdef TR_GELU_VW
@@ -416,7 +454,7 @@ int main(int argc, char **argv)
 		printf("FAIL gelu in place differs\n");
 		fails++;
 	}
-	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, %d conv cases, epilogues and gelu: %s\n",
+	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, %d conv cases, epilogues, layernorm and gelu: %s\n",
 #if defined(TR_GEMM_AVX512)
 	       "AVX-512",
 #elif defined(TR_GEMM_AVX2)
