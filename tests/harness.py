@@ -316,3 +316,22 @@ def tolerance_error(got, ref, what):
     if j is not None:
         why += "; first at %s: got %r, reference %r" % (list(j), got[j], ref[j])
     return why, float(err.max()), scale
+
+
+def fused_and_unfused(tostc_path, model, work_dir, cc, inputs, refs):
+    """Build MODEL fused and with --no-fuse (under WORK_DIR/fused and
+    /unfused; CC: the compiler and its flags), run both on INPUTS and
+    compare every output with the float reference REFS: the problems found,
+    as a list of strings (empty when everything matches)."""
+    problems = []
+    for mode, extra in (("fused", ()), ("unfused", ("--no-fuse",))):
+        out_dir = os.path.join(work_dir, mode)
+        why, _, _, outs = compile_model(tostc_path, model, out_dir, "m", cc, extra)
+        if why:
+            problems.append("%s: %s" % (mode, why))
+            continue
+        for k, (g, r) in enumerate(zip(execute(out_dir, inputs, outs), refs)):
+            e, _, _ = tolerance_error(g, r, "%s output %d" % (mode, k))
+            if e:
+                problems.append(e)
+    return problems

@@ -139,17 +139,7 @@ def main():
         got_parts = parts_of(out) if rc == 0 else "tostc: " + harness.first_line(err)
         if got_parts != want:
             problems.append("parts %s, want %s" % (got_parts, want))
-        for mode, extra in (("fused", ()), ("unfused", ("--no-fuse",))):
-            why, _, _, outs = harness.compile_model(tostc, path, os.path.join(d, mode), "m",
-                                                   [cc] + CFLAGS, extra)
-            if why:
-                problems.append("%s: %s" % (mode, why))
-                continue
-            got = harness.execute(os.path.join(d, mode), inputs, outs)
-            for k, (g, r) in enumerate(zip(got, refs)):
-                e, _, _ = harness.tolerance_error(g, r, "%s output %d" % (mode, k))
-                if e:
-                    problems.append(e)
+        problems += harness.fused_and_unfused(tostc, path, d, [cc] + CFLAGS, inputs, refs)
         if problems:
             failed += 1
             print("FAIL %-18s %s" % (name, "; ".join(problems)))

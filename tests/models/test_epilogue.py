@@ -210,17 +210,7 @@ def main():
             problems.append("report: " + harness.first_line(err))
         elif (op in ops) != kept:
             problems.append("%s %s after fusion (ops %s)" % (op, "missing" if kept else "left", ops))
-        for mode, extra in (("fused", ()), ("unfused", ("--no-fuse",))):
-            why, _, _, outs = harness.compile_model(tostc, path, os.path.join(d, mode), "m",
-                                                   [cc] + CFLAGS, extra)
-            if why:
-                problems.append("%s: %s" % (mode, why))
-                continue
-            got = harness.execute(os.path.join(d, mode), inputs, outs)
-            for k, (g, r) in enumerate(zip(got, refs)):
-                e, _, _ = harness.tolerance_error(g, r, "%s output %d" % (mode, k))
-                if e:
-                    problems.append(e)
+        problems += harness.fused_and_unfused(tostc, path, d, [cc] + CFLAGS, inputs, refs)
         if problems:
             failed += 1
             print("FAIL %-16s %s" % (name, "; ".join(problems)))
