@@ -929,7 +929,7 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
 }
 /*@end*/
 
-/*@ tr_conv_f32 tr_conv_row tr_conv_pack_line tr_conv_col_floats : tr_sgemm_epi */
+/*@ tr_conv_f32 tr_conv_row tr_conv_row3 tr_conv_pack_line tr_conv_col_floats : tr_sgemm_epi */
 /*
  * One output row of an im2col line: d[i] = s[i * st + off] for i in [lo, hi)
  * (s the input row, off the tap's offset; only those elements are read),
@@ -983,6 +983,37 @@ TR_FN void tr_conv_row(float *restrict d, const float *restrict s, int64_t off, 
 		_mm512_storeu_ps(d + i, z);
 	if (i < w)
 		_mm512_mask_storeu_ps(d + i, (__mmask16)((1u << (w - i)) - 1u), z);
+}
+/*
+ * The three taps of a 3-wide, stride-2, pad-1 kernel row at once (the vision
+ * stems' convs): d0[i] = s[2i - 1], d1[i] = s[2i], d2[i] = s[2i + 1] for i in
+ * [0, w), 0 where the index falls outside the row s[0, n).  Each block of 16
+ * outputs is two (masked) loads, the even and odd lanes by permutes, and the
+ * odd lanes moved up one lane with the last of the block before for d0:
+ * the same values as three tr_conv_row calls, from one pass over the row.
+ */
+#define TR_CONV_ROW3 1
+TR_FN void tr_conv_row3(float *restrict d0, float *restrict d1, float *restrict d2,
+                        const float *restrict s, int64_t w, int64_t n)
+{
+	const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+	__m512 prev = _mm512_setzero_ps();   /* s[-1]: the padding */
+	for (int64_t i = 0; i < w; i += 16) {
+		/* s[2i .. 2i + 31], the part inside the row */
+		int64_t f = n - 2 * i;
+		__mmask16 m1 = (__mmask16)(f >= 16 ? 0xffffu : f > 0 ? (1u << f) - 1u : 0u);
+		__mmask16 m2 = (__mmask16)(f >= 32 ? 0xffffu : f > 16 ? (1u << (f - 16)) - 1u : 0u);
+		__m512 a = _mm512_maskz_loadu_ps(m1, s + 2 * i), b = _mm512_maskz_loadu_ps(m2, s + 2 * i + 16);
+		__m512 e = _mm512_permutex2var_ps(a, ev, b), o = _mm512_permutex2var_ps(a, od, b);
+		__m512 l = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(o),
+		                                                  _mm512_castps_si512(prev), 15));
+		__mmask16 k = (__mmask16)(w - i >= 16 ? 0xffffu : (1u << (w - i)) - 1u);
+		_mm512_mask_storeu_ps(d0 + i, k, l);
+		_mm512_mask_storeu_ps(d1 + i, k, e);
+		_mm512_mask_storeu_ps(d2 + i, k, o);
+		prev = o;
+	}
 }
 /* copy 32 floats (one strip row of the packed col) */
 #define TR_CONV_COPY32(d, s)                                                              \
@@ -1062,11 +1093,12 @@ TR_FN int64_t tr_conv_block_rows(int64_t kdim, int64_t rows, int64_t w)
 	return TR_MAX(1, TR_MIN(r, rows));
 }
 /* floats of tr_conv_f32's col scratch for blocks of qb pixels: the packed col
- * (kdim, qb rounded up to PB) and the line (qb), each rounded up to 16 */
+ * (kdim, qb rounded up to PB) and three lines (qb each: the taps of one
+ * kernel row at once), each rounded up to 16 */
 TR_FN int64_t tr_conv_col_floats(int64_t kdim, int64_t qb)
 {
 	int64_t npad = (qb + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
-	return (kdim * npad + 15) / 16 * 16 + (qb + 15) / 16 * 16;
+	return (kdim * npad + 15) / 16 * 16 + 3 * ((qb + 15) / 16 * 16);
 }
 /* one im2col row, line (qb), into row pk of its k block (kcb rows deep) of the
  * packed col at dst = k block + pk * PB: PB floats per strip, strips PB * kcb
@@ -1094,6 +1126,14 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 	int64_t rb = direct ? rows : tr_conv_block_rows(kdim, rows, out[2]);
 	int64_t qmax = rb * out[2], npmax = (qmax + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	float *col = scratch, *line = col + (kdim * npmax + 15) / 16 * 16;
+	int64_t lstride = (qmax + 15) / 16 * 16;   /* the three lines, lstride apart */
+#ifdef TR_CONV_ROW3
+	int row3 = ks[2] == 3 && st[2] == 2 && dl[2] == 1 && pb[2] == 1;
+#else
+	int row3 = 0;
+#endif
+	(void)lstride;
+	(void)row3;
 	float *pack = direct ? scratch : scratch + tr_conv_col_floats(kdim, qmax);
 	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
 	e.gelu = (int)gelu;
@@ -1110,7 +1150,29 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 					 * of the block, made in line and packed */
 					for (int64_t ci = 0; ci < cg; ci++)
 						for (int64_t kd = 0; kd < ks[0]; kd++)
-							for (int64_t kh = 0; kh < ks[1]; kh++)
+							for (int64_t kh = 0; kh < ks[1]; kh++) {
+#ifdef TR_CONV_ROW3
+								if (row3) {
+									/* the kernel row's three taps in one pass per input row */
+									float *cr = line;
+									for (int64_t r = r0; r < r1; r++, cr += out[2]) {
+										int64_t od = r / out[1], oh = r % out[1];
+										int64_t id = od * st[0] - pb[0] + kd * dl[0];
+										int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+										int in_map = id >= 0 && id < in[0] && ih >= 0 && ih < in[1];
+										tr_conv_row3(cr, cr + lstride, cr + 2 * lstride,
+										             xg + ((ci * in[0] + id) * in[1] + ih) * in[2] * in_map,
+										             out[2], in_map ? in[2] : 0);
+									}
+									for (int64_t kw = 0; kw < 3; kw++, kr++) {
+										int64_t k0 = kr / TR_GEMM_KC * TR_GEMM_KC;
+										tr_conv_pack_line(col + k0 * npad + (kr - k0) * TR_GEMM_PB,
+										                  line + kw * lstride, qb,
+										                  TR_MIN(TR_GEMM_KC, kdim - k0));
+									}
+									continue;
+								}
+#endif
 								for (int64_t kw = 0; kw < ks[2]; kw++, kr++) {
 									/* iw = ow * s2 + off is inside [0, in[2]) for ow in [lo, hi) */
 									float *cr = line;
@@ -1133,6 +1195,7 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 									tr_conv_pack_line(col + k0 * npad + (kr - k0) * TR_GEMM_PB,
 									                  line, qb, TR_MIN(TR_GEMM_KC, kdim - k0));
 								}
+							}
 				}
 				tr_sgemm_epi(mg, qb, kdim, 1.0f, w + gi * mg * kdim, kdim, 1, xg + q0, osz, 1,
 				             direct ? (const float *)0 : col, yg + q0, osz, 0, pack,
