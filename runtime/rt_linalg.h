@@ -1054,6 +1054,34 @@ TR_FN void tr_conv_row(float *restrict d, const float *restrict s, int64_t off, 
 		d[i] = 0.0f;
 }
 #if defined(TR_GEMM_AVX2)
+/* tr_conv_row3 (above) in blocks of 8: the even and odd lanes of two loads by
+ * shuffles, row 0 the odd lanes rotated up one lane with the last odd one of
+ * the block before blended into lane 0 */
+#define TR_CONV_ROW3 1
+TR_FN void tr_conv_row3(float *restrict d0, float *restrict d1, float *restrict d2,
+                        const float *restrict s, int64_t w, int64_t n)
+{
+	const __m256i up = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
+	const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	__m256 prev = _mm256_setzero_ps();   /* rotated: lane 0 is s[-1], the padding */
+	for (int64_t i = 0; i < w; i += 8) {
+		/* s[2i .. 2i + 15], the part inside the row: lanes below f, f - 8 */
+		int64_t f = n - 2 * i, c = w - i;
+		__m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)TR_MIN(TR_MAX(f, 0), 16)), lane);
+		__m256i m2 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)TR_MIN(TR_MAX(f - 8, 0), 8)), lane);
+		__m256i k = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)TR_MIN(c, 8)), lane);
+		__m256 a = _mm256_maskload_ps(s + 2 * i, m1), b = _mm256_maskload_ps(s + 2 * i + 8, m2);
+		__m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));   /* 0 2 8 10 4 6 12 14 */
+		__m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));   /* 1 3 9 11 5 7 13 15 */
+		e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+		o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+		__m256 r = _mm256_permutevar8x32_ps(o, up);                    /* o7 o0 .. o6 */
+		_mm256_maskstore_ps(d0 + i, k, _mm256_blend_ps(r, prev, 1));
+		_mm256_maskstore_ps(d1 + i, k, e);
+		_mm256_maskstore_ps(d2 + i, k, o);
+		prev = r;
+	}
+}
 #define TR_CONV_COPY32(d, s)                                                              \
 	(_mm256_storeu_ps((d), _mm256_loadu_ps(s)), _mm256_storeu_ps((d) + 8, _mm256_loadu_ps((s) + 8)), \
 	 _mm256_storeu_ps((d) + 16, _mm256_loadu_ps((s) + 16)),                              \
