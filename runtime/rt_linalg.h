@@ -929,7 +929,7 @@ TR_FN void tr_matmul_f32(const float *a, const float *b, float *y, float *pack, 
 }
 /*@end*/
 
-/*@ tr_conv_f32 tr_conv_row tr_conv_row3 tr_conv_pack_line tr_conv_col_floats : tr_sgemm_epi */
+/*@ tr_conv_f32 tr_conv_row tr_conv_row3 tr_conv_in_row tr_conv_pack_line tr_conv_col_floats : tr_sgemm_epi */
 /*
  * One output row of an im2col line: d[i] = s[i * st + off] for i in [lo, hi)
  * (s the input row, off the tap's offset; only those elements are read),
@@ -1105,7 +1105,9 @@ TR_FN void tr_conv_row3(float *restrict d0, float *restrict d1, float *restrict 
  * which multiplies the input in place as one block).  col is written straight
  * in the layout of a compile-time packed weight (tr_gemm_prepack_f32: k blocks
  * of KC rows, each in PB-wide strips), one im2col row at a time through a
- * line of the block's pixels, so the GEMM packs nothing.  The bias (per
+ * line of the block's pixels (the three taps of a 3-wide, stride-2, pad-1
+ * kernel row at once through three lines, tr_conv_row3, with AVX-512 or
+ * AVX2), so the GEMM packs nothing.  The bias (per
  * output channel) and, when gelu, the GELU are the GEMM's epilogue (TrEpi),
  * done on each output tile while it is in cache.  Each output element is the
  * same fma chain whatever the blocking.
@@ -1119,6 +1121,19 @@ TR_FN int64_t tr_conv_block_rows(int64_t kdim, int64_t rows, int64_t w)
 {
 	int64_t r = kdim * w > 0 ? TR_CONV_COLF / (kdim * w) : rows;
 	return TR_MAX(1, TR_MIN(r, rows));
+}
+/* the input row (in[2] floats) of channel ci that output row r (od, oh) reads
+ * through kernel row (kd, kh), or null where that falls in the padding; p as
+ * for tr_conv_f32 */
+TR_FN const float *tr_conv_in_row(const float *xg, const int64_t *p, int64_t ci, int64_t kd,
+                                  int64_t kh, int64_t r)
+{
+	const int64_t *in = p, *out = p + 3, *st = p + 9, *dl = p + 12, *pb = p + 15;
+	int64_t id = r / out[1] * st[0] - pb[0] + kd * dl[0];
+	int64_t ih = r % out[1] * st[1] - pb[1] + kh * dl[1];
+	if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1])
+		return (const float *)0;
+	return xg + ((ci * in[0] + id) * in[1] + ih) * in[2];
 }
 /* floats of tr_conv_f32's col scratch for blocks of qb pixels: the packed col
  * (kdim, qb rounded up to PB) and three lines (qb each: the taps of one
@@ -1154,14 +1169,10 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 	int64_t rb = direct ? rows : tr_conv_block_rows(kdim, rows, out[2]);
 	int64_t qmax = rb * out[2], npmax = (qmax + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	float *col = scratch, *line = col + (kdim * npmax + 15) / 16 * 16;
-	int64_t lstride = (qmax + 15) / 16 * 16;   /* the three lines, lstride apart */
 #ifdef TR_CONV_ROW3
+	int64_t lstride = (qmax + 15) / 16 * 16;   /* the three lines, lstride apart */
 	int row3 = ks[2] == 3 && st[2] == 2 && dl[2] == 1 && pb[2] == 1;
-#else
-	int row3 = 0;
 #endif
-	(void)lstride;
-	(void)row3;
 	float *pack = direct ? scratch : scratch + tr_conv_col_floats(kdim, qmax);
 	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
 	e.gelu = (int)gelu;
@@ -1184,13 +1195,9 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 									/* the kernel row's three taps in one pass per input row */
 									float *cr = line;
 									for (int64_t r = r0; r < r1; r++, cr += out[2]) {
-										int64_t od = r / out[1], oh = r % out[1];
-										int64_t id = od * st[0] - pb[0] + kd * dl[0];
-										int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
-										int in_map = id >= 0 && id < in[0] && ih >= 0 && ih < in[1];
-										tr_conv_row3(cr, cr + lstride, cr + 2 * lstride,
-										             xg + ((ci * in[0] + id) * in[1] + ih) * in[2] * in_map,
-										             out[2], in_map ? in[2] : 0);
+										const float *xr = tr_conv_in_row(xg, p, ci, kd, kh, r);
+										tr_conv_row3(cr, cr + lstride, cr + 2 * lstride, xr ? xr : xg,
+										             out[2], xr ? in[2] : 0);
 									}
 									for (int64_t kw = 0; kw < 3; kw++, kr++) {
 										int64_t k0 = kr / TR_GEMM_KC * TR_GEMM_KC;
@@ -1210,14 +1217,11 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 									lo = TR_MIN(lo, out[2]);
 									hi = TR_MIN(TR_MAX(hi, lo), out[2]);
 									for (int64_t r = r0; r < r1; r++, cr += out[2]) {
-										int64_t od = r / out[1], oh = r % out[1];
-										int64_t id = od * st[0] - pb[0] + kd * dl[0];
-										int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
-										if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1])
-											tr_conv_row(cr, xg, 0, out[2], 0, 0, 1);   /* zeros */
+										const float *xr = tr_conv_in_row(xg, p, ci, kd, kh, r);
+										if (xr)
+											tr_conv_row(cr, xr, off, out[2], lo, hi, s2);
 										else
-											tr_conv_row(cr, xg + ((ci * in[0] + id) * in[1] + ih) * in[2],
-											            off, out[2], lo, hi, s2);
+											tr_conv_row(cr, xg, 0, out[2], 0, 0, 1);   /* zeros */
 									}
 									int64_t k0 = kr / TR_GEMM_KC * TR_GEMM_KC;
 									tr_conv_pack_line(col + k0 * npad + (kr - k0) * TR_GEMM_PB,
