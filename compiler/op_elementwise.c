@@ -604,9 +604,8 @@ void lower_cast(Graph *g, Node *n)
 /* Reductions                                                           */
 /* ------------------------------------------------------------------ */
 
-/* The reduced axes of x as mask[0..rank); returns true when the node is the
- * identity (empty axes with noop_with_empty_axes). */
-static bool reduce_axes(Graph *g, Node *n, bool *mask)
+/* (tostc.h) also used by fuse_absorb.c */
+bool op_reduce_axes(Graph *g, Node *n, bool *mask)
 {
 	Tensor *x = n->in[0];
 	int r = x->rank;
@@ -665,7 +664,7 @@ void shape_reduce(Graph *g, Node *n)
 	int64_t keep = attr_int(n, "keepdims", 1);
 	if (keep != 0 && keep != 1)
 		node_error(g, n, "keepdims must be 0 or 1, got %lld", (long long)keep);
-	if (reduce_axes(g, n, mask)) {
+	if (op_reduce_axes(g, n, mask)) {
 		shape_set(n->out[0], x->dtype, x->rank, x->dims);
 		return;
 	}
@@ -684,7 +683,7 @@ void lower_reduce(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
 	bool mask[MAX_RANK];
-	if (reduce_axes(g, n, mask)) {
+	if (op_reduce_axes(g, n, mask)) {
 		emit_copy(g, n, x, y);
 		return;
 	}

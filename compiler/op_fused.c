@@ -12,6 +12,7 @@
  */
 #include "tostc.h"
 #include "rt_fused.h"
+#include "rt_linalg.h"
 #include "rt_tssa.h"
 
 static void inv_tssa_f32(const Call *c)
@@ -126,4 +127,77 @@ void lower_gelu(Graph *g, Node *n)
 	call_in(c, n->in[0]);
 	call_out(c, n->out[0]);
 	call_int(c, tensor_nelem(n->in[0]));
+}
+
+/* ---- ProjContract (fuse_absorb.c) ---- */
+
+static void inv_proj_contract_f32(const Call *c)
+{
+	tr_proj_contract_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
+	                     A_P(c, 6), A_P(c, 7), A_P(c, 8), A_P(c, 9), A_I(c, 10), A_I(c, 11),
+	                     A_I(c, 12), A_I(c, 13), A_I(c, 14));
+}
+
+/* Index table i: constant i64 of n entries, each in [0, lim) */
+static void need_index_table(Graph *g, Node *n, int i, int64_t cnt, int64_t lim)
+{
+	Tensor *t = need_const(g, n, i);
+	need_dtype(g, n, i, 1u << DT_I64);
+	if (tensor_nelem(t) != cnt)
+		node_error(g, n, "ProjContract input %d must have %lld entries, got %s", i,
+		           (long long)cnt, tensor_shape_str(g->ctx, t));
+	for (int64_t e = 0; e < cnt; e++) {
+		int64_t v = tensor_get_i(t, e);
+		if (v < 0 || v >= lim)
+			node_error(g, n, "ProjContract input %d entry %lld is %lld, outside [0, %lld)", i,
+			           (long long)e, (long long)v, (long long)lim);
+	}
+}
+
+/* The output keeps the shape of the contraction it replaces; the inputs must
+ * agree with it and with each other: u (any), p (np, in), q (nq, in), b (np
+ * or nq: bias 1 or 2), ia and prow (groups x terms), grp and qrow (one per
+ * output element). */
+void shape_proj_contract(Graph *g, Node *n)
+{
+	Tensor *u = n->in[0], *p = n->in[1], *q = n->in[2], *b = n->in[3], *y = n->out[0];
+	int64_t ng = attr_int(n, "groups", 0), nt = attr_int(n, "terms", 0);
+	int64_t bias = attr_int(n, "bias", 0), ns = tensor_nelem(y);
+	for (int i = 0; i < 3; i++)
+		need_dtype(g, n, i, 1u << DT_F32);
+	if (p->rank != 2 || q->rank != 2 || p->dims[1] != q->dims[1] || ng < 1 || nt < 1 ||
+	    bias < 0 || bias > 2 || (bias != 0) != (b != NULL))
+		node_error(g, n, "ProjContract: p %s, q %s, groups %lld, terms %lld, bias %lld do not fit",
+		           tensor_shape_str(g->ctx, p), tensor_shape_str(g->ctx, q), (long long)ng,
+		           (long long)nt, (long long)bias);
+	if (b) {
+		need_dtype(g, n, 3, 1u << DT_F32);
+		if (tensor_nelem(b) != (bias == 1 ? p : q)->dims[0])
+			node_error(g, n, "ProjContract: bias %s does not fit", tensor_shape_str(g->ctx, b));
+	}
+	need_index_table(g, n, 4, ng * nt, tensor_nelem(u));
+	need_index_table(g, n, 5, ng * nt, p->dims[0]);
+	need_index_table(g, n, 6, ns, ng);
+	need_index_table(g, n, 7, ns, q->dims[0]);
+	shape_set(y, DT_F32, y->rank, y->dims);
+}
+
+/* u, p (np, in), q (nq, in), b, tables -> y (ns) */
+void lower_proj_contract(Graph *g, Node *n)
+{
+	Tensor *p = n->in[1];
+	int64_t ng = attr_int(n, "groups", 1), in = p->dims[1];
+	Call *c = call_new(g, n, "tr_proj_contract_f32", inv_proj_contract_f32);
+	for (int i = 0; i < 3; i++)
+		call_in(c, n->in[i]);
+	call_in(c, n->in[3] ? n->in[3] : n->in[0]);   /* unread without a bias */
+	for (int i = 4; i < 8; i++)
+		call_in(c, n->in[i]);
+	call_out(c, n->out[0]);
+	call_scratch(c, (int64_t)sizeof(float) * (ng * in + ng));
+	call_int(c, ng);
+	call_int(c, attr_int(n, "terms", 1));
+	call_int(c, tensor_nelem(n->out[0]));
+	call_int(c, in);
+	call_int(c, attr_int(n, "bias", 0));
 }

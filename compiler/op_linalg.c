@@ -93,20 +93,28 @@ static void inv_gemm_packed_start_f32(const Call *c)
 static void inv_gemm_packed_parts_f32(const Call *c)
 {
 	tr_gemm_packed_parts_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_I(c, 5),
-	                         A_I(c, 6), A_I(c, 7), A_F(c, 8), A_F(c, 9), A_I(c, 10), A_I(c, 11),
-	                         A_V(c, 12));
+	                         A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_F(c, 10), A_F(c, 11),
+	                         A_I(c, 12), A_I(c, 13), A_V(c, 14));
 }
 
-Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans)
+/* columns [c0, c1) of b (k, n), or of b' (n, k) with trans, packed */
+static Tensor *prepack_cols(Graph *g, Tensor *b, int64_t k, int64_t n, int trans, int64_t c0,
+                            int64_t c1)
 {
 	Tensor *r = tensor_root(b);
-	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+	int64_t npad = (c1 - c0 + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	int64_t dims[1] = {ctx_mul(g->ctx, k, npad)};
 	ir_assert(g->ctx, r->kind == TK_CONST && r->data && r->dtype == DT_F32);
 	Tensor *p = tensor_const(g, ctx_printf(g->ctx, "%s.packed%d", b->name, g->ntensors), DT_F32, 1,
 	                         dims);
-	tr_gemm_prepack_f32(r->data, trans ? 1 : n, trans ? k : 1, p->data, k, n);
+	const float *src = (const float *)r->data + (trans ? c0 * k : c0);
+	tr_gemm_prepack_f32(src, trans ? 1 : n, trans ? k : 1, p->data, k, c1 - c0);
 	return p;
+}
+
+Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans)
+{
+	return prepack_cols(g, b, k, n, trans, 0, n);
 }
 
 /* B can be packed for the micro-kernel now: a constant weight, and A has 4
@@ -315,22 +323,32 @@ void lower_gemm(Graph *g, Node *n)
 	const int64_t *parts;
 	int np = attr_ints(n, "parts", &parts);
 	if (np >= 0 && gemm_parts_ok(n)) {
-		/* only the parts of y that its readers use (demand.c) */
+		/* only the parts of y that its readers use (demand.c), with only
+		 * the columns [lo, hi) they span packed (parts start on strips) */
 		int bias = c && beta != 0.0f;
+		int64_t lo = nn, hi = 0, *sh = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)np);
+		for (int i = 0; i + 3 < np; i += 4) {
+			lo = parts[i + 2] < lo ? parts[i + 2] : lo;
+			hi = parts[i + 3] > hi ? parts[i + 3] : hi;
+		}
+		for (int i = 0; i < np; i++)
+			sh[i] = parts[i] - (i % 4 >= 2 ? lo : 0);
 		Call *k0 = call_new(g, n, "tr_gemm_packed_parts_f32", inv_gemm_packed_parts_f32);
 		call_in(k0, a);
-		call_in(k0, linalg_prepack(g, b, k, nn, tb));
+		call_in(k0, prepack_cols(g, b, k, nn, tb, lo, hi));
 		call_in(k0, bias ? c : a);   /* unread without a bias */
 		call_out(k0, y);
 		call_scratch(k0, linalg_gemm_pack_bytes(m, k, nn));
 		call_int(k0, m);
 		call_int(k0, k);
+		call_int(k0, hi - lo);
 		call_int(k0, nn);
+		call_int(k0, lo);
 		call_float(k0, alpha);
 		call_float(k0, beta);
 		call_int(k0, bias);
 		call_int(k0, np / 4);
-		call_ints(g, k0, parts, np);
+		call_ints(g, k0, sh, np);
 		return;
 	}
 	if (c && beta != 0.0f && is_bias_row(c, nn) &&

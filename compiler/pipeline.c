@@ -17,6 +17,7 @@ const Pass passes[] = {
 	{"fuse_common", fuse_common}, /* LayerNorm, GELU, MatMul + bias */
 	{"fuse_mlp", fuse_mlp},       /* LN -> fc1 -> GELU -> fc2 -> LayerScale -> residual, tiled */
 	{"fuse_epilogue", fuse_epilogue}, /* BatchNorm into Conv, LayerScale into Gemm/MatMul */
+	{"fuse_absorb", fuse_absorb}, /* a projection moved into the contraction reading it */
 	{"views", make_views},        /* Reshape & co. share their input's memory */
 	{"demand", demand},           /* Gemm rows that only some readers use */
 	{"lower", lower},             /* choose runtime kernels per node */

@@ -47,6 +47,11 @@ int64_t node_flops(Graph *g, const Node *n)
 		int64_t d = a->dims[a->rank - 1], h = tensor_nelem(n->in[3]) / d;
 		return 4 * out * h + 5 * out + 2 * (out / d) * h + 3 * out;
 	}
+	case OP_PROJ_CONTRACT: {
+		/* groups x terms rows summed, one dot per output element */
+		int64_t in = n->in[1]->dims[1];
+		return 2 * in * (attr_int(n, "groups", 0) * attr_int(n, "terms", 0) + out);
+	}
 	case OP_LAYER_NORM:
 	case OP_SOFTMAX:
 	case OP_LOG_SOFTMAX:

@@ -306,6 +306,10 @@ int shape_axis(Graph *g, Node *n, int64_t axis, int r);
  * simplification: y[i_0, ..., i_(r-1)] = x[base + sum_k i_k * strides[k]] for
  * i_k < dims[k]; returns r */
 int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base);
+/* op_elementwise.c: the axes a Reduce* node reduces, as mask[0..rank of its
+ * input); true when the node is the identity (empty axes with
+ * noop_with_empty_axes) */
+bool op_reduce_axes(Graph *g, Node *n, bool *mask);
 /* op_linalg.c: a Gemm demand.c may split into parts (lower_gemm honours them) */
 bool gemm_parts_ok(const Node *n);
 /* Require input i to be present and constant (e.g. Reshape's shape); returns it. */
@@ -655,6 +659,15 @@ void fuse_mlp(Graph *g);
 /* Conv -> BatchNormalization -> Conv; Gemm/MatMul [-> view] -> Mul(gamma)
  * -> Gemm/MatMul with gamma folded into the weights. */
 void fuse_epilogue(Graph *g);
+
+/* ------------------------------------------------------------------ */
+/* fuse_absorb.c: a projection moved into the contraction that reads it  */
+/* ------------------------------------------------------------------ */
+
+/* ReduceSum(Mul) or MatMul over elements of a Gemm with constant weights,
+ * each output element reading one row or one column of it -> ProjContract
+ * (class attention's keys and values never made). */
+void fuse_absorb(Graph *g);
 
 /* ------------------------------------------------------------------ */
 /* stream.c: the step API of causal models (token by token, O(1) state) */

@@ -835,22 +835,23 @@ TR_FN void tr_gemm_packed_start_f32(const float *a, const float *bp, const float
 /*@end*/
 
 /*@ tr_gemm_packed_parts_f32 : tr_sgemm_part */
-/* tr_gemm_packed_start_f32 without a start, on np parts of y (m, n) only: part
- * p is rows [parts[4p], parts[4p+1]) x columns [parts[4p+2], parts[4p+3]),
- * its first column a multiple of TR_GEMM_PB (compiler/demand.c finds the
- * parts that the readers of y use); the rest of y is not written */
+/* tr_gemm_packed_start_f32 without a start, on np parts of y (m, ldy) only:
+ * bp holds n packed columns, columns [off, off + n) of the weight; part p is
+ * rows [parts[4p], parts[4p+1]) x columns [parts[4p+2], parts[4p+3]) of
+ * those n, its first column a multiple of TR_GEMM_PB (compiler/demand.c
+ * finds the parts that the readers of y use); the rest of y is not written */
 TR_FN void tr_gemm_packed_parts_f32(const float *a, const float *bp, const float *bias, float *y,
-                                    float *pack, int64_t m, int64_t k, int64_t n, float alpha,
-                                    float beta, int64_t has_bias, int64_t np,
-                                    const int64_t *parts)
+                                    float *pack, int64_t m, int64_t k, int64_t n, int64_t ldy,
+                                    int64_t off, float alpha, float beta, int64_t has_bias,
+                                    int64_t np, const int64_t *parts)
 {
 	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
 	(void)m;
-	e.bias = has_bias ? bias : (const float *)0;
+	e.bias = has_bias ? bias + off : (const float *)0;
 	e.beta = beta;
 	for (int64_t p = 0; p < np; p++)
 		tr_sgemm_part(parts[4 * p], parts[4 * p + 1], parts[4 * p + 2], parts[4 * p + 3], n, k,
-		              alpha, a, k, 1, (const float *)0, 0, 0, bp, y, n, 0, pack, &e);
+		              alpha, a, k, 1, (const float *)0, 0, 0, bp, y + off, ldy, 0, pack, &e);
 }
 /*@end*/
 
@@ -1638,6 +1639,107 @@ TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bia
 	}
 }
 #undef TR_LN_ROW
+/*@end*/
+
+/*@ tr_proj_contract_f32 : tr_common */
+/* v (n) += w0 * p0 (n) + w1 * p1 (n) + ... (np <= 4 rows), each element one
+ * ordered fma chain over the rows; restrict parameters and fixed-size blocks
+ * so that gcc -O2 vectorises it */
+TR_FN void tr_pc_axpy(float *restrict v, const float *restrict p0, const float *restrict p1,
+                      const float *restrict p2, const float *restrict p3, const float *w,
+                      int np, int64_t n)
+{
+	float w0 = w[0], w1 = np > 1 ? w[1] : 0.0f, w2 = np > 2 ? w[2] : 0.0f;
+	float w3 = np > 3 ? w[3] : 0.0f;
+	int64_t i = 0;
+	if (np == 4) {
+		for (; i + 16 <= n; i += 16)
+			for (int l = 0; l < 16; l++)
+				v[i + l] = TR_FMA(w3, p3[i + l],
+				                  TR_FMA(w2, p2[i + l],
+				                         TR_FMA(w1, p1[i + l], TR_FMA(w0, p0[i + l], v[i + l]))));
+		for (int l = 0; l < 16 && i + l < n; l++)   /* bounded: see tr_gelu_row */
+			v[i + l] = TR_FMA(w3, p3[i + l],
+			                  TR_FMA(w2, p2[i + l], TR_FMA(w1, p1[i + l], TR_FMA(w0, p0[i + l], v[i + l]))));
+		return;
+	}
+	for (; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++)
+			v[i + l] = TR_FMA(w0, p0[i + l], v[i + l]);
+	for (int l = 0; l < 16 && i + l < n; l++)
+		v[i + l] = TR_FMA(w0, p0[i + l], v[i + l]);
+	if (np > 1)
+		tr_pc_axpy(v, p1, p2, p3, p3, w + 1, np - 1, n);
+}
+
+/* a (n) . b (n): 16 ordered lanes, then their sum in order */
+TR_FN float tr_pc_dot(const float *restrict a, const float *restrict b, int64_t n)
+{
+	float lane[16], d = 0.0f;
+	int64_t i = 0;
+	for (int l = 0; l < 16; l++)
+		lane[l] = 0.0f;
+	for (; i + 16 <= n; i += 16)
+		for (int l = 0; l < 16; l++)
+			lane[l] = TR_FMA(a[i + l], b[i + l], lane[l]);
+	for (int l = 0; l < 16 && i + l < n; l++)
+		lane[l] = TR_FMA(a[i + l], b[i + l], lane[l]);
+	for (int l = 0; l < 16; l++)
+		d += lane[l];
+	return d;
+}
+
+/*
+ * A contraction with a projection absorbed (op ProjContract, made by
+ * compiler/fuse_absorb.c).  For every output element s:
+ *
+ *   y[s] = v[grp[s]] . q[qrow[s]]  (+ the bias term below),
+ *   v[g] = sum_t u[ia[g][t]] * p[prow[g][t]]   (rows of `in` floats),
+ *
+ * with u (the other operand of the contraction) read at run time, p and q
+ * row-major matrices of `in` columns (one of them the projection's input
+ * tokens, the other its weight columns gathered when the model was
+ * compiled).  bias 1: y[s] += sum_t u[ia[g][t]] * b[prow[g][t]]; bias 2:
+ * y[s] += b[qrow[s]] * sum_t u[ia[g][t]]; bias 0: none.  ia, prow (ng, nt),
+ * grp, qrow (ns).  scratch: ng * in + ng floats (v, then the sums).  Each
+ * v[g] is one ordered fma chain over t, each dot 16 ordered lanes then their
+ * sum: the same result run to run.
+ */
+TR_FN void tr_proj_contract_f32(const float *u, const float *p, const float *q, const float *b,
+                                const int64_t *ia, const int64_t *prow, const int64_t *grp,
+                                const int64_t *qrow, float *y, float *scratch, int64_t ng,
+                                int64_t nt, int64_t ns, int64_t in, int64_t bias)
+{
+	float *v = scratch, *sum = scratch + ng * in;
+	for (int64_t g = 0; g < ng; g++) {
+		const int64_t *ig = ia + g * nt, *pg = prow + g * nt;
+		float *vg = v + g * in, s = 0.0f;
+		for (int64_t i = 0; i < in; i++)
+			vg[i] = 0.0f;
+		for (int64_t t = 0; t < nt; t += 4) {
+			int np = (int)TR_MIN(4, nt - t);
+			float w[4];
+			const float *pr[4];
+			for (int r = 0; r < np; r++) {
+				w[r] = u[ig[t + r]];
+				pr[r] = p + pg[t + r] * in;
+				s = bias == 1 ? TR_FMA(w[r], b[pg[t + r]], s) : s + w[r];
+			}
+			for (int r = np; r < 4; r++)
+				pr[r] = pr[0];
+			tr_pc_axpy(vg, pr[0], pr[1], pr[2], pr[3], w, np, in);
+		}
+		sum[g] = s;
+	}
+	for (int64_t e = 0; e < ns; e++) {
+		float d = tr_pc_dot(v + grp[e] * in, q + qrow[e] * in, in);
+		if (bias == 1)
+			d += sum[grp[e]];
+		else if (bias == 2)
+			d = TR_FMA(b[qrow[e]], sum[grp[e]], d);
+		y[e] = d;
+	}
+}
 /*@end*/
 
 #endif

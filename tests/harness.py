@@ -335,3 +335,22 @@ def fused_and_unfused(tostc_path, model, work_dir, cc, inputs, refs):
             if e:
                 problems.append(e)
     return problems
+
+
+# ---------------------------------------------------------------------------
+# Hand-written ONNX graphs (test_epilogue.py, test_demand.py, test_absorb.py)
+# ---------------------------------------------------------------------------
+
+def onnx_model(nodes, inputs, outputs, inits, opset=17):
+    """An ONNX model of NODES (onnx.helper nodes), graph INPUTS and OUTPUTS
+    (value infos) and INITS (name -> numpy array) at OPSET."""
+    from onnx import helper, numpy_helper
+    g = helper.make_graph(nodes, "g", inputs, outputs,
+                          [numpy_helper.from_array(v, k) for k, v in inits.items()])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def value_info(name, shape):
+    """A float tensor's value info for a graph input or output."""
+    from onnx import helper, TensorProto
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)

@@ -19,3 +19,10 @@ add_test(NAME epilogue
 add_test(NAME demand
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_demand.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/demand_work)
+
+# ctest `absorb`: class attention's scores and values read the projection's
+# weights instead of its keys and values (fuse_absorb.c), on hand-written
+# graphs and near misses, fused vs --no-fuse vs numpy.
+add_test(NAME absorb
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_absorb.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/absorb_work)

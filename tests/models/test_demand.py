@@ -10,6 +10,8 @@ weight whose output is read through element-moving ops:
                Gather 0 -> Slice token 0 (q of the class token), Gather 1 (k),
                Gather -1 (v): the class attention of the ToST vision models
   cols         Gemm (6x128) -> Slice columns 0:40: the first 64 columns only
+  cols_late    Gemm (6x128) -> Slice columns 70:100: columns 64:128, and only
+               those columns of the weight packed (also with transB, of 160)
   rows_mid     Gemm (20x32) -> Slice rows 5:9: rows in the middle (a 4-row
                part, read in place below other rows)
   batch_hull   Gemm (10x16) -> Reshape (2,5,16) -> Slice token 0 of each
@@ -27,7 +29,7 @@ import re
 import sys
 
 import numpy as np
-from onnx import helper, numpy_helper, TensorProto
+from onnx import helper
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import harness  # noqa: E402
@@ -45,14 +47,8 @@ def i64(*v):
     return np.array(v, np.int64)
 
 
-def vi(name, shape):
-    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
-
-
-def model(nodes, inputs, outputs, inits):
-    g = helper.make_graph(nodes, "g", inputs, outputs,
-                          [numpy_helper.from_array(v, k) for k, v in inits.items()])
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+model = harness.onnx_model
+vi = harness.value_info
 
 
 def qkv_case(extra):
@@ -83,10 +79,11 @@ def qkv_case(extra):
     return model(nodes, [vi("x", [7, 16])], outs, inits), [x], refs
 
 
-def slice_case(m, n, axis, start, end):
+def slice_case(m, n, axis, start, end, trans_b=0):
     x, w = f32(m, 8), f32(8, n)
-    inits = {"w": w, "s0": i64(start), "s1": i64(end), "ax": i64(axis)}
-    nodes = [helper.make_node("Gemm", ["x", "w"], ["t"]),
+    inits = {"w": np.ascontiguousarray(w.T) if trans_b else w, "s0": i64(start), "s1": i64(end),
+             "ax": i64(axis)}
+    nodes = [helper.make_node("Gemm", ["x", "w"], ["t"], transB=trans_b),
              helper.make_node("Slice", ["t", "s0", "s1", "ax"], ["y"])]
     t = x.astype(np.float64) @ w
     y = t[start:end] if axis == 0 else t[:, start:end]
@@ -107,6 +104,8 @@ def hull_case():
 CASES = [
     ("qkv_cls", lambda: qkv_case(None), [0, 1, 0, 32, 0, 7, 32, 96]),
     ("cols", lambda: slice_case(6, 128, 1, 0, 40), [0, 6, 0, 64]),
+    ("cols_late", lambda: slice_case(6, 128, 1, 70, 100), [0, 6, 64, 128]),
+    ("cols_late_transb", lambda: slice_case(6, 160, 1, 70, 100, 1), [0, 6, 64, 128]),
     ("rows_mid", lambda: slice_case(20, 32, 0, 5, 9), [5, 9, 0, 32]),
     ("batch_hull", hull_case, [0, 6, 0, 16]),
     ("nearmiss_compute", lambda: qkv_case("compute"), None),

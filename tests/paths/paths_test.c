@@ -18,6 +18,8 @@
  * LayerNorm: tr_layernorm_f32 (its sums are this path's own vector chains)
  * against a two-pass double reference for every d in 1 .. 140 and 383 .. 385,
  * within 1e-5 * (1 + |ref|).
+ * ProjContract: tr_proj_contract_f32 against double on row widths around
+ * 16 and term counts around 4, every bias mode.
  * Epilogues: tr_gemm_packed_start_f32 and tr_mlp_block_f32 (bias, GELU,
  * LayerScale, residual applied per output tile) bitwise equal to the separate
  * fill, accumulate and elementwise passes they replace (on this path's tile
@@ -231,6 +233,58 @@ static int check_layernorm(int64_t d)
 	return 1;
 }
 
+/* tr_proj_contract_f32 on random tables against double, bias modes 0-2, row
+ * widths around 16 (the blocks of 16 and their tails) and term counts around
+ * 4 (the rows taken four at a time); 1 when it matches */
+static int check_proj_contract(int64_t ng, int64_t nt, int64_t ns, int64_t in, int64_t bias)
+{
+	int64_t nu = 37, np = 11, nq = 13;
+	float *u = rvec(nu), *p = rvec(np * in), *q = rvec(nq * in), *b = rvec(np + nq);
+	float *y = rvec(ns), *scr = rvec(ng * in + ng);
+	int64_t *ia = malloc(sizeof(int64_t) * (size_t)(ng * nt)), *pr = malloc(sizeof(int64_t) * (size_t)(ng * nt));
+	int64_t *grp = malloc(sizeof(int64_t) * (size_t)ns), *qr = malloc(sizeof(int64_t) * (size_t)ns);
+	const float *bb = bias == 2 ? b + np : b;
+	int ok = 1;
+	for (int64_t e = 0; e < ng * nt; e++) {
+		ia[e] = (e * 7 + 3) % nu;
+		pr[e] = (e * 5 + 1) % np;
+	}
+	for (int64_t e = 0; e < ns; e++) {
+		grp[e] = (e * 3) % ng;
+		qr[e] = (e * 11 + 2) % nq;
+	}
+	tr_proj_contract_f32(u, p, q, bb, ia, pr, grp, qr, y, scr, ng, nt, ns, in, bias);
+	for (int64_t e = 0; ok && e < ns; e++) {
+		int64_t g = grp[e];
+		double ref = 0.0, mag = 0.0, s = 0.0;
+		for (int64_t i = 0; i < in; i++) {
+			double v = 0.0, vm = 0.0;
+			for (int64_t t = 0; t < nt; t++) {
+				v += (double)u[ia[g * nt + t]] * p[pr[g * nt + t] * in + i];
+				vm += fabs((double)u[ia[g * nt + t]] * p[pr[g * nt + t] * in + i]);
+			}
+			ref += v * q[qr[e] * in + i];
+			mag += vm * fabs(q[qr[e] * in + i]);
+		}
+		for (int64_t t = 0; t < nt; t++)
+			s += (double)u[ia[g * nt + t]] * (bias == 1 ? bb[pr[g * nt + t]] : 1.0);
+		if (bias == 1)
+			ref += s;
+		else if (bias == 2)
+			ref += bb[qr[e]] * s;
+		mag += fabs(s) * (bias == 2 ? fabs(bb[qr[e]]) : 1.0);
+		if (!(fabs(y[e] - ref) <= 1e-5 * mag + 1e-6)) {
+			printf("FAIL proj_contract ng %lld nt %lld in %lld bias %lld: y[%lld] = %.8g, want %.8g\n",
+			       (long long)ng, (long long)nt, (long long)in, (long long)bias, (long long)e,
+			       (double)y[e], ref);
+			fails++;
+			ok = 0;
+		}
+	}
+	free(u); free(p); free(q); free(b); free(y); free(scr); free(ia); free(pr); free(grp); free(qr);
+	return ok;
+}
+
 static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_t *p, int bias)
 {
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pd = p + 15;
@@ -422,6 +476,10 @@ int main(int argc, char **argv)
 	conv_cases += check_conv(2, 200, 12, 1, cb[1], 0);
 	for (int64_t d = 1; d <= 385; d = d == 140 ? 383 : d + 1)
 		check_layernorm(d);
+	static const int64_t pw[] = {1, 15, 16, 17, 20, 48, 385};
+	for (size_t i = 0; i < sizeof pw / sizeof pw[0]; i++)
+		for (int64_t nt = 1; nt <= 9; nt += 2 + (int64_t)i % 2)
+			check_proj_contract(1 + (int64_t)i % 3, nt, 29, pw[i], (int64_t)(i + nt) % 3);
 	/* GELU over [-9, 9] (every interval of the piecewise erf, and beyond) and
 	 * the sign/zero edges */
 #ifdef TR_GELU_VW
@@ -454,7 +512,7 @@ int main(int argc, char **argv)
 		printf("FAIL gelu in place differs\n");
 		fails++;
 	}
-	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, %d conv cases, epilogues, layernorm and gelu: %s\n",
+	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, %d conv cases, epilogues, proj_contract, layernorm and gelu: %s\n",
 #if defined(TR_GEMM_AVX512)
 	       "AVX-512",
 #elif defined(TR_GEMM_AVX2)
