@@ -33,14 +33,14 @@ static int64_t prod(const int64_t *d, int n)
 
 /* Bytes of tr_sgemm packing scratch for an (m, k) @ (k, n) product (see
  * TR_GEMM_MC in rt_linalg.h).  The generated C picks its micro-kernel from the
- * target flags when it is compiled, so this covers every path: MR <= 12 with
- * MC <= 256 (round_up(m, MR) <= m + 11), NR <= 32. */
+ * target flags when it is compiled, so this covers every path: MR <= 14 with
+ * MC <= 256 (round_up(m, MR) <= m + 13), NR <= 32. */
 int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
 {
 	if (m < 4 || k <= 0 || n <= 0)
 		return 4;
 	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t mc = (m + 11 + 7) / 8 * 8;
+	int64_t mc = (m + 13 + 7) / 8 * 8;
 	int64_t nc = (n + 31) / 32 * 32;
 	if (mc > 256)
 		mc = 256;

@@ -25,7 +25,7 @@
 /*@ tr_sgemm_part : tr_common tr_gelu_row */
 /*
  * The micro-kernel is chosen at C-compile time from the target flags:
- *   __AVX512F__            12 x 32 tile, 24 zmm accumulators (intrinsics)
+ *   __AVX512F__            14 x 32 tile, 28 zmm accumulators (intrinsics)
  *   __AVX2__ + __FMA__     6 x 16 tile, 12 ymm accumulators (intrinsics)
  *   __ARM_NEON + aarch64   8 x 8 tile, 16 q accumulators (intrinsics)
  *   anything else          8 x TR_VW tile in plain C99 that gcc vectorises
@@ -64,7 +64,7 @@
 #endif
 #endif
 #if defined(TR_GEMM_AVX512)
-#define TR_GEMM_MR 12       /* micro-tile rows */
+#define TR_GEMM_MR 14       /* micro-tile rows: 196 = 14 x 14 tokens (224 px, patch 16) */
 #define TR_GEMM_NR 32       /* micro-tile columns */
 #define TR_GEMM_MC 252      /* m block (multiple of MR) */
 #elif defined(TR_GEMM_AVX2)
@@ -92,7 +92,7 @@
 /* Packing scratch of tr_sgemm, none when m < 4: the A block, min(round_up(m, MR), MC)
  * * min(k, KC) floats rounded up to a multiple of 16, then the B block,
  * min(k, KC) * min(round_up(n, NR), NC) floats.  Pass it 64-byte aligned.
- * (MR <= 12, MC <= 256 and NR <= 32 on every path: the compiler sizes the
+ * (MR <= 14, MC <= 256 and NR <= 32 on every path: the compiler sizes the
  * scratch for all of them, see linalg_gemm_pack_bytes.) */
 
 /* copy NR floats (one row of a B strip): gcc -O2 does not vectorise the loop */
@@ -178,7 +178,7 @@ TR_FN void tr_gemm_mblock(int64_t m, int64_t cap, int64_t nb, int64_t b, int64_t
 #else
 #define TR_GEMM_PREFETCH_B(row, ldb)
 #endif
-/* 12 x 32: 24 accumulators, 2 B vectors and the broadcast of 32 zmm registers */
+/* 14 x 32: 28 accumulators, 2 B vectors and the broadcast: 31 of 32 zmm registers */
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
                                      const float *restrict bp, int64_t ldb, float *restrict y,
                                      int64_t ldy, float alpha, int acc)
@@ -187,6 +187,7 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
 	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
 	__m512 c80 = z, c81 = z, c90 = z, c91 = z, c100 = z, c101 = z, c110 = z, c111 = z;
+	__m512 c120 = z, c121 = z, c130 = z, c131 = z;
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
 		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
@@ -195,32 +196,36 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
 		TR_M512_ROW(6, c60, c61) TR_M512_ROW(7, c70, c71) TR_M512_ROW(8, c80, c81)
 		TR_M512_ROW(9, c90, c91) TR_M512_ROW(10, c100, c101) TR_M512_ROW(11, c110, c111)
+		TR_M512_ROW(12, c120, c121) TR_M512_ROW(13, c130, c131)
 	}
 	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
 	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
 	TR_M512_OUT(6, c60, c61) TR_M512_OUT(7, c70, c71) TR_M512_OUT(8, c80, c81)
 	TR_M512_OUT(9, c90, c91) TR_M512_OUT(10, c100, c101) TR_M512_OUT(11, c110, c111)
+	TR_M512_OUT(12, c120, c121) TR_M512_OUT(13, c130, c131)
 }
-/* the first 6 rows of the 12 x 32 tile, for a last panel of 6 rows or fewer
- * (197 = 16 x 12 + 5 rows: half the padding rows' work); each element is
+/* the first 7 rows of the 14 x 32 tile, for a last panel of 7 rows or fewer
+ * (256 = 18 x 14 + 4 rows: half the padding rows' work); each element is
  * the same fma chain as in tr_gemm_micro */
 #define TR_GEMM_MICRO_HALF 1
-TR_NOINLINE TR_FN void tr_gemm_micro6(int64_t kc, const float *restrict ap, int64_t ars,
+TR_NOINLINE TR_FN void tr_gemm_micro_half(int64_t kc, const float *restrict ap, int64_t ars,
                                       int64_t acs, const float *restrict bp, int64_t ldb,
                                       float *restrict y, int64_t ldy, float alpha, int acc)
 {
 	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
 	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-	__m512 c40 = z, c41 = z, c50 = z, c51 = z;
+	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z;
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
 		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
 		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
 		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
 		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
+		TR_M512_ROW(6, c60, c61)
 	}
 	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
 	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
+	TR_M512_OUT(6, c60, c61)
 }
 #elif defined(TR_GEMM_AVX2)
 /* as on AVX-512: the NR = 16 floats of B's row p + TR_GEMM_PF, one cache line */
@@ -547,8 +552,8 @@ TR_FN void tr_gemm_tile_out(float *y, int64_t ldy, const float *t, int64_t mr, i
 	}
 }
 
-/* Rows the micro-kernel computes for a panel of mr <= MR rows: 6 on AVX-512
- * when mr <= 6 (tr_gemm_micro6), else MR */
+/* Rows the micro-kernel computes for a panel of mr <= MR rows: 7 on AVX-512
+ * when mr <= 7 (tr_gemm_micro_half), else MR */
 #ifdef TR_GEMM_MICRO_HALF
 #define TR_GEMM_KROWS(mr) ((mr) <= TR_GEMM_MR / 2 ? TR_GEMM_MR / 2 : TR_GEMM_MR)
 #else
@@ -599,7 +604,7 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 					/* edge tile: through the local tile t */
 #ifdef TR_GEMM_MICRO_HALF
 					if (mr <= TR_GEMM_MR / 2)
-						tr_gemm_micro6(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
+						tr_gemm_micro_half(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
 					else
 #endif
 						tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
@@ -1240,7 +1245,7 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 /*@end*/
 
 /*@ tr_conv_packed_f32 tr_conv_im2row : tr_sgemm_impl tr_gelu_row */
-#define TR_CONV_PC 240 /* output pixels per GEMM block: a multiple of every MR, <= every MC */
+#define TR_CONV_PC 252 /* output pixels per GEMM block: a multiple of every MR, <= every MC */
 
 /*
  * im2col, one row per output pixel, of output pixels [q0, q1) of one group:

@@ -45,7 +45,7 @@ static int64_t pack_bytes(int64_t m, int64_t k, int64_t n)
 	if (m < 4 || k <= 0 || n <= 0)
 		return 4;
 	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t mc = (m + 11 + 7) / 8 * 8;
+	int64_t mc = (m + 13 + 7) / 8 * 8;
 	int64_t nc = (n + 31) / 32 * 32;
 	if (mc > 256)
 		mc = 256;
@@ -408,7 +408,7 @@ out:
 int main(int argc, char **argv)
 {
 	int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 9, 13, 17, 33, 197, 203, 260};
+	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 17, 33, 196, 197, 203, 260};
 	static const int64_t ks[] = {1, 3, 17, 255, 257, 383, 385, 800};
 	static const int64_t ns[] = {1, 5, 16, 17, 31, 33, 130, 200};
 	int cases = 0;
