@@ -227,6 +227,44 @@ TR_NOINLINE TR_FN void tr_gemm_micro_half(int64_t kc, const float *restrict ap, 
 	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
 	TR_M512_OUT(6, c60, c61)
 }
+/* 4 x 64: a last panel of exactly 4 rows (256 = 18 x 14 + 4) on two
+ * adjacent B strips, bp and bp2, at once: 16 accumulators keep both FMA
+ * pipes busy where a 4 x 32 tile's 8 would not, and no padding row is
+ * computed (the half kernel made 7 rows for these 4).  Each element is the
+ * same fma chain as in tr_gemm_micro; y (4, 64) is written in place. */
+#define TR_GEMM_MICRO4 1
+#define TR_M512_ROW4(r, c0, c1, c2, c3)                                                   \
+	{                                                                                 \
+		__m512 ai = _mm512_set1_ps(a[(r) * ars]);                                  \
+		c0 = _mm512_fmadd_ps(ai, b0, c0);                                         \
+		c1 = _mm512_fmadd_ps(ai, b1, c1);                                         \
+		c2 = _mm512_fmadd_ps(ai, b2, c2);                                         \
+		c3 = _mm512_fmadd_ps(ai, b3, c3);                                         \
+	}
+TR_NOINLINE TR_FN void tr_gemm_micro4x2(int64_t kc, const float *restrict ap, int64_t ars,
+                                        int64_t acs, const float *restrict bp,
+                                        const float *restrict bp2, int64_t ldb,
+                                        float *restrict y, int64_t ldy, float alpha, int acc)
+{
+	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
+	__m512 c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+	__m512 c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+	for (int64_t p = 0; p < kc; p++) {
+		const float *a = ap + p * acs;
+		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
+		__m512 b2 = _mm512_loadu_ps(bp2 + p * ldb), b3 = _mm512_loadu_ps(bp2 + p * ldb + 16);
+		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
+		TR_GEMM_PREFETCH_B(bp2 + p * ldb, ldb)
+		TR_M512_ROW4(0, c00, c01, c02, c03) TR_M512_ROW4(1, c10, c11, c12, c13)
+		TR_M512_ROW4(2, c20, c21, c22, c23) TR_M512_ROW4(3, c30, c31, c32, c33)
+	}
+	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
+	TR_M512_OUT(3, c30, c31)
+	y += 32;
+	TR_M512_OUT(0, c02, c03) TR_M512_OUT(1, c12, c13) TR_M512_OUT(2, c22, c23)
+	TR_M512_OUT(3, c32, c33)
+}
+#undef TR_M512_ROW4
 #elif defined(TR_GEMM_AVX2)
 /* as on AVX-512: the NR = 16 floats of B's row p + TR_GEMM_PF, one cache line */
 #if TR_GEMM_PF > 0
@@ -600,6 +638,17 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 				}
 				if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
 					tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
+#ifdef TR_GEMM_MICRO4
+				} else if (mr == 4 && s + 1 < g1 && jj + 2 * TR_GEMM_NR <= n) {
+					/* a 4-row panel, two whole strips at once, written in place
+					 * (the in-place A moved back down to its own rows) */
+					const float *pb2 = bp + (s + 1) * TR_GEMM_NR * kc;
+					if (bpre)
+						pb2 = bpre + k0 * npad + (jj + TR_GEMM_NR) / TR_GEMM_PB * TR_GEMM_PB * kc +
+						      (jj + TR_GEMM_NR) % TR_GEMM_PB;
+					tr_gemm_micro4x2(kc, pa + sh * prs, prs, pcs, pb, pb2, ldb, yt, ldy, alpha, acc);
+					s++;
+#endif
 				} else {
 					/* edge tile: through the local tile t */
 #ifdef TR_GEMM_MICRO_HALF

@@ -408,7 +408,7 @@ out:
 int main(int argc, char **argv)
 {
 	int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 17, 33, 196, 197, 203, 260};
+	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 17, 18, 33, 196, 197, 203, 256, 260};
 	static const int64_t ks[] = {1, 3, 17, 255, 257, 383, 385, 800};
 	static const int64_t ns[] = {1, 5, 16, 17, 31, 33, 130, 200};
 	int cases = 0;
