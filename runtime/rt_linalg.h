@@ -1171,11 +1171,22 @@ TR_FN void tr_conv_row3(float *restrict d0, float *restrict d1, float *restrict 
  * panels are packed even below 4 rows: B is in the packed layout).
  */
 #define TR_CONV_COLF 262144 /* floats of one im2col block: 1 MB */
-/* output rows (of w pixels each, rows in all) per im2col block of a kdim-row col */
+/* output rows (of w pixels each, rows in all) per im2col block of a kdim-row
+ * col: as many as TR_CONV_COLF floats hold, in whole units of u rows, u * w
+ * a multiple of the PB-wide strips, so that no strip of the block is cut
+ * (56 x 10 = 560 pixels left a half strip, 56 x 8 = 448 none); one unit
+ * even past TR_CONV_COLF, up to twice it, when less than a unit fits */
 TR_FN int64_t tr_conv_block_rows(int64_t kdim, int64_t rows, int64_t w)
 {
-	int64_t r = kdim * w > 0 ? TR_CONV_COLF / (kdim * w) : rows;
-	return TR_MAX(1, TR_MIN(r, rows));
+	int64_t r = kdim * w > 0 ? TR_CONV_COLF / (kdim * w) : rows, u = TR_GEMM_PB, a = w;
+	r = TR_MAX(1, TR_MIN(r, rows));
+	if (r == rows || w <= 0)
+		return r;
+	while (a % 2 == 0 && u > 1)   /* u = PB / gcd(w, PB), PB a power of two */
+		a /= 2, u /= 2;
+	if (r >= u)
+		return r / u * u;
+	return u <= rows && u * w * kdim <= 2 * TR_CONV_COLF ? u : r;
 }
 /* the input row (in[2] floats) of channel ci that output row r (od, oh) reads
  * through kernel row (kd, kh), or null where that falls in the padding; p as
