@@ -320,11 +320,12 @@ static Tensor *const_i64(Graph *g, const char *name, int64_t n, const int64_t *v
 	return t;
 }
 
-/* Gemm weight element (i, col) of W (I, N), or of W' (N, I) with transB */
+/* Gemm weight element (i, col) of W (I, N), or of W' (N, I) with transB (the
+ * Gemm's own 2-D view of it; the data is its root's) */
 static float weight(const Node *gemm, int64_t i, int64_t col)
 {
-	const Tensor *w = tensor_root(gemm->in[1]);
-	const float *d = w->data;
+	const Tensor *w = gemm->in[1];
+	const float *d = tensor_root(gemm->in[1])->data;
 	return attr_int(gemm, "transB", 0) ? d[col * w->dims[1] + i] : d[i * w->dims[1] + col];
 }
 
