@@ -29,6 +29,8 @@ typedef struct {
 	Node ***users;
 	unsigned char **mark; /* per tensor: a byte per element, or NULL */
 	unsigned char *state; /* per tensor: 0 not seen, 1 wholly read, 2 marked */
+	int64_t *src;         /* tensor_elem_map of the reader in hand */
+	int64_t srccap;
 } Dm;
 
 static void build_users(Dm *D)
@@ -78,43 +80,16 @@ static bool pull(Dm *D, Node *u, Tensor *t, unsigned char *m)
 				m[e] = 1;
 		return true;
 	}
-	if (u->op == OP_TRANSPOSE || u->op == OP_SLICE) {
-		int64_t dims[MAX_RANK], strides[MAX_RANK], base, idx[MAX_RANK] = {0}, off;
-		int r = tensor_index_map(g, u, dims, strides, &base);
-		off = base;
-		for (int64_t e = 0; e < ny; e++) {
-			if (!ym || ym[e])
-				m[off] = 1;
-			/* the next output element, its input offset updated axis by axis */
-			for (int k = r - 1; k >= 0; k--) {
-				off += strides[k];
-				if (++idx[k] < dims[k])
-					break;
-				off -= strides[k] * dims[k];
-				idx[k] = 0;
-			}
-		}
-		return true;
+	if (D->srccap < ny) {   /* one map, grown as needed: no call keeps it */
+		D->src = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)ny);
+		D->srccap = ny;
 	}
-	if (u->op == OP_GATHER && u->in[1]->kind == TK_CONST && u->in[1]->data) {
-		Tensor *ix = u->in[1];
-		int axis = shape_axis(g, u, attr_int(u, "axis", 0), t->rank);
-		int64_t outer = 1, inner = 1, d = t->dims[axis], ni = tensor_nelem(ix);
-		for (int k = 0; k < axis; k++)
-			outer *= t->dims[k];
-		for (int k = axis + 1; k < t->rank; k++)
-			inner *= t->dims[k];
-		for (int64_t o = 0; o < outer; o++)
-			for (int64_t j = 0; j < ni; j++) {
-				int64_t s = tensor_get_i(ix, j);
-				s = s < 0 ? s + d : s;   /* in range: checked by shape_gather */
-				for (int64_t i = 0; i < inner; i++)
-					if (!ym || ym[(o * ni + j) * inner + i])
-						m[(o * d + s) * inner + i] = 1;
-			}
-		return true;
-	}
-	return false;
+	if (!tensor_elem_map(g, u, D->src))
+		return false;
+	for (int64_t e = 0; e < ny; e++)
+		if (!ym || ym[e])
+			m[D->src[e]] = 1;
+	return true;
 }
 
 /* The elements of t that its readers use, a byte each; NULL when that is
@@ -179,7 +154,7 @@ static int gemm_parts(Dm *D, Node *n, int64_t *parts)
 
 void demand(Graph *g)
 {
-	Dm D = {g, 0, 0, 0, 0};
+	Dm D = {g, 0, 0, 0, 0, 0, 0};
 	bool built = false;
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];

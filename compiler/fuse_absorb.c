@@ -72,8 +72,7 @@ static bool traceable(const Tensor *t, int depth)
 }
 
 /* The Gemm output whose elements t's are: map[e] = the flat index in it of
- * t's element e.  NULL when t is not made of elements of one Gemm output (with
- * a constant weight and a bias row) by ops that only move elements. */
+ * t's element e; t traceable (so every map here is bounded). */
 static Tensor *trace(Graph *g, Tensor *t, int64_t *map, int depth)
 {
 	Node *p = t->producer;
@@ -85,49 +84,17 @@ static Tensor *trace(Graph *g, Tensor *t, int64_t *map, int depth)
 			map[e] = e;
 		return t;
 	}
-	bool view = op_info[p->op].flags & OPF_VIEW;
-	bool gather = p->op == OP_GATHER && p->in[1]->kind == TK_CONST && p->in[1]->data;
-	if (!view && !gather && p->op != OP_TRANSPOSE && p->op != OP_SLICE)
-		return NULL;
 	Tensor *x = p->in[0];
-	if (view)
+	if (op_info[p->op].flags & OPF_VIEW)
 		return trace(g, x, map, depth + 1);   /* same elements, same order */
 	int64_t nx = tensor_nelem(x);
-	if (nx > ABSORB_MAX_PAIRS)
+	int64_t *src = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)(ne + 1));
+	if (nx > ABSORB_MAX_PAIRS || !tensor_elem_map(g, p, src))
 		return NULL;
 	int64_t *xm = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)(nx + 1));
 	Tensor *y = trace(g, x, xm, depth + 1);
-	if (!y)
-		return NULL;
-	if (gather) {
-		Tensor *ix = p->in[1];
-		int axis = shape_axis(g, p, attr_int(p, "axis", 0), x->rank);
-		int64_t outer = 1, inner = 1, d = x->dims[axis], ni = tensor_nelem(ix);
-		for (int k = 0; k < axis; k++)
-			outer *= x->dims[k];
-		for (int k = axis + 1; k < x->rank; k++)
-			inner *= x->dims[k];
-		for (int64_t o = 0; o < outer; o++)
-			for (int64_t j = 0; j < ni; j++) {
-				int64_t s = tensor_get_i(ix, j);
-				s = s < 0 ? s + d : s;   /* in range: checked by shape_gather */
-				for (int64_t i = 0; i < inner; i++)
-					map[(o * ni + j) * inner + i] = xm[(o * d + s) * inner + i];
-			}
-		return y;
-	}
-	int64_t dims[MAX_RANK], strides[MAX_RANK], off, idx[MAX_RANK] = {0};
-	int r = tensor_index_map(g, p, dims, strides, &off);
-	for (int64_t e = 0; e < ne; e++) {
-		map[e] = xm[off];
-		for (int k = r - 1; k >= 0; k--) {   /* the next element's input offset */
-			off += strides[k];
-			if (++idx[k] < dims[k])
-				break;
-			off -= strides[k] * dims[k];
-			idx[k] = 0;
-		}
-	}
+	for (int64_t e = 0; y && e < ne; e++)
+		map[e] = xm[src[e]];
 	return y;
 }
 
@@ -261,7 +228,7 @@ static bool contraction(Graph *g, Node *n, Ctr *c)
 	for (int side = 0; side < 2; side++) {
 		Tensor *w = side ? a : b, *u = side ? b : a;
 		int64_t *iw = side ? ia : ib, nw = tensor_nelem(w);
-		if (u->dtype != DT_F32 || nw > ABSORB_MAX_PAIRS)
+		if (u->dtype != DT_F32 || nw > ABSORB_MAX_PAIRS || !traceable(w, 0))
 			continue;
 		int64_t *map = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)(nw + 1));
 		Tensor *y = trace(g, w, map, 0);

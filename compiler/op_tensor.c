@@ -604,7 +604,46 @@ void lower_slice(Graph *g, Node *n)
 	emit_strided(g, n, n->in[0], n->out[0], r, dims, strides, base);
 }
 
-/* (tostc.h) also used by demand.c to follow elements through the node */
+/* (tostc.h) demand.c and fuse_absorb.c follow elements through the node */
+bool tensor_elem_map(Graph *g, Node *n, int64_t *src)
+{
+	Tensor *x = n->in[0], *y = n->out[0];
+	int64_t ny = tensor_nelem(y);
+	if (n->op == OP_GATHER && n->in[1]->kind == TK_CONST && n->in[1]->data) {
+		Tensor *ix = n->in[1];
+		int axis = shape_axis(g, n, attr_int(n, "axis", 0), x->rank);
+		int64_t outer = 1, inner = 1, d = x->dims[axis], ni = tensor_nelem(ix);
+		for (int k = 0; k < axis; k++)
+			outer *= x->dims[k];
+		for (int k = axis + 1; k < x->rank; k++)
+			inner *= x->dims[k];
+		for (int64_t o = 0; o < outer; o++)
+			for (int64_t j = 0; j < ni; j++) {
+				int64_t s = tensor_get_i(ix, j);
+				s = s < 0 ? s + d : s;   /* in range: checked by shape_gather */
+				for (int64_t i = 0; i < inner; i++)
+					src[(o * ni + j) * inner + i] = (o * d + s) * inner + i;
+			}
+		return true;
+	}
+	if (n->op != OP_TRANSPOSE && n->op != OP_SLICE)
+		return false;
+	int64_t dims[MAX_RANK], strides[MAX_RANK], off, idx[MAX_RANK] = {0};
+	int r = tensor_index_map(g, n, dims, strides, &off);
+	for (int64_t e = 0; e < ny; e++) {
+		src[e] = off;
+		for (int k = r - 1; k >= 0; k--) {   /* the next element's input offset */
+			off += strides[k];
+			if (++idx[k] < dims[k])
+				break;
+			off -= strides[k] * dims[k];
+			idx[k] = 0;
+		}
+	}
+	return true;
+}
+
+/* (tostc.h) the index map under tensor_elem_map and the strided copy */
 int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base)
 {
 	Tensor *x = n->in[0];

@@ -306,6 +306,11 @@ int shape_axis(Graph *g, Node *n, int64_t axis, int r);
  * simplification: y[i_0, ..., i_(r-1)] = x[base + sum_k i_k * strides[k]] for
  * i_k < dims[k]; returns r */
 int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base);
+/* op_tensor.c: for a node that only moves elements (Transpose, Slice, Gather
+ * with constant indices), src[e] = the flat index in input 0 of output
+ * element e, for every e (src has the output's element count); false, with
+ * src untouched, for any other node */
+bool tensor_elem_map(Graph *g, Node *n, int64_t *src);
 /* op_elementwise.c: the axes a Reduce* node reduces, as mask[0..rank of its
  * input); true when the node is the identity (empty axes with
  * noop_with_empty_axes) */

@@ -354,3 +354,38 @@ def value_info(name, shape):
     """A float tensor's value info for a graph input or output."""
     from onnx import helper, TensorProto
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+# extra flags of the hand-written graphs' generated C (e.g. the sanitizers)
+GRAPH_CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+GRAPH_CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
+
+
+def graph_cases(doc, title, cases, check):
+    """The runner of a test of hand-written graphs: CASES are (name, build,
+    *want) with build() -> (ONNX model, inputs, float references); each
+    model is written to WORK/name/model.onnx, CHECK(tostc, path, dir, *want)
+    returns the problems of the pass under test (a list of strings), and the
+    model is built fused and --no-fuse and compared with the references.
+    Prints a line a case and `TITLE: N passed, N failed`; returns the exit
+    status (1 when a case failed or none ran)."""
+    tostc_path, work, cc, picked = runner_args(doc, cases)
+    passed = failed = 0
+    width = max(len(c[0]) for c in cases) + 2
+    for name, build, *want in picked:
+        m, inputs, refs = build()
+        d = os.path.join(work, name)
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "model.onnx")
+        with open(path, "wb") as f:
+            f.write(m.SerializeToString())
+        problems = check(tostc_path, path, d, *want)
+        problems += fused_and_unfused(tostc_path, path, d, [cc] + GRAPH_CFLAGS, inputs, refs)
+        if problems:
+            failed += 1
+            print("FAIL %-*s %s" % (width, name, "; ".join(problems)))
+        else:
+            passed += 1
+            print("ok   %s" % name)
+    print("%s: %d passed, %d failed" % (title, passed, failed))
+    return 1 if failed or not passed else 0

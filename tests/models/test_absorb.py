@@ -38,8 +38,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 
 rng = np.random.default_rng(23)
-CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
-CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
 model = harness.onnx_model
 vi = harness.value_info
 
@@ -148,31 +146,15 @@ def sides_of(ir):
     return re.findall(r'= ProjContract\(.*side="(\w+)"', ir)
 
 
+def check(tostc, path, d, want):
+    """the ProjContract nodes fuse_absorb made, against WANT"""
+    rc, out, err = harness.run([tostc, path, "-o", os.path.join(d, "ir.c"), "--dump-ir=fuse_absorb"])
+    got = sides_of(out) if rc == 0 else "tostc: " + harness.first_line(err)
+    return [] if got == want else ["ProjContract sides %s, want %s" % (got, want)]
+
+
 def main():
-    tostc, work, cc, cases = harness.runner_args(__doc__, CASES)
-    passed = failed = 0
-    for name, build, want in cases:
-        m, inputs, refs = build()
-        d = os.path.join(work, name)
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, "model.onnx")
-        with open(path, "wb") as f:
-            f.write(m.SerializeToString())
-        problems = []
-        rc, out, err = harness.run([tostc, path, "-o", os.path.join(d, "ir.c"),
-                                    "--dump-ir=fuse_absorb"])
-        got = sides_of(out) if rc == 0 else "tostc: " + harness.first_line(err)
-        if got != want:
-            problems.append("ProjContract sides %s, want %s" % (got, want))
-        problems += harness.fused_and_unfused(tostc, path, d, [cc] + CFLAGS, inputs, refs)
-        if problems:
-            failed += 1
-            print("FAIL %-22s %s" % (name, "; ".join(problems)))
-        else:
-            passed += 1
-            print("ok   %-22s" % name)
-    print("absorb: %d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return harness.graph_cases(__doc__, "absorb", CASES, check)
 
 
 if __name__ == "__main__":

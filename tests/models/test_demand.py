@@ -35,8 +35,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 
 rng = np.random.default_rng(11)
-CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
-CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
 
 
 def f32(*shape):
@@ -123,30 +121,15 @@ def parts_of(ir):
     return "no Gemm"
 
 
+def check(tostc, path, d, want):
+    """the Gemm's parts after demand.c, against WANT"""
+    rc, out, err = harness.run([tostc, path, "-o", os.path.join(d, "ir.c"), "--dump-ir=demand"])
+    got = parts_of(out) if rc == 0 else "tostc: " + harness.first_line(err)
+    return [] if got == want else ["parts %s, want %s" % (got, want)]
+
+
 def main():
-    tostc, work, cc, cases = harness.runner_args(__doc__, CASES)
-    passed = failed = 0
-    for name, build, want in cases:
-        m, inputs, refs = build()
-        d = os.path.join(work, name)
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, "model.onnx")
-        with open(path, "wb") as f:
-            f.write(m.SerializeToString())
-        problems = []
-        rc, out, err = harness.run([tostc, path, "-o", os.path.join(d, "ir.c"), "--dump-ir=demand"])
-        got_parts = parts_of(out) if rc == 0 else "tostc: " + harness.first_line(err)
-        if got_parts != want:
-            problems.append("parts %s, want %s" % (got_parts, want))
-        problems += harness.fused_and_unfused(tostc, path, d, [cc] + CFLAGS, inputs, refs)
-        if problems:
-            failed += 1
-            print("FAIL %-18s %s" % (name, "; ".join(problems)))
-        else:
-            passed += 1
-            print("ok   %-18s" % name)
-    print("demand: %d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return harness.graph_cases(__doc__, "demand", CASES, check)
 
 
 if __name__ == "__main__":

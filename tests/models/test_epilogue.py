@@ -30,15 +30,12 @@ import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import helper
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import harness  # noqa: E402
 
 rng = np.random.default_rng(7)
-CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
-CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
 
 
 def f32(*shape):
@@ -188,31 +185,19 @@ CASES = [
 ]
 
 
+def check(tostc, path, d, op, kept):
+    """OP in --report=json's op counts exactly when KEPT"""
+    rc, out, err = harness.run([tostc, path, "--report=json"])
+    if rc != 0:
+        return ["report: " + harness.first_line(err)]
+    ops = json.loads(out)["ops"]
+    if (op in ops) != kept:
+        return ["%s %s after fusion (ops %s)" % (op, "missing" if kept else "left", ops)]
+    return []
+
+
 def main():
-    tostc, work, cc, cases = harness.runner_args(__doc__, CASES)
-    passed = failed = 0
-    for name, build, op, kept in cases:
-        m, inputs, refs = build()
-        d = os.path.join(work, name)
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, "model.onnx")
-        onnx.save(m, path)
-        problems = []
-        rc, out, err = harness.run([tostc, path, "--report=json"])
-        ops = json.loads(out)["ops"] if rc == 0 else {}
-        if rc != 0:
-            problems.append("report: " + harness.first_line(err))
-        elif (op in ops) != kept:
-            problems.append("%s %s after fusion (ops %s)" % (op, "missing" if kept else "left", ops))
-        problems += harness.fused_and_unfused(tostc, path, d, [cc] + CFLAGS, inputs, refs)
-        if problems:
-            failed += 1
-            print("FAIL %-16s %s" % (name, "; ".join(problems)))
-        else:
-            passed += 1
-            print("ok   %-16s" % name)
-    print("epilogue: %d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+    return harness.graph_cases(__doc__, "epilogue", CASES, check)
 
 
 if __name__ == "__main__":
