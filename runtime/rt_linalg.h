@@ -22,7 +22,20 @@
 #include "rt_common.h"
 #include "rt_fused.h"
 
-/*@ tr_sgemm_part : tr_common tr_gelu_row */
+/*@ tr_sgemm_axpy : tr_common */
+/* y (n) += s * x (n), blocks of 16 (vectorised at -O2) and a bounded tail */
+TR_FN void tr_sgemm_axpy(float *restrict y, const float *restrict x, float s, int64_t n)
+{
+	int64_t j = 0;
+	for (; j + 16 <= n; j += 16)
+		for (int l = 0; l < 16; l++)
+			y[j + l] = TR_FMA(s, x[j + l], y[j + l]);
+	for (int l = 0; l < 16 && j + l < n; l++)
+		y[j + l] = TR_FMA(s, x[j + l], y[j + l]);
+}
+/*@end*/
+
+/*@ tr_sgemm_part : tr_common tr_gelu_row tr_sgemm_axpy */
 /*
  * The micro-kernel is chosen at C-compile time from the target flags:
  *   __AVX512F__            14 x 32 tile, 28 zmm accumulators (intrinsics)
@@ -205,12 +218,13 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 	TR_M512_OUT(12, c120, c121) TR_M512_OUT(13, c130, c131)
 }
 /* the first 7 rows of the 14 x 32 tile, for a last panel of 7 rows or fewer
- * (256 = 18 x 14 + 4 rows: half the padding rows' work); each element is
- * the same fma chain as in tr_gemm_micro */
+ * (1024 = 73 x 14 + 2 rows: half the padding rows' work; 4-row panels on two
+ * strips take tr_gemm_micro4x2); each element is the same fma chain as in
+ * tr_gemm_micro */
 #define TR_GEMM_MICRO_HALF 1
 TR_NOINLINE TR_FN void tr_gemm_micro_half(int64_t kc, const float *restrict ap, int64_t ars,
-                                      int64_t acs, const float *restrict bp, int64_t ldb,
-                                      float *restrict y, int64_t ldy, float alpha, int acc)
+                                          int64_t acs, const float *restrict bp, int64_t ldb,
+                                          float *restrict y, int64_t ldy, float alpha, int acc)
 {
 	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
 	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
@@ -399,17 +413,6 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 	}
 }
 #endif
-
-/* y (n) += s * x (n), blocks of 16 (vectorised at -O2) and a bounded tail */
-TR_FN void tr_sgemm_axpy(float *restrict y, const float *restrict x, float s, int64_t n)
-{
-	int64_t j = 0;
-	for (; j + 16 <= n; j += 16)
-		for (int l = 0; l < 16; l++)
-			y[j + l] = TR_FMA(s, x[j + l], y[j + l]);
-	for (int l = 0; l < 16 && j + l < n; l++)
-		y[j + l] = TR_FMA(s, x[j + l], y[j + l]);
-}
 
 /* Few rows (m < 4): no packing. y (m, n) (+)= alpha * op(a) (m, k) @ op(b) (k, n) */
 TR_FN void tr_sgemm_small(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
@@ -1706,35 +1709,23 @@ TR_FN void tr_layernorm_f32(const float *x, const float *scale, const float *bia
 #undef TR_LN_ROW
 /*@end*/
 
-/*@ tr_proj_contract_f32 : tr_common */
-/* v (n) += w0 * p0 (n) + w1 * p1 (n) + ... (np <= 4 rows), each element one
- * ordered fma chain over the rows; restrict parameters and fixed-size blocks
- * so that gcc -O2 vectorises it */
-TR_FN void tr_pc_axpy(float *restrict v, const float *restrict p0, const float *restrict p1,
-                      const float *restrict p2, const float *restrict p3, const float *w,
-                      int np, int64_t n)
+/*@ tr_proj_contract_f32 : tr_common tr_sgemm_axpy */
+/* v (n) += w[0] * p0 (n) + ... + w[3] * p3 (n): four rows in one pass, each
+ * element the same fma chain as four tr_sgemm_axpy calls in order */
+TR_FN void tr_pc_axpy4(float *restrict v, const float *restrict p0, const float *restrict p1,
+                       const float *restrict p2, const float *restrict p3, const float *w,
+                       int64_t n)
 {
-	float w0 = w[0], w1 = np > 1 ? w[1] : 0.0f, w2 = np > 2 ? w[2] : 0.0f;
-	float w3 = np > 3 ? w[3] : 0.0f;
+	float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
 	int64_t i = 0;
-	if (np == 4) {
-		for (; i + 16 <= n; i += 16)
-			for (int l = 0; l < 16; l++)
-				v[i + l] = TR_FMA(w3, p3[i + l],
-				                  TR_FMA(w2, p2[i + l],
-				                         TR_FMA(w1, p1[i + l], TR_FMA(w0, p0[i + l], v[i + l]))));
-		for (int l = 0; l < 16 && i + l < n; l++)   /* bounded: see tr_gelu_row */
-			v[i + l] = TR_FMA(w3, p3[i + l],
-			                  TR_FMA(w2, p2[i + l], TR_FMA(w1, p1[i + l], TR_FMA(w0, p0[i + l], v[i + l]))));
-		return;
-	}
+#define TR_PC_AXPY4(i)                                                                    \
+	TR_FMA(w3, p3[i], TR_FMA(w2, p2[i], TR_FMA(w1, p1[i], TR_FMA(w0, p0[i], v[i]))))
 	for (; i + 16 <= n; i += 16)
 		for (int l = 0; l < 16; l++)
-			v[i + l] = TR_FMA(w0, p0[i + l], v[i + l]);
-	for (int l = 0; l < 16 && i + l < n; l++)
-		v[i + l] = TR_FMA(w0, p0[i + l], v[i + l]);
-	if (np > 1)
-		tr_pc_axpy(v, p1, p2, p3, p3, w + 1, np - 1, n);
+			v[i + l] = TR_PC_AXPY4(i + l);
+	for (int l = 0; l < 16 && i + l < n; l++)   /* bounded: see tr_gelu_row */
+		v[i + l] = TR_PC_AXPY4(i + l);
+#undef TR_PC_AXPY4
 }
 
 /* a (n) . b (n): 16 ordered lanes, then their sum in order */
@@ -1781,19 +1772,16 @@ TR_FN void tr_proj_contract_f32(const float *u, const float *p, const float *q, 
 		float *vg = v + g * in, s = 0.0f;
 		for (int64_t i = 0; i < in; i++)
 			vg[i] = 0.0f;
-		for (int64_t t = 0; t < nt; t += 4) {
-			int np = (int)TR_MIN(4, nt - t);
-			float w[4];
-			const float *pr[4];
-			for (int r = 0; r < np; r++) {
-				w[r] = u[ig[t + r]];
-				pr[r] = p + pg[t + r] * in;
-				s = bias == 1 ? TR_FMA(w[r], b[pg[t + r]], s) : s + w[r];
-			}
-			for (int r = np; r < 4; r++)
-				pr[r] = pr[0];
-			tr_pc_axpy(vg, pr[0], pr[1], pr[2], pr[3], w, np, in);
+		for (int64_t t = 0; t < nt; t++)
+			s = bias == 1 ? TR_FMA(u[ig[t]], b[pg[t]], s) : s + u[ig[t]];
+		int64_t t = 0;
+		for (; t + 4 <= nt; t += 4) {
+			float w[4] = {u[ig[t]], u[ig[t + 1]], u[ig[t + 2]], u[ig[t + 3]]};
+			tr_pc_axpy4(vg, p + pg[t] * in, p + pg[t + 1] * in, p + pg[t + 2] * in,
+			            p + pg[t + 3] * in, w, in);
 		}
+		for (int r = 0; r < 3 && t < nt; r++, t++)   /* bounded: see tr_gelu_row */
+			tr_sgemm_axpy(vg, p + pg[t] * in, u[ig[t]], in);
 		sum[g] = s;
 	}
 	for (int64_t e = 0; e < ns; e++) {
