@@ -8,8 +8,8 @@
  * whole batch, one tall GEMM), Conv/Pool padding (auto_pad) and output sizes
  * become one parameter array, and kernels never look at attributes.  A Conv
  * with a constant weight (not depthwise) on a small map is one GEMM per block
- * of output pixels, pixels @ W^T with W^T packed here (tr_conv_packed_f32;
- * see conv_packed for when).  Spatial
+ * of output pixels, pixels @ W^T with W^T packed here, its rows tap-major
+ * (tr_conv_packed_f32; see conv_packed for when).  Spatial
  * ops take 1 to 3 spatial dims; they are passed to kernels padded to 3 with
  * leading size-1 dims (see rt_linalg.h).  Only f32 is supported by this family.
  *
@@ -591,21 +591,22 @@ void shape_conv(Graph *g, Node *n)
 }
 
 /*
- * Whether a (not depthwise) Conv with mg output channels per group and osz
- * output pixels per image runs as tr_conv_packed_f32: the weight must be a
- * constant, and the transposed product must pay off.  Measured on AVX-512
- * (MR 8, NR 32) against tr_conv_f32 with its bounds-hoisted im2col: the packed
- * path wins when there are few pixels (the pixel-row GEMM keeps full NR tiles
- * where the weight-row GEMM's n = osz would leave ragged edges; 7x7 and 14x14
- * maps: 1.05x to 1.2x) and mg pads to a multiple of TR_GEMM_PB with little
- * waste; on large maps (56x56, 112x112) its im2row and transpose cost more than
- * they save (0.6x to 0.9x).
+ * Whether a (not depthwise) Conv with cg input and mg output channels per
+ * group and osz output pixels per image runs as tr_conv_packed_f32: the weight
+ * must be a constant, and the transposed product must pay off.  Its pixel-row
+ * GEMM keeps full NR tiles where tr_conv_f32's n = osz leaves a ragged edge
+ * (196 = 6 x 32 + 4), and its im2row copies whole runs of cg channels, but
+ * mg is padded to a multiple of TR_GEMM_PB (so at most 1/8 waste).  Timed on
+ * AVX-512 against tr_conv_f32, stride-2 3x3 stems (gcc -O2 -march=native):
+ * 14 x 14 output maps 0.84x the time (cg 96 and 192), 28 x 28 maps 0.96x to
+ * 0.98x (cg 48 and 96), 56 x 56 even (cg 48) and 2x to 3x slower for cg 3
+ * and 24, whose taps are runs of 3 or 24 floats.
  */
-static bool conv_packed(const Tensor *wr, const Tensor *w, int64_t mg, int64_t osz)
+static bool conv_packed(const Tensor *wr, const Tensor *w, int64_t cg, int64_t mg, int64_t osz)
 {
 	int64_t mpad = (mg + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	return wr->kind == TK_CONST && wr->data && tensor_nelem(wr) == tensor_nelem(w) && mg > 0 &&
-	       osz > 0 && osz <= 256 && 8 * (mpad - mg) <= mg;
+	       osz > 0 && (osz <= 256 || (osz <= 1024 && cg >= 32)) && 8 * (mpad - mg) <= mg;
 }
 
 void lower_conv(Graph *g, Node *n)
@@ -625,7 +626,7 @@ void lower_conv(Graph *g, Node *n)
 		call_in(k, w);
 		call_in(k, b ? b : w);   /* unread when !has_bias */
 		call_out(k, y);
-	} else if (conv_packed(wr, w, m / group, p[3] * p[4] * p[5])) {
+	} else if (conv_packed(wr, w, cg, m / group, p[3] * p[4] * p[5])) {
 		/* constant weight: per group, W_g^T (kdim, mg) packed now, pixels as GEMM rows */
 		int64_t kdim = cg * p[6] * p[7] * p[8], osz = p[3] * p[4] * p[5], mg = m / group;
 		int64_t pc = osz < TR_CONV_PC ? osz : TR_CONV_PC;
@@ -635,10 +636,18 @@ void lower_conv(Graph *g, Node *n)
 		int64_t dims[1] = {ctx_mul(g->ctx, ctx_mul(g->ctx, group, kdim), mpad)};
 		Tensor *wp = tensor_const(g, ctx_printf(g->ctx, "%s.packed%d", w->name, g->ntensors),
 		                          DT_F32, 1, dims);
-		for (int64_t gi = 0; gi < group; gi++)
-			tr_gemm_prepack_f32((const float *)wr->data + gi * mg * kdim, 1, kdim,
-			                    (float *)wp->data + gi * kdim * mpad, kdim, mg);
-		int64_t col = direct ? 0 : 4 * ((kdim * pc + 15) / 16 * 16);
+		/* the weight's rows in the tap-major order of tr_conv_im2row's columns */
+		float *wt = ctx_alloc(g->ctx, sizeof(float) * (size_t)(mg * kdim));
+		for (int64_t gi = 0; gi < group; gi++) {
+			const float *wg = (const float *)wr->data + gi * mg * kdim;
+			if (!direct)
+				tr_conv_tapmajor(wg, wt, mg, cg, p[6] * p[7] * p[8]);
+			tr_gemm_prepack_f32(direct ? wg : wt, 1, kdim, (float *)wp->data + gi * kdim * mpad,
+			                    kdim, mg);
+		}
+		/* xt, the input with channels last, and colT (tr_conv_packed_f32) */
+		int64_t isz = p[0] * p[1] * p[2];
+		int64_t col = direct ? 0 : 4 * ((cg * isz + 15) / 16 * 16 + (kdim * pc + 15) / 16 * 16);
 		k = call_new(g, n, "tr_conv_packed_f32", inv_conv_packed_f32);
 		call_in(k, x);
 		call_in(k, wp);

@@ -1307,73 +1307,156 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 
 /*@end*/
 
-/*@ tr_conv_packed_f32 tr_conv_im2row : tr_sgemm_impl tr_gelu_row */
+/*@ tr_conv_tapmajor : tr_common */
+/* A weight w (mg, cg, K) with its columns in tap-major order: wt[o][t * cg +
+ * ci] = w[o][ci * K + t], the order of tr_conv_im2row's columns (lower_conv
+ * packs wt; compile time only, never emitted) */
+TR_FN void tr_conv_tapmajor(const float *w, float *wt, int64_t mg, int64_t cg, int64_t kk)
+{
+	for (int64_t o = 0; o < mg; o++)
+		for (int64_t ci = 0; ci < cg; ci++)
+			for (int64_t t = 0; t < kk; t++)
+				wt[(o * kk + t) * cg + ci] = w[(o * cg + ci) * kk + t];
+}
+/*@end*/
+
+/*@ tr_conv_packed_f32 tr_conv_im2row tr_conv_transpose : tr_sgemm_impl tr_gelu_row */
 #define TR_CONV_PC 252 /* output pixels per GEMM block: a multiple of every MR, <= every MC */
 
 /*
- * im2col, one row per output pixel, of output pixels [q0, q1) of one group:
- * xg (cg, in...) -> colT (q1 - q0, kdim), row (od, oh, ow), column (ci, kd, kh, kw),
- * zeros where the kernel tap falls in the padding.  p as for tr_conv_f32.  Rows
- * are written one after the other; the taps of a kernel row (kw) are copied
- * without bounds checks for the pixels whose kernel rows are all inside
- * (ow in [lo, hi), computed once per output row), and with checks at the edges.
+ * dst[j * ldd + i] = src[i * lds + j] (+ bias[j] when bias) for i < rows, j <
+ * cols: a transpose in 16 x 16 blocks.  With AVX-512 each block is sixteen
+ * (masked) loads, an in-register transpose and sixteen (masked) stores; else
+ * plain loops over the block.  The bias is added after the transpose, so each
+ * element is src + bias, as a separate pass would make it.
  */
-TR_FN void tr_conv_im2row(const float *xg, float *colT, int64_t cg, const int64_t *p, int64_t q0,
+TR_FN void tr_conv_transpose(float *restrict dst, int64_t ldd, const float *restrict src,
+                             int64_t lds, int64_t rows, int64_t cols, const float *bias)
+{
+	for (int64_t i0 = 0; i0 < rows; i0 += 16)
+		for (int64_t j0 = 0; j0 < cols; j0 += 16) {
+			int64_t nr = TR_MIN(16, rows - i0), nc = TR_MIN(16, cols - j0);
+#if defined(TR_GEMM_AVX512)
+			__mmask16 mc = (__mmask16)((1u << nc) - 1u), mr = (__mmask16)((1u << nr) - 1u);
+			__m512 r[16], t[16];
+			for (int i = 0; i < 16; i++)
+				r[i] = i < nr ? _mm512_maskz_loadu_ps(mc, src + (i0 + i) * lds + j0)
+				              : _mm512_setzero_ps();
+			for (int i = 0; i < 16; i += 2) {   /* pairs of rows, within 128-bit lanes */
+				t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+				t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+			}
+			/* r[4 q + c], lane l: rows 4 q .. 4 q + 3 of column 4 l + c */
+			for (int q = 0; q < 4; q++) {
+				r[4 * q] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0x44);
+				r[4 * q + 1] = _mm512_shuffle_ps(t[4 * q], t[4 * q + 2], 0xEE);
+				r[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
+				r[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xEE);
+			}
+			/* t[4 l + c]: column 4 l + c, lanes from r[c], r[4 + c], r[8 + c], r[12 + c] */
+			for (int c = 0; c < 4; c++) {
+				__m512 w0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+				__m512 w1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+				__m512 w2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+				__m512 w3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+				t[c] = _mm512_shuffle_f32x4(w0, w2, 0x88);
+				t[8 + c] = _mm512_shuffle_f32x4(w0, w2, 0xDD);
+				t[4 + c] = _mm512_shuffle_f32x4(w1, w3, 0x88);
+				t[12 + c] = _mm512_shuffle_f32x4(w1, w3, 0xDD);
+			}
+			for (int j = 0; j < nc; j++) {
+				__m512 v = t[j];
+				if (bias)
+					v = _mm512_add_ps(v, _mm512_set1_ps(bias[j0 + j]));
+				_mm512_mask_storeu_ps(dst + (j0 + j) * ldd + i0, mr, v);
+			}
+#else
+			for (int64_t j = 0; j < nc; j++) {
+				float bv = bias ? bias[j0 + j] : 0.0f;
+				float *restrict d = dst + (j0 + j) * ldd + i0;
+				const float *restrict s = src + i0 * lds + j0 + j;
+				if (bias)
+					for (int64_t i = 0; i < nr; i++)
+						d[i] = s[i * lds] + bv;
+				else
+					for (int64_t i = 0; i < nr; i++)
+						d[i] = s[i * lds];
+			}
+#endif
+		}
+}
+
+/*
+ * im2col, one row per output pixel, of output pixels [q0, q1) of one group,
+ * from xt, the group's input with channels last (in[0] * in[1] * in[2], cg):
+ * colT (q1 - q0, kdim), row (od, oh, ow), columns tap-major (kd, kh, kw, ci),
+ * so each tap is the cg channels of one input pixel copied whole, or zeros
+ * where the tap falls in the padding.  p as for tr_conv_f32.
+ */
+TR_FN void tr_conv_im2row(const float *xt, float *colT, int64_t cg, const int64_t *p, int64_t q0,
                           int64_t q1)
 {
 	const int64_t *in = p, *out = p + 3, *ks = p + 6, *st = p + 9, *dl = p + 12, *pb = p + 15;
-	int64_t isz = in[0] * in[1] * in[2], k2 = ks[2], s2 = st[2], d2 = dl[2];
-	/* ow * s2 + kw * d2 - pb[2] is inside [0, in[2]) for every kw when ow in [lo, hi) */
-	int64_t lo = (pb[2] + s2 - 1) / s2, last = (k2 - 1) * d2 - pb[2];
-	int64_t hi = in[2] - last <= 0 ? 0 : (in[2] - last + s2 - 1) / s2;
 	float *restrict d = colT;
 	for (int64_t q = q0; q < q1; q++) {
 		int64_t ow = q % out[2], oh = q / out[2] % out[1], od = q / out[2] / out[1];
-		int64_t iw0 = ow * s2 - pb[2];
-		int interior = ow >= lo && ow < hi;
-		for (int64_t ci = 0; ci < cg; ci++)
-			for (int64_t kd = 0; kd < ks[0]; kd++) {
-				int64_t id = od * st[0] - pb[0] + kd * dl[0];
-				for (int64_t kh = 0; kh < ks[1]; kh++, d += k2) {
-					int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
-					if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1]) {
-						for (int64_t kw = 0; kw < k2; kw++)
-							d[kw] = 0.0f;
-						continue;
+		for (int64_t kd = 0; kd < ks[0]; kd++) {
+			int64_t id = od * st[0] - pb[0] + kd * dl[0];
+			for (int64_t kh = 0; kh < ks[1]; kh++) {
+				int64_t ih = oh * st[1] - pb[1] + kh * dl[1];
+				for (int64_t kw = 0; kw < ks[2]; kw++, d += cg) {
+					int64_t iw = ow * st[2] - pb[2] + kw * dl[2];
+					int inside = id >= 0 && id < in[0] && ih >= 0 && ih < in[1] && iw >= 0 &&
+					             iw < in[2];
+					const float *restrict s = inside ? xt + ((id * in[1] + ih) * in[2] + iw) * cg : xt;
+					int64_t c = 0;
+#if defined(TR_GEMM_AVX512)
+					for (; c + 16 <= cg; c += 16)
+						_mm512_storeu_ps(d + c, inside ? _mm512_loadu_ps(s + c) : _mm512_setzero_ps());
+					if (c < cg) {
+						__mmask16 m = (__mmask16)((1u << (cg - c)) - 1u);
+						_mm512_mask_storeu_ps(d + c, m, inside ? _mm512_maskz_loadu_ps(m, s + c)
+						                                       : _mm512_setzero_ps());
 					}
-					const float *xr = xg + ci * isz + (id * in[1] + ih) * in[2];
-					if (interior && k2 == 3) {
-						d[0] = xr[iw0];
-						d[1] = xr[iw0 + d2];
-						d[2] = xr[iw0 + 2 * d2];
-					} else if (interior) {
-						for (int64_t kw = 0; kw < k2; kw++)
-							d[kw] = xr[iw0 + kw * d2];
+#else
+					if (inside) {
+						for (; c + 16 <= cg; c += 16)
+							for (int l = 0; l < 16; l++)
+								d[c + l] = s[c + l];
+						for (int l = 0; l < 16 && c + l < cg; l++)   /* bounded: see tr_gelu_row */
+							d[c + l] = s[c + l];
 					} else {
-						for (int64_t kw = 0; kw < k2; kw++) {
-							int64_t iw = iw0 + kw * d2;
-							d[kw] = iw >= 0 && iw < in[2] ? xr[iw] : 0.0f;
-						}
+						for (; c + 16 <= cg; c += 16)
+							for (int l = 0; l < 16; l++)
+								d[c + l] = 0.0f;
+						for (int l = 0; l < 16 && c + l < cg; l++)
+							d[c + l] = 0.0f;
 					}
+#endif
 				}
 			}
+		}
 	}
 }
 
 /*
  * Convolution with a constant weight packed when the model was compiled.
  * x (nb, c, in...), wp (g, kdim, round_up(mo/g, TR_GEMM_PB)): per group g, W_g^T
- * (kdim, mo/g) packed by tr_gemm_prepack_f32, kdim = c/g * K; bias (mo) when
- * has_bias -> y (nb, mo, out...); p as for tr_conv_f32.
- * Per image and group, per block of at most TR_CONV_PC output pixels:
- * colT (pc, kdim) = im2row(x_g) (x_g itself, transposed, for 1x1/stride 1/no pad),
- * yT (pc, mpad) = colT @ W_g^T, then y_g (mo/g, pc) = yT^T + bias in 16x16 tiles,
- * and gelu(y_g) when gelu (bitwise the separate tr_gelu_f32).
+ * (kdim, mo/g) packed by tr_gemm_prepack_f32, kdim = c/g * K, its rows
+ * tap-major (tr_conv_tapmajor) unless direct; bias (mo) when has_bias ->
+ * y (nb, mo, out...); p as for tr_conv_f32.
+ * Per image and group: xt = x_g with channels last (tr_conv_transpose), then
+ * per block of at most TR_CONV_PC output pixels:
+ * colT (pc, kdim) = im2row(xt) (x_g itself, transposed, for 1x1/stride 1/no pad),
+ * yT (pc, mpad) = colT @ W_g^T, then y_g (mo/g, pc) = yT^T + bias
+ * (tr_conv_transpose), and gelu(y_g) when gelu (bitwise the separate
+ * tr_gelu_f32).
  * The product runs over the packed weight's zero-padded width mpad =
  * round_up(mo/g, TR_GEMM_PB), so every micro-tile is a full one.
- * scratch (64-byte aligned): colT pc * kdim floats (none when direct), yT
- * pc * mpad floats, each rounded up to a multiple of 16, then tr_sgemm_impl's
- * packing for (max(pc, 4), kdim) @ (kdim, mpad); pc = min(P, TR_CONV_PC).
+ * scratch (64-byte aligned): xt cg * isz floats and colT pc * kdim floats
+ * (neither when direct), yT pc * mpad floats, each rounded up to a multiple
+ * of 16, then tr_sgemm_impl's packing for (max(pc, 4), kdim) @ (kdim, mpad);
+ * pc = min(P, TR_CONV_PC).
  */
 TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias, float *y,
                               float *scratch, int64_t nb, int64_t c, int64_t mo, int64_t g,
@@ -1386,35 +1469,28 @@ TR_FN void tr_conv_packed_f32(const float *x, const float *wp, const float *bias
 	int64_t mpad = (mg + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB, pc = TR_MIN(osz, TR_CONV_PC);
 	int direct = kdim == cg && st[0] == 1 && st[1] == 1 && st[2] == 1 && pb[0] == 0 &&
 	             pb[1] == 0 && pb[2] == 0 && osz == isz;
-	float *colT = scratch, *yT = colT + (direct ? 0 : (pc * kdim + 15) / 16 * 16);
+	float *xt = scratch, *colT = xt + (direct ? 0 : (cg * isz + 15) / 16 * 16);
+	float *yT = colT + (direct ? 0 : (pc * kdim + 15) / 16 * 16);
 	float *pack = yT + (pc * mpad + 15) / 16 * 16;
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {
 			const float *xg = x + (b * c + gi * cg) * isz, *wg = wp + gi * kdim * mpad;
-			const float *bg = bias + gi * mg;
+			const float *bg = has_bias ? bias + gi * mg : (const float *)0;
 			float *yg = y + (b * mo + gi * mg) * osz;
+			if (!direct)
+				tr_conv_transpose(xt, cg, xg, isz, cg, isz, (const float *)0);
 			for (int64_t q0 = 0; q0 < osz; q0 += pc) {
 				int64_t m = TR_MIN(pc, osz - q0);
 				if (direct) {
 					tr_sgemm_impl(m, mpad, kdim, 1.0f, xg + q0, 1, isz, (const float *)0, 0, 0, wg,
 					              yT, mpad, 0, pack);
 				} else {
-					tr_conv_im2row(xg, colT, cg, p, q0, q0 + m);
+					tr_conv_im2row(xt, colT, cg, p, q0, q0 + m);
 					tr_sgemm_impl(m, mpad, kdim, 1.0f, colT, kdim, 1, (const float *)0, 0, 0, wg,
 					              yT, mpad, 0, pack);
 				}
 				/* y_g[:, q0:q0+m] = yT^T (+ bias) */
-				for (int64_t o0 = 0; o0 < mg; o0 += 16)
-					for (int64_t i0 = 0; i0 < m; i0 += 16) {
-						int64_t o1 = TR_MIN(o0 + 16, mg), i1 = TR_MIN(i0 + 16, m);
-						for (int64_t o = o0; o < o1; o++) {
-							float bv = has_bias ? bg[o] : 0.0f;
-							float *restrict yr = yg + o * osz + q0;
-							const float *restrict tc = yT + o;
-							for (int64_t i = i0; i < i1; i++)
-								yr[i] = tc[i * mpad] + bv;
-						}
-					}
+				tr_conv_transpose(yg + q0, osz, yT, mpad, m, mg, bg);
 				if (gelu)
 					for (int64_t o = 0; o < mg; o++)
 						tr_gelu_row(yg + o * osz + q0, m);

@@ -294,8 +294,8 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 	int64_t pc = osz < TR_CONV_PC ? osz : TR_CONV_PC, guard = 64;
 	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pd[0] == 0 && pd[1] == 0 &&
 	             pd[2] == 0 && osz == isz;
-	int64_t sb = (direct ? 0 : 4 * ((kdim * pc + 15) / 16 * 16)) + 4 * ((mpad * pc + 15) / 16 * 16) +
-	             pack_bytes(pc < 4 ? 4 : pc, kdim, mpad);
+	int64_t sb = (direct ? 0 : 4 * ((cg * isz + 15) / 16 * 16 + (kdim * pc + 15) / 16 * 16)) +
+	             4 * ((mpad * pc + 15) / 16 * 16) + pack_bytes(pc < 4 ? 4 : pc, kdim, mpad);
 	float *x = malloc(sizeof(float) * (size_t)(nb * c * isz));
 	float *w = malloc(sizeof(float) * (size_t)(mo * kdim));
 	float *wp = malloc(sizeof(float) * (size_t)(g * kdim * mpad));
@@ -318,8 +318,14 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 		bs[i] = rnd();
 	for (int64_t i = 0; i < guard; i++)
 		scratch[sb / 4 + i] = 12345.0f;
-	for (int64_t gi = 0; gi < g; gi++)   /* as lower_conv packs the weight */
-		tr_gemm_prepack_f32(w + gi * mg * kdim, 1, kdim, wp + gi * kdim * mpad, kdim, mg);
+	float *wt = malloc(sizeof(float) * (size_t)(mg * kdim));
+	for (int64_t gi = 0; gi < g; gi++) {   /* as lower_conv packs the weight */
+		if (!direct)
+			tr_conv_tapmajor(w + gi * mg * kdim, wt, mg, cg, kk);
+		tr_gemm_prepack_f32(direct ? w + gi * mg * kdim : wt, 1, kdim, wp + gi * kdim * mpad,
+		                    kdim, mg);
+	}
+	free(wt);
 	/* tr_conv_f32 (weight rows @ im2col) on the same input, first */
 	int64_t qb = direct ? osz : tr_conv_block_rows(kdim, out[0] * out[1], out[2]) * out[2];
 	int64_t sb0 = (direct ? 0 : 4 * tr_conv_col_floats(kdim, qb)) + pack_bytes(mg < 4 ? 4 : mg, kdim, qb);

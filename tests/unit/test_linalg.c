@@ -653,6 +653,11 @@ static void test_conv_packed_vs_naive(void)
 		{2, 1, 3, 24, 1, {32, 40}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, 0},
 		/* P = 17 * 19 = 323 (a large map): tr_conv_f32 */
 		{2, 1, 5, 32, 1, {17, 19}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 0, 0},
+		/* P = 20 * 18 = 360 with 40 channels (taps of 2 x 16 + 8): packed,
+		 * in two pixel blocks */
+		{2, 1, 40, 32, 1, {20, 18}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, 1},
+		/* P = 33 * 32 = 1056 > 1024 with 32 channels: tr_conv_f32 */
+		{2, 1, 32, 32, 1, {33, 32}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 0, 0},
 		/* groups 2, 5x3, stride 2, asymmetric pads, batch 2, no bias, mg 31 */
 		{2, 2, 4, 62, 2, {13, 11}, {5, 3}, {2, 2}, {1, 1}, {2, 1}, {0, 2}, 0, 1},
 		/* dilation 2, mg = 60 (not a multiple of 32) */
