@@ -93,7 +93,13 @@ TR_FN void tr_sgemm_axpy(float *restrict y, const float *restrict x, float s, in
 #define TR_GEMM_NR TR_VW
 #define TR_GEMM_MC 256
 #endif
-#define TR_GEMM_KC 384      /* k block: the d = 384 projections in one block */
+/* k block: a whole MLP's fc2 (k = 4d = 1536 at d = 384) in one block, so
+ * each output tile is stored once, not accumulated four times; bench/ab.sh
+ * against KC 384 (2026-12-03): stack_256 0.992x the time (600 pairs), lm_256
+ * 0.993x, stack_1024 0.995x, tost_s 0.996x.  The compile-time packed weights
+ * are laid out in KC blocks, so the compiler and the generated code must
+ * agree on it: it is not a macro to override. */
+#define TR_GEMM_KC 1536
 #define TR_GEMM_NC 128      /* n block (multiple of NR and PB) */
 #define TR_GEMM_PB 32       /* strip width of weights packed at compile time */
 /* B strip rows prefetched ahead into L1 by the x86 micro-kernels (0: none).

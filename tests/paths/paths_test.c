@@ -6,7 +6,7 @@
  *
  * GEMM: tr_gemm_f32, and tr_gemm_packed_f32 on a weight packed by
  * tr_gemm_prepack_f32 (as the compiler packs constant weights), on odd sizes (m = 1 .. 203 around every MR / MC edge,
- * k around KC (256 and 384 tried), n around NR / NC), both transposes, alpha, accumulate, against
+ * k around 384 and KC (1536), n around NR / NC), both transposes, alpha, accumulate, against
  * a double-precision triple loop: |got - ref| <= 1e-5 * sum_p |a b| + 1e-6.
  * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
  * below) and guarded: a kernel writing past it fails the test.
@@ -415,7 +415,7 @@ int main(int argc, char **argv)
 {
 	int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
 	static const int64_t ms[] = {1, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 17, 18, 33, 196, 197, 203, 256, 260};
-	static const int64_t ks[] = {1, 3, 17, 255, 257, 383, 385, 800};
+	static const int64_t ks[] = {1, 3, 17, 383, 385, 800, 1535, 1537};
 	static const int64_t ns[] = {1, 5, 16, 17, 31, 33, 130, 200};
 	int cases = 0;
 	for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
@@ -435,17 +435,18 @@ int main(int argc, char **argv)
 			}
 	if (quick)   /* m across MC, k across KC, n across NC in one problem */
 		for (int pk = 0; pk < 2; pk++) {
-			check_gemm(260, 385, 130, 1, 0, 1.0f, 0, pk);
-			check_gemm(260, 385, 130, 0, 1, -0.5f, 1, pk);
+			check_gemm(260, 1537, 130, 1, 0, 1.0f, 0, pk);
+			check_gemm(260, 1537, 130, 0, 1, -0.5f, 1, pk);
 			cases += 2;
 		}
-	static const int64_t es[][3] = {{197, 192, 96}, {5, 70, 33}, {260, 800, 40}, {9, 384, 64},
+	static const int64_t es[][3] = {{197, 192, 96}, {5, 70, 33}, {260, 1600, 40}, {9, 384, 64},
 	                                {70, 100, 300}};   /* 300 columns: groups of 128, 128, 44 */
 	for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
 		for (int v = 1; v < 4; v++)
 			check_start(es[i][0], es[i][1], es[i][2], v & 1, v >> 1);
 	check_mlp(300, 40, 160, 128);
 	check_mlp(197, 64, 400, 256);
+	check_mlp(30, 16, 1600, 32);   /* fc2's k = 1600 > KC: accumulated over two k blocks */
 	check_mlp(13, 24, 96, 8);
 	check_mlp(37, 20, 100, 64);    /* h 100: fc1's bias + GELU rows end in a 4-wide tail */
 	check_mlp(520, 24, 96, 256);   /* tiles of min(256, MC) rows: 252 + 252 + 16 with MC 252 */
@@ -480,6 +481,7 @@ int main(int argc, char **argv)
 	}
 	conv_cases += check_conv(1, 64, 24, 1, cb[0], 1);
 	conv_cases += check_conv(2, 200, 12, 1, cb[1], 0);
+	conv_cases += check_conv(1, 180, 40, 1, cp[0], 1);   /* kdim 1620 > KC */
 	for (int64_t d = 1; d <= 385; d = d == 140 ? 383 : d + 1)
 		check_layernorm(d);
 	static const int64_t pw[] = {1, 15, 16, 17, 20, 48, 385};
