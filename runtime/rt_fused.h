@@ -37,13 +37,16 @@
 /*
  * With AVX-512 or AVX2+FMA the GELU runs on whole vectors through intrinsics,
  * as 0.5 x + 0.5 x erf(x / sqrt 2) with erf(|x| / sqrt 2) a piecewise
- * polynomial: u = |x| * NI / (4 sqrt 2), clamped below NI, picks interval
- * i = trunc(u) of NI equal pieces of [0, 4) in x / sqrt 2 (erf is 1 in float
- * beyond), and Horner's rule in t = u - i runs on coefficients that one
- * vector permute per coefficient looks up: 16 intervals of degree 5 with
- * AVX-512, 8 of degree 6 with AVX2 (the entries one permute holds).  That is
- * 8 or 9 multiplies and fmas per vector, against 17 and a reciprocal for the
- * rational erf above, and |error| < 8e-8 against erf.  The tables are made by
+ * polynomial: u = |x| / W, clamped below NI, picks interval i = trunc(u) of
+ * NI equal pieces of width W (erf is 1 in float beyond), and Horner's rule in
+ * t = u - i runs on coefficients that one vector permute per coefficient
+ * looks up: with AVX-512 32 intervals of width 1/4 (|x| < 8; u = 4 |x| is
+ * exact) of degree 4 through two-register permutes, with AVX2 8 intervals of
+ * width sqrt(2) / 2 of degree 6 (the entries one permute holds).  That is 7
+ * or 9 multiplies and fmas per vector, against 17 and a reciprocal for the
+ * rational erf above, and |error| < 9e-8 against erf.  (The AVX-512 layout
+ * was 16 intervals of degree 5: six permutes and five fmas where it is now
+ * five and four, 0.88x the time per vector.)  The tables are made by
  * scripts/gelu_coeffs.py.  Tails go through the same vector code (masked, or
  * via a local block), so an element's result does not depend on where it
  * sits in the row.  A NaN stays NaN (through 0.5 x; the clamp maps it to the
@@ -57,47 +60,64 @@
 #include <immintrin.h>
 #endif
 #if defined(TR_GELU_VW) && TR_GELU_VW == 16
-/* 16 intervals, degree 5: |error| <= 6.2e-08 against erf */
-static const float tr_gelu_t16[6][16] = {
-	{2.500757601e-09f, 2.763263881e-01f, 5.204998851e-01f, 7.111556530e-01f,
-	 8.427007794e-01f, 9.229001403e-01f, 9.661051631e-01f, 9.866716862e-01f,
-	 9.953222871e-01f, 9.985373020e-01f, 9.995930195e-01f, 9.998993874e-01f,
-	 9.999778867e-01f, 9.999957085e-01f, 9.999992847e-01f, 9.999998808e-01f},
-	{2.820946276e-01f, 2.650031149e-01f, 2.196952850e-01f, 1.607326716e-01f,
-	 1.037769988e-01f, 5.913047120e-02f, 2.973270044e-02f, 1.319378801e-02f,
-	 5.166732706e-03f, 1.785553177e-03f, 5.445512943e-04f, 1.465590904e-04f,
-	 3.480914893e-05f, 7.295906471e-06f, 1.349487434e-06f, 2.202727103e-07f},
-	{1.967016942e-06f, -1.655781642e-02f, -2.745768428e-02f, -3.013613261e-02f,
-	 -2.594563551e-02f, -1.848042943e-02f, -1.115122717e-02f, -5.772739649e-03f,
-	 -2.583218738e-03f, -1.004078076e-03f, -3.401242138e-04f, -1.006454841e-04f,
-	 -2.606104135e-05f, -5.912913821e-06f, -1.176704245e-06f, -2.055607666e-07f},
-	{-5.884862039e-03f, -4.851558246e-03f, -2.306966577e-03f, 4.128116416e-04f,
-	 2.167844214e-03f, 2.627209295e-03f, 2.174573252e-03f, 1.410838682e-03f,
-	 7.528699934e-04f, 3.381222195e-04f, 1.294639223e-04f, 4.260385322e-05f,
-	 1.211507697e-05f, 2.988446340e-06f, 6.412593052e-07f, 1.199567379e-07f},
-	{1.356769462e-05f, 5.354881287e-04f, 7.515257457e-04f, 6.009610370e-04f,
-	 2.597582934e-04f, -4.230694321e-05f, -1.872723951e-04f, -1.923557429e-04f,
-	 -1.335178094e-04f, -7.199729589e-05f, -3.169803676e-05f, -1.167326354e-05f,
-	 -3.646040341e-06f, -9.744347835e-07f, -2.241831965e-07f, -4.459162284e-08f},
-	{1.011015556e-04f, 4.426381929e-05f, -2.640141429e-05f, -6.514568668e-05f,
-	 -5.963007425e-05f, -2.992569898e-05f, -2.249269528e-06f, 1.106252148e-05f,
-	 1.215255088e-05f, 8.164627616e-06f, 4.137123142e-06f, 1.687214194e-06f,
-	 5.705683748e-07f, 1.626755619e-07f, 3.951130267e-08f, 8.232814430e-09f},
+/* 32 intervals, degree 4: |error| <= 8.2e-08 against erf */
+static const float tr_gelu_t32[5][32] = {
+	{3.668195703e-08f, 1.974126846e-01f, 3.829249442e-01f, 5.467453003e-01f,
+	 6.826894879e-01f, 7.887004018e-01f, 8.663855791e-01f, 9.198817015e-01f,
+	 9.544997215e-01f, 9.755510688e-01f, 9.875806570e-01f, 9.940404892e-01f,
+	 9.973002076e-01f, 9.988459349e-01f, 9.995347261e-01f, 9.998231530e-01f,
+	 9.999366403e-01f, 9.999786019e-01f, 9.999932051e-01f, 9.999979734e-01f,
+	 9.999994040e-01f, 9.999998212e-01f, 9.999999404e-01f, 1.000000000e+00f,
+	 1.000000000e+00f, 1.000000000e+00f, 1.000000000e+00f, 1.000000000e+00f,
+	 1.000000000e+00f, 1.000000000e+00f, 1.000000000e+00f, 1.000000000e+00f},
+	{1.994692981e-01f, 1.933327317e-01f, 1.760321856e-01f, 1.505690962e-01f,
+	 1.209863424e-01f, 9.132571518e-02f, 6.475980580e-02f, 4.313930869e-02f,
+	 2.699575014e-02f, 1.586980373e-02f, 8.763971739e-03f, 4.546560813e-03f,
+	 2.215730492e-03f, 1.014383393e-03f, 4.362523905e-04f, 1.762476750e-04f,
+	 6.688952271e-05f, 2.384741674e-05f, 7.986793207e-06f, 2.512758556e-06f,
+	 7.426355069e-07f, 2.061800615e-07f, 5.377285106e-08f, 1.317420484e-08f,
+	 3.032006646e-09f, 6.555107568e-10f, 1.331288135e-10f, 2.539853571e-11f,
+	 4.551382708e-12f, 7.668779891e-13f, 1.212682569e-13f, 1.907297122e-14f},
+	{1.475965382e-05f, -6.030918099e-03f, -1.099802647e-02f, -1.411874034e-02f,
+	 -1.513091475e-02f, -1.427883282e-02f, -1.215041522e-02f, -9.441873990e-03f,
+	 -6.751088891e-03f, -4.463263322e-03f, -2.737393370e-03f, -1.561193960e-03f,
+	 -8.294129511e-04f, -4.110129375e-04f, -1.901774522e-04f, -8.223118493e-05f,
+	 -3.324868158e-05f, -1.257786425e-05f, -4.453773727e-06f, -1.476729381e-06f,
+	 -4.586305806e-07f, -1.334541793e-07f, -3.639232915e-08f, -9.302169701e-09f,
+	 -2.229114893e-09f, -5.008666815e-10f, -1.055380505e-10f, -2.085761945e-11f,
+	 -3.863428241e-12f, -6.755769989e-13f, -1.097242550e-13f, -2.301749693e-14f},
+	{-2.119364683e-03f, -1.918906230e-03f, -1.387432683e-03f, -6.788096507e-04f,
+	 2.124023013e-05f, 5.613212707e-04f, 8.662888431e-04f, 9.420318529e-04f,
+	 8.501873817e-04f, 6.714650663e-04f, 4.754651163e-04f, 3.058872535e-04f,
+	 1.802513143e-04f, 9.781416884e-05f, 4.906395407e-05f, 2.281138768e-05f,
+	 9.850732567e-06f, 3.957407444e-06f, 1.480921696e-06f, 5.167495942e-07f,
+	 1.682761166e-07f, 5.117587776e-08f, 1.454342069e-08f, 3.864085940e-09f,
+	 9.602726392e-10f, 2.232924540e-10f, 4.859756347e-11f, 9.904191182e-12f,
+	 1.884359422e-12f, 3.438655068e-13f, 5.624690438e-14f, 2.027247151e-14f},
+	{4.788200022e-05f, 1.293123642e-04f, 1.736281993e-04f, 1.726615301e-04f,
+	 1.343337353e-04f, 7.698832633e-05f, 2.044738540e-05f, -2.139268690e-05f,
+	 -4.352059477e-05f, -4.839261237e-05f, -4.224693112e-05f, -3.153258149e-05f,
+	 -2.083064828e-05f, -1.239816447e-05f, -6.718756140e-06f, -3.337715043e-06f,
+	 -1.527123800e-06f, -6.457084964e-07f, -2.529540097e-07f, -9.199074213e-08f,
+	 -3.110432090e-08f, -9.790785072e-09f, -2.871992422e-09f, -7.857669515e-10f,
+	 -2.006611544e-10f, -4.785872046e-11f, -1.066561509e-11f, -2.223036208e-12f,
+	 -4.299219672e-13f, -8.241824378e-14f, -1.316779971e-14f, -8.565640161e-15f},
 };
 /* gelu of one vector */
 static inline __m512 tr_gelu_vec(__m512 x)
 {
-	__m512 u = _mm512_min_ps(_mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(2.82842712f)),
-	                         _mm512_set1_ps(15.9999990f));
+	/* u = 4 |x| is exact, so t = u - i is too */
+	__m512 u = _mm512_min_ps(_mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(4.0f)),
+	                         _mm512_set1_ps(31.9999981f));
 	__m512i i = _mm512_cvttps_epi32(u);
 	__m512 t = _mm512_sub_ps(u, _mm512_cvtepi32_ps(i)), hx = _mm512_mul_ps(x, _mm512_set1_ps(0.5f));
-#define TR_GELU_C16(k) _mm512_permutexvar_ps(i, _mm512_loadu_ps(tr_gelu_t16[k]))
-	__m512 e = _mm512_fmadd_ps(TR_GELU_C16(5), t, TR_GELU_C16(4));
-	e = _mm512_fmadd_ps(e, t, TR_GELU_C16(3));
-	e = _mm512_fmadd_ps(e, t, TR_GELU_C16(2));
-	e = _mm512_fmadd_ps(e, t, TR_GELU_C16(1));
-	e = _mm512_fmadd_ps(e, t, TR_GELU_C16(0));
-#undef TR_GELU_C16
+#define TR_GELU_C32(k)                                                                    \
+	_mm512_permutex2var_ps(_mm512_loadu_ps(tr_gelu_t32[k]), i, _mm512_loadu_ps(tr_gelu_t32[k] + 16))
+	__m512 e = _mm512_fmadd_ps(TR_GELU_C32(4), t, TR_GELU_C32(3));
+	e = _mm512_fmadd_ps(e, t, TR_GELU_C32(2));
+	e = _mm512_fmadd_ps(e, t, TR_GELU_C32(1));
+	e = _mm512_fmadd_ps(e, t, TR_GELU_C32(0));
+#undef TR_GELU_C32
 	/* erf takes the sign of x */
 	e = _mm512_castsi512_ps(_mm512_xor_si512(
 		_mm512_castps_si512(e),
