@@ -1,13 +1,15 @@
 /*
  * kernels.c -- time of the runtime's non-GEMM kernels on the ToST models'
  * shapes: the GELU of one MLP tile, LayerNorm over the tokens, and the
- * stride-2 3x3 convolutions of the vision stems (im2col, GEMM, bias and GELU).
+ * stride-2 3x3 convolutions of the vision stems (im2col, GEMM, bias and GELU)
+ * through both conv kernels.
  *
  *   cc -std=c99 -O2 -march=native -Iruntime bench/kernels.c -lm -o kernels && ./kernels
  *
  * One line per kernel and shape: the median and best of 41 runs (CPU time,
  * after one warm-up), in microseconds.  Build it against another commit's
- * runtime/ (-I that directory) to compare two versions of a kernel.
+ * runtime/ (-I that directory) to compare two versions of a kernel (one from
+ * 8d60bd9 on: the packed conv's weight order, tr_conv_tapmajor, is from it).
  */
 #define _POSIX_C_SOURCE 200112L
 #include "timing.h"
@@ -65,10 +67,13 @@ int main(void)
 		TIME(what, tr_layernorm_f32(x, sc, sc, y, st, st + rows, rows, d, 1e-6f, 1, 1, 1));
 		free(x), free(y), free(sc), free(st);
 	}
-	/* the stems' 3x3 stride-2 pad-1 convs with bias and GELU (tr_conv_f32):
-	 * c -> mo channels on an hw x hw map */
+	/* the stems' 3x3 stride-2 pad-1 convs with bias and GELU: c -> mo
+	 * channels on an hw x hw map, through tr_conv_f32 and, on the weight
+	 * packed as lower_conv packs it, tr_conv_packed_f32 (which of the two a
+	 * model runs: conv_packed in compiler/op_linalg.c) */
 	static const int64_t cvs[][3] = {{48, 96, 112}, {96, 192, 56}, {192, 384, 28},
-	                                 {3, 48, 224}, {24, 48, 112}};
+	                                 {3, 48, 224}, {24, 48, 112}, {48, 96, 56},
+	                                 {96, 192, 28}};
 	for (size_t i = 0; i < sizeof cvs / sizeof cvs[0]; i++) {
 		int64_t c = cvs[i][0], mo = cvs[i][1], hw = cvs[i][2], o = hw / 2;
 		int64_t p[18] = {1, hw, hw, 1, o, o, 1, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1};
@@ -80,7 +85,15 @@ int main(void)
 		snprintf(what, sizeof what, "conv %lld -> %lld, %lld x %lld, gelu", (long long)c,
 		         (long long)mo, (long long)hw, (long long)hw);
 		TIME(what, tr_conv_f32(x, w, b, y, s, 1, c, mo, 1, 1, 1, p));
-		free(x), free(w), free(b), free(y), free(s);
+		int64_t kdim = c * 9, mpad = (mo + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
+		float *wt = filled(mo * kdim, 0.0f), *wp = filled(kdim * mpad, 0.0f);
+		if (!wt || !wp)
+			return 1;
+		tr_conv_tapmajor(w, wt, mo, c, 9);
+		tr_gemm_prepack_f32(wt, 1, kdim, wp, kdim, mo);
+		snprintf(what, sizeof what, "  packed (tr_conv_packed_f32)");
+		TIME(what, tr_conv_packed_f32(x, wp, b, y, s, 1, c, mo, 1, 1, 1, p));
+		free(x), free(w), free(b), free(y), free(s), free(wt), free(wp);
 	}
 	free(h);
 	return 0;
