@@ -637,8 +637,9 @@ void lower_conv(Graph *g, Node *n)
 		int64_t dims[1] = {ctx_mul(g->ctx, ctx_mul(g->ctx, group, kdim), mpad)};
 		Tensor *wp = tensor_const(g, ctx_printf(g->ctx, "%s.packed%d", w->name, g->ntensors),
 		                          DT_F32, 1, dims);
-		/* the weight's rows in the tap-major order of tr_conv_im2row's columns */
-		float *wt = ctx_alloc(g->ctx, sizeof(float) * (size_t)(mg * kdim));
+		/* the weight's rows in the tap-major order of tr_conv_im2row's columns
+		 * (direct: one tap, the order is the same) */
+		float *wt = direct ? NULL : ctx_alloc(g->ctx, sizeof(float) * (size_t)(mg * kdim));
 		for (int64_t gi = 0; gi < group; gi++) {
 			const float *wg = (const float *)wr->data + gi * mg * kdim;
 			if (!direct)
