@@ -25,8 +25,10 @@
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #define TR_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TR_ALWAYS_INLINE static inline __attribute__((always_inline))
 #else
 #define TR_LIKELY(x) (x)
+#define TR_ALWAYS_INLINE static inline
 #endif
 #define TR_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TR_MAX(a, b) ((a) > (b) ? (a) : (b))

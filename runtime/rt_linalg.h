@@ -197,10 +197,14 @@ TR_FN void tr_gemm_mblock(int64_t m, int64_t cap, int64_t nb, int64_t b, int64_t
 #else
 #define TR_GEMM_PREFETCH_B(row, ldb)
 #endif
-/* 14 x 32: 28 accumulators, 2 B vectors and the broadcast: 31 of 32 zmm registers */
-TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
-                                     const float *restrict bp, int64_t ldb, float *restrict y,
-                                     int64_t ldy, float alpha, int acc)
+/* The first `rows` rows of the 14 x 32 tile (28 accumulators, 2 B vectors
+ * and the broadcast: 31 of 32 zmm registers); rows is 7, 12 or 14, a
+ * constant in each kernel below, so the rows past it and their accumulators
+ * drop out.  Each element is the same fma chain in every kernel. */
+TR_ALWAYS_INLINE void tr_gemm_micro_rows(const int rows, int64_t kc, const float *restrict ap,
+                                         int64_t ars, int64_t acs, const float *restrict bp,
+                                         int64_t ldb, float *restrict y, int64_t ldy,
+                                         float alpha, int acc)
 {
 	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
 	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
@@ -213,39 +217,52 @@ TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64
 		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
 		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
 		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
-		TR_M512_ROW(6, c60, c61) TR_M512_ROW(7, c70, c71) TR_M512_ROW(8, c80, c81)
-		TR_M512_ROW(9, c90, c91) TR_M512_ROW(10, c100, c101) TR_M512_ROW(11, c110, c111)
-		TR_M512_ROW(12, c120, c121) TR_M512_ROW(13, c130, c131)
+		TR_M512_ROW(6, c60, c61)
+		if (rows > 7) {
+			TR_M512_ROW(7, c70, c71) TR_M512_ROW(8, c80, c81) TR_M512_ROW(9, c90, c91)
+			TR_M512_ROW(10, c100, c101) TR_M512_ROW(11, c110, c111)
+		}
+		if (rows > 12) {
+			TR_M512_ROW(12, c120, c121) TR_M512_ROW(13, c130, c131)
+		}
 	}
 	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
 	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
-	TR_M512_OUT(6, c60, c61) TR_M512_OUT(7, c70, c71) TR_M512_OUT(8, c80, c81)
-	TR_M512_OUT(9, c90, c91) TR_M512_OUT(10, c100, c101) TR_M512_OUT(11, c110, c111)
-	TR_M512_OUT(12, c120, c121) TR_M512_OUT(13, c130, c131)
+	TR_M512_OUT(6, c60, c61)
+	if (rows > 7) {
+		TR_M512_OUT(7, c70, c71) TR_M512_OUT(8, c80, c81) TR_M512_OUT(9, c90, c91)
+		TR_M512_OUT(10, c100, c101) TR_M512_OUT(11, c110, c111)
+	}
+	if (rows > 12) {
+		TR_M512_OUT(12, c120, c121) TR_M512_OUT(13, c130, c131)
+	}
 }
-/* the first 7 rows of the 14 x 32 tile, for a last panel of 7 rows or fewer
- * (1024 = 73 x 14 + 2 rows: half the padding rows' work; 4-row panels on two
- * strips take tr_gemm_micro4x2); each element is the same fma chain as in
- * tr_gemm_micro */
+/* 14 x 32, the full tile */
+TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
+                                     const float *restrict bp, int64_t ldb, float *restrict y,
+                                     int64_t ldy, float alpha, int acc)
+{
+	tr_gemm_micro_rows(14, kc, ap, ars, acs, bp, ldb, y, ldy, alpha, acc);
+}
+/* 12 x 32: 12-row panels complete the m blocks that 14-row ones leave a
+ * short panel in (tr_gemm_panels12): 256 rows are blocks of 140 = 10 x 14
+ * and 116 = 4 x 14 + 5 x 12, where 8 x 14 + 4 took the slower 4 x 64 kernel */
+#define TR_GEMM_MICRO12 1
+TR_NOINLINE TR_FN void tr_gemm_micro12(int64_t kc, const float *restrict ap, int64_t ars,
+                                       int64_t acs, const float *restrict bp, int64_t ldb,
+                                       float *restrict y, int64_t ldy, float alpha, int acc)
+{
+	tr_gemm_micro_rows(12, kc, ap, ars, acs, bp, ldb, y, ldy, alpha, acc);
+}
+/* the first 7 rows, for a last panel of 7 rows or fewer that 12-row panels
+ * do not absorb (an odd m block; 4-row panels on two strips take
+ * tr_gemm_micro4x2) */
 #define TR_GEMM_MICRO_HALF 1
 TR_NOINLINE TR_FN void tr_gemm_micro_half(int64_t kc, const float *restrict ap, int64_t ars,
                                           int64_t acs, const float *restrict bp, int64_t ldb,
                                           float *restrict y, int64_t ldy, float alpha, int acc)
 {
-	__m512 z = _mm512_setzero_ps(), al = _mm512_set1_ps(alpha);
-	__m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z;
-	for (int64_t p = 0; p < kc; p++) {
-		const float *a = ap + p * acs;
-		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
-		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
-		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
-		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
-		TR_M512_ROW(6, c60, c61)
-	}
-	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
-	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
-	TR_M512_OUT(6, c60, c61)
+	tr_gemm_micro_rows(7, kc, ap, ars, acs, bp, ldb, y, ldy, alpha, acc);
 }
 /* 4 x 64: a last panel of exactly 4 rows (256 = 18 x 14 + 4) on two
  * adjacent B strips, bp and bp2, at once: 16 accumulators keep both FMA
@@ -636,6 +653,24 @@ TR_FN void tr_gemm_tile_out(float *y, int64_t ldy, const float *t, int64_t mr, i
  * tile starts, so the results do not change). */
 #define TR_GEMM_INPLACE(acs, mr, r0) ((acs) == 1 && (r0) >= TR_GEMM_KROWS(mr) - (mr))
 
+/* 12-row panels that, with MR-row panels, make up an m block of mc rows
+ * exactly, where an MR-row tiling would leave a short last panel: the fewest
+ * (at most 6, as 12 j mod 14 repeats every 7), or 0 when none do (mc odd,
+ * under 12, or 18 = 14 + 4, which tr_gemm_micro4x2 takes), when A is packed
+ * (in MR-row panels) or on paths without the 12-row kernel */
+TR_FN int64_t tr_gemm_panels12(int64_t mc, int64_t acs)
+{
+#ifdef TR_GEMM_MICRO12
+	if (acs == 1 && mc % TR_GEMM_MR != 0)
+		for (int64_t j = 1; j <= 6 && 12 * j <= mc; j++)
+			if ((mc - 12 * j) % TR_GEMM_MR == 0)
+				return j;
+#else
+	(void)mc, (void)acs;
+#endif
+	return 0;
+}
+
 /*
  * Strips [s0, s1) (NR columns each, counted from column j0) of the MC block
  * at row m0: y[m0 + i][j0 + ...] (+)= alpha * A panels @ B strips, panels
@@ -652,11 +687,14 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 	float t[TR_GEMM_MR * TR_GEMM_NR];
 	for (int64_t g0 = s0; g0 < s1; g0 += TR_GEMM_NC / TR_GEMM_NR) {
 		int64_t g1 = TR_MIN(g0 + TR_GEMM_NC / TR_GEMM_NR, s1);
-		for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
-			int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-			int inplace = TR_GEMM_INPLACE(acs, mr, m0 + i0);
+		/* MR-row panels up to row e14, then 12-row ones (tr_gemm_panels12) */
+		int64_t e14 = mc - 12 * tr_gemm_panels12(mc, acs), mr;
+		for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+			int p12 = i0 >= e14;   /* a 12-row panel of a row-major A, read in place */
+			mr = p12 ? 12 : TR_MIN(TR_GEMM_MR, e14 - i0);
+			int inplace = p12 || TR_GEMM_INPLACE(acs, mr, m0 + i0);
 			/* sh: rows the in-place panel is moved up (partial panels only) */
-			int64_t sh = inplace && mr < TR_GEMM_MR ? TR_GEMM_KROWS(mr) - mr : 0;
+			int64_t sh = inplace && !p12 && mr < TR_GEMM_MR ? TR_GEMM_KROWS(mr) - mr : 0;
 			const float *pa = inplace ? a + (m0 + i0 - sh) * ars + k0 : ap + i0 * kc;
 			int64_t prs = inplace ? ars : 1, pcs = inplace ? 1 : TR_GEMM_MR;
 			for (int64_t s = g0; s < g1; s++) {
@@ -670,6 +708,10 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 				}
 				if (mr == TR_GEMM_MR && nr == TR_GEMM_NR) {
 					tr_gemm_micro(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
+#ifdef TR_GEMM_MICRO12
+				} else if (p12 && nr == TR_GEMM_NR) {
+					tr_gemm_micro12(kc, pa, prs, pcs, pb, ldb, yt, ldy, alpha, acc);
+#endif
 #ifdef TR_GEMM_MICRO4
 				} else if (mr == 4 && s + 1 < g1 && jj + 2 * TR_GEMM_NR <= n) {
 					/* a 4-row panel, two whole strips at once, written in place
@@ -683,6 +725,11 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
 #endif
 				} else {
 					/* edge tile: through the local tile t */
+#ifdef TR_GEMM_MICRO12
+					if (p12)
+						tr_gemm_micro12(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
+					else
+#endif
 #ifdef TR_GEMM_MICRO_HALF
 					if (mr <= TR_GEMM_MR / 2)
 						tr_gemm_micro_half(kc, pa, prs, pcs, pb, ldb, t, TR_GEMM_NR, alpha, 0);
@@ -748,10 +795,11 @@ TR_FN void tr_sgemm_part(int64_t r0, int64_t r1, int64_t c0, int64_t c1, int64_t
 			m0 += r0;
 			/* pack op(a)[m0:m0+mc, k0:k0+kc] as MR-row panels (kc, MR), zero-padded;
 			 * a row-major A (acs 1) is read in place, a partial panel too when A has
-			 * the rows above it that the kernel also computes (TR_GEMM_INPLACE) */
+			 * the rows above it that the kernel also computes (TR_GEMM_INPLACE), and
+			 * every panel of a block that 12-row panels complete */
 			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
 				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-				if (TR_GEMM_INPLACE(acs, mr, m0 + i0))
+				if (TR_GEMM_INPLACE(acs, mr, m0 + i0) || tr_gemm_panels12(mc, acs) > 0)
 					continue;
 				const float *restrict src = a + (m0 + i0) * ars + k0 * acs;
 				float *restrict dst = ap + i0 * kc;

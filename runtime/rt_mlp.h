@@ -49,9 +49,10 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 	e2.ldo = e2.ldr = d;
 	/* tiles of at most one m block of the GEMM (252 rows with AVX-512 or
 	 * AVX2, 256 else; the scratch is sized for tm), as even as whole panels
-	 * allow (tr_gemm_mblock): 256 rows as 132 + 124, not 252 + 4, whose
-	 * 4-row tile would stream all of w1 and w2 again for one panel; rows are
-	 * independent, so the results do not change */
+	 * allow (tr_gemm_mblock): 256 rows as 140 + 116 with AVX-512 (10 panels,
+	 * then 4 of 14 rows and 5 of 12), not 252 + 4, whose 4-row tile would
+	 * stream all of w1 and w2 again for one panel; rows are independent, so
+	 * the results do not change */
 	int64_t tt = TR_MIN(tm, TR_GEMM_MC), nt = tr_gemm_mblocks(rows, tt);
 	for (int64_t t = 0; t < nt; t++) {
 		int64_t r0, r1;

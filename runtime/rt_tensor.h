@@ -22,10 +22,8 @@
 /*@ tr_move : tr_common */
 #if defined(__GNUC__) || defined(__clang__)
 #define TR_MOVE(d, s, n) __builtin_memcpy((d), (s), (size_t)(n))
-#define TR_ALWAYS_INLINE static inline __attribute__((always_inline))
 #else
 #define TR_MOVE(d, s, n) tr_move_bytes((d), (s), (int64_t)(n))
-#define TR_ALWAYS_INLINE static inline
 /* d[0..n) = s[0..n) for byte buffers that do not overlap. */
 static inline void tr_move_bytes(void *d, const void *s, int64_t n)
 {

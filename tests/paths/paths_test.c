@@ -433,6 +433,18 @@ int main(int argc, char **argv)
 					}
 				}
 			}
+	/* m blocks that 12-row panels complete (tr_gemm_panels12): one 12-row
+	 * panel from row 0, two, 14 + 12, and the most, six (184 = 8 x 14 +
+	 * 6 x 12, 1024's last block); A in place and packed, edge strips, k
+	 * across KC (accumulated) */
+	static const int64_t m12[] = {12, 24, 26, 184};
+	for (size_t i = 0; i < sizeof m12 / sizeof m12[0]; i++)
+		for (int pk = 0; pk < 2; pk++) {
+			check_gemm(m12[i], 17, 130, 0, 0, 1.0f, 0, pk);
+			check_gemm(m12[i], 385, 33, 1, 1, 1.0f, 0, pk);
+			check_gemm(m12[i], 1537, 40, 0, 1, -0.5f, 1, pk);
+			cases += 3;
+		}
 	if (quick)   /* m across MC, k across KC, n across NC in one problem */
 		for (int pk = 0; pk < 2; pk++) {
 			check_gemm(260, 1537, 130, 1, 0, 1.0f, 0, pk);
