@@ -211,31 +211,27 @@ TR_ALWAYS_INLINE void tr_gemm_micro_rows(const int rows, int64_t kc, const float
 	__m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
 	__m512 c80 = z, c81 = z, c90 = z, c91 = z, c100 = z, c101 = z, c110 = z, c111 = z;
 	__m512 c120 = z, c121 = z, c130 = z, c131 = z;
+/* step R (TR_M512_ROW or TR_M512_OUT) on each of the first `rows` rows */
+#define TR_M512_ROWS(R)                                                                   \
+	{                                                                                 \
+		R(0, c00, c01) R(1, c10, c11) R(2, c20, c21) R(3, c30, c31)               \
+		R(4, c40, c41) R(5, c50, c51) R(6, c60, c61)                              \
+		if (rows > 7) {                                                           \
+			R(7, c70, c71) R(8, c80, c81) R(9, c90, c91)                      \
+			R(10, c100, c101) R(11, c110, c111)                               \
+		}                                                                         \
+		if (rows > 12) {                                                          \
+			R(12, c120, c121) R(13, c130, c131)                               \
+		}                                                                         \
+	}
 	for (int64_t p = 0; p < kc; p++) {
 		const float *a = ap + p * acs;
 		__m512 b0 = _mm512_loadu_ps(bp + p * ldb), b1 = _mm512_loadu_ps(bp + p * ldb + 16);
 		TR_GEMM_PREFETCH_B(bp + p * ldb, ldb)
-		TR_M512_ROW(0, c00, c01) TR_M512_ROW(1, c10, c11) TR_M512_ROW(2, c20, c21)
-		TR_M512_ROW(3, c30, c31) TR_M512_ROW(4, c40, c41) TR_M512_ROW(5, c50, c51)
-		TR_M512_ROW(6, c60, c61)
-		if (rows > 7) {
-			TR_M512_ROW(7, c70, c71) TR_M512_ROW(8, c80, c81) TR_M512_ROW(9, c90, c91)
-			TR_M512_ROW(10, c100, c101) TR_M512_ROW(11, c110, c111)
-		}
-		if (rows > 12) {
-			TR_M512_ROW(12, c120, c121) TR_M512_ROW(13, c130, c131)
-		}
+		TR_M512_ROWS(TR_M512_ROW)
 	}
-	TR_M512_OUT(0, c00, c01) TR_M512_OUT(1, c10, c11) TR_M512_OUT(2, c20, c21)
-	TR_M512_OUT(3, c30, c31) TR_M512_OUT(4, c40, c41) TR_M512_OUT(5, c50, c51)
-	TR_M512_OUT(6, c60, c61)
-	if (rows > 7) {
-		TR_M512_OUT(7, c70, c71) TR_M512_OUT(8, c80, c81) TR_M512_OUT(9, c90, c91)
-		TR_M512_OUT(10, c100, c101) TR_M512_OUT(11, c110, c111)
-	}
-	if (rows > 12) {
-		TR_M512_OUT(12, c120, c121) TR_M512_OUT(13, c130, c131)
-	}
+	TR_M512_ROWS(TR_M512_OUT)
+#undef TR_M512_ROWS
 }
 /* 14 x 32, the full tile */
 TR_NOINLINE TR_FN void tr_gemm_micro(int64_t kc, const float *restrict ap, int64_t ars, int64_t acs,
