@@ -681,10 +681,10 @@ TR_FN void tr_sgemm_strips(int64_t s0, int64_t s1, int64_t m0, int64_t mc, int64
                            const TrEpi *epi, int last)
 {
 	float t[TR_GEMM_MR * TR_GEMM_NR];
+	/* MR-row panels up to row e14, then 12-row ones (tr_gemm_panels12) */
+	int64_t e14 = mc - 12 * tr_gemm_panels12(mc, acs), mr;
 	for (int64_t g0 = s0; g0 < s1; g0 += TR_GEMM_NC / TR_GEMM_NR) {
 		int64_t g1 = TR_MIN(g0 + TR_GEMM_NC / TR_GEMM_NR, s1);
-		/* MR-row panels up to row e14, then 12-row ones (tr_gemm_panels12) */
-		int64_t e14 = mc - 12 * tr_gemm_panels12(mc, acs), mr;
 		for (int64_t i0 = 0; i0 < mc; i0 += mr) {
 			int p12 = i0 >= e14;   /* a 12-row panel of a row-major A, read in place */
 			mr = p12 ? 12 : TR_MIN(TR_GEMM_MR, e14 - i0);
@@ -793,9 +793,10 @@ TR_FN void tr_sgemm_part(int64_t r0, int64_t r1, int64_t c0, int64_t c1, int64_t
 			 * a row-major A (acs 1) is read in place, a partial panel too when A has
 			 * the rows above it that the kernel also computes (TR_GEMM_INPLACE), and
 			 * every panel of a block that 12-row panels complete */
-			for (int64_t i0 = 0; i0 < mc; i0 += TR_GEMM_MR) {
+			int64_t npk = tr_gemm_panels12(mc, acs) > 0 ? 0 : mc;   /* rows to look at */
+			for (int64_t i0 = 0; i0 < npk; i0 += TR_GEMM_MR) {
 				int64_t mr = TR_MIN(TR_GEMM_MR, mc - i0);
-				if (TR_GEMM_INPLACE(acs, mr, m0 + i0) || tr_gemm_panels12(mc, acs) > 0)
+				if (TR_GEMM_INPLACE(acs, mr, m0 + i0))
 					continue;
 				const float *restrict src = a + (m0 + i0) * ars + k0 * acs;
 				float *restrict dst = ap + i0 * kc;
