@@ -145,6 +145,19 @@ typedef struct {
 	FILE *err;               /* notes */
 } Options;
 
+/* A note on `err`: one line, escaped like an error message. */
+static void note(FILE *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(FILE *err, const char *fmt, ...)
+{
+	char raw[4096], line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	text_term(line, sizeof line, raw);
+	fprintf(err, "%s\n", line);
+}
+
 /* The step API (stream.c): built when asked for, or by default for models
  * with a causal TSSA; NULL when not built. */
 static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
@@ -168,7 +181,7 @@ static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
 	c->jmp = &jb;
 	if (setjmp(jb)) {
 		c->jmp = outer;
-		fprintf(o->err, "%s: note: no step API (NAME_run only): %s\n", c->path, c->errmsg);
+		note(o->err, "%s: note: no step API (NAME_run only): %s", c->path, c->errmsg);
 		c->errcode = 0;
 		return NULL;
 	}
@@ -176,7 +189,7 @@ static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
 	c->jmp = outer;
 	if (ok)
 		return s;
-	fprintf(o->err, "%s: note: no step API (NAME_run only): %s\n", c->path, s->why);
+	note(o->err, "%s: note: no step API (NAME_run only): %s", c->path, s->why);
 	return NULL;
 }
 
@@ -237,15 +250,19 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	if (!o->out)
 		return 0;
 
-	/* the command line, for the provenance comment (no newlines or comment ends) */
-	size_t len = 1;
-	for (int i = 0; i < argc; i++)
+	/* the command line, for the provenance comment (text_comment escapes it);
+	 * "tostc" for argv[0], so that where tostc lives does not change the file */
+	size_t len = sizeof "tostc";
+	for (int i = 1; i < argc; i++)
 		len += strlen(argv[i]) + 1;
 	char *cmd = ctx_alloc(c, len), *p = cmd;
-	for (int i = 0; i < argc; i++) {
-		for (const char *s = argv[i]; *s; s++)
-			*p++ = (*s == '\n' || (*s == '*' && s[1] == '/')) ? ' ' : *s;
-		*p++ = i + 1 < argc ? ' ' : 0;
+	memcpy(p, "tostc", 5);
+	p += 5;
+	for (int i = 1; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		*p++ = ' ';
+		memcpy(p, argv[i], n);
+		p += n;
 	}
 	*p = 0;
 
@@ -255,6 +272,12 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	const char *hpath = ctx_printf(c, "%s.h", stem);
 	const char *hbase = strrchr(hpath, '/');
 	hbase = hbase ? hbase + 1 : hpath;
+	/* model.c #includes the header by this name, where no escape is possible */
+	for (const char *q = hbase; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f || *q == '"' || *q == '\\' ||
+		    (q[0] == '?' && q[1] == '?'))
+			ctx_error(c, "-o %s: the file name cannot be #included as written (no control "
+			          "characters, '\"', '\\' or '?\?' in it, please)", o->out);
 	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase};
 	const StreamInfo *si = build_stream(c, g, o);
 	w->fc = open_temp(c, o->out, &w->tmp_c);

@@ -66,6 +66,41 @@ void dsl_syntax_error(DslParser *p, const struct YYLTYPE *loc, const char *msg)
 	dsl_lex_error(p, loc, "%s", msg);
 }
 
+void dsl_excerpt(Ctx *c, const char *src, int line, int col)
+{
+	const char *s = src ? src : "";
+	for (int l = 1; l < line && *s; s++)
+		if (*s == '\n')
+			l++;
+	int len = 0;
+	while (s[len] && s[len] != '\n' && s[len] != '\r' && len < 400)
+		len++;
+	if (col - 1 > len)
+		col = len + 1;
+	/* the line (tabs expanded) and the part before the column, escaped as
+	 * the sink does, so that the caret stands under the column */
+	char raw[3300], text[1700], before[1700];
+	int k = 0, at = 0;
+	for (int i = 0; i < len; i++) {
+		if (i == col - 1)
+			at = k;
+		if (s[i] == '\t')
+			do
+				raw[k++] = ' ';
+			while (k % 8);
+		else
+			raw[k++] = s[i];
+	}
+	if (col - 1 >= len)
+		at = k;
+	raw[k] = 0;
+	text_term(text, sizeof text, raw);
+	raw[at] = 0;
+	text_term(before, sizeof before, raw);
+	size_t n = strlen(c->errmsg);
+	snprintf(c->errmsg + n, sizeof c->errmsg - n, "\n  %s\n  %*s^", text, (int)strlen(before), "");
+}
+
 void dsl_error_at(Ctx *c, const char *file, const char *src, int line, int col,
                   const char *fmt, ...)
 {
@@ -74,25 +109,15 @@ void dsl_error_at(Ctx *c, const char *file, const char *src, int line, int col,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	/* find the source line */
-	const char *s = src ? src : "";
-	for (int l = 1; l < line && *s; s++)
-		if (*s == '\n')
-			l++;
-	int len = 0;
-	while (s[len] && s[len] != '\n' && s[len] != '\r')
-		len++;
-	char caret[512];
-	int k = 0;
-	for (int i = 0; i < col - 1 && i < len && k < (int)sizeof caret - 2; i++)
-		caret[k++] = s[i] == '\t' ? '\t' : ' ';
-	caret[k++] = '^';
-	caret[k] = 0;
 	/* ctx_error prints "<path>: error: <msg>": make the path "file:line:col" */
 	c->path = ctx_printf(c, "%s:%d:%d", file, line, col);
-	if (len > 400)
-		len = 400;
-	ctx_error(c, "%s\n  %.*s\n  %s", msg, len, s, caret);
+	jmp_buf jb, *outer = c->jmp;
+	c->jmp = &jb;
+	if (!setjmp(jb))
+		ctx_error(c, "%s", msg);
+	c->jmp = outer;
+	dsl_excerpt(c, src, line, col);
+	ctx_rethrow(c);
 }
 
 Ast *dsl_parse(Ctx *c, const char *file, const char *src)
@@ -335,7 +360,8 @@ static DslValue call_layer(Dsl *D, Scope *s, Ast *call, const DslLayer *L)
 				if (strcmp(L->params[idx].name, arg->name) == 0)
 					break;
 			if (idx == np)
-				ERR(D, arg, "%s has no parameter '%s' (parameters: %s)", L->name, arg->name,
+				ERR(D, arg, "%s has no parameter '%s' (parameters: %s)", L->name,
+				    text_msg(D->c, arg->name),
 				    param_list(D, L));
 			val = arg->lhs;
 		} else {
@@ -373,7 +399,7 @@ static DslValue call_def(Dsl *D, Scope *s, Ast *call, Ast *def)
 {
 	Scope local = {.parent = D->globals, .prefix = s->prefix, .depth = s->depth + 1};
 	if (local.depth > 64)
-		ERR(D, call, "'%s' calls itself too deeply", def->name);
+		ERR(D, call, "'%s' calls itself too deeply", text_msg(D->c, def->name));
 	if (call->path)
 		local.prefix = ctx_printf(D->c, "%s.", eval_path(D, s, call->path));
 	int np = 0;
@@ -388,7 +414,8 @@ static DslValue call_def(Dsl *D, Scope *s, Ast *call, Ast *def)
 			while (p && strcmp(p->name, arg->name))
 				p = p->next;
 			if (!p)
-				ERR(D, arg, "'%s' has no parameter '%s'", def->name, arg->name);
+				ERR(D, arg, "'%s' has no parameter '%s'",
+				    text_msg(D->c, def->name), text_msg(D->c, arg->name));
 			name = arg->name;
 			val = arg->lhs;
 		} else {
@@ -396,13 +423,15 @@ static DslValue call_def(Dsl *D, Scope *s, Ast *call, Ast *def)
 			for (int k = 0; p && k < i; k++)
 				p = p->next;
 			if (!p)
-				ERR(D, arg, "too many arguments to '%s' (it takes %d)", def->name, np);
+				ERR(D, arg, "too many arguments to '%s' (it takes %d)",
+				    text_msg(D->c, def->name), np);
 			name = p->name;
 			i++;
 		}
 		for (Var *v = local.vars; v; v = v->next)
 			if (strcmp(v->name, name) == 0)
-				ERR(D, arg, "'%s': parameter '%s' is given twice", def->name, name);
+				ERR(D, arg, "'%s': parameter '%s' is given twice",
+				    text_msg(D->c, def->name), text_msg(D->c, name));
 		assign(D, &local, name, eval(D, s, val));
 	}
 	for (Ast *p = def->args; p; p = p->next) {
@@ -410,7 +439,8 @@ static DslValue call_def(Dsl *D, Scope *s, Ast *call, Ast *def)
 		for (Var *v = local.vars; v; v = v->next)
 			bound |= strcmp(v->name, p->name) == 0;
 		if (!bound)
-			ERR(D, call, "'%s': missing argument '%s'", def->name, p->name);
+			ERR(D, call, "'%s': missing argument '%s'", text_msg(D->c, def->name),
+			    p->name);
 	}
 	bool saved = D->returned;
 	D->returned = false;
@@ -448,8 +478,8 @@ static DslValue eval_expr(Dsl *D, Scope *s, Ast *e)
 		if (!v) {
 			if (strchr(e->name, '.'))
 				ERR(D, e, "'%s' is not a variable (dotted names are weight paths: "
-				          "write layer(...) @ %s)", e->name, e->name);
-			ERR(D, e, "unknown name '%s'", e->name);
+				          "write layer(...) @ %s)", text_msg(D->c, e->name), text_msg(D->c, e->name));
+			ERR(D, e, "unknown name '%s'", text_msg(D->c, e->name));
 		}
 		return v->v;
 	}
@@ -477,7 +507,7 @@ static DslValue eval_expr(Dsl *D, Scope *s, Ast *e)
 			return call_def(D, s, e, def);
 		const DslLayer *L = dsl_find_layer(e->name);
 		if (!L)
-			ERR(D, e, "unknown layer '%s'", e->name);
+			ERR(D, e, "unknown layer '%s'", text_msg(D->c, e->name));
 		return call_layer(D, s, e, L);
 	}
 	default:
@@ -490,25 +520,27 @@ static void add_input(Dsl *D, Scope *s, Ast *st)
 	DType dt = !strcmp(st->str, "f32") ? DT_F32 : !strcmp(st->str, "i64") ? DT_I64
 	         : !strcmp(st->str, "i32") ? DT_I32 : !strcmp(st->str, "bool") ? DT_BOOL : DT_UNDEF;
 	if (dt == DT_UNDEF)
-		ERR(D, st, "unknown element type '%s' (f32, i64, i32, bool)", st->str);
+		ERR(D, st, "unknown element type '%s' (f32, i64, i32, bool)",
+		    text_msg(D->c, st->str));
 	int64_t dims[MAX_RANK];
 	int rank = 0;
 	for (Ast *d = st->args; d; d = d->next) {
 		if (rank == MAX_RANK)
-			ERR(D, d, "input '%s' has more than %d dims", st->name, MAX_RANK);
+			ERR(D, d, "input '%s' has more than %d dims", text_msg(D->c, st->name),
+			    MAX_RANK);
 		dims[rank] = eval_int(D, s, d, "a dimension");
 		if (dims[rank] < 1)
 			ERR(D, d, "dimension %lld of input '%s' must be positive", (long long)dims[rank],
-			    st->name);
+			    text_msg(D->c, st->name));
 		rank++;
 	}
 	int64_t nelem = 1;
 	for (int i = 0; i < rank; i++)
 		if (__builtin_mul_overflow(nelem, dims[i], &nelem) || nelem > ((int64_t)1 << 45))
 			ERR(D, st, "input '%s' is too large: its element count overflows tostc's limit "
-			    "of 2^45", st->name);
+			    "of 2^45", text_msg(D->c, st->name));
 	if (graph_tensor(D->g, st->name))
-		ERR(D, st, "input '%s' is defined twice", st->name);
+		ERR(D, st, "input '%s' is defined twice", text_msg(D->c, st->name));
 	Tensor *t = tensor_new(D->g, st->name, TK_INPUT, dt, rank, dims);
 	if (D->g->ninputs == D->maxin) {
 		D->maxin = D->maxin ? 2 * D->maxin : 8;
@@ -529,15 +561,16 @@ static void add_output(Dsl *D, Scope *s, Ast *st)
 	else {
 		Var *x = lookup(s, st->name);
 		if (!x)
-			ERR(D, st, "unknown name '%s'", st->name);
+			ERR(D, st, "unknown name '%s'", text_msg(D->c, st->name));
 		v = x->v;
 	}
 	if (v.kind != DV_TENSOR)
-		ERR(D, st, "output '%s' must be a tensor, got %s", st->name, kind_name(v.kind));
+		ERR(D, st, "output '%s' must be a tensor, got %s", text_msg(D->c, st->name),
+		    kind_name(v.kind));
 	Tensor *t = v.t;
 	Tensor *clash = graph_tensor(D->g, st->name);
 	if (clash && clash != t)
-		ERR(D, st, "output name '%s' is already used", st->name);
+		ERR(D, st, "output name '%s' is already used", text_msg(D->c, st->name));
 	if (t->kind != TK_VALUE || t->is_output) {
 		/* a graph input, weight or another output: copy it */
 		D->at = st;
@@ -622,7 +655,7 @@ static void exec(Dsl *D, Scope *s, Ast *st)
 						int64_t x = D->c->dims[i].value;
 						if (v.kind == DV_BOOL && x != 0 && x != 1)
 							ERR(D, st, "--dim %s=%lld: '%s' is a bool; use 0 or 1",
-							    st->name, (long long)x, st->name);
+							    text_msg(D->c, st->name), (long long)x, text_msg(D->c, st->name));
 						v.i = x;
 						D->c->dims[i].used = true;
 					}
@@ -736,13 +769,15 @@ static Graph *dsl_lower(Ctx *c, const char *path, const char *src, Ast *prog)
 	for (Ast *st = prog; st; st = st->next)
 		if (st->kind == AST_DEF) {
 			if (find_def(&D, st->name))
-				ERR(&D, st, "'%s' is defined twice", st->name);
+				ERR(&D, st, "'%s' is defined twice", text_msg(c, st->name));
 			if (dsl_find_layer(st->name))
-				ERR(&D, st, "'%s' is a built-in layer; choose another name", st->name);
+				ERR(&D, st, "'%s' is a built-in layer; choose another name",
+				    text_msg(c, st->name));
 			for (Ast *p = st->args; p; p = p->next)
 				for (Ast *q = p->next; q; q = q->next)
 					if (strcmp(p->name, q->name) == 0)
-						ERR(&D, q, "parameter '%s' is listed twice", q->name);
+						ERR(&D, q, "parameter '%s' is listed twice",
+						    text_msg(c, q->name));
 			st->rhs = D.defs; /* chain through rhs */
 			D.defs = st;
 		}

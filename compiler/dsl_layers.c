@@ -62,26 +62,8 @@ static Tensor *finish(Dsl *D, Node *n)
 	c->jmp = &jb;
 	if (setjmp(jb)) {
 		c->jmp = outer;
-		const char *s = D->src;
-		for (int l = 1; l < n->loc.line && *s; s++)
-			if (*s == '\n')
-				l++;
-		int len = 0;
-		while (s[len] && s[len] != '\n' && s[len] != '\r' && len < 400)
-			len++;
-		size_t k = strlen(c->errmsg);
-		int w = snprintf(c->errmsg + k, sizeof c->errmsg - k, "\n  %.*s\n  ", len, s);
-		for (int i = 0; w > 0 && i < n->loc.col - 1 && i < len; i++) {
-			k = strlen(c->errmsg);
-			if (k + 2 < sizeof c->errmsg)
-				c->errmsg[k] = s[i] == '\t' ? '\t' : ' ', c->errmsg[k + 1] = 0;
-		}
-		k = strlen(c->errmsg);
-		if (k + 2 < sizeof c->errmsg)
-			c->errmsg[k] = '^', c->errmsg[k + 1] = 0;
-		if (outer)
-			longjmp(*outer, 1);
-		unreachable(c);
+		dsl_excerpt(c, D->src, n->loc.line, n->loc.col);
+		ctx_rethrow(c);
 	}
 	op_info[n->op].shape(D->g, n);
 	shape_check_outputs(D->g, n);
@@ -194,7 +176,7 @@ static Tensor *weight(Dsl *D, const char *key, int rank, const int64_t *dims)
 {
 	if (!D->st)
 		ERR(D, D->at, "'%s' needs weights, but no weights file is named "
-		              "(add: weights \"model.safetensors\")", key);
+		              "(add: weights \"model.safetensors\")", text_msg(D->c, key));
 	Tensor *t = NULL;
 	for (DslWeight *w = D->wcache; w && !t; w = w->next)
 		if (strcmp(w->key, key) == 0)
@@ -221,12 +203,15 @@ static Tensor *weight(Dsl *D, const char *key, int rank, const int64_t *dims)
 				}
 			}
 			if (shown)
-				ERR(D, D->at, "missing weight '%s' in %s (keys under '%.*s': %s)", key,
-				    D->st->path, plen, key, near);
-			ERR(D, D->at, "missing weight '%s' in %s", key, D->st->path);
+				ERR(D, D->at, "missing weight '%s' in %s (keys under '%.*s': %s)",
+				    text_msg(D->c, key),
+				    D->st->path, plen, text_msg(D->c, key), near);
+			ERR(D, D->at, "missing weight '%s' in %s", text_msg(D->c, key),
+			    D->st->path);
 		}
 		if (strcmp(e->dtype, "F32") && strcmp(e->dtype, "F16") && strcmp(e->dtype, "BF16"))
-			ERR(D, D->at, "weight '%s' has dtype %s; expected F32, F16 or BF16", key, e->dtype);
+			ERR(D, D->at, "weight '%s' has dtype %s; expected F32, F16 or BF16",
+			    text_msg(D->c, key), text_msg(D->c, e->dtype));
 		t = tensor_const(D->g, key, DT_F32, e->rank, e->dims);
 		float *f = safetensors_get_f32(D->c, D->st, e);
 		memcpy(t->data, f, (size_t)tensor_nbytes(t));
@@ -252,7 +237,7 @@ static Tensor *weight(Dsl *D, const char *key, int rank, const int64_t *dims)
 					k += snprintf(want + k, sizeof want - (size_t)k, "%s_", i ? ", " : "");
 			}
 			snprintf(want + k, sizeof want - (size_t)k, "]");
-			ERR(D, D->at, "weight '%s' has shape %s, expected %s", key,
+			ERR(D, D->at, "weight '%s' has shape %s, expected %s", text_msg(D->c, key),
 			    dims_str(D, t->rank, t->dims), want);
 		}
 	}
@@ -266,7 +251,8 @@ static Tensor *weight_flat(Dsl *D, const char *key, int64_t n, const char *what)
 {
 	Tensor *t = weight(D, key, -1, NULL);
 	if (tensor_nelem(t) != n)
-		ERR(D, D->at, "weight '%s' has shape %s; %s needs %lld elements", key,
+		ERR(D, D->at, "weight '%s' has shape %s; %s needs %lld elements",
+		    text_msg(D->c, key),
 		    dims_str(D, t->rank, t->dims), what, (long long)n);
 	if (t->rank == 1)
 		return t;
@@ -369,7 +355,7 @@ static Tensor *activation(Dsl *D, const char *scope, Tensor *x, const char *act)
 		return dsl_op1(D, OP_TANH, scope, x);
 	if (strcmp(act, "sigmoid") == 0)
 		return dsl_op1(D, OP_SIGMOID, scope, x);
-	ERR(D, D->at, "unknown activation '%s' (gelu, relu, tanh, sigmoid)", act);
+	ERR(D, D->at, "unknown activation '%s' (gelu, relu, tanh, sigmoid)", text_msg(D->c, act));
 }
 
 static DslValue l_gelu(Dsl *D, DslArgs *a) { return vtensor(gelu(D, NULL, T(a, 0))); }

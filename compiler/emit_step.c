@@ -29,18 +29,36 @@ static const char *upper(Ctx *c, const char *s)
 }
 
 /* Parameter name of step output i: the tensor's name when it is a plain
- * identifier that clashes with nothing, else out<i>. */
-static const char *out_name(Ctx *c, const Tensor *t, int i)
+ * identifier that clashes with nothing (text_ident leaves it as it is), else
+ * out<i> (or out<i>_<k> when even that is taken). */
+static const char *out_name(Ctx *c, const StreamInfo *s, const char *N, int i)
 {
-	static const char *taken[] = {"state", "token", "tokens", "n", "workspace", "in", "out",
-	                              "s", "pos", "r", "i", NULL};
-	const char *p = t->name;
-	bool ok = isalpha((unsigned char)p[0]) || p[0] == '_';
-	for (; *p && ok; p++)
-		ok = isalnum((unsigned char)*p) || *p == '_';
-	for (int k = 0; ok && taken[k]; k++)
-		ok = strcmp(taken[k], t->name) != 0;
-	return ok && strlen(t->name) < 40 ? t->name : ctx_printf(c, "out%d", i);
+	static const char *const taken[] = {"state", "token", "tokens", "n", "workspace", "in",
+	                                    "out", "s", "pos", "r", "i", "p", NULL};
+	Graph *sg = s->step;
+	int no = sg->noutputs - s->ntssa;
+	const char **v = ctx_alloc(c, sizeof(char *) * (size_t)(i + 1));
+	for (int j = 0; j <= i; j++) {
+		const char *name = sg->outputs[j]->name;
+		const char *id = text_ident(c, name, N), *cand = id;
+		bool ok = strcmp(id, name) == 0 && strlen(name) < 40;
+		for (int k = 0; ok && taken[k]; k++)
+			ok = strcmp(taken[k], id) != 0;
+		if (!ok)
+			cand = ctx_printf(c, "out%d", j);
+		for (int k = 2;; k++) {
+			bool clash = false;
+			for (int q = 0; q < j && !clash; q++)
+				clash = strcmp(v[q], cand) == 0;
+			for (int q = 0; q < no && !clash && !ok; q++)
+				clash = strcmp(sg->outputs[q]->name, cand) == 0;
+			if (!clash)
+				break;
+			cand = ctx_printf(c, "out%d_%d", j, k);
+		}
+		v[j] = cand;
+	}
+	return v[i];
 }
 
 static void prototype(const StreamInfo *s, const char *N, FILE *f, bool prefill)
@@ -55,7 +73,7 @@ static void prototype(const StreamInfo *s, const char *N, FILE *f, bool prefill)
 		fprintf(f, "int %s_step(void *state, const %s *token, ", N,
 		        dtype_ctype(sg->inputs[0]->dtype));
 	for (int i = 0; i < no; i++)
-		fprintf(f, "%s *%s, ", dtype_ctype(sg->outputs[i]->dtype), out_name(c, sg->outputs[i], i));
+		fprintf(f, "%s *%s, ", dtype_ctype(sg->outputs[i]->dtype), out_name(c, s, N, i));
 	fputs("void *workspace)", f);
 }
 
@@ -98,7 +116,8 @@ void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 	fprintf(h, "#define %s_STEP_TOKENS %lld\n", U, (long long)tensor_nelem(sg->inputs[0]));
 	for (int i = 0; i < no; i++)
 		fprintf(h, "#define %s_STEP_OUTPUT%d_SIZE %lld /* '%s' %s per step */\n", U, i,
-		        (long long)tensor_nelem(sg->outputs[i]), sg->outputs[i]->name,
+		        (long long)tensor_nelem(sg->outputs[i]),
+		        text_comment(c, text_short(c, sg->outputs[i]->name)),
 		        tensor_shape_str(c, sg->outputs[i]));
 	fprintf(h, "#define %s_ERR_FULL (-2)\n", U);
 	fprintf(h, "void %s_reset(void *state);\n", N);
@@ -131,7 +150,7 @@ void emit_step_api(const StreamInfo *s, const char *N, FILE *f)
 	        U, U);
 	fprintf(f, "\tconst void *in[2] = {token, pos};\n\tvoid *out[%d] = {", no + s->ntssa);
 	for (int i = 0; i < no; i++)
-		fprintf(f, "%s%s", i ? ", " : "", out_name(c, sg->outputs[i], i));
+		fprintf(f, "%s%s", i ? ", " : "", out_name(c, s, N, i));
 	for (int i = 0; i < s->ntssa; i++)
 		fprintf(f, "%ss + %lld", i || no ? ", " : "", (long long)s->state_off[i]);
 	fprintf(f, "};\n\tr = %s_step_v(in, out, workspace);\n\tif (r == 0)\n\t\t*pos += 1;\n"
@@ -158,6 +177,6 @@ void emit_step_api(const StreamInfo *s, const char *N, FILE *f)
 	           "\treturn %s_step(state, tokens + (n - 1) * %s_STEP_TOKENS, ",
 	        U, U, N, U, N, U);
 	for (int i = 0; i < no; i++)
-		fprintf(f, "%s, ", out_name(c, sg->outputs[i], i));
+		fprintf(f, "%s, ", out_name(c, s, N, i));
 	fputs("workspace);\n}\n", f);
 }

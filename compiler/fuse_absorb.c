@@ -429,9 +429,10 @@ static bool absorb(Graph *g, Ctr *c)
 	f->index = n->index;
 	f->loc = n->loc;
 	f->src_op = n->src_op;
-	f->fused_from = c->mul ? ctx_printf(g->ctx, "%s, %s, projection %s", c->mul->name, n->name,
-	                                    gm->name)
-	                       : ctx_printf(g->ctx, "%s, projection %s", n->name, gm->name);
+	f->fused_from = c->mul ? ctx_printf(g->ctx, "%s, %s, projection %s", node_label(g->ctx, c->mul),
+	                                    node_label(g->ctx, n), node_label(g->ctx, gm))
+	                       : ctx_printf(g->ctx, "%s, projection %s", node_label(g->ctx, n),
+	                                    node_label(g->ctx, gm));
 	node_add_attr(g, f, "groups", AT_INT)->i = ng;
 	node_add_attr(g, f, "terms", AT_INT)->i = nt;
 	node_add_attr(g, f, "bias", AT_INT)->i = !b ? 0 : wside ? 1 : 2;

@@ -149,7 +149,7 @@ static const char *names(Graph *g, Node **ns, int n)
 {
 	const char *s = "";
 	for (int i = 0; i < n; i++)
-		s = ctx_printf(g->ctx, "%s%s%s", s, i ? ", " : "", ns[i]->name[0] ? ns[i]->name : ns[i]->src_op);
+		s = ctx_printf(g->ctx, "%s%s%s", s, i ? ", " : "", node_label(g->ctx, ns[i]));
 	return s;
 }
 

@@ -82,8 +82,8 @@ static void take_output(Graph *g, Node *n, Node *e, int slot)
 	n->out[slot] = y;
 	y->producer = n;
 	e->dead = true;
-	n->fused_from = ctx_printf(g->ctx, "%s%s%s", n->fused_from ? n->fused_from : n->name,
-	                           ", ", e->name[0] ? e->name : e->src_op);
+	n->fused_from = ctx_printf(g->ctx, "%s, %s", n->fused_from ? n->fused_from : node_label(g->ctx, n),
+	                           node_label(g->ctx, e));
 }
 
 /* Conv -> BatchNormalization (inference, one output) */
@@ -239,8 +239,9 @@ static bool fuse_residual(Graph *g, Node *add)
 		node_add_attr(g, f, "transB", AT_INT)->i = tb;
 		node_add_attr(g, f, "alpha", AT_FLOAT)->f = mm->op == OP_GEMM ? attr_float(mm, "alpha", 1.0f) : 1.0f;
 		node_add_attr(g, f, "beta", AT_FLOAT)->f = mm->op == OP_GEMM ? attr_float(mm, "beta", 1.0f) : 1.0f;
-		f->fused_from = ctx_printf(g->ctx, "%s, %s", mm->fused_from ? mm->fused_from : mm->name,
-		                           add->name[0] ? add->name : add->src_op);
+		f->fused_from = ctx_printf(g->ctx, "%s, %s",
+		                           mm->fused_from ? mm->fused_from : node_label(g->ctx, mm),
+		                           node_label(g->ctx, add));
 		mm->dead = true;
 		if (view)
 			view->dead = true;

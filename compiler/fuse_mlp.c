@@ -117,7 +117,6 @@ static void kill_views(Tensor *t)
 	}
 }
 
-static const char *nm(const Node *n) { return n->name[0] ? n->name : n->src_op; }
 
 /* y = Add(x, Mul(gamma, fc2(gelu(fc1(LayerNorm(x)))))) ending at `add` */
 static bool fuse_one(Graph *g, Node *add)
@@ -188,8 +187,10 @@ static bool fuse_one(Graph *g, Node *add)
 		at->i = f1.trans;
 		at = node_add_attr(g, f, "trans2", AT_INT);
 		at->i = f2.trans;
-		f->fused_from = ctx_printf(g->ctx, "%s, %s, %s, %s, %s, %s", nm(ln), nm(f1.n), nm(gelu),
-		                           nm(f2.n), nm(mul), nm(add));
+		Ctx *c = g->ctx;
+		f->fused_from = ctx_printf(c, "%s, %s, %s, %s, %s, %s", node_label(c, ln),
+		                           node_label(c, f1.n), node_label(c, gelu), node_label(c, f2.n),
+		                           node_label(c, mul), node_label(c, add));
 		kill_views(f1.a);
 		kill_views(gelu->in[0]);
 		kill_views(f2.a);

@@ -807,7 +807,7 @@ static const char *fused_names(Fuser *F)
 		}
 	for (int i = 0; i < F->nnodes && len < 160; i++, shown++) {
 		int k = snprintf(buf + len, sizeof buf - len, "%s%s", i ? ", " : "",
-		                 F->nodes[i]->name[0] ? F->nodes[i]->name : F->nodes[i]->src_op);
+		                 node_label(c, F->nodes[i]));
 		len += k > 0 ? (size_t)k : 0;
 		if (len >= sizeof buf)
 			len = sizeof buf - 1;

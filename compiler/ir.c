@@ -136,12 +136,26 @@ static _Noreturn void unwind(Ctx *c, int code)
 	abort();
 }
 
+/* The message of ctx_error and node_error: where, then the caller's text,
+ * all of it through the terminal sink (text_term): a name the caller did not
+ * pass through text_msg still reaches the terminal escaped. */
+static void set_errmsg(Ctx *c, const char *where, const char *fmt, va_list ap)
+{
+	char raw[sizeof c->errmsg];
+	int k = snprintf(raw, sizeof raw, "%s", where);
+	if (k < 0 || (size_t)k >= sizeof raw)
+		k = 0;
+	vsnprintf(raw + k, sizeof raw - (size_t)k, fmt, ap);
+	text_term(c->errmsg, sizeof c->errmsg, raw);
+}
+
 void ctx_error(Ctx *c, const char *fmt, ...)
 {
-	int n = snprintf(c->errmsg, sizeof c->errmsg, "%s: error: ", c->path);
+	char where[1024];
+	snprintf(where, sizeof where, "%s: error: ", c->path);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->errmsg + n, sizeof c->errmsg - (size_t)n, fmt, ap);
+	set_errmsg(c, where, fmt, ap);
 	va_end(ap);
 	unwind(c, 1);
 }
@@ -149,32 +163,42 @@ void ctx_error(Ctx *c, const char *fmt, ...)
 void node_error(Graph *g, const Node *n, const char *fmt, ...)
 {
 	Ctx *c = g->ctx;
-	int k;
+	char where[1024], op[TEXT_SHOWN_MAX * 4 + 32], name[TEXT_SHOWN_MAX * 4 + 32];
+	text_msg_into(op, sizeof op, n->src_op ? n->src_op : op_info[n->op].name);
+	text_msg_into(name, sizeof name, n->name ? n->name : "");
 	if (n->loc.file)
-		k = snprintf(c->errmsg, sizeof c->errmsg, "%s:%d:%d: error: %s: ", n->loc.file,
-		             n->loc.line, n->loc.col, n->src_op ? n->src_op : op_info[n->op].name);
-	else if (n->name && n->name[0])
-		k = snprintf(c->errmsg, sizeof c->errmsg, "%s: error: node '%s' (%s, #%d): ", c->path,
-		             n->name, n->src_op ? n->src_op : op_info[n->op].name, n->index);
+		snprintf(where, sizeof where, "%s:%d:%d: error: %s: ", n->loc.file, n->loc.line,
+		         n->loc.col, op);
+	else if (name[0])
+		snprintf(where, sizeof where, "%s: error: node '%s' (%s, #%d): ", c->path, name, op,
+		         n->index);
 	else
-		k = snprintf(c->errmsg, sizeof c->errmsg, "%s: error: node #%d (%s): ", c->path,
-		             n->index, n->src_op ? n->src_op : op_info[n->op].name);
-	if (k < 0 || (size_t)k >= sizeof c->errmsg)
-		k = 0;
+		snprintf(where, sizeof where, "%s: error: node #%d (%s): ", c->path, n->index, op);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->errmsg + k, sizeof c->errmsg - (size_t)k, fmt, ap);
+	set_errmsg(c, where, fmt, ap);
 	va_end(ap);
 	unwind(c, 1);
 }
 
 void ctx_bug(Ctx *c, const char *file, int line, const char *msg)
 {
-	snprintf(c->errmsg, sizeof c->errmsg,
+	char raw[sizeof c->errmsg];
+	snprintf(raw, sizeof raw,
 	         "%s: internal error at %s:%d: %s (this is a bug in tostc; please report it with the model)",
-	         c->path,
-	         file, line, msg);
+	         c->path, file, line, msg);
+	text_term(c->errmsg, sizeof c->errmsg, raw);
 	unwind(c, 2);
+}
+
+const char *node_label(Ctx *c, const Node *n)
+{
+	return text_short(c, n->name && n->name[0] ? n->name : n->src_op ? n->src_op : op_info[n->op].name);
+}
+
+void ctx_rethrow(Ctx *c)
+{
+	unwind(c, c->errcode ? c->errcode : 1);
 }
 
 int64_t ctx_mul(Ctx *c, int64_t a, int64_t b)
@@ -247,7 +271,8 @@ Tensor *tensor_new(Graph *g, const char *name, TensorKind kind, DType dt, int ra
 {
 	Ctx *c = g->ctx;
 	if (rank < 0 || rank > MAX_RANK)
-		ctx_error(c, "tensor '%s' has rank %d; tostc supports ranks 0 to %d", name, rank,
+		ctx_error(c, "tensor '%s' has rank %d; tostc supports ranks 0 to %d",
+		          text_msg(c, name), rank,
 		          MAX_RANK);
 	Tensor *t = ctx_alloc(c, sizeof *t);
 	t->name = ctx_strdup(c, name);
@@ -455,22 +480,22 @@ Attr *node_add_attr(Graph *g, Node *n, const char *name, AttrKind kind)
 
 /* ---- dump and verifier ---- */
 
-static void dump_tensor_ref(FILE *f, const Tensor *t)
+static void dump_tensor_ref(Ctx *c, FILE *f, const Tensor *t)
 {
 	if (!t) {
 		fputs("_", f);
 		return;
 	}
-	fprintf(f, "%%%s", t->name);
+	fprintf(f, "%%%s", text_msg(c, t->name));
 }
 
-static void dump_attr(FILE *f, const Attr *a)
+static void dump_attr(Ctx *c, FILE *f, const Attr *a)
 {
-	fprintf(f, " %s=", a->name);
+	fprintf(f, " %s=", text_msg(c, a->name));
 	switch (a->kind) {
 	case AT_INT: fprintf(f, "%lld", (long long)a->i); break;
 	case AT_FLOAT: fprintf(f, "%.9g", a->f); break;
-	case AT_STRING: fprintf(f, "\"%s\"", a->s); break;
+	case AT_STRING: fprintf(f, "\"%s\"", text_msg(c, a->s)); break;
 	case AT_INTS:
 		fputc('[', f);
 		for (int i = 0; i < a->n; i++)
@@ -483,7 +508,7 @@ static void dump_attr(FILE *f, const Attr *a)
 			fprintf(f, "%s%.9g", i ? "," : "", a->floats[i]);
 		fputc(']', f);
 		break;
-	case AT_TENSOR: fprintf(f, "<tensor %s>", a->t ? a->t->name : "?"); break;
+	case AT_TENSOR: fprintf(f, "<tensor %s>", a->t ? text_msg(c, a->t->name) : "?"); break;
 	default: fputs("<other>", f); break;
 	}
 }
@@ -500,7 +525,8 @@ void ir_dump(Graph *g, FILE *f, const char *after_pass)
 	Ctx *c = g->ctx;
 	fprintf(f, "# tostc IR after %s: %d nodes, opset %d\n", after_pass, g->nnodes, g->opset);
 	for (int i = 0; i < g->ninputs; i++)
-		fprintf(f, "input %%%s : %s\n", g->inputs[i]->name, tensor_shape_str(c, g->inputs[i]));
+		fprintf(f, "input %%%s : %s\n", text_msg(c, g->inputs[i]->name),
+		        tensor_shape_str(c, g->inputs[i]));
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead)
@@ -522,40 +548,41 @@ void ir_dump(Graph *g, FILE *f, const char *after_pass)
 					if (n->in[b] == t)
 						seen = true;
 				if (!seen)
-					fprintf(f, "const %%%s : %s\n", t->name, tensor_shape_str(c, t));
+					fprintf(f, "const %%%s : %s\n", text_msg(c, t->name),
+					        tensor_shape_str(c, t));
 			}
 		}
 		for (int j = 0; j < n->nout; j++) {
 			if (j)
 				fputs(", ", f);
-			dump_tensor_ref(f, n->out[j]);
+			dump_tensor_ref(c, f, n->out[j]);
 		}
 		fprintf(f, " = %s(", op_info[n->op].name);
 		for (int j = 0; j < n->nin; j++) {
 			if (j)
 				fputs(", ", f);
-			dump_tensor_ref(f, n->in[j]);
+			dump_tensor_ref(c, f, n->in[j]);
 		}
 		fputc(')', f);
 		for (int j = 0; j < n->nattrs; j++)
-			dump_attr(f, &n->attrs[j]);
+			dump_attr(c, f, &n->attrs[j]);
 		fputs(" :", f);
 		for (int j = 0; j < n->nout; j++) {
 			Tensor *t = n->out[j];
 			fprintf(f, " %s", t && t->shape_known ? tensor_shape_str(c, t) : "?");
 			if (t && t->view_of)
-				fprintf(f, " view(%%%s)", t->view_of->name);
+				fprintf(f, " view(%%%s)", text_msg(c, t->view_of->name));
 		}
 		if (n->loc.file)
 			fprintf(f, "   # %s:%d:%d", n->loc.file, n->loc.line, n->loc.col);
 		else
-			fprintf(f, "   # '%s' #%d", n->name, n->index);
+			fprintf(f, "   # '%s' #%d", text_msg(c, n->name), n->index);
 		if (n->fused_from)
 			fprintf(f, " fused from %s", n->fused_from);
 		fputc('\n', f);
 	}
 	for (int i = 0; i < g->noutputs; i++)
-		fprintf(f, "output %%%s : %s\n", g->outputs[i]->name,
+		fprintf(f, "output %%%s : %s\n", text_msg(c, g->outputs[i]->name),
 		        g->outputs[i]->shape_known ? tensor_shape_str(c, g->outputs[i]) : "?");
 }
 

@@ -155,9 +155,12 @@ static bool pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return false;
 }
 
-/* The nesting depth of message fields below d, capped at PB_MAX_DEPTH + 1. */
+/* The nesting depth of message fields below d, capped at PB_MAX_DEPTH + 1.
+ * A string field holding a NUL byte sets *nul to the field (protobuf-c
+ * would cut the string there, so "a\0b" and "a\0c" would name one tensor);
+ * doc strings, which tostc never reads, may hold one. */
 static int pb_depth(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
-                    int depth)
+                    int depth, const ProtobufCFieldDescriptor **nul)
 {
 	int max = depth;
 	if (depth > PB_MAX_DEPTH)
@@ -187,11 +190,14 @@ static int pb_depth(const ProtobufCMessageDescriptor *d, const uint8_t *p, const
 			const ProtobufCFieldDescriptor *f = tag >> 3 <= 0xffffffffu
 				? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3)) : NULL;
 			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				int k = pb_depth(f->descriptor, p, p + v, depth + 1);
+				int k = pb_depth(f->descriptor, p, p + v, depth + 1, nul);
 				if (k > max)
 					max = k;
 				if (max > PB_MAX_DEPTH)
 					return max;
+			} else if (f && f->type == PROTOBUF_C_TYPE_STRING && !*nul && memchr(p, 0, v) &&
+			           strcmp(f->name, "doc_string") != 0) {
+				*nul = f;
 			}
 			p += v;
 			break;
@@ -207,9 +213,13 @@ static void pb_check_depth(Loader *L, const ProtobufCMessageDescriptor *d, const
                            size_t len, const char *what)
 {
 	const uint8_t *p = bytes;
-	if (pb_depth(d, p, p + len, 0) > PB_MAX_DEPTH)
+	const ProtobufCFieldDescriptor *nul = NULL;
+	if (pb_depth(d, p, p + len, 0, &nul) > PB_MAX_DEPTH)
 		ctx_error(L->c, "%s nests protobuf messages more than %d deep (graphs inside "
 		          "attributes inside graphs ...), tostc's limit", what, PB_MAX_DEPTH);
+	if (nul)
+		ctx_error(L->c, "%s: a string field ('%s') holds a NUL byte, which no name or "
+		          "string may contain", what, nul->name);
 }
 
 typedef struct {
@@ -326,8 +336,9 @@ static const char *node_where(Loader *L, const Onnx__NodeProto *np, int index)
 	const char *name = str(np->name);
 	const char *op = str(np->op_type);
 	if (*name)
-		return ctx_printf(L->c, "node '%s' (%s, #%d)", name, op, index);
-	return ctx_printf(L->c, "node #%d (%s)", index, op);
+		return ctx_printf(L->c, "node '%s' (%s, #%d)", text_msg(L->c, name),
+		                  text_msg(L->c, op), index);
+	return ctx_printf(L->c, "node #%d (%s)", index, text_msg(L->c, op));
 }
 
 __attribute__((format(printf, 4, 5)))
@@ -440,13 +451,15 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 		: location;
 	L->ext_fd = open(file, O_RDONLY | O_NONBLOCK);   /* a FIFO must not block */
 	if (L->ext_fd < 0)
-		ctx_error(c, "%s: cannot open external data '%s': %s", what, file, strerror(errno));
+		ctx_error(c, "%s: cannot open external data '%s': %s", what, text_msg(c, file),
+		          strerror(errno));
 	struct stat st;
 	if (fstat(L->ext_fd, &st) != 0 || !S_ISREG(st.st_mode))
-		ctx_error(c, "%s: external data '%s' is not a regular file", what, file);
+		ctx_error(c, "%s: external data '%s' is not a regular file", what,
+		          text_msg(c, file));
 	if (offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset)
 		ctx_error(c, "%s: external data '%s' is %lld bytes; offset %lld + length %lld "
-		          "is past its end", what, file, (long long)st.st_size,
+		          "is past its end", what, text_msg(c, file), (long long)st.st_size,
 		          (long long)offset, (long long)nbytes);
 	t->data = ctx_alloc(c, (size_t)nbytes + 1);
 	unsigned char *d = t->data;
@@ -458,7 +471,8 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			ctx_error(c, "%s: cannot read external data '%s': %s", what, file,
+			ctx_error(c, "%s: cannot read external data '%s': %s", what,
+			          text_msg(c, file),
 			          r < 0 ? strerror(errno) : "unexpected end of file");
 		done += r;
 	}
@@ -703,10 +717,12 @@ static Tensor *const_input(Loader *L, const char *name)
 		b->used = true;
 		struct stat sb;
 		if (stat(b->path, &sb) == 0 && !S_ISREG(sb.st_mode))
-			ctx_error(c, "--const-input %s: '%s' is not a regular file", name, b->path);
+			ctx_error(c, "--const-input %s: '%s' is not a regular file",
+			          text_msg(c, name), b->path);
 		FILE *f = fopen(b->path, "rb");
 		if (!f)
-			ctx_error(c, "--const-input %s: cannot open '%s': %s", name, b->path, strerror(errno));
+			ctx_error(c, "--const-input %s: cannot open '%s': %s", text_msg(c, name),
+			          b->path, strerror(errno));
 		size_t cap = 1 << 16, len = 0;
 		unsigned char *buf = ctx_alloc(c, cap);
 		for (;;) {
@@ -721,14 +737,16 @@ static Tensor *const_input(Loader *L, const char *name)
 		bool bad = ferror(f) || len == cap;
 		fclose(f);
 		if (bad)
-			ctx_error(c, "--const-input %s: cannot read '%s'", name, b->path);
+			ctx_error(c, "--const-input %s: cannot read '%s'", text_msg(c, name),
+			          b->path);
 		pb_check_depth(L, &onnx__tensor_proto__descriptor, buf, len,
-		               ctx_printf(c, "--const-input %s: '%s'", name, b->path));
+		               ctx_printf(c, "--const-input %s: '%s'", text_msg(c, name), b->path));
 		L->const_tp = (Onnx__TensorProto *)protobuf_c_message_unpack(
 			&onnx__tensor_proto__descriptor, &L->pb_alloc, len, buf);
 		pb_check_memory(L);
 		if (!L->const_tp)
-			ctx_error(c, "--const-input %s: '%s' is not a serialized ONNX TensorProto", name,
+			ctx_error(c,
+			          "--const-input %s: '%s' is not a serialized ONNX TensorProto", text_msg(c, name),
 			          b->path);
 		Tensor *t = tensor_from_proto(L, L->const_tp, name,
 		                              ctx_printf(c, "--const-input %s", name));
@@ -749,7 +767,7 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 	if (e && e->node == -2)
 		return; /* an initializer: a weight, not a run-time input */
 	if (e)
-		ctx_error(c, "graph input '%s' is declared twice", name);
+		ctx_error(c, "graph input '%s' is declared twice", text_msg(c, name));
 	Tensor *k = const_input(L, name);
 	if (k) {
 		/* the constant must fit what the model declares for the input */
@@ -782,17 +800,19 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 	const Onnx__TypeProto *tp = vi->type;
 	if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
 		ctx_error(c, "graph input '%s' is not a tensor (sequences, maps and optionals "
-		          "are not supported)", name);
+		          "are not supported)", text_msg(c, name));
 	const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
 	int onnx_dt = tt->has_elem_type ? tt->elem_type : 0;
 	DType dt = dtype_from_onnx(onnx_dt);
 	if (dt == DT_UNDEF)
 		ctx_error(c, "graph input '%s' has element type %s, which tostc does not support "
-		          "(supported: FLOAT, INT64, INT32, BOOL)", name, onnx_type_name(onnx_dt));
+		          "(supported: FLOAT, INT64, INT32, BOOL)", text_msg(c, name), onnx_type_name(onnx_dt));
 	if (!tt->shape)
-		ctx_error(c, "graph input '%s' has no shape (its rank is unknown)", name);
+		ctx_error(c, "graph input '%s' has no shape (its rank is unknown)",
+		          text_msg(c, name));
 	if (tt->shape->n_dim > MAX_RANK)
-		ctx_error(c, "graph input '%s' has rank %zu; tostc supports at most %d", name,
+		ctx_error(c, "graph input '%s' has rank %zu; tostc supports at most %d",
+		          text_msg(c, name),
 		          tt->shape->n_dim, MAX_RANK);
 	int rank = (int)tt->shape->n_dim;
 	int64_t dims[MAX_RANK] = {0};
@@ -801,7 +821,7 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 		if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
 			if (d->dim_value <= 0)
 				ctx_error(c, "graph input '%s' has dimension %lld at axis %d; dimensions "
-				          "must be positive", name, (long long)d->dim_value, i);
+				          "must be positive", text_msg(c, name), (long long)d->dim_value, i);
 			dims[i] = d->dim_value;
 			continue;
 		}
@@ -845,7 +865,8 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 		if (!*aname)
 			proto_node_error(L, np, index, "attribute #%zu has no name", k);
 		if (attr_find(n, aname))
-			proto_node_error(L, np, index, "attribute '%s' is given twice", aname);
+			proto_node_error(L, np, index, "attribute '%s' is given twice",
+			                 text_msg(c, aname));
 		int type = ap->has_type ? (int)ap->type : 0;
 		if (type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__UNDEFINED) {
 			/* IR version 1 had no type field: infer it from what is set */
@@ -869,7 +890,8 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
 			if (ap->n_ints > INT_MAX / 8)
-				proto_node_error(L, np, index, "attribute '%s' is too long", aname);
+				proto_node_error(L, np, index, "attribute '%s' is too long",
+				                 text_msg(c, aname));
 			a = node_add_attr(L->g, n, an, AT_INTS);
 			a->n = (int)ap->n_ints;
 			a->ints = ctx_alloc(c, (ap->n_ints ? ap->n_ints : 1) * sizeof(int64_t));
@@ -878,7 +900,8 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
 			if (ap->n_floats > INT_MAX / 8)
-				proto_node_error(L, np, index, "attribute '%s' is too long", aname);
+				proto_node_error(L, np, index, "attribute '%s' is too long",
+				                 text_msg(c, aname));
 			a = node_add_attr(L->g, n, an, AT_FLOATS);
 			a->n = (int)ap->n_floats;
 			a->floats = ctx_alloc(c, (ap->n_floats ? ap->n_floats : 1) * sizeof(float));
@@ -891,13 +914,14 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
 			if (!ap->t)
-				proto_node_error(L, np, index, "tensor attribute '%s' has no tensor", aname);
+				proto_node_error(L, np, index,
+				                 "tensor attribute '%s' has no tensor", text_msg(c, aname));
 			const char *base = n->nout > 0 && n->out[0]
 				? ctx_printf(c, "%s.%s", n->out[0]->name, aname)
 				: ctx_printf(c, "node%d.%s", index, aname);
 			Entry *e = name_add(L, fresh_name(L, base));
 			const char *what = ctx_printf(c, "%s: attribute '%s'", node_where(L, np, index),
-			                              aname);
+			                              text_msg(c, aname));
 			e->t = tensor_from_proto(L, ap->t, e->key, what);
 			a = node_add_attr(L->g, n, an, AT_TENSOR);
 			a->t = e->t;
@@ -1135,7 +1159,7 @@ static Graph *load(Loader *L, const char *path)
 			ctx_error(c, "initializer #%zu has no name", i);
 		Entry *e = name_add(L, ctx_strdup(c, name));
 		if (!e)
-			ctx_error(c, "initializer '%s' is defined twice", name);
+			ctx_error(c, "initializer '%s' is defined twice", text_msg(c, name));
 		e->node = -2;
 		e->t = tensor_from_proto(L, tp, e->key, ctx_printf(c, "initializer '%s'", name));
 	}
@@ -1166,7 +1190,8 @@ static Graph *load(Loader *L, const char *path)
 			Entry *e = name_add(L, ctx_strdup(c, out));
 			if (!e) {
 				Entry *old = name_find(L, out);
-				proto_node_error(L, np, (int)i, "output '%s' is already %s", out,
+				proto_node_error(L, np, (int)i, "output '%s' is already %s",
+				                 text_msg(c, out),
 				                 old->node >= 0 ? "the output of another node"
 				                 : old->node == -2 ? "an initializer" : "a graph input");
 			}
@@ -1182,7 +1207,7 @@ static Graph *load(Loader *L, const char *path)
 		if (*dom && strcmp(dom, "ai.onnx") != 0)
 			proto_node_error(L, np, (int)i, "unsupported op '%s' in domain '%s'; "
 			                 "`tostc --list-ops` lists the supported ops",
-			                 str(np->op_type), dom);
+			                 str(np->op_type), text_msg(c, dom));
 		if (op == OP_COUNT || (op_info[op].flags & OPF_INTERNAL))
 			proto_node_error(L, np, (int)i, "unsupported op '%s' (opset %d); "
 			                 "`tostc --list-ops` lists the supported ops",
@@ -1206,9 +1231,9 @@ static Graph *load(Loader *L, const char *path)
 		Entry *e = name_find(L, name);
 		if (!e || !e->t)
 			ctx_error(c, "graph output '%s' is not produced by any node and is neither a "
-			          "graph input nor an initializer", name);
+			          "graph input nor an initializer", text_msg(c, name));
 		if (e->t->is_output)
-			ctx_error(c, "graph output '%s' is listed twice", name);
+			ctx_error(c, "graph output '%s' is listed twice", text_msg(c, name));
 		e->t->is_output = true;
 		g->outputs[g->noutputs++] = e->t;
 	}

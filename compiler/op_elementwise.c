@@ -515,7 +515,8 @@ void shape_clip(Graph *g, Node *n)
 				continue;
 			same_dtype(g, n, 0, i);
 			if (tensor_nelem(t) != 1)
-				node_error(g, n, "input %d ('%s', %s) must be a scalar", i, t->name,
+				node_error(g, n, "input %d ('%s', %s) must be a scalar", i,
+				           text_msg(g->ctx, t->name),
 				           tensor_shape_str(g->ctx, t));
 		}
 	}

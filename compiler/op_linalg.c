@@ -461,7 +461,8 @@ static void spatial_setup(Graph *g, Node *n, const Tensor *x, const int64_t *ks,
 	const char *ap = attr_string(n, "auto_pad", "NOTSET");
 	int same_upper = !strcmp(ap, "SAME_UPPER"), same_lower = !strcmp(ap, "SAME_LOWER");
 	if (!same_upper && !same_lower && strcmp(ap, "NOTSET") && strcmp(ap, "VALID"))
-		node_error(g, n, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
+		node_error(g, n,
+		           "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", text_msg(g->ctx, ap));
 	if (!strcmp(ap, "NOTSET") && (cnt = attr_ints(n, "pads", &v)) >= 0) {
 		if (cnt != 2 * ns)
 			node_error(g, n, "pads has %d values; expected %d (begin and end per spatial dim)",

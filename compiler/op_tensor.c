@@ -976,11 +976,12 @@ void shape_constant(Graph *g, Node *n)
 			if (!strcmp(b->name, names[k]))
 				known = true;
 		if (!known)
-			node_error(g, n, "attribute '%s' is not supported (tostc supports %s)", b->name,
+			node_error(g, n, "attribute '%s' is not supported (tostc supports %s)",
+			           text_msg(g->ctx, b->name),
 			           op_info[OP_CONSTANT].attrs);
 		if (a)
 			node_error(g, n, "both '%s' and '%s' are given; exactly one value is allowed",
-			           a->name, b->name);
+			           text_msg(g->ctx, a->name), text_msg(g->ctx, b->name));
 		a = b;
 	}
 	if (!a)
@@ -998,7 +999,8 @@ void shape_constant(Graph *g, Node *n)
 	} else if (!strcmp(a->name, "value_float") || !strcmp(a->name, "value_floats")) {
 		bool one = !strcmp(a->name, "value_float");
 		if (a->kind != (one ? AT_FLOAT : AT_FLOATS))
-			node_error(g, n, "attribute '%s' has the wrong kind", a->name);
+			node_error(g, n, "attribute '%s' has the wrong kind",
+			           text_msg(g->ctx, a->name));
 		cnt = one ? 1 : a->n;
 		shape_set(y, DT_F32, one ? 0 : 1, &cnt);
 		float *v = ctx_alloc(g->ctx, sizeof(float) * (size_t)(cnt ? cnt : 1));
@@ -1008,7 +1010,8 @@ void shape_constant(Graph *g, Node *n)
 	} else {
 		bool one = !strcmp(a->name, "value_int");
 		if (a->kind != (one ? AT_INT : AT_INTS))
-			node_error(g, n, "attribute '%s' has the wrong kind", a->name);
+			node_error(g, n, "attribute '%s' has the wrong kind",
+			           text_msg(g->ctx, a->name));
 		cnt = one ? 1 : a->n;
 		shape_set(y, DT_I64, one ? 0 : 1, &cnt);
 		int64_t *v = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)(cnt ? cnt : 1));

@@ -121,7 +121,7 @@ void report_text(Graph *g, FILE *f)
 		int64_t fl = node_flops(g, n);
 		flops += fl;
 		fprintf(f, "%-5d %-20s %-28.28s %-24s %14lld %12lld\n", n->index, op_info[n->op].name,
-		        n->name, n->out[0] ? tensor_shape_str(c, n->out[0]) : "_", (long long)fl,
+		        text_msg(c, n->name), n->out[0] ? tensor_shape_str(c, n->out[0]) : "_", (long long)fl,
 		        (long long)node_bytes(n));
 	}
 	int count[OP_COUNT];
@@ -134,21 +134,6 @@ void report_text(Graph *g, FILE *f)
 	        (long long)flops, (long long)weight_bytes(g), (long long)g->arena_size);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 void report_json(Graph *g, FILE *f)
 {
 	Ctx *c = g->ctx;
@@ -159,14 +144,12 @@ void report_json(Graph *g, FILE *f)
 		int64_t fl = node_flops(g, n);
 		flops += fl;
 		fprintf(f, "%s\n    {\"index\": %d, \"op\": ", p ? "," : "", n->index);
-		json_str(f, op_info[n->op].name);
-		fputs(", \"name\": ", f);
-		json_str(f, n->name);
+		fprintf(f, "\"%s\", \"name\": %s", op_info[n->op].name, text_json(c, n->name));
 		fputs(", \"output\": ", f);
-		json_str(f, n->out[0] ? tensor_shape_str(c, n->out[0]) : "");
+		fputs(text_json(c, n->out[0] ? tensor_shape_str(c, n->out[0]) : ""), f);
 		if (n->fused_from) {
 			fputs(", \"fused_from\": ", f);
-			json_str(f, n->fused_from);
+			fputs(text_json(c, n->fused_from), f);
 		}
 		fprintf(f, ", \"flops\": %lld, \"bytes\": %lld}", (long long)fl, (long long)node_bytes(n));
 	}

@@ -209,7 +209,7 @@ static void entry(Json *j, StEntry *e)
 					expect(j, ',');
 				if (e->rank == MAX_RANK)
 					ctx_error(j->c, "%s: tensor '%s' has more than %d dimensions", j->path,
-					          e->name, MAX_RANK);
+					          text_msg(j->c, e->name), MAX_RANK);
 				e->dims[e->rank++] = jint(j);
 			}
 			j->s++;
@@ -227,7 +227,7 @@ static void entry(Json *j, StEntry *e)
 	}
 	j->s++;
 	if (!have_dt || !have_shape || !have_off)
-		ctx_error(j->c, "%s: tensor '%s' lacks %s", j->path, e->name,
+		ctx_error(j->c, "%s: tensor '%s' lacks %s", j->path, text_msg(j->c, e->name),
 		          !have_dt ? "\"dtype\"" : !have_shape ? "\"shape\"" : "\"data_offsets\"");
 }
 
@@ -272,7 +272,8 @@ SafeTensors *safetensors_parse(Ctx *c, const char *path, const unsigned char *by
 		}
 		for (int i = 0; i < st->nentries; i++)
 			if (strcmp(st->entries[i].name, k) == 0)
-				ctx_error(c, "%s: tensor '%s' appears twice in the header", path, k);
+				ctx_error(c, "%s: tensor '%s' appears twice in the header", path,
+				          text_msg(c, k));
 		if (st->nentries == cap) {
 			StEntry *e = ctx_alloc(c, sizeof(StEntry) * (size_t)cap * 2);
 			memcpy(e, st->entries, sizeof(StEntry) * (size_t)cap);
@@ -292,25 +293,26 @@ SafeTensors *safetensors_parse(Ctx *c, const char *path, const unsigned char *by
 		StEntry *e = &st->entries[i];
 		int eb = dtype_bytes(e->dtype);
 		if (!eb)
-			ctx_error(c, "%s: tensor '%s' has unknown dtype '%s'", path, e->name, e->dtype);
+			ctx_error(c, "%s: tensor '%s' has unknown dtype '%s'", path,
+			          text_msg(c, e->name), text_msg(c, e->dtype));
 		int64_t bytes_needed = eb;
 		for (int d = 0; d < e->rank; d++) {
 			if (e->dims[d] && bytes_needed > ST_MAX_INT / e->dims[d])
 				ctx_error(c, "%s: tensor '%s' is impossibly large (shape too big)", path,
-				          e->name);
+				          text_msg(c, e->name));
 			bytes_needed *= e->dims[d];
 		}
 		if (e->end < e->begin)
 			ctx_error(c, "%s: tensor '%s' has data_offsets [%lld, %lld] that end before they "
-			             "begin", path, e->name, (long long)e->begin, (long long)e->end);
+			             "begin", path, text_msg(c, e->name), (long long)e->begin, (long long)e->end);
 		if (e->end - e->begin != bytes_needed)
 			ctx_error(c, "%s: tensor '%s' (%s, %d dims) needs %lld bytes but data_offsets "
-			             "[%lld, %lld] hold %lld", path, e->name, e->dtype, e->rank,
+			             "[%lld, %lld] hold %lld", path, text_msg(c, e->name), text_msg(c, e->dtype), e->rank,
 			          (long long)bytes_needed, (long long)e->begin, (long long)e->end,
 			          (long long)(e->end - e->begin));
 		if (e->end > st->data_size)
 			ctx_error(c, "%s: tensor '%s' has data_offsets [%lld, %lld] past the end of the "
-			             "data (%lld bytes): truncated file?", path, e->name,
+			             "data (%lld bytes): truncated file?", path, text_msg(c, e->name),
 			          (long long)e->begin, (long long)e->end, (long long)st->data_size);
 	}
 	qsort(st->entries, (size_t)st->nentries, sizeof(StEntry), by_begin);
@@ -318,7 +320,7 @@ SafeTensors *safetensors_parse(Ctx *c, const char *path, const unsigned char *by
 		const StEntry *a = &st->entries[i - 1], *b = &st->entries[i];
 		if (b->begin < a->end)
 			ctx_error(c, "%s: tensors '%s' [%lld, %lld] and '%s' [%lld, %lld] overlap", path,
-			          a->name, (long long)a->begin, (long long)a->end, b->name,
+			          text_msg(c, a->name), (long long)a->begin, (long long)a->end, text_msg(c, b->name),
 			          (long long)b->begin, (long long)b->end);
 	}
 	return st;
@@ -401,7 +403,7 @@ float *safetensors_get_f32(Ctx *c, const SafeTensors *st, const StEntry *e)
 		}
 	} else {
 		ctx_error(c, "%s: tensor '%s' has dtype %s; expected F32, F16 or BF16", st->path,
-		          e->name, e->dtype);
+		          text_msg(c, e->name), text_msg(c, e->dtype));
 	}
 	return out;
 }

@@ -69,7 +69,7 @@ void need_dtype(Graph *g, Node *n, int i, unsigned mask)
 				strcat(list, dtype_name((DType)d));
 			}
 		node_error(g, n, "input %d ('%s') has element type %s; this op supports %s", i,
-		           n->in[i]->name, dtype_name(t), list);
+		           text_msg(g->ctx, n->in[i]->name), dtype_name(t), list);
 	}
 }
 

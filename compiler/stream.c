@@ -369,7 +369,8 @@ static const char *node_desc(Graph *g, const Node *n)
 	if (n->loc.file)
 		return ctx_printf(g->ctx, "%s:%d:%d (%s)", n->loc.file, n->loc.line, n->loc.col,
 		                  op_info[n->op].name);
-	return ctx_printf(g->ctx, "node '%s' (%s, #%d)", n->name, n->src_op, n->index);
+	return ctx_printf(g->ctx, "node '%s' (%s, #%d)", text_msg(g->ctx, n->name), n->src_op,
+	                  n->index);
 }
 
 static bool check(Stream *S)
@@ -391,7 +392,7 @@ static bool check(Stream *S)
 	in = S->input = g->inputs[0];
 	if ((in->dtype != DT_I64 && in->dtype != DT_I32) || in->rank < 1 || in->rank > 2) {
 		s->why = ctx_printf(c, "input '%s' is %s; the step API needs token ids (B, T) or (T), "
-		                    "int64 or int32", in->name, tensor_shape_str(c, in));
+		                    "int64 or int32", text_msg(c, in->name), tensor_shape_str(c, in));
 		return false;
 	}
 	S->tax[in->id] = in->rank - 1;

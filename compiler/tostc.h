@@ -114,6 +114,9 @@ _Noreturn void ctx_error(Ctx *c, const char *fmt, ...) __attribute__((format(pri
 _Noreturn void node_error(Graph *g, const Node *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 _Noreturn void ctx_bug(Ctx *c, const char *file, int line, const char *msg);
+/* Unwind again with the error already in ctx->errmsg (a handler that only
+ * added to the message). */
+_Noreturn void ctx_rethrow(Ctx *c);
 #define unreachable(c) ctx_bug((c), __FILE__, __LINE__, "unreachable")
 #define ir_assert(c, e) ((e) ? (void)0 : ctx_bug((c), __FILE__, __LINE__, #e))
 
@@ -237,6 +240,9 @@ Tensor *tensor_new(Graph *g, const char *name, TensorKind kind, DType dt, int ra
 /* A new TK_CONST tensor with zeroed data of the given shape. */
 Tensor *tensor_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims);
 Node *node_new(Graph *g, OpKind op, const char *name, int nin, int nout);
+/* A node's name for lists of fused nodes: shortened (text_short), or its op
+ * type when it has none.  Raw text: it still needs text_comment or text_msg. */
+const char *node_label(Ctx *c, const Node *n);
 void graph_add_node(Graph *g, Node *n);
 /* Insert n at position pos (nodes after it shift); for fusion passes. */
 void graph_insert_node(Graph *g, int pos, Node *n);
@@ -264,6 +270,36 @@ Attr *node_add_attr(Graph *g, Node *n, const char *name, AttrKind kind);
 void ir_dump(Graph *g, FILE *f, const char *after_pass);
 /* The verifier: structural invariants; internal errors on failure. */
 void ir_check(Graph *g, const char *after_pass);
+
+/* ------------------------------------------------------------------ */
+/* text.c: model text on its way out (generated C and messages)         */
+/* ------------------------------------------------------------------ */
+/* Text from an input file reaches generated C and messages only through
+ * these, one function per context (docs/reliability.md, "Untrusted models"). */
+
+#define TEXT_SHOWN_MAX 96   /* bytes of a name shown in a comment or message */
+
+/* s itself, or its first bytes and "...(N bytes)" when longer than TEXT_SHOWN_MAX */
+const char *text_short(Ctx *c, const char *s);
+/* s made safe inside a C block comment (whole: callers shorten names) */
+const char *text_comment(Ctx *c, const char *s);
+/* s as a complete C string literal, quotes included, every byte kept */
+const char *text_cstring(Ctx *c, const char *s);
+/* a C identifier made from s: never a keyword or a standard macro, never in
+ * the namespace of the generated API (`prefix`_, any case) or the runtime
+ * (tr_); callers make the names they derive distinct */
+const char *text_ident(Ctx *c, const char *s, const char *prefix);
+/* s as a JSON string with its quotes (hidden code points as \\uXXXX, bytes
+ * that are not UTF-8 as U+FFFD) */
+const char *text_json(Ctx *c, const char *s);
+/* s shortened and escaped for a message (control bytes, bidirectional
+ * controls and invalid UTF-8 as \xNN, '\\' doubled) */
+const char *text_msg(Ctx *c, const char *s);
+/* the same into dst (cap bytes; for error paths, which must not allocate) */
+void text_msg_into(char *dst, size_t cap, const char *s);
+/* the sink under every message: src escaped as text_msg does, but '\\' kept,
+ * into dst (cap bytes, NUL-terminated, cut when full) */
+void text_term(char *dst, size_t cap, const char *src);
 
 /* ------------------------------------------------------------------ */
 /* onnx.c: ONNX front end                                               */
@@ -535,6 +571,9 @@ void dsl_lex_error(DslParser *p, const struct YYLTYPE *loc, const char *fmt, ...
 void dsl_syntax_error(DslParser *p, const struct YYLTYPE *loc, const char *msg);
 /* Parse only (no lowering): the AST, or ctx_error with file:line:col. */
 Ast *dsl_parse(Ctx *c, const char *file, const char *src);
+/* Append the source line `line` and a caret under `col` to ctx->errmsg,
+ * escaped like the rest of the message. */
+void dsl_excerpt(Ctx *c, const char *src, int line, int col);
 /* "file:line:col: error: msg" + the source line + a caret, via ctx_error. */
 _Noreturn void dsl_error_at(Ctx *c, const char *file, const char *src, int line, int col,
                             const char *fmt, ...) __attribute__((format(printf, 6, 7)));

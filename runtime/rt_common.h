@@ -30,6 +30,10 @@
 #define TR_LIKELY(x) (x)
 #define TR_ALWAYS_INLINE static inline
 #endif
+/* the C99 keyword, for a C++ compiler that builds model.c */
+#if defined(__cplusplus) && !defined(restrict)
+#define restrict __restrict
+#endif
 #define TR_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define TR_MAX(a, b) ((a) > (b) ? (a) : (b))
 /* fmaf only where it is one instruction; ISO C mode does not contract a*b+c */

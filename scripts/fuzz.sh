@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh run TARGET SECS  # one long campaign, corpus kept in
 #                                    # $BUILD_DIR/fuzz_campaign/TARGET
 #
-# TARGET: onnx, dsl, safetensors, cli.  Environment: CC (default clang-14),
+# TARGET: onnx, dsl, safetensors, cli, names.  Environment: CC (default clang-14),
 # BUILD_DIR (default build-fuzz), FUZZ_JOBS (parallel fuzzer processes for
 # `run`, default 1), FUZZ_NICE (default 10), FUZZ_NO_BUILD=1 (use the built
 # binaries as they are, e.g. while another campaign runs from them).  A long run starts from the

@@ -3,6 +3,11 @@
 # ctest `resources`: tostc's peak RSS and CPU time on the largest test model
 # and on a synthetic 6000-node model, against generous bounds.
 #
+# ctest `hostile`: models whose names, doc strings, metadata, .tost file
+# names, strings and weight keys try to write code or terminal escapes
+# (hostile.py): the generated C builds as C99, C11 and C++, defines nothing
+# the model asked for, and runs; refusals are one escaped message.
+#
 # ctest `symbols`: every ONNX node test model tostc accepts (compiled again
 # here, since the conformance runner deletes passing cases), and the C the
 # model tests, DSL equivalence, digits sample, resources, api, stream and
@@ -20,6 +25,11 @@ add_test(NAME resources
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/resources_work
           --slack ${_slack} --scan ${CMAKE_BINARY_DIR}/models_work ${CMAKE_BINARY_DIR}/dsl_work)
 set_tests_properties(resources PROPERTIES TIMEOUT 300 DEPENDS "models;dsl_equiv")
+
+add_test(NAME hostile
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/hostile.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/hostile_work)
+set_tests_properties(hostile PROPERTIES TIMEOUT 600)
 
 add_test(NAME symbols
   COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/symbols.sh $<TARGET_FILE:tostc>
