@@ -70,7 +70,7 @@ int main(void)
 	/* the stems' 3x3 stride-2 pad-1 convs with bias and GELU: c -> mo
 	 * channels on an hw x hw map, through tr_conv_f32 and, on the weight
 	 * packed as lower_conv packs it, tr_conv_packed_f32 (which of the two a
-	 * model runs: conv_packed in compiler/op_linalg.c) */
+	 * model runs: conv_packed in compiler/ops/op_linalg.c) */
 	static const int64_t cvs[][3] = {{48, 96, 112}, {96, 192, 56}, {192, 384, 28},
 	                                 {3, 48, 224}, {24, 48, 112}, {48, 96, 56},
 	                                 {96, 192, 28}};

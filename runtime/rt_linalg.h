@@ -969,7 +969,7 @@ TR_FN void tr_gemm_packed_start_f32(const float *a, const float *bp, const float
 /* tr_gemm_packed_start_f32 without a start, on np parts of y (m, ldy) only:
  * bp holds n packed columns, columns [off, off + n) of the weight; part p is
  * rows [parts[4p], parts[4p+1]) x columns [parts[4p+2], parts[4p+3]) of
- * those n, its first column a multiple of TR_GEMM_PB (compiler/demand.c
+ * those n, its first column a multiple of TR_GEMM_PB (compiler/passes/demand.c
  * finds the parts that the readers of y use); the rest of y is not written */
 TR_FN void tr_gemm_packed_parts_f32(const float *a, const float *bp, const float *bias, float *y,
                                     float *pack, int64_t m, int64_t k, int64_t n, int64_t ldy,
@@ -1897,7 +1897,7 @@ TR_FN float tr_pc_dot(const float *restrict a, const float *restrict b, int64_t 
 
 /*
  * A contraction with a projection absorbed (op ProjContract, made by
- * compiler/fuse_absorb.c).  For every output element s:
+ * compiler/passes/fuse_absorb.c).  For every output element s:
  *
  *   y[s] = v[grp[s]] . q[qrow[s]]  (+ the bias term below),
  *   v[g] = sum_t u[ia[g][t]] * p[prow[g][t]]   (rows of `in` floats),

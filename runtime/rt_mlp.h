@@ -1,6 +1,6 @@
 /*
  * rt_mlp.h -- the fused MLP half of a transformer block (op MlpBlock, made by
- * compiler/fuse_mlp.c): y = x + gamma * fc2(gelu(fc1(LayerNorm(x)))), run on
+ * compiler/passes/fuse_mlp.c): y = x + gamma * fc2(gelu(fc1(LayerNorm(x)))), run on
  * tiles of tm token rows so that the (rows, h) hidden activation only ever
  * exists as one (tm, h) tile of scratch.  Bias, GELU, LayerScale and the
  * residual are GEMM epilogues (TrEpi), done on each output tile while it is

@@ -39,7 +39,7 @@
 #include "rt_linalg.h"
 #include "rt_mlp.h"
 
-/* compiler/op_linalg.c: linalg_gemm_pack_bytes (kept in sync by this test) */
+/* compiler/ops/op_linalg.c: linalg_gemm_pack_bytes (kept in sync by this test) */
 static int64_t pack_bytes(int64_t m, int64_t k, int64_t n)
 {
 	if (m < 4 || k <= 0 || n <= 0)

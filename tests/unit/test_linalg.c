@@ -1,6 +1,6 @@
 /*
  * test_linalg.c -- unit tests for the linear algebra kernels (runtime/rt_linalg.h)
- * and the shape functions of compiler/op_linalg.c.
+ * and the shape functions of compiler/ops/op_linalg.c.
  *
  * GEMM and convolution are checked against naive double-precision loops
  * written out here, on ragged sizes that hit every edge path of the blocked

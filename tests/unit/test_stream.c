@@ -1,5 +1,5 @@
 /*
- * test_stream.c -- the streaming proof (compiler/stream.c) on small graphs
+ * test_stream.c -- the streaming proof (compiler/passes/stream.c) on small graphs
  * built by hand: a causal LM skeleton is accepted (token axis tracked through
  * Gather, a position-indexed constant, MatMul, CausalTSSA, Transpose), and
  * each token-mixing construction is rejected naming its node.  The step

@@ -1,6 +1,6 @@
 /*
  * test_tensor.c -- unit tests for the data movement kernels (runtime/rt_tensor.h)
- * and the shape/lower functions of compiler/op_tensor.c.
+ * and the shape/lower functions of compiler/ops/op_tensor.c.
  *
  * Kernel tests call the runtime directly on small inputs and compare with
  * literal expected values or with a naive index formula written out here.
