@@ -1,7 +1,8 @@
 /*
  * op_fused.c -- shape and lower functions of the fused ops made by passes:
  * TSSA and CausalTSSA (fuse_tssa.c), whose kernels live in runtime/rt_tssa.h,
- * and Gelu (fuse_common.c; runtime/rt_fused.h).
+ * Gelu (fuse_common.c; runtime/rt_fused.h) and MlpBlock (fuse_mlp.c;
+ * runtime/rt_mlp.h).
  *
  * Both ops read the projected tokens w (B, N, d) (or (N, d): B = 1) with the
  * heads interleaved as d = heads x p, and write y of the same shape.  temp is
@@ -13,7 +14,10 @@
 #include "tostc.h"
 #include "rt_fused.h"
 #include "rt_linalg.h"
+#include "rt_mlp.h"
 #include "rt_tssa.h"
+
+#define MLP_TILE 256   /* MlpBlock: token rows per tile (scratch); the kernel runs min(256, MC) */
 
 static void inv_tssa_f32(const Call *c)
 {
@@ -200,4 +204,61 @@ void lower_proj_contract(Graph *g, Node *n)
 	call_int(c, tensor_nelem(n->out[0]));
 	call_int(c, in);
 	call_int(c, attr_int(n, "bias", 0));
+}
+
+/* ---- op MlpBlock ---- */
+
+void shape_mlp_block(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0];
+	need_dtype(g, n, 0, 1u << DT_F32);
+	/* inputs 2, 4 and 6 (norm bias, fc biases) are optional */
+	if (n->nin != 8 || x->rank < 1 || !n->in[3] || !n->in[5] || !n->in[7] ||
+	    n->in[3]->rank != 2 || n->in[5]->rank != 2)
+		node_error(g, n, "MlpBlock needs x (.., d), 2-D weights and gamma");
+	shape_set(n->out[0], DT_F32, x->rank, x->dims);
+}
+
+static void inv_mlp_block_f32(const Call *c)
+{
+	tr_mlp_block_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
+	                 A_P(c, 6), A_P(c, 7), A_P(c, 8), A_P(c, 9), A_I(c, 10), A_I(c, 11),
+	                 A_I(c, 12), A_I(c, 13), A_F(c, 14), A_I(c, 15), A_I(c, 16), A_I(c, 17));
+}
+
+void lower_mlp_block(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0];
+	int64_t d = x->dims[x->rank - 1], rows = tensor_nelem(x) / d;
+	int t1 = (int)attr_int(n, "trans1", 0), t2 = (int)attr_int(n, "trans2", 0);
+	int64_t h = t1 ? n->in[3]->dims[0] : n->in[3]->dims[1];
+	int64_t tm = rows < MLP_TILE ? rows : MLP_TILE;
+	/* the GEMMs always pack A (a last tile of < 4 rows too): size for >= 8 rows */
+	int64_t pm = tm < 8 ? 8 : tm;
+	int64_t p1 = linalg_gemm_pack_bytes(pm, d, h), p2 = linalg_gemm_pack_bytes(pm, h, d);
+	int64_t pack = (p1 > p2 ? p1 : p2) / 4;
+	/* scratch: ln (tm, d), hidden (tm, h), out (tm, d), mean + rstd (tm), pack;
+	 * every piece rounded to 16 floats (64-byte aligned) */
+	int64_t fl = TR_MLP_R16(tm * d) * 2 + TR_MLP_R16(tm * h) + TR_MLP_R16(tm) * 2 + pack;
+	Call *c = call_new(g, n, "tr_mlp_block_f32", inv_mlp_block_f32);
+	/* weights packed now, for the micro-kernel (tr_gemm_prepack_f32); absent
+	 * optional inputs (norm bias, fc biases) are passed as gamma, flagged off */
+	for (int i = 0; i < 8; i++) {
+		Tensor *t = n->in[i] ? n->in[i] : n->in[7];
+		if (i == 3)
+			t = linalg_prepack(g, t, d, h, t1);
+		else if (i == 5)
+			t = linalg_prepack(g, t, h, d, t2);
+		call_in(c, t);
+	}
+	call_out(c, n->out[0]);
+	call_scratch(c, fl * 4);
+	call_int(c, rows);
+	call_int(c, d);
+	call_int(c, h);
+	call_int(c, tm);
+	call_float(c, attr_float(n, "epsilon", 1e-5f));
+	call_int(c, n->in[2] != NULL);
+	call_int(c, n->in[4] != NULL);
+	call_int(c, n->in[6] != NULL);
 }
