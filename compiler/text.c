@@ -6,10 +6,11 @@
  * reaches generated C and the user's terminal only through one function per
  * context, so that an emitter cannot forget the rules of the context:
  *
- *   text_comment  inside a C block comment: never ends, opens or nests it,
- *                 never splices lines, never forms a trigraph, shows no
- *                 control, bidirectional or invalid bytes (they are written
- *                 as \xNN)
+ *   text_comment  inside a C block comment, between characters other than
+ *                 '*', '/' and '?' (a space, a quote, a colon...): never
+ *                 ends, opens or nests it, never splices lines, never forms
+ *                 a trigraph, shows no control, bidirectional or invalid
+ *                 bytes (they are written as \xNN)
  *   text_cstring  a whole C string literal with its quotes: C escapes for '"',
  *                 '\\' and '\n', three-digit octal for every other byte outside
  *                 printable ASCII, "?\?" so that no trigraph forms
@@ -121,9 +122,8 @@ typedef enum {
 
 /* Append text, escaped for display: printable ASCII and visible UTF-8 as
  * they are, '\n' '\t' '\r' as C escapes, every other byte as \xNN.  In a
- * comment also '\\', and the '/', '*' and '?' that could end, open or nest the
- * comment or form a trigraph, the text's edges counting as neighbours of
- * anything. */
+ * comment also '\\', a '/' next to a '/' or '*' (it could end, open or nest
+ * the comment) and the second '?' of "??" (a trigraph). */
 static void put_shown(Buf *b, const char *text, size_t len, ShowMode mode)
 {
 	bool comment = mode == SHOW_COMMENT;
@@ -148,10 +148,9 @@ static void put_shown(Buf *b, const char *text, size_t len, ShowMode mode)
 		}
 		if (comment && n == 1) {
 			int prev = i ? s[i - 1] : -1, next = i + 1 < len ? s[i + 1] : -1;
-			bool edge = prev < 0 || next < 0;
-			if (ch == '\\' || (ch == '/' && (edge || prev == '*' || prev == '/' || next == '*' ||
-			                                 next == '/')) ||
-			    (ch == '*' && edge) || (ch == '?' && (edge || prev == '?'))) {
+			if (ch == '\\' ||
+			    (ch == '/' && (prev == '*' || prev == '/' || next == '*' || next == '/')) ||
+			    (ch == '?' && prev == '?')) {
 				put_hex(b, ch);
 				i++;
 				continue;

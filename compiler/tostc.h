@@ -281,7 +281,8 @@ void ir_check(Graph *g, const char *after_pass);
 
 /* s itself, or its first bytes and "...(N bytes)" when longer than TEXT_SHOWN_MAX */
 const char *text_short(Ctx *c, const char *s);
-/* s made safe inside a C block comment (whole: callers shorten names) */
+/* s made safe inside a C block comment, where the characters around it are
+ * not '*', '/' or '?' (whole: callers shorten names) */
 const char *text_comment(Ctx *c, const char *s);
 /* s as a complete C string literal, quotes included, every byte kept */
 const char *text_cstring(Ctx *c, const char *s);
@@ -369,17 +370,17 @@ extern const int npasses;
 void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
 
 /* ------------------------------------------------------------------ */
-/* Kernel calls (lower.c) -- the seam between ops and runtime kernels.  */
+/* Kernel calls (lower.c, ops/kernels.c) -- the seam between ops and the  */
+/* runtime's kernels, declared once in runtime/kernels.def                */
 /* ------------------------------------------------------------------ */
 /*
  * An op's lower function turns a node into one or more calls of runtime
- * kernels (runtime/rt_xxx.h).  The same Call is used twice:
- *   - fold.c evaluates it in the compiler: invoke(c) with args[i].ptr set;
- *   - emit_c.c prints it as C: kernel(arg0, arg1, ...), and copies the
- *     runtime section that defines `kernel` into the generated file.
- * So a kernel's C signature must take its arguments in Call order:
- * tensors as pointers (inputs const), ints as int64_t, floats as float,
- * int arrays as const int64_t *, float arrays as const float *, scratch as float *.
+ * kernels: call_new(g, n, K_tr_xxx), then the arguments in the order of the
+ * kernel's declaration.  The same Call is used twice:
+ *   - fold.c evaluates it in the compiler: kernel_info[k].invoke(c), with
+ *     args[i].ptr set;
+ *   - emit_c.c prints it as C, each argument beside its parameter's name,
+ *     and copies the runtime section that defines the kernel.
  */
 typedef enum {
 	ARG_IN,      /* a tensor the kernel reads:  const T * */
@@ -390,6 +391,30 @@ typedef enum {
 	ARG_INTS,    /* const int64_t[n] */
 	ARG_FLOATS,  /* const float[n] */
 } ArgKind;
+
+typedef enum {
+#define KERNEL(name, ...) K_##name,
+#include "kernels.def"
+#undef KERNEL
+	K_COUNT
+} KernelId;
+
+typedef struct {
+	ArgKind kind;        /* ARG_OUT also takes scratch: an output a node drops */
+	DType dtype;         /* ARG_IN / ARG_OUT: element type; DT_UNDEF: any (void *) */
+	const char *name;    /* as in the kernel's C signature */
+} KernelParam;
+
+typedef void InvokeFn(const Call *c);
+
+typedef struct {
+	const char *name;    /* the C function in runtime/ */
+	InvokeFn *invoke;    /* calls it inside the compiler (fold.c) */
+	int nparams;
+	KernelParam params[MAX_ARGS];
+} KernelInfo;
+
+extern const KernelInfo kernel_info[K_COUNT];
 
 typedef struct {
 	ArgKind kind;
@@ -403,11 +428,8 @@ typedef struct {
 	void *ptr;          /* fold.c: resolved pointer for IN/OUT/SCRATCH */
 } Arg;
 
-typedef void InvokeFn(const Call *c);
-
 struct Call {
-	const char *kernel;   /* C function name in runtime/, e.g. "tr_matmul_f32" */
-	InvokeFn *invoke;     /* calls that same function inside the compiler */
+	KernelId kernel;
 	Arg args[MAX_ARGS];
 	int nargs;
 	bool overflow;        /* more than MAX_ARGS were added (a lowering bug) */
@@ -415,7 +437,7 @@ struct Call {
 };
 
 /* Start a call of `kernel` appended to n->calls. */
-Call *call_new(Graph *g, Node *n, const char *kernel, InvokeFn *invoke);
+Call *call_new(Graph *g, Node *n, KernelId kernel);
 void call_in(Call *c, Tensor *t);
 void call_out(Call *c, Tensor *t);
 void call_scratch(Call *c, int64_t bytes);
@@ -423,12 +445,9 @@ void call_int(Call *c, int64_t v);
 void call_float(Call *c, float v);
 void call_ints(Graph *g, Call *c, const int64_t *v, int n);
 void call_floats(Graph *g, Call *c, const float *v, int n);
-/* Shorthands for invoke functions. */
-#define A_P(c, k) ((c)->args[k].ptr)
-#define A_I(c, k) ((c)->args[k].i)
-#define A_F(c, k) ((c)->args[k].f)
-#define A_V(c, k) ((const int64_t *)(c)->args[k].ints)
-#define A_FV(c, k) ((const float *)(c)->args[k].floats)
+/* The calls of n against their kernels' declarations: count, kind and
+ * element type of every argument (ctx_bug when one differs). */
+void calls_check(Graph *g, const Node *n);
 
 /* Evaluate one node now (all inputs TK_CONST): used by fold.c and tests. */
 void eval_node(Graph *g, Node *n);

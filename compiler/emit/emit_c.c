@@ -2,12 +2,14 @@
  * emit_c.c -- the C emitter: Graph + kernel calls + memory plan -> model.c/.h.
  *
  * The generated model.c reads top to bottom like a hand-written inference
- * file: a provenance comment, the runtime sections this model uses (copied
- * from runtime/rt_xxx.h), the weights as one const byte blob with a table of what
- * lies where, one static function per node naming its source, and the entry
- * points NAME_run_v / NAME_run that call the nodes in order.  A model with a
- * step graph (stream.c) gets a second set of node functions (stepN) and the
- * step API (emit_step.c) in the same file, sharing the weights and runtime.
+ * file (llama2.c's forward()): a provenance comment; the runtime's prelude and
+ * the prototypes of the kernels the model calls (runtime/kernels.def); the
+ * forward pass NAME_run_v, one line per node with its name and shapes in a
+ * comment and every argument named after the kernel's parameter; the typed
+ * NAME_run; the step graph and the step API (emit_step.c) of a model that has
+ * one; then the runtime sections the model uses, copied from runtime/; and
+ * last the weights, one const byte blob behind weights(), with a table of
+ * what lies where.
  *
  * Weights are written as string literals of octal escapes, not as lists of
  * float literals: compilers parse a string literal in linear time and little
@@ -20,6 +22,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -44,7 +47,7 @@ typedef struct {
 	Tensor **wt;         /* the distinct weights (by data), in blob order */
 	int64_t *woff_of;    /* their offsets */
 	int nw;
-	const char *fn;      /* node function prefix: "node", "step", "adv" */
+	bool uses_in, uses_out, uses_ws, uses_w;  /* what the function being written reads */
 	const StreamInfo *stream; /* the step API to emit, or NULL */
 	int *outslot;        /* per tensor id: index in outputs it is written to, -1 */
 	int *inslot;         /* per tensor id: index in inputs, -1 */
@@ -147,95 +150,141 @@ static const char *shown(Ctx *c, const char *name)
 	return text_comment(c, text_short(c, name));
 }
 
-static void print_float(FILE *f, float v)
+static const char *float_text(Ctx *c, float v)
 {
-	if (isnan(v)) {
-		fputs("NAN", f);
-		return;
-	}
-	if (isinf(v)) {
-		fputs(v > 0 ? "HUGE_VALF" : "(-HUGE_VALF)", f);
-		return;
-	}
+	if (isnan(v))
+		return "NAN";
+	if (isinf(v))
+		return v > 0 ? "HUGE_VALF" : "(-HUGE_VALF)";
 	char buf[64];
 	snprintf(buf, sizeof buf, "%.9g", (double)v);
 	if (!strpbrk(buf, ".e"))
 		strcat(buf, ".0");
-	fprintf(f, "%sf", buf);
+	return ctx_printf(c, "%sf", buf);
 }
 
-static void print_int(FILE *f, int64_t v)
+static const char *int_text(Ctx *c, int64_t v)
 {
 	if (v == INT64_MIN)
-		fputs("INT64_MIN", f);
-	else if (v > 2147483647 || v < -2147483647)
-		fprintf(f, "INT64_C(%lld)", (long long)v);
-	else
-		fprintf(f, "%lld", (long long)v);
+		return "INT64_MIN";
+	if (v > 2147483647 || v < -2147483647)
+		return ctx_printf(c, "INT64_C(%lld)", (long long)v);
+	return ctx_printf(c, "%lld", (long long)v);
 }
 
 /* The C expression for a tensor's memory, typed for reading or writing. */
-static void print_ptr(Emitter *e, Tensor *t, bool write)
+static const char *ptr_text(Emitter *e, Tensor *t, bool write)
 {
-	FILE *f = e->f;
+	Ctx *c = e->c;
 	Tensor *r = tensor_root(t);
 	const char *ct = dtype_ctype(t->dtype);
 	const char *cq = write ? "" : "const ";
 	if (r->kind == TK_CONST) {
-		ir_assert(e->c, !write && e->woff[r->id] >= 0);
-		fprintf(f, "(const %s *)(W + %lld)", ct, (long long)e->woff[r->id]);
-	} else if (e->outslot[r->id] >= 0) {
-		fprintf(f, "(%s%s *)out[%d]", cq, ct, e->outslot[r->id]);
-	} else if (r->kind == TK_INPUT) {
-		ir_assert(e->c, !write);
-		fprintf(f, "(const %s *)in[%d]", ct, e->inslot[r->id]);
-	} else {
-		ir_assert(e->c, r->offset >= 0);
-		fprintf(f, "(%s%s *)(ws + %lld)", cq, ct, (long long)r->offset);
+		ir_assert(c, !write && e->woff[r->id] >= 0);
+		e->uses_w = true;
+		return ctx_printf(c, "(const %s *)(W + %lld)", ct, (long long)e->woff[r->id]);
 	}
+	if (e->outslot[r->id] >= 0) {
+		e->uses_out = true;
+		return ctx_printf(c, "(%s%s *)out[%d]", cq, ct, e->outslot[r->id]);
+	}
+	if (r->kind == TK_INPUT) {
+		ir_assert(c, !write);
+		e->uses_in = true;
+		return ctx_printf(c, "(const %s *)in[%d]", ct, e->inslot[r->id]);
+	}
+	ir_assert(c, r->offset >= 0);
+	e->uses_ws = true;
+	return ctx_printf(c, "(%s%s *)(ws + %lld)", cq, ct, (long long)r->offset);
 }
 
+/* A literal array argument: "(const int64_t[]){1, 2}" */
+static const char *array_text(Ctx *c, const Arg *x)
+{
+	bool ints = x->kind == ARG_INTS;
+	if (!x->n)
+		return ints ? "(const int64_t *)0" : "(const float *)0";
+	size_t cap = 32, len = 0;
+	char *s = ctx_alloc(c, cap);
+	for (int i = -1; i <= x->n; i++) {
+		const char *piece = i < 0 ? (ints ? "(const int64_t[]){" : "(const float[]){")
+		                    : i == x->n ? "}"
+		                    : ctx_printf(c, "%s%s", i ? ", " : "",
+		                                 ints ? int_text(c, x->ints[i]) : float_text(c, x->floats[i]));
+		size_t n = strlen(piece);
+		if (len + n + 1 > cap) {
+			char *t = ctx_alloc(c, (len + n + 1) * 2);
+			memcpy(t, s, len);
+			s = t, cap = (len + n + 1) * 2;
+		}
+		memcpy(s + len, piece, n + 1);
+		len += n;
+	}
+	return s;
+}
+
+/* One argument, after its parameter's name: "/ * x * / (const float *)in[0]" */
+static const char *arg_text(Emitter *e, const Arg *x, const KernelParam *p)
+{
+	Ctx *c = e->c;
+	const char *v = "";
+	switch (x->kind) {
+	case ARG_IN: v = ptr_text(e, x->t, false); break;
+	case ARG_OUT: v = ptr_text(e, x->t, true); break;
+	case ARG_SCRATCH:
+		e->uses_ws = true;
+		v = ctx_printf(c, "(float *)(ws + %lld)", (long long)x->offset);
+		break;
+	case ARG_INT: v = int_text(c, x->i); break;
+	case ARG_FLOAT: v = float_text(c, x->f); break;
+	case ARG_INTS:
+	case ARG_FLOATS: v = array_text(c, x); break;
+	}
+	return ctx_printf(c, "/* %s */ %s", p->name, v);
+}
+
+/* kernel(args...); with the arguments named and the line folded at 100 columns */
 static void print_call(Emitter *e, const Call *k)
 {
 	FILE *f = e->f;
-	fprintf(f, "\t%s(", k->kernel);
+	const KernelInfo *ki = &kernel_info[k->kernel];
+	int col = 8 + fprintf(f, "\t%s(", ki->name) - 1;
 	for (int a = 0; a < k->nargs; a++) {
-		const Arg *x = &k->args[a];
-		if (a)
+		const char *t = arg_text(e, &k->args[a], &ki->params[a]);
+		int len = (int)strlen(t) + (a + 1 < k->nargs ? 1 : 2);
+		if (a && col + 1 + len > 100) {
+			fputs(",\n\t\t", f);
+			col = 16;
+		} else if (a) {
 			fputs(", ", f);
-		switch (x->kind) {
-		case ARG_IN: print_ptr(e, x->t, false); break;
-		case ARG_OUT: print_ptr(e, x->t, true); break;
-		case ARG_SCRATCH: fprintf(f, "(float *)(ws + %lld)", (long long)x->offset); break;
-		case ARG_INT: print_int(f, x->i); break;
-		case ARG_FLOAT: print_float(f, x->f); break;
-		case ARG_INTS:
-			if (!x->n) {
-				fputs("(const int64_t *)0", f);
-				break;
-			}
-			fputs("(const int64_t[]){", f);
-			for (int i = 0; i < x->n; i++) {
-				if (i)
-					fputs(", ", f);
-				print_int(f, x->ints[i]);
-			}
-			fputc('}', f);
-			break;
-		case ARG_FLOATS:
-			if (!x->n) {
-				fputs("(const float *)0", f);
-				break;
-			}
-			fputs("(const float[]){", f);
-			for (int i = 0; i < x->n; i++) {
-				if (i)
-					fputs(", ", f);
-				print_float(f, x->floats[i]);
-			}
-			fputc('}', f);
-			break;
+			col += 2;
 		}
+		fputs(t, f);
+		col += len;
+	}
+	fputs(");\n", f);
+}
+
+/* The prototype of a kernel, from its declaration in kernels.def. */
+static void print_kernel_prototype(FILE *f, KernelId id)
+{
+	const KernelInfo *k = &kernel_info[id];
+	fprintf(f, "TR_FN void %s(", k->name);
+	for (int i = 0; i < k->nparams; i++) {
+		const KernelParam *p = &k->params[i];
+		const char *t = dtype_ctype(p->dtype);
+		if (i)
+			fputs(", ", f);
+		switch (p->kind) {
+		case ARG_IN: fprintf(f, "const %s *", t); break;
+		case ARG_OUT: fprintf(f, "%s *", t); break;
+		case ARG_SCRATCH: fputs("float *", f); break;
+		case ARG_INT: fputs("int64_t ", f); break;
+		case ARG_FLOAT: fputs("float ", f); break;
+		case ARG_INTS: fputs("const int64_t *", f); break;
+		case ARG_FLOATS: fputs("const float *", f); break;
+		}
+		fputs(p->name, f);
 	}
 	fputs(");\n", f);
 }
@@ -298,14 +347,15 @@ static void collect_weights(Emitter *e, int cap)
 	"#endif\n"                                                                       \
 	"#endif\n"
 
+/* The blob as the body of weights(), at the end of the file (the table of
+ * what lies where above it). */
 static void emit_weights(Emitter *e)
 {
 	FILE *f = e->f;
-	if (e->wsize == 0) {
-		fputs("#define W ((const unsigned char *)0) /* this model has no weights */\n\n", f);
+	if (e->wsize == 0)
 		return;
-	}
-	fputs("/*\n * Weights: one little-endian blob, each tensor 64-byte aligned.\n"
+	fputs("\n/* ---- the weights ---- */\n\n"
+	      "/*\n * One little-endian blob, each tensor 64-byte aligned.\n"
 	      " *   offset      bytes  shape                 name\n", f);
 	for (int i = 0; i < e->nw; i++) {
 		Tensor *t = e->wt[i];
@@ -319,9 +369,9 @@ static void emit_weights(Emitter *e)
 	      f);
 	/* 64-byte aligned, so that each tensor's 64-byte aligned offset is too: a
 	 * weight vector that straddles two cache lines costs two loads */
-	fputs(ALIGN64_DEF, f);
-	fprintf(f, "TR_ALIGN64 static const union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} "
-	           "weights = {{\n",
+	fprintf(f, "static const unsigned char *weights(void)\n{\n"
+	           "\tTR_ALIGN64 static const union {\n\t\tunsigned char bytes[%lld];\n"
+	           "\t\tdouble align;\n\t} blob = {{\n",
 	        (long long)e->wsize + 1);
 	unsigned char *blob = ctx_alloc(e->c, (size_t)e->wsize);
 	for (int i = 0; i < e->nw; i++)
@@ -354,7 +404,7 @@ static void emit_weights(Emitter *e)
 	}
 	line[col++] = '"';
 	fwrite(line, 1, (size_t)col, f);
-	fputs("\n}};\n#define W (weights.bytes)\n\n", f);
+	fputs("\n\t}};\n\treturn blob.bytes;\n}\n", f);
 }
 
 /* ---- header ---- */
@@ -468,13 +518,14 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 	fprintf(h, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
 
-/* ---- nodes ---- */
+/* ---- the forward pass ---- */
 
+/* A node's line: its calls, after a comment with its source and shapes. */
 static void emit_node(Emitter *e, Node *n)
 {
 	FILE *f = e->f;
 	Ctx *c = e->c;
-	fprintf(f, "/* #%d %s", n->index, op_info[n->op].name);
+	fprintf(f, "\t/* #%d %s", n->index, op_info[n->op].name);
 	if (n->loc.file)
 		fprintf(f, " %s:%d:%d", shown(c, n->loc.file), n->loc.line, n->loc.col);
 	else if (n->name[0])
@@ -488,35 +539,8 @@ static void emit_node(Emitter *e, Node *n)
 	for (int j = 0; j < n->nout; j++)
 		fprintf(f, "%s%s", j ? ", " : "", n->out[j] ? tensor_shape_str(c, n->out[j]) : "_");
 	fputs(" */\n", f);
-	bool uses_ws = false, uses_in = false, uses_out = false;
-	for (Call *k = n->calls; k; k = k->next)
-		for (int a = 0; a < k->nargs; a++) {
-			Arg *x = &k->args[a];
-			if (x->kind == ARG_SCRATCH)
-				uses_ws = true;
-			if (x->kind == ARG_IN || x->kind == ARG_OUT) {
-				Tensor *r = tensor_root(x->t);
-				if (r->kind == TK_CONST)
-					continue;
-				if (e->outslot[r->id] >= 0)
-					uses_out = true;
-				else if (r->kind == TK_INPUT)
-					uses_in = true;
-				else
-					uses_ws = true;
-			}
-		}
-	fprintf(f, "static void %s%d(unsigned char *ws, const void *const *in, void *const *out)\n{\n",
-	        e->fn, n->pos);
-	if (!uses_ws)
-		fputs("\t(void)ws;\n", f);
-	if (!uses_in)
-		fputs("\t(void)in;\n", f);
-	if (!uses_out)
-		fputs("\t(void)out;\n", f);
 	for (Call *k = n->calls; k; k = k->next)
 		print_call(e, k);
-	fputs("}\n\n", f);
 }
 
 static void copy_bytes(Emitter *e, const char *what, Tensor *src, int outslot)
@@ -524,20 +548,18 @@ static void copy_bytes(Emitter *e, const char *what, Tensor *src, int outslot)
 	FILE *f = e->f;
 	if (tensor_nbytes(src) == 0)
 		return;
-	fprintf(f, "\t{ /* output %d is %s */\n\t\tconst unsigned char *s = (const unsigned char *)", outslot,
-	        what);
-	print_ptr(e, src, false);
-	fprintf(f, ";\n\t\tunsigned char *d = (unsigned char *)out[%d];\n"
+	e->uses_out = true;
+	fprintf(f, "\t{ /* output %d is %s */\n\t\tconst unsigned char *s = (const unsigned char *)%s;\n"
+	           "\t\tunsigned char *d = (unsigned char *)out[%d];\n"
 	           "\t\tfor (size_t i = 0; i < %lld; i++)\n\t\t\td[i] = s[i];\n\t}\n",
-	        outslot, (long long)tensor_nbytes(src));
+	        outslot, what, ptr_text(e, src, false), outslot, (long long)tensor_nbytes(src));
 }
 
 /* Switch the emitter to graph g: its input and output slots. */
-static void use_graph(Emitter *e, Graph *g, const char *fn)
+static void use_graph(Emitter *e, Graph *g)
 {
 	Ctx *c = e->c;
 	e->g = g;
-	e->fn = fn;
 	e->outslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
 	e->inslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
 	for (int i = 0; i < g->ntensors; i++)
@@ -551,17 +573,20 @@ static void use_graph(Emitter *e, Graph *g, const char *fn)
 	}
 }
 
-static void need_sections(Emitter *e, Graph *g)
+/* Mark the sections g's kernels need, and the kernels (for prototypes). */
+static void need_sections(Emitter *e, Graph *g, bool *used)
 {
 	for (int p = 0; p < g->nnodes; p++)
 		for (Call *k = g->nodes[p]->calls; k; k = k->next) {
-			Section *s = section_for(e, k->kernel);
+			Section *s = section_for(e, kernel_info[k->kernel].name);
 			if (!s) {
 				char msg[256];
-				snprintf(msg, sizeof msg, "no runtime section defines kernel '%s'", k->kernel);
+				snprintf(msg, sizeof msg, "no runtime section defines kernel '%s'",
+				         kernel_info[k->kernel].name);
 				ctx_bug(e->c, __FILE__, __LINE__, msg);
 			}
 			s->needed = true;
+			used[k->kernel] = true;
 		}
 }
 
@@ -574,25 +599,28 @@ static int count_weight_args(Graph *g)
 	return n;
 }
 
-/* `fname`(in, out, workspace): the nodes of e->g in order. */
-static void emit_entry(Emitter *e, const char *fname, bool is_static)
+/* The forward pass of a graph with more nodes than this is split into
+ * consecutive parts of this many: compilers take time superlinear in the
+ * size of one function. */
+#define EMIT_PART_NODES 128
+
+/* The lines of the nodes [from, to) of e->g (and, with `outputs`, the copies
+ * into outputs that are constants, inputs or other outputs), malloc'd;
+ * e->uses_* say what they read. */
+static char *node_lines(Emitter *e, int from, int to, bool outputs, size_t *len)
 {
 	Graph *g = e->g;
 	FILE *cf = e->f;
-	const char *U = uname(e->c, e->o->name);
-	fprintf(cf, "%sint %s(const void *const *in, void *const *out, void *workspace)\n{\n",
-	        is_static ? "static " : "", fname);
-	if (g->arena_size > 0)
-		fprintf(cf, "\tunsigned char *ws = (unsigned char *)workspace;\n"
-		            "\tif (!ws) {\n#ifndef %s_NO_STATIC_WORKSPACE\n\t\tws = static_workspace.bytes;\n"
-		            "#else\n\t\treturn -1;\n#endif\n\t}\n",
-		        U);
-	else
-		fputs("\tunsigned char *ws = (unsigned char *)workspace; /* unused: no workspace needed */\n", cf);
-	for (int p = 0; p < g->nnodes; p++)
+	char *body = NULL;
+	FILE *bf = open_memstream(&body, len);
+	if (!bf)
+		ctx_error(e->c, "out of memory");
+	e->f = bf;
+	e->uses_in = e->uses_out = e->uses_ws = e->uses_w = false;
+	for (int p = from; p < to; p++)
 		if (g->nodes[p]->calls)
-			fprintf(cf, "\t%s%d(ws, in, out);\n", e->fn, p);
-	for (int i = 0; i < g->noutputs; i++) {
+			emit_node(e, g->nodes[p]);
+	for (int i = 0; outputs && i < g->noutputs; i++) {
 		Tensor *t = g->outputs[i], *r = tensor_root(t);
 		if (t->kind == TK_VALUE && e->outslot[t->id] == i)
 			continue;
@@ -600,7 +628,90 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static)
 		                                                                            : "another output";
 		copy_bytes(e, what, t, i);
 	}
-	fputs("\t(void)in;\n\t(void)out;\n\t(void)ws;\n\treturn 0;\n}\n\n", cf);
+	bool bad = fclose(bf) != 0;
+	e->f = cf;
+	if (bad) {
+		free(body);
+		ctx_error(e->c, "out of memory");
+	}
+	return body;
+}
+
+/* (void) for what a function body does not read */
+static void unused(Emitter *e, FILE *f, bool ws)
+{
+	if (!e->uses_in)
+		fputs("\t(void)in;\n", f);
+	if (!e->uses_out)
+		fputs("\t(void)out;\n", f);
+	if (ws && !e->uses_ws)
+		fputs("\t(void)ws;\n", f);
+}
+
+/* `fname`(in, out, workspace): the nodes of e->g in order, a line each (in
+ * parts of EMIT_PART_NODES nodes, for a large graph). */
+static void emit_entry(Emitter *e, const char *fname, bool is_static)
+{
+	Graph *g = e->g;
+	Ctx *c = e->c;
+	FILE *cf = e->f;
+	const char *U = uname(c, e->o->name);
+	int nodes = 0;
+	for (int p = 0; p < g->nnodes; p++)
+		nodes += g->nodes[p]->calls != NULL;
+	bool parts = nodes > EMIT_PART_NODES, any_w = false;
+	int npart = 0;
+	if (parts) {
+		int p = 0;
+		while (p < g->nnodes) {
+			int q = p;
+			for (int k = 0; q < g->nnodes && k < EMIT_PART_NODES; q++)
+				k += g->nodes[q]->calls != NULL;
+			size_t len;
+			char *body = node_lines(e, p, q, false, &len);
+			fprintf(cf, "/* nodes #%d to #%d */\n"
+			            "static void %s_part%d(unsigned char *ws, const unsigned char *W,\n"
+			            "\tconst void *const *in, void *const *out)\n{\n",
+			        g->nodes[p]->index, g->nodes[q - 1]->index, fname, npart++);
+			unused(e, cf, true);
+			if (!e->uses_w)
+				fputs("\t(void)W;\n", cf);
+			any_w |= e->uses_w;
+			fwrite(body, 1, len, cf);
+			free(body);
+			fputs("}\n\n", cf);
+			p = q;
+		}
+	}
+	size_t blen;
+	char *body = node_lines(e, 0, parts ? 0 : g->nnodes, true, &blen);
+	fprintf(cf, "%sint %s(const void *const *in, void *const *out, void *workspace)\n{\n",
+	        is_static ? "static " : "", fname);
+	if (g->arena_size > 0)
+		fprintf(cf, "\tunsigned char *ws = (unsigned char *)workspace;\n"
+		            "\tif (!ws) {\n#ifndef %s_NO_STATIC_WORKSPACE\n\t\tws = static_workspace.bytes;\n"
+		            "#else\n\t\treturn -1;\n#endif\n\t}\n",
+		        U);
+	else if (parts)
+		fputs("\tunsigned char *ws = (unsigned char *)workspace; /* unused: no workspace needed */\n",
+		      cf);
+	else
+		fputs("\t(void)workspace; /* this graph needs no workspace */\n", cf);
+	if (parts) {
+		fprintf(cf, "\tconst unsigned char *W = %s;\n", any_w ? "weights()" : "0");
+		for (int k = 0; k < npart; k++)
+			fprintf(cf, "\t%s_part%d(ws, W, in, out);\n", fname, k);
+		e->uses_in = e->uses_ws = true;
+		e->uses_out = e->uses_out || npart > 0;
+		unused(e, cf, false);
+	} else {
+		if (e->uses_w)
+			fputs("\tconst unsigned char *W = weights();\n", cf);
+		unused(e, cf, g->arena_size > 0);
+	}
+	fwrite(body, 1, blen, cf);
+	free(body);
+	fputs("\treturn 0;\n}\n\n", cf);
 }
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
@@ -613,7 +724,7 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	Ctx *c = g->ctx;
 	Emitter e = {.g = g, .c = c, .o = o, .f = cf, .stream = st};
 	Graph *sg = st ? st->step : NULL, *ag = st ? st->advance : NULL;
-	use_graph(&e, g, "node");
+	use_graph(&e, g);
 	const char **pn = param_names(&e);
 	emit_header(&e, hf, pn);
 
@@ -626,26 +737,32 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	fprintf(cf, "/*\n * %s.c -- generated by tostc %s; do not edit.\n * Command: %s\n"
 	            " * Source hash (FNV-1a 64): %016llx\n"
 	            " * Graph: %s, %d nodes after optimisation, opset %d\n"
-	            " * Workspace: %lld bytes; needs only %s and libm.\n */\n",
+	            " * Workspace: %lld bytes; needs only %s and libm.\n"
+	            " *\n"
+	            " * The forward pass %s_run_v comes first, a line per node; then the\n"
+	            " * runtime kernels it calls, then the weights.\n */\n",
 	        N, TOSTC_VERSION, text_comment(c, o->cmdline), (unsigned long long)g->source_hash,
 	        g->name[0] ? shown(c, g->name) : "(unnamed)", g->nnodes, g->opset,
-	        (long long)g->arena_size, text_comment(c, o->header_name));
+	        (long long)g->arena_size, text_comment(c, o->header_name), N);
 	fprintf(cf, "#include \"%s\"\n\n", o->header_name);
 
-	/* runtime */
+	/* the prelude, and the kernels' prototypes (their sections come later) */
 	parse_sections(&e);
 	Section *common = section_for(&e, "tr_common");
 	if (!common)
 		ctx_bug(c, __FILE__, __LINE__, "runtime has no tr_common section");
 	emit_section(&e, common, 0);
-	need_sections(&e, g);
+	fputs(ALIGN64_DEF, cf);
+	bool *used = ctx_alloc(c, sizeof(bool) * K_COUNT);
+	need_sections(&e, g, used);
 	if (sg) {
-		need_sections(&e, sg);
-		need_sections(&e, ag);
+		need_sections(&e, sg, used);
+		need_sections(&e, ag, used);
 	}
-	for (int i = 0; i < e.nsec; i++)
-		if (e.sec[i].needed)
-			emit_section(&e, &e.sec[i], 0);
+	fputs("\n/* The runtime kernels this model calls (defined below). */\n", cf);
+	for (int k = 0; k < K_COUNT; k++)
+		if (used[k])
+			print_kernel_prototype(cf, (KernelId)k);
 
 	/* weights: the step graph's constants share the full graph's data */
 	int cap = count_weight_args(g) + (sg ? count_weight_args(sg) + count_weight_args(ag) : 0) + 1;
@@ -653,29 +770,28 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	e.woff_of = ctx_alloc(c, sizeof(int64_t) * (size_t)cap);
 	int64_t *step_woff = NULL, *adv_woff = NULL;
 	if (sg) {
-		use_graph(&e, sg, "step");
+		use_graph(&e, sg);
 		collect_weights(&e, cap);
 		step_woff = e.woff;
-		use_graph(&e, ag, "adv");
+		use_graph(&e, ag);
 		collect_weights(&e, cap);
 		adv_woff = e.woff;
-		use_graph(&e, g, "node");
+		use_graph(&e, g);
 	}
 	collect_weights(&e, cap);
-	emit_weights(&e);
-
-	for (int p = 0; p < g->nnodes; p++)
-		if (g->nodes[p]->calls)
-			emit_node(&e, g->nodes[p]);
-
-	if (ws_size > 0) {
-		fprintf(cf, "#ifndef %s_NO_STATIC_WORKSPACE\n%s"
+	int64_t *run_woff = e.woff;
+	if (e.wsize > 0)
+		fputs("/* The weights, one blob (defined at the end). */\n"
+		      "static const unsigned char *weights(void);\n", cf);
+	if (ws_size > 0)
+		fprintf(cf, "\n#ifndef %s_NO_STATIC_WORKSPACE\n"
 		            "/* Used only when the caller passes workspace == NULL (not reentrant). */\n"
-		            "TR_ALIGN64 static union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n} static_workspace;\n#endif\n\n",
-		        U, ALIGN64_DEF, (long long)ws_size);
-	}
-	emit_entry(&e, ctx_printf(c, "%s_run_v", N), false);
+		            "TR_ALIGN64 static union {\n\tunsigned char bytes[%lld];\n\tdouble align;\n"
+		            "} static_workspace;\n#endif\n",
+		        U, (long long)ws_size);
 
+	fputs("\n/* ---- the forward pass ---- */\n\n", cf);
+	emit_entry(&e, ctx_printf(c, "%s_run_v", N), false);
 	emit_prototype(&e, cf, pn);
 	fputs("\n{\n", cf);
 	fprintf(cf, "\tconst void *in[%d] = {", g->ninputs ? g->ninputs : 1);
@@ -687,20 +803,22 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	fprintf(cf, "%s};\n\treturn %s_run_v(in, out, workspace);\n}\n", g->noutputs ? "" : "0", N);
 
 	if (sg) {
-		use_graph(&e, sg, "step");
-		e.woff = step_woff;
 		fprintf(cf, "\n/* ---- the step graph: one token at the position the state holds ---- */\n\n");
-		for (int p = 0; p < sg->nnodes; p++)
-			if (sg->nodes[p]->calls)
-				emit_node(&e, sg->nodes[p]);
+		use_graph(&e, sg);
+		e.woff = step_woff;
 		emit_entry(&e, ctx_printf(c, "%s_step_v", N), true);
-		use_graph(&e, ag, "adv");
-		e.woff = adv_woff;
 		fprintf(cf, "/* ---- the same without the outputs: only the statistics advance ---- */\n\n");
-		for (int p = 0; p < ag->nnodes; p++)
-			if (ag->nodes[p]->calls)
-				emit_node(&e, ag->nodes[p]);
+		use_graph(&e, ag);
+		e.woff = adv_woff;
 		emit_entry(&e, ctx_printf(c, "%s_advance_v", N), true);
 		emit_step_api(st, N, cf);
+		use_graph(&e, g);
+		e.woff = run_woff;
 	}
+
+	fputs("\n/* ---- the runtime kernels ---- */\n\n", cf);
+	for (int i = 0; i < e.nsec; i++)
+		if (e.sec[i].needed)
+			emit_section(&e, &e.sec[i], 0);
+	emit_weights(&e);
 }

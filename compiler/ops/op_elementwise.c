@@ -3,9 +3,9 @@
  * binary ops with numpy broadcasting, comparisons, Where, unary math, Clip,
  * Cast, reductions, Softmax/LogSoftmax and CumSum.
  *
- * Each kernel of runtime/rt_elementwise.h appears once in a table below
- * (op, element types, C name, invoke function); lowering looks the kernel up
- * by (op, types) and never by string.  Broadcasting is decided here, at
+ * Each kernel of runtime/rt_elementwise.h is a row of runtime/kernels.def
+ * that also names its op and element types; the tables below are read from
+ * those rows, and lowering looks a kernel up by (op, types), never by string.  Broadcasting is decided here, at
  * compile time: the output shape is collapsed (size-1 axes dropped, axes
  * merged where every operand is contiguous or broadcast alike), so a
  * same-shape op becomes one flat loop, a bias add becomes (rows, n) with a
@@ -33,194 +33,72 @@
 #define M_ALL (M_NUM | M_BOOL)
 
 /* ------------------------------------------------------------------ */
-/* Kernel tables                                                        */
+/* Kernel tables: the elementwise rows of runtime/kernels.def           */
 /* ------------------------------------------------------------------ */
 
-/* Binary kernels: X(op, type of a, type of b, name); y has a's type, or
- * bool for comparisons. */
-#define BINARY_KERNELS(X)                                                     \
-	X(ADD, F32, F32, tr_add_f32) X(ADD, I64, I64, tr_add_i64)             \
-	X(ADD, I32, I32, tr_add_i32)                                          \
-	X(SUB, F32, F32, tr_sub_f32) X(SUB, I64, I64, tr_sub_i64)             \
-	X(SUB, I32, I32, tr_sub_i32)                                          \
-	X(MUL, F32, F32, tr_mul_f32) X(MUL, I64, I64, tr_mul_i64)             \
-	X(MUL, I32, I32, tr_mul_i32)                                          \
-	X(DIV, F32, F32, tr_div_f32) X(DIV, I64, I64, tr_div_i64)             \
-	X(DIV, I32, I32, tr_div_i32)                                          \
-	X(MIN, F32, F32, tr_min_f32) X(MIN, I64, I64, tr_min_i64)             \
-	X(MIN, I32, I32, tr_min_i32)                                          \
-	X(MAX, F32, F32, tr_max_f32) X(MAX, I64, I64, tr_max_i64)             \
-	X(MAX, I32, I32, tr_max_i32)                                          \
-	X(POW, F32, F32, tr_pow_f32_f32) X(POW, F32, I64, tr_pow_f32_i64)     \
-	X(POW, F32, I32, tr_pow_f32_i32) X(POW, I64, F32, tr_pow_i64_f32)     \
-	X(POW, I64, I64, tr_pow_i64_i64) X(POW, I64, I32, tr_pow_i64_i32)     \
-	X(POW, I32, F32, tr_pow_i32_f32) X(POW, I32, I64, tr_pow_i32_i64)     \
-	X(POW, I32, I32, tr_pow_i32_i32)                                      \
-	X(EQUAL, F32, F32, tr_equal_f32) X(EQUAL, I64, I64, tr_equal_i64)     \
-	X(EQUAL, I32, I32, tr_equal_i32) X(EQUAL, BOOL, BOOL, tr_equal_b8)    \
-	X(LESS, F32, F32, tr_less_f32) X(LESS, I64, I64, tr_less_i64)         \
-	X(LESS, I32, I32, tr_less_i32)                                        \
-	X(LESS_EQ, F32, F32, tr_less_equal_f32)                               \
-	X(LESS_EQ, I64, I64, tr_less_equal_i64)                               \
-	X(LESS_EQ, I32, I32, tr_less_equal_i32)                               \
-	X(GREATER, F32, F32, tr_greater_f32) X(GREATER, I64, I64, tr_greater_i64) \
-	X(GREATER, I32, I32, tr_greater_i32)                                  \
-	X(GREATER_EQ, F32, F32, tr_greater_equal_f32)                         \
-	X(GREATER_EQ, I64, I64, tr_greater_equal_i64)                         \
-	X(GREATER_EQ, I32, I32, tr_greater_equal_i32)                         \
-	X(AND, BOOL, BOOL, tr_and_b8) X(OR, BOOL, BOOL, tr_or_b8)
+#define KERNEL(...)
+#define K_DT_f32 DT_F32
+#define K_DT_i64 DT_I64
+#define K_DT_i32 DT_I32
+#define K_DT_b8 DT_BOOL
 
-/* Unary kernels x (n) -> y (n): X(op, type, name) */
-#define UNARY_KERNELS(X)                                                      \
-	X(NEG, F32, tr_neg_f32) X(NEG, I64, tr_neg_i64) X(NEG, I32, tr_neg_i32) \
-	X(ABS, F32, tr_abs_f32) X(ABS, I64, tr_abs_i64) X(ABS, I32, tr_abs_i32) \
-	X(SQRT, F32, tr_sqrt_f32) X(RECIPROCAL, F32, tr_reciprocal_f32)       \
-	X(EXP, F32, tr_exp_f32) X(LOG, F32, tr_log_f32) X(ERF, F32, tr_erf_f32) \
-	X(TANH, F32, tr_tanh_f32) X(SIGMOID, F32, tr_sigmoid_f32)             \
-	X(RELU, F32, tr_relu_f32) X(RELU, I64, tr_relu_i64) X(RELU, I32, tr_relu_i32) \
-	X(SIN, F32, tr_sin_f32) X(COS, F32, tr_cos_f32) \
-	X(FLOOR, F32, tr_floor_f32) X(CEIL, F32, tr_ceil_f32) X(NOT, BOOL, tr_not_b8)
-
-/* Casts x (n) -> y (n): X(from, to, name); from == to copies. */
-#define CAST_KERNELS(X)                                                       \
-	X(F32, F32, tr_cast_f32_f32) X(F32, I64, tr_cast_f32_i64)             \
-	X(F32, I32, tr_cast_f32_i32) X(F32, BOOL, tr_cast_f32_b8)             \
-	X(I64, F32, tr_cast_i64_f32) X(I64, I64, tr_cast_i64_i64)             \
-	X(I64, I32, tr_cast_i64_i32) X(I64, BOOL, tr_cast_i64_b8)             \
-	X(I32, F32, tr_cast_i32_f32) X(I32, I64, tr_cast_i32_i64)             \
-	X(I32, I32, tr_cast_i32_i32) X(I32, BOOL, tr_cast_i32_b8)             \
-	X(BOOL, F32, tr_cast_b8_f32) X(BOOL, I64, tr_cast_b8_i64)             \
-	X(BOOL, I32, tr_cast_b8_i32) X(BOOL, BOOL, tr_cast_b8_b8)
-
-/* Reductions: X(op, type, name); name_g is the general strided form. */
-#define REDUCE_KERNELS(X)                                                     \
-	X(REDUCE_SUM, F32, tr_reduce_sum_f32) X(REDUCE_SUM, I64, tr_reduce_sum_i64) \
-	X(REDUCE_SUM, I32, tr_reduce_sum_i32) X(REDUCE_MEAN, F32, tr_reduce_mean_f32) \
-	X(REDUCE_MAX, F32, tr_reduce_max_f32) X(REDUCE_MAX, I64, tr_reduce_max_i64) \
-	X(REDUCE_MAX, I32, tr_reduce_max_i32) X(REDUCE_L2, F32, tr_reduce_l2_f32)
-
-/* Where: X(type, name) */
-#define WHERE_KERNELS(X)                                                      \
-	X(F32, tr_where_f32) X(I64, tr_where_i64) X(I32, tr_where_i32) X(BOOL, tr_where_b8)
-
-/* CumSum: X(type, name) */
-#define CUMSUM_KERNELS(X) X(F32, tr_cumsum_f32) X(I64, tr_cumsum_i64) X(I32, tr_cumsum_i32)
-
-/* Invoke functions: the kernel called with the Call's arguments in order. */
-#define X(op, ta, tb, k)                                                      \
-	static void inv_##k(const Call *c) { k(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3)); } \
-	static void inv_##k##_bc(const Call *c)                               \
-	{                                                                     \
-		k##_bc(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_V(c, 4), A_V(c, 5), \
-		       A_V(c, 6));                                            \
-	}
-BINARY_KERNELS(X)
-#undef X
-#define X(op, t, k) static void inv_##k(const Call *c) { k(A_P(c, 0), A_P(c, 1), A_I(c, 2)); }
-UNARY_KERNELS(X)
-#undef X
-#define X(from, to, k) static void inv_##k(const Call *c) { k(A_P(c, 0), A_P(c, 1), A_I(c, 2)); }
-CAST_KERNELS(X)
-#undef X
-#define X(op, t, k)                                                           \
-	static void inv_##k(const Call *c)                                    \
-	{                                                                     \
-		k(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));     \
-	}                                                                     \
-	static void inv_##k##_g(const Call *c)                                \
-	{                                                                     \
-		k##_g(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_V(c, 3), A_V(c, 4)); \
-	}
-REDUCE_KERNELS(X)
-#undef X
-#define X(t, k)                                                               \
-	static void inv_##k(const Call *c)                                    \
-	{                                                                     \
-		k(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_V(c, 5), \
-		  A_V(c, 6), A_V(c, 7), A_V(c, 8));                           \
-	}
-WHERE_KERNELS(X)
-#undef X
-#define X(t, k)                                                               \
-	static void inv_##k(const Call *c)                                    \
-	{                                                                     \
-		k(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5), \
-		  A_I(c, 6));                                                 \
-	}
-CUMSUM_KERNELS(X)
-#undef X
-
-static void inv_leaky_relu(const Call *c)
-{
-	tr_leaky_relu_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_F(c, 3));
-}
-static void inv_clip_f32(const Call *c)
-{
-	tr_clip_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_F(c, 3), A_F(c, 4));
-}
-static void inv_clip_i64(const Call *c)
-{
-	tr_clip_i64(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
-}
-static void inv_clip_i32(const Call *c)
-{
-	tr_clip_i32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
-}
-static void inv_softmax(const Call *c)
-{
-	tr_softmax_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
-}
-static void inv_log_softmax(const Call *c)
-{
-	tr_log_softmax_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4));
-}
-
+/* Binary kernels: y has a's type, or bool for comparisons; _bc broadcasts. */
 typedef struct {
 	OpKind op;
 	DType a, b;
-	const char *name, *name_bc;
-	InvokeFn *flat, *bc;
+	KernelId flat, bc;
 } BinKernel;
 
 static const BinKernel binary_kernels[] = {
-#define X(op, ta, tb, k) {OP_##op, DT_##ta, DT_##tb, #k, #k "_bc", inv_##k, inv_##k##_bc},
-	BINARY_KERNELS(X)
-#undef X
+#define EW_BINARY(op, ta, tb, ty, k) {OP_##op, K_DT_##ta, K_DT_##tb, K_##k, K_##k##_bc},
+#define EW_UNARY(op, tx, ty, k)
+#define EW_REDUCE(op, t, k)
+#define EW_WHERE(t, k)
+#define EW_CUMSUM(t, k)
+#include "kernels.def"
 };
 
-/* One-type kernels (unary, reduce, where, cumsum) and casts (a -> b). */
+/* One-type kernels (unary, reduce, where, cumsum) and casts (a -> b); fn_g
+ * is a reduction's general strided form. */
 typedef struct {
 	OpKind op;
 	DType a, b;
-	const char *name, *name_g;
-	InvokeFn *fn, *fn_g;
+	KernelId fn, fn_g;
 } Kernel;
 
 static const Kernel unary_kernels[] = {
-#define X(op, t, k) {OP_##op, DT_##t, DT_##t, #k, NULL, inv_##k, NULL},
-	UNARY_KERNELS(X)
-#undef X
-};
-static const Kernel cast_kernels[] = {
-#define X(from, to, k) {OP_CAST, DT_##from, DT_##to, #k, NULL, inv_##k, NULL},
-	CAST_KERNELS(X)
-#undef X
+#define EW_BINARY(op, ta, tb, ty, k)
+#define EW_UNARY(op, tx, ty, k) {OP_##op, K_DT_##tx, K_DT_##ty, K_##k, K_##k},
+#define EW_REDUCE(op, t, k)
+#define EW_WHERE(t, k)
+#define EW_CUMSUM(t, k)
+#include "kernels.def"
 };
 static const Kernel reduce_kernels[] = {
-#define X(op, t, k) {OP_##op, DT_##t, DT_##t, #k, #k "_g", inv_##k, inv_##k##_g},
-	REDUCE_KERNELS(X)
-#undef X
+#define EW_BINARY(op, ta, tb, ty, k)
+#define EW_UNARY(op, tx, ty, k)
+#define EW_REDUCE(op, t, k) {OP_##op, K_DT_##t, K_DT_##t, K_##k, K_##k##_g},
+#define EW_WHERE(t, k)
+#define EW_CUMSUM(t, k)
+#include "kernels.def"
 };
 static const Kernel where_kernels[] = {
-#define X(t, k) {OP_WHERE, DT_##t, DT_##t, #k, NULL, inv_##k, NULL},
-	WHERE_KERNELS(X)
-#undef X
+#define EW_BINARY(op, ta, tb, ty, k)
+#define EW_UNARY(op, tx, ty, k)
+#define EW_REDUCE(op, t, k)
+#define EW_WHERE(t, k) {OP_WHERE, K_DT_##t, K_DT_##t, K_##k, K_##k},
+#define EW_CUMSUM(t, k)
+#include "kernels.def"
 };
 static const Kernel cumsum_kernels[] = {
-#define X(t, k) {OP_CUMSUM, DT_##t, DT_##t, #k, NULL, inv_##k, NULL},
-	CUMSUM_KERNELS(X)
-#undef X
+#define EW_BINARY(op, ta, tb, ty, k)
+#define EW_UNARY(op, tx, ty, k)
+#define EW_REDUCE(op, t, k)
+#define EW_WHERE(t, k)
+#define EW_CUMSUM(t, k) {OP_CUMSUM, K_DT_##t, K_DT_##t, K_##k, K_##k},
+#include "kernels.def"
 };
+#undef KERNEL
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
@@ -309,7 +187,7 @@ static void emit_binary(Graph *g, Node *n, const BinKernel *k, Tensor *a, Tensor
 	int r = collapse(y->rank, dims, 2, st);
 	int64_t ny = tensor_nelem(y);
 	bool flat = ny == 0 || (r == 1 && (dims[0] == 1 || (st[0][0] == 1 && st[1][0] == 1)));
-	Call *c = call_new(g, n, flat ? k->name : k->name_bc, flat ? k->flat : k->bc);
+	Call *c = call_new(g, n, flat ? k->flat : k->bc);
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
@@ -326,9 +204,9 @@ static void emit_binary(Graph *g, Node *n, const BinKernel *k, Tensor *a, Tensor
 /* y = copy of x (same element count and type). */
 static void emit_copy(Graph *g, Node *n, Tensor *x, Tensor *y)
 {
-	const Kernel *k = find_kernel(g, n, cast_kernels, COUNT(cast_kernels), OP_CAST, x->dtype,
+	const Kernel *k = find_kernel(g, n, unary_kernels, COUNT(unary_kernels), OP_CAST, x->dtype,
 	                              y->dtype);
-	Call *c = call_new(g, n, k->name, k->fn);
+	Call *c = call_new(g, n, k->fn);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, tensor_nelem(y));
@@ -455,7 +333,7 @@ void lower_where(Graph *g, Node *n)
 	int r = collapse(y->rank, dims, 3, st);
 	const Kernel *k = find_kernel(g, n, where_kernels, COUNT(where_kernels), OP_WHERE, y->dtype,
 	                              y->dtype);
-	Call *c = call_new(g, n, k->name, k->fn);
+	Call *c = call_new(g, n, k->fn);
 	for (int j = 0; j < 3; j++)
 		call_in(c, n->in[j]);
 	call_out(c, y);
@@ -485,7 +363,7 @@ void lower_unary(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
 	if (n->op == OP_LEAKY_RELU) {
-		Call *c = call_new(g, n, "tr_leaky_relu_f32", inv_leaky_relu);
+		Call *c = call_new(g, n, K_tr_leaky_relu_f32);
 		call_in(c, x);
 		call_out(c, y);
 		call_int(c, tensor_nelem(y));
@@ -494,7 +372,7 @@ void lower_unary(Graph *g, Node *n)
 	}
 	const Kernel *k = find_kernel(g, n, unary_kernels, COUNT(unary_kernels), n->op, x->dtype,
 	                              x->dtype);
-	Call *c = call_new(g, n, k->name, k->fn);
+	Call *c = call_new(g, n, k->fn);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, tensor_nelem(y));
@@ -552,7 +430,7 @@ void lower_clip(Graph *g, Node *n)
 			if (hi)
 				h = (float)tensor_get_f(hi, 0);
 		}
-		c = call_new(g, n, "tr_clip_f32", inv_clip_f32);
+		c = call_new(g, n, K_tr_clip_f32);
 		call_in(c, x);
 		call_out(c, y);
 		call_int(c, ny);
@@ -568,8 +446,8 @@ void lower_clip(Graph *g, Node *n)
 			l = tensor_get_i(lo, 0);
 		if (hi)
 			h = tensor_get_i(hi, 0);
-		c = w ? call_new(g, n, "tr_clip_i64", inv_clip_i64)
-		      : call_new(g, n, "tr_clip_i32", inv_clip_i32);
+		c = w ? call_new(g, n, K_tr_clip_i64)
+		      : call_new(g, n, K_tr_clip_i32);
 		call_in(c, x);
 		call_out(c, y);
 		call_int(c, ny);
@@ -715,7 +593,7 @@ void lower_reduce(Graph *g, Node *n)
 		int64_t outer = first < 0 ? prod(gd, 0, ng) : prod(gd, 0, first);
 		int64_t r = first < 0 ? 1 : gd[first];
 		int64_t inner = first < 0 ? 1 : prod(gd, first + 1, ng);
-		Call *c = call_new(g, n, k->name, k->fn);
+		Call *c = call_new(g, n, k->fn);
 		call_in(c, x);
 		call_out(c, y);
 		call_int(c, outer);
@@ -729,7 +607,7 @@ void lower_reduce(Graph *g, Node *n)
 		if (!gr[i])
 			s *= gd[i];
 	}
-	Call *c = call_new(g, n, k->name_g, k->fn_g);
+	Call *c = call_new(g, n, k->fn_g);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, ng);
@@ -771,8 +649,8 @@ void lower_softmax(Graph *g, Node *n)
 		len = x->dims[axis];
 		inner = prod(x->dims, axis + 1, x->rank);
 	}
-	Call *c = n->op == OP_SOFTMAX ? call_new(g, n, "tr_softmax_f32", inv_softmax)
-	                              : call_new(g, n, "tr_log_softmax_f32", inv_log_softmax);
+	Call *c = n->op == OP_SOFTMAX ? call_new(g, n, K_tr_softmax_f32)
+	                              : call_new(g, n, K_tr_log_softmax_f32);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, outer);
@@ -809,7 +687,7 @@ void lower_cumsum(Graph *g, Node *n)
 	int axis = cumsum_axis(g, n);
 	const Kernel *k = find_kernel(g, n, cumsum_kernels, COUNT(cumsum_kernels), OP_CUMSUM,
 	                              x->dtype, x->dtype);
-	Call *c = call_new(g, n, k->name, k->fn);
+	Call *c = call_new(g, n, k->fn);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, prod(x->dims, 0, axis));

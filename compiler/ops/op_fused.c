@@ -19,18 +19,6 @@
 
 #define MLP_TILE 256   /* MlpBlock: token rows per tile (scratch); the kernel runs min(256, MC) */
 
-static void inv_tssa_f32(const Call *c)
-{
-	tr_tssa_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5),
-	            A_I(c, 6), A_F(c, 7), A_F(c, 8), A_P(c, 9));
-}
-
-static void inv_causal_tssa_f32(const Call *c)
-{
-	tr_causal_tssa_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5),
-	                   A_I(c, 6), A_I(c, 7), A_I(c, 8), A_F(c, 9), A_F(c, 10), A_P(c, 11));
-}
-
 /* The (B, N, d) view of input 0. */
 static void tssa_dims(const Tensor *w, int64_t *B, int64_t *N, int64_t *d)
 {
@@ -89,7 +77,7 @@ void lower_tssa(Graph *g, Node *n)
 	tssa_dims(w, &B, &N, &d);
 	if (n->op == OP_TSSA) {
 		/* w (B, N, K*p), temp (K) -> y (B, N, K*p) */
-		c = call_new(g, n, "tr_tssa_f32", inv_tssa_f32);
+		c = call_new(g, n, K_tr_tssa_f32);
 		call_in(c, w);
 		call_in(c, n->in[1]);
 		call_out(c, n->out[0]);
@@ -99,7 +87,7 @@ void lower_tssa(Graph *g, Node *n)
 	} else {
 		/* w (B, T, K*p), temp (K), denom_bias (K, L, 1) -> y (B, T, K*p) */
 		Tensor *db = n->in[2];
-		c = call_new(g, n, "tr_causal_tssa_f32", inv_causal_tssa_f32);
+		c = call_new(g, n, K_tr_causal_tssa_f32);
 		call_in(c, w);
 		call_in(c, n->in[1]);
 		call_in(c, db);
@@ -113,11 +101,6 @@ void lower_tssa(Graph *g, Node *n)
 
 /* ---- Gelu (fuse_common.c) ---- */
 
-static void inv_gelu_f32(const Call *c)
-{
-	tr_gelu_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2));
-}
-
 void shape_gelu(Graph *g, Node *n)
 {
 	need_dtype(g, n, 0, 1u << DT_F32);
@@ -127,20 +110,13 @@ void shape_gelu(Graph *g, Node *n)
 /* x (n) -> y (n) */
 void lower_gelu(Graph *g, Node *n)
 {
-	Call *c = call_new(g, n, "tr_gelu_f32", inv_gelu_f32);
+	Call *c = call_new(g, n, K_tr_gelu_f32);
 	call_in(c, n->in[0]);
 	call_out(c, n->out[0]);
 	call_int(c, tensor_nelem(n->in[0]));
 }
 
 /* ---- ProjContract (fuse_absorb.c) ---- */
-
-static void inv_proj_contract_f32(const Call *c)
-{
-	tr_proj_contract_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
-	                     A_P(c, 6), A_P(c, 7), A_P(c, 8), A_P(c, 9), A_I(c, 10), A_I(c, 11),
-	                     A_I(c, 12), A_I(c, 13), A_I(c, 14));
-}
 
 /* Index table i: constant i64 of n entries, each in [0, lim) */
 static void need_index_table(Graph *g, Node *n, int i, int64_t cnt, int64_t lim)
@@ -191,7 +167,7 @@ void lower_proj_contract(Graph *g, Node *n)
 {
 	Tensor *p = n->in[1];
 	int64_t ng = attr_int(n, "groups", 1), in = p->dims[1];
-	Call *c = call_new(g, n, "tr_proj_contract_f32", inv_proj_contract_f32);
+	Call *c = call_new(g, n, K_tr_proj_contract_f32);
 	for (int i = 0; i < 3; i++)
 		call_in(c, n->in[i]);
 	call_in(c, n->in[3] ? n->in[3] : n->in[0]);   /* unread without a bias */
@@ -219,13 +195,6 @@ void shape_mlp_block(Graph *g, Node *n)
 	shape_set(n->out[0], DT_F32, x->rank, x->dims);
 }
 
-static void inv_mlp_block_f32(const Call *c)
-{
-	tr_mlp_block_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
-	                 A_P(c, 6), A_P(c, 7), A_P(c, 8), A_P(c, 9), A_I(c, 10), A_I(c, 11),
-	                 A_I(c, 12), A_I(c, 13), A_F(c, 14), A_I(c, 15), A_I(c, 16), A_I(c, 17));
-}
-
 void lower_mlp_block(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
@@ -240,7 +209,7 @@ void lower_mlp_block(Graph *g, Node *n)
 	/* scratch: ln (tm, d), hidden (tm, h), out (tm, d), mean + rstd (tm), pack;
 	 * every piece rounded to 16 floats (64-byte aligned) */
 	int64_t fl = TR_MLP_R16(tm * d) * 2 + TR_MLP_R16(tm * h) + TR_MLP_R16(tm) * 2 + pack;
-	Call *c = call_new(g, n, "tr_mlp_block_f32", inv_mlp_block_f32);
+	Call *c = call_new(g, n, K_tr_mlp_block_f32);
 	/* weights packed now, for the micro-kernel (tr_gemm_prepack_f32); absent
 	 * optional inputs (norm bias, fc biases) are passed as gamma, flagged off */
 	for (int i = 0; i < 8; i++) {

@@ -53,50 +53,6 @@ int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
 /* MatMul and Gemm                                                      */
 /* ------------------------------------------------------------------ */
 
-static void inv_gemm_f32(const Call *c)
-{
-	tr_gemm_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5), A_I(c, 6),
-	            A_I(c, 7), A_I(c, 8), A_F(c, 9), A_I(c, 10));
-}
-
-static void inv_gemm_bias_f32(const Call *c)
-{
-	tr_gemm_bias_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5),
-	                 A_F(c, 6));
-}
-
-static void inv_gemm_residual_f32(const Call *c)
-{
-	tr_gemm_residual_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5),
-	                     A_I(c, 6), A_F(c, 7), A_I(c, 8));
-}
-
-static void inv_matmul_f32(const Call *c)
-{
-	tr_matmul_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5), A_I(c, 6),
-	              A_I(c, 7), A_V(c, 8), A_V(c, 9), A_V(c, 10));
-}
-
-static void inv_gemm_packed_f32(const Call *c)
-{
-	tr_gemm_packed_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5),
-	                   A_I(c, 6), A_I(c, 7), A_F(c, 8), A_I(c, 9));
-}
-
-static void inv_gemm_packed_start_f32(const Call *c)
-{
-	tr_gemm_packed_start_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
-	                         A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_F(c, 10), A_F(c, 11),
-	                         A_I(c, 12), A_I(c, 13));
-}
-
-static void inv_gemm_packed_parts_f32(const Call *c)
-{
-	tr_gemm_packed_parts_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_I(c, 5),
-	                         A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_F(c, 10), A_F(c, 11),
-	                         A_I(c, 12), A_I(c, 13), A_V(c, 14));
-}
-
 /* columns [c0, c1) of b (k, n), or of b' (n, k) with trans, packed */
 static Tensor *prepack_cols(Graph *g, Tensor *b, int64_t k, int64_t n, int trans, int64_t c0,
                             int64_t c1)
@@ -143,7 +99,7 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
                       int64_t nn, int trans_a, int trans_b, float alpha, int accumulate)
 {
 	if (gemm_packable(b, m, k, nn)) {
-		Call *c = call_new(g, n, "tr_gemm_packed_f32", inv_gemm_packed_f32);
+		Call *c = call_new(g, n, K_tr_gemm_packed_f32);
 		call_in(c, a);
 		call_in(c, linalg_prepack(g, b, k, nn, trans_b));
 		call_out(c, y);
@@ -152,7 +108,7 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
 		call_int(c, accumulate);
 		return;
 	}
-	Call *c = call_new(g, n, "tr_gemm_f32", inv_gemm_f32);
+	Call *c = call_new(g, n, K_tr_gemm_f32);
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
@@ -171,7 +127,7 @@ static int emit_gemm_start(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, i
 {
 	if (!gemm_packable(b, m, k, nn))
 		return 0;
-	Call *c = call_new(g, n, "tr_gemm_packed_start_f32", inv_gemm_packed_start_f32);
+	Call *c = call_new(g, n, K_tr_gemm_packed_start_f32);
 	call_in(c, a);
 	call_in(c, linalg_prepack(g, b, k, nn, trans_b));
 	call_in(c, bias ? bias : a);     /* unread without a bias */
@@ -252,7 +208,7 @@ void lower_matmul(Graph *g, Node *n)
 		emit_gemm(g, n, a, b, y, batch * m, k, nn, 0, 0, 1.0f, 0);
 		return;
 	}
-	Call *c = call_new(g, n, "tr_matmul_f32", inv_matmul_f32);
+	Call *c = call_new(g, n, K_tr_matmul_f32);
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
@@ -333,7 +289,7 @@ void lower_gemm(Graph *g, Node *n)
 		}
 		for (int i = 0; i < np; i++)
 			sh[i] = parts[i] - (i % 4 >= 2 ? lo : 0);
-		Call *k0 = call_new(g, n, "tr_gemm_packed_parts_f32", inv_gemm_packed_parts_f32);
+		Call *k0 = call_new(g, n, K_tr_gemm_packed_parts_f32);
 		call_in(k0, a);
 		call_in(k0, prepack_cols(g, b, k, nn, tb, lo, hi));
 		call_in(k0, bias ? c : a);   /* unread without a bias */
@@ -357,7 +313,7 @@ void lower_gemm(Graph *g, Node *n)
 	if (c && beta != 0.0f) {
 		int64_t cm = c->rank == 2 ? c->dims[0] : 1;
 		int64_t cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
-		Call *k0 = call_new(g, n, "tr_gemm_bias_f32", inv_gemm_bias_f32);
+		Call *k0 = call_new(g, n, K_tr_gemm_bias_f32);
 		call_in(k0, c);
 		call_out(k0, y);
 		call_int(k0, m);
@@ -401,7 +357,7 @@ void lower_gemm_residual(Graph *g, Node *n)
 	if ((!c || is_bias_row(c, nn)) &&
 	    emit_gemm_start(g, n, a, b, y, m, k, nn, 0, tb, alpha, c, beta, r))
 		return;
-	Call *k0 = call_new(g, n, "tr_gemm_residual_f32", inv_gemm_residual_f32);
+	Call *k0 = call_new(g, n, K_tr_gemm_residual_f32);
 	call_in(k0, c ? c : r);   /* any valid pointer when there is no c */
 	call_in(k0, r);
 	call_out(k0, y);
@@ -523,24 +479,6 @@ static void need_spatial_input(Graph *g, Node *n, const Tensor *x)
 /* Conv                                                                 */
 /* ------------------------------------------------------------------ */
 
-static void inv_conv_f32(const Call *c)
-{
-	tr_conv_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_I(c, 5), A_I(c, 6),
-	            A_I(c, 7), A_I(c, 8), A_I(c, 9), A_I(c, 10), A_V(c, 11));
-}
-
-static void inv_conv_packed_f32(const Call *c)
-{
-	tr_conv_packed_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_I(c, 5),
-	                   A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_I(c, 10), A_V(c, 11));
-}
-
-static void inv_conv_depthwise_f32(const Call *c)
-{
-	tr_conv_depthwise_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_I(c, 4), A_I(c, 5),
-	                      A_I(c, 6), A_I(c, 7), A_I(c, 8), A_V(c, 9));
-}
-
 /* x (N, C, in...), w (M, C/group, k...), bias (M) -> y (N, M, out...) */
 static void conv_setup(Graph *g, Node *n, Spatial *sp)
 {
@@ -623,7 +561,7 @@ void lower_conv(Graph *g, Node *n)
 	spatial_ints(&sp, p);
 	Call *k;
 	if (cg == 1) {
-		k = call_new(g, n, "tr_conv_depthwise_f32", inv_conv_depthwise_f32);
+		k = call_new(g, n, K_tr_conv_depthwise_f32);
 		call_in(k, x);
 		call_in(k, w);
 		call_in(k, b ? b : w);   /* unread when !has_bias */
@@ -651,7 +589,7 @@ void lower_conv(Graph *g, Node *n)
 		/* xt, the input with channels last, and colT (tr_conv_packed_f32) */
 		int64_t isz = p[0] * p[1] * p[2];
 		int64_t col = direct ? 0 : 4 * ((cg * isz + 15) / 16 * 16 + (kdim * pc + 15) / 16 * 16);
-		k = call_new(g, n, "tr_conv_packed_f32", inv_conv_packed_f32);
+		k = call_new(g, n, K_tr_conv_packed_f32);
 		call_in(k, x);
 		call_in(k, wp);
 		call_in(k, b ? b : w);
@@ -672,7 +610,7 @@ void lower_conv(Graph *g, Node *n)
 		int64_t col = 0;
 		if (!direct && ctx_mul(g->ctx, kdim, qb + TR_GEMM_PB) > 0)
 			col = 4 * tr_conv_col_floats(kdim, qb);
-		k = call_new(g, n, "tr_conv_f32", inv_conv_f32);
+		k = call_new(g, n, K_tr_conv_f32);
 		call_in(k, x);
 		call_in(k, w);
 		call_in(k, b ? b : w);
@@ -693,16 +631,6 @@ void lower_conv(Graph *g, Node *n)
 /* ------------------------------------------------------------------ */
 /* Pooling                                                              */
 /* ------------------------------------------------------------------ */
-
-static void inv_maxpool_f32(const Call *c)
-{
-	tr_maxpool_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_V(c, 3));
-}
-
-static void inv_avgpool_f32(const Call *c)
-{
-	tr_avgpool_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_V(c, 3), A_I(c, 4));
-}
 
 static void pool_setup(Graph *g, Node *n, Spatial *sp)
 {
@@ -744,20 +672,15 @@ void lower_pool(Graph *g, Node *n)
 	Tensor *x = n->in[0];
 	Call *c;
 	if (n->op == OP_MAX_POOL)
-		c = call_new(g, n, "tr_maxpool_f32", inv_maxpool_f32);
+		c = call_new(g, n, K_tr_maxpool_f32);
 	else
-		c = call_new(g, n, "tr_avgpool_f32", inv_avgpool_f32);
+		c = call_new(g, n, K_tr_avgpool_f32);
 	call_in(c, x);
 	call_out(c, n->out[0]);
 	call_int(c, x->dims[0] * x->dims[1]);
 	call_ints(g, c, p, 21);
 	if (n->op != OP_MAX_POOL)
 		call_int(c, attr_int(n, "count_include_pad", 0) != 0);
-}
-
-static void inv_global_avgpool_f32(const Call *c)
-{
-	tr_global_avgpool_f32(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3));
 }
 
 /* x (N, C, in...) -> y (N, C, 1...) */
@@ -776,7 +699,7 @@ void shape_global_pool(Graph *g, Node *n)
 void lower_global_pool(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
-	Call *c = call_new(g, n, "tr_global_avgpool_f32", inv_global_avgpool_f32);
+	Call *c = call_new(g, n, K_tr_global_avgpool_f32);
 	call_in(c, x);
 	call_out(c, n->out[0]);
 	call_int(c, x->dims[0] * x->dims[1]);
@@ -786,12 +709,6 @@ void lower_global_pool(Graph *g, Node *n)
 /* ------------------------------------------------------------------ */
 /* BatchNormalization (inference) and LayerNormalization                */
 /* ------------------------------------------------------------------ */
-
-static void inv_batchnorm_f32(const Call *c)
-{
-	tr_batchnorm_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
-	                 A_I(c, 6), A_I(c, 7), A_I(c, 8), A_F(c, 9));
-}
 
 /* x (N, C, ...), scale, B, mean, var (C) -> y like x */
 void shape_batchnorm(Graph *g, Node *n)
@@ -823,7 +740,7 @@ void shape_batchnorm(Graph *g, Node *n)
 void lower_batchnorm(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
-	Call *c = call_new(g, n, "tr_batchnorm_f32", inv_batchnorm_f32);
+	Call *c = call_new(g, n, K_tr_batchnorm_f32);
 	for (int i = 0; i < 5; i++)
 		call_in(c, n->in[i]);
 	call_out(c, n->out[0]);
@@ -831,12 +748,6 @@ void lower_batchnorm(Graph *g, Node *n)
 	call_int(c, x->dims[1]);
 	call_int(c, prod(x->dims + 2, x->rank - 2));
 	call_float(c, attr_float(n, "epsilon", 1e-5f));
-}
-
-static void inv_layernorm_f32(const Call *c)
-{
-	tr_layernorm_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
-	                 A_I(c, 6), A_I(c, 7), A_F(c, 8), A_I(c, 9), A_I(c, 10), A_I(c, 11));
 }
 
 /*
@@ -898,7 +809,7 @@ void lower_layernorm(Graph *g, Node *n)
 	Tensor *x = n->in[0], *b = n->nin > 2 && n->in[2] ? n->in[2] : NULL;
 	int axis = shape_axis(g, n, attr_int(n, "axis", -1), x->rank);
 	int64_t rows = prod(x->dims, axis), d = prod(x->dims + axis, x->rank - axis);
-	Call *c = call_new(g, n, "tr_layernorm_f32", inv_layernorm_f32);
+	Call *c = call_new(g, n, K_tr_layernorm_f32);
 	call_in(c, x);
 	call_in(c, n->in[1]);
 	call_in(c, b ? b : n->in[1]);   /* unread when !has_bias */

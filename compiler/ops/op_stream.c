@@ -15,18 +15,6 @@
 #include "tostc.h"
 #include "rt_tssa.h"
 
-static void inv_causal_tssa_step_f32(const Call *c)
-{
-	tr_causal_tssa_step_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_P(c, 3), A_P(c, 4), A_P(c, 5),
-	                        A_I(c, 6), A_I(c, 7), A_I(c, 8), A_I(c, 9), A_F(c, 10), A_F(c, 11),
-	                        A_P(c, 12));
-}
-
-static void inv_pos_slice_f32(const Call *c)
-{
-	tr_pos_slice_f32(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5));
-}
-
 static void need_pos(Graph *g, Node *n, int i)
 {
 	need_dtype(g, n, i, 1u << DT_I64);
@@ -67,7 +55,7 @@ void lower_tssa_step(Graph *g, Node *n)
 	Tensor *w = n->in[0], *db = n->in[2];
 	int64_t B = w->rank == 3 ? w->dims[0] : 1, d = w->dims[w->rank - 1];
 	int64_t K = attr_int(n, "heads", 1);
-	Call *c = call_new(g, n, "tr_causal_tssa_step_f32", inv_causal_tssa_step_f32);
+	Call *c = call_new(g, n, K_tr_causal_tssa_step_f32);
 	call_in(c, w);
 	call_in(c, n->in[1]);
 	call_in(c, db);
@@ -110,7 +98,7 @@ void lower_pos_slice(Graph *g, Node *n)
 	int64_t outer, L, inner;
 	pos_dims(t, (int)(attr_int(n, "axis", 0) < 0 ? attr_int(n, "axis", 0) + t->rank
 	                                             : attr_int(n, "axis", 0)), &outer, &L, &inner);
-	Call *c = call_new(g, n, "tr_pos_slice_f32", inv_pos_slice_f32);
+	Call *c = call_new(g, n, K_tr_pos_slice_f32);
 	call_in(c, t);
 	call_in(c, n->in[1]);
 	call_out(c, n->out[0]);

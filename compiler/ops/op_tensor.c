@@ -125,16 +125,6 @@ static int simplify_map(int rank, int64_t *dims, int64_t *strides)
 	return r;
 }
 
-static void inv_copy(const Call *c)
-{
-	tr_copy(A_P(c, 0), A_P(c, 1), A_I(c, 2));
-}
-
-static void inv_strided_copy(const Call *c)
-{
-	tr_strided_copy(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_V(c, 3), A_V(c, 4), A_I(c, 5), A_I(c, 6));
-}
-
 /* Emit y <- x through the index map (dims, strides, base), as tr_copy when
  * the map is the identity. */
 static void emit_strided(Graph *g, Node *n, Tensor *x, Tensor *y, int rank, int64_t *dims,
@@ -146,13 +136,13 @@ static void emit_strided(Graph *g, Node *n, Tensor *x, Tensor *y, int rank, int6
 	rank = simplify_map(rank, dims, strides);
 	ir_assert(g->ctx, rank <= MAX_MAP_RANK);
 	if (base == 0 && (rank == 0 || (rank == 1 && strides[0] == 1))) {
-		Call *c = call_new(g, n, "tr_copy", inv_copy);
+		Call *c = call_new(g, n, K_tr_copy);
 		call_in(c, x);
 		call_out(c, y);
 		call_int(c, tensor_nbytes(y));
 		return;
 	}
-	Call *c = call_new(g, n, "tr_strided_copy", inv_strided_copy);
+	Call *c = call_new(g, n, K_tr_strided_copy);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, rank);
@@ -336,7 +326,7 @@ void lower_view(Graph *g, Node *n)
 	Tensor *y = n->out[0];
 	if (y->view_of || tensor_nbytes(y) == 0)
 		return;
-	Call *c = call_new(g, n, "tr_copy", inv_copy);
+	Call *c = call_new(g, n, K_tr_copy);
 	call_in(c, n->in[0]);
 	call_out(c, y);
 	call_int(c, tensor_nbytes(y));
@@ -384,12 +374,6 @@ void shape_concat(Graph *g, Node *n)
 	shape_set(n->out[0], x0->dtype, x0->rank, dims);
 }
 
-static void inv_copy_rows(const Call *c)
-{
-	tr_copy_rows(A_P(c, 0), A_P(c, 1), A_I(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5), A_I(c, 6),
-	             A_I(c, 7));
-}
-
 /* Copy x (outer, xlen, inner) <-> a band of the wider (outer, ylen, inner):
  * rows of len*inner elements at x_off / y_off (in axis units). */
 static void emit_rows(Graph *g, Node *n, Tensor *x, Tensor *y, int64_t outer, int64_t len,
@@ -399,7 +383,7 @@ static void emit_rows(Graph *g, Node *n, Tensor *x, Tensor *y, int64_t outer, in
 	int64_t unit = inner * es;   /* bytes of one step along the axis */
 	if (outer == 0 || len * unit == 0)
 		return;
-	Call *c = call_new(g, n, "tr_copy_rows", inv_copy_rows);
+	Call *c = call_new(g, n, K_tr_copy_rows);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, outer);
@@ -708,12 +692,6 @@ void shape_gather(Graph *g, Node *n)
 	shape_set(n->out[0], x->dtype, r, dims);
 }
 
-static void inv_gather(const Call *c)
-{
-	tr_gather(A_P(c, 0), A_P(c, 1), A_P(c, 2), A_I(c, 3), A_I(c, 4), A_I(c, 5), A_I(c, 6),
-	          A_I(c, 7), A_I(c, 8));
-}
-
 /* x (outer, n, inner), idx (...) -> y (outer, ..., inner) */
 void lower_gather(Graph *g, Node *n)
 {
@@ -721,7 +699,7 @@ void lower_gather(Graph *g, Node *n)
 	int axis = shape_axis(g, n, attr_int(n, "axis", 0), x->rank);
 	if (tensor_nelem(y) == 0)
 		return;
-	Call *c = call_new(g, n, "tr_gather", inv_gather);
+	Call *c = call_new(g, n, K_tr_gather);
 	call_in(c, x);
 	call_in(c, idx);
 	call_out(c, y);
@@ -842,21 +820,6 @@ void shape_range(Graph *g, Node *n)
 	shape_set(n->out[0], t[0]->dtype, 1, &cnt);
 }
 
-static void inv_range_f32(const Call *c)
-{
-	tr_range_f32(A_P(c, 0), A_F(c, 1), A_F(c, 2), A_I(c, 3));
-}
-
-static void inv_range_i64(const Call *c)
-{
-	tr_range_i64(A_P(c, 0), A_I(c, 1), A_I(c, 2), A_I(c, 3));
-}
-
-static void inv_range_i32(const Call *c)
-{
-	tr_range_i32(A_P(c, 0), A_I(c, 1), A_I(c, 2), A_I(c, 3));
-}
-
 /* -> y (n): start + i * delta */
 void lower_range(Graph *g, Node *n)
 {
@@ -864,15 +827,14 @@ void lower_range(Graph *g, Node *n)
 	Call *c;
 	switch (y->dtype) {
 	case DT_F32:
-		c = call_new(g, n, "tr_range_f32", inv_range_f32);
+		c = call_new(g, n, K_tr_range_f32);
 		call_out(c, y);
 		call_float(c, (float)tensor_get_f(n->in[0], 0));
 		call_float(c, (float)tensor_get_f(n->in[2], 0));
 		break;
 	case DT_I64:
 	case DT_I32:
-		c = call_new(g, n, y->dtype == DT_I64 ? "tr_range_i64" : "tr_range_i32",
-		             y->dtype == DT_I64 ? inv_range_i64 : inv_range_i32);
+		c = call_new(g, n, y->dtype == DT_I64 ? K_tr_range_i64 : K_tr_range_i32);
 		call_out(c, y);
 		call_int(c, tensor_get_i(n->in[0], 0));
 		call_int(c, tensor_get_i(n->in[2], 0));
@@ -916,11 +878,6 @@ void shape_shape(Graph *g, Node *n)
 	make_const(n, y, v);
 }
 
-static void inv_const_f32(const Call *c) { tr_const_f32(A_P(c, 0), A_FV(c, 1), A_I(c, 2)); }
-static void inv_const_i64(const Call *c) { tr_const_i64(A_P(c, 0), A_V(c, 1), A_I(c, 2)); }
-static void inv_const_i32(const Call *c) { tr_const_i32(A_P(c, 0), A_V(c, 1), A_I(c, 2)); }
-static void inv_const_b8(const Call *c) { tr_const_b8(A_P(c, 0), A_V(c, 1), A_I(c, 2)); }
-
 /* Write the known values `v` (t's shape and type) into t with literals: only
  * reached when a Shape/Constant node is evaluated although its output was
  * already made a constant (e.g. eval_node in tests). */
@@ -931,7 +888,7 @@ static void emit_literal(Graph *g, Node *n, Tensor *t, const void *v)
 		return;
 	Call *c;
 	if (t->dtype == DT_F32) {
-		c = call_new(g, n, "tr_const_f32", inv_const_f32);
+		c = call_new(g, n, K_tr_const_f32);
 		call_out(c, t);
 		call_floats(g, c, v, (int)cnt);
 	} else {
@@ -941,9 +898,9 @@ static void emit_literal(Graph *g, Node *n, Tensor *t, const void *v)
 			      : t->dtype == DT_I32 ? ((const int32_t *)v)[k]
 			                           : ((const uint8_t *)v)[k];
 		switch (t->dtype) {
-		case DT_I64: c = call_new(g, n, "tr_const_i64", inv_const_i64); break;
-		case DT_I32: c = call_new(g, n, "tr_const_i32", inv_const_i32); break;
-		case DT_BOOL: c = call_new(g, n, "tr_const_b8", inv_const_b8); break;
+		case DT_I64: c = call_new(g, n, K_tr_const_i64); break;
+		case DT_I32: c = call_new(g, n, K_tr_const_i32); break;
+		case DT_BOOL: c = call_new(g, n, K_tr_const_b8); break;
 		default: unreachable(g->ctx);
 		}
 		call_out(c, t);
@@ -1051,11 +1008,6 @@ void shape_constant_of_shape(Graph *g, Node *n)
 	(void)prod(g, dims, 0, r);   /* overflow check */
 }
 
-static void inv_fill_f32(const Call *c) { tr_fill_f32(A_P(c, 0), A_I(c, 1), A_F(c, 2)); }
-static void inv_fill_i64(const Call *c) { tr_fill_i64(A_P(c, 0), A_I(c, 1), A_I(c, 2)); }
-static void inv_fill_i32(const Call *c) { tr_fill_i32(A_P(c, 0), A_I(c, 1), A_I(c, 2)); }
-static void inv_fill_b8(const Call *c) { tr_fill_b8(A_P(c, 0), A_I(c, 1), A_I(c, 2)); }
-
 /* -> y (shape): every element the value attribute (default 0.0f) */
 void lower_constant_of_shape(Graph *g, Node *n)
 {
@@ -1067,14 +1019,14 @@ void lower_constant_of_shape(Graph *g, Node *n)
 	Call *c;
 	switch (y->dtype) {
 	case DT_F32:
-		c = call_new(g, n, "tr_fill_f32", inv_fill_f32);
+		c = call_new(g, n, K_tr_fill_f32);
 		call_out(c, y);
 		call_int(c, cnt);
 		call_float(c, a ? (float)tensor_get_f(a->t, 0) : 0.0f);
 		return;
-	case DT_I64: c = call_new(g, n, "tr_fill_i64", inv_fill_i64); break;
-	case DT_I32: c = call_new(g, n, "tr_fill_i32", inv_fill_i32); break;
-	case DT_BOOL: c = call_new(g, n, "tr_fill_b8", inv_fill_b8); break;
+	case DT_I64: c = call_new(g, n, K_tr_fill_i64); break;
+	case DT_I32: c = call_new(g, n, K_tr_fill_i32); break;
+	case DT_BOOL: c = call_new(g, n, K_tr_fill_b8); break;
 	default: unreachable(g->ctx);
 	}
 	call_out(c, y);

@@ -23,6 +23,7 @@ void eval_node(Graph *g, Node *n)
 	Ctx *c = g->ctx;
 	n->calls = NULL;
 	op_info[n->op].lower(g, n);
+	calls_check(g, n);
 	for (int j = 0; j < n->nout; j++) {
 		Tensor *t = n->out[j];
 		if (t && !t->data)
@@ -38,8 +39,7 @@ void eval_node(Graph *g, Node *n)
 				arg->ptr = ctx_alloc(c, (size_t)arg->i + 64);
 			}
 		}
-		ir_assert(c, k->invoke != NULL);
-		k->invoke(k);
+		kernel_info[k->kernel].invoke(k);
 	}
 	n->calls = NULL;
 }

@@ -2,18 +2,19 @@
  * lower.c -- turn every live node into calls of runtime kernels.
  *
  * The op's lower function (ops.def) appends Calls to n->calls.  A Call names
- * a kernel in runtime/ and lists its arguments in C order; fold.c invokes it
- * inside the compiler, emit_c.c prints it.  Views (views.c) lower to nothing.
+ * a kernel of runtime/kernels.def and lists its arguments in the declared
+ * order; fold.c invokes it inside the compiler, emit_c.c prints it.  Every
+ * call is checked against the declaration here.  Views (views.c) lower to
+ * nothing.
  */
 #include "tostc.h"
 
 #include <string.h>
 
-Call *call_new(Graph *g, Node *n, const char *kernel, InvokeFn *invoke)
+Call *call_new(Graph *g, Node *n, KernelId kernel)
 {
 	Call *c = ctx_alloc(g->ctx, sizeof *c);
 	c->kernel = kernel;
-	c->invoke = invoke;
 	if (n->calls)
 		n->calls_tail->next = c;
 	else
@@ -57,6 +58,34 @@ void call_floats(Graph *g, Call *c, const float *v, int n)
 		memcpy(a->floats, v, sizeof(float) * (size_t)n);
 }
 
+/* does argument a fit parameter p of the kernel */
+static bool arg_fits(const Arg *a, const KernelParam *p)
+{
+	bool kind = a->kind == p->kind || (p->kind == ARG_OUT && a->kind == ARG_SCRATCH);
+	if (!kind)
+		return false;
+	if ((a->kind == ARG_IN || a->kind == ARG_OUT) && p->dtype != DT_UNDEF)
+		return a->t && a->t->dtype == p->dtype;
+	return true;
+}
+
+void calls_check(Graph *g, const Node *n)
+{
+	for (const Call *c = n->calls; c; c = c->next) {
+		const KernelInfo *k = &kernel_info[c->kernel];
+		const char *bad = c->overflow || c->nargs != k->nparams ? "the number of arguments" : NULL;
+		for (int i = 0; !bad && i < c->nargs; i++)
+			if (!arg_fits(&c->args[i], &k->params[i]))
+				bad = k->params[i].name;
+		if (bad) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "node #%d: a call of %s does not match runtime/kernels.def "
+			         "(%s)", n->index, k->name, bad);
+			ctx_bug(g->ctx, __FILE__, __LINE__, msg);
+		}
+	}
+}
+
 void lower(Graph *g)
 {
 	for (int i = 0; i < g->nnodes; i++) {
@@ -65,7 +94,6 @@ void lower(Graph *g)
 			continue;
 		n->calls = NULL;
 		op_info[n->op].lower(g, n);
-		for (Call *c = n->calls; c; c = c->next)
-			ir_assert(g->ctx, !c->overflow);
+		calls_check(g, n);
 	}
 }

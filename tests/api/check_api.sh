@@ -80,7 +80,7 @@ cat > "$work/alone/align.c" <<'C'
 #include "digits.c"
 int main(void)
 {
-	uintptr_t w = (uintptr_t)&weights, s = (uintptr_t)&static_workspace;
+	uintptr_t w = (uintptr_t)weights(), s = (uintptr_t)&static_workspace;
 	printf("weights at %% 64 = %u, static workspace at %% 64 = %u\n", (unsigned)(w % 64),
 	       (unsigned)(s % 64));
 	return w % 64 != 0 || s % 64 != 0;

@@ -147,8 +147,8 @@ def run_bytes(cmd, cwd=None):
     return p.returncode, p.stdout, p.stderr
 
 
-SYMBOL_OK = re.compile(r"^(m_[A-Za-z0-9_]+|node[0-9]+|step[0-9]+|adv[0-9]+|tr_[A-Za-z0-9_]+"
-                       r"|weights|static_workspace)(\.[A-Za-z0-9_.]+)?$")
+SYMBOL_OK = re.compile(r"^(m_[A-Za-z0-9_]+|tr_[A-Za-z0-9_]+"
+                       r"|weights|blob|static_workspace)(\.[A-Za-z0-9_.]+)?$")
 
 
 def check_c(cc, d, macros, inputs, want):

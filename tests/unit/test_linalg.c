@@ -595,7 +595,7 @@ static double check_conv_packed(const ConvCase *cc, unsigned seed)
 	at->n = 2 * ns;
 	shape_conv(f.g, n);
 	lower_conv(f.g, n);
-	int packed = n->calls && !strcmp(n->calls->kernel, cc->packed ? "tr_conv_packed_f32" :
+	int packed = n->calls && !strcmp(kernel_info[n->calls->kernel].name, cc->packed ? "tr_conv_packed_f32" :
 	                                                                "tr_conv_f32");
 	eval_node(f.g, n);
 	/* reference, spatial dims padded to 3 with leading size-1 dims */

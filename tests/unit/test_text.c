@@ -25,10 +25,11 @@ static int teardown(void)
 
 static void test_comment(void)
 {
-	CU_ASSERT_STRING_EQUAL(text_comment(&c, "*/ int x; /*"), "\\x2a\\x2f int x; \\x2f\\x2a");
+	CU_ASSERT_STRING_EQUAL(text_comment(&c, "*/ int x; /*"), "*\\x2f int x; \\x2f*");
+	CU_ASSERT_STRING_EQUAL(text_comment(&c, "/blocks.0/attn"), "/blocks.0/attn");
 	CU_ASSERT_STRING_EQUAL(text_comment(&c, "a//b"), "a\\x2f\\x2fb");
 	CU_ASSERT_STRING_EQUAL(text_comment(&c, "a/b*c"), "a/b*c");
-	CU_ASSERT_STRING_EQUAL(text_comment(&c, "x?" "?/"), "x?\\x3f\\x2f");
+	CU_ASSERT_STRING_EQUAL(text_comment(&c, "x?" "?/"), "x?\\x3f/");
 	CU_ASSERT_STRING_EQUAL(text_comment(&c, "x\\"), "x\\x5c");
 	CU_ASSERT_STRING_EQUAL(text_comment(&c, "a\nb\tc\x1b"), "a\\nb\\tc\\x1b");
 	/* U+202E and an overlong '/' are escaped; U+00E9 is shown */
