@@ -483,6 +483,9 @@ typedef struct {
 } EmitOptions;
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
+/* Every kernel of runtime/kernels.def has a runtime section whose
+ * dependencies resolve (ctx_bug otherwise); their text goes to f. */
+void emit_check_runtime(Ctx *c, FILE *f);
 
 /* ------------------------------------------------------------------ */
 /* driver.c: the command line (main.c only calls it)                   */

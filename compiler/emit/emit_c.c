@@ -142,6 +142,25 @@ static void emit_section(Emitter *e, Section *s, int depth)
 	fprintf(e->f, "%.*s\n", s->bodylen, s->body);
 }
 
+/* Every kernel of kernels.def has a runtime section, and every section's
+ * dependencies resolve without a cycle (ctx_bug otherwise): the sections
+ * of all kernels are written to f, as a model calling all of them would
+ * get them.  For the tests; the emitter finds the same faults, later. */
+void emit_check_runtime(Ctx *c, FILE *f)
+{
+	Emitter e = {.c = c, .f = f};
+	parse_sections(&e);
+	for (int k = 0; k < K_COUNT; k++) {
+		Section *s = section_for(&e, kernel_info[k].name);
+		if (!s) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "no runtime section defines kernel '%s'", kernel_info[k].name);
+			ctx_bug(c, __FILE__, __LINE__, msg);
+		}
+		emit_section(&e, s, 0);
+	}
+}
+
 /* ---- names and literals ---- */
 
 /* A name from the model in a comment: shortened, then made safe there. */

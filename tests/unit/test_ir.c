@@ -236,6 +236,40 @@ static void test_emit_deterministic(void)
 	ctx_free(&c2);
 }
 
+/* runtime/kernels.def against runtime/: a section for every kernel, every
+ * dependency known, and all of it compiles as C99 (the emitter would only
+ * find a missing section when a model first used the kernel). */
+static void test_kernel_table(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "kernels");
+	c.jmp = &jb;
+	char dir[] = "/tmp/tostc_kernels.XXXXXX";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	char path[256], cmd[600];
+	snprintf(path, sizeof path, "%s/all.c", dir);
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	if (setjmp(jb) == 0) {
+		emit_check_runtime(&c, f);
+		for (int k = 0; k < K_COUNT; k++) {
+			const KernelInfo *ki = &kernel_info[k];
+			CU_ASSERT(ki->name && ki->invoke && ki->nparams > 0 && ki->nparams <= MAX_ARGS);
+			/* each kernel used once, so that -Wunused-function stays quiet */
+			fprintf(f, "void *use_%s(void) { return (void *)&%s; }\n", ki->name, ki->name);
+		}
+	} else {
+		CU_FAIL(c.errmsg);
+	}
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "cc -std=c99 -Wall -Wextra -Werror -fsyntax-only %s", path);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	ctx_free(&c);
+}
+
 void register_ir(void)
 {
 	CU_pSuite s = CU_add_suite("ir", NULL, NULL);
@@ -245,4 +279,5 @@ void register_ir(void)
 	CU_add_test(s, "planner: random live ranges never overlap", test_planner_random);
 	CU_add_test(s, "driver option errors exit 1", test_driver_errors);
 	CU_add_test(s, "emitter output is deterministic; in-place planning", test_emit_deterministic);
+	CU_add_test(s, "kernels.def: every kernel's runtime section, and it compiles", test_kernel_table);
 }
