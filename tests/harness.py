@@ -301,9 +301,29 @@ def execute(out_dir, inputs, outs, run_dir=None, timeout=120, exe="harness", env
 # Comparison with a float reference
 # ---------------------------------------------------------------------------
 
+def count_error(got, refs, what):
+    """None, or why the outputs GOT are not as many as the references REFS."""
+    if len(got) != len(refs):
+        return "%s: %d outputs, the reference has %d" % (what, len(got), len(refs))
+    return None
+
+
+def one_output(got):
+    """The only output of a run: a model with more (or none) is an error."""
+    if len(got) != 1:
+        raise ValueError("%d outputs, expected 1" % len(got))
+    return got[0]
+
+
 def tolerance_error(got, ref, what):
-    """None, or why GOT is not within RTOL / ATOL_REL of the float reference REF;
+    """None, or why GOT is not within RTOL / ATOL_REL of the float reference REF
+    (shapes must be equal: arrays that would broadcast are a mismatch);
     also returns (max |err|, max |ref|)."""
+    if got.shape != ref.shape:
+        return ("%s: shape %s, reference %s" % (what, got.shape, ref.shape),
+                float("inf"), float("nan"))
+    if ref.size == 0:
+        return None, 0.0, 0.0
     got, ref = got.astype(np.float64), ref.astype(np.float64)
     scale = float(np.abs(ref).max())
     err = np.abs(got - ref)
@@ -330,7 +350,12 @@ def fused_and_unfused(tostc_path, model, work_dir, cc, inputs, refs):
         if why:
             problems.append("%s: %s" % (mode, why))
             continue
-        for k, (g, r) in enumerate(zip(execute(out_dir, inputs, outs), refs)):
+        got = execute(out_dir, inputs, outs)
+        e = count_error(got, refs, mode)
+        if e:
+            problems.append(e)
+            continue
+        for k, (g, r) in enumerate(zip(got, refs)):
             e, _, _ = tolerance_error(g, r, "%s output %d" % (mode, k))
             if e:
                 problems.append(e)

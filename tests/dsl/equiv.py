@@ -93,7 +93,7 @@ def case(tostc, work, name, kind, margs, dims, wdtype):
         e, _, _, io = harness.compile_model(tostc, model, sd, "net", CC, extra)
         if e:
             raise RuntimeError(f"{src}: {e}")
-        outs[src] = harness.execute(sd, [x.numpy()], io)[0]
+        outs[src] = harness.one_output(harness.execute(sd, [x.numpy()], io))
     ok1, e1 = close(outs["tost"], ref)
     ok2, e2 = close(outs["onnx"], ref)
     ok3, e3 = close(outs["tost"], outs["onnx"])
