@@ -303,7 +303,8 @@ def make_harness(name, prefix, ins, outs, typed=False):
 
 def compile_model(tostc_path, model, out_dir, name, cc, extra=(), typed=False):
     """tostc, header, harness, cc: (None, prefix, ins, outs) with the executable
-    OUT_DIR/harness built, or (the reason it failed, None, None, None)."""
+    OUT_DIR/harness built (CC None: only OUT_DIR/harness.c written), or (the
+    reason it failed, None, None, None)."""
     rc, _, err = tostc(tostc_path, model, out_dir, name, extra)
     if rc != 0:
         return "tostc %s: %s" % (describe_rc(rc), first_line(err)), None, None, None
@@ -311,7 +312,7 @@ def compile_model(tostc_path, model, out_dir, name, cc, extra=(), typed=False):
     harness_c = os.path.join(out_dir, "harness.c")
     with open(harness_c, "w") as f:
         f.write(make_harness(name, P, ins, outs, typed))
-    e = build(cc, out_dir, harness_c, os.path.join(out_dir, "harness"))
+    e = cc and build(cc, out_dir, harness_c, os.path.join(out_dir, "harness"))
     if e:
         return e, None, None, None
     return None, P, ins, outs
