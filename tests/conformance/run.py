@@ -7,7 +7,8 @@ run.py -- the ONNX backend node tests through tostc, end to end.
         [--passing tests/conformance/passing.txt] [--isa plain|native]
 
 DATA is what scripts/gen_onnx_tests.py writes (DATA/node/test_*/ and the
-float32 copies of float64-only cases, DATA/derived/test_*_as_f32/) or a
+derived cases, DATA/derived/test_*: float32 copies of float64-only cases,
+opset 17 copies of opset 1 and 6 cases, Cast between tostc's types) or a
 directory of cases itself.  For every case:
 
   1. every op of model.onnx (subgraphs included) must be in `tostc --list-ops`,

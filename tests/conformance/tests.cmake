@@ -28,3 +28,17 @@ endforeach()
 # both generate the data when it is missing: not at the same time
 set_tests_properties(conformance_native PROPERTIES DEPENDS conformance)
 
+# ctest `op_coverage`: every op of `tostc --list-ops` is used by a conformance
+# case of passing.txt or by a model test's ONNX export (op_coverage.py); after
+# the tests that write those exports.
+add_test(NAME op_coverage
+  COMMAND sh -c "\"$0\" \"$1\" \"$2\" > /dev/null && exec \"$0\" \"$3\" --tostc \"$4\" --data \"$2\" --passing \"$5\" --models \"$6\"/models_work \"$6\"/fusion_work \"$6\"/epilogue_work \"$6\"/demand_work \"$6\"/absorb_work \"$6\"/dsl_work"
+          ${TOSTC_PYTHON}
+          ${CMAKE_SOURCE_DIR}/scripts/gen_onnx_tests.py
+          ${CONFORMANCE_DATA}
+          ${CMAKE_CURRENT_LIST_DIR}/op_coverage.py
+          $<TARGET_FILE:tostc>
+          ${CMAKE_CURRENT_LIST_DIR}/passing.txt
+          ${CMAKE_BINARY_DIR})
+set_tests_properties(op_coverage PROPERTIES
+  DEPENDS "conformance;conformance_native;models;fusion;epilogue;demand;absorb;dsl_equiv")
