@@ -120,7 +120,7 @@ def main():
             ok = False
         passed += ok
         failed += not ok
-    print(f"dsl equivalence: {passed} passed, {failed} failed")
+    print(f"dsl_equiv: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
 
