@@ -16,7 +16,7 @@ compare each output with PyTorch's and with each other:
 
 F16 / BF16 cases round the PyTorch weights to that type first, so the
 reference sees exactly the weights the compiler reads.  Last line:
-`dsl equivalence: N passed, N failed`; exit status 0 when all pass.
+`dsl_equiv: N passed, N failed`; exit status 0 when all pass.
 """
 import argparse
 import os
