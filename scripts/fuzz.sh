@@ -27,6 +27,14 @@ fi
 case "${1:-ctest}" in
 ctest)
 	cd "$BUILD_DIR"
+	# without the libFuzzer targets, ctest would only replay the seeds
+	for t in onnx dsl safetensors cli; do
+		if [ ! -x "tests/fuzz_$t" ]; then
+			echo "fuzz.sh: $BUILD_DIR/tests/fuzz_$t was not built: $CC cannot link libFuzzer" \
+				"(install clang-14 and libclang-rt-14-dev)" >&2
+			exit 1
+		fi
+	done
 	nice -n "${FUZZ_NICE:-10}" ctest --output-on-failure -R '^fuzz_' ;;
 run)
 	t=$2 secs=$3

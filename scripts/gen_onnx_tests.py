@@ -19,6 +19,17 @@ every DOUBLE tensor, input and expected output converted to FLOAT.  The ONNX
 suite writes e.g. all its CumSum cases in float64; these copies let the
 float32 kernels be checked against the same data (--no-derived to skip).
 
+And OUTDIR/derived/<case>_opset17: copies of the node cases written at an
+opset older than 7 (tostc reads opsets 7 to 17) whose ops' schemas are the
+same at opset 17, with only the model's opset import (and IR version) raised.
+ONNX tests Not and GlobalAveragePool only at opset 1; these copies check their
+values against ONNX's numpy references at an opset tostc accepts.
+
+And OUTDIR/derived/test_cast_<FROM>_to_<TO>_gen: Cast of a graph input between
+every two of the element types tostc supports (FLOAT, INT64, INT32, BOOL),
+values in range, reference numpy's astype.  ONNX's own Cast cases all use
+other types (float16, double, string).
+
 Idempotent and fast: a stamp file OUTDIR/.generated (onnx version + op filter)
 is written last; when it matches, nothing is regenerated (--force does).  The
 data is generated into OUTDIR.tmp and renamed into place, so an interrupted run
@@ -43,6 +54,7 @@ import onnx  # noqa: E402  (after the numpy aliases)
 
 
 DOUBLE, FLOAT = onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT
+MIN_OPSET, NEW_OPSET = 7, 17  # the opsets tostc reads: 7 to 17
 OK_ELEM = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.INT32,
            onnx.TensorProto.BOOL}
 
@@ -92,15 +104,73 @@ def _derive_f32(src, dst):
     return True
 
 
+def _derive_opset(src, dst):
+    """Write node case src at opset NEW_OPSET to dst when it is older than
+    MIN_OPSET and every op's schema is the same at NEW_OPSET; False otherwise."""
+    from onnx import defs, helper
+    m = onnx.load(os.path.join(src, "model.onnx"))
+    imp = [o for o in m.opset_import if o.domain in ("", "ai.onnx")]
+    if len(imp) != 1 or len(m.opset_import) != 1 or imp[0].version >= MIN_OPSET:
+        return False
+    old = imp[0].version
+    try:
+        if any(defs.get_schema(n.op_type, NEW_OPSET).since_version
+               != defs.get_schema(n.op_type, old).since_version for n in m.graph.node):
+            return False
+    except defs.SchemaError:
+        return False
+    imp[0].version = NEW_OPSET
+    m.ir_version = max(m.ir_version, helper.find_min_ir_version_for(list(m.opset_import)))
+    shutil.copytree(src, dst)
+    onnx.save(m, os.path.join(dst, "model.onnx"))
+    return True
+
+
+# Cast test inputs: in range for every target, no NaN (undefined for ints)
+CAST_VALUES = {
+    "FLOAT": np.array([[-1e6, -3.75, -1.5, -0.5, -0.0], [0.0, 0.25, 1.0, 2.5, 100.9]], np.float32),
+    "INT64": np.array([[-2147483648, -70000, -3, -1, 0], [1, 2, 255, 65537, 2147483647]], np.int64),
+    "INT32": np.array([[-2147483648, -70000, -3, -1, 0], [1, 2, 255, 65537, 2147483647]], np.int32),
+    "BOOL": np.array([[True, False, True, True, False], [False, False, True, False, True]]),
+}
+
+
+def cast_cases(der):
+    """derived/test_cast_<FROM>_to_<TO>_gen for every pair of CAST_VALUES'
+    types at opset 13; returns the count."""
+    from onnx import helper, numpy_helper
+    n = 0
+    for a, x in CAST_VALUES.items():
+        for b, y in CAST_VALUES.items():
+            if a == b:
+                continue
+            ta, tb = getattr(onnx.TensorProto, a), getattr(onnx.TensorProto, b)
+            node = helper.make_node("Cast", ["x"], ["y"], to=tb)
+            g = helper.make_graph([node], "cast", [helper.make_tensor_value_info("x", ta, x.shape)],
+                                  [helper.make_tensor_value_info("y", tb, x.shape)])
+            m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+            onnx.checker.check_model(m)
+            d = os.path.join(der, "test_cast_%s_to_%s_gen" % (a, b))
+            os.makedirs(os.path.join(d, "test_data_set_0"))
+            onnx.save(m, os.path.join(d, "model.onnx"))
+            for f, v in (("input_0.pb", x), ("output_0.pb", x.astype(y.dtype))):
+                with open(os.path.join(d, "test_data_set_0", f), "wb") as fh:
+                    fh.write(numpy_helper.from_array(v).SerializeToString())
+            n += 1
+    return n
+
+
 def derive(out):
-    """OUTDIR/derived/<case>_as_f32 for the eligible node cases; returns the count."""
+    """OUTDIR/derived/<case>_as_f32 and <case>_opset17 for the eligible node
+    cases, and the Cast cases; returns the count."""
     node, der = os.path.join(out, "node"), os.path.join(out, "derived")
     os.makedirs(der, exist_ok=True)
     n = 0
     for case in sorted(os.listdir(node)):
-        if _derive_f32(os.path.join(node, case), os.path.join(der, case + "_as_f32")):
-            n += 1
-    return n
+        for make, suffix in ((_derive_f32, "_as_f32"), (_derive_opset, "_opset%d" % NEW_OPSET)):
+            if make(os.path.join(node, case), os.path.join(der, case + suffix)):
+                n += 1
+    return n + cast_cases(der)
 
 
 def main():
@@ -108,13 +178,14 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--op-type", default=None, help="only cases containing this op")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
-    ap.add_argument("--no-derived", action="store_true", help="skip OUTDIR/derived (float32 copies)")
+    ap.add_argument("--no-derived", action="store_true",
+                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast cases)")
     args = ap.parse_args()
 
     out = os.path.abspath(args.outdir)
     stamp = os.path.join(out, ".generated")
     want = "onnx %s op_type=%s derived=%s\n" % (onnx.__version__, args.op_type or "*",
-                                                 "no" if args.no_derived else "f32")
+                                                 "no" if args.no_derived else "f32,opset%d,cast" % NEW_OPSET)
     if not args.force and os.path.isfile(stamp):
         with open(stamp) as f:
             if f.read() == want:
@@ -133,7 +204,7 @@ def main():
     shutil.rmtree(out, ignore_errors=True)
     os.rename(tmp, out)
     n = len(os.listdir(os.path.join(out, "node")))
-    print("%s: %d node test cases, %d derived float32 cases (%s)" % (out, n, nder, want.strip()))
+    print("%s: %d node test cases, %d derived cases (%s)" % (out, n, nder, want.strip()))
     return 0
 
 

@@ -7,7 +7,8 @@
 # missing); BUILD_DIR (default build); BUILD_TYPE (default RelWithDebInfo);
 # SANITIZE=1 for an ASan+UBSan build (-DTOSTC_SANITIZE=ON); TOSTC_PYTHON for a
 # Python other than /usr/bin/python3 (it needs onnx, numpy, torch);
-# TOSTC_TEST_CFLAGS: extra flags for the conformance cases' generated C.
+# TOSTC_TEST_CFLAGS: extra flags for the generated C the tests build and run
+# (conformance, models, stream, api, ...; e.g. the sanitizers).
 # Tests: see tests/README.md (units, cli, conformance, models, fusion, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,8 @@ status=0
 ctest --output-on-failure "$@" || status=$?
 # ctest hides the output of passing tests: repeat every runner's summary line
 # (`<test>: N passed, N failed`, and conformance's `N passed, N failed, N unsupported`)
+# and every `<test>: SKIPPED, why` of a test that could not run here
 echo "== summary"
-grep -E '^([a-z_]+: )?[0-9]+ passed, [0-9]+ failed' Testing/Temporary/LastTest.log || true
+grep -E '^([a-z_]+: )?[0-9]+ passed, [0-9]+ failed|^[a-z_]+: SKIPPED' \
+	Testing/Temporary/LastTest.log || true
 exit "$status"

@@ -49,6 +49,41 @@ def runner_args(description, cases):
 
 
 # ---------------------------------------------------------------------------
+# Which kernels a build of generated C runs
+# ---------------------------------------------------------------------------
+
+RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runtime")
+
+# runtime/rt_linalg.h's choice of GEMM micro-kernel (a macro) -> the ISA's name
+KERNEL_ISA = (("TR_GEMM_AVX512", "avx512f"), ("TR_GEMM_AVX2", "avx2+fma"), ("TR_GEMM_NEON", "neon"))
+PLAIN = "plain C99"
+
+
+def kernel_isa(cc):
+    """The ISA of the micro-kernels that generated C built with CC (a list:
+    the compiler and its flags) runs, as runtime/rt_linalg.h picks it from the
+    flags: avx512f, avx2+fma, neon, or PLAIN."""
+    p = subprocess.run(cc + ["-I", RUNTIME, "-E", "-dM", "-x", "c", "-"],
+                       input=b'#include "rt_linalg.h"\n', stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise RuntimeError("%s -E -dM: %s" % (" ".join(cc), cc_error(p.stderr.decode())))
+    defs = p.stdout.decode()
+    for macro, isa in KERNEL_ISA:
+        if re.search(r"^#define %s\b" % macro, defs, re.M):
+            return isa
+    return PLAIN
+
+
+def isa_build(cc, isa):
+    """(CC for ISA, the kernels it runs): ISA "plain" adds -DTR_NO_SIMD (the
+    plain C99 kernels, whatever the other flags select), "native" adds
+    -march=native (this CPU's SIMD kernels; PLAIN when it has none)."""
+    cc = cc + (["-DTR_NO_SIMD"] if isa == "plain" else ["-march=native"])
+    return cc, kernel_isa(cc)
+
+
+# ---------------------------------------------------------------------------
 # Processes
 # ---------------------------------------------------------------------------
 
@@ -268,7 +303,8 @@ def make_harness(name, prefix, ins, outs, typed=False):
 
 def compile_model(tostc_path, model, out_dir, name, cc, extra=(), typed=False):
     """tostc, header, harness, cc: (None, prefix, ins, outs) with the executable
-    OUT_DIR/harness built, or (the reason it failed, None, None, None)."""
+    OUT_DIR/harness built (CC None: only OUT_DIR/harness.c written), or (the
+    reason it failed, None, None, None)."""
     rc, _, err = tostc(tostc_path, model, out_dir, name, extra)
     if rc != 0:
         return "tostc %s: %s" % (describe_rc(rc), first_line(err)), None, None, None
@@ -276,7 +312,7 @@ def compile_model(tostc_path, model, out_dir, name, cc, extra=(), typed=False):
     harness_c = os.path.join(out_dir, "harness.c")
     with open(harness_c, "w") as f:
         f.write(make_harness(name, P, ins, outs, typed))
-    e = build(cc, out_dir, harness_c, os.path.join(out_dir, "harness"))
+    e = cc and build(cc, out_dir, harness_c, os.path.join(out_dir, "harness"))
     if e:
         return e, None, None, None
     return None, P, ins, outs
@@ -301,9 +337,29 @@ def execute(out_dir, inputs, outs, run_dir=None, timeout=120, exe="harness", env
 # Comparison with a float reference
 # ---------------------------------------------------------------------------
 
+def count_error(got, refs, what):
+    """None, or why the outputs GOT are not as many as the references REFS."""
+    if len(got) != len(refs):
+        return "%s: %d outputs, the reference has %d" % (what, len(got), len(refs))
+    return None
+
+
+def one_output(got):
+    """The only output of a run: a model with more (or none) is an error."""
+    if len(got) != 1:
+        raise ValueError("%d outputs, expected 1" % len(got))
+    return got[0]
+
+
 def tolerance_error(got, ref, what):
-    """None, or why GOT is not within RTOL / ATOL_REL of the float reference REF;
+    """None, or why GOT is not within RTOL / ATOL_REL of the float reference REF
+    (shapes must be equal: arrays that would broadcast are a mismatch);
     also returns (max |err|, max |ref|)."""
+    if got.shape != ref.shape:
+        return ("%s: shape %s, reference %s" % (what, got.shape, ref.shape),
+                float("inf"), float("nan"))
+    if ref.size == 0:
+        return None, 0.0, 0.0
     got, ref = got.astype(np.float64), ref.astype(np.float64)
     scale = float(np.abs(ref).max())
     err = np.abs(got - ref)
@@ -330,7 +386,12 @@ def fused_and_unfused(tostc_path, model, work_dir, cc, inputs, refs):
         if why:
             problems.append("%s: %s" % (mode, why))
             continue
-        for k, (g, r) in enumerate(zip(execute(out_dir, inputs, outs), refs)):
+        got = execute(out_dir, inputs, outs)
+        e = count_error(got, refs, mode)
+        if e:
+            problems.append(e)
+            continue
+        for k, (g, r) in enumerate(zip(got, refs)):
             e, _, _ = tolerance_error(g, r, "%s output %d" % (mode, k))
             if e:
                 problems.append(e)

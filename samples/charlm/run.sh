@@ -6,7 +6,8 @@
 #        samples/charlm/run.sh --check   the greedy and the sampled continuations
 #                                        must equal PyTorch's (expected.txt);
 #                                        ctest charlm_sample
-# (from anywhere; builds tostc if needed).  CFLAGS default: -O2 -march=native.
+# (from anywhere; builds tostc if needed).  CFLAGS default: -O2 -march=native;
+# $TOSTC_TEST_CFLAGS is added (the test suite's extra flags, e.g. sanitizers).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -22,7 +23,7 @@ fi
 mkdir -p "$out"
 "$build/tostc" "$here/charlm.onnx" -o "$out/charlm.c" --name charlm
 # shellcheck disable=SC2086
-$cc -std=c99 $cflags -I"$out" -I"$here" -o "$out/charlm" "$here/main.c" "$out/charlm.c" -lm
+$cc -std=c99 $cflags ${TOSTC_TEST_CFLAGS:-} -I"$out" -I"$here" -o "$out/charlm" "$here/main.c" "$out/charlm.c" -lm
 if [ "${1:-}" = "--check" ]; then
 	status=0
 	for mode in greedy sample; do

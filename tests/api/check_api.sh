@@ -10,9 +10,13 @@
 #   4. the typed and the array entry points, and a NULL workspace (the
 #      static one), give bitwise-identical logits;
 #   5. the weights blob and the static workspace are 64-byte aligned.
+# The programs that run generated code (2, 4 and 5) are built with
+# $TOSTC_TEST_CFLAGS too (e.g. the sanitizers: CI's sanitizer pass).
 set -euo pipefail
 tostc=$1
 work=$2
+# shellcheck disable=SC2206  # extra flags, split on spaces
+flags=(${TOSTC_TEST_CFLAGS:-})
 here=$(cd "$(dirname "$0")" && pwd)
 model=$here/../../samples/digits/digits.onnx
 rm -rf "$work"
@@ -25,7 +29,7 @@ cmp "$work/a/digits.h" "$work/b/digits.h"
 echo "deterministic: ok"
 
 cp "$work/a/digits.c" "$work/a/digits.h" "$work/alone/"
-(cd "$work/alone" && cc -std=c99 -O2 -Wall -Wextra -pedantic -Werror -c digits.c -o digits.o)
+(cd "$work/alone" && cc -std=c99 -O2 -Wall -Wextra -pedantic -Werror "${flags[@]}" -c digits.c -o digits.o)
 echo "compiles alone with -std=c99 -pedantic -Werror: ok"
 
 cat > "$work/alone/main.cpp" <<'CPP'
@@ -59,7 +63,8 @@ int main()
 	return 0;
 }
 CPP
-(cd "$work/alone" && c++ -std=c++17 -O1 -Wall -Wextra -Werror main.cpp digits.o -lm -o cxx_main && ./cxx_main)
+(cd "$work/alone" && c++ -std=c++17 -O1 -Wall -Wextra -Werror "${flags[@]}" main.cpp digits.o -lm -o cxx_main &&
+	./cxx_main)
 echo "C++ caller, typed/array/NULL-workspace entry points agree: ok"
 
 "$tostc" "$model" -o "$work/b/other.c" --name tiny_net
@@ -87,7 +92,7 @@ int main(void)
 }
 C
 for std in c99 c11; do
-	(cd "$work/alone" && cc -std=$std -O1 align.c -lm -o align_$std && ./align_$std)
+	(cd "$work/alone" && cc -std=$std -O1 "${flags[@]}" align.c -lm -o align_$std && ./align_$std)
 done
 echo "weights and static workspace 64-byte aligned: ok"
 echo "api: 5 passed, 0 failed"

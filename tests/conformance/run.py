@@ -3,10 +3,12 @@
 run.py -- the ONNX backend node tests through tostc, end to end.
 
     /usr/bin/python3 tests/conformance/run.py --tostc build/tostc --data DATA \
-        --work WORK [--jobs 2] [--filter REGEX] [--expect tests/conformance/expected.txt]
+        --work WORK [--jobs 2] [--filter REGEX] [--expect tests/conformance/expected.txt] \
+        [--passing tests/conformance/passing.txt] [--isa plain|native]
 
 DATA is what scripts/gen_onnx_tests.py writes (DATA/node/test_*/ and the
-float32 copies of float64-only cases, DATA/derived/test_*_as_f32/) or a
+derived cases, DATA/derived/test_*: float32 copies of float64-only cases,
+opset 17 copies of opset 1 and 6 cases, Cast between tostc's types) or a
 directory of cases itself.  For every case:
 
   1. every op of model.onnx (subgraphs included) must be in `tostc --list-ops`,
@@ -19,25 +21,33 @@ directory of cases itself.  For every case:
      summary counts these cases; the value must be the same in every data set).
      Exit 1 on a model that
      uses element types outside f32/i64/i32/bool (or sequence/optional/map
-     values) is "unsupported (type X)"; any other exit 1 is a rejection and
-     a failure unless expected.txt lists the case; exit 2 or a signal always
-     fails;
+     values) is "unsupported (type X)"; any other exit 1 is a refusal;
   3. model.h is parsed (the contract: m_NUM_INPUTS, m_INPUTi_NAME/TYPE/RANK/
      SHAPE/SIZE, m_WORKSPACE_SIZE, m_run_v) and checked against the .pb data;
   4. a small C harness (generated per case from the header) reads raw inputs,
      calls m_run_v with a 64-byte aligned workspace of m_WORKSPACE_SIZE bytes
      (NULL when 0), writes raw outputs; built with
-     cc -std=c99 -O1 -Wall -Wextra -Werror model.c harness.c -lm;
+     cc -std=c99 -O1 -Wall -Wextra -Werror $TOSTC_TEST_CFLAGS model.c harness.c -lm
+     and -DTR_NO_SIMD (--isa plain: the runtime's plain C99 kernels) or
+     -march=native (--isa native: this CPU's SIMD kernels; exit 77 when
+     -march=native selects none);
   5. outputs are compared with numpy: floats rtol 1e-4, atol 1e-5, NaN == NaN;
      integers and bools exactly; shapes and element types must match.
 
-expected.txt lists known failures, one `test_case_name  reason` a line (#
-comments).  Exit status is 1 when a case of a supported op fails or is rejected
-and is not listed, or when a listed case passes (so the list stays honest);
-0 otherwise.  Output: one FAIL line per failing case, then
-`conformance: P passed, F failed (K known failures ..., U unsupported)` and the
-closing line `P passed, F failed, U unsupported`, where F counts only what fails
-the run (unlisted failures, listed cases that pass).
+A case that fails, fails as one of KINDS: refused (tostc exit 1), crash,
+contract, build, wrong (output values, shape or type), setup.
+expected.txt lists known failures, one `test_case_name  kind  reason` a line
+(# comments).  passing.txt (the floor) lists every case that must pass.  Exit
+status 1 when a case fails that expected.txt does not list or lists as another
+kind, when a listed case passes (so the list stays honest), when a case of
+passing.txt does not pass (unsupported now, or missing from the data), or when
+a case passes that passing.txt does not list (raise the floor:
+--write-passing); 0 otherwise.  Output: one line per such case (FAIL, XPASS,
+LOST, NEW) and per known failure (XFAIL), then
+`conformance: P passed, F failed (floor N in passing.txt; K known failures ...,
+U unsupported; ISA)` (conformance_native with --isa native) and the closing
+line `P passed, F failed, U unsupported`, where F counts only what fails the
+run.
 """
 import argparse
 import concurrent.futures
@@ -53,7 +63,8 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
 
-from harness import build, describe_rc, first_line, make_harness, model_io, run  # noqa: E402
+from harness import (PLAIN, build, describe_rc, first_line, isa_build, make_harness,  # noqa: E402
+                     model_io, run)
 
 NAME = "m"  # --name of every compiled case
 RTOL, ATOL = 1e-4, 1e-5
@@ -118,10 +129,26 @@ def type_problems(model):
 # One case
 # ---------------------------------------------------------------------------
 
+# How a case fails: expected.txt names one of these for each known failure,
+# and a listed case that fails in another way fails the run.
+KINDS = {
+    "refused": "tostc exits 1 with a message",
+    "crash": "tostc exits 2 or dies, or the compiled harness does",
+    "contract": "tostc exit 1 leaving files, or model.h disagrees with the model or the data",
+    "build": "the generated C does not compile",
+    "wrong": "an output's values, shape or type differ from the reference",
+    "setup": "the case's files cannot be read, or the runner itself failed",
+}
+
+
 class Result:
     def __init__(self, name, status, reason=""):
+        # status: "pass", "unsupported", or how it failed (a key of KINDS)
         self.name, self.status, self.reason = name, status, reason
-        # status: "pass", "fail", "reject" (tostc exit 1), "unsupported"
+
+    @property
+    def failed(self):
+        return self.status in KINDS
 
 
 def compare(name, got, want):
@@ -171,7 +198,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     try:
         model = onnx.load(model_path)
     except Exception as e:  # a broken data directory is a failure of the setup
-        return Result(name, "fail", "cannot load model.onnx: %s" % e)
+        return Result(name, "setup", "cannot load model.onnx: %s" % e)
     used = graph_ops(model.graph, set())
     missing = sorted(op if dom in ("", "ai.onnx") else "%s:%s" % (dom, op)
                      for dom, op in used if dom not in ("", "ai.onnx") or op not in ops)
@@ -183,7 +210,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     except Exception as e:  # noqa: BLE001 -- sequences, optionals, ...
         if types:
             return Result(name, "unsupported", "type %s" % ", ".join(types))
-        return Result(name, "fail", "cannot read the .pb data: %s" % e)
+        return Result(name, "setup", "cannot read the .pb data: %s" % e)
 
     wd = os.path.join(work, name)
     shutil.rmtree(wd, ignore_errors=True)
@@ -218,28 +245,28 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     if rc == 1:
         made = [f for f in ("model.c", "model.h") if os.path.exists(os.path.join(wd, f))]
         if made:
-            return Result(name, "fail", "tostc exit 1 but left %s: %s"
+            return Result(name, "contract", "tostc exit 1 but left %s: %s"
                           % (", ".join(made), first_line(err)))
         if not keep:
             shutil.rmtree(wd, ignore_errors=True)
         if types:
             return Result(name, "unsupported", "type %s (%s)" % (", ".join(types), first_line(err)))
-        return Result(name, "reject", "tostc: " + first_line(err) + note)
+        return Result(name, "refused", "tostc: " + first_line(err) + note)
     if rc != 0:
-        return Result(name, "fail", "tostc %s: %s%s" % (describe_rc(rc), first_line(err), note))
+        return Result(name, "crash", "tostc %s: %s%s" % (describe_rc(rc), first_line(err), note))
 
     try:
         P, ins, outs = model_io(wd, NAME)
     except (KeyError, ValueError, OSError) as e:
-        return Result(name, "fail", "model.h breaks the contract: %s %s" % (type(e).__name__, e))
+        return Result(name, "contract", "model.h breaks the contract: %s %s" % (type(e).__name__, e))
 
     # graph inputs/outputs in order; the header's order must be the graph's
     gin = [k for k in gin_all if k not in frozen]
     gout = [v.name for v in model.graph.output]
     if [x[0] for x in ins] != gin:
-        return Result(name, "fail", "header inputs %s, model inputs %s" % ([x[0] for x in ins], gin))
+        return Result(name, "contract", "header inputs %s, model inputs %s" % ([x[0] for x in ins], gin))
     if [x[0] for x in outs] != gout:
-        return Result(name, "fail", "header outputs %s, model outputs %s"
+        return Result(name, "contract", "header outputs %s, model outputs %s"
                       % ([x[0] for x in outs], gout))
 
     with open(os.path.join(wd, "harness.c"), "w") as f:
@@ -247,39 +274,39 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     exe = os.path.join(wd, "harness")
     why = build(cc, wd, os.path.join(wd, "harness.c"), exe, TIMEOUT_CC)
     if why:
-        return Result(name, "fail", why + note)
+        return Result(name, "build", why + note)
 
     for ds, want_in, want_out in sets:
         pre = "%s: " % ds if len(sets) > 1 else ""
         if len(want_out) != len(outs):
-            return Result(name, "fail", "%s%d outputs in the data, %d in the header"
+            return Result(name, "contract", "%s%d outputs in the data, %d in the header"
                           % (pre, len(want_out), len(outs)))
         rundir = os.path.join(wd, ds)
         os.makedirs(rundir, exist_ok=True)
         for i, (nm, ty, shape) in enumerate(ins):
             arr = want_in.get(nm)
             if arr is None:
-                return Result(name, "fail", "%sno data for input %s" % (pre, nm))
+                return Result(name, "contract", "%sno data for input %s" % (pre, nm))
             if tuple(arr.shape) != shape:
-                return Result(name, "fail", "%sinput %s: header shape %s, data %s"
+                return Result(name, "contract", "%sinput %s: header shape %s, data %s"
                               % (pre, nm, shape, tuple(arr.shape)))
             if arr.dtype != np.dtype(ty):
-                return Result(name, "fail", "%sinput %s: header type %s, data %s"
+                return Result(name, "contract", "%sinput %s: header type %s, data %s"
                               % (pre, nm, ty, arr.dtype))
             np.ascontiguousarray(arr).tofile(os.path.join(rundir, "in_%d.bin" % i))
         rc, _, err = run([exe, rundir], TIMEOUT_RUN)
         if rc != 0:
-            return Result(name, "fail", "%sharness %s: %s%s" % (pre, describe_rc(rc), first_line(err),
+            return Result(name, "crash", "%sharness %s: %s%s" % (pre, describe_rc(rc), first_line(err),
                                                                 note))
         for i, ((nm, ty, shape), want) in enumerate(zip(outs, want_out)):
             if np.dtype(ty) != want.dtype:
-                return Result(name, "fail", "output %s: type %s, expected %s" % (nm, ty, want.dtype))
+                return Result(name, "wrong", "output %s: type %s, expected %s" % (nm, ty, want.dtype))
             got = np.fromfile(os.path.join(rundir, "out_%d.bin" % i), dtype=np.dtype(ty))
             if got.size != int(np.prod(shape, dtype=np.int64)):
-                return Result(name, "fail", "output %s: %d elements written" % (nm, got.size))
+                return Result(name, "wrong", "output %s: %d elements written" % (nm, got.size))
             why = compare(nm, got.reshape(shape), want)
             if why:
-                return Result(name, "fail", pre + why + note)
+                return Result(name, "wrong", pre + why + note)
     if not keep:
         shutil.rmtree(wd, ignore_errors=True)
     r = Result(name, "pass")
@@ -288,22 +315,89 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
 
 
 # ---------------------------------------------------------------------------
-# Driver
+# The lists: known failures (expected.txt) and the floor (passing.txt)
 # ---------------------------------------------------------------------------
 
-def read_expected(path):
-    exp = {}
-    if not path:
-        return exp
+def list_lines(path):
+    """(line number, text) of the lines of PATH that are not blank or # comments."""
     with open(path) as f:
         for ln, line in enumerate(f, 1):
             line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            parts = line.split(None, 1)
-            exp[parts[0]] = parts[1] if len(parts) > 1 else ""
+            if line and not line.startswith("#"):
+                yield ln, line
+
+
+def read_expected(path):
+    """{case: (kind, reason)} of expected.txt's `name  kind  reason` lines;
+    ValueError naming the line when a kind is not one of KINDS."""
+    exp = {}
+    for ln, line in list_lines(path):
+        parts = line.split(None, 2)
+        if len(parts) < 2 or parts[1] not in KINDS:
+            raise ValueError("%s:%d: not `name  kind  reason` with a kind of %s: %s"
+                             % (path, ln, ", ".join(KINDS), line))
+        exp[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
     return exp
 
+
+def read_passing(path):
+    """The case names of passing.txt (the floor), one a line."""
+    names = set()
+    for ln, line in list_lines(path):
+        if len(line.split()) != 1:
+            raise ValueError("%s:%d: not one case name: %s" % (path, ln, line))
+        names.add(line)
+    return names
+
+
+PASSING_HEADER = """\
+# The conformance floor: every ONNX node test case that passes, one a line.
+# tests/conformance/run.py --passing fails the run when a case listed here
+# fails or is unsupported, and when a case passes that is not listed.  A change
+# that adds an op (or makes more cases pass) adds its cases here:
+#   run.py ... --write-passing tests/conformance/passing.txt   (see tests/README.md)
+"""
+
+
+def write_passing(path, results):
+    """Rewrite the floor PATH: the cases of RESULTS that passed, plus the
+    cases PATH lists that this run did not look at (--filter)."""
+    seen = {r.name for r in results}
+    keep = read_passing(path) - seen if os.path.exists(path) else set()
+    names = sorted(keep | {r.name for r in results if r.status == "pass"})
+    with open(path, "w") as f:
+        f.write(PASSING_HEADER + "".join(n + "\n" for n in names))
+    return len(names)
+
+
+def verdict(r, expected, floor):
+    """(tag, message, bad) of one result against expected.txt (EXPECTED) and
+    the floor (FLOOR, None when not checked); BAD: it fails the run.  Tags:
+    FAIL (a failure not listed, or listed as another kind), XFAIL (listed),
+    XPASS (listed but passes), NEW (passes but not in the floor), LOST (in the
+    floor but unsupported now), UNSUPPORTED, or None for a pass."""
+    if r.failed:
+        if r.name not in expected:
+            return "FAIL", "[%s] %s" % (r.status, r.reason), True
+        kind, why = expected[r.name]
+        if kind != r.status:
+            return "FAIL", ("[%s] %s; expected.txt lists it as [%s]: %s"
+                            % (r.status, r.reason, kind, why)), True
+        return "XFAIL", "[%s] %s" % (r.status, r.reason), False
+    if r.status == "pass":
+        if r.name in expected:
+            return "XPASS", "passes but expected.txt says: [%s] %s" % expected[r.name], True
+        if floor is not None and r.name not in floor:
+            return "NEW", "passes but passing.txt does not list it: raise the floor", True
+        return None, "", False
+    if floor is not None and r.name in floor:
+        return "LOST", "passed before (passing.txt), now unsupported: %s" % r.reason, True
+    return "UNSUPPORTED", r.reason, False
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser(description="ONNX backend node tests through tostc")
@@ -312,16 +406,26 @@ def main():
     ap.add_argument("--work", required=True, help="scratch directory for generated code")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--filter", default=None, help="regex on test case names")
-    ap.add_argument("--expect", default=None, help="expected failures: `test_name  reason` lines")
+    ap.add_argument("--expect", default=None,
+                    help="known failures: `test_name  kind  reason` lines (kinds: %s)" % ", ".join(KINDS))
+    ap.add_argument("--passing", default=None, metavar="FILE",
+                    help="the floor: the cases that must pass, one a line (passing.txt)")
+    ap.add_argument("--isa", choices=("plain", "native"), default="plain",
+                    help="plain: the generated C's plain C99 kernels (-DTR_NO_SIMD); native:"
+                         " -march=native, this CPU's SIMD kernels (exit 77 when it has none)")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--cflags", default=os.environ.get("TOSTC_TEST_CFLAGS", ""),
                     help="extra flags for the C compiler, e.g. -pedantic (default: $TOSTC_TEST_CFLAGS)")
     ap.add_argument("--keep", action="store_true", help="keep the work dirs of passing cases")
     ap.add_argument("--write-expected", default=None, metavar="FILE",
-                    help="write every failing or rejected case as `name  reason` to FILE"
+                    help="write every failing case as `name  kind  reason` to FILE"
                          " (a starting point for expected.txt: review it)")
+    ap.add_argument("--write-passing", default=None, metavar="FILE",
+                    help="rewrite the floor FILE: the cases that pass in this run (and those"
+                         " FILE lists that --filter left out)")
     ap.add_argument("-v", "--verbose", action="store_true", help="also list unsupported cases")
     args = ap.parse_args()
+    title = "conformance" if args.isa == "plain" else "conformance_native"
 
     node = os.path.join(args.data, "node")
     dirs = [node, os.path.join(args.data, "derived")]
@@ -341,55 +445,75 @@ def main():
         print("no test cases under %s" % node, file=sys.stderr)
         return 1
 
+    try:
+        expected = read_expected(args.expect) if args.expect else {}
+        floor = read_passing(args.passing) if args.passing else None
+    except (OSError, ValueError) as e:
+        print("%s: %s" % (title, e), file=sys.stderr)
+        return 1
+    both = sorted(set(expected) & (floor or set()))
+    if both:
+        print("%s: listed as passing and as known failures: %s" % (title, ", ".join(both)),
+              file=sys.stderr)
+        return 1
+    if floor is not None and args.filter:
+        floor = {c for c in floor if rx.search(c)}
+    cc, isa = isa_build([args.cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"]
+                        + args.cflags.split(), args.isa)
+    if args.isa == "native" and isa == PLAIN:
+        print("%s: SKIPPED, -march=native selects no SIMD kernel on this CPU" % title)
+        return 77
+
     tostc = os.path.abspath(args.tostc)
     rc, out, err = run([tostc, "--list-ops"], 60)
     if rc != 0:
         print("%s --list-ops: %s: %s" % (tostc, describe_rc(rc), first_line(err)), file=sys.stderr)
         return 1
     ops = {l.split()[0] for l in out.splitlines() if l.strip()}
-    expected = read_expected(args.expect)
-    cc = [args.cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"] + args.cflags.split()
     os.makedirs(args.work, exist_ok=True)
     work = os.path.abspath(args.work)
 
     results = []
+    bad = []  # (tag, name) of what fails the run
     lock = threading.Lock()
 
     def one(c):
         try:
             r = run_case(where[c], work, tostc, ops, cc, args.keep)
         except Exception as e:  # a runner bug must not hide the other cases
-            r = Result(c, "fail", "runner: %s: %s" % (type(e).__name__, e))
+            r = Result(c, "setup", "runner: %s: %s" % (type(e).__name__, e))
+        tag, why, fails = verdict(r, expected, floor)
         with lock:
             results.append(r)
-            if r.status in ("fail", "reject"):
-                tag = "XFAIL" if r.name in expected else "FAIL"
-                print("%s %s: %s" % (tag, r.name, r.reason), flush=True)
-            elif r.status == "pass" and r.name in expected:
-                print("XPASS %s: passes but expected.txt says: %s"
-                      % (r.name, expected[r.name]), flush=True)
-            elif r.status == "unsupported" and args.verbose:
-                print("UNSUPPORTED %s: %s" % (r.name, r.reason), flush=True)
+            if fails:
+                bad.append((tag, c))
+            if tag and (tag != "UNSUPPORTED" or args.verbose):
+                print("%s %s: %s" % (tag, r.name, why), flush=True)
         return r
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         list(ex.map(one, cases))
+    for c in sorted((floor or set()) - set(where)):
+        print("LOST %s: passed before (passing.txt), not in the data now" % c)
+        bad.append(("LOST", c))
 
     if args.write_expected:
         with open(args.write_expected, "w") as f:
             for r in sorted(results, key=lambda r: r.name):
-                if r.status in ("fail", "reject"):
-                    f.write("%s  %s\n" % (r.name, re.sub(r"\s+", " ", r.reason.replace(
+                if r.failed:
+                    f.write("%s  %s  %s\n" % (r.name, r.status, re.sub(r"\s+", " ", r.reason.replace(
                         os.path.join(where[r.name], "model.onnx") + ": ", ""))))
+    if args.write_passing:
+        print("%s: %d cases" % (args.write_passing, write_passing(args.write_passing, results)))
     passed = [r for r in results if r.status == "pass"]
-    failed = [r for r in results if r.status in ("fail", "reject")]
+    failed = [r for r in results if r.failed]
     unsup = [r for r in results if r.status == "unsupported"]
-    unexpected = [r for r in failed if r.name not in expected]
-    xpass = [r for r in passed if r.name in expected]
     n_op = sum(1 for r in unsup if r.reason.startswith("op "))
-    print("unsupported: %d (op: %d, type: %d); expected failures: %d; unexpected failures: %d;"
-          " unexpected passes: %d" % (len(unsup), n_op, len(unsup) - n_op,
-                                      len(failed) - len(unexpected), len(unexpected), len(xpass)))
+    tags = [t for t, _ in bad]
+    print("unsupported: %d (op: %d, type: %d); failures: %d; run-failing: %d unexpected or of"
+          " another kind, %d XPASS, %d NEW, %d LOST"
+          % (len(unsup), n_op, len(unsup) - n_op, len(failed), tags.count("FAIL"),
+             tags.count("XPASS"), tags.count("NEW"), tags.count("LOST")))
     if args.verbose:
         counts = {}
         for r in unsup:
@@ -401,13 +525,14 @@ def main():
     if n_frozen:
         print("%d of the passing cases had shape-determining inputs bound to the test data"
               % n_frozen)
-    # "failed" counts what breaks the run: failures not in expected.txt and
-    # listed cases that now pass; known failures are reported beside it
-    nbad = len(unexpected) + len(xpass)
-    print("conformance: %d passed, %d failed (%d known failures in expected.txt, %d unsupported)"
-          % (len(passed), nbad, len(failed) - len(unexpected), len(unsup)))
-    print("%d passed, %d failed, %d unsupported" % (len(passed), nbad, len(unsup)))
-    return 1 if unexpected or xpass else 0
+    # "failed" counts what breaks the run (see verdict); known failures of the
+    # listed kind are reported beside it
+    floor_note = "floor %d in passing.txt; " % len(floor) if floor is not None else ""
+    print("%s: %d passed, %d failed (%s%d known failures in expected.txt, %d unsupported; %s)"
+          % (title, len(passed), len(bad), floor_note, len(failed) - tags.count("FAIL"),
+             len(unsup), "native: " + isa if args.isa == "native" else isa))
+    print("%d passed, %d failed, %d unsupported" % (len(passed), len(bad), len(unsup)))
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

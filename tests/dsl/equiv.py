@@ -16,7 +16,7 @@ compare each output with PyTorch's and with each other:
 
 F16 / BF16 cases round the PyTorch weights to that type first, so the
 reference sees exactly the weights the compiler reads.  Last line:
-`dsl equivalence: N passed, N failed`; exit status 0 when all pass.
+`dsl_equiv: N passed, N failed`; exit status 0 when all pass.
 """
 import argparse
 import os
@@ -93,7 +93,7 @@ def case(tostc, work, name, kind, margs, dims, wdtype):
         e, _, _, io = harness.compile_model(tostc, model, sd, "net", CC, extra)
         if e:
             raise RuntimeError(f"{src}: {e}")
-        outs[src] = harness.execute(sd, [x.numpy()], io)[0]
+        outs[src] = harness.one_output(harness.execute(sd, [x.numpy()], io))
     ok1, e1 = close(outs["tost"], ref)
     ok2, e2 = close(outs["onnx"], ref)
     ok3, e3 = close(outs["tost"], outs["onnx"])
@@ -120,7 +120,7 @@ def main():
             ok = False
         passed += ok
         failed += not ok
-    print(f"dsl equivalence: {passed} passed, {failed} failed")
+    print(f"dsl_equiv: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
 

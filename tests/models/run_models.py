@@ -17,8 +17,13 @@ and compare every output with PyTorch's:
 are judged against the size of the whole output, not their own).
 
 The generated C is built with cc -std=c99 -O2 -Wall -Wextra -Werror (plus
-$TOSTC_MODELS_CFLAGS, e.g. -Wno-error=... to look past a warning), and must
-also compile warning-free with -O3 -march=native -pedantic -Werror.
+$TOSTC_MODELS_CFLAGS, e.g. -Wno-error=... to look past a warning, and
+$TOSTC_TEST_CFLAGS, e.g. the sanitizers), and must also compile warning-free
+with -O3 -march=native -pedantic -Werror.  It is built and checked twice:
+with -DTR_NO_SIMD (the runtime's plain C99 kernels, whatever the other flags
+select) and with -march=native (this CPU's SIMD kernels: AVX-512, AVX2+FMA or
+NEON; when -march=native selects none, the summary says that this build was
+skipped).  Every case counts once per build.
 
 Thread-safety cases build a second harness: a reference run on the main
 thread, then two pthreads, each with its own workspace (pre-filled with
@@ -32,7 +37,8 @@ must be bitwise identical to the build without OpenMP.
 
 Cases listed in XFAIL are known failures: failing is XFAIL, passing XPASS
 (which fails the run, so the list stays honest).  Exit status 0 when every
-other case passes.  The last line is `models: N passed, N failed`.
+other case passes.  The last line is `models: N passed, N failed (ISAs)`,
+e.g. `(plain C99 + native: avx512f)`.
 """
 import os
 import shutil
@@ -241,7 +247,12 @@ def make_threads(P, ins, outs):
         OUTB=", ".join(nb("OUTPUT", i, t) for i, (_, t, _) in enumerate(outs)))
 
 
-def run_case(case, tostc, work, cc):
+def run_case(case, tostc, work, cc, builds):
+    """Export CASE, compile it with tostc and check the generated C once per
+    build of BUILDS ([(label, cc and flags)]); CC: the compiler alone.  A list
+    of (label, (None, notes) or the reason it failed, seconds: the first
+    build's include the export and tostc)."""
+    t0 = time.time()
     name, build, seed, opset, fold, mk_export, mk_run, dyn, dims, threads = case
     wd = os.path.join(work, name)
     shutil.rmtree(wd, ignore_errors=True)
@@ -265,91 +276,127 @@ def run_case(case, tostc, work, cc):
     extra = []
     for d in dims:
         extra += ["--dim", d]
-    e, P, ins, outs = harness.compile_model(tostc, onnx_path, wd, NAME, [cc] + CFLAGS, extra,
-                                            typed=True)
+    e, P, ins, outs = harness.compile_model(tostc, onnx_path, wd, NAME, None, extra, typed=True)
     if e:
-        return e
+        return [(label, e, 0) for label, _ in builds]
     if len(ins) != len(run_in) or len(outs) != len(ref):
-        return "header has %d inputs, %d outputs" % (len(ins), len(outs))
+        return [(label, "header has %d inputs, %d outputs" % (len(ins), len(outs)), 0)
+                for label, _ in builds]
     for (nm, ty, shape), t in zip(ins, run_in):
         a = t.numpy()
         if tuple(a.shape) != shape or np.dtype(ty) != a.dtype:
-            return "input %s: header %s %s, data %s %s" % (nm, ty, shape, a.dtype, a.shape)
+            why = "input %s: header %s %s, data %s %s" % (nm, ty, shape, a.dtype, a.shape)
+            return [(label, why, 0) for label, _ in builds]
     # users build with other flags too: -O3 inlines and propagates constants
     # further, where gcc's loop warnings have fired on kernel tails before
     rc, _, err = harness.run([cc, "-std=c99", "-O3", "-march=native", "-Wall", "-Wextra",
                               "-pedantic", "-Werror", "-c", os.path.join(wd, "model.c"), "-o",
                               os.path.join(wd, "model_o3.o")])
     if rc != 0:
-        return "cc -O3 -march=native -Werror: " + harness.cc_error(err)
-    got = harness.execute(wd, [t.numpy() for t in run_in], outs)
+        return [(label, "cc -O3 -march=native -Werror: " + harness.cc_error(err), 0)
+                for label, _ in builds]
+    inputs = [t.numpy() for t in run_in]
+    res = []
+    for label, flags in builds:
+        try:
+            r = check_build(wd, P, ins, outs, inputs, ref, label, flags, threads and REPS)
+        except Exception as e:  # noqa: BLE001 -- report and go on with the next build
+            r = "runner: %s: %s" % (type(e).__name__, e)
+        res.append((label, r, time.time() - t0))
+        t0 = time.time()
+    return res
+
+
+def check_build(wd, P, ins, outs, inputs, ref, label, flags, reps):
+    """Build WD's generated C and harness.c with FLAGS (executables and run
+    directories named after LABEL), run it on INPUTS and compare with the
+    PyTorch references REF; with REPS, also the two-thread and the OpenMP
+    determinism checks.  (None, notes) or the reason it failed."""
+    exe = "harness_" + label
+    e = harness.build(flags, wd, os.path.join(wd, "harness.c"), os.path.join(wd, exe))
+    if e:
+        return e
+    got = harness.execute(wd, inputs, outs, run_dir=os.path.join(wd, label), exe=exe)
+    why = harness.count_error(got, ref, "outputs")
+    if why:
+        return why
     notes = []
     for (nm, ty, shape), g, r in zip(outs, got, ref):
-        if shape != r.shape:
-            return "output %s: shape %s, PyTorch %s" % (nm, shape, r.shape)
         why, err_max, scale = harness.tolerance_error(g, r, "output " + nm)
         if why:
             return why
         notes.append("max |err| %.2g, scale %.2g" % (err_max, scale))
+    if not reps:
+        return None, "; ".join(notes)
 
-    if threads:
-        threads_c = os.path.join(wd, "threads.c")
-        with open(threads_c, "w") as f:
-            f.write(make_threads(P, ins, outs))
-        texe = os.path.join(wd, "threads")
-        e = harness.build([cc] + CFLAGS + ["-pthread"], wd, threads_c, texe)
-        if e:
-            return "threads.c: " + e
-        rc, out, err = harness.run([texe, wd], 120)
-        if rc != 0:
-            return "threads %s: %s" % (harness.describe_rc(rc), harness.first_line(err or out))
-        notes.append(out.strip().replace("threads: ", ""))
+    threads_c = os.path.join(wd, "threads.c")
+    with open(threads_c, "w") as f:
+        f.write(make_threads(P, ins, outs))
+    texe = os.path.join(wd, "threads_" + label)
+    e = harness.build(flags + ["-pthread"], wd, threads_c, texe)
+    if e:
+        return "threads.c: " + e
+    rc, out, err = harness.run([texe, os.path.join(wd, label)], 120)
+    if rc != 0:
+        return "threads %s: %s" % (harness.describe_rc(rc), harness.first_line(err or out))
+    notes.append(out.strip().replace("threads: ", ""))
 
-        e = harness.build([cc] + CFLAGS + ["-fopenmp", "-DTR_PAR_MIN=1"], wd,
-                          os.path.join(wd, "harness.c"), os.path.join(wd, "harness_omp"))
-        if e:
-            return "OpenMP build: " + e
-        for nt in (1, 2, 3):
-            par = harness.execute(wd, [t.numpy() for t in run_in], outs, exe="harness_omp",
-                                  run_dir=os.path.join(wd, "omp%d" % nt),
-                                  env={"OMP_NUM_THREADS": str(nt)})
-            for (nm, _, _), a, b in zip(outs, par, got):
-                if a.tobytes() != b.tobytes():
-                    return "OpenMP, %d threads: output %s differs from the serial build (max |diff| %.3g)" % (
-                        nt, nm, float(np.abs(a.astype(np.float64) - b).max()))
-        notes.append("OpenMP 1/2/3 threads bitwise equal")
+    omp = "harness_omp_" + label
+    e = harness.build(flags + ["-fopenmp", "-DTR_PAR_MIN=1"], wd, os.path.join(wd, "harness.c"),
+                      os.path.join(wd, omp))
+    if e:
+        return "OpenMP build: " + e
+    for nt in (1, 2, 3):
+        par = harness.execute(wd, inputs, outs, exe=omp,
+                              run_dir=os.path.join(wd, "%s_omp%d" % (label, nt)),
+                              env={"OMP_NUM_THREADS": str(nt)})
+        for (nm, _, _), a, b in zip(outs, par, got, strict=True):
+            if a.tobytes() != b.tobytes():
+                return "OpenMP, %d threads: output %s differs from the serial build (max |diff| %.3g)" % (
+                    nt, nm, float(np.abs(a.astype(np.float64) - b).max()))
+    notes.append("OpenMP 1/2/3 threads bitwise equal")
     return None, "; ".join(notes)
 
 
 def main():
     tostc, work, cc, cases = harness.runner_args("ToST-style models: tostc vs PyTorch", CASES)
     torch.set_num_threads(1)
+    # the plain C99 kernels, and this CPU's SIMD kernels when it has some
+    plain, _ = harness.isa_build([cc] + CFLAGS, "plain")
+    native, isa = harness.isa_build([cc] + CFLAGS, "native")
+    builds = [("plain", plain)]
+    ran = harness.PLAIN
+    if isa != harness.PLAIN:
+        builds.append(("native", native))
+        ran += " + native: " + isa
+    else:
+        ran += "; native: skipped, -march=native selects no SIMD kernel on this CPU"
     npass = nfail = nbad = nxfail = 0
     for c in cases:
-        t0 = time.time()
         try:
-            r = run_case(c, tostc, work, cc)
+            res = run_case(c, tostc, work, cc, builds)
         except Exception as e:  # noqa: BLE001 -- report and go on with the next model
-            r = "runner: %s: %s" % (type(e).__name__, e)
-        dt = time.time() - t0
+            res = [(label, "runner: %s: %s" % (type(e).__name__, e), 0) for label, _ in builds]
         xf = XFAIL.get(c[0])
-        if isinstance(r, tuple):
-            npass += 1
-            if xf:
-                nbad += 1
-            print("%s %-24s %5.1fs  %s" % ("XPASS" if xf else "PASS", c[0], dt,
-                                          r[1] + ("; listed in XFAIL: " + xf if xf else "")),
-                  flush=True)
-        else:
-            nfail += 1
-            if not xf:
-                nbad += 1
+        for label, r, dt in res:
+            what = "%s %s" % (c[0], label if label == "plain" else isa)
+            if isinstance(r, tuple):
+                npass += 1
+                if xf:
+                    nbad += 1
+                print("%s %-32s %5.1fs  %s" % ("XPASS" if xf else "PASS", what, dt,
+                                              r[1] + ("; listed in XFAIL: " + xf if xf else "")),
+                      flush=True)
             else:
-                nxfail += 1
-            print("%s %-24s %5.1fs  %s" % ("XFAIL" if xf else "FAIL", c[0], dt, r), flush=True)
+                nfail += 1
+                if not xf:
+                    nbad += 1
+                else:
+                    nxfail += 1
+                print("%s %-32s %5.1fs  %s" % ("XFAIL" if xf else "FAIL", what, dt, r), flush=True)
     if nxfail:
         print("%d of the failures are known (XFAIL)" % nxfail)
-    print("models: %d passed, %d failed" % (npass, nfail))
+    print("models: %d passed, %d failed (%s)" % (npass, nfail, ran))
     if nbad:
         print("%d unexpected results" % nbad)
     return 1 if nbad or not cases else 0

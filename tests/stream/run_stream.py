@@ -36,6 +36,7 @@ import harness  # noqa: E402
 import tost_ref  # noqa: E402
 
 CC = ["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror"]
+CC += os.environ.get("TOSTC_TEST_CFLAGS", "").split()  # e.g. the sanitizers (CI)
 
 # name, model args, opset, dynamic seq (--dim seq=block), source
 CASES = [
