@@ -97,7 +97,6 @@ struct Ctx {
 	ConstInput consts[MAX_DIM_BINDINGS];
 	int nconsts;
 	bool no_fuse;            /* --no-fuse */
-	int verbose;
 };
 
 void ctx_init(Ctx *c, const char *path);
@@ -217,7 +216,6 @@ struct Node {
 	int pos;                 /* position in g->nodes (plan, emit) */
 	Call *calls;             /* lowering result: kernel calls in order */
 	Call *calls_tail;        /* last of calls (valid while calls != NULL), for O(1) append */
-	void *aux;               /* op-specific parameters (fused ops) */
 	const char *fused_from;  /* fusion: the source nodes, for comments */
 };
 

@@ -858,10 +858,6 @@ static void rewrite(Fuser *F, Tensor *y)
 	g->nodes[last->pos] = f;
 	y->producer = f;
 	op_info[f->op].shape(g, f);
-	if (g->ctx->verbose)
-		fprintf(stderr, "fuse_tssa: %s '%s' from %d nodes (heads %lld, eps %g, %g)\n",
-		        op_info[f->op].name, f->name, F->nnodes, (long long)F->K,
-		        (double)F->eps_norm, (double)F->eps_pi);
 }
 
 /* Try to fuse the TSSA whose heads are merged by Transpose node `tr`. */

@@ -3,8 +3,9 @@
  *
  * A causal ToST language model computes, at position t, a function of tokens
  * 0..t only, and its one sequence-mixing op, causal TSSA, has an exact
- * streaming form with O(d) running statistics per layer (docs: TOST.md).  So
- * after the pipeline, for a graph whose one input is token ids (B, T):
+ * streaming form with O(d) running statistics per layer (the kernel
+ * tr_causal_tssa_step_f32; README.md, "Streaming generation").  So after the
+ * pipeline, for a graph whose one input is token ids (B, T):
  *
  * 1. The proof (stream_check).  Every tensor gets its token axis: the input's
  *    last axis, then propagated node by node, op by op (rule()).  A node is
@@ -508,7 +509,6 @@ static void build_node(Builder *b, Node *n)
 	m->loc = n->loc;
 	m->attrs = n->attrs;
 	m->nattrs = n->nattrs;
-	m->aux = n->aux;
 	m->fused_from = n->fused_from;
 	for (int j = 0; j < n->nin; j++) {
 		Tensor *x = n->in[j];
