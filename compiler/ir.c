@@ -360,6 +360,29 @@ void graph_count_users(Graph *g)
 	}
 }
 
+Users graph_users(Graph *g)
+{
+	Ctx *c = g->ctx;
+	Users u = {.ntensors = g->ntensors};
+	u.count = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	u.nodes = ctx_alloc(c, sizeof(Node **) * (size_t)(g->ntensors + 1));
+	graph_count_users(g);   /* input slots: room enough for the nodes */
+	for (int t = 0; t < g->ntensors; t++)
+		u.nodes[t] = ctx_alloc(c, sizeof(Node *) * (size_t)(g->tensors[t]->nusers + 1));
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++) {
+			Tensor *t = n->in[j];
+			/* a node reading t twice is one user; its slots come one after another */
+			if (t && !(u.count[t->id] && u.nodes[t->id][u.count[t->id] - 1] == n))
+				u.nodes[t->id][u.count[t->id]++] = n;
+		}
+	}
+	return u;
+}
+
 int64_t tensor_nelem(const Tensor *t)
 {
 	int64_t n = 1;

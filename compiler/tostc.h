@@ -247,6 +247,17 @@ void graph_insert_node(Graph *g, int pos, Node *n);
 void graph_compact(Graph *g);   /* drop dead nodes, renumber pos */
 void graph_count_users(Graph *g); /* fill Tensor.nusers from live nodes */
 
+/* The use-def index: for every tensor, the live nodes that read it, each node
+ * once, in graph order.  A snapshot: tensors made after it (id >= ntensors)
+ * are not in it. */
+typedef struct {
+	int ntensors;     /* g->ntensors when it was built */
+	int *count;       /* per tensor id: how many live nodes read it */
+	Node ***nodes;    /* per tensor id: those nodes */
+} Users;
+/* Build the index (and refresh Tensor.nusers, as graph_count_users). */
+Users graph_users(Graph *g);
+
 int64_t tensor_nelem(const Tensor *t);
 int64_t tensor_nbytes(const Tensor *t);
 const char *tensor_shape_str(Ctx *c, const Tensor *t);   /* "f32[1,196,384]" */

@@ -23,9 +23,7 @@
 
 typedef struct {
 	Graph *g;
-	int ntensors;     /* tensors when the user lists were built */
-	int *nusers;
-	Node ***users;
+	Users users;      /* built once at the start of the pass */
 } Fc;
 
 static bool dims_equal(const Tensor *a, const Tensor *b)
@@ -38,46 +36,12 @@ static bool dims_equal(const Tensor *a, const Tensor *b)
 	return true;
 }
 
-static void build_users(Fc *F)
-{
-	Graph *g = F->g;
-	Ctx *c = g->ctx;
-	F->ntensors = g->ntensors;
-	F->nusers = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
-	F->users = ctx_alloc(c, sizeof(Node **) * (size_t)(g->ntensors + 1));
-	for (int i = 0; i < g->nnodes; i++)
-		if (!g->nodes[i]->dead)
-			for (int j = 0; j < g->nodes[i]->nin; j++)
-				if (g->nodes[i]->in[j])
-					F->nusers[g->nodes[i]->in[j]->id]++;
-	for (int t = 0; t < g->ntensors; t++) {
-		F->users[t] = ctx_alloc(c, sizeof(Node *) * (size_t)(F->nusers[t] + 1));
-		F->nusers[t] = 0;
-	}
-	for (int i = 0; i < g->nnodes; i++) {
-		Node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *t = n->in[j];
-			int k;
-			if (!t)
-				continue;
-			for (k = 0; k < F->nusers[t->id]; k++)
-				if (F->users[t->id][k] == n)
-					break;
-			if (k == F->nusers[t->id])
-				F->users[t->id][F->nusers[t->id]++] = n;
-		}
-	}
-}
-
 /* The only live user of t (NULL when t has none, several, or is an output). */
 static Node *sole_user(Fc *F, Tensor *t, OpKind op)
 {
-	if (!t || t->is_output || t->id >= F->ntensors || F->nusers[t->id] != 1)
+	if (!t || t->is_output || t->id >= F->users.ntensors || F->users.count[t->id] != 1)
 		return NULL;
-	Node *u = F->users[t->id][0];
+	Node *u = F->users.nodes[t->id][0];
 	return !u->dead && u->op == op ? u : NULL;
 }
 
@@ -186,12 +150,12 @@ static bool fuse_layernorm(Fc *F, Node *mean1)
 		return false;
 	ns[nn++] = sub;
 	Tensor *dev = sub->out[0];
-	if (dev->is_output || F->nusers[dev->id] != 2)
+	if (dev->is_output || F->users.count[dev->id] != 2)
 		return false;
 	/* dev feeds the square and the division */
 	sq = div = NULL;
 	for (int i = 0; i < 2; i++) {
-		u = F->users[dev->id][i];
+		u = F->users.nodes[dev->id][i];
 		if (u->op == OP_POW && u->in[0] == dev && scalar(u->in[1], &two) && two == 2.0)
 			sq = u;
 		else if (u->op == OP_MUL && u->in[0] == dev && u->in[1] == dev)
@@ -210,7 +174,7 @@ static bool fuse_layernorm(Fc *F, Node *mean1)
 		return false;
 	ns[nn++] = add;
 	if (!(sqrt_ = sole_user(F, add->out[0], OP_SQRT)) || div->in[1] != sqrt_->out[0] ||
-	    F->nusers[sqrt_->out[0]->id] != 1 || sqrt_->out[0]->is_output)
+	    F->users.count[sqrt_->out[0]->id] != 1 || sqrt_->out[0]->is_output)
 		return false;
 	ns[nn++] = sqrt_;
 	ns[nn++] = div;
@@ -434,7 +398,7 @@ void fuse_common(Graph *g)
 	memset(&F, 0, sizeof F);
 	F.g = g;
 	int changed = 0;
-	build_users(&F);
+	F.users = graph_users(g);
 	/* one op kind at a time; each rewrite only touches nodes it proved local */
 	for (int i = 0; i < g->nnodes; i++)
 		if (!g->nodes[i]->dead && g->nodes[i]->op == OP_REDUCE_MEAN)

@@ -54,8 +54,7 @@ typedef struct {
 
 typedef struct {
 	Graph *g;
-	int *nusers;          /* per tensor id: live users (at pass start) */
-	Node ***users;
+	Users users;          /* live readers of each tensor (at pass start) */
 	/* the match in progress */
 	Node *nodes[MAX_MATCH];
 	int nnodes;
@@ -784,8 +783,8 @@ static bool closed(Fuser *F, Tensor *y)
 				continue;
 			if (o->is_output)
 				return false;
-			for (int u = 0; u < F->nusers[o->id]; u++)
-				if (!in_match(F, F->users[o->id][u]))
+			for (int u = 0; u < F->users.count[o->id]; u++)
+				if (!in_match(F, F->users.nodes[o->id][u]))
 					return false;
 		}
 	}
@@ -899,9 +898,9 @@ static bool try_fuse(Fuser *F, Node *tr, bool causal)
 	y = tr->out[0];
 	while (!dims_are(y, F->w->rank, F->w->dims)) {
 		Node *v;
-		if (F->nusers[y->id] != 1 || y->is_output)
+		if (F->users.count[y->id] != 1 || y->is_output)
 			return false;
-		v = F->users[y->id][0];
+		v = F->users.nodes[y->id][0];
 		if (!is_view(v) || v->dead || v->in[0] != y)
 			return false;
 		take(F, v);
@@ -921,39 +920,12 @@ static bool try_fuse(Fuser *F, Node *tr, bool causal)
 
 void fuse_tssa(Graph *g)
 {
-	Ctx *c = g->ctx;
 	Fuser F;
 	int nfused = 0;
 
 	memset(&F, 0, sizeof F);
 	F.g = g;
-	F.nusers = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
-	F.users = ctx_alloc(c, sizeof(Node **) * (size_t)(g->ntensors + 1));
-	for (int i = 0; i < g->nnodes; i++)
-		if (!g->nodes[i]->dead)
-			for (int j = 0; j < g->nodes[i]->nin; j++)
-				if (g->nodes[i]->in[j])
-					F.nusers[g->nodes[i]->in[j]->id]++;
-	for (int t = 0; t < g->ntensors; t++) {
-		F.users[t] = ctx_alloc(c, sizeof(Node *) * (size_t)(F.nusers[t] + 1));
-		F.nusers[t] = 0;
-	}
-	for (int i = 0; i < g->nnodes; i++) {
-		Node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *t = n->in[j];
-			if (!t)
-				continue;
-			int k;   /* a node reading a tensor twice is one user */
-			for (k = 0; k < F.nusers[t->id]; k++)
-				if (F.users[t->id][k] == n)
-					break;
-			if (k == F.nusers[t->id])
-				F.users[t->id][F.nusers[t->id]++] = n;
-		}
-	}
+	F.users = graph_users(g);
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead || n->op != OP_TRANSPOSE)
