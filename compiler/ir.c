@@ -422,6 +422,21 @@ double tensor_get_f(const Tensor *t, int64_t i)
 	return (double)tensor_get_i(t, i);
 }
 
+Node *tensor_producer(Tensor *t, OpKind op)
+{
+	if (!t || t->kind != TK_VALUE || !t->producer || t->producer->dead)
+		return NULL;
+	return t->producer->op == op ? t->producer : NULL;
+}
+
+bool tensor_scalar(const Tensor *t, double *v)
+{
+	if (!t || t->kind != TK_CONST || t->dtype != DT_F32 || tensor_nelem(t) != 1)
+		return false;
+	*v = tensor_get_f(t, 0);
+	return true;
+}
+
 Tensor *tensor_root(Tensor *t)
 {
 	while (t->view_of)

@@ -265,6 +265,11 @@ const char *tensor_shape_str(Ctx *c, const Tensor *t);   /* "f32[1,196,384]" */
 int64_t tensor_get_i(const Tensor *t, int64_t i);
 double tensor_get_f(const Tensor *t, int64_t i);
 Tensor *tensor_root(Tensor *t);  /* follow view_of */
+/* For the fusion passes' matchers: the live node of kind op that computes t,
+ * or NULL (t a constant or an input, or made by another op). */
+Node *tensor_producer(Tensor *t, OpKind op);
+/* A one-element f32 constant's value in *v; false for anything else. */
+bool tensor_scalar(const Tensor *t, double *v);
 
 const Attr *attr_find(const Node *n, const char *name);
 int64_t attr_int(const Node *n, const char *name, int64_t dflt);

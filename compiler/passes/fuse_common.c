@@ -45,21 +45,6 @@ static Node *sole_user(Fc *F, Tensor *t, OpKind op)
 	return !u->dead && u->op == op ? u : NULL;
 }
 
-static Node *prod(Tensor *t, OpKind op)
-{
-	if (!t || t->kind != TK_VALUE || !t->producer || t->producer->dead)
-		return NULL;
-	return t->producer->op == op ? t->producer : NULL;
-}
-
-static bool scalar(const Tensor *t, double *v)
-{
-	if (!t || t->kind != TK_CONST || t->dtype != DT_F32 || tensor_nelem(t) != 1)
-		return false;
-	*v = tensor_get_f(t, 0);
-	return true;
-}
-
 static bool near(double a, double b) { return fabs(a - b) <= 1e-6 * fabs(b); }
 
 /* The other input of a binary node whose input `known` is one of its two. */
@@ -156,7 +141,7 @@ static bool fuse_layernorm(Fc *F, Node *mean1)
 	sq = div = NULL;
 	for (int i = 0; i < 2; i++) {
 		u = F->users.nodes[dev->id][i];
-		if (u->op == OP_POW && u->in[0] == dev && scalar(u->in[1], &two) && two == 2.0)
+		if (u->op == OP_POW && u->in[0] == dev && tensor_scalar(u->in[1], &two) && two == 2.0)
 			sq = u;
 		else if (u->op == OP_MUL && u->in[0] == dev && u->in[1] == dev)
 			sq = u;
@@ -169,8 +154,8 @@ static bool fuse_layernorm(Fc *F, Node *mean1)
 	if (!(mean2 = sole_user(F, sq->out[0], OP_REDUCE_MEAN)) || !last_axis_only(F, mean2))
 		return false;
 	ns[nn++] = mean2;
-	if (!(add = sole_user(F, mean2->out[0], OP_ADD)) || !scalar(other(add, mean2->out[0]), &eps) ||
-	    eps < 0)
+	if (!(add = sole_user(F, mean2->out[0], OP_ADD)) ||
+	    !tensor_scalar(other(add, mean2->out[0]), &eps) || eps < 0)
 		return false;
 	ns[nn++] = add;
 	if (!(sqrt_ = sole_user(F, add->out[0], OP_SQRT)) || div->in[1] != sqrt_->out[0] ||
@@ -225,7 +210,7 @@ static Tensor *gelu_of(Fc *F, Node *top, Node **ns, int *nn)
 		ns[(*nn)++] = m;
 		for (int i = 0; i < 2; i++) {
 			Tensor *t = m->in[i];
-			Node *p = prod(t, OP_MUL);
+			Node *p = tensor_producer(t, OP_MUL);
 			if (p && m != p && *nn + ns0 < 2 && sole_user(F, t, OP_MUL) == m)
 				stack[ns0++] = p;
 			else if (nl < 4)
@@ -239,11 +224,11 @@ static Tensor *gelu_of(Fc *F, Node *top, Node **ns, int *nn)
 	double half = 0, v;
 	Tensor *x = NULL, *onep = NULL;
 	for (int i = 0; i < 3; i++) {
-		if (scalar(leaf[i], &v)) {
+		if (tensor_scalar(leaf[i], &v)) {
 			if (half != 0)
 				return NULL;
 			half = v;
-		} else if (prod(leaf[i], OP_ADD)) {
+		} else if (tensor_producer(leaf[i], OP_ADD)) {
 			if (onep)
 				x = leaf[i];   /* x itself may be an Add output */
 			else
@@ -259,21 +244,21 @@ static Tensor *gelu_of(Fc *F, Node *top, Node **ns, int *nn)
 	/* onep might be x when x is an Add: try both ways */
 	for (int swap = 0; swap < 2; swap++) {
 		Tensor *a = swap ? x : onep, *xx = swap ? onep : x;
-		Node *add = prod(a, OP_ADD), *erf, *sc;
+		Node *add = tensor_producer(a, OP_ADD), *erf, *sc;
 		double one;
 		if (!add || sole_user(F, a, OP_MUL) == NULL)
 			continue;
 		Tensor *e = NULL;
 		for (int i = 0; i < 2; i++)
-			if (scalar(add->in[i], &one) && one == 1.0)
+			if (tensor_scalar(add->in[i], &one) && one == 1.0)
 				e = add->in[1 - i];
-		if (!e || !(erf = prod(e, OP_ERF)) || !sole_user(F, e, OP_ADD))
+		if (!e || !(erf = tensor_producer(e, OP_ERF)) || !sole_user(F, e, OP_ADD))
 			continue;
 		Tensor *s = erf->in[0];
-		if ((sc = prod(s, OP_DIV)) && sc->in[0] == xx && scalar(sc->in[1], &v) &&
+		if ((sc = tensor_producer(s, OP_DIV)) && sc->in[0] == xx && tensor_scalar(sc->in[1], &v) &&
 		    near(v, sqrt(2.0)))
 			;
-		else if ((sc = prod(s, OP_MUL)) && other(sc, xx) && scalar(other(sc, xx), &v) &&
+		else if ((sc = tensor_producer(s, OP_MUL)) && other(sc, xx) && tensor_scalar(other(sc, xx), &v) &&
 		         near(v, sqrt(0.5)))
 			;
 		else
