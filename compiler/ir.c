@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct Chunk {
 	Chunk *next;
@@ -215,6 +216,42 @@ int64_t ctx_add(Ctx *c, int64_t a, int64_t b)
 	if (a < 0 || b < 0 || __builtin_add_overflow(a, b, &r) || r > ((int64_t)1 << 48))
 		ctx_error(c, "size overflow: %lld + %lld is too large", (long long)a, (long long)b);
 	return r;
+}
+
+/* ---- input files ---- */
+
+char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size)
+{
+	const char *sp = *what ? " " : "";
+	struct stat sb;   /* a FIFO or device would block or never end */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		ctx_error(c, "cannot open %s%s'%s': not a regular file", what, sp, path);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		ctx_error(c, "cannot open %s%s'%s'", what, sp, path);
+	char *buf = NULL;
+	long n = 0;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = ctx_alloc(c, (size_t)n + 1);
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+			buf = NULL;
+	}
+	fclose(f);
+	if (!buf)
+		ctx_error(c, "cannot read %s%s'%s'", what, sp, path);
+	buf[n] = 0;
+	*size = n;
+	return buf;
+}
+
+uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
 }
 
 /* ---- the op table ---- */

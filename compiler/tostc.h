@@ -123,6 +123,16 @@ _Noreturn void ctx_rethrow(Ctx *c);
 int64_t ctx_mul(Ctx *c, int64_t a, int64_t b);
 int64_t ctx_add(Ctx *c, int64_t a, int64_t b);
 
+/* The whole file at path, NUL-terminated, in the arena; *size is its length.
+ * ctx_error "cannot open <what> '<path>'" (also for anything but a regular
+ * file) or "cannot read ..."; what names the kind of file ("" for none). */
+char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size);
+
+/* FNV-1a 64 of n bytes, continuing from hash h (FNV1A_BASIS to start): the
+ * source hash in the provenance comment, and onnx.c's name table. */
+#define FNV1A_BASIS 0xcbf29ce484222325ull
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
+
 /* Where a node came from. ONNX: name/op/index; DSL: file:line:col. */
 typedef struct {
 	const char *file;  /* DSL file, NULL for ONNX */
