@@ -772,7 +772,7 @@ static Graph *dsl_lower(Ctx *c, const char *path, const char *src, Ast *prog)
 		ctx_error(c, "no inputs: declare one, e.g. input x: f32[1, 3, 224, 224]");
 	if (D.g->noutputs == 0)
 		ctx_error(c, "no outputs: declare one, e.g. output logits = ...");
-	uint64_t h = fnv1a(1469598103934665603ull, src, strlen(src));
+	uint64_t h = fnv1a(FNV1A_BASIS, src, strlen(src));
 	if (D.st)
 		h = fnv1a(h, D.st->data, (size_t)D.st->data_size);
 	D.g->source_hash = h;
