@@ -382,14 +382,23 @@ Tensor *need_const(Graph *g, Node *n, int i);
 /* Require input i's element type to be one of a mask of (1 << DT_x). */
 void need_dtype(Graph *g, Node *n, int i, unsigned mask);
 
-/* pipeline.c: the pass list */
+/* pipeline.c: the pass lists */
+enum {
+	PASS_FUSION = 1,      /* a fusion pass: skipped with --no-fuse */
+};
 typedef struct {
-	const char *name;
+	const char *name;     /* for --dump-ir and the verifier's messages */
 	PassFn *fn;
+	int flags;            /* PASS_* */
 } Pass;
-extern const Pass passes[];
+extern const Pass passes[];       /* the compiler */
 extern const int npasses;
-/* Run front end and all passes. dump_after: pass name to --dump-ir after (or NULL). */
+extern const Pass step_passes[];  /* stream.c's step graph */
+extern const int nstep_passes;
+/* Run the n passes of list on g, the verifier after each.  dump_after: the
+ * pass to --dump-ir after (or NULL). */
+void pipeline_run_passes(Graph *g, const Pass *list, int n, const char *dump_after, FILE *dump);
+/* Run all passes (the list `passes`). */
 void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
 
 /* ------------------------------------------------------------------ */

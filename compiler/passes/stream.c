@@ -598,16 +598,7 @@ static Graph *build(Stream *S, bool outputs)
 	for (int i = 0; i < b.nstate; i++)
 		sg->outputs[sg->noutputs++] = b.state[i];
 
-	/* the back half of the pipeline */
-	ir_check(sg, "stream");
-	if (!outputs)
-		dce(sg);
-	shape_infer(sg);
-	ir_check(sg, "stream shape");
-	make_views(sg);
-	lower(sg);
-	plan_memory(sg);
-	ir_check(sg, "stream plan");
+	pipeline_run_passes(sg, step_passes, nstep_passes, NULL, NULL);
 
 	/* the caller's state: the position, then each layer's statistics */
 	int64_t at = 64;
