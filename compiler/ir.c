@@ -257,8 +257,9 @@ uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 /* ---- the op table ---- */
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) \
-	{onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc},
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, \
+           attrs, doc) \
+	{onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, attrs, doc},
 #include "ops.def"
 #undef OP
 };

@@ -45,6 +45,7 @@ typedef struct Tensor Tensor;
 typedef struct Node Node;
 typedef struct Attr Attr;
 typedef struct Call Call;
+typedef struct TokenAxes TokenAxes;
 
 /* ------------------------------------------------------------------ */
 /* Element types                                                        */
@@ -180,7 +181,8 @@ struct Attr {
 
 /* The op table: ops.def, one line an op. */
 typedef enum {
-#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) OP_##id,
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, \
+           attrs, doc) OP_##id,
 #include "ops.def"
 #undef OP
 	OP_COUNT
@@ -191,18 +193,26 @@ enum {
 	OPF_INPLACE = 2,     /* output may share memory with input 0 (or 1) of the same shape */
 	OPF_INTERNAL = 4,    /* produced by passes (fusion), not an ONNX op */
 	OPF_NOFOLD = 8,      /* never constant-folded (nothing to fold) */
+	OPF_ELEMENTWISE = 16,/* output element i reads element i of every input, broadcast
+	                      * numpy-style, and nothing else (streams token by token) */
 };
 
 typedef void ShapeFn(Graph *g, Node *n);   /* set n->out[*] dtype and dims */
 typedef void LowerFn(Graph *g, Node *n);   /* append kernel calls to n->calls */
+/* stream.c: set the token axes of n's outputs; NULL when n is token-wise,
+ * otherwise why not (stream_rules.c) */
+typedef const char *StreamFn(TokenAxes *tok, Node *n);
+typedef int64_t FlopsFn(const Node *n);    /* --report's FLOPs of n (flops.c) */
 
 typedef struct {
 	const char *name;     /* ONNX op type ("MatMul"), or internal name */
 	int min_in, max_in;   /* max_in -1: variadic */
 	int min_out, max_out;
-	int flags;
+	int flags;            /* OPF_* */
 	ShapeFn *shape;
 	LowerFn *lower;
+	StreamFn *stream;     /* NULL: not token-wise, unless elementwise or a view */
+	FlopsFn *flops;
 	const char *attrs;    /* supported attributes, for --help and docs/ops.md */
 	const char *doc;      /* one line */
 } OpInfo;
@@ -467,11 +477,12 @@ void call_floats(Graph *g, Call *c, const float *v, int n);
 void eval_node(Graph *g, Node *n);
 
 /* ------------------------------------------------------------------ */
-/* op_*.c: shape and lower functions named in ops.def                   */
+/* op_*.c, flops.c: shape, lower and FLOP functions named in ops.def    */
 /* ------------------------------------------------------------------ */
 
-#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) \
-	ShapeFn shape; LowerFn lower;
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, \
+           attrs, doc) \
+	ShapeFn shape; LowerFn lower; FlopsFn flops;
 #include "ops.def"
 #undef OP
 
@@ -777,6 +788,36 @@ bool stream_check(Graph *g, StreamInfo *s);
 /* stream_check, then build, lower and plan s->step and s->advance.
  * false (nothing built) when the check fails. */
 bool stream_build(Graph *g, StreamInfo *s);
+
+/* What an op's streaming rule (ops.def, StreamFn) sees: the token axis
+ * found so far for every tensor, and the token-dependent inputs of the node
+ * in hand (it has at least one). */
+struct TokenAxes {
+	Graph *g;
+	int *tax;         /* per tensor id: its token axis; -1: the same for every token
+	                   * (the node's outputs start at -1) */
+	int64_t T;        /* tokens: the last dimension of the token ids */
+	int ndep;         /* inputs of the node that depend on the tokens */
+	int dep;          /* the last of them */
+	int t;            /* its token axis */
+};
+
+/* stream_rules.c: the rules named in ops.def */
+const char *stream_causal_tssa(TokenAxes *tok, Node *n);
+const char *stream_tssa(TokenAxes *tok, Node *n);
+const char *stream_cumsum(TokenAxes *tok, Node *n);
+const char *stream_softmax(TokenAxes *tok, Node *n);
+const char *stream_reduce(TokenAxes *tok, Node *n);
+const char *stream_layernorm(TokenAxes *tok, Node *n);
+const char *stream_mlp_block(TokenAxes *tok, Node *n);
+const char *stream_matmul(TokenAxes *tok, Node *n);
+const char *stream_gemm_residual(TokenAxes *tok, Node *n);
+const char *stream_gemm(TokenAxes *tok, Node *n);
+const char *stream_gather(TokenAxes *tok, Node *n);
+const char *stream_transpose(TokenAxes *tok, Node *n);
+const char *stream_expand(TokenAxes *tok, Node *n);
+const char *stream_concat(TokenAxes *tok, Node *n);
+const char *stream_slice(TokenAxes *tok, Node *n);
 
 /* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
  * and runtime with NAME_run. */
