@@ -603,29 +603,18 @@ void ir_dump(Graph *g, FILE *f, const char *after_pass)
 	for (int i = 0; i < g->ninputs; i++)
 		fprintf(f, "input %%%s : %s\n", text_msg(c, g->inputs[i]->name),
 		        tensor_shape_str(c, g->inputs[i]));
+	unsigned char *shown = ctx_alloc(c, (size_t)g->ntensors + 1);
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead)
 			continue;
+		/* each constant once, before its first use */
 		for (int j = 0; j < n->nin; j++) {
 			Tensor *t = n->in[j];
-			if (t && t->kind == TK_CONST && (!t->producer || t->producer->dead)) {
-				/* print each constant once, before its first use */
-				bool seen = false;
-				for (int a = 0; a < i && !seen; a++) {
-					Node *m = g->nodes[a];
-					if (m->dead)
-						continue;
-					for (int b = 0; b < m->nin; b++)
-						if (m->in[b] == t)
-							seen = true;
-				}
-				for (int b = 0; b < j && !seen; b++)
-					if (n->in[b] == t)
-						seen = true;
-				if (!seen)
-					fprintf(f, "const %%%s : %s\n", text_msg(c, t->name),
-					        tensor_shape_str(c, t));
+			if (t && t->kind == TK_CONST && (!t->producer || t->producer->dead) &&
+			    !shown[t->id]) {
+				shown[t->id] = 1;
+				fprintf(f, "const %%%s : %s\n", text_msg(c, t->name), tensor_shape_str(c, t));
 			}
 		}
 		for (int j = 0; j < n->nout; j++) {
