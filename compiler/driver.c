@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char usage[] =
+static const char usage_head[] =
 	"usage: tostc MODEL -o OUT.c [options]\n"
 	"\n"
 	"Compile an ONNX model (.onnx) or a ToST model description (.tost, see\n"
@@ -29,10 +29,9 @@ static const char usage[] =
 	"  --name NAME           prefix of the generated API (default: OUT's stem)\n"
 	"  --dim NAME=VALUE      bind a symbolic dimension, or set a .tost hyperparameter\n"
 	"                        (repeatable)\n"
-	"  --report[=json]       print per-node op, shape, FLOPs, bytes and totals\n"
-	"  --dump-ir[=PASS]      print the IR after PASS (input, shape, fold, dce, fuse_tssa,\n"
-	"                        fuse_common, fuse_mlp, fuse_epilogue, fuse_absorb, views,\n"
-	"                        demand, lower, plan; default: plan)\n"
+	"  --report[=json]       print per-node op, shape, FLOPs, bytes and totals\n";
+/* here --dump-ir and the passes (print_usage) */
+static const char usage_tail[] =
 	"  --const-input NAME=F  make graph input NAME a constant, read from F (a serialized\n"
 	"                        ONNX TensorProto, as in ONNX test data); it is no longer\n"
 	"                        an argument of NAME_run\n"
@@ -48,6 +47,27 @@ static const char usage[] =
 	"  -h, --help            print this help\n"
 	"\n"
 	"exit status: 0 ok, 1 error in the input or options (nothing written), 2 internal error\n";
+
+/* --help: the --dump-ir option lists the passes of pipeline.c, wrapped. */
+static void print_usage(FILE *f)
+{
+	char line[160] = "  --dump-ir[=PASS]      print the IR after PASS (input,", word[80];
+	fputs(usage_head, f);
+	for (int k = 0; k <= npasses; k++) {
+		if (k < npasses)
+			snprintf(word, sizeof word, "%s%s", passes[k].name, k + 1 < npasses ? "," : ";");
+		else
+			snprintf(word, sizeof word, "default: %s)", passes[npasses - 1].name);
+		if (strlen(line) + 1 + strlen(word) > 84) {
+			fprintf(f, "%s\n", line);
+			snprintf(line, sizeof line, "%24s%s", "", word);
+		} else {
+			snprintf(line + strlen(line), sizeof line - strlen(line), " %s", word);
+		}
+	}
+	fprintf(f, "%s\n", line);
+	fputs(usage_tail, f);
+}
 
 /* docs/ops.md is this output; tests check that it is up to date. */
 static void list_ops_markdown(FILE *f)
@@ -349,7 +369,7 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
+			print_usage(stdout);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
 			printf("tostc %s\n", TOSTC_VERSION);

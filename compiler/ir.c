@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct Chunk {
 	Chunk *next;
@@ -217,11 +218,48 @@ int64_t ctx_add(Ctx *c, int64_t a, int64_t b)
 	return r;
 }
 
+/* ---- input files ---- */
+
+char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size)
+{
+	const char *sp = *what ? " " : "";
+	struct stat sb;   /* a FIFO or device would block or never end */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		ctx_error(c, "cannot open %s%s'%s': not a regular file", what, sp, path);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		ctx_error(c, "cannot open %s%s'%s'", what, sp, path);
+	char *buf = NULL;
+	long n = 0;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = ctx_alloc(c, (size_t)n + 1);
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+			buf = NULL;
+	}
+	fclose(f);
+	if (!buf)
+		ctx_error(c, "cannot read %s%s'%s'", what, sp, path);
+	buf[n] = 0;
+	*size = n;
+	return buf;
+}
+
+uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
 /* ---- the op table ---- */
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) \
-	{onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc},
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, \
+           attrs, doc) \
+	{onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, attrs, doc},
 #include "ops.def"
 #undef OP
 };
@@ -360,6 +398,29 @@ void graph_count_users(Graph *g)
 	}
 }
 
+Users graph_users(Graph *g)
+{
+	Ctx *c = g->ctx;
+	Users u = {.ntensors = g->ntensors};
+	u.count = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	u.nodes = ctx_alloc(c, sizeof(Node **) * (size_t)(g->ntensors + 1));
+	graph_count_users(g);   /* input slots: room enough for the nodes */
+	for (int t = 0; t < g->ntensors; t++)
+		u.nodes[t] = ctx_alloc(c, sizeof(Node *) * (size_t)(g->tensors[t]->nusers + 1));
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++) {
+			Tensor *t = n->in[j];
+			/* a node reading t twice is one user; its slots come one after another */
+			if (t && !(u.count[t->id] && u.nodes[t->id][u.count[t->id] - 1] == n))
+				u.nodes[t->id][u.count[t->id]++] = n;
+		}
+	}
+	return u;
+}
+
 int64_t tensor_nelem(const Tensor *t)
 {
 	int64_t n = 1;
@@ -397,6 +458,21 @@ double tensor_get_f(const Tensor *t, int64_t i)
 	if (t->dtype == DT_F32)
 		return ((const float *)t->data)[i];
 	return (double)tensor_get_i(t, i);
+}
+
+Node *tensor_producer(Tensor *t, OpKind op)
+{
+	if (!t || t->kind != TK_VALUE || !t->producer || t->producer->dead)
+		return NULL;
+	return t->producer->op == op ? t->producer : NULL;
+}
+
+bool tensor_scalar(const Tensor *t, double *v)
+{
+	if (!t || t->kind != TK_CONST || t->dtype != DT_F32 || tensor_nelem(t) != 1)
+		return false;
+	*v = tensor_get_f(t, 0);
+	return true;
 }
 
 Tensor *tensor_root(Tensor *t)
@@ -527,29 +603,18 @@ void ir_dump(Graph *g, FILE *f, const char *after_pass)
 	for (int i = 0; i < g->ninputs; i++)
 		fprintf(f, "input %%%s : %s\n", text_msg(c, g->inputs[i]->name),
 		        tensor_shape_str(c, g->inputs[i]));
+	unsigned char *shown = ctx_alloc(c, (size_t)g->ntensors + 1);
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead)
 			continue;
+		/* each constant once, before its first use */
 		for (int j = 0; j < n->nin; j++) {
 			Tensor *t = n->in[j];
-			if (t && t->kind == TK_CONST && (!t->producer || t->producer->dead)) {
-				/* print each constant once, before its first use */
-				bool seen = false;
-				for (int a = 0; a < i && !seen; a++) {
-					Node *m = g->nodes[a];
-					if (m->dead)
-						continue;
-					for (int b = 0; b < m->nin; b++)
-						if (m->in[b] == t)
-							seen = true;
-				}
-				for (int b = 0; b < j && !seen; b++)
-					if (n->in[b] == t)
-						seen = true;
-				if (!seen)
-					fprintf(f, "const %%%s : %s\n", text_msg(c, t->name),
-					        tensor_shape_str(c, t));
+			if (t && t->kind == TK_CONST && (!t->producer || t->producer->dead) &&
+			    !shown[t->id]) {
+				shown[t->id] = 1;
+				fprintf(f, "const %%%s : %s\n", text_msg(c, t->name), tensor_shape_str(c, t));
 			}
 		}
 		for (int j = 0; j < n->nout; j++) {

@@ -45,6 +45,7 @@ typedef struct Tensor Tensor;
 typedef struct Node Node;
 typedef struct Attr Attr;
 typedef struct Call Call;
+typedef struct TokenAxes TokenAxes;
 
 /* ------------------------------------------------------------------ */
 /* Element types                                                        */
@@ -97,7 +98,6 @@ struct Ctx {
 	ConstInput consts[MAX_DIM_BINDINGS];
 	int nconsts;
 	bool no_fuse;            /* --no-fuse */
-	int verbose;
 };
 
 void ctx_init(Ctx *c, const char *path);
@@ -123,6 +123,16 @@ _Noreturn void ctx_rethrow(Ctx *c);
 /* Checked arithmetic on sizes: errors (not UB) on overflow. */
 int64_t ctx_mul(Ctx *c, int64_t a, int64_t b);
 int64_t ctx_add(Ctx *c, int64_t a, int64_t b);
+
+/* The whole file at path, NUL-terminated, in the arena; *size is its length.
+ * ctx_error "cannot open <what> '<path>'" (also for anything but a regular
+ * file) or "cannot read ..."; what names the kind of file ("" for none). */
+char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size);
+
+/* FNV-1a 64 of n bytes, continuing from hash h (FNV1A_BASIS to start): the
+ * source hash in the provenance comment, and onnx.c's name table. */
+#define FNV1A_BASIS 0xcbf29ce484222325ull
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 
 /* Where a node came from. ONNX: name/op/index; DSL: file:line:col. */
 typedef struct {
@@ -171,7 +181,8 @@ struct Attr {
 
 /* The op table: ops.def, one line an op. */
 typedef enum {
-#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) OP_##id,
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, \
+           attrs, doc) OP_##id,
 #include "ops.def"
 #undef OP
 	OP_COUNT
@@ -182,18 +193,26 @@ enum {
 	OPF_INPLACE = 2,     /* output may share memory with input 0 (or 1) of the same shape */
 	OPF_INTERNAL = 4,    /* produced by passes (fusion), not an ONNX op */
 	OPF_NOFOLD = 8,      /* never constant-folded (nothing to fold) */
+	OPF_ELEMENTWISE = 16,/* output element i reads element i of every input, broadcast
+	                      * numpy-style, and nothing else (streams token by token) */
 };
 
 typedef void ShapeFn(Graph *g, Node *n);   /* set n->out[*] dtype and dims */
 typedef void LowerFn(Graph *g, Node *n);   /* append kernel calls to n->calls */
+/* stream.c: set the token axes of n's outputs; NULL when n is token-wise,
+ * otherwise why not (stream_rules.c) */
+typedef const char *StreamFn(TokenAxes *tok, Node *n);
+typedef int64_t FlopsFn(const Node *n);    /* --report's FLOPs of n (flops.c) */
 
 typedef struct {
 	const char *name;     /* ONNX op type ("MatMul"), or internal name */
 	int min_in, max_in;   /* max_in -1: variadic */
 	int min_out, max_out;
-	int flags;
+	int flags;            /* OPF_* */
 	ShapeFn *shape;
 	LowerFn *lower;
+	StreamFn *stream;     /* NULL: not token-wise, unless elementwise or a view */
+	FlopsFn *flops;
 	const char *attrs;    /* supported attributes, for --help and docs/ops.md */
 	const char *doc;      /* one line */
 } OpInfo;
@@ -217,7 +236,6 @@ struct Node {
 	int pos;                 /* position in g->nodes (plan, emit) */
 	Call *calls;             /* lowering result: kernel calls in order */
 	Call *calls_tail;        /* last of calls (valid while calls != NULL), for O(1) append */
-	void *aux;               /* op-specific parameters (fused ops) */
 	const char *fused_from;  /* fusion: the source nodes, for comments */
 };
 
@@ -249,6 +267,17 @@ void graph_insert_node(Graph *g, int pos, Node *n);
 void graph_compact(Graph *g);   /* drop dead nodes, renumber pos */
 void graph_count_users(Graph *g); /* fill Tensor.nusers from live nodes */
 
+/* The use-def index: for every tensor, the live nodes that read it, each node
+ * once, in graph order.  A snapshot: tensors made after it (id >= ntensors)
+ * are not in it. */
+typedef struct {
+	int ntensors;     /* g->ntensors when it was built */
+	int *count;       /* per tensor id: how many live nodes read it */
+	Node ***nodes;    /* per tensor id: those nodes */
+} Users;
+/* Build the index (and refresh Tensor.nusers, as graph_count_users). */
+Users graph_users(Graph *g);
+
 int64_t tensor_nelem(const Tensor *t);
 int64_t tensor_nbytes(const Tensor *t);
 const char *tensor_shape_str(Ctx *c, const Tensor *t);   /* "f32[1,196,384]" */
@@ -256,6 +285,11 @@ const char *tensor_shape_str(Ctx *c, const Tensor *t);   /* "f32[1,196,384]" */
 int64_t tensor_get_i(const Tensor *t, int64_t i);
 double tensor_get_f(const Tensor *t, int64_t i);
 Tensor *tensor_root(Tensor *t);  /* follow view_of */
+/* For the fusion passes' matchers: the live node of kind op that computes t,
+ * or NULL (t a constant or an input, or made by another op). */
+Node *tensor_producer(Tensor *t, OpKind op);
+/* A one-element f32 constant's value in *v; false for anything else. */
+bool tensor_scalar(const Tensor *t, double *v);
 
 const Attr *attr_find(const Node *n, const char *name);
 int64_t attr_int(const Node *n, const char *name, int64_t dflt);
@@ -359,14 +393,23 @@ Tensor *need_const(Graph *g, Node *n, int i);
 /* Require input i's element type to be one of a mask of (1 << DT_x). */
 void need_dtype(Graph *g, Node *n, int i, unsigned mask);
 
-/* pipeline.c: the pass list */
+/* pipeline.c: the pass lists */
+enum {
+	PASS_FUSION = 1,      /* a fusion pass: skipped with --no-fuse */
+};
 typedef struct {
-	const char *name;
+	const char *name;     /* for --dump-ir and the verifier's messages */
 	PassFn *fn;
+	int flags;            /* PASS_* */
 } Pass;
-extern const Pass passes[];
+extern const Pass passes[];       /* the compiler */
 extern const int npasses;
-/* Run front end and all passes. dump_after: pass name to --dump-ir after (or NULL). */
+extern const Pass step_passes[];  /* stream.c's step graph */
+extern const int nstep_passes;
+/* Run the n passes of list on g, the verifier after each.  dump_after: the
+ * pass to --dump-ir after (or NULL). */
+void pipeline_run_passes(Graph *g, const Pass *list, int n, const char *dump_after, FILE *dump);
+/* Run all passes (the list `passes`). */
 void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
 
 /* ------------------------------------------------------------------ */
@@ -453,11 +496,12 @@ void calls_check(Graph *g, const Node *n);
 void eval_node(Graph *g, Node *n);
 
 /* ------------------------------------------------------------------ */
-/* op_*.c: shape and lower functions named in ops.def                   */
+/* op_*.c, flops.c: shape, lower and FLOP functions named in ops.def    */
 /* ------------------------------------------------------------------ */
 
-#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, attrs, doc) \
-	ShapeFn shape; LowerFn lower;
+#define OP(id, onnx, min_in, max_in, min_out, max_out, flags, shape, lower, stream, flops, \
+           attrs, doc) \
+	ShapeFn shape; LowerFn lower; FlopsFn flops;
 #include "ops.def"
 #undef OP
 
@@ -766,6 +810,36 @@ bool stream_check(Graph *g, StreamInfo *s);
 /* stream_check, then build, lower and plan s->step and s->advance.
  * false (nothing built) when the check fails. */
 bool stream_build(Graph *g, StreamInfo *s);
+
+/* What an op's streaming rule (ops.def, StreamFn) sees: the token axis
+ * found so far for every tensor, and the token-dependent inputs of the node
+ * in hand (it has at least one). */
+struct TokenAxes {
+	Graph *g;
+	int *tax;         /* per tensor id: its token axis; -1: the same for every token
+	                   * (the node's outputs start at -1) */
+	int64_t T;        /* tokens: the last dimension of the token ids */
+	int ndep;         /* inputs of the node that depend on the tokens */
+	int dep;          /* the last of them */
+	int t;            /* its token axis */
+};
+
+/* stream_rules.c: the rules named in ops.def */
+const char *stream_causal_tssa(TokenAxes *tok, Node *n);
+const char *stream_tssa(TokenAxes *tok, Node *n);
+const char *stream_cumsum(TokenAxes *tok, Node *n);
+const char *stream_softmax(TokenAxes *tok, Node *n);
+const char *stream_reduce(TokenAxes *tok, Node *n);
+const char *stream_layernorm(TokenAxes *tok, Node *n);
+const char *stream_mlp_block(TokenAxes *tok, Node *n);
+const char *stream_matmul(TokenAxes *tok, Node *n);
+const char *stream_gemm_residual(TokenAxes *tok, Node *n);
+const char *stream_gemm(TokenAxes *tok, Node *n);
+const char *stream_gather(TokenAxes *tok, Node *n);
+const char *stream_transpose(TokenAxes *tok, Node *n);
+const char *stream_expand(TokenAxes *tok, Node *n);
+const char *stream_concat(TokenAxes *tok, Node *n);
+const char *stream_slice(TokenAxes *tok, Node *n);
 
 /* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
  * and runtime with NAME_run. */

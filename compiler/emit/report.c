@@ -1,9 +1,9 @@
 /*
  * report.c -- --report: per-node op, shape, FLOPs and bytes, then totals.
  *
- * FLOPs count multiply-adds as two and elementwise ops as one per output
- * element; they are estimates for comparing models and fusions, not cycle
- * counts.  Bytes are the input plus output bytes a node touches.
+ * FLOPs are each op's estimate (ops.def, ops/flops.c): multiply-adds count
+ * two, elementwise ops one per output element.  Bytes are the input plus
+ * output bytes a node touches.
  */
 #include "tostc.h"
 
@@ -11,65 +11,7 @@
 
 int64_t node_flops(Graph *g, const Node *n)
 {
-	const Tensor *y = n->out[0];
-	int64_t out = y ? tensor_nelem(y) : 0;
-	const Tensor *a = n->nin > 0 ? n->in[0] : NULL, *b = n->nin > 1 ? n->in[1] : NULL;
-	switch (n->op) {
-	case OP_MATMUL: {
-		int64_t k = a->rank ? a->dims[a->rank - 1] : 1;
-		return 2 * out * k;
-	}
-	case OP_GEMM_RESIDUAL:
-		return 2 * out * n->in[1]->dims[attr_int(n, "transB", 0) ? 1 : 0] + out;
-	case OP_GEMM: {
-		int64_t k = attr_int(n, "transA", 0) ? a->dims[0] : a->dims[a->rank - 1];
-		const int64_t *p;
-		int np = attr_ints(n, "parts", &p);
-		if (np >= 0) {   /* only these parts are made (demand.c) */
-			out = 0;
-			for (int i = 0; i + 3 < np; i += 4)
-				out += (p[i + 1] - p[i]) * (p[i + 3] - p[i + 2]);
-		}
-		return 2 * out * k + (n->nin > 2 && n->in[2] ? out : 0);
-	}
-	case OP_CONV: {
-		/* weights (M, C/group, kh, kw): each output element is C/group*kh*kw MACs */
-		int64_t per = 1;
-		for (int i = 1; i < b->rank; i++)
-			per *= b->dims[i];
-		return 2 * out * per;
-	}
-	case OP_TSSA:
-	case OP_CAUSAL_TSSA:
-		return 11 * out;
-	case OP_MLP_BLOCK: {
-		/* two GEMMs (rows, d) @ (d, h) and back, LayerNorm, biases, GELU, residual */
-		int64_t d = a->dims[a->rank - 1], h = tensor_nelem(n->in[3]) / d;
-		return 4 * out * h + 5 * out + 2 * (out / d) * h + 3 * out;
-	}
-	case OP_PROJ_CONTRACT: {
-		/* groups x terms rows summed, one dot per output element */
-		int64_t in = n->in[1]->dims[1];
-		return 2 * in * (attr_int(n, "groups", 0) * attr_int(n, "terms", 0) + out);
-	}
-	case OP_LAYER_NORM:
-	case OP_SOFTMAX:
-	case OP_LOG_SOFTMAX:
-		return 5 * out;
-	case OP_REDUCE_SUM:
-	case OP_REDUCE_MEAN:
-	case OP_REDUCE_MAX:
-	case OP_REDUCE_L2:
-	case OP_CUMSUM:
-	case OP_MAX_POOL:
-	case OP_AVG_POOL:
-	case OP_GLOBAL_AVG_POOL:
-		return a ? tensor_nelem(a) : 0;
-	default:
-		if (op_info[n->op].flags & OPF_VIEW)
-			return 0;
-		return out;
-	}
+	return op_info[n->op].flops(n);
 }
 
 static int64_t node_bytes(const Node *n)

@@ -700,40 +700,14 @@ static void exec(Dsl *D, Scope *s, Ast *st)
 	}
 }
 
-static char *read_file(Ctx *c, const char *path, long *size)
+/* A .tost file, checked against the size limit before it is read. */
+static char *read_source(Ctx *c, const char *path, long *size)
 {
 	struct stat sb;
-	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		ctx_error(c, "cannot open '%s': not a regular file", path);
-	if (stat(path, &sb) == 0 && sb.st_size > TOSTC_MAX_TOST_BYTES)
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > TOSTC_MAX_TOST_BYTES)
 		ctx_error(c, "'%s' is %lld bytes; a .tost file may have at most %d", path,
 		          (long long)sb.st_size, TOSTC_MAX_TOST_BYTES);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		ctx_error(c, "cannot open '%s'", path);
-	char *buf = NULL;
-	long n = 0;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = ctx_alloc(c, (size_t)n + 1);
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-			buf = NULL;
-	}
-	fclose(f);
-	if (!buf)
-		ctx_error(c, "cannot read '%s'", path);
-	buf[n] = 0;
-	*size = n;
-	return buf;
-}
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	return ctx_read_file(c, "", path, size);
 }
 
 /* Nesting depth of expressions and blocks: the interpreter recurses on it,
@@ -798,7 +772,7 @@ static Graph *dsl_lower(Ctx *c, const char *path, const char *src, Ast *prog)
 		ctx_error(c, "no inputs: declare one, e.g. input x: f32[1, 3, 224, 224]");
 	if (D.g->noutputs == 0)
 		ctx_error(c, "no outputs: declare one, e.g. output logits = ...");
-	uint64_t h = fnv1a(1469598103934665603ull, src, strlen(src));
+	uint64_t h = fnv1a(FNV1A_BASIS, src, strlen(src));
 	if (D.st)
 		h = fnv1a(h, D.st->data, (size_t)D.st->data_size);
 	D.g->source_hash = h;
@@ -808,7 +782,7 @@ static Graph *dsl_lower(Ctx *c, const char *path, const char *src, Ast *prog)
 Graph *dsl_load(Ctx *c, const char *path)
 {
 	long n;
-	char *src = read_file(c, path, &n);
+	char *src = read_source(c, path, &n);
 	if (memchr(src, 0, (size_t)n))
 		ctx_error(c, "'%s' contains a NUL byte; is it a .tost text file?", path);
 	Ast *prog = dsl_parse(c, path, src);

@@ -265,23 +265,10 @@ static void pb_check_memory(Loader *L)
 /* Name table                                                           */
 /* ------------------------------------------------------------------ */
 
-#define FNV_BASIS 0xcbf29ce484222325ull
-
-/* FNV-1a 64 of n bytes, continuing from hash h (FNV_BASIS to start). */
-static uint64_t fnv1a_more(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static Entry *name_slot(Loader *L, const char *key)
 {
 	size_t mask = L->cap - 1;
-	size_t i = (size_t)fnv1a_more(FNV_BASIS, key, strlen(key)) & mask;
+	size_t i = (size_t)fnv1a(FNV1A_BASIS, key, strlen(key)) & mask;
 	while (L->tab[i].key && strcmp(L->tab[i].key, key) != 0)
 		i = (i + 1) & mask;
 	return &L->tab[i];
@@ -477,7 +464,7 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 		done += r;
 	}
 	/* external weights are part of the source: they go into the hash too */
-	L->g->source_hash = fnv1a_more(L->g->source_hash, t->data, (size_t)nbytes);
+	L->g->source_hash = fnv1a(L->g->source_hash, t->data, (size_t)nbytes);
 	close(L->ext_fd);
 	L->ext_fd = -1;
 }
@@ -1129,7 +1116,7 @@ static Graph *load(Loader *L, const char *path)
 
 	Graph *g = graph_new(c);
 	L->g = g;
-	g->source_hash = fnv1a_more(FNV_BASIS, L->map, L->maplen);
+	g->source_hash = fnv1a(FNV1A_BASIS, L->map, L->maplen);
 	pb_check_depth(L, &onnx__model_proto__descriptor, L->map, L->maplen, "the model");
 	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
 	                                                         &L->pb_alloc, L->maplen, L->map);

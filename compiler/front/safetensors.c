@@ -18,7 +18,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define ST_MAX_HEADER ((int64_t)100 << 20)   /* as the reference implementation */
 #define ST_MAX_INT ((int64_t)1 << 53)
@@ -328,22 +327,8 @@ SafeTensors *safetensors_parse(Ctx *c, const char *path, const unsigned char *by
 
 SafeTensors *safetensors_open(Ctx *c, const char *path)
 {
-	struct stat sb;   /* a FIFO or device would block or never end */
-	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-		ctx_error(c, "cannot open weights file '%s': not a regular file", path);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		ctx_error(c, "cannot open weights file '%s'", path);
-	unsigned char *buf = NULL;
-	long n = -1;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = ctx_alloc(c, (size_t)n + 1);
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n)
-			buf = NULL;
-	}
-	fclose(f);
-	if (!buf)
-		ctx_error(c, "cannot read weights file '%s'", path);
+	long n;
+	unsigned char *buf = (unsigned char *)ctx_read_file(c, "weights file", path, &n);
 	return safetensors_parse(c, path, buf, n);
 }
 

@@ -25,37 +25,19 @@
 
 typedef struct {
 	Graph *g;
-	int *nusers;
-	Node ***users;
+	Users users;          /* live readers of each tensor */
 	unsigned char **mark; /* per tensor: a byte per element, or NULL */
 	unsigned char *state; /* per tensor: 0 not seen, 1 wholly read, 2 marked */
 	int64_t *src;         /* tensor_elem_map of the reader in hand */
 	int64_t srccap;
 } Dm;
 
-static void build_users(Dm *D)
+static void build_index(Dm *D)
 {
 	Graph *g = D->g;
-	size_t nt = (size_t)g->ntensors + 1;
-	D->nusers = ctx_alloc(g->ctx, sizeof(int) * nt);
-	D->users = ctx_alloc(g->ctx, sizeof(Node **) * nt);
-	D->mark = ctx_alloc(g->ctx, sizeof(unsigned char *) * nt);
-	D->state = ctx_alloc(g->ctx, nt);
-	for (int i = 0; i < g->nnodes; i++)
-		for (int j = 0; !g->nodes[i]->dead && j < g->nodes[i]->nin; j++)
-			if (g->nodes[i]->in[j])
-				D->nusers[g->nodes[i]->in[j]->id]++;
-	for (int t = 0; t < g->ntensors; t++) {
-		D->users[t] = ctx_alloc(g->ctx, sizeof(Node *) * (size_t)(D->nusers[t] + 1));
-		D->nusers[t] = 0;
-	}
-	/* one entry per (node, input slot): a node reading t twice is seen twice */
-	for (int i = 0; i < g->nnodes; i++)
-		for (int j = 0; !g->nodes[i]->dead && j < g->nodes[i]->nin; j++) {
-			Tensor *t = g->nodes[i]->in[j];
-			if (t)
-				D->users[t->id][D->nusers[t->id]++] = g->nodes[i];
-		}
+	D->users = graph_users(g);
+	D->mark = ctx_alloc(g->ctx, sizeof(unsigned char *) * ((size_t)g->ntensors + 1));
+	D->state = ctx_alloc(g->ctx, (size_t)g->ntensors + 1);
 }
 
 static const unsigned char *marks_of(Dm *D, Tensor *t);
@@ -103,8 +85,8 @@ static const unsigned char *marks_of(Dm *D, Tensor *t)
 	if (t->is_output || t->kind != TK_VALUE || ne <= 0 || ne > DEMAND_MAX_ELEMS)
 		return NULL;
 	unsigned char *m = ctx_alloc(D->g->ctx, (size_t)ne);
-	for (int i = 0; i < D->nusers[t->id]; i++)
-		if (!pull(D, D->users[t->id][i], t, m))
+	for (int i = 0; i < D->users.count[t->id]; i++)
+		if (!pull(D, D->users.nodes[t->id][i], t, m))
 			return NULL;
 	for (int64_t e = 0; e < ne; e++)
 		if (!m[e]) {
@@ -154,14 +136,14 @@ static int gemm_parts(Dm *D, Node *n, int64_t *parts)
 
 void demand(Graph *g)
 {
-	Dm D = {g, 0, 0, 0, 0, 0, 0};
+	Dm D = {.g = g};
 	bool built = false;
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead || !gemm_parts_ok(n))
 			continue;
 		if (!built) {
-			build_users(&D);
+			build_index(&D);
 			built = true;
 		}
 		int64_t nn = n->out[0]->dims[1];

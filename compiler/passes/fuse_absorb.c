@@ -448,14 +448,14 @@ static bool absorb(Graph *g, Ctr *c)
 
 void fuse_absorb(Graph *g)
 {
-	int changed = 0;
 	graph_count_users(g);
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		Ctr c;
 		if (!n->dead && (n->op == OP_REDUCE_SUM || n->op == OP_MATMUL) && contraction(g, n, &c))
-			changed += absorb(g, &c);
+			absorb(g, &c);
 	}
-	if (changed)
-		dce(g);   /* the k and v chains nothing reads now */
+	/* the k and v chains nothing reads now are left to the next pass, dce_after_fuse */
+	graph_compact(g);
+	graph_count_users(g);
 }

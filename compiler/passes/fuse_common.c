@@ -23,9 +23,7 @@
 
 typedef struct {
 	Graph *g;
-	int ntensors;     /* tensors when the user lists were built */
-	int *nusers;
-	Node ***users;
+	Users users;      /* built once at the start of the pass */
 } Fc;
 
 static bool dims_equal(const Tensor *a, const Tensor *b)
@@ -38,62 +36,13 @@ static bool dims_equal(const Tensor *a, const Tensor *b)
 	return true;
 }
 
-static void build_users(Fc *F)
-{
-	Graph *g = F->g;
-	Ctx *c = g->ctx;
-	F->ntensors = g->ntensors;
-	F->nusers = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
-	F->users = ctx_alloc(c, sizeof(Node **) * (size_t)(g->ntensors + 1));
-	for (int i = 0; i < g->nnodes; i++)
-		if (!g->nodes[i]->dead)
-			for (int j = 0; j < g->nodes[i]->nin; j++)
-				if (g->nodes[i]->in[j])
-					F->nusers[g->nodes[i]->in[j]->id]++;
-	for (int t = 0; t < g->ntensors; t++) {
-		F->users[t] = ctx_alloc(c, sizeof(Node *) * (size_t)(F->nusers[t] + 1));
-		F->nusers[t] = 0;
-	}
-	for (int i = 0; i < g->nnodes; i++) {
-		Node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *t = n->in[j];
-			int k;
-			if (!t)
-				continue;
-			for (k = 0; k < F->nusers[t->id]; k++)
-				if (F->users[t->id][k] == n)
-					break;
-			if (k == F->nusers[t->id])
-				F->users[t->id][F->nusers[t->id]++] = n;
-		}
-	}
-}
-
 /* The only live user of t (NULL when t has none, several, or is an output). */
 static Node *sole_user(Fc *F, Tensor *t, OpKind op)
 {
-	if (!t || t->is_output || t->id >= F->ntensors || F->nusers[t->id] != 1)
+	if (!t || t->is_output || t->id >= F->users.ntensors || F->users.count[t->id] != 1)
 		return NULL;
-	Node *u = F->users[t->id][0];
+	Node *u = F->users.nodes[t->id][0];
 	return !u->dead && u->op == op ? u : NULL;
-}
-
-static Node *prod(Tensor *t, OpKind op)
-{
-	if (!t || t->kind != TK_VALUE || !t->producer || t->producer->dead)
-		return NULL;
-	return t->producer->op == op ? t->producer : NULL;
-}
-
-static bool scalar(const Tensor *t, double *v)
-{
-	if (!t || t->kind != TK_CONST || t->dtype != DT_F32 || tensor_nelem(t) != 1)
-		return false;
-	*v = tensor_get_f(t, 0);
-	return true;
 }
 
 static bool near(double a, double b) { return fabs(a - b) <= 1e-6 * fabs(b); }
@@ -186,13 +135,13 @@ static bool fuse_layernorm(Fc *F, Node *mean1)
 		return false;
 	ns[nn++] = sub;
 	Tensor *dev = sub->out[0];
-	if (dev->is_output || F->nusers[dev->id] != 2)
+	if (dev->is_output || F->users.count[dev->id] != 2)
 		return false;
 	/* dev feeds the square and the division */
 	sq = div = NULL;
 	for (int i = 0; i < 2; i++) {
-		u = F->users[dev->id][i];
-		if (u->op == OP_POW && u->in[0] == dev && scalar(u->in[1], &two) && two == 2.0)
+		u = F->users.nodes[dev->id][i];
+		if (u->op == OP_POW && u->in[0] == dev && tensor_scalar(u->in[1], &two) && two == 2.0)
 			sq = u;
 		else if (u->op == OP_MUL && u->in[0] == dev && u->in[1] == dev)
 			sq = u;
@@ -205,12 +154,12 @@ static bool fuse_layernorm(Fc *F, Node *mean1)
 	if (!(mean2 = sole_user(F, sq->out[0], OP_REDUCE_MEAN)) || !last_axis_only(F, mean2))
 		return false;
 	ns[nn++] = mean2;
-	if (!(add = sole_user(F, mean2->out[0], OP_ADD)) || !scalar(other(add, mean2->out[0]), &eps) ||
-	    eps < 0)
+	if (!(add = sole_user(F, mean2->out[0], OP_ADD)) ||
+	    !tensor_scalar(other(add, mean2->out[0]), &eps) || eps < 0)
 		return false;
 	ns[nn++] = add;
 	if (!(sqrt_ = sole_user(F, add->out[0], OP_SQRT)) || div->in[1] != sqrt_->out[0] ||
-	    F->nusers[sqrt_->out[0]->id] != 1 || sqrt_->out[0]->is_output)
+	    F->users.count[sqrt_->out[0]->id] != 1 || sqrt_->out[0]->is_output)
 		return false;
 	ns[nn++] = sqrt_;
 	ns[nn++] = div;
@@ -261,7 +210,7 @@ static Tensor *gelu_of(Fc *F, Node *top, Node **ns, int *nn)
 		ns[(*nn)++] = m;
 		for (int i = 0; i < 2; i++) {
 			Tensor *t = m->in[i];
-			Node *p = prod(t, OP_MUL);
+			Node *p = tensor_producer(t, OP_MUL);
 			if (p && m != p && *nn + ns0 < 2 && sole_user(F, t, OP_MUL) == m)
 				stack[ns0++] = p;
 			else if (nl < 4)
@@ -275,11 +224,11 @@ static Tensor *gelu_of(Fc *F, Node *top, Node **ns, int *nn)
 	double half = 0, v;
 	Tensor *x = NULL, *onep = NULL;
 	for (int i = 0; i < 3; i++) {
-		if (scalar(leaf[i], &v)) {
+		if (tensor_scalar(leaf[i], &v)) {
 			if (half != 0)
 				return NULL;
 			half = v;
-		} else if (prod(leaf[i], OP_ADD)) {
+		} else if (tensor_producer(leaf[i], OP_ADD)) {
 			if (onep)
 				x = leaf[i];   /* x itself may be an Add output */
 			else
@@ -295,21 +244,21 @@ static Tensor *gelu_of(Fc *F, Node *top, Node **ns, int *nn)
 	/* onep might be x when x is an Add: try both ways */
 	for (int swap = 0; swap < 2; swap++) {
 		Tensor *a = swap ? x : onep, *xx = swap ? onep : x;
-		Node *add = prod(a, OP_ADD), *erf, *sc;
+		Node *add = tensor_producer(a, OP_ADD), *erf, *sc;
 		double one;
 		if (!add || sole_user(F, a, OP_MUL) == NULL)
 			continue;
 		Tensor *e = NULL;
 		for (int i = 0; i < 2; i++)
-			if (scalar(add->in[i], &one) && one == 1.0)
+			if (tensor_scalar(add->in[i], &one) && one == 1.0)
 				e = add->in[1 - i];
-		if (!e || !(erf = prod(e, OP_ERF)) || !sole_user(F, e, OP_ADD))
+		if (!e || !(erf = tensor_producer(e, OP_ERF)) || !sole_user(F, e, OP_ADD))
 			continue;
 		Tensor *s = erf->in[0];
-		if ((sc = prod(s, OP_DIV)) && sc->in[0] == xx && scalar(sc->in[1], &v) &&
+		if ((sc = tensor_producer(s, OP_DIV)) && sc->in[0] == xx && tensor_scalar(sc->in[1], &v) &&
 		    near(v, sqrt(2.0)))
 			;
-		else if ((sc = prod(s, OP_MUL)) && other(sc, xx) && scalar(other(sc, xx), &v) &&
+		else if ((sc = tensor_producer(s, OP_MUL)) && other(sc, xx) && tensor_scalar(other(sc, xx), &v) &&
 		         near(v, sqrt(0.5)))
 			;
 		else
@@ -434,7 +383,7 @@ void fuse_common(Graph *g)
 	memset(&F, 0, sizeof F);
 	F.g = g;
 	int changed = 0;
-	build_users(&F);
+	F.users = graph_users(g);
 	/* one op kind at a time; each rewrite only touches nodes it proved local */
 	for (int i = 0; i < g->nnodes; i++)
 		if (!g->nodes[i]->dead && g->nodes[i]->op == OP_REDUCE_MEAN)

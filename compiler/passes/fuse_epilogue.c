@@ -31,30 +31,15 @@
 
 static bool is_f32_const(const Tensor *t) { return t && t->kind == TK_CONST && t->dtype == DT_F32; }
 
-/* The reader of t when it is the only one (NULL otherwise).  reader[] is
- * filled once per pass (index_readers); rewrites keep it valid because each
- * replaces one reader of a tensor by one other and only queries the outputs
- * of nodes that existed when it was filled. */
-static Node *only_reader(Node **reader, const Tensor *t)
+/* The reader of t when it is the only one (NULL otherwise).  The index is
+ * built once per pass; rewrites keep it valid because each replaces one
+ * reader of a tensor by one other and only queries the outputs of nodes that
+ * existed when it was built. */
+static Node *only_reader(const Users *u, const Tensor *t)
 {
-	if (!t || t->is_output || t->nusers != 1)
+	if (!t || t->is_output || t->nusers != 1 || t->id >= u->ntensors)
 		return NULL;
-	return reader[t->id];
-}
-
-static Node **index_readers(Graph *g)
-{
-	graph_count_users(g);
-	Node **reader = ctx_alloc(g->ctx, sizeof(Node *) * (size_t)(g->ntensors + 1));
-	for (int i = 0; i < g->nnodes; i++) {
-		Node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++)
-			if (n->in[j])
-				reader[n->in[j]->id] = n;
-	}
-	return reader;
+	return u->nodes[t->id][0];
 }
 
 /* A constant vector of n values along the last of `rank` axes: every other dim 1. */
@@ -87,10 +72,10 @@ static void take_output(Graph *g, Node *n, Node *e, int slot)
 }
 
 /* Conv -> BatchNormalization (inference, one output) */
-static bool fuse_conv_bn(Graph *g, Node **reader, Node *conv)
+static bool fuse_conv_bn(Graph *g, const Users *users, Node *conv)
 {
 	Tensor *w = conv->in[1], *b = conv->nin > 2 ? conv->in[2] : NULL;
-	Node *bn = only_reader(reader, conv->out[0]);
+	Node *bn = only_reader(users, conv->out[0]);
 	if (!bn || bn->op != OP_BATCH_NORM || bn->nout != 1 || bn->in[0] != conv->out[0])
 		return false;
 	if (!is_f32_const(w) || (b && !is_f32_const(b)))
@@ -129,9 +114,9 @@ static bool fuse_conv_bn(Graph *g, Node **reader, Node *conv)
 }
 
 /* Conv [-> BatchNormalization, folded first] -> Gelu (fuse_common.c) */
-static bool fuse_conv_gelu(Graph *g, Node **reader, Node *conv)
+static bool fuse_conv_gelu(Graph *g, const Users *users, Node *conv)
 {
-	Node *ge = only_reader(reader, conv->out[0]);
+	Node *ge = only_reader(users, conv->out[0]);
 	if (!ge || ge->op != OP_GELU || attr_int(conv, "gelu", 0) || conv->out[0]->dtype != DT_F32)
 		return false;
 	node_add_attr(g, conv, "gelu", AT_INT)->i = 1;
@@ -141,7 +126,7 @@ static bool fuse_conv_gelu(Graph *g, Node **reader, Node *conv)
 
 /* Gemm or MatMul by a constant (k, n) matrix [-> view] -> Mul(gamma) with
  * gamma along the last axis */
-static bool fuse_gemm_scale(Graph *g, Node **reader, Node *gemm)
+static bool fuse_gemm_scale(Graph *g, const Users *users, Node *gemm)
 {
 	Tensor *y = gemm->out[0], *bw = gemm->in[1], *c = gemm->nin > 2 ? gemm->in[2] : NULL;
 	if (!is_f32_const(bw) || bw->rank != 2 || (c && !is_f32_const(c)) || y->rank < 1)
@@ -149,10 +134,10 @@ static bool fuse_gemm_scale(Graph *g, Node **reader, Node *gemm)
 	if (gemm->op == OP_GEMM && y->rank != 2)
 		return false;
 	int64_t n = y->dims[y->rank - 1];
-	Node *view = NULL, *mul = only_reader(reader, y);
+	Node *view = NULL, *mul = only_reader(users, y);
 	if (mul && mul->op == OP_RESHAPE && mul->in[0] == y) {
 		view = mul;
-		mul = only_reader(reader, view->out[0]);
+		mul = only_reader(users, view->out[0]);
 	}
 	Tensor *u = view ? view->out[0] : y;
 	if (!mul || mul->op != OP_MUL || u->dims[u->rank - 1] != n)
@@ -260,17 +245,17 @@ void fuse_epilogue(Graph *g)
 	/* one count of readers serves the whole pass: every rewrite swaps one
 	 * reader for another, so the counts of the tensors it later asks about
 	 * stay exact */
-	Node **reader = index_readers(g);
+	Users users = graph_users(g);
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead)
 			continue;
 		if (n->op == OP_CONV) {
-			fuse_conv_bn(g, reader, n);
-			fuse_conv_gelu(g, reader, n);
+			fuse_conv_bn(g, &users, n);
+			fuse_conv_gelu(g, &users, n);
 		}
 		else if (n->op == OP_GEMM || n->op == OP_MATMUL)
-			fuse_gemm_scale(g, reader, n);
+			fuse_gemm_scale(g, &users, n);
 	}
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];

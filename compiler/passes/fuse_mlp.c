@@ -39,10 +39,9 @@ static Tensor *unview(Tensor *t)
 /* the producer of t (after views) when it is op and t is only read once */
 static Node *from(Tensor *t, OpKind op)
 {
-	if (!t || t->kind != TK_VALUE || t->is_output || t->nusers != 1 || !t->producer ||
-	    t->producer->dead || t->producer->op != op)
+	if (!t || t->is_output || t->nusers != 1)
 		return NULL;
-	return t->producer;
+	return tensor_producer(t, op);
 }
 
 static bool vec_const(const Tensor *t, int64_t d)

@@ -54,8 +54,7 @@ typedef struct {
 
 typedef struct {
 	Graph *g;
-	int *nusers;          /* per tensor id: live users (at pass start) */
-	Node ***users;
+	Users users;          /* live readers of each tensor (at pass start) */
 	/* the match in progress */
 	Node *nodes[MAX_MATCH];
 	int nnodes;
@@ -89,24 +88,11 @@ static void take(Fuser *F, Node *n)
 	F->nodes[F->nnodes++] = n;
 }
 
-static Node *prod(Tensor *t, OpKind op)
-{
-	if (!t || t->kind != TK_VALUE || !t->producer || t->producer->dead)
-		return NULL;
-	return t->producer->op == op ? t->producer : NULL;
-}
-
-static bool is_view(const Node *n)
-{
-	return n->op == OP_RESHAPE || n->op == OP_SQUEEZE || n->op == OP_UNSQUEEZE ||
-	       n->op == OP_FLATTEN || n->op == OP_IDENTITY;
-}
-
 /* Follow views (contiguous reinterpretations) up to the first real value. */
 static Tensor *strip(Fuser *F, Tensor *t)
 {
 	while (t && t->kind == TK_VALUE && t->producer && !t->producer->dead &&
-	       is_view(t->producer)) {
+	       (op_info[t->producer->op].flags & OPF_VIEW)) {
 		take(F, t->producer);
 		t = t->producer->in[0];
 	}
@@ -138,14 +124,6 @@ static bool is_shape3(Fuser *F, const Tensor *t, int64_t a, int64_t b, int64_t c
 	if (F->r == 4)
 		return dims_are(t, 3, v);
 	return dims_are(t, 2, v + 1);
-}
-
-static bool const_scalar(const Tensor *t, double *v)
-{
-	if (!t || t->kind != TK_CONST || t->dtype != DT_F32 || tensor_nelem(t) != 1)
-		return false;
-	*v = tensor_get_f(t, 0);
-	return true;
 }
 
 /* Pow's exponent: a constant scalar of any numeric type. */
@@ -223,11 +201,11 @@ static void clampmin(Fuser *F, Tensor *t, Tensor **inner, double *eps)
 	double v, hi;
 	*inner = t;
 	*eps = 0.0;
-	if ((n = prod(t, OP_CLIP))) {
+	if ((n = tensor_producer(t, OP_CLIP))) {
 		if (F->g->opset >= 11) {
-			if (n->nin < 2 || !const_scalar(n->in[1], &v))
+			if (n->nin < 2 || !tensor_scalar(n->in[1], &v))
 				return;
-			if (n->nin > 2 && n->in[2] && (!const_scalar(n->in[2], &hi) || hi < 3.0e38))
+			if (n->nin > 2 && n->in[2] && (!tensor_scalar(n->in[2], &hi) || hi < 3.0e38))
 				return;
 		} else {
 			if (!attr_find(n, "min") || attr_float(n, "max", INFINITY) < 3.0e38f)
@@ -237,9 +215,9 @@ static void clampmin(Fuser *F, Tensor *t, Tensor **inner, double *eps)
 		take(F, n);
 		*inner = n->in[0];
 		*eps = v > 0 ? v : 0.0;
-	} else if ((n = prod(t, OP_MAX)) && n->nin == 2) {
+	} else if ((n = tensor_producer(t, OP_MAX)) && n->nin == 2) {
 		for (int i = 0; i < 2; i++)
-			if (const_scalar(n->in[i], &v)) {
+			if (tensor_scalar(n->in[i], &v)) {
 				take(F, n);
 				*inner = n->in[1 - i];
 				*eps = v > 0 ? v : 0.0;
@@ -253,7 +231,7 @@ static void clampmin(Fuser *F, Tensor *t, Tensor **inner, double *eps)
 /* t is W4 (B,K,N,p) = Transpose(view of w (B,N,K*p)); returns w or NULL. */
 static Tensor *head_split(Fuser *F, Tensor *t)
 {
-	Node *tr = prod(t, OP_TRANSPOSE);
+	Node *tr = tensor_producer(t, OP_TRANSPOSE);
 	const int64_t *perm;
 	int r = F->r;
 	int64_t d = F->K * F->p;
@@ -274,7 +252,7 @@ static Tensor *head_split(Fuser *F, Tensor *t)
 		if (dims_are(x, 3, w3) || (F->B == 1 && dims_are(x, 2, w2)))
 			break;
 		if (x->kind != TK_VALUE || !x->producer || x->producer->dead ||
-		    !is_view(x->producer) || nc == 8)
+		    !(op_info[x->producer->op].flags & OPF_VIEW) || nc == 8)
 			return NULL;
 		chain[nc++] = x->producer;
 		x = x->producer->in[0];
@@ -315,7 +293,7 @@ static void flatten_rec(Fuser *F, Tensor *t, int e, Product *P, int depth)
 		P->ok = false;
 		return;
 	}
-	if (const_scalar(t, &v)) {
+	if (tensor_scalar(t, &v)) {
 		P->scalar *= pow(v, e);
 		return;
 	}
@@ -411,18 +389,18 @@ static bool colnorm(Fuser *F, Tensor *c)
 	clampmin(F, c, &r, &eps);
 	if (!is_shape(F, r, F->B, F->K, 1, F->p))
 		return false;
-	if ((n = prod(r, OP_REDUCE_L2))) {
+	if ((n = tensor_producer(r, OP_REDUCE_L2))) {
 		if (!reduces_over(F, n, tok, 1) || !is_w4_pow(F, n->in[0], 1))
 			return false;
 	} else {
 		Node *rs;
-		if ((n = prod(r, OP_SQRT)))
+		if ((n = tensor_producer(r, OP_SQRT)))
 			;
-		else if ((n = prod(r, OP_POW)) && pow_exponent(n->in[1], &v) && v == 0.5)
+		else if ((n = tensor_producer(r, OP_POW)) && pow_exponent(n->in[1], &v) && v == 0.5)
 			;
 		else
 			return false;
-		if (!(rs = prod(n->in[0], OP_REDUCE_SUM)) || !reduces_over(F, rs, tok, 1) ||
+		if (!(rs = tensor_producer(n->in[0], OP_REDUCE_SUM)) || !reduces_over(F, rs, tok, 1) ||
 		    !is_w4_pow(F, rs->in[0], 2))
 			return false;
 		take(F, rs);
@@ -440,7 +418,8 @@ static bool prefix_norm(Fuser *F, Tensor *D)
 	if (!is_shape(F, D, F->B, F->K, F->N, F->p))
 		return false;
 	clampmin(F, D, &s, &eps);
-	if (!(n = prod(s, OP_CUMSUM)) || !cumsum_over(n, F->r - 2) || !is_w4_pow(F, n->in[0], 2))
+	if (!(n = tensor_producer(s, OP_CUMSUM)) || !cumsum_over(n, F->r - 2) ||
+	    !is_w4_pow(F, n->in[0], 2))
 		return false;
 	take(F, n);
 	return set_norm_eps(F, eps);
@@ -478,14 +457,14 @@ static bool denom_bias(Fuser *F, Tensor *db)
  * W4^2 / D (+ denom_bias) (causal). */
 static bool token_energy(Fuser *F, Tensor *s)
 {
-	Node *rs = prod(s, OP_REDUCE_SUM), *add;
+	Node *rs = tensor_producer(s, OP_REDUCE_SUM), *add;
 	Tensor *e;
 	Product P;
 	if (!rs || !is_shape3(F, s, F->B, F->K, F->N) || !reduces_over(F, rs, F->r - 1, 0))
 		return false;
 	take(F, rs);
 	e = rs->in[0];
-	if (F->causal && (add = prod(e, OP_ADD))) {
+	if (F->causal && (add = tensor_producer(e, OP_ADD))) {
 		int i;
 		for (i = 0; i < 2; i++)
 			if (add->in[i]->kind == TK_CONST)
@@ -514,7 +493,7 @@ static bool token_energy(Fuser *F, Tensor *s)
 /* pi (B,K,N) = Softmax over heads of temp * s. */
 static bool softmax_pi(Fuser *F, Tensor *t)
 {
-	Node *sm = prod(t, OP_SOFTMAX);
+	Node *sm = tensor_producer(t, OP_SOFTMAX);
 	Product P;
 	int head = F->r - 3, ns = 0;
 	Tensor *s = NULL;
@@ -575,12 +554,12 @@ static bool softmax_pi(Fuser *F, Tensor *t)
 static bool pi_den(Fuser *F, Tensor *t)
 {
 	Tensor *x = strip(F, t), *sum = x;
-	Node *add = prod(x, OP_ADD), *rs;
+	Node *add = tensor_producer(x, OP_ADD), *rs;
 	double eps = 0.0;
 	if (add) {
 		int i;
 		for (i = 0; i < 2; i++)
-			if (const_scalar(add->in[i], &eps))
+			if (tensor_scalar(add->in[i], &eps))
 				break;
 		if (i == 2)
 			return false;
@@ -588,11 +567,11 @@ static bool pi_den(Fuser *F, Tensor *t)
 		sum = strip(F, add->in[1 - i]);
 	}
 	if (F->causal) {
-		if (!(rs = prod(sum, OP_CUMSUM)) || !cumsum_over(rs, F->r - 2) ||
+		if (!(rs = tensor_producer(sum, OP_CUMSUM)) || !cumsum_over(rs, F->r - 2) ||
 		    !is_shape3(F, sum, F->B, F->K, F->N))
 			return false;
 	} else {
-		if (!(rs = prod(sum, OP_REDUCE_SUM)) || !reduces_over(F, rs, F->r - 2, -1))
+		if (!(rs = tensor_producer(sum, OP_REDUCE_SUM)) || !reduces_over(F, rs, F->r - 2, -1))
 			return false;
 	}
 	if (!softmax_pi(F, rs->in[0]) || eps < 0.0)
@@ -651,12 +630,12 @@ static bool moments_vision(Fuser *F, Tensor *m)
 		}
 		if (f->exp != 1 || !is_shape(F, f->t, F->B, F->K, 1, F->p) || ng++)
 			return false;
-		if ((n = prod(f->t, OP_MATMUL))) {
+		if ((n = tensor_producer(f->t, OP_MATMUL))) {
 			/* (B,K,1,N) @ (B,K,N,p) */
 			if (!is_shape(F, n->in[0], F->B, F->K, 1, F->N) || !pi_maybe_normed(F, n->in[0]) ||
 			    !is_w4_pow(F, n->in[1], 2))
 				return false;
-		} else if ((n = prod(f->t, OP_REDUCE_SUM))) {
+		} else if ((n = tensor_producer(f->t, OP_REDUCE_SUM))) {
 			Product H;
 			int nw = 0, np = 0;
 			if (!reduces_over(F, n, F->r - 2, 1))
@@ -703,7 +682,7 @@ static bool moments_causal(Fuser *F, Tensor *m)
 		}
 		if (f->exp != 1 || !is_shape(F, f->t, F->B, F->K, F->N, F->p) || ng++)
 			return false;
-		if (!(n = prod(f->t, OP_CUMSUM)) || !cumsum_over(n, F->r - 2))
+		if (!(n = tensor_producer(f->t, OP_CUMSUM)) || !cumsum_over(n, F->r - 2))
 			return false;
 		take(F, n);
 		H = flatten(F, n->in[0]);
@@ -743,11 +722,11 @@ static bool tssa_output(Fuser *F, Tensor *o4)
 			np++;
 			continue;
 		}
-		if (f->exp != -1 || !(add = prod(f->t, OP_ADD)))
+		if (f->exp != -1 || !(add = tensor_producer(f->t, OP_ADD)))
 			return false;
 		int j;
 		for (j = 0; j < 2; j++)
-			if (const_scalar(add->in[j], &one) && one == 1.0)
+			if (tensor_scalar(add->in[j], &one) && one == 1.0)
 				break;
 		if (j == 2)
 			return false;
@@ -784,8 +763,8 @@ static bool closed(Fuser *F, Tensor *y)
 				continue;
 			if (o->is_output)
 				return false;
-			for (int u = 0; u < F->nusers[o->id]; u++)
-				if (!in_match(F, F->users[o->id][u]))
+			for (int u = 0; u < F->users.count[o->id]; u++)
+				if (!in_match(F, F->users.nodes[o->id][u]))
 					return false;
 		}
 	}
@@ -858,10 +837,6 @@ static void rewrite(Fuser *F, Tensor *y)
 	g->nodes[last->pos] = f;
 	y->producer = f;
 	op_info[f->op].shape(g, f);
-	if (g->ctx->verbose)
-		fprintf(stderr, "fuse_tssa: %s '%s' from %d nodes (heads %lld, eps %g, %g)\n",
-		        op_info[f->op].name, f->name, F->nnodes, (long long)F->K,
-		        (double)F->eps_norm, (double)F->eps_pi);
 }
 
 /* Try to fuse the TSSA whose heads are merged by Transpose node `tr`. */
@@ -903,10 +878,10 @@ static bool try_fuse(Fuser *F, Node *tr, bool causal)
 	y = tr->out[0];
 	while (!dims_are(y, F->w->rank, F->w->dims)) {
 		Node *v;
-		if (F->nusers[y->id] != 1 || y->is_output)
+		if (F->users.count[y->id] != 1 || y->is_output)
 			return false;
-		v = F->users[y->id][0];
-		if (!is_view(v) || v->dead || v->in[0] != y)
+		v = F->users.nodes[y->id][0];
+		if (!(op_info[v->op].flags & OPF_VIEW) || v->dead || v->in[0] != y)
 			return false;
 		take(F, v);
 		last = v;
@@ -925,39 +900,12 @@ static bool try_fuse(Fuser *F, Node *tr, bool causal)
 
 void fuse_tssa(Graph *g)
 {
-	Ctx *c = g->ctx;
 	Fuser F;
 	int nfused = 0;
 
 	memset(&F, 0, sizeof F);
 	F.g = g;
-	F.nusers = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
-	F.users = ctx_alloc(c, sizeof(Node **) * (size_t)(g->ntensors + 1));
-	for (int i = 0; i < g->nnodes; i++)
-		if (!g->nodes[i]->dead)
-			for (int j = 0; j < g->nodes[i]->nin; j++)
-				if (g->nodes[i]->in[j])
-					F.nusers[g->nodes[i]->in[j]->id]++;
-	for (int t = 0; t < g->ntensors; t++) {
-		F.users[t] = ctx_alloc(c, sizeof(Node *) * (size_t)(F.nusers[t] + 1));
-		F.nusers[t] = 0;
-	}
-	for (int i = 0; i < g->nnodes; i++) {
-		Node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *t = n->in[j];
-			if (!t)
-				continue;
-			int k;   /* a node reading a tensor twice is one user */
-			for (k = 0; k < F.nusers[t->id]; k++)
-				if (F.users[t->id][k] == n)
-					break;
-			if (k == F.nusers[t->id])
-				F.users[t->id][F.nusers[t->id]++] = n;
-		}
-	}
+	F.users = graph_users(g);
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		if (n->dead || n->op != OP_TRANSPOSE)

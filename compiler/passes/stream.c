@@ -3,12 +3,14 @@
  *
  * A causal ToST language model computes, at position t, a function of tokens
  * 0..t only, and its one sequence-mixing op, causal TSSA, has an exact
- * streaming form with O(d) running statistics per layer (docs: TOST.md).  So
- * after the pipeline, for a graph whose one input is token ids (B, T):
+ * streaming form with O(d) running statistics per layer (the kernel
+ * tr_causal_tssa_step_f32; README.md, "Streaming generation").  So after the
+ * pipeline, for a graph whose one input is token ids (B, T):
  *
  * 1. The proof (stream_check).  Every tensor gets its token axis: the input's
- *    last axis, then propagated node by node, op by op (rule()).  A node is
- *    accepted when it is token-wise -- elementwise, LayerNorm, MatMul/Gemm
+ *    last axis, then propagated node by node by each op's rule (ops.def:
+ *    elementwise ops and views here, the others in ops/stream_rules.c).  A
+ *    node is accepted when it is token-wise -- elementwise, LayerNorm, MatMul/Gemm
  *    with constant weights, Gather (the token embedding), views and
  *    transposes that keep the token axis whole, reductions, softmaxes and
  *    concatenations along other axes -- or a CausalTSSA.  A constant that
@@ -23,8 +25,9 @@
  *    input) in; position-indexed constants become PositionSlice(table, pos);
  *    CausalTSSA becomes CausalTSSAStep(w, temp, denom_bias, pos), whose second
  *    output is the layer's running statistics, which live in the caller's
- *    state; Reshape/Expand get their shape constants rewritten.  Then shape
- *    inference, views, lowering and planning as for any graph.  Constants
+ *    state; Reshape/Expand get their shape constants rewritten.  Then the
+ *    step graph's passes (pipeline.c: shape inference, views, lowering,
+ *    planning).  Constants
  *    share their data with the full graph, so the emitter writes each weight
  *    once (emit_c.c), and emit_step.c writes NAME_reset / NAME_step /
  *    NAME_prefill around the step graph's entry point.
@@ -37,331 +40,104 @@
 #include <string.h>
 
 typedef struct {
-	Graph *g;
+	TokenAxes tok;       /* the token axes: what the ops' rules see */
 	StreamInfo *s;
-	int *tax;            /* per tensor id: token axis; -1 token-independent */
 	Tensor *input;       /* the token ids */
 } Stream;
 
-static bool is_elementwise(OpKind op)
-{
-	switch (op) {
-	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_MIN: case OP_MAX:
-	case OP_EQUAL: case OP_LESS: case OP_LESS_EQ: case OP_GREATER: case OP_GREATER_EQ:
-	case OP_AND: case OP_OR: case OP_WHERE: case OP_NEG: case OP_ABS: case OP_SQRT:
-	case OP_RECIPROCAL: case OP_EXP: case OP_LOG: case OP_ERF: case OP_TANH: case OP_SIGMOID:
-	case OP_RELU: case OP_LEAKY_RELU: case OP_SIN: case OP_COS: case OP_FLOOR: case OP_CEIL:
-	case OP_NOT: case OP_CLIP: case OP_CAST: case OP_GELU:
-		return true;
-	default:
-		return false;
-	}
-}
+#define REJECT(...) return ctx_printf(tok->g->ctx, __VA_ARGS__)
 
 /* The axis of token-independent input j of elementwise node n (or Concat)
  * that lines up with the output's token axis `ot`, when the input varies
  * along it (a position-indexed constant); -1 when it broadcasts. */
-static int pos_axis(Stream *S, Node *n, int j, int ot)
+static int pos_axis(const TokenAxes *tok, Node *n, int j, int ot)
 {
 	Tensor *x = n->in[j], *y = n->out[0];
 	int ax;
-	if (!x || S->s->T < 2)
+	if (!x || tok->T < 2)
 		return -1;
 	ax = ot - (y->rank - x->rank);
-	if (ax < 0 || ax >= x->rank || x->dims[ax] != S->s->T)
+	if (ax < 0 || ax >= x->rank || x->dims[ax] != tok->T)
 		return -1;
 	return ax;
 }
 
-/* The normalised axes a Reduce* node reduces over; -1 for "all axes". */
-static int reduce_axes(Node *n, int64_t *axes)
+/* The rule of elementwise ops (OPF_ELEMENTWISE): the token-dependent inputs
+ * have their tokens along one axis of the output; a token-independent input
+ * that varies along it is a position-indexed constant. */
+static const char *elementwise(TokenAxes *tok, Node *n)
 {
-	int r = n->in[0]->rank, na = 0;
-	if (n->nin > 1 && n->in[1]) {
-		Tensor *a = n->in[1];
-		if (a->kind != TK_CONST)
-			return -1;
-		for (int64_t i = 0; i < tensor_nelem(a) && na < MAX_RANK; i++)
-			axes[na++] = tensor_get_i(a, i);
-	} else {
-		const int64_t *v;
-		int k = attr_ints(n, "axes", &v);
-		for (int i = 0; i < k && na < MAX_RANK; i++)
-			axes[na++] = v[i];
+	int *tax = tok->tax, ot = -1;
+	Tensor *y = n->out[0];
+	for (int j = 0; j < n->nin; j++) {
+		Tensor *x = n->in[j];
+		if (!x || tax[x->id] < 0)
+			continue;
+		int a = tax[x->id] + (y->rank - x->rank);
+		if (ot >= 0 && a != ot)
+			REJECT("inputs have their tokens along different axes (%d and %d)", ot, a);
+		ot = a;
 	}
-	if (na == 0)
-		return attr_int(n, "noop_with_empty_axes", 0) ? 0 : -1;
-	for (int i = 0; i < na; i++)
-		if (axes[i] < 0)
-			axes[i] += r;
-	return na;
+	for (int j = 0; j < n->nin; j++) {
+		Tensor *x = n->in[j];
+		if (!x || tax[x->id] >= 0 || pos_axis(tok, n, j, ot) < 0)
+			continue;
+		if (x->kind != TK_CONST)
+			REJECT("input %d varies along the token axis but is neither a constant nor "
+			       "computed from the tokens", j);
+		if (x->dtype != DT_F32)
+			REJECT("input %d is a %s constant that varies along the token axis (only f32 "
+			       "position-indexed constants are supported)", j, dtype_name(x->dtype));
+	}
+	tax[y->id] = ot;
+	return NULL;
 }
 
-/* Views keep the token axis whole when the elements before it and the
- * token axis itself reappear as a prefix and an axis of the output. */
-static int view_axis(const Tensor *x, int a, const Tensor *y)
+/* The rule of views (OPF_VIEW): they keep the token axis whole when the
+ * elements before it and the token axis itself reappear as a prefix and an
+ * axis of the output. */
+static const char *view(TokenAxes *tok, Node *n)
 {
+	Tensor *x = n->in[0], *y = n->out[0];
 	int64_t pre = 1, q = 1;
-	for (int i = 0; i < a; i++)
+	if (tok->dep != 0)
+		REJECT("the shape depends on the tokens");
+	for (int i = 0; i < tok->t; i++)
 		pre *= x->dims[i];
 	for (int b = 0; b < y->rank; b++) {
-		if (q == pre && y->dims[b] == x->dims[a])
-			return b;
+		if (q == pre && y->dims[b] == x->dims[tok->t]) {
+			tok->tax[y->id] = b;
+			return NULL;
+		}
 		q *= y->dims[b];
 		if (q > pre)
 			break;
 	}
-	return -1;
+	REJECT("%s %s -> %s merges or splits the token axis %d", op_info[n->op].name,
+	       tensor_shape_str(tok->g->ctx, x), tensor_shape_str(tok->g->ctx, y), tok->t);
 }
 
-#define REJECT(...) return ctx_printf(c, __VA_ARGS__)
-
 /* Check node n and set its outputs' token axes; NULL when it is token-wise,
- * otherwise why not. */
-static const char *rule(Stream *S, Node *n)
+ * otherwise why not.  The rule is the op's (ops.def). */
+static const char *rule(TokenAxes *tok, Node *n)
 {
-	Graph *g = S->g;
-	Ctx *c = g->ctx;
-	int *tax = S->tax, ndep = 0, t = -1, dep = -1;
-	Tensor *y = n->out[0];
+	const OpInfo *op = &op_info[n->op];
+	StreamFn *fn = op->flags & OPF_ELEMENTWISE ? elementwise
+	             : op->flags & OPF_VIEW ? view : op->stream;
 
+	tok->ndep = 0;
+	tok->dep = tok->t = -1;
 	for (int j = 0; j < n->nin; j++)
-		if (n->in[j] && tax[n->in[j]->id] >= 0)
-			ndep++, dep = j, t = tax[n->in[j]->id];
+		if (n->in[j] && tok->tax[n->in[j]->id] >= 0)
+			tok->ndep++, tok->dep = j, tok->t = tok->tax[n->in[j]->id];
 	for (int j = 0; j < n->nout; j++)
 		if (n->out[j])
-			tax[n->out[j]->id] = -1;
-	if (ndep == 0)
+			tok->tax[n->out[j]->id] = -1;
+	if (tok->ndep == 0)
 		return NULL;   /* depends on no token: the same at every step */
-
-	if (is_elementwise(n->op)) {
-		int ot = -1;
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *x = n->in[j];
-			if (!x || tax[x->id] < 0)
-				continue;
-			int a = tax[x->id] + (y->rank - x->rank);
-			if (ot >= 0 && a != ot)
-				REJECT("inputs have their tokens along different axes (%d and %d)", ot, a);
-			ot = a;
-		}
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *x = n->in[j];
-			if (!x || tax[x->id] >= 0 || pos_axis(S, n, j, ot) < 0)
-				continue;
-			if (x->kind != TK_CONST)
-				REJECT("input %d varies along the token axis but is neither a constant nor "
-				       "computed from the tokens", j);
-			if (x->dtype != DT_F32)
-				REJECT("input %d is a %s constant that varies along the token axis (only f32 "
-				       "position-indexed constants are supported)", j, dtype_name(x->dtype));
-		}
-		tax[y->id] = ot;
-		return NULL;
-	}
-	switch (n->op) {
-	case OP_CAUSAL_TSSA:
-		if (dep != 0 || ndep != 1)
-			REJECT("CausalTSSA's temp and denom_bias depend on the tokens");
-		if (t != n->in[0]->rank - 2)
-			REJECT("CausalTSSA's tokens are not its rows");
-		tax[y->id] = t;
-		return NULL;
-	case OP_TSSA:
-		REJECT("non-causal TSSA: every output token depends on every input token");
-	case OP_CUMSUM: {
-		Tensor *ax = n->in[1];
-		if (dep != 0 || ndep != 1 || ax->kind != TK_CONST)
-			REJECT("CumSum with a token-dependent axis");
-		int64_t a = tensor_get_i(ax, 0);
-		if (a < 0)
-			a += n->in[0]->rank;
-		if (a == t)
-			REJECT("CumSum over the token axis (a prefix sum over tokens that is not part of "
-			       "a fused causal TSSA)");
-		tax[y->id] = t;
-		return NULL;
-	}
-	case OP_SOFTMAX: case OP_LOG_SOFTMAX: {
-		int r = n->in[0]->rank;
-		int64_t a = attr_int(n, "axis", g->opset >= 13 ? -1 : 1);
-		if (a < 0)
-			a += r;
-		if (g->opset < 13 ? t >= a : t == a)
-			REJECT("%s over the token axis mixes tokens", op_info[n->op].name);
-		tax[y->id] = t;
-		return NULL;
-	}
-	case OP_REDUCE_SUM: case OP_REDUCE_MEAN: case OP_REDUCE_MAX: case OP_REDUCE_L2: {
-		int64_t axes[MAX_RANK];
-		int na = reduce_axes(n, axes), below = 0;
-		if (dep != 0)
-			REJECT("reduction axes depend on the tokens");
-		if (na < 0)
-			REJECT("%s over all axes mixes tokens", op_info[n->op].name);
-		for (int i = 0; i < na; i++) {
-			if (axes[i] == t)
-				REJECT("%s over the token axis mixes tokens", op_info[n->op].name);
-			below += axes[i] < t;
-		}
-		tax[y->id] = attr_int(n, "keepdims", 1) ? t : t - below;
-		return NULL;
-	}
-	case OP_LAYER_NORM: {
-		int r = n->in[0]->rank;
-		int64_t a = attr_int(n, "axis", -1);
-		if (a < 0)
-			a += r;
-		if (dep != 0 || ndep != 1)
-			REJECT("LayerNormalization's scale or bias depends on the tokens");
-		if (t >= a)
-			REJECT("LayerNormalization normalises over the token axis");
-		for (int j = 0; j < n->nout; j++)
-			if (n->out[j])
-				tax[n->out[j]->id] = t;
-		return NULL;
-	}
-	case OP_MLP_BLOCK:   /* fuse_mlp.c: row-wise over the last axis of x */
-		if (dep != 0 || ndep != 1)
-			REJECT("MlpBlock's weights depend on the tokens");
-		if (t == n->in[0]->rank - 1)
-			REJECT("MlpBlock mixes the token axis");
-		tax[y->id] = t;
-		return NULL;
-	case OP_MATMUL: {
-		Tensor *a = n->in[0], *b = n->in[1];
-		if (ndep != 1 || dep != 0)
-			REJECT("MatMul %s: mixes tokens", ndep == 2 ? "of two token-dependent inputs"
-			                                            : "with token-dependent weights");
-		if (a->rank < 2 || t == a->rank - 1)
-			REJECT("MatMul sums over the token axis");
-		int ot = b->rank == 1 ? t : t + (y->rank - a->rank);
-		if (t < a->rank - 2 && b->rank > 2) {
-			int bx = ot - (y->rank - b->rank);
-			if (bx >= 0 && bx < b->rank - 2 && b->dims[bx] != 1)
-				REJECT("MatMul weights vary along the token axis");
-		}
-		tax[y->id] = ot;
-		return NULL;
-	}
-	case OP_GEMM_RESIDUAL:   /* fuse_epilogue.c: rows of a @ B' + c, plus r row by row */
-		if (ndep != 2 || tax[n->in[0]->id] < 0 || tax[n->in[2]->id] < 0)
-			REJECT("GemmResidual with token-dependent weights or bias");
-		/* rows of a (all but its last axis, flattened) pair with rows of r: the
-		 * token axis must be a row axis of both (the reshapes around a were
-		 * checked where a was made) */
-		t = tax[n->in[2]->id];
-		if (tax[n->in[0]->id] == n->in[0]->rank - 1 || t == n->in[2]->rank - 1)
-			REJECT("GemmResidual mixes the token axis");
-		if (n->nin > 3 && n->in[3] && n->in[3]->rank == 2 && n->in[3]->dims[0] != 1)
-			REJECT("GemmResidual bias varies along the token axis");
-		tax[y->id] = t;
-		return NULL;
-	case OP_GEMM: {
-		int64_t ta = attr_int(n, "transA", 0);
-		if (ndep != 1 || dep != 0)
-			REJECT("Gemm with token-dependent weights or bias");
-		if (t != (ta ? 1 : 0))
-			REJECT("Gemm sums over the token axis");
-		if (n->nin > 2 && n->in[2] && n->in[2]->rank == 2 && n->in[2]->dims[0] != 1 &&
-		    y->dims[0] > 1)
-			REJECT("Gemm bias varies along the token axis");
-		tax[y->id] = 0;
-		return NULL;
-	}
-	case OP_GATHER: {
-		Tensor *d = n->in[0], *ix = n->in[1];
-		int64_t a = attr_int(n, "axis", 0);
-		if (a < 0)
-			a += d->rank;
-		if (ndep == 2)
-			REJECT("Gather of token-dependent data by token-dependent indices");
-		if (dep == 1) {   /* embedding lookup of the tokens */
-			tax[y->id] = (int)a + t;
-			return NULL;
-		}
-		if (a == t)
-			REJECT("Gather selects tokens (along the token axis)");
-		tax[y->id] = t < a ? t : t + ix->rank - 1;
-		return NULL;
-	}
-	case OP_TRANSPOSE: {
-		const int64_t *perm;
-		int np = attr_ints(n, "perm", &perm);
-		if (np != y->rank) {   /* default: reverse */
-			tax[y->id] = y->rank - 1 - t;
-			return NULL;
-		}
-		for (int j = 0; j < np; j++)
-			if (perm[j] == t)
-				tax[y->id] = j;
-		return NULL;
-	}
-	case OP_RESHAPE: case OP_FLATTEN: case OP_SQUEEZE: case OP_UNSQUEEZE: case OP_IDENTITY: {
-		if (dep != 0)
-			REJECT("the shape depends on the tokens");
-		int b = view_axis(n->in[0], t, y);
-		if (b < 0)
-			REJECT("%s %s -> %s merges or splits the token axis %d", op_info[n->op].name,
-			       tensor_shape_str(c, n->in[0]), tensor_shape_str(c, y), t);
-		tax[y->id] = b;
-		return NULL;
-	}
-	case OP_EXPAND:
-		if (dep != 0)
-			REJECT("the shape depends on the tokens");
-		tax[y->id] = t + (y->rank - n->in[0]->rank);
-		return NULL;
-	case OP_CONCAT: case OP_SPLIT: {
-		int r = n->in[0]->rank;
-		int64_t a = attr_int(n, "axis", 0);
-		if (a < 0)
-			a += r;
-		if (a == t)
-			REJECT("%s along the token axis", op_info[n->op].name);
-		for (int j = 0; j < n->nin; j++) {
-			Tensor *x = n->in[j];
-			if (!x || (n->op == OP_SPLIT && j > 0))
-				continue;
-			if (tax[x->id] >= 0 && tax[x->id] != t)
-				REJECT("inputs have their tokens along different axes");
-			if (tax[x->id] < 0 && S->s->T > 1 && x->dims[t] == S->s->T &&
-			    (x->kind != TK_CONST || x->dtype != DT_F32))
-				REJECT("input %d varies along the token axis but is not an f32 constant", j);
-		}
-		if (n->op == OP_SPLIT && dep != 0)
-			REJECT("the split sizes depend on the tokens");
-		for (int j = 0; j < n->nout; j++)
-			if (n->out[j])
-				tax[n->out[j]->id] = t;
-		return NULL;
-	}
-	case OP_SLICE: {
-		int64_t axes[MAX_RANK];
-		int na = 0;
-		if (dep != 0)
-			REJECT("the slice bounds depend on the tokens");
-		if (g->opset < 10) {
-			const int64_t *v, *st;
-			int k = attr_ints(n, "axes", &v), ks = attr_ints(n, "starts", &st);
-			for (int i = 0; i < (k >= 0 ? k : ks) && na < MAX_RANK; i++)
-				axes[na++] = k >= 0 ? v[i] : i;
-		} else if (n->nin > 3 && n->in[3]) {
-			for (int64_t i = 0; i < tensor_nelem(n->in[3]) && na < MAX_RANK; i++)
-				axes[na++] = tensor_get_i(n->in[3], i);
-		} else {
-			for (int64_t i = 0; i < tensor_nelem(n->in[1]) && na < MAX_RANK; i++)
-				axes[na++] = i;
-		}
-		for (int i = 0; i < na; i++)
-			if ((axes[i] < 0 ? axes[i] + y->rank : axes[i]) == t)
-				REJECT("Slice along the token axis selects tokens");
-		tax[y->id] = t;
-		return NULL;
-	}
-	default:
-		REJECT("%s is not known to be token-wise", op_info[n->op].name);
-	}
+	if (!fn)
+		REJECT("%s is not known to be token-wise", op->name);
+	return fn(tok, n);
 }
 
 static const char *node_desc(Graph *g, const Node *n)
@@ -375,15 +151,15 @@ static const char *node_desc(Graph *g, const Node *n)
 
 static bool check(Stream *S)
 {
-	Graph *g = S->g;
+	Graph *g = S->tok.g;
 	StreamInfo *s = S->s;
 	Ctx *c = g->ctx;
 	Tensor *in;
 
 	memset(s, 0, sizeof *s);
-	S->tax = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	S->tok.tax = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
 	for (int i = 0; i < g->ntensors; i++)
-		S->tax[i] = -1;
+		S->tok.tax[i] = -1;
 	if (g->ninputs != 1) {
 		s->why = ctx_printf(c, "the model has %d inputs; the step API needs exactly one, "
 		                    "token ids (B, T)", g->ninputs);
@@ -395,15 +171,15 @@ static bool check(Stream *S)
 		                    "int64 or int32", text_msg(c, in->name), tensor_shape_str(c, in));
 		return false;
 	}
-	S->tax[in->id] = in->rank - 1;
-	s->T = in->dims[in->rank - 1];
+	S->tok.tax[in->id] = in->rank - 1;
+	s->T = S->tok.T = in->dims[in->rank - 1];
 	s->B = in->rank == 2 ? in->dims[0] : 1;
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		const char *why;
 		if (n->dead)
 			continue;
-		if ((why = rule(S, n))) {
+		if ((why = rule(&S->tok, n))) {
 			s->bad = n;
 			s->why = ctx_printf(c, "%s: %s", node_desc(g, n), why);
 			return false;
@@ -420,7 +196,7 @@ static bool check(Stream *S)
 
 bool stream_check(Graph *g, StreamInfo *s)
 {
-	Stream S = {.g = g, .s = s};
+	Stream S = {.tok.g = g, .s = s};
 	return check(&S);
 }
 
@@ -462,7 +238,7 @@ static Tensor *map_tensor(Builder *b, Tensor *t)
 /* The step shape of full-graph tensor t: its token axis becomes 1. */
 static void step_dims(Builder *b, const Tensor *t, int64_t *dims)
 {
-	int a = b->S->tax[t->id];
+	int a = b->S->tok.tax[t->id];
 	for (int i = 0; i < t->rank; i++)
 		dims[i] = i == a ? 1 : t->dims[i];
 }
@@ -497,7 +273,7 @@ static void build_node(Builder *b, Node *n)
 	Stream *S = b->S;
 	Graph *sg = b->sg;
 	Ctx *c = sg->ctx;
-	int *tax = S->tax;
+	int *tax = S->tok.tax;
 	bool step = n->op == OP_CAUSAL_TSSA;
 	Node *m = node_new(sg, step ? OP_CAUSAL_TSSA_STEP : n->op, n->name, step ? 4 : n->nin,
 	                   step ? 2 : n->nout);
@@ -508,7 +284,6 @@ static void build_node(Builder *b, Node *n)
 	m->loc = n->loc;
 	m->attrs = n->attrs;
 	m->nattrs = n->nattrs;
-	m->aux = n->aux;
 	m->fused_from = n->fused_from;
 	for (int j = 0; j < n->nin; j++) {
 		Tensor *x = n->in[j];
@@ -516,8 +291,8 @@ static void build_node(Builder *b, Node *n)
 		if (!x || x->kind != TK_CONST || ot < 0)
 			continue;
 		int pa = -1;
-		if (is_elementwise(n->op))
-			pa = pos_axis(S, n, j, ot);
+		if (op_info[n->op].flags & OPF_ELEMENTWISE)
+			pa = pos_axis(&S->tok, n, j, ot);
 		else if (n->op == OP_CONCAT && S->s->T > 1 && x->dims[ot] == S->s->T)
 			pa = ot;
 		if (pa >= 0)
@@ -562,7 +337,7 @@ static void build_node(Builder *b, Node *n)
  * model's outputs and what only they need are dropped). */
 static Graph *build(Stream *S, bool outputs)
 {
-	Graph *g = S->g;
+	Graph *g = S->tok.g;
 	StreamInfo *s = S->s;
 	Ctx *c = g->ctx;
 	Builder b = {.S = S};
@@ -598,16 +373,7 @@ static Graph *build(Stream *S, bool outputs)
 	for (int i = 0; i < b.nstate; i++)
 		sg->outputs[sg->noutputs++] = b.state[i];
 
-	/* the back half of the pipeline */
-	ir_check(sg, "stream");
-	if (!outputs)
-		dce(sg);
-	shape_infer(sg);
-	ir_check(sg, "stream shape");
-	make_views(sg);
-	lower(sg);
-	plan_memory(sg);
-	ir_check(sg, "stream plan");
+	pipeline_run_passes(sg, step_passes, nstep_passes, NULL, NULL);
 
 	/* the caller's state: the position, then each layer's statistics */
 	int64_t at = 64;
@@ -621,7 +387,7 @@ static Graph *build(Stream *S, bool outputs)
 
 bool stream_build(Graph *g, StreamInfo *s)
 {
-	Stream S = {.g = g, .s = s};
+	Stream S = {.tok.g = g, .s = s};
 	if (!check(&S))
 		return false;
 	s->step = build(&S, true);

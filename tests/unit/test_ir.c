@@ -62,6 +62,46 @@ static void test_op_table(void)
 	CU_ASSERT(op_info[OP_TSSA].flags & OPF_INTERNAL);
 }
 
+/* The facts ops.def adds for stream.c and --report agree with each other:
+ * elementwise ops and views have their streaming rule from their flag, so
+ * they name none; every op has a FLOP count. */
+static void test_op_facts(void)
+{
+	for (int i = 0; i < OP_COUNT; i++) {
+		const OpInfo *o = &op_info[i];
+		CU_ASSERT_PTR_NOT_NULL(o->flops);
+		CU_ASSERT(!((o->flags & OPF_ELEMENTWISE) && (o->flags & OPF_VIEW)));
+		if (o->flags & (OPF_ELEMENTWISE | OPF_VIEW))
+			CU_ASSERT_PTR_NULL(o->stream);
+		if (o->flags & OPF_ELEMENTWISE)
+			CU_ASSERT_EQUAL(o->max_out, 1);
+	}
+	CU_ASSERT(op_info[OP_ADD].flags & OPF_ELEMENTWISE);
+	CU_ASSERT(op_info[OP_GELU].flags & OPF_ELEMENTWISE);
+	CU_ASSERT(!(op_info[OP_SOFTMAX].flags & OPF_ELEMENTWISE));
+	CU_ASSERT_PTR_EQUAL(op_info[OP_LAYER_NORM].stream, stream_layernorm);
+	CU_ASSERT_PTR_NULL(op_info[OP_CONV].stream);   /* never token-wise */
+	CU_ASSERT_PTR_EQUAL(op_info[OP_RESHAPE].flops, flops_none);
+
+	/* (2, 3) @ (3, 4): 8 outputs of 3 multiply-adds */
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "m.onnx");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		FAIL_ERROR(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	int64_t da[2] = {2, 3}, db[2] = {3, 4}, dy[2] = {2, 4};
+	Node *n = node_new(g, OP_MATMUL, "mm", 2, 1);
+	n->in[0] = tensor_new(g, "a", TK_INPUT, DT_F32, 2, da);
+	n->in[1] = tensor_const(g, "b", DT_F32, 2, db);
+	n->out[0] = tensor_new(g, "y", TK_VALUE, DT_F32, 2, dy);
+	CU_ASSERT_EQUAL(node_flops(g, n), 2 * 8 * 3);
+	ctx_free(&c);
+}
+
 /* Randomised planner check: many buffers with random sizes and live ranges;
  * any two whose ranges overlap must not overlap in memory, all must fit in
  * the arena, and the arena must be at least the peak live size. */
@@ -276,6 +316,7 @@ void register_ir(void)
 	CU_add_test(s, "arena and error unwinding", test_arena_and_error);
 	CU_add_test(s, "node_error names the node", test_node_error_names_node);
 	CU_add_test(s, "op table lookup", test_op_table);
+	CU_add_test(s, "op table: stream rules and FLOP counts", test_op_facts);
 	CU_add_test(s, "planner: random live ranges never overlap", test_planner_random);
 	CU_add_test(s, "driver option errors exit 1", test_driver_errors);
 	CU_add_test(s, "emitter output is deterministic; in-place planning", test_emit_deterministic);
