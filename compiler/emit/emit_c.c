@@ -3,7 +3,7 @@
  *
  * The generated model.c reads top to bottom like a hand-written inference
  * file: a provenance comment, the runtime sections this model uses (copied
- * from runtime/rt_xxx.h), the weights as one const byte blob with a table of what
+ * from runtime/), the weights as one const byte blob with a table of what
  * lies where, one static function per node naming its source, and the entry
  * points NAME_run_v / NAME_run that call the nodes in order.  A model with a
  * step graph (stream.c) gets a second set of node functions (stepN) and the

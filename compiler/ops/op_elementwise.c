@@ -3,7 +3,7 @@
  * binary ops with numpy broadcasting, comparisons, Where, unary math, Clip,
  * Cast, reductions, Softmax/LogSoftmax and CumSum.
  *
- * Each kernel of runtime/rt_elementwise.h appears once in a table below
+ * Each kernel of runtime/elementwise/ appears once in a table below
  * (op, element types, C name, invoke function); lowering looks the kernel up
  * by (op, types) and never by string.  Broadcasting is decided here, at
  * compile time: the output shape is collapsed (size-1 axes dropped, axes
@@ -22,8 +22,9 @@
 
 #include <string.h>
 
-#include "rt_common.h"
-#include "rt_elementwise.h"
+#include "elementwise/binary.h"
+#include "elementwise/unary.h"
+#include "elementwise/reduce.h"
 
 #define M_F32 (1u << DT_F32)
 #define M_I64 (1u << DT_I64)

@@ -1,7 +1,8 @@
 /*
  * op_linalg.c -- shape and lower functions of the linear algebra family:
  * MatMul, Gemm, Conv, BatchNormalization, MaxPool, AveragePool,
- * GlobalAveragePool, LayerNormalization.  Kernels: runtime/rt_linalg.h.
+ * GlobalAveragePool, LayerNormalization.  Kernels: runtime/gemm, conv, norm,
+ * pool.
  *
  * Everything that can be decided at compile time is: MatMul's batch
  * broadcasting becomes per-dim element strides (or, when B is shared by the
@@ -11,13 +12,19 @@
  * of output pixels, pixels @ W^T with W^T packed here, its rows tap-major
  * (tr_conv_packed_f32; see conv_packed for when).  Spatial
  * ops take 1 to 3 spatial dims; they are passed to kernels padded to 3 with
- * leading size-1 dims (see rt_linalg.h).  Only f32 is supported by this family.
+ * leading size-1 dims (see runtime/conv/conv.h).  Only f32 is supported by this family.
  *
  * Unsupported features are rejected in the shape functions, by name:
  * BatchNormalization training mode, MaxPool's Indices output.
  */
 #include "tostc.h"
-#include "rt_linalg.h"
+#include "gemm/gemm.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "conv/depthwise.h"
+#include "norm/batchnorm.h"
+#include "norm/layernorm.h"
+#include "pool/pool.h"
 
 #include <string.h>
 
@@ -32,7 +39,7 @@ static int64_t prod(const int64_t *d, int n)
 }
 
 /* Bytes of tr_sgemm packing scratch for an (m, k) @ (k, n) product (see
- * TR_GEMM_MC in rt_linalg.h).  The generated C picks its micro-kernel from the
+ * TR_GEMM_MC in runtime/gemm/config.h).  The generated C picks its micro-kernel from the
  * target flags when it is compiled, so this covers every path: MR <= 14 with
  * MC <= 256 (round_up(m, MR) <= m + 13), NR <= 32. */
 int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)

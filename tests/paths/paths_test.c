@@ -35,9 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt_fused.h"
-#include "rt_linalg.h"
-#include "rt_mlp.h"
+#include "elementwise/gelu.h"
+#include "gemm/gemm.h"
+#include "gemm/proj_contract.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "norm/layernorm.h"
+#include "mlp/mlp.h"
 
 /* compiler/ops/op_linalg.c: linalg_gemm_pack_bytes (kept in sync by this test) */
 static int64_t pack_bytes(int64_t m, int64_t k, int64_t n)

@@ -1,6 +1,6 @@
 /*
- * test_linalg.c -- unit tests for the linear algebra kernels (runtime/rt_linalg.h)
- * and the shape functions of compiler/ops/op_linalg.c.
+ * test_linalg.c -- unit tests for the linear algebra kernels (runtime/gemm/,
+ * conv/, norm/, pool/) and the shape functions of compiler/ops/op_linalg.c.
  *
  * GEMM and convolution are checked against naive double-precision loops
  * written out here, on ragged sizes that hit every edge path of the blocked
@@ -14,7 +14,13 @@
 
 #include "tostc.h"
 #include "unit.h"
-#include "rt_linalg.h"
+#include "gemm/gemm.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "conv/depthwise.h"
+#include "norm/batchnorm.h"
+#include "norm/layernorm.h"
+#include "pool/pool.h"
 
 static float frand(unsigned *s)
 {
