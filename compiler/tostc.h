@@ -682,8 +682,6 @@ void fuse_common(Graph *g);
 /* op_linalg.c                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Bytes of packing scratch the runtime GEMM needs for (m, k) @ (k, n). */
-int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n);
 /* A new constant: the constant weight b, (k, n) or with trans (n, k), packed
  * for the GEMM micro-kernel (tr_gemm_prepack_f32): k * round_up(n, 32) floats. */
 Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans);

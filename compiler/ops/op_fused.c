@@ -236,7 +236,7 @@ void lower_mlp_block(Graph *g, Node *n)
 	int64_t tm = rows < MLP_TILE ? rows : MLP_TILE;
 	/* the GEMMs always pack A (a last tile of < 4 rows too): size for >= 8 rows */
 	int64_t pm = tm < 8 ? 8 : tm;
-	int64_t p1 = linalg_gemm_pack_bytes(pm, d, h), p2 = linalg_gemm_pack_bytes(pm, h, d);
+	int64_t p1 = tr_gemm_pack_bytes(pm, d, h), p2 = tr_gemm_pack_bytes(pm, h, d);
 	int64_t pack = (p1 > p2 ? p1 : p2) / 4;
 	/* scratch: ln (tm, d), hidden (tm, h), out (tm, d), mean + rstd (tm), pack;
 	 * every piece rounded to 16 floats (64-byte aligned) */

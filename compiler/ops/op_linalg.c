@@ -38,24 +38,6 @@ static int64_t prod(const int64_t *d, int n)
 	return p;
 }
 
-/* Bytes of tr_sgemm packing scratch for an (m, k) @ (k, n) product (see
- * TR_GEMM_MC in runtime/gemm/config.h).  The generated C picks its micro-kernel from the
- * target flags when it is compiled, so this covers every path: MR <= 14 with
- * MC <= 256 (round_up(m, MR) <= m + 13), NR <= 32. */
-int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
-{
-	if (m < 4 || k <= 0 || n <= 0)
-		return 4;
-	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t mc = (m + 13 + 7) / 8 * 8;
-	int64_t nc = (n + 31) / 32 * 32;
-	if (mc > 256)
-		mc = 256;
-	if (nc > TR_GEMM_NC)
-		nc = TR_GEMM_NC;
-	return 4 * ((mc * kc + 15) / 16 * 16 + kc * nc);
-}
-
 /* ------------------------------------------------------------------ */
 /* MatMul and Gemm                                                      */
 /* ------------------------------------------------------------------ */
@@ -136,7 +118,7 @@ static int gemm_packable(Tensor *b, int64_t m, int64_t k, int64_t nn)
  * scratch, m, k, n and trans_a */
 static void call_gemm_shape(Call *c, int64_t m, int64_t k, int64_t nn, int trans_a)
 {
-	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
+	call_scratch(c, tr_gemm_pack_bytes(m, k, nn));
 	call_int(c, m);
 	call_int(c, k);
 	call_int(c, nn);
@@ -263,7 +245,7 @@ void lower_matmul(Graph *g, Node *n)
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
-	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
+	call_scratch(c, tr_gemm_pack_bytes(m, k, nn));
 	call_int(c, m);
 	call_int(c, k);
 	call_int(c, nn);
@@ -345,7 +327,7 @@ void lower_gemm(Graph *g, Node *n)
 		call_in(k0, prepack_cols(g, b, k, nn, tb, lo, hi));
 		call_in(k0, bias ? c : a);   /* unread without a bias */
 		call_out(k0, y);
-		call_scratch(k0, linalg_gemm_pack_bytes(m, k, nn));
+		call_scratch(k0, tr_gemm_pack_bytes(m, k, nn));
 		call_int(k0, m);
 		call_int(k0, k);
 		call_int(k0, hi - lo);
@@ -664,7 +646,7 @@ void lower_conv(Graph *g, Node *n)
 		call_in(k, b ? b : w);
 		call_out(k, y);
 		call_scratch(k, col + 4 * ((mpad * pc + 15) / 16 * 16) +
-		                    linalg_gemm_pack_bytes(pc < 4 ? 4 : pc, kdim, mpad));
+		                    tr_gemm_pack_bytes(pc < 4 ? 4 : pc, kdim, mpad));
 	} else {
 		/* weight computed at run time: im2col (kdim, P), W_g @ col, B packed at run time */
 		int64_t kdim = cg * p[6] * p[7] * p[8], osz = p[3] * p[4] * p[5];
@@ -685,7 +667,7 @@ void lower_conv(Graph *g, Node *n)
 		call_in(k, b ? b : w);
 		call_out(k, y);
 		/* the GEMM packs A panels even below 4 rows (B is packed: no small-m path) */
-		call_scratch(k, col + linalg_gemm_pack_bytes(m / group < 4 ? 4 : m / group, kdim, qb));
+		call_scratch(k, col + tr_gemm_pack_bytes(m / group < 4 ? 4 : m / group, kdim, qb));
 	}
 	call_int(k, nb);
 	call_int(k, c);
