@@ -586,12 +586,10 @@ void shape_conv(Graph *g, Node *n)
  * must be a constant, and the transposed product must pay off.  Its pixel-row
  * GEMM keeps full NR tiles where tr_conv_f32's n = osz leaves a ragged edge
  * (196 = 6 x 32 + 4), and its im2row copies whole runs of cg channels, but
- * mg is padded to a multiple of TR_GEMM_PB (so at most 1/8 waste).  Against
- * tr_conv_f32 on AVX-512, the stems' stride-2 3x3 convs with GELU
- * (bench/kernels.c, two runs): 14 x 14 output maps 0.83x-0.85x the time (cg
- * 96 and 192), 28 x 28 maps 0.95x-1.02x (cg 96 and 48), 56 x 56 1.06x-1.15x
- * (cg 48) and 1.5x-2.9x for cg 24 and 3, whose taps are runs of 24 or 3
- * floats.
+ * mg is padded to a multiple of TR_GEMM_PB (so at most 1/8 waste).  It wins
+ * on small maps and loses on large ones with few channels, whose taps are
+ * short runs; the thresholds below come from bench/kernels.c (measurements
+ * in docs/performance.md).
  */
 static bool conv_packed(const Tensor *wr, const Tensor *w, int64_t cg, int64_t mg, int64_t osz)
 {
