@@ -368,7 +368,7 @@ TR_FN void tr_sgemm_part(int64_t r0, int64_t r1, int64_t c0, int64_t c1, int64_t
 /*
  * y (m, n) = alpha * op(a) (m, k) @ op(b) (k, n)  [+ y when accumulate]
  * op(a)[i][p] = a[i*ars + p*acs], op(b)[p][j] = b[p*brs + j*bcs], y row stride ldy;
- * pack: packing scratch, sized as described at TR_GEMM_NC; epi: an epilogue
+ * pack: packing scratch, sized as described in gemm/config.h; epi: an epilogue
  * (TrEpi) or null.
  * With OpenMP, the product is split over threads by column strips (each
  * thread a contiguous range of a compile-time packed B, or of each NC block
