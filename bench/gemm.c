@@ -1,5 +1,5 @@
 /*
- * gemm.c -- GFLOP/s of the runtime GEMM (runtime/rt_linalg.h, the code the
+ * gemm.c -- GFLOP/s of the runtime GEMM (runtime/gemm/, the code the
  * generated models run) on the GEMM shapes of the benchmark models, as the
  * models call it: y (m, n) = x (m, k) @ w (k, n) with w a weight.
  *
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "rt_linalg.h"
+#include "gemm/gemm.h"
 
 static double now(void)
 {

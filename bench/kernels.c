@@ -8,14 +8,17 @@
  *
  * One line per kernel and shape: the median and best of 41 runs (CPU time,
  * after one warm-up), in microseconds.  Build it against another commit's
- * runtime/ (-I that directory) to compare two versions of a kernel (one from
- * 8d60bd9 on: the packed conv's weight order, tr_conv_tapmajor, is from it).
+ * runtime/ (-I that directory) to compare two versions of a kernel (one with
+ * runtime/ in folders, as gemm/ and conv/).
  */
 #define _POSIX_C_SOURCE 200112L
 #include "timing.h"
 
-#include "rt_fused.h"
-#include "rt_linalg.h"
+#include "elementwise/gelu.h"
+#include "gemm/gemm.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "norm/layernorm.h"
 
 #define RUNS 41
 

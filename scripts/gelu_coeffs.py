@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""gelu_coeffs.py -- the piecewise polynomials of the vector GELU (runtime/rt_fused.h).
+"""gelu_coeffs.py -- the piecewise polynomials of the vector GELU
+(runtime/elementwise/gelu_avx512.h and gelu_avx2.h).
 
     scripts/gelu_coeffs.py [--check]
 

@@ -54,17 +54,17 @@ def runner_args(description, cases):
 
 RUNTIME = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "runtime")
 
-# runtime/rt_linalg.h's choice of GEMM micro-kernel (a macro) -> the ISA's name
+# runtime/gemm/config.h's choice of GEMM micro-kernel (a macro) -> the ISA's name
 KERNEL_ISA = (("TR_GEMM_AVX512", "avx512f"), ("TR_GEMM_AVX2", "avx2+fma"), ("TR_GEMM_NEON", "neon"))
 PLAIN = "plain C99"
 
 
 def kernel_isa(cc):
     """The ISA of the micro-kernels that generated C built with CC (a list:
-    the compiler and its flags) runs, as runtime/rt_linalg.h picks it from the
+    the compiler and its flags) runs, as runtime/gemm/config.h picks it from the
     flags: avx512f, avx2+fma, neon, or PLAIN."""
     p = subprocess.run(cc + ["-I", RUNTIME, "-E", "-dM", "-x", "c", "-"],
-                       input=b'#include "rt_linalg.h"\n', stdout=subprocess.PIPE,
+                       input=b'#include "gemm/config.h"\n', stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE)
     if p.returncode != 0:
         raise RuntimeError("%s -E -dM: %s" % (" ".join(cc), cc_error(p.stderr.decode())))

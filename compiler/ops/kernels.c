@@ -16,13 +16,22 @@
  */
 #include "tostc.h"
 
-#include "rt_common.h"
-#include "rt_elementwise.h"
-#include "rt_fused.h"
-#include "rt_linalg.h"
-#include "rt_mlp.h"
-#include "rt_tensor.h"
-#include "rt_tssa.h"
+#include "common.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "conv/depthwise.h"
+#include "elementwise/binary.h"
+#include "elementwise/gelu.h"
+#include "elementwise/reduce.h"
+#include "elementwise/unary.h"
+#include "gemm/gemm.h"
+#include "gemm/proj_contract.h"
+#include "mlp/mlp.h"
+#include "norm/batchnorm.h"
+#include "norm/layernorm.h"
+#include "pool/pool.h"
+#include "tensor/tensor.h"
+#include "tssa/tssa.h"
 
 /* ---- preprocessor plumbing ---- */
 

@@ -3,13 +3,14 @@
  * binary ops with numpy broadcasting, comparisons, Where, unary math, Clip,
  * Cast, reductions, Softmax/LogSoftmax and CumSum.
  *
- * Each kernel of runtime/rt_elementwise.h is a row of runtime/kernels.def
- * that also names its op and element types; the tables below are read from
- * those rows, and lowering looks a kernel up by (op, types), never by string.  Broadcasting is decided here, at
- * compile time: the output shape is collapsed (size-1 axes dropped, axes
- * merged where every operand is contiguous or broadcast alike), so a
- * same-shape op becomes one flat loop, a bias add becomes (rows, n) with a
- * zero row stride, and only genuinely strided cases pay for an odometer.
+ * Each kernel of runtime/elementwise/ is a row of runtime/kernels.def that
+ * also names its op and element types; the tables below are read from those
+ * rows, and lowering looks a kernel up by (op, types), never by string.
+ * Broadcasting is decided here, at compile time: the output shape is
+ * collapsed (size-1 axes dropped, axes merged where every operand is
+ * contiguous or broadcast alike), so a same-shape op becomes one flat loop, a
+ * bias add becomes (rows, n) with a zero row stride, and only genuinely
+ * strided cases pay for an odometer.
  * Reductions are collapsed the same way and run as (outer, r, inner) when
  * the reduced axes are adjacent, through the general strided kernel
  * otherwise.
@@ -22,8 +23,9 @@
 
 #include <string.h>
 
-#include "rt_common.h"
-#include "rt_elementwise.h"
+#include "elementwise/binary.h"
+#include "elementwise/unary.h"
+#include "elementwise/reduce.h"
 
 #define M_F32 (1u << DT_F32)
 #define M_I64 (1u << DT_I64)

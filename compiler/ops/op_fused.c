@@ -1,8 +1,8 @@
 /*
  * op_fused.c -- shape and lower functions of the fused ops made by passes:
- * TSSA and CausalTSSA (fuse_tssa.c), whose kernels live in runtime/rt_tssa.h,
- * Gelu (fuse_common.c; runtime/rt_fused.h) and MlpBlock (fuse_mlp.c;
- * runtime/rt_mlp.h).
+ * TSSA and CausalTSSA (fuse_tssa.c), whose kernels live in runtime/tssa/tssa.h,
+ * Gelu (fuse_common.c; runtime/elementwise/gelu.h) and MlpBlock (fuse_mlp.c;
+ * runtime/mlp/mlp.h).
  *
  * Both ops read the projected tokens w (B, N, d) (or (N, d): B = 1) with the
  * heads interleaved as d = heads x p, and write y of the same shape.  temp is
@@ -12,10 +12,11 @@
  * eps_pi (1e-8).  Scratch is O(d) floats: the statistics of one batch item.
  */
 #include "tostc.h"
-#include "rt_fused.h"
-#include "rt_linalg.h"
-#include "rt_mlp.h"
-#include "rt_tssa.h"
+#include "elementwise/gelu.h"
+#include "gemm/gemm.h"
+#include "gemm/proj_contract.h"
+#include "mlp/mlp.h"
+#include "tssa/tssa.h"
 
 #define MLP_TILE 256   /* MlpBlock: token rows per tile (scratch); the kernel runs min(256, MC) */
 
@@ -204,7 +205,7 @@ void lower_mlp_block(Graph *g, Node *n)
 	int64_t tm = rows < MLP_TILE ? rows : MLP_TILE;
 	/* the GEMMs always pack A (a last tile of < 4 rows too): size for >= 8 rows */
 	int64_t pm = tm < 8 ? 8 : tm;
-	int64_t p1 = linalg_gemm_pack_bytes(pm, d, h), p2 = linalg_gemm_pack_bytes(pm, h, d);
+	int64_t p1 = tr_gemm_pack_bytes(pm, d, h), p2 = tr_gemm_pack_bytes(pm, h, d);
 	int64_t pack = (p1 > p2 ? p1 : p2) / 4;
 	/* scratch: ln (tm, d), hidden (tm, h), out (tm, d), mean + rstd (tm), pack;
 	 * every piece rounded to 16 floats (64-byte aligned) */

@@ -1,7 +1,8 @@
 /*
  * op_linalg.c -- shape and lower functions of the linear algebra family:
  * MatMul, Gemm, Conv, BatchNormalization, MaxPool, AveragePool,
- * GlobalAveragePool, LayerNormalization.  Kernels: runtime/rt_linalg.h.
+ * GlobalAveragePool, LayerNormalization.  Kernels: runtime/gemm, conv, norm,
+ * pool.
  *
  * Everything that can be decided at compile time is: MatMul's batch
  * broadcasting becomes per-dim element strides (or, when B is shared by the
@@ -11,13 +12,19 @@
  * of output pixels, pixels @ W^T with W^T packed here, its rows tap-major
  * (tr_conv_packed_f32; see conv_packed for when).  Spatial
  * ops take 1 to 3 spatial dims; they are passed to kernels padded to 3 with
- * leading size-1 dims (see rt_linalg.h).  Only f32 is supported by this family.
+ * leading size-1 dims (see runtime/conv/conv.h).  Only f32 is supported by this family.
  *
  * Unsupported features are rejected in the shape functions, by name:
  * BatchNormalization training mode, MaxPool's Indices output.
  */
 #include "tostc.h"
-#include "rt_linalg.h"
+#include "gemm/gemm.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "conv/depthwise.h"
+#include "norm/batchnorm.h"
+#include "norm/layernorm.h"
+#include "pool/pool.h"
 
 #include <string.h>
 
@@ -29,24 +36,6 @@ static int64_t prod(const int64_t *d, int n)
 	for (int i = 0; i < n; i++)
 		p *= d[i];
 	return p;
-}
-
-/* Bytes of tr_sgemm packing scratch for an (m, k) @ (k, n) product (see
- * TR_GEMM_MC in rt_linalg.h).  The generated C picks its micro-kernel from the
- * target flags when it is compiled, so this covers every path: MR <= 14 with
- * MC <= 256 (round_up(m, MR) <= m + 13), NR <= 32. */
-int64_t linalg_gemm_pack_bytes(int64_t m, int64_t k, int64_t n)
-{
-	if (m < 4 || k <= 0 || n <= 0)
-		return 4;
-	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t mc = (m + 13 + 7) / 8 * 8;
-	int64_t nc = (n + 31) / 32 * 32;
-	if (mc > 256)
-		mc = 256;
-	if (nc > TR_GEMM_NC)
-		nc = TR_GEMM_NC;
-	return 4 * ((mc * kc + 15) / 16 * 16 + kc * nc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -85,7 +74,7 @@ static int gemm_packable(Tensor *b, int64_t m, int64_t k, int64_t nn)
  * scratch, m, k, n and trans_a */
 static void call_gemm_shape(Call *c, int64_t m, int64_t k, int64_t nn, int trans_a)
 {
-	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
+	call_scratch(c, tr_gemm_pack_bytes(m, k, nn));
 	call_int(c, m);
 	call_int(c, k);
 	call_int(c, nn);
@@ -212,7 +201,7 @@ void lower_matmul(Graph *g, Node *n)
 	call_in(c, a);
 	call_in(c, b);
 	call_out(c, y);
-	call_scratch(c, linalg_gemm_pack_bytes(m, k, nn));
+	call_scratch(c, tr_gemm_pack_bytes(m, k, nn));
 	call_int(c, m);
 	call_int(c, k);
 	call_int(c, nn);
@@ -294,7 +283,7 @@ void lower_gemm(Graph *g, Node *n)
 		call_in(k0, prepack_cols(g, b, k, nn, tb, lo, hi));
 		call_in(k0, bias ? c : a);   /* unread without a bias */
 		call_out(k0, y);
-		call_scratch(k0, linalg_gemm_pack_bytes(m, k, nn));
+		call_scratch(k0, tr_gemm_pack_bytes(m, k, nn));
 		call_int(k0, m);
 		call_int(k0, k);
 		call_int(k0, hi - lo);
@@ -535,12 +524,10 @@ void shape_conv(Graph *g, Node *n)
  * must be a constant, and the transposed product must pay off.  Its pixel-row
  * GEMM keeps full NR tiles where tr_conv_f32's n = osz leaves a ragged edge
  * (196 = 6 x 32 + 4), and its im2row copies whole runs of cg channels, but
- * mg is padded to a multiple of TR_GEMM_PB (so at most 1/8 waste).  Against
- * tr_conv_f32 on AVX-512, the stems' stride-2 3x3 convs with GELU
- * (bench/kernels.c, two runs): 14 x 14 output maps 0.83x-0.85x the time (cg
- * 96 and 192), 28 x 28 maps 0.95x-1.02x (cg 96 and 48), 56 x 56 1.06x-1.15x
- * (cg 48) and 1.5x-2.9x for cg 24 and 3, whose taps are runs of 24 or 3
- * floats.
+ * mg is padded to a multiple of TR_GEMM_PB (so at most 1/8 waste).  It wins
+ * on small maps and loses on large ones with few channels, whose taps are
+ * short runs; the thresholds below come from bench/kernels.c (measurements
+ * in docs/performance.md).
  */
 static bool conv_packed(const Tensor *wr, const Tensor *w, int64_t cg, int64_t mg, int64_t osz)
 {
@@ -595,7 +582,7 @@ void lower_conv(Graph *g, Node *n)
 		call_in(k, b ? b : w);
 		call_out(k, y);
 		call_scratch(k, col + 4 * ((mpad * pc + 15) / 16 * 16) +
-		                    linalg_gemm_pack_bytes(pc < 4 ? 4 : pc, kdim, mpad));
+		                    tr_gemm_pack_bytes(pc < 4 ? 4 : pc, kdim, mpad));
 	} else {
 		/* weight computed at run time: im2col (kdim, P), W_g @ col, B packed at run time */
 		int64_t kdim = cg * p[6] * p[7] * p[8], osz = p[3] * p[4] * p[5];
@@ -616,7 +603,7 @@ void lower_conv(Graph *g, Node *n)
 		call_in(k, b ? b : w);
 		call_out(k, y);
 		/* the GEMM packs A panels even below 4 rows (B is packed: no small-m path) */
-		call_scratch(k, col + linalg_gemm_pack_bytes(m / group < 4 ? 4 : m / group, kdim, qb));
+		call_scratch(k, col + tr_gemm_pack_bytes(m / group < 4 ? 4 : m / group, kdim, qb));
 	}
 	call_int(k, nb);
 	call_int(k, c);

@@ -10,10 +10,10 @@
  * pos is the step graph's second input (the position the caller's state
  * holds).  CausalTSSAStep's second output is the layer's running statistics
  * in the caller's state: the kernel reads and updates it in place, so the
- * node "produces" it only in the IR's sense.  Kernels: runtime/rt_tssa.h.
+ * node "produces" it only in the IR's sense.  Kernels: runtime/tssa/tssa.h.
  */
 #include "tostc.h"
-#include "rt_tssa.h"
+#include "tssa/tssa.h"
 
 static void need_pos(Graph *g, Node *n, int i)
 {

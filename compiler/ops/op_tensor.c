@@ -11,7 +11,7 @@
  * Shape -> Gather -> Concat) see constants.
  *
  * Lowering maps each op onto a handful of byte-generic kernels in
- * runtime/rt_tensor.h.  Transpose, Slice, Expand and Tile are all one
+ * runtime/tensor/tensor.h.  Transpose, Slice, Expand and Tile are all one
  * "strided copy": the output is contiguous and element i0..ik of it reads
  * x[base + sum i_j * stride_j].  Before emitting, the index map is
  * simplified (size-1 axes dropped, axes that are contiguous in both merged),
@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "tostc.h"
-#include "rt_tensor.h"
+#include "tensor/tensor.h"
 
 #define ALL_DTYPES ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32) | (1u << DT_BOOL))
 #define INT_DTYPES ((1u << DT_I64) | (1u << DT_I32))

@@ -18,7 +18,7 @@
 
 #include <string.h>
 
-#include "rt_linalg.h"
+#include "gemm/config.h"
 
 /* tensors larger than this are taken as wholly read (the marks cost a byte each) */
 #define DEMAND_MAX_ELEMS (1 << 22)

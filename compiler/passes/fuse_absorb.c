@@ -26,7 +26,7 @@
  * one column (the tokens side), the elements are grouped by what they share
  * (u's indices and the columns, or the rows), and when that makes at most a
  * quarter of the multiply-adds, the contraction becomes a ProjContract node
- * (runtime/rt_linalg.h, tr_proj_contract_f32) with the weight columns
+ * (runtime/gemm/proj_contract.h) with the weight columns
  * gathered (and scaled by alpha, the bias by beta) now.  demand.c then
  * finds that nothing reads those columns of y any more, and the Gemm makes
  * only the rest.

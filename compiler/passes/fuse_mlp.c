@@ -12,12 +12,12 @@
  * one reader and is no graph output; weights, biases, gamma and the norm's
  * parameters are constants of the right shapes; the norm is over the last
  * axis only) and replaces it by MlpBlock(x, ln_scale, ln_bias, w1, b1, w2, b2,
- * gamma).  The kernel (runtime/rt_mlp.h) runs the chain on tiles of TM rows,
+ * gamma).  The kernel (runtime/mlp/mlp.h) runs the chain on tiles of TM rows,
  * so the N x 4d hidden activation never exists whole: its scratch is one
  * TM x 4d tile, O(1) in N, and the tiles stay in cache between the steps.
  * Each output element is computed by the same operations in the same order as
  * the unfused kernels, so fused and unfused results are bitwise equal (for 4
- * rows or more; see runtime/rt_mlp.h).  Weights are packed for the GEMM
+ * rows or more; see runtime/mlp/mlp.h).  Weights are packed for the GEMM
  * micro-kernel when the node is lowered (linalg_prepack).
  */
 #include "tostc.h"

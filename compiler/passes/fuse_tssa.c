@@ -1,6 +1,6 @@
 /*
  * fuse_tssa.c -- recognise Token Statistics Self-Attention in an ONNX graph
- * and rewrite it into one TSSA / CausalTSSA node (op_fused.c, rt_tssa.h).
+ * and rewrite it into one TSSA / CausalTSSA node (op_fused.c, runtime/tssa/tssa.h).
  *
  * The pass recognises the mathematics, not one op sequence.  Products and
  * quotients are flattened (flatten()) into a sign, a scalar constant and a

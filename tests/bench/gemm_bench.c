@@ -1,5 +1,5 @@
 /*
- * gemm_bench.c -- GFLOP/s of the runtime f32 GEMM (runtime/rt_linalg.h) against
+ * gemm_bench.c -- GFLOP/s of the runtime f32 GEMM (runtime/gemm/) against
  * a naive triple loop, for y (m, n) = x (m, k) @ w, with w stored (k, n)
  * (MatMul) and (n, k) (Gemm transB = 1).  Not part of ctest; build and run by hand:
  *
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "rt_linalg.h"
+#include "gemm/gemm.h"
 
 static double now(void)
 {

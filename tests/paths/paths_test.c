@@ -8,8 +8,8 @@
  * tr_gemm_prepack_f32 (as the compiler packs constant weights), on odd sizes (m = 1 .. 203 around every MR / MC edge,
  * k around 384 and KC (1536), n around NR / NC), both transposes, alpha, accumulate, against
  * a double-precision triple loop: |got - ref| <= 1e-5 * sum_p |a b| + 1e-6.
- * The packing scratch is exactly linalg_gemm_pack_bytes (op_linalg.c, copied
- * below) and guarded: a kernel writing past it fails the test.
+ * The packing scratch is exactly tr_gemm_pack_bytes (runtime/gemm/config.h,
+ * as the compiler sizes it) and guarded: a kernel writing past it fails the test.
  * Conv: tr_conv_f32 and tr_conv_packed_f32 on odd shapes (groups, strides, pads, dilation, 1x1,
  * 1-D, 3-D, kdim > KC) against a direct double loop, scratch guarded the same way.
  * GELU: tr_gelu_f32 against x * (1 + erf(x / sqrt 2)) / 2 in double, within
@@ -35,24 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt_fused.h"
-#include "rt_linalg.h"
-#include "rt_mlp.h"
-
-/* compiler/ops/op_linalg.c: linalg_gemm_pack_bytes (kept in sync by this test) */
-static int64_t pack_bytes(int64_t m, int64_t k, int64_t n)
-{
-	if (m < 4 || k <= 0 || n <= 0)
-		return 4;
-	int64_t kc = k < TR_GEMM_KC ? k : TR_GEMM_KC;
-	int64_t mc = (m + 13 + 7) / 8 * 8;
-	int64_t nc = (n + 31) / 32 * 32;
-	if (mc > 256)
-		mc = 256;
-	if (nc > TR_GEMM_NC)
-		nc = TR_GEMM_NC;
-	return 4 * ((mc * kc + 15) / 16 * 16 + kc * nc);
-}
+#include "elementwise/gelu.h"
+#include "gemm/gemm.h"
+#include "gemm/proj_contract.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "norm/layernorm.h"
+#include "mlp/mlp.h"
 
 static unsigned seed = 12345;
 static float rnd(void)
@@ -70,7 +59,7 @@ static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float al
 	float *b = malloc(sizeof(float) * (size_t)(k * n + 1));
 	float *y = malloc(sizeof(float) * (size_t)(m * n + 1));
 	float *y0 = malloc(sizeof(float) * (size_t)(m * n + 1));
-	int64_t pb = pack_bytes(packed && m < 8 ? 8 : m, k, n), guard = 64;
+	int64_t pb = tr_gemm_pack_bytes(packed && m < 8 ? 8 : m, k, n), guard = 64;
 	int64_t npad = (n + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	float *bp = malloc(sizeof(float) * (size_t)(k * npad + 1));
 	void *raw;
@@ -143,7 +132,7 @@ static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_s
 {
 	float *a = rvec(m * k), *w = rvec(k * n), *bias = rvec(n), *st = rvec(m * n);
 	float *y = rvec(m * n), *ref = rvec(m * n), *wp = packed(w, k, n);
-	float *pack = malloc((size_t)pack_bytes(m, k, n));
+	float *pack = malloc((size_t)tr_gemm_pack_bytes(m, k, n));
 	if (has_start)
 		tr_gemm_residual_f32(bias, st, ref, m, n, 1, n, 0.75f, has_bias);
 	else
@@ -168,7 +157,7 @@ static void check_mlp(int64_t rows, int64_t d, int64_t h, int64_t tm)
 	float *w2p = packed(w2, h, d), *ln = rvec(rows * d), *hid = rvec(rows * h), *o = rvec(rows * d);
 	float *mean = rvec(rows), *rstd = rvec(rows), *ref = rvec(rows * d), *y = rvec(rows * d);
 	float *xy = rvec(rows * d);
-	int64_t pb = pack_bytes(rows < 8 ? 8 : rows, h > d ? h : d, h > d ? h : d);
+	int64_t pb = tr_gemm_pack_bytes(rows < 8 ? 8 : rows, h > d ? h : d, h > d ? h : d);
 	float *pack = malloc((size_t)pb);
 	float *scr = malloc(sizeof(float) * (size_t)(TR_MLP_R16(tm * d) * 2 + TR_MLP_R16(tm * h) +
 	                                             TR_MLP_R16(tm) * 2 + pb / 4));
@@ -295,7 +284,7 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 	int direct = kk == 1 && st[0] == 1 && st[1] == 1 && st[2] == 1 && pd[0] == 0 && pd[1] == 0 &&
 	             pd[2] == 0 && osz == isz;
 	int64_t sb = (direct ? 0 : 4 * ((cg * isz + 15) / 16 * 16 + (kdim * pc + 15) / 16 * 16)) +
-	             4 * ((mpad * pc + 15) / 16 * 16) + pack_bytes(pc < 4 ? 4 : pc, kdim, mpad);
+	             4 * ((mpad * pc + 15) / 16 * 16) + tr_gemm_pack_bytes(pc < 4 ? 4 : pc, kdim, mpad);
 	float *x = malloc(sizeof(float) * (size_t)(nb * c * isz));
 	float *w = malloc(sizeof(float) * (size_t)(mo * kdim));
 	float *wp = malloc(sizeof(float) * (size_t)(g * kdim * mpad));
@@ -328,7 +317,7 @@ static int check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, const int64_
 	free(wt);
 	/* tr_conv_f32 (weight rows @ im2col) on the same input, first */
 	int64_t qb = direct ? osz : tr_conv_block_rows(kdim, out[0] * out[1], out[2]) * out[2];
-	int64_t sb0 = (direct ? 0 : 4 * tr_conv_col_floats(kdim, qb)) + pack_bytes(mg < 4 ? 4 : mg, kdim, qb);
+	int64_t sb0 = (direct ? 0 : 4 * tr_conv_col_floats(kdim, qb)) + tr_gemm_pack_bytes(mg < 4 ? 4 : mg, kdim, qb);
 	float *y0 = malloc(sizeof(float) * (size_t)(nb * mo * osz));
 	float *yg = malloc(sizeof(float) * (size_t)(nb * mo * osz));
 	void *raw0;

@@ -1,5 +1,5 @@
 /*
- * test_elementwise.c -- the kernels of runtime/rt_elementwise.h evaluated
+ * test_elementwise.c -- the kernels of runtime/elementwise/ evaluated
  * directly on small inputs with independently known answers: flat and
  * broadcast binary paths (row, column, scalar, general strided), in-place
  * use, integer semantics (truncating division, wrap, integer Pow), NaN in
@@ -16,8 +16,9 @@
 
 #include "tostc.h"
 #include "unit.h"
-#include "rt_common.h"
-#include "rt_elementwise.h"
+#include "elementwise/binary.h"
+#include "elementwise/unary.h"
+#include "elementwise/reduce.h"
 
 #define CHECK_F(got, want, tol)                                                      \
 	do {                                                                         \

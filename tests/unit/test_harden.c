@@ -15,7 +15,7 @@
 
 #include "onnx.pb-c.h"
 #include "tostc.h"
-#include "rt_elementwise.h"
+#include "elementwise/unary.h"
 
 static char dir[64];
 static char msg[4096];

@@ -1,6 +1,6 @@
 /*
- * test_linalg.c -- unit tests for the linear algebra kernels (runtime/rt_linalg.h)
- * and the shape functions of compiler/ops/op_linalg.c.
+ * test_linalg.c -- unit tests for the linear algebra kernels (runtime/gemm/,
+ * conv/, norm/, pool/) and the shape functions of compiler/ops/op_linalg.c.
  *
  * GEMM and convolution are checked against naive double-precision loops
  * written out here, on ragged sizes that hit every edge path of the blocked
@@ -14,7 +14,13 @@
 
 #include "tostc.h"
 #include "unit.h"
-#include "rt_linalg.h"
+#include "gemm/gemm.h"
+#include "conv/conv.h"
+#include "conv/conv_packed.h"
+#include "conv/depthwise.h"
+#include "norm/batchnorm.h"
+#include "norm/layernorm.h"
+#include "pool/pool.h"
 
 static float frand(unsigned *s)
 {
@@ -43,7 +49,7 @@ static void check_gemm(int64_t m, int64_t k, int64_t n, int ta, int tb, float al
 	float *b = malloc(sizeof(float) * (size_t)(k * n + 1));
 	float *y = malloc(sizeof(float) * (size_t)(m * n + 1));
 	double *want = malloc(sizeof(double) * (size_t)(m * n + 1));
-	float *pack = malloc((size_t)linalg_gemm_pack_bytes(m, k, n));   /* exact: ASan checks it */
+	float *pack = malloc((size_t)tr_gemm_pack_bytes(m, k, n));   /* exact: ASan checks it */
 	for (int64_t i = 0; i < m * k; i++)
 		a[i] = frand(&s);
 	for (int64_t i = 0; i < k * n; i++)
@@ -126,7 +132,7 @@ static void test_matmul_batched_broadcast(void)
 	unsigned s = 99;
 	float a[2 * M * K], b[3 * K * N], y[6 * M * N];
 	double want[6 * M * N];
-	float *pack = malloc((size_t)linalg_gemm_pack_bytes(M, K, N));
+	float *pack = malloc((size_t)tr_gemm_pack_bytes(M, K, N));
 	for (int i = 0; i < 2 * M * K; i++)
 		a[i] = frand(&s);
 	for (int i = 0; i < 3 * K * N; i++)
@@ -196,7 +202,7 @@ static void check_conv(int64_t nb, int64_t c, int64_t mo, int64_t g, int64_t h, 
 		if (!direct)
 			qb = tr_conv_block_rows(cg * kh * kw, oh, ow) * ow;
 		size_t scratch = (direct ? 0 : sizeof(float) * (size_t)tr_conv_col_floats(cg * kh * kw, qb)) +
-		                 (size_t)linalg_gemm_pack_bytes(mg < 4 ? 4 : mg, cg * kh * kw, qb);
+		                 (size_t)tr_gemm_pack_bytes(mg < 4 ? 4 : mg, cg * kh * kw, qb);
 		float *sc = malloc(scratch);
 		tr_conv_f32(x, wt, bias, y, sc, nb, c, mo, g, with_bias, 0, p);
 		tr_conv_f32(x, wt, bias, yg, sc, nb, c, mo, g, with_bias, 1, p);

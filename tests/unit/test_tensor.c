@@ -1,5 +1,5 @@
 /*
- * test_tensor.c -- unit tests for the data movement kernels (runtime/rt_tensor.h)
+ * test_tensor.c -- unit tests for the data movement kernels (runtime/tensor/tensor.h)
  * and the shape/lower functions of compiler/ops/op_tensor.c.
  *
  * Kernel tests call the runtime directly on small inputs and compare with
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "tostc.h"
-#include "rt_tensor.h"
+#include "tensor/tensor.h"
 
 /* ---- transpose: all permutations of (2, 3, 4), via the strided map ---- */
 

@@ -1,5 +1,5 @@
 /*
- * test_tssa.c -- the fused TSSA kernels (runtime/rt_tssa.h) against hand-
+ * test_tssa.c -- the fused TSSA kernels (runtime/tssa/tssa.h) against hand-
  * computed values, a direct double-precision transcription of the ToST
  * formulas, and the invariants: pi sums to 1 over heads, vision TSSA is
  * equivariant to permuting tokens, causal TSSA never looks ahead.
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rt_tssa.h"
+#include "tssa/tssa.h"
 
 #define CHECK_NEAR(a, b, tol)                                                            \
 	do {                                                                                 \

@@ -1,5 +1,5 @@
 /*
- * rt_mlp.h -- the fused MLP half of a transformer block (op MlpBlock, made by
+ * mlp.h -- the fused MLP half of a transformer block (op MlpBlock, made by
  * compiler/passes/fuse_mlp.c): y = x + gamma * fc2(gelu(fc1(LayerNorm(x)))), run on
  * tiles of tm token rows so that the (rows, h) hidden activation only ever
  * exists as one (tm, h) tile of scratch.  Bias, GELU, LayerScale and the
@@ -11,11 +11,10 @@
  * that the unfused Gemm takes the GEMM's small-m path: equal to float
  * rounding); tests/paths/paths_test.c checks it on every micro-kernel path.
  */
-#ifndef TOSTC_RT_MLP_H
-#define TOSTC_RT_MLP_H
-#include "rt_common.h"
-#include "rt_fused.h"
-#include "rt_linalg.h"
+#ifndef TOSTC_RT_MLP_MLP_H
+#define TOSTC_RT_MLP_MLP_H
+#include "../gemm/sgemm.h"
+#include "../norm/layernorm.h"
 
 /*@ tr_mlp_block_f32 : tr_sgemm_epi tr_layernorm_f32 */
 /* floats rounded up to 16: scratch pieces stay 64-byte aligned */

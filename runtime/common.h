@@ -1,10 +1,23 @@
 /*
- * rt_common.h -- the prelude every generated model.c starts its runtime with.
+ * common.h -- the prelude every generated model.c starts its runtime with.
  *
- * The runtime is plain C99 text organised in sections (see compiler/tostc.h,
- * "Kernel calls"): the emitter copies only the sections a model uses.  Inside
- * the compiler the same headers are #included so that constant folding runs
- * exactly the code the generated program will run.
+ * The runtime is C99 text organised in sections, each a kernel (or a helper)
+ * with the names of the sections it needs (compiler/emit/emit_c.c parses
+ * them): the emitter copies only the sections a model uses, each after the
+ * ones it needs.  Inside the compiler the same headers are #included, so that
+ * constant folding runs exactly the code the generated program will run.
+ *
+ * The kernels are portable C99, written so that gcc vectorises them at -O2
+ * (fixed-count inner loops, bounded tails).  The hot spots also have
+ * micro-kernels in intrinsics, one instruction set per file: the GEMM
+ * (gemm/micro_*.h: AVX-512, AVX2+FMA, NEON, and portable C), the GELU, the
+ * LayerNorm sums and the convolutions' im2col.  Which ones a build uses is
+ * decided when model.c is compiled, from the C compiler's target flags
+ * (gemm/config.h; -DTR_NO_SIMD forces portable C), not by tostc.
+ *
+ * Folders are kernel families: elementwise/ (with the GELU), gemm/ (the GEMM
+ * driver, its micro-kernels and the MatMul/Gemm kernels), conv/, norm/,
+ * pool/, mlp/ (the fused MLP block), tensor/ (data movement), tssa/.
  *
  * Rules for all runtime code: C99, no allocation, no stdio, no mutable
  * globals, nothing but libm; sizes are int64_t; kernels may be called with

@@ -1,5 +1,5 @@
 /*
- * rt_tensor.h -- data movement kernels: copy, strided copy (transpose, slice,
+ * tensor.h -- data movement kernels: copy, strided copy (transpose, slice,
  * expand, tile), row copies (concat, split), gather, range, fill, constants.
  *
  * These ops only move bytes, so most kernels are byte-generic: tensors are
@@ -15,9 +15,9 @@
  * axes dropped, contiguous axes merged, so the kernels mostly see rank 1-3.
  * No kernel here allows y to overlap x.
  */
-#ifndef TOSTC_RT_TENSOR_H
-#define TOSTC_RT_TENSOR_H
-#include "rt_common.h"
+#ifndef TOSTC_RT_TENSOR_TENSOR_H
+#define TOSTC_RT_TENSOR_TENSOR_H
+#include "../common.h"
 
 /*@ tr_move : tr_common */
 #if defined(__GNUC__) || defined(__clang__)

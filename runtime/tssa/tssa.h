@@ -1,5 +1,5 @@
 /*
- * rt_tssa.h -- fused Token Statistics Self-Attention kernels (ToST).
+ * tssa.h -- fused Token Statistics Self-Attention kernels (ToST).
  *
  * Both kernels take the projected tokens w (B, N, d), d = K heads x p
  * channels (head k owns channels k*p .. k*p+p-1, the layout a head split
@@ -13,9 +13,9 @@
  * -(w * pi) * (1 / (1 + m)).  Only the summation order of the norms differs
  * from the graph (a running sum over tokens, as CumSum / ReduceSum do).
  */
-#ifndef TOSTC_RT_TSSA_H
-#define TOSTC_RT_TSSA_H
-#include "rt_common.h"
+#ifndef TOSTC_RT_TSSA_TSSA_H
+#define TOSTC_RT_TSSA_TSSA_H
+#include "../common.h"
 
 /*@ tr_tssa_row : tr_common */
 /*
