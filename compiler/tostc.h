@@ -344,6 +344,16 @@ void text_term(char *dst, size_t cap, const char *src);
  * Symbolic dimensions of graph inputs are bound from ctx->dims. */
 Graph *onnx_load(Ctx *c, const char *path);
 
+/* onnx_inline.c: the graph's nodes with every call of one of the model's
+ * local functions replaced by the function's body (renamed for the call);
+ * index[i]: the position in the file of node i, or of the call it came from */
+struct Onnx__ModelProto;
+struct Onnx__GraphProto;
+struct Onnx__NodeProto;
+const struct Onnx__NodeProto **onnx_inline_functions(Ctx *c, const struct Onnx__ModelProto *m,
+                                                     const struct Onnx__GraphProto *gp,
+                                                     int **index, int *n);
+
 /* ------------------------------------------------------------------ */
 /* Passes: each one file, one signature. The order is in pipeline.c.    */
 /* ------------------------------------------------------------------ */

@@ -39,7 +39,7 @@
 #include "onnx.pb-c.h"
 
 #define OPSET_MIN 7
-#define OPSET_MAX 17
+#define OPSET_MAX 21
 
 /* ------------------------------------------------------------------ */
 /* Element types                                                        */
@@ -100,6 +100,10 @@ typedef struct {
 	int nunbound, capunbound;
 	int fresh;            /* counter for invented tensor names */
 	Onnx__TensorProto *const_tp; /* --const-input being converted (freed on error too) */
+	/* the graph's nodes, local functions expanded (onnx_inline.c) */
+	const Onnx__NodeProto **nodes;
+	int *index;           /* position in the file of each (of its call, when expanded) */
+	int nnodes;
 	/* protobuf-c's allocations, counted against the memory limit */
 	ProtobufCAllocator pb_alloc;
 	size_t pb_used, pb_limit;
@@ -924,10 +928,10 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 /* Positions of the nodes in a topological order: the file order when the
  * file is sorted; otherwise a depth-first order that keeps it as far as the
  * dependencies allow.  Errors on undefined inputs and cycles. */
-static int *topo_order(Loader *L, const Onnx__GraphProto *gp)
+static int *topo_order(Loader *L)
 {
 	Ctx *c = L->c;
-	int nn = (int)gp->n_node;
+	int nn = L->nnodes;
 	int *order = ctx_alloc(c, ((size_t)nn + 1) * sizeof(int));
 	unsigned char *state = ctx_alloc(c, (size_t)nn + 1);   /* 0 new, 1 open, 2 done */
 	int *stack = ctx_alloc(c, ((size_t)nn + 1) * sizeof(int));
@@ -942,7 +946,7 @@ static int *topo_order(Loader *L, const Onnx__GraphProto *gp)
 		next[root] = 0;
 		while (sp > 0) {
 			int v = stack[sp - 1];
-			const Onnx__NodeProto *np = gp->node[v];
+			const Onnx__NodeProto *np = L->nodes[v];
 			if (next[v] < np->n_input) {
 				const char *in = str(np->input[next[v]++]);
 				if (!*in)
@@ -1016,9 +1020,12 @@ static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind 
 		proto_node_error(L, np, index, "has too many inputs or outputs");
 }
 
-static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
+/* Node v of L->nodes (its outputs' entries name v as their producer). */
+static void add_node(Loader *L, int v, OpKind op)
 {
 	Ctx *c = L->c;
+	const Onnx__NodeProto *np = L->nodes[v];
+	int index = L->index[v];
 	int nin = (int)count_in(np, op), nout = (int)count_out(np, op);
 	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), nin, nout);
 	n->src_op = ctx_strdup(c, str(np->op_type));
@@ -1038,14 +1045,14 @@ static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 		Entry *e;
 		if (*out) {
 			e = name_find(L, out);
-			ir_assert(c, e && e->node == index && !e->t);
+			ir_assert(c, e && e->node == v && !e->t);
 		} else {
 			/* an omitted optional output still gets a (private) tensor */
 			const char *base = *str(np->name)
 				? ctx_printf(c, "%s_out%d", np->name, i)
 				: ctx_printf(c, "node%d_out%d", index, i);
 			e = name_add(L, fresh_name(L, base));
-			e->node = index;
+			e->node = v;
 		}
 		e->t = tensor_new(L->g, e->key, TK_VALUE, DT_UNDEF, 0, NULL);
 		e->t->shape_known = false;
@@ -1054,6 +1061,64 @@ static void add_node(Loader *L, const Onnx__NodeProto *np, int index, OpKind op)
 	}
 	add_attrs(L, n, np, index);
 	graph_add_node(L->g, n);
+}
+
+/* Every op the model uses that tostc does not support, in one message: the
+ * op (and its domain, when not the default), how many nodes use it and the
+ * first of them.  A user fixes or reports them all at once. */
+static void check_ops(Loader *L)
+{
+	Ctx *c = L->c;
+	enum { SHOWN = 12 };
+	const char **op = NULL, **dom = NULL;
+	int *count = NULL, *first = NULL, nop = 0, cap = 0, nodes = 0;
+	for (int i = 0; i < L->nnodes; i++) {
+		const Onnx__NodeProto *np = L->nodes[i];
+		const char *t = str(np->op_type), *d = str(np->domain);
+		bool dflt = !*d || strcmp(d, "ai.onnx") == 0;
+		OpKind k = op_lookup(t);
+		if (dflt && k != OP_COUNT && !(op_info[k].flags & OPF_INTERNAL))
+			continue;
+		nodes++;
+		int j = 0;
+		while (j < nop && !(strcmp(op[j], t) == 0 && strcmp(dom[j], d) == 0))
+			j++;
+		if (j == nop) {
+			if (nop == cap) {
+				cap = cap ? 2 * cap : 16;
+				const char **o2 = ctx_alloc(c, sizeof *o2 * (size_t)cap);
+				const char **d2 = ctx_alloc(c, sizeof *d2 * (size_t)cap);
+				int *c2 = ctx_alloc(c, sizeof *c2 * (size_t)cap);
+				int *f2 = ctx_alloc(c, sizeof *f2 * (size_t)cap);
+				if (nop) {
+					memcpy(o2, op, sizeof *o2 * (size_t)nop);
+					memcpy(d2, dom, sizeof *d2 * (size_t)nop);
+					memcpy(c2, count, sizeof *c2 * (size_t)nop);
+					memcpy(f2, first, sizeof *f2 * (size_t)nop);
+				}
+				op = o2, dom = d2, count = c2, first = f2;
+			}
+			op[nop] = t, dom[nop] = d, count[nop] = 0, first[nop] = i;
+			nop++;
+		}
+		count[j]++;
+	}
+	if (!nop)
+		return;
+	const char *list = "";
+	for (int j = 0; j < nop && j < SHOWN; j++) {
+		const Onnx__NodeProto *np = L->nodes[first[j]];
+		const char *d = *dom[j] && strcmp(dom[j], "ai.onnx") != 0
+			? ctx_printf(c, " (domain '%s')", text_msg(c, dom[j])) : "";
+		list = ctx_printf(c, "%s%s%s%s: %d node%s, first %s", list, j ? "; " : "",
+		                  text_msg(c, op[j]), d, count[j], count[j] == 1 ? "" : "s",
+		                  node_where(L, np, L->index[first[j]]));
+	}
+	if (nop > SHOWN)
+		list = ctx_printf(c, "%s; and %d more", list, nop - SHOWN);
+	ctx_error(c, "%d unsupported op%s in %d node%s (opset %d): %s; `tostc --list-ops` lists "
+	          "the supported ops", nop, nop == 1 ? "" : "s", nodes, nodes == 1 ? "" : "s",
+	          L->g->opset, list);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1137,6 +1202,7 @@ static Graph *load(Loader *L, const char *path)
 	if (gp->n_node > INT_MAX / 16 || gp->n_input > INT_MAX / 16 ||
 	    gp->n_output > INT_MAX / 16 || gp->n_initializer > INT_MAX / 16)
 		ctx_error(c, "the graph is too large");
+	L->nodes = onnx_inline_functions(c, m, gp, &L->index, &L->nnodes);
 
 	/* initializers: constants (node -2 marks them) */
 	for (size_t i = 0; i < gp->n_initializer; i++) {
@@ -1168,8 +1234,8 @@ static Graph *load(Loader *L, const char *path)
 	g->ninputs = ninputs;
 
 	/* every node output goes into the name table before any node is built */
-	for (size_t i = 0; i < gp->n_node; i++) {
-		const Onnx__NodeProto *np = gp->node[i];
+	for (int i = 0; i < L->nnodes; i++) {
+		const Onnx__NodeProto *np = L->nodes[i];
 		for (size_t k = 0; k < np->n_output; k++) {
 			const char *out = str(np->output[k]);
 			if (!*out)
@@ -1177,35 +1243,22 @@ static Graph *load(Loader *L, const char *path)
 			Entry *e = name_add(L, ctx_strdup(c, out));
 			if (!e) {
 				Entry *old = name_find(L, out);
-				proto_node_error(L, np, (int)i, "output '%s' is already %s",
+				proto_node_error(L, np, L->index[i], "output '%s' is already %s",
 				                 text_msg(c, out),
 				                 old->node >= 0 ? "the output of another node"
 				                 : old->node == -2 ? "an initializer" : "a graph input");
 			}
-			e->node = (int)i;
+			e->node = i;
 		}
 	}
 
 	/* nodes */
-	for (size_t i = 0; i < gp->n_node; i++) {
-		const Onnx__NodeProto *np = gp->node[i];
-		const char *dom = str(np->domain);
-		OpKind op = op_lookup(str(np->op_type));
-		if (*dom && strcmp(dom, "ai.onnx") != 0)
-			proto_node_error(L, np, (int)i, "unsupported op '%s' in domain '%s'; "
-			                 "`tostc --list-ops` lists the supported ops",
-			                 str(np->op_type), text_msg(c, dom));
-		if (op == OP_COUNT || (op_info[op].flags & OPF_INTERNAL))
-			proto_node_error(L, np, (int)i, "unsupported op '%s' (opset %d); "
-			                 "`tostc --list-ops` lists the supported ops",
-			                 str(np->op_type), g->opset);
-		check_arity(L, np, (int)i, op);
-	}
-	int *order = topo_order(L, gp);
-	for (size_t k = 0; k < gp->n_node; k++) {
-		int i = order[k];
-		add_node(L, gp->node[i], i, op_lookup(str(gp->node[i]->op_type)));
-	}
+	check_ops(L);
+	for (int i = 0; i < L->nnodes; i++)
+		check_arity(L, L->nodes[i], L->index[i], op_lookup(str(L->nodes[i]->op_type)));
+	int *order = topo_order(L);
+	for (int k = 0; k < L->nnodes; k++)
+		add_node(L, order[k], op_lookup(str(L->nodes[order[k]]->op_type)));
 
 	/* graph outputs */
 	if (gp->n_output == 0)

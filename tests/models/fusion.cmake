@@ -26,3 +26,10 @@ add_test(NAME demand
 add_test(NAME absorb
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_absorb.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/absorb_work)
+
+# ctest `front`: what the ONNX front end reads beyond single nodes: local
+# functions (nested, attributes, defaults, omitted inputs), opsets 18 to 21,
+# and one message naming every unsupported op (tests/models/test_front.py).
+add_test(NAME front
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_front.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/front_work)
