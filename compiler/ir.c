@@ -332,6 +332,7 @@ Tensor *tensor_new(Graph *g, const char *name, TensorKind kind, DType dt, int ra
 Tensor *tensor_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims)
 {
 	Tensor *t = tensor_new(g, name, TK_CONST, dt, rank, dims);
+	t->shape_known = true;   /* a scalar may come with dims NULL */
 	t->data = ctx_alloc(g->ctx, (size_t)tensor_nbytes(t) + 1);
 	return t;
 }

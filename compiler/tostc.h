@@ -237,6 +237,11 @@ struct Node {
 	Call *calls;             /* lowering result: kernel calls in order */
 	Call *calls_tail;        /* last of calls (valid while calls != NULL), for O(1) append */
 	const char *fused_from;  /* fusion: the source nodes, for comments */
+	/* control flow (ops/op_control.c): If's then and else graphs, Loop's
+	 * body; each takes its declared inputs, then the node's captures */
+	Graph *sub[2];
+	int64_t sub_ws;          /* a run-time If: workspace its branches need ... */
+	int64_t sub_ws_offset;   /* ... and where it lies in this graph's (plan.c) */
 };
 
 struct Graph {
@@ -421,6 +426,12 @@ extern const int nstep_passes;
 void pipeline_run_passes(Graph *g, const Pass *list, int n, const char *dump_after, FILE *dump);
 /* Run all passes (the list `passes`). */
 void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
+
+/* ops/op_control.c: If and Loop */
+/* A copy of the nodes of sg after position pos of g, its inputs bound to
+ * bind[] (tensors of g), its constants shared, its other tensors new; the
+ * tensors its outputs became in out[].  Nested subgraphs are copied too. */
+void graph_splice(Graph *g, int pos, Graph *sg, Tensor *const *bind, Tensor **out);
 
 /* ------------------------------------------------------------------ */
 /* Kernel calls (lower.c, ops/kernels.c) -- the seam between ops and the  */

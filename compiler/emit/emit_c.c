@@ -48,10 +48,27 @@ typedef struct {
 	int64_t *woff_of;    /* their offsets */
 	int nw;
 	bool uses_in, uses_out, uses_ws, uses_w;  /* what the function being written reads */
+	struct SubFn *subs;  /* the branches of run-time Ifs, nested ones first */
+	int nsubs;
 	const StreamInfo *stream; /* the step API to emit, or NULL */
 	int *outslot;        /* per tensor id: index in outputs it is written to, -1 */
 	int *inslot;         /* per tensor id: index in inputs, -1 */
 } Emitter;
+
+/* A branch of a run-time If, written as a function of its own. */
+typedef struct SubFn {
+	const Node *node;    /* the If */
+	int branch;          /* 0 then, 1 else */
+	Graph *g;
+	int64_t *woff;       /* its weights' offsets in the blob */
+	const char *fname;
+} SubFn;
+
+/* The run-time Ifs of g (their subgraphs are compiled; a folded If is gone). */
+static bool is_runtime_if(const Node *n)
+{
+	return n->op == OP_IF && !n->dead && n->sub[0];
+}
 
 /* ---- runtime sections ---- */
 
@@ -539,6 +556,8 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 
 /* ---- the forward pass ---- */
 
+static void emit_if(Emitter *e, const Node *n);
+
 /* A node's line: its calls, after a comment with its source and shapes. */
 static void emit_node(Emitter *e, Node *n)
 {
@@ -558,6 +577,8 @@ static void emit_node(Emitter *e, Node *n)
 	for (int j = 0; j < n->nout; j++)
 		fprintf(f, "%s%s", j ? ", " : "", n->out[j] ? tensor_shape_str(c, n->out[j]) : "_");
 	fputs(" */\n", f);
+	if (is_runtime_if(n))
+		emit_if(e, n);
 	for (Call *k = n->calls; k; k = k->next)
 		print_call(e, k);
 }
@@ -595,7 +616,10 @@ static void use_graph(Emitter *e, Graph *g)
 /* Mark the sections g's kernels need, and the kernels (for prototypes). */
 static void need_sections(Emitter *e, Graph *g, bool *used)
 {
-	for (int p = 0; p < g->nnodes; p++)
+	for (int p = 0; p < g->nnodes; p++) {
+		if (is_runtime_if(g->nodes[p]))
+			for (int b = 0; b < 2; b++)
+				need_sections(e, g->nodes[p]->sub[b], used);
 		for (Call *k = g->nodes[p]->calls; k; k = k->next) {
 			Section *s = section_for(e, kernel_info[k->kernel].name);
 			if (!s) {
@@ -607,15 +631,75 @@ static void need_sections(Emitter *e, Graph *g, bool *used)
 			s->needed = true;
 			used[k->kernel] = true;
 		}
+	}
 }
 
 static int count_weight_args(Graph *g)
 {
-	int n = g->noutputs;
-	for (int p = 0; p < g->nnodes; p++)
+	int n = g->noutputs + g->ninputs;
+	for (int p = 0; p < g->nnodes; p++) {
+		if (is_runtime_if(g->nodes[p]))
+			n += count_weight_args(g->nodes[p]->sub[0]) + count_weight_args(g->nodes[p]->sub[1]);
 		for (Call *k = g->nodes[p]->calls; k; k = k->next)
 			n += k->nargs;
+	}
 	return n;
+}
+
+/* The branches of g's run-time Ifs (nested ones first): their weights
+ * placed in the blob and their function names chosen. */
+static void collect_subgraphs(Emitter *e, Graph *g, int cap)
+{
+	for (int p = 0; p < g->nnodes; p++) {
+		Node *n = g->nodes[p];
+		if (!is_runtime_if(n))
+			continue;
+		for (int b = 0; b < 2; b++) {
+			collect_subgraphs(e, n->sub[b], cap);
+			use_graph(e, n->sub[b]);
+			collect_weights(e, cap);
+			SubFn *sf = ctx_alloc(e->c, sizeof(SubFn) * (size_t)(e->nsubs + 1));
+			if (e->nsubs)
+				memcpy(sf, e->subs, sizeof(SubFn) * (size_t)e->nsubs);
+			e->subs = sf;
+			e->subs[e->nsubs] = (SubFn){n, b, n->sub[b], e->woff,
+			                            ctx_printf(e->c, "%s_if%d_%s", e->o->name, e->nsubs / 2,
+			                                       b ? "else" : "then")};
+			e->nsubs++;
+		}
+	}
+}
+
+static const SubFn *sub_fn(const Emitter *e, const Node *n, int branch)
+{
+	for (int i = 0; i < e->nsubs; i++)
+		if (e->subs[i].node == n && e->subs[i].branch == branch)
+			return &e->subs[i];
+	ctx_bug(e->c, __FILE__, __LINE__, "no function for an If branch");
+}
+
+/* A run-time If: its captures and outputs as pointer arrays, then one of
+ * the two branch functions, with the workspace plan.c set aside for it. */
+static void emit_if(Emitter *e, const Node *n)
+{
+	FILE *f = e->f;
+	Ctx *c = e->c;
+	fprintf(f, "\t{\n\t\tconst void *sin[%d] = {", n->nin > 1 ? n->nin - 1 : 1);
+	for (int j = 1; j < n->nin; j++)
+		fprintf(f, "%s%s", j > 1 ? ", " : "", ptr_text(e, n->in[j], false));
+	fprintf(f, "%s};\n\t\tvoid *sout[%d] = {", n->nin > 1 ? "" : "0", n->nout ? n->nout : 1);
+	for (int j = 0; j < n->nout; j++)
+		fprintf(f, "%s%s", j ? ", " : "", n->out[j] ? ptr_text(e, n->out[j], true) : "0");
+	fprintf(f, "%s};\n", n->nout ? "" : "0");
+	const char *cond = ptr_text(e, n->in[0], false);
+	const char *ws = "0";   /* branches that need no workspace */
+	if (n->sub_ws > 0) {
+		e->uses_ws = true;
+		ws = ctx_printf(c, "ws + %lld", (long long)n->sub_ws_offset);
+	}
+	fprintf(f, "\t\tif (*%s)\n\t\t\t%s(sin, sout, %s);\n\t\telse\n\t\t\t%s(sin, sout, %s);\n"
+	           "\t}\n",
+	        cond, sub_fn(e, n, 0)->fname, ws, sub_fn(e, n, 1)->fname, ws);
 }
 
 /* The forward pass of a graph with more nodes than this is split into
@@ -637,7 +721,7 @@ static char *node_lines(Emitter *e, int from, int to, bool outputs, size_t *len)
 	e->f = bf;
 	e->uses_in = e->uses_out = e->uses_ws = e->uses_w = false;
 	for (int p = from; p < to; p++)
-		if (g->nodes[p]->calls)
+		if (g->nodes[p]->calls || is_runtime_if(g->nodes[p]))
 			emit_node(e, g->nodes[p]);
 	for (int i = 0; outputs && i < g->noutputs; i++) {
 		Tensor *t = g->outputs[i], *r = tensor_root(t);
@@ -669,7 +753,7 @@ static void unused(Emitter *e, FILE *f, bool ws)
 
 /* `fname`(in, out, workspace): the nodes of e->g in order, a line each (in
  * parts of EMIT_PART_NODES nodes, for a large graph). */
-static void emit_entry(Emitter *e, const char *fname, bool is_static)
+static void emit_entry(Emitter *e, const char *fname, bool is_static, bool branch)
 {
 	Graph *g = e->g;
 	Ctx *c = e->c;
@@ -677,7 +761,7 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static)
 	const char *U = uname(c, e->o->name);
 	int nodes = 0;
 	for (int p = 0; p < g->nnodes; p++)
-		nodes += g->nodes[p]->calls != NULL;
+		nodes += g->nodes[p]->calls || is_runtime_if(g->nodes[p]);
 	bool parts = nodes > EMIT_PART_NODES, any_w = false;
 	int npart = 0;
 	if (parts) {
@@ -685,7 +769,7 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static)
 		while (p < g->nnodes) {
 			int q = p;
 			for (int k = 0; q < g->nnodes && k < EMIT_PART_NODES; q++)
-				k += g->nodes[q]->calls != NULL;
+				k += g->nodes[q]->calls || is_runtime_if(g->nodes[q]);
 			size_t len;
 			char *body = node_lines(e, p, q, false, &len);
 			fprintf(cf, "/* nodes #%d to #%d */\n"
@@ -706,7 +790,9 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static)
 	char *body = node_lines(e, 0, parts ? 0 : g->nnodes, true, &blen);
 	fprintf(cf, "%sint %s(const void *const *in, void *const *out, void *workspace)\n{\n",
 	        is_static ? "static " : "", fname);
-	if (g->arena_size > 0)
+	if (g->arena_size > 0 && branch)
+		fputs("\tunsigned char *ws = (unsigned char *)workspace;\n", cf);
+	else if (g->arena_size > 0)
 		fprintf(cf, "\tunsigned char *ws = (unsigned char *)workspace;\n"
 		            "\tif (!ws) {\n#ifndef %s_NO_STATIC_WORKSPACE\n\t\tws = static_workspace.bytes;\n"
 		            "#else\n\t\treturn -1;\n#endif\n\t}\n",
@@ -797,6 +883,8 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 		adv_woff = e.woff;
 		use_graph(&e, g);
 	}
+	collect_subgraphs(&e, g, cap);
+	use_graph(&e, g);
 	collect_weights(&e, cap);
 	int64_t *run_woff = e.woff;
 	if (e.wsize > 0)
@@ -809,8 +897,17 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 		            "} static_workspace;\n#endif\n",
 		        U, (long long)ws_size);
 
+	if (e.nsubs)
+		fputs("\n/* ---- the branches of Ifs decided at run time ---- */\n\n", cf);
+	for (int i = 0; i < e.nsubs; i++) {
+		use_graph(&e, e.subs[i].g);
+		e.woff = e.subs[i].woff;
+		emit_entry(&e, e.subs[i].fname, true, true);
+	}
+	use_graph(&e, g);
+	e.woff = run_woff;
 	fputs("\n/* ---- the forward pass ---- */\n\n", cf);
-	emit_entry(&e, ctx_printf(c, "%s_run_v", N), false);
+	emit_entry(&e, ctx_printf(c, "%s_run_v", N), false, false);
 	emit_prototype(&e, cf, pn);
 	fputs("\n{\n", cf);
 	fprintf(cf, "\tconst void *in[%d] = {", g->ninputs ? g->ninputs : 1);
@@ -825,11 +922,11 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 		fprintf(cf, "\n/* ---- the step graph: one token at the position the state holds ---- */\n\n");
 		use_graph(&e, sg);
 		e.woff = step_woff;
-		emit_entry(&e, ctx_printf(c, "%s_step_v", N), true);
+		emit_entry(&e, ctx_printf(c, "%s_step_v", N), true, false);
 		fprintf(cf, "/* ---- the same without the outputs: only the statistics advance ---- */\n\n");
 		use_graph(&e, ag);
 		e.woff = adv_woff;
-		emit_entry(&e, ctx_printf(c, "%s_advance_v", N), true);
+		emit_entry(&e, ctx_printf(c, "%s_advance_v", N), true, false);
 		emit_step_api(st, N, cf);
 		use_graph(&e, g);
 		e.woff = run_woff;

@@ -81,18 +81,37 @@ typedef struct {
 	int node;
 } Entry;
 
+/* One graph being read: the model's, or a subgraph (an If branch, a Loop
+ * body) whose names reach into the graphs around it. */
+typedef struct Scope Scope;
+struct Scope {
+	Graph *g;
+	Scope *up;            /* the enclosing graph's scope; NULL for the model's */
+	/* name table: open addressing, cap a power of two */
+	Entry *tab;
+	size_t cap, count;
+	/* the graph's nodes, local functions expanded (onnx_inline.c) */
+	const Onnx__NodeProto **nodes;
+	int *index;           /* position in the file of each (of its call, when expanded) */
+	int nnodes;
+	const char ***free;   /* per node: the names its subgraphs read from this graph */
+	int *nfree;
+	/* captures: tensors of enclosing graphs that this one reads, and the
+	 * inputs that stand for them here */
+	Tensor **outer, **inner;
+	int ncap, capcap;
+};
+
 typedef struct {
 	Ctx *c;
-	Graph *g;
+	Scope s;              /* the graph being read */
+	Graph *root;          /* the model's graph */
 	const char *path;     /* the model file */
 	/* resources released on success and on error */
 	void *map;
 	size_t maplen;
 	int fd, ext_fd;
 	Onnx__ModelProto *model;
-	/* name table: open addressing, cap a power of two */
-	Entry *tab;
-	size_t cap, count;
 	/* symbolic dimensions: every name seen, and those left unbound */
 	const char **sym;
 	int nsym, capsym;
@@ -100,10 +119,6 @@ typedef struct {
 	int nunbound, capunbound;
 	int fresh;            /* counter for invented tensor names */
 	Onnx__TensorProto *const_tp; /* --const-input being converted (freed on error too) */
-	/* the graph's nodes, local functions expanded (onnx_inline.c) */
-	const Onnx__NodeProto **nodes;
-	int *index;           /* position in the file of each (of its call, when expanded) */
-	int nnodes;
 	/* protobuf-c's allocations, counted against the memory limit */
 	ProtobufCAllocator pb_alloc;
 	size_t pb_used, pb_limit;
@@ -269,43 +284,88 @@ static void pb_check_memory(Loader *L)
 /* Name table                                                           */
 /* ------------------------------------------------------------------ */
 
-static Entry *name_slot(Loader *L, const char *key)
+static Entry *name_slot(Scope *s, const char *key)
 {
-	size_t mask = L->cap - 1;
+	size_t mask = s->cap - 1;
 	size_t i = (size_t)fnv1a(FNV1A_BASIS, key, strlen(key)) & mask;
-	while (L->tab[i].key && strcmp(L->tab[i].key, key) != 0)
+	while (s->tab[i].key && strcmp(s->tab[i].key, key) != 0)
 		i = (i + 1) & mask;
-	return &L->tab[i];
+	return &s->tab[i];
 }
 
-static Entry *name_find(Loader *L, const char *key)
+static Entry *scope_find(Scope *s, const char *key)
 {
-	if (!L->cap)
+	if (!s->cap)
 		return NULL;
-	Entry *e = name_slot(L, key);
+	Entry *e = name_slot(s, key);
 	return e->key ? e : NULL;
 }
 
-/* Insert key (an arena string); returns NULL when it is already there. */
-static Entry *name_add(Loader *L, const char *key)
+/* A name of the graph being read (not of the graphs around it). */
+static Entry *name_find(Loader *L, const char *key) { return scope_find(&L->s, key); }
+
+/* Insert key (an arena string) into s; NULL when it is already there. */
+static Entry *scope_add(Ctx *c, Scope *s, const char *key)
 {
-	if (2 * (L->count + 1) > L->cap) {
-		Entry *old = L->tab;
-		size_t oldcap = L->cap;
-		L->cap = oldcap ? 2 * oldcap : 256;
-		L->tab = ctx_alloc(L->c, (size_t)ctx_mul(L->c, (int64_t)L->cap, sizeof(Entry)));
+	if (2 * (s->count + 1) > s->cap) {
+		Entry *old = s->tab;
+		size_t oldcap = s->cap;
+		s->cap = oldcap ? 2 * oldcap : 256;
+		s->tab = ctx_alloc(c, (size_t)ctx_mul(c, (int64_t)s->cap, sizeof(Entry)));
 		for (size_t i = 0; i < oldcap; i++)
 			if (old[i].key)
-				*name_slot(L, old[i].key) = old[i];
+				*name_slot(s, old[i].key) = old[i];
 	}
-	Entry *e = name_slot(L, key);
+	Entry *e = name_slot(s, key);
 	if (e->key)
 		return NULL;
 	e->key = key;
 	e->t = NULL;
 	e->node = -1;
-	L->count++;
+	s->count++;
 	return e;
+}
+
+static Entry *name_add(Loader *L, const char *key) { return scope_add(L->c, &L->s, key); }
+
+/* Is `name` a tensor of an enclosing graph of s? */
+static bool outer_has(Scope *s, const char *name)
+{
+	for (Scope *u = s->up; u; u = u->up)
+		if (scope_find(u, name))
+			return true;
+	return false;
+}
+
+/* The tensor of s's graph that `name` stands for: its own, or for a tensor
+ * of an enclosing graph an input of s's graph made on first use (a capture:
+ * s->outer[k] is read through s->inner[k]).  NULL when no graph has it. */
+static Tensor *scope_tensor(Ctx *c, Scope *s, const char *name)
+{
+	Entry *e = scope_find(s, name);
+	if (e)
+		return e->t;
+	if (!s->up)
+		return NULL;
+	Tensor *outer = scope_tensor(c, s->up, name);
+	if (!outer)
+		return NULL;
+	e = scope_add(c, s, ctx_strdup(c, name));
+	e->node = -3;
+	e->t = tensor_new(s->g, e->key, TK_INPUT, outer->dtype, 0, NULL);
+	e->t->shape_known = false;
+	if (s->ncap == s->capcap) {
+		int cap = s->capcap ? 2 * s->capcap : 8;
+		Tensor **o = ctx_alloc(c, sizeof *o * (size_t)cap), **i = ctx_alloc(c, sizeof *i * (size_t)cap);
+		if (s->ncap) {
+			memcpy(o, s->outer, sizeof *o * (size_t)s->ncap);
+			memcpy(i, s->inner, sizeof *i * (size_t)s->ncap);
+		}
+		s->outer = o, s->inner = i, s->capcap = cap;
+	}
+	s->outer[s->ncap] = outer;
+	s->inner[s->ncap++] = e->t;
+	return e->t;
 }
 
 /* A name no tensor of the graph has: base, base_1, base_2, ... */
@@ -468,7 +528,7 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 		done += r;
 	}
 	/* external weights are part of the source: they go into the hash too */
-	L->g->source_hash = fnv1a(L->g->source_hash, t->data, (size_t)nbytes);
+	L->root->source_hash = fnv1a(L->root->source_hash, t->data, (size_t)nbytes);
 	close(L->ext_fd);
 	L->ext_fd = -1;
 }
@@ -511,7 +571,7 @@ static Tensor *double_const(Loader *L, const Onnx__TensorProto *tp, const char *
 	if (nelem > ((int64_t)1 << 24))
 		ctx_error(c, "%s is a DOUBLE tensor of %lld elements; tostc converts only small DOUBLE "
 		          "constants", what, (long long)nelem);
-	Tensor *t = tensor_const(L->g, name, DT_F32, rank, dims);
+	Tensor *t = tensor_const(L->s.g, name, DT_F32, rank, dims);
 	t->from_double = true;
 	float *d = t->data;
 	if (tp->has_raw_data) {
@@ -541,7 +601,7 @@ static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const c
  * read only by Cast(to=FLOAT) nodes; then rounding it at load time is exact. */
 static void check_doubles(Loader *L)
 {
-	Graph *g = L->g;
+	Graph *g = L->s.g;
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
 		Tensor *src = NULL;
@@ -597,7 +657,7 @@ static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const c
 	/* The data is allocated only once its source is known to hold exactly
 	 * nbytes, so dims alone can never make tostc allocate (or zero) more
 	 * memory than the file provides. */
-	Tensor *t = tensor_new(L->g, name, TK_CONST, dt, rank, dims);
+	Tensor *t = tensor_new(L->s.g, name, TK_CONST, dt, rank, dims);
 	t->shape_known = true;
 
 	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
@@ -830,7 +890,7 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 	}
 	shape_nbytes_checked(c, ctx_printf(c, "graph input '%s'", name), dt, rank, dims);
 	e = name_add(L, ctx_strdup(c, name));
-	e->t = tensor_new(L->g, e->key, TK_INPUT, dt, rank, dims);
+	e->t = tensor_new(L->s.g, e->key, TK_INPUT, dt, rank, dims);
 	e->t->shape_known = true;
 	inputs[(*ninputs)++] = e->t;
 }
@@ -872,18 +932,18 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 		Attr *a;
 		switch (type) {
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
-			a = node_add_attr(L->g, n, an, AT_INT);
+			a = node_add_attr(L->s.g, n, an, AT_INT);
 			a->i = ap->i;
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT:
-			a = node_add_attr(L->g, n, an, AT_FLOAT);
+			a = node_add_attr(L->s.g, n, an, AT_FLOAT);
 			a->f = ap->f;
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
 			if (ap->n_ints > INT_MAX / 8)
 				proto_node_error(L, np, index, "attribute '%s' is too long",
 				                 text_msg(c, aname));
-			a = node_add_attr(L->g, n, an, AT_INTS);
+			a = node_add_attr(L->s.g, n, an, AT_INTS);
 			a->n = (int)ap->n_ints;
 			a->ints = ctx_alloc(c, (ap->n_ints ? ap->n_ints : 1) * sizeof(int64_t));
 			if (ap->n_ints)
@@ -893,14 +953,14 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 			if (ap->n_floats > INT_MAX / 8)
 				proto_node_error(L, np, index, "attribute '%s' is too long",
 				                 text_msg(c, aname));
-			a = node_add_attr(L->g, n, an, AT_FLOATS);
+			a = node_add_attr(L->s.g, n, an, AT_FLOATS);
 			a->n = (int)ap->n_floats;
 			a->floats = ctx_alloc(c, (ap->n_floats ? ap->n_floats : 1) * sizeof(float));
 			if (ap->n_floats)
 				memcpy(a->floats, ap->floats, ap->n_floats * sizeof(float));
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING:
-			a = node_add_attr(L->g, n, an, AT_STRING);
+			a = node_add_attr(L->s.g, n, an, AT_STRING);
 			a->s = copy_bytes(c, &ap->s);
 			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
@@ -914,12 +974,12 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 			const char *what = ctx_printf(c, "%s: attribute '%s'", node_where(L, np, index),
 			                              text_msg(c, aname));
 			e->t = tensor_from_proto(L, ap->t, e->key, what);
-			a = node_add_attr(L->g, n, an, AT_TENSOR);
+			a = node_add_attr(L->s.g, n, an, AT_TENSOR);
 			a->t = e->t;
 			break;
 		}
 		default:
-			a = node_add_attr(L->g, n, an, AT_OTHER);
+			a = node_add_attr(L->s.g, n, an, AT_OTHER);
 			break;
 		}
 	}
@@ -931,7 +991,7 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 static int *topo_order(Loader *L)
 {
 	Ctx *c = L->c;
-	int nn = L->nnodes;
+	int nn = L->s.nnodes;
 	int *order = ctx_alloc(c, ((size_t)nn + 1) * sizeof(int));
 	unsigned char *state = ctx_alloc(c, (size_t)nn + 1);   /* 0 new, 1 open, 2 done */
 	int *stack = ctx_alloc(c, ((size_t)nn + 1) * sizeof(int));
@@ -946,20 +1006,26 @@ static int *topo_order(Loader *L)
 		next[root] = 0;
 		while (sp > 0) {
 			int v = stack[sp - 1];
-			const Onnx__NodeProto *np = L->nodes[v];
-			if (next[v] < np->n_input) {
-				const char *in = str(np->input[next[v]++]);
+			const Onnx__NodeProto *np = L->s.nodes[v];
+			size_t nin = np->n_input + (size_t)L->s.nfree[v];
+			if (next[v] < nin) {
+				size_t k = next[v]++;
+				const char *in = k < np->n_input ? str(np->input[k])
+				                                 : L->s.free[v][k - np->n_input];
 				if (!*in)
 					continue;
 				Entry *e = name_find(L, in);
+				if (!e && (k >= np->n_input || outer_has(&L->s, in)))
+					continue;   /* a name of an enclosing graph */
 				if (!e)
-					proto_node_error(L, np, v, "input '%s' is not produced by any node and "
-					                 "is neither a graph input nor an initializer", in);
+					proto_node_error(L, np, L->s.index[v], "input '%s' is not produced by any "
+					                 "node and is neither a graph input nor an initializer",
+					                 text_msg(c, in));
 				if (e->node < 0)
 					continue;
 				if (state[e->node] == 1)
-					proto_node_error(L, np, v, "the graph has a cycle through tensor '%s'",
-					                 in);
+					proto_node_error(L, np, L->s.index[v], "the graph has a cycle through "
+					                 "tensor '%s'", text_msg(c, in));
 				if (state[e->node] == 0) {
 					state[e->node] = 1;
 					next[e->node] = 0;
@@ -1020,14 +1086,16 @@ static void check_arity(Loader *L, const Onnx__NodeProto *np, int index, OpKind 
 		proto_node_error(L, np, index, "has too many inputs or outputs");
 }
 
-/* Node v of L->nodes (its outputs' entries name v as their producer). */
+static void read_control(Loader *L, Node *n, const Onnx__NodeProto *np, int first);
+
+/* Node v of L->s.nodes (its outputs' entries name v as their producer). */
 static void add_node(Loader *L, int v, OpKind op)
 {
 	Ctx *c = L->c;
-	const Onnx__NodeProto *np = L->nodes[v];
-	int index = L->index[v];
+	const Onnx__NodeProto *np = L->s.nodes[v];
+	int index = L->s.index[v];
 	int nin = (int)count_in(np, op), nout = (int)count_out(np, op);
-	Node *n = node_new(L->g, op, ctx_strdup(c, str(np->name)), nin, nout);
+	Node *n = node_new(L->s.g, op, ctx_strdup(c, str(np->name)), nin, nout);
 	n->src_op = ctx_strdup(c, str(np->op_type));
 	n->index = index;
 	for (int i = 0; i < nin; i++) {
@@ -1036,9 +1104,8 @@ static void add_node(Loader *L, int v, OpKind op)
 			n->in[i] = NULL;
 			continue;
 		}
-		Entry *e = name_find(L, in);
-		ir_assert(c, e && e->t);   /* topo_order checked it */
-		n->in[i] = e->t;
+		n->in[i] = scope_tensor(c, &L->s, in);
+		ir_assert(c, n->in[i] != NULL);   /* topo_order checked it */
 	}
 	for (int i = 0; i < nout; i++) {
 		const char *out = str(np->output[i]);
@@ -1054,71 +1121,325 @@ static void add_node(Loader *L, int v, OpKind op)
 			e = name_add(L, fresh_name(L, base));
 			e->node = v;
 		}
-		e->t = tensor_new(L->g, e->key, TK_VALUE, DT_UNDEF, 0, NULL);
+		e->t = tensor_new(L->s.g, e->key, TK_VALUE, DT_UNDEF, 0, NULL);
 		e->t->shape_known = false;
 		e->t->producer = n;
 		n->out[i] = e->t;
 	}
 	add_attrs(L, n, np, index);
-	graph_add_node(L->g, n);
+	if (n->op == OP_IF || n->op == OP_LOOP)
+		read_control(L, n, np, nin);
+	graph_add_node(L->s.g, n);
 }
 
-/* Every op the model uses that tostc does not support, in one message: the
- * op (and its domain, when not the default), how many nodes use it and the
- * first of them.  A user fixes or reports them all at once. */
-static void check_ops(Loader *L)
+/* The ops a model uses that tostc does not support: each op (and domain),
+ * how many nodes use it and the first of them. */
+typedef struct {
+	const char **op, **dom, **first;
+	int *count, n, cap, nodes;
+} Gaps;
+
+static void collect_gaps(Loader *L, const Onnx__GraphProto *gp, Gaps *G, int depth)
 {
 	Ctx *c = L->c;
-	enum { SHOWN = 12 };
-	const char **op = NULL, **dom = NULL;
-	int *count = NULL, *first = NULL, nop = 0, cap = 0, nodes = 0;
-	for (int i = 0; i < L->nnodes; i++) {
-		const Onnx__NodeProto *np = L->nodes[i];
+	if (depth > 32)
+		ctx_error(c, "subgraphs are nested more than 32 deep, tostc's limit");
+	int *index, nn;
+	const Onnx__NodeProto **nodes = onnx_inline_functions(c, L->model, gp, &index, &nn);
+	for (int i = 0; i < nn; i++) {
+		const Onnx__NodeProto *np = nodes[i];
+		for (size_t k = 0; k < np->n_attribute; k++) {   /* If branches, Loop bodies */
+			const Onnx__AttributeProto *a = np->attribute[k];
+			if (a->g)
+				collect_gaps(L, a->g, G, depth + 1);
+			for (size_t j = 0; j < a->n_graphs; j++)
+				collect_gaps(L, a->graphs[j], G, depth + 1);
+		}
 		const char *t = str(np->op_type), *d = str(np->domain);
 		bool dflt = !*d || strcmp(d, "ai.onnx") == 0;
 		OpKind k = op_lookup(t);
 		if (dflt && k != OP_COUNT && !(op_info[k].flags & OPF_INTERNAL))
 			continue;
-		nodes++;
+		G->nodes++;
 		int j = 0;
-		while (j < nop && !(strcmp(op[j], t) == 0 && strcmp(dom[j], d) == 0))
+		while (j < G->n && !(strcmp(G->op[j], t) == 0 && strcmp(G->dom[j], d) == 0))
 			j++;
-		if (j == nop) {
-			if (nop == cap) {
-				cap = cap ? 2 * cap : 16;
-				const char **o2 = ctx_alloc(c, sizeof *o2 * (size_t)cap);
-				const char **d2 = ctx_alloc(c, sizeof *d2 * (size_t)cap);
-				int *c2 = ctx_alloc(c, sizeof *c2 * (size_t)cap);
-				int *f2 = ctx_alloc(c, sizeof *f2 * (size_t)cap);
-				if (nop) {
-					memcpy(o2, op, sizeof *o2 * (size_t)nop);
-					memcpy(d2, dom, sizeof *d2 * (size_t)nop);
-					memcpy(c2, count, sizeof *c2 * (size_t)nop);
-					memcpy(f2, first, sizeof *f2 * (size_t)nop);
+		if (j == G->n) {
+			if (G->n == G->cap) {
+				int cap = G->cap ? 2 * G->cap : 16;
+				const char **o = ctx_alloc(c, sizeof *o * (size_t)cap);
+				const char **dm = ctx_alloc(c, sizeof *dm * (size_t)cap);
+				const char **f = ctx_alloc(c, sizeof *f * (size_t)cap);
+				int *cn = ctx_alloc(c, sizeof *cn * (size_t)cap);
+				if (G->n) {
+					memcpy(o, G->op, sizeof *o * (size_t)G->n);
+					memcpy(dm, G->dom, sizeof *dm * (size_t)G->n);
+					memcpy(f, G->first, sizeof *f * (size_t)G->n);
+					memcpy(cn, G->count, sizeof *cn * (size_t)G->n);
 				}
-				op = o2, dom = d2, count = c2, first = f2;
+				G->op = o, G->dom = dm, G->first = f, G->count = cn, G->cap = cap;
 			}
-			op[nop] = t, dom[nop] = d, count[nop] = 0, first[nop] = i;
-			nop++;
+			G->op[j] = t, G->dom[j] = d, G->count[j] = 0;
+			G->first[j] = node_where(L, np, index[i]);
+			G->n++;
 		}
-		count[j]++;
+		G->count[j]++;
 	}
-	if (!nop)
+}
+
+/* Every unsupported op of the model, its subgraphs included, in one
+ * message: a user fixes or reports them all at once. */
+static void check_ops(Loader *L, const Onnx__GraphProto *gp)
+{
+	Ctx *c = L->c;
+	enum { SHOWN = 12 };
+	Gaps G = {0};
+	collect_gaps(L, gp, &G, 0);
+	if (!G.n)
 		return;
 	const char *list = "";
-	for (int j = 0; j < nop && j < SHOWN; j++) {
-		const Onnx__NodeProto *np = L->nodes[first[j]];
-		const char *d = *dom[j] && strcmp(dom[j], "ai.onnx") != 0
-			? ctx_printf(c, " (domain '%s')", text_msg(c, dom[j])) : "";
+	for (int j = 0; j < G.n && j < SHOWN; j++) {
+		const char *d = *G.dom[j] && strcmp(G.dom[j], "ai.onnx") != 0
+			? ctx_printf(c, " (domain '%s')", text_msg(c, G.dom[j])) : "";
 		list = ctx_printf(c, "%s%s%s%s: %d node%s, first %s", list, j ? "; " : "",
-		                  text_msg(c, op[j]), d, count[j], count[j] == 1 ? "" : "s",
-		                  node_where(L, np, L->index[first[j]]));
+		                  text_msg(c, G.op[j]), d, G.count[j], G.count[j] == 1 ? "" : "s",
+		                  G.first[j]);
 	}
-	if (nop > SHOWN)
-		list = ctx_printf(c, "%s; and %d more", list, nop - SHOWN);
+	if (G.n > SHOWN)
+		list = ctx_printf(c, "%s; and %d more", list, G.n - SHOWN);
 	ctx_error(c, "%d unsupported op%s in %d node%s (opset %d): %s; `tostc --list-ops` lists "
-	          "the supported ops", nop, nop == 1 ? "" : "s", nodes, nodes == 1 ? "" : "s",
-	          L->g->opset, list);
+	          "the supported ops", G.n, G.n == 1 ? "" : "s", G.nodes, G.nodes == 1 ? "" : "s",
+	          L->root->opset, list);
+}
+
+/* ------------------------------------------------------------------ */
+/* Graphs and subgraphs                                                 */
+/* ------------------------------------------------------------------ */
+
+/* initializers: constants (node -2 marks them) */
+static void read_initializers(Loader *L, const Onnx__GraphProto *gp)
+{
+	Ctx *c = L->c;
+	for (size_t i = 0; i < gp->n_initializer; i++) {
+		const Onnx__TensorProto *tp = gp->initializer[i];
+		const char *name = str(tp->name);
+		if (!*name)
+			ctx_error(c, "initializer #%zu has no name", i);
+		Entry *e = name_add(L, ctx_strdup(c, name));
+		if (!e)
+			ctx_error(c, "initializer '%s' is defined twice", text_msg(c, name));
+		e->node = -2;
+		e->t = tensor_from_proto(L, tp, e->key, ctx_printf(c, "initializer '%s'", name));
+	}
+}
+
+/* Add to *list every name the nodes of gp (and of their subgraphs) read that
+ * gp itself does not define: what a subgraph reads from the graphs around it. */
+static void free_names(Loader *L, const Onnx__GraphProto *gp, const char ***list, int *n,
+                       int *cap, int depth)
+{
+	Ctx *c = L->c;
+	if (depth > 32)
+		ctx_error(c, "subgraphs are nested more than 32 deep, tostc's limit");
+	const char **inner = NULL;
+	int ni = 0, capi = 0;
+	for (size_t i = 0; i < gp->n_node; i++) {
+		const Onnx__NodeProto *np = gp->node[i];
+		for (size_t k = 0; k < np->n_input; k++)
+			if (*str(np->input[k]))
+				list_add(L, &inner, &ni, &capi, str(np->input[k]));
+		for (size_t k = 0; k < np->n_attribute; k++) {
+			const Onnx__AttributeProto *a = np->attribute[k];
+			if (a->g)
+				free_names(L, a->g, &inner, &ni, &capi, depth + 1);
+			for (size_t j = 0; j < a->n_graphs; j++)
+				free_names(L, a->graphs[j], &inner, &ni, &capi, depth + 1);
+		}
+	}
+	for (int i = 0; i < ni; i++) {
+		bool defined = false;
+		for (size_t k = 0; k < gp->n_initializer && !defined; k++)
+			defined = strcmp(str(gp->initializer[k]->name), inner[i]) == 0;
+		for (size_t k = 0; k < gp->n_input && !defined; k++)
+			defined = strcmp(str(gp->input[k]->name), inner[i]) == 0;
+		for (size_t k = 0; k < gp->n_node && !defined; k++)
+			for (size_t j = 0; j < gp->node[k]->n_output && !defined; j++)
+				defined = strcmp(str(gp->node[k]->output[j]), inner[i]) == 0;
+		if (!defined)
+			list_add(L, list, n, cap, inner[i]);
+	}
+}
+
+/* The nodes of gp into L->s.g: functions expanded, every output named before
+ * any node is built, each node's subgraph reads noted for the order, nodes
+ * built in a topological order. */
+static void read_nodes(Loader *L, const Onnx__GraphProto *gp)
+{
+	Ctx *c = L->c;
+	L->s.nodes = onnx_inline_functions(c, L->model, gp, &L->s.index, &L->s.nnodes);
+	L->s.free = ctx_alloc(c, sizeof(char **) * (size_t)(L->s.nnodes + 1));
+	L->s.nfree = ctx_alloc(c, sizeof(int) * (size_t)(L->s.nnodes + 1));
+	for (int i = 0; i < L->s.nnodes; i++) {
+		const Onnx__NodeProto *np = L->s.nodes[i];
+		for (size_t k = 0; k < np->n_output; k++) {
+			const char *out = str(np->output[k]);
+			if (!*out)
+				continue;
+			Entry *e = name_add(L, ctx_strdup(c, out));
+			if (!e) {
+				Entry *old = name_find(L, out);
+				proto_node_error(L, np, L->s.index[i], "output '%s' is already %s",
+				                 text_msg(c, out),
+				                 old->node >= 0 ? "the output of another node"
+				                 : old->node == -2 ? "an initializer" : "a graph input");
+			}
+			e->node = i;
+		}
+		int cap = 0;
+		for (size_t k = 0; k < np->n_attribute; k++) {
+			const Onnx__AttributeProto *a = np->attribute[k];
+			if (a->g)
+				free_names(L, a->g, &L->s.free[i], &L->s.nfree[i], &cap, 1);
+			for (size_t j = 0; j < a->n_graphs; j++)
+				free_names(L, a->graphs[j], &L->s.free[i], &L->s.nfree[i], &cap, 1);
+		}
+	}
+	for (int i = 0; i < L->s.nnodes; i++)
+		check_arity(L, L->s.nodes[i], L->s.index[i], op_lookup(str(L->s.nodes[i]->op_type)));
+	int *order = topo_order(L);
+	for (int k = 0; k < L->s.nnodes; k++)
+		add_node(L, order[k], op_lookup(str(L->s.nodes[order[k]]->op_type)));
+}
+
+/* The graph's outputs (a subgraph's may be names of the graphs around it). */
+static void read_outputs(Loader *L, const Onnx__GraphProto *gp)
+{
+	Ctx *c = L->c;
+	Graph *g = L->s.g;
+	if (gp->n_output == 0)
+		ctx_error(c, "the graph has no outputs");
+	g->outputs = ctx_alloc(c, gp->n_output * sizeof *g->outputs);
+	for (size_t i = 0; i < gp->n_output; i++) {
+		const char *name = str(gp->output[i]->name);
+		if (!*name)
+			ctx_error(c, "graph output #%zu has no name", i);
+		Tensor *t = scope_tensor(c, &L->s, name);
+		if (!t)
+			ctx_error(c, "graph output '%s' is not produced by any node and is neither a "
+			          "graph input nor an initializer", text_msg(c, name));
+		if (t->is_output)
+			ctx_error(c, "graph output '%s' is listed twice", text_msg(c, name));
+		t->is_output = true;
+		g->outputs[g->noutputs++] = t;
+	}
+}
+
+/* A subgraph (an If branch, a Loop body) as a Graph of its own, read in a
+ * scope inside the current one.  Its declared inputs come first (their
+ * element types from the file, shapes set by the node's shape function);
+ * the tensors it reads from the graphs around it are captured: *outer[k]
+ * (a tensor of the current graph) is read through its input *inner[k],
+ * after the declared ones. */
+static Graph *read_subgraph(Loader *L, const Onnx__GraphProto *gp, Tensor ***outer,
+                            Tensor ***inner, int *ncap)
+{
+	Ctx *c = L->c;
+	if (gp->n_sparse_initializer)
+		ctx_error(c, "a subgraph has sparse initializers, which tostc does not support");
+	Scope saved = L->s;
+	L->s = (Scope){.g = graph_new(c), .up = &saved};
+	Graph *g = L->s.g;
+	g->opset = L->root->opset;
+	g->name = ctx_strdup(c, str(gp->name));
+	read_initializers(L, gp);
+	g->inputs = ctx_alloc(c, sizeof(Tensor *) * (gp->n_input + 1));
+	for (size_t i = 0; i < gp->n_input; i++) {
+		const Onnx__ValueInfoProto *vi = gp->input[i];
+		const char *name = str(vi->name);
+		Entry *e = name_add(L, ctx_strdup(c, name));
+		if (!*name || !e)
+			ctx_error(c, "subgraph '%s': input #%zu has no name or is declared twice",
+			          text_msg(c, g->name), i);
+		const Onnx__TypeProto *tp = vi->type;
+		int dt = tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && tp->tensor_type &&
+		         tp->tensor_type->has_elem_type ? tp->tensor_type->elem_type : 0;
+		e->t = tensor_new(g, e->key, TK_INPUT, dtype_from_onnx(dt), 0, NULL);
+		e->t->shape_known = false;
+		g->inputs[g->ninputs++] = e->t;
+	}
+	read_nodes(L, gp);
+	read_outputs(L, gp);
+	*outer = L->s.outer;
+	*inner = L->s.inner;
+	*ncap = L->s.ncap;
+	L->s = saved;
+	return g;
+}
+
+/* A control-flow node's subgraphs (If: then_branch, else_branch; Loop:
+ * body): read, and their captures made one list, in[first..] of n, that
+ * every subgraph takes after its declared inputs, in the same order. */
+static void read_control(Loader *L, Node *n, const Onnx__NodeProto *np, int first)
+{
+	Ctx *c = L->c;
+	static const char *const names[][2] = {{"then_branch", "else_branch"}, {"body", NULL}};
+	const char *const *want = names[n->op == OP_IF ? 0 : 1];
+	int nsub = want[1] ? 2 : 1;
+	Tensor **outer[2], **inner[2];
+	int ncap[2];
+	for (int b = 0; b < nsub; b++) {
+		const Onnx__AttributeProto *a = NULL;
+		for (size_t k = 0; k < np->n_attribute && !a; k++)
+			if (strcmp(str(np->attribute[k]->name), want[b]) == 0)
+				a = np->attribute[k];
+		if (!a || !a->g)
+			proto_node_error(L, np, n->index, "needs the graph attribute '%s'", want[b]);
+		n->sub[b] = read_subgraph(L, a->g, &outer[b], &inner[b], &ncap[b]);
+	}
+	if (n->op == OP_LOOP) {
+		/* body inputs: iteration number, condition, the carried values */
+		int carried = n->sub[0]->ninputs - 2;
+		if (carried < 0 || first > 2 + carried)
+			proto_node_error(L, np, n->index, "the body takes %d inputs; a Loop body takes the "
+			                 "iteration number, the condition and the carried values",
+			                 n->sub[0]->ninputs);
+		node_add_attr(L->s.g, n, "carried", AT_INT)->i = carried;
+		first = 2 + carried;   /* M and cond may be omitted: in[0], in[1] NULL */
+	}
+	/* the union of the captures, in first-seen order */
+	Tensor **all = ctx_alloc(c, sizeof(Tensor *) * (size_t)(ncap[0] + (nsub > 1 ? ncap[1] : 0) + 1));
+	int nall = 0;
+	for (int b = 0; b < nsub; b++)
+		for (int k = 0; k < ncap[b]; k++) {
+			int j = 0;
+			while (j < nall && all[j] != outer[b][k])
+				j++;
+			if (j == nall)
+				all[nall++] = outer[b][k];
+		}
+	for (int b = 0; b < nsub; b++) {
+		Graph *sg = n->sub[b];
+		Tensor **in = ctx_alloc(c, sizeof(Tensor *) * (size_t)(sg->ninputs + nall + 1));
+		memcpy(in, sg->inputs, sizeof(Tensor *) * (size_t)sg->ninputs);
+		for (int j = 0; j < nall; j++) {
+			Tensor *t = NULL;
+			for (int k = 0; k < ncap[b] && !t; k++)
+				if (outer[b][k] == all[j])
+					t = inner[b][k];
+			if (!t) {   /* read by the other branch only */
+				t = tensor_new(sg, all[j]->name, TK_INPUT, all[j]->dtype, 0, NULL);
+				t->shape_known = false;
+			}
+			in[sg->ninputs + j] = t;
+		}
+		sg->inputs = in;
+		sg->ninputs += nall;
+	}
+	Tensor **nin = ctx_alloc(c, sizeof(Tensor *) * (size_t)(first + nall + 1));
+	memcpy(nin, n->in, sizeof(Tensor *) * (size_t)(n->nin < first ? n->nin : first));
+	memcpy(nin + first, all, sizeof(Tensor *) * (size_t)nall);
+	n->in = nin;
+	n->nin = first + nall;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1180,7 +1501,8 @@ static Graph *load(Loader *L, const char *path)
 	map_file(L, path);
 
 	Graph *g = graph_new(c);
-	L->g = g;
+	L->s.g = g;
+	L->root = g;
 	g->source_hash = fnv1a(FNV1A_BASIS, L->map, L->maplen);
 	pb_check_depth(L, &onnx__model_proto__descriptor, L->map, L->maplen, "the model");
 	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
@@ -1202,20 +1524,9 @@ static Graph *load(Loader *L, const char *path)
 	if (gp->n_node > INT_MAX / 16 || gp->n_input > INT_MAX / 16 ||
 	    gp->n_output > INT_MAX / 16 || gp->n_initializer > INT_MAX / 16)
 		ctx_error(c, "the graph is too large");
-	L->nodes = onnx_inline_functions(c, m, gp, &L->index, &L->nnodes);
+	check_ops(L, gp);
 
-	/* initializers: constants (node -2 marks them) */
-	for (size_t i = 0; i < gp->n_initializer; i++) {
-		const Onnx__TensorProto *tp = gp->initializer[i];
-		const char *name = str(tp->name);
-		if (!*name)
-			ctx_error(c, "initializer #%zu has no name", i);
-		Entry *e = name_add(L, ctx_strdup(c, name));
-		if (!e)
-			ctx_error(c, "initializer '%s' is defined twice", text_msg(c, name));
-		e->node = -2;
-		e->t = tensor_from_proto(L, tp, e->key, ctx_printf(c, "initializer '%s'", name));
-	}
+	read_initializers(L, gp);
 
 	/* graph inputs that are not initializers */
 	Tensor **inputs = ctx_alloc(c, (gp->n_input + 1) * sizeof *inputs);
@@ -1233,50 +1544,8 @@ static Graph *load(Loader *L, const char *path)
 	g->inputs = inputs;
 	g->ninputs = ninputs;
 
-	/* every node output goes into the name table before any node is built */
-	for (int i = 0; i < L->nnodes; i++) {
-		const Onnx__NodeProto *np = L->nodes[i];
-		for (size_t k = 0; k < np->n_output; k++) {
-			const char *out = str(np->output[k]);
-			if (!*out)
-				continue;
-			Entry *e = name_add(L, ctx_strdup(c, out));
-			if (!e) {
-				Entry *old = name_find(L, out);
-				proto_node_error(L, np, L->index[i], "output '%s' is already %s",
-				                 text_msg(c, out),
-				                 old->node >= 0 ? "the output of another node"
-				                 : old->node == -2 ? "an initializer" : "a graph input");
-			}
-			e->node = i;
-		}
-	}
-
-	/* nodes */
-	check_ops(L);
-	for (int i = 0; i < L->nnodes; i++)
-		check_arity(L, L->nodes[i], L->index[i], op_lookup(str(L->nodes[i]->op_type)));
-	int *order = topo_order(L);
-	for (int k = 0; k < L->nnodes; k++)
-		add_node(L, order[k], op_lookup(str(L->nodes[order[k]]->op_type)));
-
-	/* graph outputs */
-	if (gp->n_output == 0)
-		ctx_error(c, "the graph has no outputs");
-	g->outputs = ctx_alloc(c, gp->n_output * sizeof *g->outputs);
-	for (size_t i = 0; i < gp->n_output; i++) {
-		const char *name = str(gp->output[i]->name);
-		if (!*name)
-			ctx_error(c, "graph output #%zu has no name", i);
-		Entry *e = name_find(L, name);
-		if (!e || !e->t)
-			ctx_error(c, "graph output '%s' is not produced by any node and is neither a "
-			          "graph input nor an initializer", text_msg(c, name));
-		if (e->t->is_output)
-			ctx_error(c, "graph output '%s' is listed twice", text_msg(c, name));
-		e->t->is_output = true;
-		g->outputs[g->noutputs++] = e->t;
-	}
+	read_nodes(L, gp);
+	read_outputs(L, gp);
 
 	check_doubles(L);
 

@@ -138,12 +138,15 @@ void plan_memory(Graph *g)
 			break;
 		}
 	}
-	/* buffers: one per group of merged arena tensors, plus one per scratch arg */
+	/* buffers: one per group of merged arena tensors, plus one per scratch arg
+	 * and one per run-time If (its branches' workspace) */
 	int nscratch = 0;
-	for (int p = 0; p < g->nnodes; p++)
+	for (int p = 0; p < g->nnodes; p++) {
+		nscratch += g->nodes[p]->sub_ws > 0;
 		for (Call *k = g->nodes[p]->calls; k; k = k->next)
 			for (int a = 0; a < k->nargs; a++)
 				nscratch += k->args[a].kind == ARG_SCRATCH;
+	}
 	int cap = nt + nscratch + 1;
 	int64_t *size = ctx_alloc(c, sizeof(int64_t) * (size_t)cap);
 	int *def = ctx_alloc(c, sizeof(int) * (size_t)cap);
@@ -177,7 +180,12 @@ void plan_memory(Graph *g)
 		bufof[i] = k;
 	}
 	int first_scratch = nb;
-	for (int p = 0; p < g->nnodes; p++)
+	for (int p = 0; p < g->nnodes; p++) {
+		if (g->nodes[p]->sub_ws > 0) {
+			size[nb] = g->nodes[p]->sub_ws;
+			def[nb] = last[nb] = p;
+			nb++;
+		}
 		for (Call *k = g->nodes[p]->calls; k; k = k->next)
 			for (int a = 0; a < k->nargs; a++)
 				if (k->args[a].kind == ARG_SCRATCH) {
@@ -185,6 +193,7 @@ void plan_memory(Graph *g)
 					def[nb] = last[nb] = p;
 					nb++;
 				}
+	}
 	g->arena_size = plan_intervals(c, nb, size, def, last, off);
 	if (g->arena_size > TOSTC_MAX_WORKSPACE)
 		ctx_error(c, "the model needs a workspace of %lld bytes for its intermediate tensors; "
@@ -194,9 +203,12 @@ void plan_memory(Graph *g)
 		if (bufof[i] >= 0)
 			g->tensors[i]->offset = off[bufof[i]];
 	int s = first_scratch;
-	for (int p = 0; p < g->nnodes; p++)
+	for (int p = 0; p < g->nnodes; p++) {
+		if (g->nodes[p]->sub_ws > 0)
+			g->nodes[p]->sub_ws_offset = off[s++];
 		for (Call *k = g->nodes[p]->calls; k; k = k->next)
 			for (int a = 0; a < k->nargs; a++)
 				if (k->args[a].kind == ARG_SCRATCH)
 					k->args[a].offset = off[s++];
+	}
 }

@@ -133,6 +133,8 @@ void shape_infer(Graph *g)
 			if (n->in[j] && !n->in[j]->shape_known)
 				ir_assert(c, !"input shape unknown in topological order");
 		op->shape(g, n);
+		if (n->dead)
+			continue;   /* it replaced itself (a folded If, an unrolled Loop) */
 		shape_check_outputs(g, n);
 		fold_node(g, n);
 	}

@@ -13,9 +13,20 @@ Models written with onnx.helper (torch 1.13 cannot export these forms):
                 1.13: written into the 1.12 message as field 11 by hand)
   fn_optional   a call that omits an optional trailing input
   opset18..21   a plain model at each newer opset
+  if_shape      an If on a condition computed from shapes (folds: the then
+                branch is inlined)
+  if_const      an If on a graph input bound with --const-input (silero's
+                sample rate): the else branch is inlined
+  if_run_pos, if_run_neg   an If on a condition computed at run time
+                (sum(x) > 0), both branches compiled, each run once; the
+                branches read the outer x, a weight and an intermediate
+  if_nested     a run-time If inside a branch of a run-time If
+  loop_unroll   a Loop of constant trip count 3: a carried sum, the
+                iteration number, a scan output (unrolled)
   gaps          a model with three unsupported ops in five nodes: one
                 message names each op, its count and its first node
   fn_recursive  a function that calls itself: refused
+  loop_runtime  a Loop whose trip count is a graph input: refused
 
 Compiling cases must build fused and --no-fuse and match numpy (rtol 1e-4);
 refused cases must exit 1 with one message containing the expected text.
@@ -162,18 +173,135 @@ def case_recursive():
                  [vi("x")], [vi("y")], [loop])
 
 
+def branch(name, nodes, outputs, inits=None):
+    return helper.make_graph(nodes, name, [], outputs,
+                             [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()])
+
+
+def if_node(cond, out, then_g, else_g, name="if"):
+    return helper.make_node("If", [cond], out, name=name, then_branch=then_g, else_branch=else_g)
+
+
+W = np.array([0.5, -1.0, 2.0], np.float32)
+
+
+def runtime_if_model():
+    """y = x * w + t if sum(x) > 0 else -(t) * 2, with t = Relu(x) outside"""
+    then_g = branch("then", [helper.make_node("Mul", ["x", "w"], ["xw"]),
+                             helper.make_node("Add", ["xw", "t"], ["ty"])], [vi("ty")])
+    else_g = branch("else", [helper.make_node("Neg", ["t"], ["nt"]),
+                             helper.make_node("Mul", ["nt", "two"], ["ey"])], [vi("ey")],
+                    {"two": np.array(2.0, np.float32)})
+    nodes = [helper.make_node("Relu", ["x"], ["t"]),
+             helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0),
+             helper.make_node("Greater", ["s", "zero"], ["c"]),
+             if_node("c", ["y"], then_g, else_g)]
+    return model(nodes, [vi("x")], [vi("y")], inits={"w": W, "zero": np.array(0.0, np.float32)},
+                 opset=13)
+
+
+def if_run(sign):
+    def build():
+        x = np.abs(X) * sign
+        t = np.maximum(x, 0)
+        ref = x * W + t if x.sum() > 0 else -t * 2
+        return runtime_if_model(), [x], [ref]
+    return build
+
+
+def case_if_nested():
+    # outer: s > 0 ? (inner: s > 10 ? x * 3 : x + 1) : -x
+    inner_then = branch("it", [helper.make_node("Mul", ["x", "three"], ["a"])], [vi("a")],
+                        {"three": np.array(3.0, np.float32)})
+    inner_else = branch("ie", [helper.make_node("Add", ["x", "one"], ["b"])], [vi("b")],
+                        {"one": np.array(1.0, np.float32)})
+    then_g = branch("then", [helper.make_node("Greater", ["s", "ten"], ["c2"]),
+                             if_node("c2", ["iy"], inner_then, inner_else, "inner")], [vi("iy")],
+                    {"ten": np.array(10.0, np.float32)})
+    else_g = branch("else", [helper.make_node("Neg", ["x"], ["ny"])], [vi("ny")])
+    nodes = [helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0),
+             helper.make_node("Greater", ["s", "zero"], ["c"]),
+             if_node("c", ["y"], then_g, else_g, "outer")]
+    m = model(nodes, [vi("x")], [vi("y")], inits={"zero": np.array(0.0, np.float32)}, opset=13)
+    x = np.abs(X)
+    return m, [x], [x * 3 if x.sum() > 10 else x + 1]
+
+
+def case_if_shape():
+    then_g = branch("then", [helper.make_node("Relu", ["x"], ["a"])], [vi("a")])
+    else_g = branch("else", [helper.make_node("Neg", ["x"], ["b"])], [vi("b")])
+    nodes = [helper.make_node("Shape", ["x"], ["sh"]),
+             helper.make_node("Gather", ["sh", "one"], ["d1"], axis=0),
+             helper.make_node("Equal", ["d1", "three"], ["c"]),
+             if_node("c", ["y"], then_g, else_g)]
+    m = model(nodes, [vi("x")], [vi("y")], opset=13,
+              inits={"one": np.array(1, np.int64), "three": np.array(3, np.int64)})
+    return m, [X], [np.maximum(X, 0)]
+
+
+def case_if_const():
+    then_g = branch("then", [helper.make_node("Relu", ["x"], ["a"])], [vi("a")])
+    else_g = branch("else", [helper.make_node("Mul", ["x", "sr"], ["b"])], [vi("b")])
+    sr = helper.make_tensor_value_info("sr", TensorProto.FLOAT, [])
+    nodes = [helper.make_node("Greater", ["sr", "lim"], ["c"]),
+             if_node("c", ["y"], then_g, else_g)]
+    m = model(nodes, [vi("x"), sr], [vi("y")], opset=13, inits={"lim": np.array(16000.0, np.float32)})
+    return m, [X], [X * 8000.0]
+
+
+def case_loop():
+    # body(i, c, acc) -> (c, acc + x * i, acc * 2): 3 iterations
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cin"], ["cout"]),
+         helper.make_node("Cast", ["i"], ["fi"], to=TensorProto.FLOAT),
+         helper.make_node("Mul", ["x", "fi"], ["xi"]),
+         helper.make_node("Add", ["acc", "xi"], ["acc2"]),
+         helper.make_node("Mul", ["acc", "two"], ["sc"])],
+        "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                 helper.make_tensor_value_info("cin", TensorProto.BOOL, []), vi("acc")],
+        [helper.make_tensor_value_info("cout", TensorProto.BOOL, []), vi("acc2"), vi("sc")],
+        [numpy_helper.from_array(np.array(2.0, np.float32), "two")])
+    nodes = [helper.make_node("Loop", ["M", "", "x0"], ["y", "scan"], body=body)]
+    m = model(nodes, [vi("x"), vi("x0")], [vi("y"), vi("scan", (3, 2, 3))], opset=13,
+              inits={"M": np.array(3, np.int64)})
+    x0 = np.ones((2, 3), np.float32)
+    acc, scan = x0.copy(), []
+    for i in range(3):
+        scan.append(acc * 2)
+        acc = acc + X * i
+    return m, [X, x0], [acc, np.stack(scan)]
+
+
+def case_loop_runtime():
+    body = helper.make_graph([helper.make_node("Identity", ["cin"], ["cout"]),
+                              helper.make_node("Identity", ["acc"], ["acc2"])], "body",
+                             [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                              helper.make_tensor_value_info("cin", TensorProto.BOOL, []), vi("acc")],
+                             [helper.make_tensor_value_info("cout", TensorProto.BOOL, []), vi("acc2")])
+    M = helper.make_tensor_value_info("M", TensorProto.INT64, [])
+    return model([helper.make_node("Loop", ["M", "", "x"], ["y"], body=body)], [vi("x"), M],
+                 [vi("y")], opset=13)
+
+
 COMPILE = [("fn_simple", case_simple), ("fn_nested", case_nested), ("fn_attr", case_attr),
            ("fn_default", case_default), ("fn_optional", case_optional)] + \
-    [("opset%d" % v, opset_case(v)) for v in (18, 19, 20, 21)]
+    [("opset%d" % v, opset_case(v)) for v in (18, 19, 20, 21)] + \
+    [("if_shape", case_if_shape), ("if_run_pos", if_run(1)), ("if_run_neg", if_run(-1)),
+     ("if_nested", case_if_nested), ("loop_unroll", case_loop)]
+# compiled with extra options: (name, build, tostc options, files to write {name: array})
+COMPILE_WITH = [("if_const", case_if_const, ["--const-input", "sr=sr.pb"],
+                 {"sr": np.array(8000.0, np.float32)})]
 REFUSE = [("gaps", case_gaps, ["3 unsupported ops in 5 nodes (opset 18)",
                                "FancyA: 3 nodes, first node 'first_a' (FancyA, #0)",
                                "FancyB: 1 node, first node 'first_b' (FancyB, #1)",
                                "FancyC (domain 'com.vendor'): 1 node, first node 'vendor'"]),
-          ("fn_recursive", case_recursive, ["function 'Loop1' calls itself"])]
+          ("fn_recursive", case_recursive, ["function 'Loop1' calls itself"]),
+          ("loop_runtime", case_loop_runtime, ["(Loop): input 0 ('M') must be a constant"])]
 
 
 def main():
-    cases = [(n, b, "compile") for n, b in COMPILE] + [(n, b, w) for n, b, w in REFUSE]
+    cases = [(n, b, "compile") for n, b in COMPILE] + [(n, b, w) for n, b, w in REFUSE] + \
+        [(n, b, (o, f)) for n, b, o, f in COMPILE_WITH]
     tostc, work, cc, picked = harness.runner_args(__doc__, cases)
     passed = failed = 0
     for name, build, want in picked:
@@ -186,6 +314,23 @@ def main():
                 f.write(m.SerializeToString())
             problems = harness.fused_and_unfused(tostc, path, d, [cc] + harness.GRAPH_CFLAGS,
                                                  inputs, refs)
+        elif isinstance(want, tuple):
+            m, inputs, refs = build()
+            with open(path, "wb") as f:
+                f.write(m.SerializeToString())
+            opts, files = want
+            for k, v in files.items():
+                with open(os.path.join(d, k + ".pb"), "wb") as f:
+                    f.write(numpy_helper.from_array(v, k).SerializeToString())
+            opts = [o if not o.endswith(".pb") else o.replace("=", "=" + d + "/") for o in opts]
+            why, _, _, outs = harness.compile_model(tostc, path, d, "m",
+                                                    [cc] + harness.GRAPH_CFLAGS, opts)
+            problems = [why] if why else []
+            if not why:
+                for k, (g, r) in enumerate(zip(harness.execute(d, inputs, outs), refs)):
+                    e, _, _ = harness.tolerance_error(g, r, "output %d" % k)
+                    if e:
+                        problems.append(e)
         else:
             with open(path, "wb") as f:
                 f.write(build().SerializeToString())
