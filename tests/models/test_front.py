@@ -303,51 +303,34 @@ def main():
     cases = [(n, b, "compile") for n, b in COMPILE] + [(n, b, w) for n, b, w in REFUSE] + \
         [(n, b, (o, f)) for n, b, o, f in COMPILE_WITH]
     tostc, work, cc, picked = harness.runner_args(__doc__, cases)
-    passed = failed = 0
-    for name, build, want in picked:
+
+    def one(case):
+        name, build, want = case
         d = os.path.join(work, name)
         os.makedirs(d, exist_ok=True)
         path = os.path.join(d, "model.onnx")
-        if want == "compile":
+        if want == "compile" or isinstance(want, tuple):
             m, inputs, refs = build()
             with open(path, "wb") as f:
                 f.write(m.SerializeToString())
-            problems = harness.fused_and_unfused(tostc, path, d, [cc] + harness.GRAPH_CFLAGS,
-                                                 inputs, refs)
-        elif isinstance(want, tuple):
-            m, inputs, refs = build()
-            with open(path, "wb") as f:
-                f.write(m.SerializeToString())
-            opts, files = want
-            for k, v in files.items():
-                with open(os.path.join(d, k + ".pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(v, k).SerializeToString())
-            opts = [o if not o.endswith(".pb") else o.replace("=", "=" + d + "/") for o in opts]
-            why, _, _, outs = harness.compile_model(tostc, path, d, "m",
-                                                    [cc] + harness.GRAPH_CFLAGS, opts)
-            problems = [why] if why else []
-            if not why:
-                for k, (g, r) in enumerate(zip(harness.execute(d, inputs, outs), refs)):
-                    e, _, _ = harness.tolerance_error(g, r, "output %d" % k)
-                    if e:
-                        problems.append(e)
-        else:
-            with open(path, "wb") as f:
-                f.write(build().SerializeToString())
-            rc, _, err = harness.run([tostc, path, "-o", os.path.join(d, "model.c")])
-            problems = [] if rc == 1 else ["exit %s, want 1" % rc]
-            lines = err.strip().splitlines()
-            if len(lines) != 1:
-                problems.append("%d lines on stderr" % len(lines))
-            problems += ["message lacks %r: %s" % (w, err.strip()) for w in want if w not in err]
-        if problems:
-            failed += 1
-            print("FAIL %s: %s" % (name, "; ".join(problems)))
-        else:
-            passed += 1
-            print("ok   %s" % name)
-    print("front: %d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+            opts = []
+            if isinstance(want, tuple):   # tostc options, and the .pb files they name
+                opts, files = want
+                for k, v in files.items():
+                    with open(os.path.join(d, k + ".pb"), "wb") as f:
+                        f.write(numpy_helper.from_array(v, k).SerializeToString())
+                opts = [o.replace("=", "=" + d + "/") if o.endswith(".pb") else o for o in opts]
+            return harness.fused_and_unfused(tostc, path, d, [cc] + harness.GRAPH_CFLAGS,
+                                             inputs, refs, opts)
+        with open(path, "wb") as f:
+            f.write(build().SerializeToString())
+        rc, _, err = harness.run([tostc, path, "-o", os.path.join(d, "model.c")])
+        problems = [] if rc == 1 else ["exit %s, want 1" % rc]
+        lines = err.strip().splitlines()
+        if len(lines) != 1:
+            problems.append("%d lines on stderr" % len(lines))
+        return problems + ["message lacks %r: %s" % (w, err.strip()) for w in want if w not in err]
+    return harness.report_cases("front", picked, one)
 
 
 if __name__ == "__main__":
