@@ -1,7 +1,7 @@
 /*
  * unary.h -- elementwise kernels of one operand: Neg, Abs, Sqrt, Exp, Erf,
- * Sigmoid, Relu and the rest, LeakyRelu, Clip, and Cast between the element
- * types.  The generator (TR_UNARY) and the per-element operations (TR_E_*)
+ * Sigmoid, Softplus, Relu and the rest, LeakyRelu, Clip, and Cast between
+ * the element types.  The generator (TR_UNARY) and the per-element operations (TR_E_*)
  * follow binary.h; Cast from float to an integer saturates (see TR_E_F2I64).
  */
 #ifndef TOSTC_RT_ELEMENTWISE_UNARY_H
@@ -22,6 +22,8 @@
 #define TR_E_ERF(u) erff(u)
 #define TR_E_TANH(u) tanhf(u)
 #define TR_E_SIGMOID(u) (1.0f / (1.0f + expf(-(u))))
+/* log(1 + exp(u)) as max(u, 0) + log1p(exp(-|u|)): no overflow for large u */
+#define TR_E_SOFTPLUS(u) (((u) > 0.0f ? (u) : 0.0f) + log1pf(expf(-fabsf(u))))
 #define TR_E_RELU(u) ((u) < 0.0f ? 0.0f : (u))
 #define TR_E_RELUI(u) ((u) < 0 ? 0 : (u))
 #define TR_E_SIN(u) sinf(u)
@@ -83,6 +85,9 @@ TR_UNARY(tr_tanh_f32, float, float, TR_E_TANH)
 /*@end*/
 /*@ tr_sigmoid_f32 : tr_unary */
 TR_UNARY(tr_sigmoid_f32, float, float, TR_E_SIGMOID)
+/*@end*/
+/*@ tr_softplus_f32 : tr_unary */
+TR_UNARY(tr_softplus_f32, float, float, TR_E_SOFTPLUS)
 /*@end*/
 /*@ tr_relu_f32 : tr_unary */
 TR_UNARY(tr_relu_f32, float, float, TR_E_RELU)

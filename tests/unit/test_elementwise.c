@@ -225,6 +225,23 @@ static void test_unary(void)
 	CHECK_I(nb[1], 0);
 }
 
+/* Softplus: log(1 + exp(x)) without overflow or underflow at large |x| */
+static void test_softplus(void)
+{
+	float x[6] = {-100, -1, 0, 1, 30, 100}, y[6];
+	tr_softplus_f32(x, y, 6);
+	CHECK_F(y[0], exp(-100.0), 1e-45);
+	CU_ASSERT(y[0] > 0);
+	CHECK_F(y[1], log1p(exp(-1.0)), 1e-7);
+	CHECK_F(y[2], log(2.0), 1e-7);
+	CHECK_F(y[3], 1 + log1p(exp(-1.0)), 2e-7);
+	CHECK_F(y[4], 30, 0);   /* log(1 + e^30) rounds to 30 in float */
+	CHECK_F(y[5], 100, 0);  /* exp(100) overflows float; the result does not */
+	float nan = NAN;
+	tr_softplus_f32(&nan, y, 1);
+	CU_ASSERT(isnan(y[0]));
+}
+
 static void test_clip_cast(void)
 {
 	float x[5] = {-3, -1, 0, 1, 3}, y[5];
@@ -608,6 +625,32 @@ static void test_eval_nodes(void)
 	ctx_free(&c);
 }
 
+static void test_eval_softplus(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		FAIL_ERROR(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 17;
+	Tensor *x = tensor_const(g, "x", DT_F32, 2, (const int64_t[]){1, 3});
+	memcpy(x->data, (float[]){-2, 0.5f, 200}, 3 * sizeof(float));
+	Node *n = mk_node(g, OP_SOFTPLUS, 1, &x);
+	shape_unary(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_F32);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 2);
+	eval_node(g, n);
+	const float *y = n->out[0]->data;
+	CHECK_F(y[0], log1p(exp(-2.0)), 1e-7);
+	CHECK_F(y[1], log1p(exp(0.5)), 1e-6);
+	CHECK_F(y[2], 200, 0);
+	ctx_free(&c);
+}
+
 /* Run the shape function of a one-node graph and return the error text. */
 static const char *shape_error(Ctx *c, int opset, OpKind op, int nin, DType *dt, int *rank,
                                const int64_t (*dims)[4], void (*setup)(Graph *, Node *))
@@ -667,6 +710,8 @@ static void test_shape_errors(void)
 	          "this op supports bool");
 	CHECK_MSG(shape_error(&c, 13, OP_SQRT, 1, (DType[]){DT_I64}, (int[]){2}, d, NULL),
 	          "has element type i64; this op supports f32");
+	CHECK_MSG(shape_error(&c, 17, OP_SOFTPLUS, 1, (DType[]){DT_I32}, (int[]){2}, d, NULL),
+	          "has element type i32; this op supports f32");
 	CHECK_MSG(shape_error(&c, 13, OP_CAST, 1, (DType[]){DT_F32}, (int[]){2}, d, set_cast_double),
 	          "Cast to DOUBLE is not supported");
 	CHECK_MSG(shape_error(&c, 13, OP_SOFTMAX, 1, (DType[]){DT_F32}, (int[]){2}, d, set_axis_3),
@@ -705,6 +750,7 @@ void register_elementwise(void)
 	CU_add_test(s, "min/max NaN, comparisons, logic", test_min_max_compare);
 	CU_add_test(s, "where", test_where);
 	CU_add_test(s, "unary", test_unary);
+	CU_add_test(s, "softplus", test_softplus);
 	CU_add_test(s, "clip and cast", test_clip_cast);
 	CU_add_test(s, "reductions", test_reduce);
 	CU_add_test(s, "softmax", test_softmax);
@@ -713,5 +759,6 @@ void register_elementwise(void)
 	CU_add_test(s, "lowering picks reduction forms", test_lower_reduce_forms);
 	CU_add_test(s, "eval variadic Max with broadcast", test_eval_variadic_max);
 	CU_add_test(s, "eval CumSum, Softmax-11, Cast, Clip, ReduceSum-13", test_eval_nodes);
+	CU_add_test(s, "eval Softplus", test_eval_softplus);
 	CU_add_test(s, "shape errors", test_shape_errors);
 }
