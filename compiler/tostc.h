@@ -401,6 +401,9 @@ bool tensor_elem_map(Graph *g, Node *n, int64_t *src);
  * input); true when the node is the identity (empty axes with
  * noop_with_empty_axes) */
 bool op_reduce_axes(Graph *g, Node *n, bool *mask);
+/* op_activation.c: n is a Gelu computing the exact GELU (approximate "none"),
+ * the one that fusions may move into a kernel's epilogue */
+bool op_gelu_exact(const Node *n);
 /* op_linalg.c: a Gemm demand.c may split into parts (lower_gemm honours them) */
 bool gemm_parts_ok(const Node *n);
 /* Require input i to be present and constant (e.g. Reshape's shape); returns it. */
@@ -859,6 +862,7 @@ const char *stream_transpose(TokenAxes *tok, Node *n);
 const char *stream_expand(TokenAxes *tok, Node *n);
 const char *stream_concat(TokenAxes *tok, Node *n);
 const char *stream_slice(TokenAxes *tok, Node *n);
+const char *stream_cast_like(TokenAxes *tok, Node *n);
 
 /* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
  * and runtime with NAME_run. */

@@ -111,8 +111,11 @@ static void parse_sections(Emitter *e)
 			const char *end = strstr(body, "/*@end*/");
 			if (!end)
 				ctx_bug(e->c, __FILE__, __LINE__, "runtime section without /*@end*/");
-			if (e->nsec == cap)
-				ctx_bug(e->c, __FILE__, __LINE__, "too many runtime sections");
+			if (e->nsec == cap) {   /* arena memory: the old array just stays */
+				Section *t = ctx_alloc(e->c, sizeof(Section) * (size_t)cap * 2);
+				memcpy(t, e->sec, sizeof(Section) * (size_t)cap);
+				e->sec = t, cap *= 2;
+			}
 			Section *s = &e->sec[e->nsec++];
 			s->names = ctx_printf(e->c, "%.*s", nameslen, names);
 			s->deps = ctx_printf(e->c, "%.*s", depslen, deps);

@@ -20,6 +20,7 @@
 #include "conv/conv.h"
 #include "conv/conv_packed.h"
 #include "conv/depthwise.h"
+#include "elementwise/activation.h"
 #include "elementwise/binary.h"
 #include "elementwise/gelu.h"
 #include "elementwise/reduce.h"

@@ -1,7 +1,10 @@
 /*
  * op_elementwise.c -- shape and lower functions of the elementwise family:
- * binary ops with numpy broadcasting, comparisons, Where, unary math, Clip,
- * Cast, reductions, Softmax/LogSoftmax and CumSum.
+ * binary ops with numpy broadcasting (arithmetic, Mod, BitShift, PRelu,
+ * logic), comparisons, variadic Min/Max/Sum/Mean, Where, unary math, Clip,
+ * Cast and CastLike, reductions, Softmax/LogSoftmax and CumSum; and the ops
+ * that are no work at inference: Dropout (a view, its mask a constant) and
+ * Size (a constant).  The activations with attributes are op_activation.c's.
  *
  * Each kernel of runtime/elementwise/ is a row of runtime/kernels.def that
  * also names its op and element types; the tables below are read from those
@@ -37,6 +40,11 @@
 /* ------------------------------------------------------------------ */
 /* Kernel tables: the elementwise rows of runtime/kernels.def           */
 /* ------------------------------------------------------------------ */
+
+/* Kernel variants that an attribute selects, named in kernels.def's rows like
+ * ops: Mod with fmod = 1, BitShift with direction RIGHT. */
+#define OP_FMOD ((OpKind)OP_COUNT)
+#define OP_SHIFT_RIGHT ((OpKind)(OP_COUNT + 1))
 
 #define KERNEL(...)
 #define K_DT_f32 DT_F32
@@ -109,7 +117,7 @@ static const BinKernel *find_binary(Graph *g, Node *n, OpKind op, DType a, DType
 	for (int i = 0; i < COUNT(binary_kernels); i++)
 		if (binary_kernels[i].op == op && binary_kernels[i].a == a && binary_kernels[i].b == b)
 			return &binary_kernels[i];
-	node_error(g, n, "%s has no kernel for element types %s and %s", op_info[op].name,
+	node_error(g, n, "%s has no kernel for element types %s and %s", op_info[n->op].name,
 	           dtype_name(a), dtype_name(b));
 }
 
@@ -119,7 +127,7 @@ static const Kernel *find_kernel(Graph *g, Node *n, const Kernel *tab, int ntab,
 	for (int i = 0; i < ntab; i++)
 		if (tab[i].op == op && tab[i].a == a && tab[i].b == b)
 			return &tab[i];
-	node_error(g, n, "%s has no kernel for element type %s", op_info[op].name, dtype_name(a));
+	node_error(g, n, "%s has no kernel for element type %s", op_info[n->op].name, dtype_name(a));
 }
 
 /* ------------------------------------------------------------------ */
@@ -244,16 +252,44 @@ static void shape_broadcast2(Graph *g, Node *n, DType dt)
 void shape_binary(Graph *g, Node *n)
 {
 	check_legacy_broadcast(g, n);
-	if (n->op == OP_AND || n->op == OP_OR) {
-		need_dtype(g, n, 0, M_BOOL);
-		need_dtype(g, n, 1, M_BOOL);
-	} else {
-		need_dtype(g, n, 0, M_NUM);
-		need_dtype(g, n, 1, M_NUM);
-		if (n->op != OP_POW)
-			same_dtype(g, n, 0, 1);
+	unsigned mask = M_NUM;
+	if (n->op == OP_AND || n->op == OP_OR || n->op == OP_XOR)
+		mask = M_BOOL;
+	else if (n->op == OP_BIT_SHIFT)
+		mask = M_I64 | M_I32;
+	need_dtype(g, n, 0, mask);
+	need_dtype(g, n, 1, mask);
+	if (n->op != OP_POW)
+		same_dtype(g, n, 0, 1);
+	if (n->op == OP_MOD) {
+		int64_t fmod = attr_int(n, "fmod", 0);
+		if (fmod != 0 && fmod != 1)
+			node_error(g, n, "fmod must be 0 or 1, got %lld", (long long)fmod);
+		if (!fmod && n->in[0]->dtype == DT_F32)
+			node_error(g, n, "Mod of floats needs fmod = 1 (ONNX defines fmod = 0 for "
+			           "integers only)");
+	}
+	if (n->op == OP_BIT_SHIFT) {
+		const char *d = attr_string(n, "direction", NULL);
+		if (!d || (strcmp(d, "LEFT") && strcmp(d, "RIGHT")))
+			node_error(g, n, "direction must be \"LEFT\" or \"RIGHT\"%s",
+			           d ? "" : " (the attribute is required)");
 	}
 	shape_broadcast2(g, n, n->in[0]->dtype);
+}
+
+/* PRelu broadcasts the slope to x, never x to the slope. */
+void shape_prelu(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_NUM);
+	same_dtype(g, n, 0, 1);
+	Tensor *x = n->in[0], *s = n->in[1];
+	int64_t dims[MAX_RANK];
+	int r = shape_broadcast(g, n, x->rank, x->dims, s->rank, s->dims, dims);
+	if (r != x->rank || memcmp(dims, x->dims, sizeof(int64_t) * (size_t)r))
+		node_error(g, n, "slope %s does not broadcast to x %s", tensor_shape_str(g->ctx, s),
+		           tensor_shape_str(g->ctx, x));
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
 }
 
 void shape_compare(Graph *g, Node *n)
@@ -264,6 +300,17 @@ void shape_compare(Graph *g, Node *n)
 	need_dtype(g, n, 1, mask);
 	same_dtype(g, n, 0, 1);
 	shape_broadcast2(g, n, DT_BOOL);
+}
+
+/* The kernels' op for a binary node: its own, or the variant its attribute
+ * selects. */
+static OpKind binary_variant(const Node *n)
+{
+	if (n->op == OP_MOD && attr_int(n, "fmod", 0))
+		return OP_FMOD;
+	if (n->op == OP_BIT_SHIFT && strcmp(attr_string(n, "direction", ""), "RIGHT") == 0)
+		return OP_SHIFT_RIGHT;
+	return n->op;
 }
 
 void lower_binary(Graph *g, Node *n)
@@ -278,13 +325,13 @@ void lower_binary(Graph *g, Node *n)
 		emit_binary(g, n, find_binary(g, n, OP_MUL, DT_F32, DT_F32), a, a, n->out[0]);
 		return;
 	}
-	emit_binary(g, n, find_binary(g, n, n->op, a->dtype, b->dtype), a, b, n->out[0]);
+	emit_binary(g, n, find_binary(g, n, binary_variant(n), a->dtype, b->dtype), a, b, n->out[0]);
 }
 
 void shape_variadic(Graph *g, Node *n)
 {
 	int64_t dims[MAX_RANK], tmp[MAX_RANK];
-	need_dtype(g, n, 0, M_NUM);
+	need_dtype(g, n, 0, n->op == OP_MEAN ? M_F32 : M_NUM);
 	int r = n->in[0]->rank;
 	memcpy(dims, n->in[0]->dims, sizeof dims);
 	for (int i = 1; i < n->nin; i++) {
@@ -299,7 +346,8 @@ void shape_variadic(Graph *g, Node *n)
 }
 
 /* y = in0 op in1, then y = y op in_i: the first call already produces the
- * full output shape, so the later ones run in place on y. */
+ * full output shape, so the later ones run in place on y.  Sum and Mean add
+ * (in input order, as ONNX's reference), then Mean divides by the count. */
 void lower_variadic(Graph *g, Node *n)
 {
 	Tensor *y = n->out[0];
@@ -307,10 +355,18 @@ void lower_variadic(Graph *g, Node *n)
 		emit_copy(g, n, n->in[0], y);
 		return;
 	}
-	const BinKernel *k = find_binary(g, n, n->op, y->dtype, y->dtype);
+	OpKind op = n->op == OP_SUM || n->op == OP_MEAN ? OP_ADD : n->op;
+	const BinKernel *k = find_binary(g, n, op, y->dtype, y->dtype);
 	emit_binary(g, n, k, n->in[0], n->in[1], y);
 	for (int i = 2; i < n->nin; i++)
 		emit_binary(g, n, k, y, n->in[i], y);
+	if (n->op == OP_MEAN) {
+		Call *c = call_new(g, n, K_tr_div_scalar_f32);
+		call_in(c, y);
+		call_out(c, y);
+		call_int(c, tensor_nelem(y));
+		call_float(c, (float)n->nin);
+	}
 }
 
 void shape_where(Graph *g, Node *n)
@@ -352,28 +408,20 @@ void lower_where(Graph *g, Node *n)
 void shape_unary(Graph *g, Node *n)
 {
 	unsigned mask = M_F32;
-	if (n->op == OP_NEG || n->op == OP_ABS || n->op == OP_RELU)
+	if (n->op == OP_NEG || n->op == OP_ABS || n->op == OP_RELU || n->op == OP_SIGN)
 		mask = M_NUM;
 	else if (n->op == OP_NOT)
 		mask = M_BOOL;
 	need_dtype(g, n, 0, mask);
 	Tensor *x = n->in[0];
-	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+	shape_set(n->out[0], n->op == OP_IS_NAN ? DT_BOOL : x->dtype, x->rank, x->dims);
 }
 
 void lower_unary(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
-	if (n->op == OP_LEAKY_RELU) {
-		Call *c = call_new(g, n, K_tr_leaky_relu_f32);
-		call_in(c, x);
-		call_out(c, y);
-		call_int(c, tensor_nelem(y));
-		call_float(c, attr_float(n, "alpha", 0.01f));
-		return;
-	}
 	const Kernel *k = find_kernel(g, n, unary_kernels, COUNT(unary_kernels), n->op, x->dtype,
-	                              x->dtype);
+	                              y->dtype);
 	Call *c = call_new(g, n, k->fn);
 	call_in(c, x);
 	call_out(c, y);
@@ -479,6 +527,101 @@ void shape_cast(Graph *g, Node *n)
 void lower_cast(Graph *g, Node *n)
 {
 	emit_copy(g, n, n->in[0], n->out[0]);
+}
+
+/* CastLike: Cast to the element type of input 1, whose values are not read.
+ * saturate (opset 19) only concerns float8 targets, which tostc lacks. */
+void shape_cast_like(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_ALL);
+	need_dtype(g, n, 1, M_ALL);
+	int64_t sat = attr_int(n, "saturate", 1);
+	if (sat != 0 && sat != 1)
+		node_error(g, n, "saturate must be 0 or 1, got %lld", (long long)sat);
+	Tensor *x = n->in[0];
+	shape_set(n->out[0], n->in[1]->dtype, x->rank, x->dims);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dropout, Size: nothing to compute at inference                       */
+/* ------------------------------------------------------------------ */
+
+/* Output t (its shape set) becomes a constant with `data`: outputs known
+ * from shapes alone are folded in the shape function, like Shape's. */
+static void make_const(Tensor *t, void *data)
+{
+	t->kind = TK_CONST;
+	t->data = data;
+	t->producer = NULL;
+}
+
+/* Dropout at inference is the identity: y is a view of x, and the mask, when
+ * asked for, a constant of ones (bool from opset 10, x's type before).  In
+ * training mode (opset >= 12: input 2 true) it drops at random unless the
+ * ratio is 0, so training_mode must be a constant, false or with a constant
+ * ratio 0. */
+void shape_dropout(Graph *g, Node *n)
+{
+	Tensor *x = n->in[0];
+	need_dtype(g, n, 0, M_ALL);
+	if (g->opset < 12 && n->nin > 1)
+		node_error(g, n, "Dropout takes ratio as an attribute before opset 12, not an input");
+	if (n->nin > 2 && n->in[2]) {
+		Tensor *t = need_const(g, n, 2);
+		need_dtype(g, n, 2, M_BOOL);
+		if (tensor_nelem(t) != 1)
+			node_error(g, n, "training_mode must be a scalar, got %s",
+			           tensor_shape_str(g->ctx, t));
+		double ratio = 0.5;
+		if (tensor_get_i(t, 0) && n->in[1]) {
+			Tensor *r = need_const(g, n, 1);
+			need_dtype(g, n, 1, M_F32);
+			if (tensor_nelem(r) != 1)
+				node_error(g, n, "ratio must be a scalar, got %s",
+				           tensor_shape_str(g->ctx, r));
+			ratio = tensor_get_f(r, 0);
+		}
+		if (tensor_get_i(t, 0) && ratio != 0)
+			node_error(g, n, "training_mode is true with ratio %g: Dropout would drop "
+			           "elements at random; tostc compiles inference (export the model in "
+			           "eval mode)", ratio);
+	}
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+	if (n->nout < 2 || !n->out[1])
+		return;
+	Tensor *m = n->out[1];
+	shape_set(m, g->opset < 10 ? x->dtype : DT_BOOL, x->rank, x->dims);
+	int64_t cnt = tensor_nelem(m);
+	void *v = ctx_alloc(g->ctx, (size_t)tensor_nbytes(m) + 1);
+	for (int64_t i = 0; i < cnt; i++)
+		switch (m->dtype) {
+		case DT_F32: ((float *)v)[i] = 1.0f; break;
+		case DT_I64: ((int64_t *)v)[i] = 1; break;
+		case DT_I32: ((int32_t *)v)[i] = 1; break;
+		default: ((uint8_t *)v)[i] = 1; break;
+		}
+	make_const(m, v);
+}
+
+/* The element count, an int64 scalar known from the static shape. */
+void shape_size(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_ALL);
+	Tensor *y = n->out[0];
+	shape_set(y, DT_I64, 0, NULL);
+	int64_t *v = ctx_alloc(g->ctx, sizeof *v);
+	*v = tensor_nelem(n->in[0]);
+	make_const(y, v);
+	n->dead = true;
+}
+
+/* Only reached when a Size node is evaluated again (eval_node in tests). */
+void lower_size(Graph *g, Node *n)
+{
+	Call *c = call_new(g, n, K_tr_fill_i64);
+	call_out(c, n->out[0]);
+	call_int(c, 1);
+	call_int(c, tensor_nelem(n->in[0]));
 }
 
 /* ------------------------------------------------------------------ */

@@ -256,3 +256,10 @@ const char *stream_slice(TokenAxes *tok, Node *n)
 	tok->tax[y->id] = tok->t;
 	return NULL;
 }
+
+/* CastLike: y is x's elements; input 1 lends only its element type */
+const char *stream_cast_like(TokenAxes *tok, Node *n)
+{
+	tok->tax[n->out[0]->id] = tok->tax[n->in[0]->id];
+	return NULL;
+}
