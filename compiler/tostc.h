@@ -392,7 +392,7 @@ int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t
  * element e, for every e (src has the output's element count); false, with
  * src untouched, for any other node */
 bool tensor_elem_map(Graph *g, Node *n, int64_t *src);
-/* op_elementwise.c: the axes a Reduce* node reduces, as mask[0..rank of its
+/* op_reduce.c: the axes a Reduce* node reduces, as mask[0..rank of its
  * input); true when the node is the identity (empty axes with
  * noop_with_empty_axes) */
 bool op_reduce_axes(Graph *g, Node *n, bool *mask);

@@ -74,8 +74,11 @@ static bool word_in(const char *list, int listlen, const char *w)
 
 static void parse_sections(Emitter *e)
 {
-	int cap = 256;
-	e->sec = ctx_alloc(e->c, sizeof(Section) * (size_t)cap);
+	int cap = 0;   /* a section per marker */
+	for (int fi = 0; fi < nruntime_files; fi++)
+		for (const char *p = runtime_files[fi].text; (p = strstr(p, "/*@ ")) != NULL; p += 4)
+			cap++;
+	e->sec = ctx_alloc(e->c, sizeof(Section) * (size_t)(cap ? cap : 1));
 	for (int fi = 0; fi < nruntime_files; fi++) {
 		const char *t = runtime_files[fi].text;
 		const char *p = t;
