@@ -30,6 +30,11 @@ every two of the element types tostc supports (FLOAT, INT64, INT32, BOOL),
 values in range, reference numpy's astype.  ONNX's own Cast cases all use
 other types (float16, double, string).
 
+And the cases of scripts/gen_reduce_cases.py: ONNX's Reduce* cases at opset
+18 (axes as an input), and models with numpy references for the reduction,
+ArgMax/ArgMin, TopK, Hardmax, loss and Split forms ONNX 1.12 does not test
+(opsets 9 to 20: noop_with_empty_axes, bool reductions, num_outputs, ...).
+
 Idempotent and fast: a stamp file OUTDIR/.generated (onnx version + op filter)
 is written last; when it matches, nothing is regenerated (--force does).  The
 data is generated into OUTDIR.tmp and renamed into place, so an interrupted run
@@ -51,6 +56,8 @@ with warnings.catch_warnings():
         setattr(np, _alias, _type)
 
 import onnx  # noqa: E402  (after the numpy aliases)
+
+import gen_reduce_cases  # noqa: E402  (scripts/, beside this file)
 
 
 DOUBLE, FLOAT = onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT
@@ -162,7 +169,7 @@ def cast_cases(der):
 
 def derive(out):
     """OUTDIR/derived/<case>_as_f32 and <case>_opset17 for the eligible node
-    cases, and the Cast cases; returns the count."""
+    cases, the Cast cases and gen_reduce_cases'; returns the count."""
     node, der = os.path.join(out, "node"), os.path.join(out, "derived")
     os.makedirs(der, exist_ok=True)
     n = 0
@@ -170,7 +177,7 @@ def derive(out):
         for make, suffix in ((_derive_f32, "_as_f32"), (_derive_opset, "_opset%d" % NEW_OPSET)):
             if make(os.path.join(node, case), os.path.join(der, case + suffix)):
                 n += 1
-    return n + cast_cases(der)
+    return n + cast_cases(der) + gen_reduce_cases.write_all(node, der)
 
 
 def main():
@@ -179,13 +186,13 @@ def main():
     ap.add_argument("--op-type", default=None, help="only cases containing this op")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
     ap.add_argument("--no-derived", action="store_true",
-                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast cases)")
+                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast and reduction cases)")
     args = ap.parse_args()
 
     out = os.path.abspath(args.outdir)
     stamp = os.path.join(out, ".generated")
     want = "onnx %s op_type=%s derived=%s\n" % (onnx.__version__, args.op_type or "*",
-                                                 "no" if args.no_derived else "f32,opset%d,cast" % NEW_OPSET)
+                                                 "no" if args.no_derived else "f32,opset%d,cast,reduce" % NEW_OPSET)
     if not args.force and os.path.isfile(stamp):
         with open(stamp) as f:
             if f.read() == want:
