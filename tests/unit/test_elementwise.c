@@ -20,21 +20,6 @@
 #include "elementwise/unary.h"
 #include "elementwise/reduce.h"
 
-#define CHECK_F(got, want, tol)                                                      \
-	do {                                                                         \
-		double g_ = (got), w_ = (want);                                      \
-		if (!(fabs(g_ - w_) <= (tol)))                                       \
-			fprintf(stderr, "\n  %s = %.9g, want %.9g\n", #got, g_, w_); \
-		CU_ASSERT(fabs(g_ - w_) <= (tol));                                   \
-	} while (0)
-#define CHECK_I(got, want)                                                           \
-	do {                                                                         \
-		long long g_ = (long long)(got), w_ = (long long)(want);             \
-		if (g_ != w_)                                                        \
-			fprintf(stderr, "\n  %s = %lld, want %lld\n", #got, g_, w_);  \
-		CU_ASSERT_EQUAL(g_, w_);                                             \
-	} while (0)
-
 static void test_add_flat_inplace(void)
 {
 	float a[7] = {1, 2, 3, 4, 5, 6, 7}, b[7] = {10, 20, 30, 40, 50, 60, 70};
@@ -646,14 +631,6 @@ static void set_dup_axes(Graph *g, Node *n)
 	a->ints = axes;
 	a->n = 2;
 }
-
-#define CHECK_MSG(got, want)                                                         \
-	do {                                                                         \
-		const char *g_ = (got);                                              \
-		if (!strstr(g_, want))                                               \
-			fprintf(stderr, "\n  error '%s'\n  lacks '%s'\n", g_, want);   \
-		CU_ASSERT_PTR_NOT_NULL(strstr(g_, want));                            \
-	} while (0)
 
 static void test_shape_errors(void)
 {
