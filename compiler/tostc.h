@@ -452,6 +452,14 @@ typedef enum {
 	K_COUNT
 } KernelId;
 
+/* kernels.def's element types as DType (kernels.c, and the ops' tables
+ * made from the EW_* rows) */
+#define K_DT_f32 DT_F32
+#define K_DT_i64 DT_I64
+#define K_DT_i32 DT_I32
+#define K_DT_b8 DT_BOOL
+#define K_DT_any DT_UNDEF
+
 typedef struct {
 	ArgKind kind;        /* ARG_OUT also takes scratch: an output a node drops */
 	DType dtype;         /* ARG_IN / ARG_OUT: element type; DT_UNDEF: any (void *) */

@@ -36,10 +36,6 @@
 /* ------------------------------------------------------------------ */
 
 #define KERNEL(...)
-#define K_DT_f32 DT_F32
-#define K_DT_i64 DT_I64
-#define K_DT_i32 DT_I32
-#define K_DT_b8 DT_BOOL
 
 /* Binary kernels: y has a's type, or bool for comparisons; _bc broadcasts. */
 typedef struct {

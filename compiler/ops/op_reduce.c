@@ -32,10 +32,6 @@
 /* ------------------------------------------------------------------ */
 
 #define KERNEL(...)
-#define K_DT_f32 DT_F32
-#define K_DT_i64 DT_I64
-#define K_DT_i32 DT_I32
-#define K_DT_b8 DT_BOOL
 
 /* fn_g: a reduction's general strided form (fn for the others) */
 typedef struct {
@@ -248,15 +244,24 @@ void lower_reduce(Graph *g, Node *n)
 }
 
 /* ------------------------------------------------------------------ */
-/* ArgMax, ArgMin                                                       */
+/* ArgMax, ArgMin, TopK: one axis, x as (outer, n, inner)               */
 /* ------------------------------------------------------------------ */
 
-static int arg_axis(Graph *g, Node *n)
+/* the axis attribute (dflt when absent) */
+static int select_axis(Graph *g, Node *n, int64_t dflt)
 {
 	Tensor *x = n->in[0];
 	if (x->rank == 0)
 		node_error(g, n, "input must have rank >= 1");
-	return shape_axis(g, n, attr_int(n, "axis", 0), x->rank);
+	return shape_axis(g, n, attr_int(n, "axis", dflt), x->rank);
+}
+
+/* the call's outer, n and inner for x and the axis */
+static void call_axis(Call *c, const Tensor *x, int axis)
+{
+	call_int(c, prod(x->dims, 0, axis));
+	call_int(c, x->dims[axis]);
+	call_int(c, prod(x->dims, axis + 1, x->rank));
 }
 
 void shape_arg(Graph *g, Node *n)
@@ -264,7 +269,7 @@ void shape_arg(Graph *g, Node *n)
 	need_dtype(g, n, 0, M_NUM);
 	Tensor *x = n->in[0];
 	bool mask[MAX_RANK] = {false};
-	mask[arg_axis(g, n)] = true;
+	mask[select_axis(g, n, 0)] = true;
 	bool keep = flag_attr(g, n, "keepdims", 1);
 	flag_attr(g, n, "select_last_index", 0);
 	int64_t dims[MAX_RANK];
@@ -276,27 +281,12 @@ void shape_arg(Graph *g, Node *n)
 void lower_arg(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
-	int axis = arg_axis(g, n);
 	const Kernel *k = find_kernel(g, n, arg_kernels, COUNT(arg_kernels), x->dtype);
 	Call *c = call_new(g, n, k->fn);
 	call_in(c, x);
 	call_out(c, n->out[0]);
-	call_int(c, prod(x->dims, 0, axis));
-	call_int(c, x->dims[axis]);
-	call_int(c, prod(x->dims, axis + 1, x->rank));
+	call_axis(c, x, select_axis(g, n, 0));
 	call_int(c, attr_int(n, "select_last_index", 0));
-}
-
-/* ------------------------------------------------------------------ */
-/* TopK                                                                 */
-/* ------------------------------------------------------------------ */
-
-static int topk_axis(Graph *g, Node *n)
-{
-	Tensor *x = n->in[0];
-	if (x->rank == 0)
-		node_error(g, n, "input must have rank >= 1");
-	return shape_axis(g, n, attr_int(n, "axis", -1), x->rank);
 }
 
 /* k: the attribute before opset 10, constant input 1 from then on */
@@ -332,7 +322,7 @@ void shape_topk(Graph *g, Node *n)
 {
 	need_dtype(g, n, 0, M_NUM);
 	Tensor *x = n->in[0];
-	int axis = topk_axis(g, n);
+	int axis = select_axis(g, n, -1);
 	flag_attr(g, n, "largest", 1);
 	flag_attr(g, n, "sorted", 1);   /* unsorted output may be in any order: sorted it is */
 	int64_t dims[MAX_RANK];
@@ -346,15 +336,13 @@ void shape_topk(Graph *g, Node *n)
 void lower_topk(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
-	int axis = topk_axis(g, n);
+	int axis = select_axis(g, n, -1);
 	const Kernel *k = find_kernel(g, n, topk_kernels, COUNT(topk_kernels), x->dtype);
 	Call *c = call_new(g, n, k->fn);
 	call_in(c, x);
 	call_out(c, n->out[0]);
 	call_out(c, n->out[1]);
-	call_int(c, prod(x->dims, 0, axis));
-	call_int(c, x->dims[axis]);
-	call_int(c, prod(x->dims, axis + 1, x->rank));
+	call_axis(c, x, axis);
 	call_int(c, n->out[0]->dims[axis]);
 	call_int(c, attr_int(n, "largest", 1));
 }

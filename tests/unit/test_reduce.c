@@ -315,13 +315,15 @@ static Node *logsum_int(Graph *g)
 	Tensor *x = input(g, DT_I64, 1, (const int64_t[]){3});
 	return node(g, OP_REDUCE_LOG_SUM, 1, &x, 1);
 }
-static Node *noop_two(Graph *g)
+/* op on x (3, 4, 5) with the integer attribute name = v */
+static Node *with_int(Graph *g, OpKind op, const char *name, int64_t v)
 {
 	Tensor *x = x345(g);
-	Node *n = node(g, OP_REDUCE_PROD, 1, &x, 1);
-	node_add_attr(g, n, "noop_with_empty_axes", AT_INT)->i = 2;
+	Node *n = node(g, op, 1, &x, 1);
+	node_add_attr(g, n, name, AT_INT)->i = v;
 	return n;
 }
+static Node *noop_two(Graph *g) { return with_int(g, OP_REDUCE_PROD, "noop_with_empty_axes", 2); }
 static Node *axes_attr_18(Graph *g)
 {
 	Tensor *x = x345(g);
@@ -332,13 +334,7 @@ static Node *axes_attr_18(Graph *g)
 	a->n = 1;
 	return n;
 }
-static Node *argmax_keep2(Graph *g)
-{
-	Tensor *x = x345(g);
-	Node *n = node(g, OP_ARG_MAX, 1, &x, 1);
-	node_add_attr(g, n, "keepdims", AT_INT)->i = 2;
-	return n;
-}
+static Node *argmax_keep2(Graph *g) { return with_int(g, OP_ARG_MAX, "keepdims", 2); }
 static Node *argmin_bool(Graph *g)
 {
 	Tensor *x = input(g, DT_BOOL, 1, (const int64_t[]){3});
@@ -406,37 +402,40 @@ static Node *split_uneven(Graph *g) { return split(g, 2, 3, 3, false); }       /
 /* the last output left out: 2 + 2 of 2 + 2 + 1 */
 static Node *split_fewer_outputs(Graph *g) { return split(g, 2, 2, 3, false); }
 
+/* opset, the one-node graph, what its shape function says */
+static const struct {
+	int opset;
+	Build *build;
+	const char *want;
+} shape_cases[] = {
+	{18, logsum_int, "has element type i64; this op supports f32"},
+	{18, noop_two, "noop_with_empty_axes must be 0 or 1, got 2"},
+	{18, axes_attr_18, "ReduceMin takes axes as an input at opset 18, not as an attribute"},
+	{17, axes_attr_18, "(no error)"},
+	{13, argmax_keep2, "keepdims must be 0 or 1, got 2"},
+	{13, argmin_bool, "has element type bool"},
+	{11, topk_k6, "k = 6 is out of range for axis 2 of size 5 (1 to 5)"},
+	{11, topk_k0, "k = 0 is out of range"},
+	{11, topk_runtime_k, "must be a constant (tostc compiles static shapes)"},
+	{11, topk_attr_11, "TopK takes k as an input at opset 11, not as an attribute"},
+	{9, topk_no_attr_9, "TopK needs an integer attribute 'k'"},
+	{13, nll_target, "target i64[2,4] does not fit input f32[2,4,5]"},
+	{13, nll_weight, "weight must be (C) = (4), got f32[5]"},
+	{13, sce_reduction, "reduction 'average' is not supported (none, sum or mean)"},
+	{18, split_both, "Split takes a split input or num_outputs, not both"},
+	{18, split_fewer, "num_outputs must be an integer, at least the node's 3 outputs"},
+	{18, split_empty_last,
+	 "axis 1 of size 4 does not split into 3 chunks of 2 (the last one would be empty)"},
+	{18, split_uneven, "(no error)"},
+	{18, split_fewer_outputs, "(no error)"},
+};
+
 static void test_shape_errors(void)
 {
 	Ctx c;
-	CHECK_MSG(shape_message(&c, 18, logsum_int), "has element type i64; this op supports f32");
-	CHECK_MSG(shape_message(&c, 18, noop_two), "noop_with_empty_axes must be 0 or 1, got 2");
-	CHECK_MSG(shape_message(&c, 18, axes_attr_18),
-	          "ReduceMin takes axes as an input at opset 18, not as an attribute");
-	CHECK_MSG(shape_message(&c, 17, axes_attr_18), "(no error)");
-	CHECK_MSG(shape_message(&c, 13, argmax_keep2), "keepdims must be 0 or 1, got 2");
-	CHECK_MSG(shape_message(&c, 13, argmin_bool), "has element type bool");
-	CHECK_MSG(shape_message(&c, 11, topk_k6),
-	          "k = 6 is out of range for axis 2 of size 5 (1 to 5)");
-	CHECK_MSG(shape_message(&c, 11, topk_k0), "k = 0 is out of range");
-	CHECK_MSG(shape_message(&c, 11, topk_runtime_k),
-	          "must be a constant (tostc compiles static shapes)");
-	CHECK_MSG(shape_message(&c, 11, topk_attr_11),
-	          "TopK takes k as an input at opset 11, not as an attribute");
-	CHECK_MSG(shape_message(&c, 9, topk_no_attr_9), "TopK needs an integer attribute 'k'");
-	CHECK_MSG(shape_message(&c, 13, nll_target),
-	          "target i64[2,4] does not fit input f32[2,4,5]");
-	CHECK_MSG(shape_message(&c, 13, nll_weight), "weight must be (C) = (4), got f32[5]");
-	CHECK_MSG(shape_message(&c, 13, sce_reduction),
-	          "reduction 'average' is not supported (none, sum or mean)");
-	CHECK_MSG(shape_message(&c, 18, split_both),
-	          "Split takes a split input or num_outputs, not both");
-	CHECK_MSG(shape_message(&c, 18, split_fewer),
-	          "num_outputs must be an integer, at least the node's 3 outputs");
-	CHECK_MSG(shape_message(&c, 18, split_empty_last),
-	          "axis 1 of size 4 does not split into 3 chunks of 2 (the last one would be empty)");
-	CHECK_MSG(shape_message(&c, 18, split_uneven), "(no error)");
-	CHECK_MSG(shape_message(&c, 18, split_fewer_outputs), "(no error)");
+	for (size_t i = 0; i < sizeof shape_cases / sizeof shape_cases[0]; i++)
+		CHECK_MSG(shape_message(&c, shape_cases[i].opset, shape_cases[i].build),
+		          shape_cases[i].want);
 }
 
 void register_reduce(void)
