@@ -28,7 +28,7 @@
 #define M_NUM (M_F32 | M_INT)
 
 /* ------------------------------------------------------------------ */
-/* Kernel tables: the EW_REDUCE, EW_ARG and EW_TOPK rows of kernels.def */
+/* Kernel tables: the EW_REDUCE, EW_ARG, EW_TOPK rows of kernels.def  */
 /* ------------------------------------------------------------------ */
 
 #define KERNEL(...)
@@ -43,7 +43,7 @@ typedef struct {
 static const Kernel reduce_kernels[] = {
 #define EW_REDUCE(op, t, k) {OP_##op, K_DT_##t, K_##k, K_##k##_g},
 #include "kernels.def"
-	/* its general form takes scratch (lower_reduce) */
+	/* plain KERNEL rows: the general form takes scratch for the sums */
 	{OP_REDUCE_LOG_SUM_EXP, DT_F32, K_tr_reduce_log_sum_exp_f32, K_tr_reduce_log_sum_exp_f32_g},
 };
 static const Kernel arg_kernels[] = {
