@@ -138,12 +138,13 @@ TR_FN void tr_hardmax_f32(const float *x, float *y, int64_t outer, int64_t n, in
 	{                                                                       \
 		if (u == w)                                                     \
 			return a < b;                                           \
-		if (ISNAN(u) || ISNAN(w)) {                                     \
-			if (ISNAN(u) && ISNAN(w))                               \
-				return a < b;                                   \
-			return largest ? ISNAN(u) : ISNAN(w);                   \
-		}                                                               \
-		return largest ? u > w : u < w;                                 \
+		if (u > w)                                                      \
+			return largest != 0;                                    \
+		if (u < w)                                                      \
+			return largest == 0;                                    \
+		if (ISNAN(u) && ISNAN(w)) /* unordered: a NaN is largest */     \
+			return a < b;                                           \
+		return largest ? ISNAN(u) : ISNAN(w);                           \
 	}                                                                       \
 	TR_ALWAYS_INLINE void NAME##_sift(const T *x, int64_t *h, int64_t s, int64_t size, \
 	                                  int64_t p, int64_t largest)           \
