@@ -397,7 +397,7 @@ int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t
  * element e, for every e (src has the output's element count); false, with
  * src untouched, for any other node */
 bool tensor_elem_map(Graph *g, Node *n, int64_t *src);
-/* op_elementwise.c: the axes a Reduce* node reduces, as mask[0..rank of its
+/* op_reduce.c: the axes a Reduce* node reduces, as mask[0..rank of its
  * input); true when the node is the identity (empty axes with
  * noop_with_empty_axes) */
 bool op_reduce_axes(Graph *g, Node *n, bool *mask);
@@ -465,6 +465,14 @@ typedef enum {
 #undef KERNEL
 	K_COUNT
 } KernelId;
+
+/* kernels.def's element types as DType (kernels.c, and the ops' tables
+ * made from the EW_* rows) */
+#define K_DT_f32 DT_F32
+#define K_DT_i64 DT_I64
+#define K_DT_i32 DT_I32
+#define K_DT_b8 DT_BOOL
+#define K_DT_any DT_UNDEF
 
 typedef struct {
 	ArgKind kind;        /* ARG_OUT also takes scratch: an output a node drops */

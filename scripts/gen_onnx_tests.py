@@ -40,6 +40,11 @@ since opset 17.  The models are written with
 onnx.helper (the 1.12 checker does not know these opsets), references are
 numpy in float64.
 
+And the cases of scripts/gen_reduce_cases.py: ONNX's Reduce* cases at opset
+18 (axes as an input), and models with numpy references for the reduction,
+ArgMax/ArgMin, TopK, Hardmax, loss and Split forms ONNX 1.12 does not test
+(opsets 9 to 20: noop_with_empty_axes, bool reductions, num_outputs, ...).
+
 Idempotent and fast: a stamp file OUTDIR/.generated (onnx version + op filter)
 is written last; when it matches, nothing is regenerated (--force does).  The
 data is generated into OUTDIR.tmp and renamed into place, so an interrupted run
@@ -62,6 +67,8 @@ with warnings.catch_warnings():
         setattr(np, _alias, _type)
 
 import onnx  # noqa: E402  (after the numpy aliases)
+
+import gen_reduce_cases  # noqa: E402  (scripts/, beside this file)
 
 
 DOUBLE, FLOAT = onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT
@@ -340,7 +347,8 @@ def _opset21_branches(rng):
 
 def derive(out):
     """OUTDIR/derived/<case>_as_f32 and <case>_opset17 for the eligible node
-    cases, the Cast cases and the elementwise cases; returns the count."""
+    cases, the Cast cases, the elementwise cases and gen_reduce_cases'; returns
+    the count."""
     node, der = os.path.join(out, "node"), os.path.join(out, "derived")
     os.makedirs(der, exist_ok=True)
     n = 0
@@ -348,7 +356,7 @@ def derive(out):
         for make, suffix in ((_derive_f32, "_as_f32"), (_derive_opset, "_opset%d" % NEW_OPSET)):
             if make(os.path.join(node, case), os.path.join(der, case + suffix)):
                 n += 1
-    return n + cast_cases(der) + elementwise_cases(der)
+    return n + cast_cases(der) + elementwise_cases(der) + gen_reduce_cases.write_all(node, der)
 
 
 def main():
@@ -357,16 +365,19 @@ def main():
     ap.add_argument("--op-type", default=None, help="only cases containing this op")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
     ap.add_argument("--no-derived", action="store_true",
-                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast cases)")
+                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast and reduction cases)")
     args = ap.parse_args()
 
     out = os.path.abspath(args.outdir)
     stamp = os.path.join(out, ".generated")
-    # the derived cases are this script's: any change to it regenerates
-    with open(os.path.abspath(__file__), "rb") as f:
-        script = hashlib.sha1(f.read()).hexdigest()[:12]
+    # the derived cases are these scripts': any change to them regenerates
+    h = hashlib.sha1()
+    for path in (os.path.abspath(__file__), gen_reduce_cases.__file__):
+        with open(path, "rb") as f:
+            h.update(f.read())
+    script = h.hexdigest()[:12]
     want = "onnx %s op_type=%s derived=%s\n" % (onnx.__version__, args.op_type or "*",
-                                                 "no" if args.no_derived else "script " + script)
+                                                 "no" if args.no_derived else "scripts " + script)
     if not args.force and os.path.isfile(stamp):
         with open(stamp) as f:
             if f.read() == want:

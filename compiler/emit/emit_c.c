@@ -91,8 +91,11 @@ static bool word_in(const char *list, int listlen, const char *w)
 
 static void parse_sections(Emitter *e)
 {
-	int cap = 256;
-	e->sec = ctx_alloc(e->c, sizeof(Section) * (size_t)cap);
+	int cap = 0;   /* a section per marker */
+	for (int fi = 0; fi < nruntime_files; fi++)
+		for (const char *p = runtime_files[fi].text; (p = strstr(p, "/*@ ")) != NULL; p += 4)
+			cap++;
+	e->sec = ctx_alloc(e->c, sizeof(Section) * (size_t)(cap ? cap : 1));
 	for (int fi = 0; fi < nruntime_files; fi++) {
 		const char *t = runtime_files[fi].text;
 		const char *p = t;
@@ -111,11 +114,7 @@ static void parse_sections(Emitter *e)
 			const char *end = strstr(body, "/*@end*/");
 			if (!end)
 				ctx_bug(e->c, __FILE__, __LINE__, "runtime section without /*@end*/");
-			if (e->nsec == cap) {   /* arena memory: the old array just stays */
-				Section *t = ctx_alloc(e->c, sizeof(Section) * (size_t)cap * 2);
-				memcpy(t, e->sec, sizeof(Section) * (size_t)cap);
-				e->sec = t, cap *= 2;
-			}
+			ir_assert(e->c, e->nsec < cap);
 			Section *s = &e->sec[e->nsec++];
 			s->names = ctx_printf(e->c, "%.*s", nameslen, names);
 			s->deps = ctx_printf(e->c, "%.*s", depslen, deps);

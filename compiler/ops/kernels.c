@@ -23,7 +23,9 @@
 #include "elementwise/activation.h"
 #include "elementwise/binary.h"
 #include "elementwise/gelu.h"
+#include "elementwise/loss.h"
 #include "elementwise/reduce.h"
+#include "elementwise/select.h"
 #include "elementwise/unary.h"
 #include "gemm/gemm.h"
 #include "gemm/proj_contract.h"
@@ -91,11 +93,6 @@
 #define K_C_i32 int32_t
 #define K_C_b8 uint8_t
 #define K_C_any void
-#define K_DT_f32 DT_F32
-#define K_DT_i64 DT_I64
-#define K_DT_i32 DT_I32
-#define K_DT_b8 DT_BOOL
-#define K_DT_any DT_UNDEF
 
 /* per kind: the C type of the parameter, and the argument as that type */
 #define K_TYPE_IN(t) const K_C_##t *

@@ -2,9 +2,10 @@
  * op_elementwise.c -- shape and lower functions of the elementwise family:
  * binary ops with numpy broadcasting (arithmetic, Mod, BitShift, PRelu,
  * logic), comparisons, variadic Min/Max/Sum/Mean, Where, unary math, Clip,
- * Cast and CastLike, reductions, Softmax/LogSoftmax and CumSum; and the ops
- * that are no work at inference: Dropout (a view, its mask a constant) and
- * Size (a constant).  The activations with attributes are op_activation.c's.
+ * Cast and CastLike, Softmax/LogSoftmax/Hardmax and CumSum; and the ops that
+ * are no work at inference: Dropout (a view, its mask a constant) and Size (a
+ * constant).  The activations with attributes are op_activation.c's, the
+ * reductions op_reduce.c's.
  *
  * Each kernel of runtime/elementwise/ is a row of runtime/kernels.def that
  * also names its op and element types; the tables below are read from those
@@ -14,9 +15,6 @@
  * contiguous or broadcast alike), so a same-shape op becomes one flat loop, a
  * bias add becomes (rows, n) with a zero row stride, and only genuinely
  * strided cases pay for an odometer.
- * Reductions are collapsed the same way and run as (outer, r, inner) when
- * the reduced axes are adjacent, through the general strided kernel
- * otherwise.
  *
  * Clip's min/max inputs (opset >= 11) become kernel literals when constant;
  * when they are computed at run time Clip lowers to Max then Min calls with
@@ -47,10 +45,6 @@
 #define OP_SHIFT_RIGHT ((OpKind)(OP_COUNT + 1))
 
 #define KERNEL(...)
-#define K_DT_f32 DT_F32
-#define K_DT_i64 DT_I64
-#define K_DT_i32 DT_I32
-#define K_DT_b8 DT_BOOL
 
 /* Binary kernels: y has a's type, or bool for comparisons; _bc broadcasts. */
 typedef struct {
@@ -68,8 +62,7 @@ static const BinKernel binary_kernels[] = {
 #include "kernels.def"
 };
 
-/* One-type kernels (unary, reduce, where, cumsum) and casts (a -> b); fn_g
- * is a reduction's general strided form. */
+/* One-type kernels (unary, where, cumsum) and casts (a -> b). */
 typedef struct {
 	OpKind op;
 	DType a, b;
@@ -80,14 +73,6 @@ static const Kernel unary_kernels[] = {
 #define EW_BINARY(op, ta, tb, ty, k)
 #define EW_UNARY(op, tx, ty, k) {OP_##op, K_DT_##tx, K_DT_##ty, K_##k, K_##k},
 #define EW_REDUCE(op, t, k)
-#define EW_WHERE(t, k)
-#define EW_CUMSUM(t, k)
-#include "kernels.def"
-};
-static const Kernel reduce_kernels[] = {
-#define EW_BINARY(op, ta, tb, ty, k)
-#define EW_UNARY(op, tx, ty, k)
-#define EW_REDUCE(op, t, k) {OP_##op, K_DT_##t, K_DT_##t, K_##k, K_##k##_g},
 #define EW_WHERE(t, k)
 #define EW_CUMSUM(t, k)
 #include "kernels.def"
@@ -625,143 +610,7 @@ void lower_size(Graph *g, Node *n)
 }
 
 /* ------------------------------------------------------------------ */
-/* Reductions                                                           */
-/* ------------------------------------------------------------------ */
-
-/* (tostc.h) also used by fuse_absorb.c */
-bool op_reduce_axes(Graph *g, Node *n, bool *mask)
-{
-	Tensor *x = n->in[0];
-	int r = x->rank;
-	bool from_input = (n->op == OP_REDUCE_SUM && g->opset >= 13) || g->opset >= 18;
-	int64_t axes[MAX_RANK];
-	int na = 0;
-	if (from_input) {
-		if (attr_find(n, "axes"))
-			node_error(g, n, "%s takes axes as an input at opset %d, not as an attribute",
-			           op_info[n->op].name, g->opset);
-		if (n->nin > 1 && n->in[1]) {
-			Tensor *t = need_const(g, n, 1);
-			need_dtype(g, n, 1, M_I64);
-			if (t->rank > 1)
-				node_error(g, n, "axes must be 1-D, got %s", tensor_shape_str(g->ctx, t));
-			int64_t cnt = tensor_nelem(t);
-			if (cnt > r)
-				node_error(g, n, "lists %lld axes for an input of rank %d",
-				           (long long)cnt, r);
-			for (int64_t i = 0; i < cnt; i++)
-				axes[na++] = tensor_get_i(t, i);
-		}
-	} else {
-		if (n->nin > 1 && n->in[1])
-			node_error(g, n, "%s takes axes as an attribute at opset %d, not as an input",
-			           op_info[n->op].name, g->opset);
-		const int64_t *v;
-		int cnt = attr_ints(n, "axes", &v);
-		if (cnt > r)
-			node_error(g, n, "lists %d axes for an input of rank %d", cnt, r);
-		for (int i = 0; i < cnt; i++)
-			axes[na++] = v[i];
-	}
-	for (int d = 0; d < MAX_RANK; d++)
-		mask[d] = false;
-	for (int i = 0; i < na; i++) {
-		int a = shape_axis(g, n, axes[i], r);
-		if (mask[a])
-			node_error(g, n, "axis %d is listed twice", a);
-		mask[a] = true;
-	}
-	if (na == 0) {
-		if (attr_int(n, "noop_with_empty_axes", 0))
-			return true;
-		for (int d = 0; d < r; d++)
-			mask[d] = true;
-	}
-	return false;
-}
-
-void shape_reduce(Graph *g, Node *n)
-{
-	bool mask[MAX_RANK];
-	need_dtype(g, n, 0, n->op == OP_REDUCE_SUM || n->op == OP_REDUCE_MAX ? M_NUM : M_F32);
-	Tensor *x = n->in[0];
-	int64_t keep = attr_int(n, "keepdims", 1);
-	if (keep != 0 && keep != 1)
-		node_error(g, n, "keepdims must be 0 or 1, got %lld", (long long)keep);
-	if (op_reduce_axes(g, n, mask)) {
-		shape_set(n->out[0], x->dtype, x->rank, x->dims);
-		return;
-	}
-	int64_t dims[MAX_RANK];
-	int r = 0;
-	for (int d = 0; d < x->rank; d++) {
-		if (!mask[d])
-			dims[r++] = x->dims[d];
-		else if (keep)
-			dims[r++] = 1;
-	}
-	shape_set(n->out[0], x->dtype, r, dims);
-}
-
-void lower_reduce(Graph *g, Node *n)
-{
-	Tensor *x = n->in[0], *y = n->out[0];
-	bool mask[MAX_RANK];
-	if (op_reduce_axes(g, n, mask)) {
-		emit_copy(g, n, x, y);
-		return;
-	}
-	/* group the non-1 axes into runs of reduced / kept axes */
-	int64_t gd[MAX_RANK];
-	bool gr[MAX_RANK];
-	int ng = 0, nred = 0, first = -1;
-	for (int d = 0; d < x->rank; d++) {
-		if (x->dims[d] == 1)
-			continue;
-		if (ng && gr[ng - 1] == mask[d]) {
-			gd[ng - 1] *= x->dims[d];
-			continue;
-		}
-		gd[ng] = x->dims[d];
-		gr[ng] = mask[d];
-		if (mask[d]) {
-			nred++;
-			if (first < 0)
-				first = ng;
-		}
-		ng++;
-	}
-	const Kernel *k = find_kernel(g, n, reduce_kernels, COUNT(reduce_kernels), n->op, x->dtype,
-	                              x->dtype);
-	if (nred <= 1) {
-		/* x (outer, r, inner) -> y (outer, inner) */
-		int64_t outer = first < 0 ? prod(gd, 0, ng) : prod(gd, 0, first);
-		int64_t r = first < 0 ? 1 : gd[first];
-		int64_t inner = first < 0 ? 1 : prod(gd, first + 1, ng);
-		Call *c = call_new(g, n, k->fn);
-		call_in(c, x);
-		call_out(c, y);
-		call_int(c, outer);
-		call_int(c, r);
-		call_int(c, inner);
-		return;
-	}
-	int64_t ys[MAX_RANK], s = 1;
-	for (int i = ng - 1; i >= 0; i--) {
-		ys[i] = gr[i] ? 0 : s;
-		if (!gr[i])
-			s *= gd[i];
-	}
-	Call *c = call_new(g, n, k->fn_g);
-	call_in(c, x);
-	call_out(c, y);
-	call_int(c, ng);
-	call_ints(g, c, gd, ng);
-	call_ints(g, c, ys, ng);
-}
-
-/* ------------------------------------------------------------------ */
-/* Softmax, LogSoftmax, CumSum                                          */
+/* Softmax, LogSoftmax, Hardmax, CumSum                               */
 /* ------------------------------------------------------------------ */
 
 static int softmax_axis(Graph *g, Node *n)
@@ -794,8 +643,9 @@ void lower_softmax(Graph *g, Node *n)
 		len = x->dims[axis];
 		inner = prod(x->dims, axis + 1, x->rank);
 	}
-	Call *c = n->op == OP_SOFTMAX ? call_new(g, n, K_tr_softmax_f32)
-	                              : call_new(g, n, K_tr_log_softmax_f32);
+	Call *c = call_new(g, n, n->op == OP_SOFTMAX       ? K_tr_softmax_f32
+	                         : n->op == OP_LOG_SOFTMAX ? K_tr_log_softmax_f32
+	                                                   : K_tr_hardmax_f32);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, outer);

@@ -409,11 +409,29 @@ void lower_concat(Graph *g, Node *n)
 	}
 }
 
-/* The split sizes along the axis: input 1, attribute "split", or equal parts. */
+/* The split sizes along the axis: input 1, attribute "split", attribute
+ * "num_outputs" (opset 18: chunks of ceil(size / num_outputs), the last one
+ * smaller), or equal parts. */
 static void split_sizes(Graph *g, Node *n, int axis, int64_t *sizes)
 {
 	Tensor *x = n->in[0];
 	int cnt;
+	const Attr *no = attr_find(n, "num_outputs");
+	if (no) {
+		int64_t d = x->dims[axis], k = no->i, chunk = k > 0 ? (d + k - 1) / k : 0;
+		if (n->nin > 1 && n->in[1])
+			node_error(g, n, "Split takes a split input or num_outputs, not both");
+		if (no->kind != AT_INT || k < n->nout)   /* more: trailing outputs left out */
+			node_error(g, n, "num_outputs must be an integer, at least the node's %d outputs",
+			           n->nout);
+		if (d - chunk * (k - 1) < 1)
+			node_error(g, n, "axis %d of size %lld does not split into %lld chunks of %lld "
+			           "(the last one would be empty)", axis, (long long)d, (long long)k,
+			           (long long)chunk);
+		for (int i = 0; i < n->nout; i++)
+			sizes[i] = i + 1 < k ? chunk : d - chunk * (k - 1);
+		return;
+	}
 	if (n->nin > 1 && n->in[1]) {
 		int64_t *v = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)(n->nout + 1));
 		cnt = const_ints(g, n, 1, v, n->nout + 1, "split");

@@ -63,7 +63,7 @@ const char *stream_softmax(TokenAxes *tok, Node *n)
 	return NULL;
 }
 
-/* ReduceSum, ReduceMean, ReduceMax, ReduceL2 */
+/* Reduce* (a no-op with noop_with_empty_axes is elementwise) */
 const char *stream_reduce(TokenAxes *tok, Node *n)
 {
 	bool mask[MAX_RANK];

@@ -801,14 +801,6 @@ static void set_dup_axes(Graph *g, Node *n)
 	a->n = 2;
 }
 
-#define CHECK_MSG(got, want)                                                         \
-	do {                                                                         \
-		const char *g_ = (got);                                              \
-		if (!strstr(g_, want))                                               \
-			fprintf(stderr, "\n  error '%s'\n  lacks '%s'\n", g_, want);   \
-		CU_ASSERT_PTR_NOT_NULL(strstr(g_, want));                            \
-	} while (0)
-
 static void test_shape_errors(void)
 {
 	Ctx c;

@@ -1,7 +1,7 @@
 /*
- * unit.h -- what the unit suites share besides CUnit: comparisons that
- * print both values, and reporting a user error that a test did not expect.
- * A test that compiles something sets `c.jmp = &jb` and continues only when
+ * unit.h -- what the unit suites share besides CUnit: checks that print both
+ * values, and reporting a user error that a test did not expect.  A test
+ * that compiles something sets `c.jmp = &jb` and continues only when
  * `setjmp(jb) == 0`; an error longjmps back, and the test reports it with
  * FAIL_ERROR and returns:
  *
@@ -13,11 +13,14 @@
 #ifndef UNIT_H
 #define UNIT_H
 
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "tostc.h"
 
-/* Compare a float (within tol) or an integer with the value wanted; on a
- * difference print the expression and both values.  (The test file
- * includes CUnit, math.h and stdio.h.) */
+/* Assert |got - want| <= tol (NaN fails), got == want as integers, or that
+ * message got contains want; on failure print the expression and both values. */
 #define CHECK_F(got, want, tol)                                                      \
 	do {                                                                         \
 		double g_ = (got), w_ = (want);                                      \
@@ -31,6 +34,13 @@
 		if (g_ != w_)                                                        \
 			fprintf(stderr, "\n  %s = %lld, want %lld\n", #got, g_, w_);  \
 		CU_ASSERT_EQUAL(g_, w_);                                             \
+	} while (0)
+#define CHECK_MSG(got, want)                                                         \
+	do {                                                                         \
+		const char *g_ = (got);                                              \
+		if (!strstr(g_, want))                                               \
+			fprintf(stderr, "\n  error '%s'\n  lacks '%s'\n", g_, want);   \
+		CU_ASSERT_PTR_NOT_NULL(strstr(g_, want));                            \
 	} while (0)
 
 /* Fail the running test at this line with c's error message; free c. */
