@@ -30,6 +30,11 @@ every two of the element types tostc supports (FLOAT, INT64, INT32, BOOL),
 values in range, reference numpy's astype.  ONNX's own Cast cases all use
 other types (float16, double, string).
 
+And OUTDIR/derived/test_<name>_gen from scripts/gen_movement_cases.py: the data
+movement ops (Pad, Resize, Upsample, the scatters, ...) at opsets 18 and 19
+and in forms ONNX 1.12's node tests lack, against numpy (and PyTorch for
+Resize's antialias).
+
 Idempotent and fast: a stamp file OUTDIR/.generated (onnx version + op filter)
 is written last; when it matches, nothing is regenerated (--force does).  The
 data is generated into OUTDIR.tmp and renamed into place, so an interrupted run
@@ -170,7 +175,8 @@ def derive(out):
         for make, suffix in ((_derive_f32, "_as_f32"), (_derive_opset, "_opset%d" % NEW_OPSET)):
             if make(os.path.join(node, case), os.path.join(der, case + suffix)):
                 n += 1
-    return n + cast_cases(der)
+    from gen_movement_cases import write_cases
+    return n + cast_cases(der) + write_cases(der)
 
 
 def main():
@@ -179,13 +185,14 @@ def main():
     ap.add_argument("--op-type", default=None, help="only cases containing this op")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
     ap.add_argument("--no-derived", action="store_true",
-                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast cases)")
+                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast and "
+                         "data movement cases)")
     args = ap.parse_args()
 
     out = os.path.abspath(args.outdir)
     stamp = os.path.join(out, ".generated")
     want = "onnx %s op_type=%s derived=%s\n" % (onnx.__version__, args.op_type or "*",
-                                                 "no" if args.no_derived else "f32,opset%d,cast" % NEW_OPSET)
+                                                 "no" if args.no_derived else "f32,opset%d,cast,movement" % NEW_OPSET)
     if not args.force and os.path.isfile(stamp):
         with open(stamp) as f:
             if f.read() == want:

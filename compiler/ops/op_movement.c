@@ -109,8 +109,12 @@ void shape_pad(Graph *g, Node *n)
 		node_error(g, n, "mode 'wrap' is new in opset 19; the model imports opset %d",
 		           g->opset);
 	for (int k = 0; k < x->rank; k++) {
+		const int64_t big = (int64_t)1 << 48;   /* no sum below overflows */
+		if (begin[k] < -big || begin[k] > big || end[k] < -big || end[k] > big)
+			node_error(g, n, "pads %lld and %lld of axis %d are too large", (long long)begin[k],
+			           (long long)end[k], k);
 		int64_t kept = x->dims[k] + (begin[k] < 0 ? begin[k] : 0) + (end[k] < 0 ? end[k] : 0);
-		dims[k] = ctx_add(g->ctx, ctx_add(g->ctx, x->dims[k], begin[k]), end[k]);
+		dims[k] = x->dims[k] + begin[k] + end[k];
 		if (dims[k] < 0 || kept < 0)
 			node_error(g, n, "pads %lld and %lld crop axis %d of size %lld below 0",
 			           (long long)begin[k], (long long)end[k], k, (long long)x->dims[k]);
