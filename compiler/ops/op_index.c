@@ -178,13 +178,17 @@ static int scatter_reduction(Graph *g, Node *n)
 	return r;
 }
 
-/* The copy of the data into y that a scatter starts with. */
-static void scatter_copy(Graph *g, Node *n)
+/* The copy of the data into y that a scatter of nupd updates starts with;
+ * false when there is nothing to scatter after it. */
+static bool scatter_copy(Graph *g, Node *n, int64_t nupd)
 {
+	if (tensor_nelem(n->out[0]) == 0)
+		return false;
 	Call *c = call_new(g, n, K_tr_copy);
 	call_in(c, n->in[0]);
 	call_out(c, n->out[0]);
 	call_int(c, tensor_nbytes(n->out[0]));
+	return nupd > 0;
 }
 
 /* The kernel of a scatter with reduction r: the byte kernel `plain` for
@@ -227,25 +231,14 @@ static int scatter_nd_m(Graph *g, Node *n)
 	return (int)m;
 }
 
-void shape_scatter_nd(Graph *g, Node *n)
-{
-	Tensor *x = n->in[0];
-	scatter_nd_m(g, n);
-	scatter_reduction(g, n);
-	shape_set(n->out[0], x->dtype, x->rank, x->dims);
-}
-
 /* data x (d_0 .. d_(m-1), S..), idx (I.., m), updates (I.., S..) -> y: x
  * with the slice of each index tuple replaced (or combined) by its update */
 void lower_scatter_nd(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *idx = n->in[1], *y = n->out[0];
 	int m = scatter_nd_m(g, n), r = scatter_reduction(g, n);
-	if (tensor_nelem(y) == 0)
-		return;
-	scatter_copy(g, n);
 	int64_t nupd = prod(g, idx->dims, 0, idx->rank - 1);
-	if (nupd == 0)
+	if (!scatter_copy(g, n, nupd))
 		return;
 	Call *c = scatter_call(g, n, r, K_tr_scatter_nd, K_tr_scatter_nd_f32, K_tr_scatter_nd_i64,
 	                       K_tr_scatter_nd_i32);
@@ -275,10 +268,14 @@ static int scatter_elements_axis(Graph *g, Node *n)
 	return axis;
 }
 
-void shape_scatter_elements(Graph *g, Node *n)
+/* ScatterND, ScatterElements, Scatter: the output is the data's shape */
+void shape_scatter(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
-	scatter_elements_axis(g, n);
+	if (n->op == OP_SCATTER_ND)
+		scatter_nd_m(g, n);
+	else
+		scatter_elements_axis(g, n);
 	scatter_reduction(g, n);
 	shape_set(n->out[0], x->dtype, x->rank, x->dims);
 }
@@ -290,10 +287,7 @@ void lower_scatter_elements(Graph *g, Node *n)
 	Tensor *x = n->in[0], *idx = n->in[1], *y = n->out[0];
 	int axis = scatter_elements_axis(g, n), r = scatter_reduction(g, n);
 	int64_t ys[MAX_RANK];
-	if (tensor_nelem(y) == 0)
-		return;
-	scatter_copy(g, n);
-	if (tensor_nelem(idx) == 0)
+	if (!scatter_copy(g, n, tensor_nelem(idx)))
 		return;
 	tensor_strides(y->rank, y->dims, ys);
 	Call *c = scatter_call(g, n, r, K_tr_scatter_elements, K_tr_scatter_elements_f32,

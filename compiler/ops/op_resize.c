@@ -397,19 +397,28 @@ static void lower_resize_nearest(Graph *g, Node *n, const ResizeSpec *s)
 	call_int(c, (int64_t)dtype_size(x->dtype));
 }
 
-/* x -> y in separable passes over f32, the axes that are not the identity,
- * the one that shrinks most first */
+/* Is axis a's pass done before axis b's (a later than b)?  The one that shrinks most
+ * first, so later passes have less to do; between equal ratios, the later
+ * axis (when inner, a gather: the slower pass) first when growing, last
+ * when shrinking. */
+static bool resize_before(const ResizeSpec *s, int a, int b)
+{
+	double qa = (double)s->out[a] / (double)s->in[a], qb = (double)s->out[b] / (double)s->in[b];
+	return qa < qb || (qa == qb && qa > 1);
+}
+
+/* x -> y in separable passes over f32 along the axes that are not the
+ * identity, in the order of resize_before */
 static void lower_resize_passes(Graph *g, Node *n, const ResizeSpec *s)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
 	int order[MAX_RANK], np = 0;
 	int64_t plan[5 * MAX_RANK], cur[MAX_RANK], ntaps = 0, nw = 0, half = 0;
-	for (int a = s->rank - 1; a >= 0; a--) {
+	for (int a = 0; a < s->rank; a++) {
 		if (resize_identity(s, a))
 			continue;
-		int j = np++;   /* insertion sort by out / in, stable */
-		double q = (double)s->out[a] / (double)s->in[a];
-		while (j > 0 && q < (double)s->out[order[j - 1]] / (double)s->in[order[j - 1]]) {
+		int j = np++;   /* insertion sort */
+		while (j > 0 && resize_before(s, a, order[j - 1])) {
 			order[j] = order[j - 1];
 			j--;
 		}
@@ -453,17 +462,18 @@ static void lower_resize_passes(Graph *g, Node *n, const ResizeSpec *s)
 		int a = order[p], ntap = (int)plan[5 * p + 4];
 		int64_t start, *idx = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)ntap);
 		double *w = ctx_alloc(g->ctx, sizeof(double) * (size_t)ntap), b;
-		float *bias = tw + s->out[a] * ntap;
+		int64_t nout = s->out[a];
 		resize_ntap(s, a, &start);
-		for (int64_t o = 0; o < s->out[a]; o++) {
+		for (int64_t o = 0; o < nout; o++) {   /* tap-major: [t][o] */
 			resize_taps(s, a, o, ntap, start, idx, w, &b);
 			for (int t = 0; t < ntap; t++) {
-				*ti++ = idx[t];
-				*tw++ = (float)w[t];
+				ti[t * nout + o] = idx[t];
+				tw[t * nout + o] = (float)w[t];
 			}
-			bias[o] = (float)b;
+			tw[ntap * nout + o] = (float)b;
 		}
-		tw += s->out[a];
+		ti += ntap * nout;
+		tw += (ntap + 1) * nout;
 	}
 	Call *c = call_new(g, n, K_tr_resize_f32);
 	call_in(c, x);

@@ -176,11 +176,12 @@ static void test_resize_passes(void)
 	 * (mean of both, first, a constant 5); pass 2 along axis 0 to 1 row,
 	 * the mean of both rows */
 	const float x[4] = {1, 2, 3, 4};
-	const int64_t taps[8] = {0, 1, 0, 0, 0, 0, 0, 1};
+	const int64_t taps[8] = {0, 0, 0, 1, 0, 0, 0, 1};
 	const int64_t plan[10] = {2, 2, 3, 1, 2, 1, 2, 1, 3, 2};
 	float y[3], scratch[16];
-	/* w: pass 1 weights (3 x 2) then constants (3), pass 2 weights (1 x 2) then (1) */
-	const float w[12] = {0.5f, 0.5f, 1, 0, 0, 0, 0, 0, 5, 0.5f, 0.5f, 0};
+	/* tap-major: pass 1 weights (2 taps x 3) then constants (3), pass 2
+	 * weights (2 x 1) then (1) */
+	const float w[12] = {0.5f, 1, 0, 0.5f, 0, 0, 0, 0, 5, 0.5f, 0.5f, 0};
 	tr_resize_f32(x, taps, w, y, scratch, 2, plan, 16);
 	CU_ASSERT_DOUBLE_EQUAL(y[0], 2.5, 1e-6);   /* mean of 1.5 and 3.5 */
 	CU_ASSERT_DOUBLE_EQUAL(y[1], 2.0, 1e-6);   /* mean of 1 and 3 */
