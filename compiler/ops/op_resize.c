@@ -129,12 +129,15 @@ static void resize_targets(Graph *g, Node *n, ResizeSpec *s, const double *scale
 			if (s->coord == CT_TF_CROP_AND_RESIZE && (s->roi0[a] != 0 || s->roi1[a] != 1))
 				node_error(g, n, "tf_crop_and_resize with scales and a partial roi: ONNX's "
 				           "spec and its reference disagree on the output size; give sizes");
+			double out = floor(scales[k] * (double)s->in[a]);
+			if (out > 1e15)
+				node_error(g, n, "scales[%d] = %g makes axis %d too large", k, scales[k], a);
 			s->scale[a] = scales[k];
-			s->out[a] = (int64_t)floor(scales[k] * (double)s->in[a]);
+			s->out[a] = (int64_t)out;
 			continue;
 		}
 		if (!(sizes[k] >= 0 && sizes[k] < 1e15))
-			node_error(g, n, "sizes[%d] = %g is negative", k, sizes[k]);
+			node_error(g, n, "sizes[%d] = %g is out of range", k, sizes[k]);
 		s->out[a] = (int64_t)sizes[k];
 		s->scale[a] = sizes[k] / (double)s->in[a];
 		if (policy == KA_NOT_LARGER)
@@ -226,7 +229,7 @@ static double resize_coord(const ResizeSpec *s, int a, int64_t o, bool *outside)
 		double r0 = s->roi0[a], r1 = s->roi1[a];
 		double c = width == 1 ? (r1 - r0) * (in - 1) / 2 : x * (r1 - r0) * (in - 1) / (width - 1);
 		c += r0 * (in - 1);
-		*outside = c < 0 || c > in - 1;
+		*outside = !(c >= 0 && c <= in - 1);   /* also NaN (a NaN roi) */
 		return c;
 	}
 	}
@@ -267,7 +270,10 @@ static int resize_ntap(const ResizeSpec *s, int a, int64_t *start)
 		*start = 0;
 		return 1;
 	}
-	*start = (int64_t)floor((s->mode == RS_LINEAR ? -1 : -2) / sc) + 1;
+	/* a scale of 0 (an empty output) or a tiny one: more taps than any
+	 * shape_resize allows, without overflow */
+	double st = sc > 1e-6 ? floor((s->mode == RS_LINEAR ? -1 : -2) / sc) + 1 : -1e7;
+	*start = (int64_t)st;
 	return (int)(2 - 2 * *start);
 }
 
@@ -279,6 +285,8 @@ static void resize_taps(const ResizeSpec *s, int a, int64_t o, int ntap, int64_t
 	bool outside;
 	double c = resize_coord(s, a, o, &outside), sc = 1, sum = 0;
 	int64_t in = s->in[a];
+	if (!(c > -1e12 && c < 1e12))   /* far outside (it clamps to an edge), and castable */
+		c = c > 0 ? 1e12 : -1e12;
 	*b = 0;
 	for (int t = 0; t < ntap; t++) {
 		idx[t] = 0;
@@ -363,7 +371,7 @@ void shape_resize(Graph *g, Node *n)
 		node_error(g, n, "nearest with extrapolated positions (tf_crop_and_resize) needs f32 "
 		           "data, not %s", dtype_name(n->in[0]->dtype));
 	for (int a = 0; a < s.rank; a++)
-		if (resize_ntap(&s, a, &start) > 4096)
+		if (s.out[a] > 0 && resize_ntap(&s, a, &start) > 4096)
 			node_error(g, n, "antialiasing a downscale by %g along axis %d would take more than "
 			           "4096 inputs per output", 1 / s.scale[a], a);
 	shape_set(n->out[0], n->in[0]->dtype, s.rank, s.out);
@@ -373,7 +381,7 @@ void shape_resize(Graph *g, Node *n)
 static void lower_resize_nearest(Graph *g, Node *n, const ResizeSpec *s)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
-	int64_t xs[MAX_RANK], total = 0, start, idx[1];
+	int64_t xs[MAX_RANK], total = 0, idx[1];
 	double w[1], bias;
 	tensor_strides(x->rank, x->dims, xs);
 	for (int a = 0; a < s->rank; a++)
@@ -381,13 +389,11 @@ static void lower_resize_nearest(Graph *g, Node *n, const ResizeSpec *s)
 	Tensor *map = tensor_const(g, ctx_printf(g->ctx, "%s.resize_map%d", y->name, g->ntensors),
 	                           DT_I64, 1, &total);
 	int64_t *m = map->data;
-	for (int a = 0; a < s->rank; a++) {
-		resize_ntap(s, a, &start);
+	for (int a = 0; a < s->rank; a++)
 		for (int64_t o = 0; o < s->out[a]; o++) {
-			resize_taps(s, a, o, 1, start, idx, w, &bias);
+			resize_taps(s, a, o, 1, 0, idx, w, &bias);
 			*m++ = idx[0] * xs[a];
 		}
-	}
 	Call *c = call_new(g, n, K_tr_resize_nearest);
 	call_in(c, x);
 	call_in(c, map);
@@ -397,14 +403,39 @@ static void lower_resize_nearest(Graph *g, Node *n, const ResizeSpec *s)
 	call_int(c, (int64_t)dtype_size(x->dtype));
 }
 
-/* Is axis a's pass done before axis b's (a later than b)?  The one that shrinks most
- * first, so later passes have less to do; between equal ratios, the later
- * axis (when inner, a gather: the slower pass) first when growing, last
- * when shrinking. */
+/* Is axis a's pass done before axis b's (a later axis than b)?  The one
+ * that shrinks most first, so later passes have less to do; between equal
+ * ratios the later axis (the last one's pass is a gather, the slower kind)
+ * first when growing, last when shrinking. */
 static bool resize_before(const ResizeSpec *s, int a, int b)
 {
 	double qa = (double)s->out[a] / (double)s->in[a], qb = (double)s->out[b] / (double)s->in[b];
 	return qa < qb || (qa == qb && qa > 1);
+}
+
+/* The tables of the passes along axes order[0..np), one after the other:
+ * taps (ntap x nout indices) and w (ntap x nout weights, nout constants),
+ * tap-major. */
+static void resize_tables(Graph *g, const ResizeSpec *s, const int *order, int np, int64_t *ti,
+                          float *tw)
+{
+	for (int p = 0; p < np; p++) {
+		int a = order[p];
+		int64_t start, nout = s->out[a];
+		int ntap = resize_ntap(s, a, &start);
+		int64_t *idx = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)ntap);
+		double *w = ctx_alloc(g->ctx, sizeof(double) * (size_t)ntap), b;
+		for (int64_t o = 0; o < nout; o++) {
+			resize_taps(s, a, o, ntap, start, idx, w, &b);
+			for (int t = 0; t < ntap; t++) {
+				ti[t * nout + o] = idx[t];
+				tw[t * nout + o] = (float)w[t];
+			}
+			tw[ntap * nout + o] = (float)b;
+		}
+		ti += ntap * nout;
+		tw += (ntap + 1) * nout;
+	}
 }
 
 /* x -> y in separable passes over f32 along the axes that are not the
@@ -456,25 +487,7 @@ static void lower_resize_passes(Graph *g, Node *n, const ResizeSpec *s)
 	                            DT_I64, 1, &ntaps);
 	Tensor *wts = tensor_const(g, ctx_printf(g->ctx, "%s.resize_weights%d", y->name,
 	                                         g->ntensors), DT_F32, 1, &nw);
-	int64_t *ti = taps->data;
-	float *tw = wts->data;
-	for (int p = 0; p < np; p++) {
-		int a = order[p], ntap = (int)plan[5 * p + 4];
-		int64_t start, *idx = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)ntap);
-		double *w = ctx_alloc(g->ctx, sizeof(double) * (size_t)ntap), b;
-		int64_t nout = s->out[a];
-		resize_ntap(s, a, &start);
-		for (int64_t o = 0; o < nout; o++) {   /* tap-major: [t][o] */
-			resize_taps(s, a, o, ntap, start, idx, w, &b);
-			for (int t = 0; t < ntap; t++) {
-				ti[t * nout + o] = idx[t];
-				tw[t * nout + o] = (float)w[t];
-			}
-			tw[ntap * nout + o] = (float)b;
-		}
-		ti += ntap * nout;
-		tw += (ntap + 1) * nout;
-	}
+	resize_tables(g, s, order, np, taps->data, wts->data);
 	Call *c = call_new(g, n, K_tr_resize_f32);
 	call_in(c, x);
 	call_in(c, taps);
