@@ -387,6 +387,8 @@ int shape_axis(Graph *g, Node *n, int64_t axis, int r);
  * simplification: y[i_0, ..., i_(r-1)] = x[base + sum_k i_k * strides[k]] for
  * i_k < dims[k]; returns r */
 int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base);
+/* op_tensor.c: the product of dims[from..to) (ctx_mul: overflow is an error) */
+int64_t tensor_prod(Graph *g, const int64_t *dims, int from, int to);
 /* op_tensor.c: the row-major element strides of dims[0..rank) */
 void tensor_strides(int rank, const int64_t *dims, int64_t *strides);
 /* op_tensor.c: the constant integer list in input i (1-D or scalar, i64 or

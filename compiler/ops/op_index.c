@@ -18,14 +18,6 @@
 #define ALL_DTYPES ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32) | (1u << DT_BOOL))
 #define INT_DTYPES ((1u << DT_I64) | (1u << DT_I32))
 
-static int64_t prod(Graph *g, const int64_t *dims, int from, int to)
-{
-	int64_t p = 1;
-	for (int k = from; k < to; k++)
-		p = ctx_mul(g->ctx, p, dims[k]);
-	return p;
-}
-
 /* Constant indices (input i) must lie in [-n, n) of the axis they index;
  * `per` > 1: the indices are tuples of `per` values, the t-th indexing an
  * axis of dims[t]. */
@@ -149,12 +141,12 @@ void lower_gather_nd(Graph *g, Node *n)
 	call_in(c, x);
 	call_in(c, idx);
 	call_out(c, y);
-	call_int(c, prod(g, x->dims, 0, b));
-	call_int(c, prod(g, idx->dims, b, idx->rank - 1));
+	call_int(c, tensor_prod(g, x->dims, 0, b));
+	call_int(c, tensor_prod(g, idx->dims, b, idx->rank - 1));
 	call_int(c, m);
 	call_ints(g, c, &x->dims[b], m);
-	call_int(c, prod(g, x->dims, b + m, x->rank));
-	call_int(c, prod(g, x->dims, b, x->rank));
+	call_int(c, tensor_prod(g, x->dims, b + m, x->rank));
+	call_int(c, tensor_prod(g, x->dims, b, x->rank));
 	call_int(c, 8);
 	call_int(c, (int64_t)dtype_size(x->dtype));
 }
@@ -237,7 +229,7 @@ void lower_scatter_nd(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *idx = n->in[1], *y = n->out[0];
 	int m = scatter_nd_m(g, n), r = scatter_reduction(g, n);
-	int64_t nupd = prod(g, idx->dims, 0, idx->rank - 1);
+	int64_t nupd = tensor_prod(g, idx->dims, 0, idx->rank - 1);
 	if (!scatter_copy(g, n, nupd))
 		return;
 	Call *c = scatter_call(g, n, r, K_tr_scatter_nd, K_tr_scatter_nd_f32, K_tr_scatter_nd_i64,
@@ -248,7 +240,7 @@ void lower_scatter_nd(Graph *g, Node *n)
 	call_int(c, nupd);
 	call_int(c, m);
 	call_ints(g, c, x->dims, m);
-	call_int(c, prod(g, x->dims, m, x->rank));
+	call_int(c, tensor_prod(g, x->dims, m, x->rank));
 	call_int(c, 8);
 	call_int(c, r ? r : (int64_t)dtype_size(x->dtype));
 }
@@ -353,9 +345,9 @@ void lower_one_hot(Graph *g, Node *n)
 	call_in(c, idx);
 	call_in(c, n->in[2]);
 	call_out(c, y);
-	call_int(c, prod(g, idx->dims, 0, axis));
+	call_int(c, tensor_prod(g, idx->dims, 0, axis));
 	call_int(c, depth);
-	call_int(c, prod(g, idx->dims, axis, idx->rank));
+	call_int(c, tensor_prod(g, idx->dims, axis, idx->rank));
 	call_int(c, idx->dtype == DT_I64 ? 0 : idx->dtype == DT_I32 ? 1 : 2);
 	call_int(c, g->opset >= 11);
 	call_int(c, (int64_t)dtype_size(y->dtype));

@@ -39,14 +39,6 @@ int op_attr_choice(Graph *g, Node *n, const char *name, const char *dflt,
 	           list);
 }
 
-static int64_t prod(Graph *g, const int64_t *dims, int from, int to)
-{
-	int64_t p = 1;
-	for (int k = from; k < to; k++)
-		p = ctx_mul(g->ctx, p, dims[k]);
-	return p;
-}
-
 /* ------------------------------------------------------------------ */
 /* Pad                                                                  */
 /* ------------------------------------------------------------------ */
@@ -309,7 +301,7 @@ void lower_trilu(Graph *g, Node *n)
 	Call *c = call_new(g, n, K_tr_trilu);
 	call_in(c, x);
 	call_out(c, y);
-	call_int(c, prod(g, x->dims, 0, x->rank - 2));
+	call_int(c, tensor_prod(g, x->dims, 0, x->rank - 2));
 	call_int(c, rows);
 	call_int(c, cols);
 	call_int(c, diagonal(trilu_k(g, n), rows, cols));
@@ -399,7 +391,7 @@ void lower_reverse_sequence(Graph *g, Node *n)
 	call_out(c, y);
 	call_int(c, x->dims[ba]);
 	call_int(c, x->dims[ta]);
-	call_int(c, prod(g, x->dims, 2, x->rank));
+	call_int(c, tensor_prod(g, x->dims, 2, x->rank));
 	call_int(c, ba == 0 ? x->dims[1] : 1);
 	call_int(c, ta == 0 ? x->dims[1] : 1);
 	call_int(c, (int64_t)dtype_size(x->dtype));

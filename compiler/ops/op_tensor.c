@@ -43,7 +43,8 @@ void tensor_strides(int rank, const int64_t *dims, int64_t *strides)
 	}
 }
 
-static int64_t prod(Graph *g, const int64_t *dims, int from, int to)
+/* (tostc.h) the product of dims[from..to), checked */
+int64_t tensor_prod(Graph *g, const int64_t *dims, int from, int to)
 {
 	int64_t p = 1;
 	for (int k = from; k < to; k++)
@@ -256,7 +257,7 @@ void shape_flatten(Graph *g, Node *n)
 		           (long long)axis, x->rank, -x->rank, x->rank);
 	if (axis < 0)
 		axis += x->rank;
-	int64_t dims[2] = {prod(g, x->dims, 0, (int)axis), prod(g, x->dims, (int)axis, x->rank)};
+	int64_t dims[2] = {tensor_prod(g, x->dims, 0, (int)axis), tensor_prod(g, x->dims, (int)axis, x->rank)};
 	shape_set(n->out[0], x->dtype, 2, dims);
 }
 
@@ -397,7 +398,7 @@ void lower_concat(Graph *g, Node *n)
 {
 	Tensor *y = n->out[0];
 	int axis = concat_axis(g, n, y->rank);
-	int64_t outer = prod(g, y->dims, 0, axis), inner = prod(g, y->dims, axis + 1, y->rank);
+	int64_t outer = tensor_prod(g, y->dims, 0, axis), inner = tensor_prod(g, y->dims, axis + 1, y->rank);
 	int64_t off = 0;
 	for (int i = 0; i < n->nin; i++) {
 		Tensor *x = n->in[i];
@@ -469,7 +470,7 @@ void lower_split(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
 	int axis = shape_axis(g, n, attr_int(n, "axis", 0), x->rank);
-	int64_t outer = prod(g, x->dims, 0, axis), inner = prod(g, x->dims, axis + 1, x->rank);
+	int64_t outer = tensor_prod(g, x->dims, 0, axis), inner = tensor_prod(g, x->dims, axis + 1, x->rank);
 	int64_t off = 0;
 	for (int i = 0; i < n->nout; i++) {
 		Tensor *y = n->out[i];
@@ -701,9 +702,9 @@ void lower_gather(Graph *g, Node *n)
 	call_in(c, x);
 	call_in(c, idx);
 	call_out(c, y);
-	call_int(c, prod(g, x->dims, 0, axis));
+	call_int(c, tensor_prod(g, x->dims, 0, axis));
 	call_int(c, x->dims[axis]);
-	call_int(c, prod(g, x->dims, axis + 1, x->rank));
+	call_int(c, tensor_prod(g, x->dims, axis + 1, x->rank));
 	call_int(c, tensor_nelem(idx));
 	call_int(c, (int64_t)dtype_size(idx->dtype));
 	call_int(c, (int64_t)dtype_size(x->dtype));
@@ -1003,7 +1004,7 @@ void shape_constant_of_shape(Graph *g, Node *n)
 		dt = a->t->dtype;
 	}
 	shape_set(n->out[0], dt, r, dims);
-	(void)prod(g, dims, 0, r);   /* overflow check */
+	(void)tensor_prod(g, dims, 0, r);   /* overflow check */
 }
 
 /* -> y (shape): every element the value attribute (default 0.0f) */
