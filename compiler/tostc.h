@@ -392,6 +392,19 @@ int shape_axis(Graph *g, Node *n, int64_t axis, int r);
  * simplification: y[i_0, ..., i_(r-1)] = x[base + sum_k i_k * strides[k]] for
  * i_k < dims[k]; returns r */
 int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base);
+/* op_tensor.c: the product of dims[from..to) (ctx_mul: overflow is an error) */
+int64_t tensor_prod(Graph *g, const int64_t *dims, int from, int to);
+/* op_tensor.c: the row-major element strides of dims[0..rank) */
+void tensor_strides(int rank, const int64_t *dims, int64_t *strides);
+/* op_tensor.c: the constant integer list in input i (1-D or scalar, i64 or
+ * i32; need_const) into v[0..max); returns the count.  node_error names it
+ * `what` when it is not such a list or has more than max values. */
+int tensor_const_ints(Graph *g, Node *n, int i, int64_t *v, int max, const char *what);
+/* op_tensor.c: append the calls that write y (contiguous, dims[0..rank),
+ * rank <= 16) from x[base + sum_k i_k * strides[k]]: the map simplified,
+ * then tr_strided_copy, or tr_copy when it is the identity */
+void tensor_emit_strided(Graph *g, Node *n, Tensor *x, Tensor *y, int rank, int64_t *dims,
+                         int64_t *strides, int64_t base);
 /* op_tensor.c: for a node that only moves elements (Transpose, Slice, Gather
  * with constant indices), src[e] = the flat index in input 0 of output
  * element e, for every e (src has the output's element count); false, with
@@ -404,6 +417,10 @@ bool op_reduce_axes(Graph *g, Node *n, bool *mask);
 /* op_activation.c: n is a Gelu computing the exact GELU (approximate "none"),
  * the one that fusions may move into a kernel's epilogue */
 bool op_gelu_exact(const Node *n);
+/* op_movement.c: the string attribute `name` (default dflt) as its index in
+ * names[0..count); node_error listing the names when it is none of them */
+int op_attr_choice(Graph *g, Node *n, const char *name, const char *dflt,
+                   const char *const *names, int count);
 /* op_linalg.c: a Gemm demand.c may split into parts (lower_gemm honours them) */
 bool gemm_parts_ok(const Node *n);
 /* Require input i to be present and constant (e.g. Reshape's shape); returns it. */

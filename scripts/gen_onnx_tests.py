@@ -45,6 +45,11 @@ And the cases of scripts/gen_reduce_cases.py: ONNX's Reduce* cases at opset
 ArgMax/ArgMin, TopK, Hardmax, loss and Split forms ONNX 1.12 does not test
 (opsets 9 to 20: noop_with_empty_axes, bool reductions, num_outputs, ...).
 
+And OUTDIR/derived/test_<name>_gen from scripts/gen_movement_cases.py: the data
+movement ops (Pad, Resize, Upsample, the scatters, ...) at opsets 18 and 19
+and in forms ONNX 1.12's node tests lack, against numpy (and PyTorch for
+Resize's antialias).
+
 Idempotent and fast: a stamp file OUTDIR/.generated (onnx version + op filter)
 is written last; when it matches, nothing is regenerated (--force does).  The
 data is generated into OUTDIR.tmp and renamed into place, so an interrupted run
@@ -68,7 +73,8 @@ with warnings.catch_warnings():
 
 import onnx  # noqa: E402  (after the numpy aliases)
 
-import gen_reduce_cases  # noqa: E402  (scripts/, beside this file)
+import gen_movement_cases  # noqa: E402  (scripts/, beside this file)
+import gen_reduce_cases  # noqa: E402
 
 
 DOUBLE, FLOAT = onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT
@@ -356,7 +362,8 @@ def derive(out):
         for make, suffix in ((_derive_f32, "_as_f32"), (_derive_opset, "_opset%d" % NEW_OPSET)):
             if make(os.path.join(node, case), os.path.join(der, case + suffix)):
                 n += 1
-    return n + cast_cases(der) + elementwise_cases(der) + gen_reduce_cases.write_all(node, der)
+    return (n + cast_cases(der) + elementwise_cases(der) + gen_reduce_cases.write_all(node, der)
+            + gen_movement_cases.write_cases(der))
 
 
 def main():
@@ -365,14 +372,16 @@ def main():
     ap.add_argument("--op-type", default=None, help="only cases containing this op")
     ap.add_argument("--force", action="store_true", help="regenerate even if up to date")
     ap.add_argument("--no-derived", action="store_true",
-                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast and reduction cases)")
+                    help="skip OUTDIR/derived (float32 and opset 17 copies, Cast, elementwise, "
+                         "reduction and data movement cases)")
     args = ap.parse_args()
 
     out = os.path.abspath(args.outdir)
     stamp = os.path.join(out, ".generated")
     # the derived cases are these scripts': any change to them regenerates
     h = hashlib.sha1()
-    for path in (os.path.abspath(__file__), gen_reduce_cases.__file__):
+    for path in (os.path.abspath(__file__), gen_reduce_cases.__file__,
+                 gen_movement_cases.__file__):
         with open(path, "rb") as f:
             h.update(f.read())
     script = h.hexdigest()[:12]

@@ -33,6 +33,9 @@
 #include "norm/batchnorm.h"
 #include "norm/layernorm.h"
 #include "pool/pool.h"
+#include "tensor/index.h"
+#include "tensor/movement.h"
+#include "tensor/resize.h"
 #include "tensor/tensor.h"
 #include "tssa/tssa.h"
 
