@@ -89,8 +89,7 @@ TR_FN void tr_conv_transpose_f32(const float *x, const float *w, const float *bi
 										continue;
 									yr = yg + ((m * out[0] + od) * out[1] + oh) * out[2] + lo * s2 + off;
 									if (s2 == 1)
-										for (int64_t j = 0; j < hi - lo; j++)
-											yr[j] += xr[j];
+										tr_epi_add1(yr, xr, hi - lo);
 									else
 										for (int64_t j = 0; j < hi - lo; j++)
 											yr[j * s2] += xr[j];

@@ -6,7 +6,17 @@
 #define TOSTC_RT_NORM_LRN_H
 #include "../common.h"
 
-/*@ tr_lrn_f32 : tr_common */
+/*@ tr_lrn_f32 tr_lrn_sq : tr_common */
+/* sq (n) += x (n)^2, blocks of 16 (vectorised at -O2) and a bounded tail */
+TR_FN void tr_lrn_sq(float *restrict sq, const float *restrict x, int64_t n)
+{
+	int64_t q = 0;
+	for (; q + 16 <= n; q += 16)
+		for (int l = 0; l < 16; l++)
+			sq[q + l] += x[q + l] * x[q + l];
+	for (int l = 0; l < 16 && q + l < n; l++)
+		sq[q + l] += x[q + l] * x[q + l];
+}
 /*
  * x (nb, c, s) -> y like x = x / (bias + alpha / size * sq) ^ beta, where sq at
  * channel ch is the sum of x^2 over channels [ch - (size - 1) / 2,
@@ -24,13 +34,16 @@ TR_FN void tr_lrn_f32(const float *x, float *y, float *sq, int64_t nb, int64_t c
 			float *yc = y + (b * c + ch) * s;
 			for (int64_t q = 0; q < s; q++)
 				sq[q] = 0.0f;
-			for (int64_t i = TR_MAX(0, ch - lo); i <= TR_MIN(c - 1, ch + hi); i++) {
-				const float *xi = x + (b * c + i) * s;
+			for (int64_t i = TR_MAX(0, ch - lo); i <= TR_MIN(c - 1, ch + hi); i++)
+				tr_lrn_sq(sq, x + (b * c + i) * s, s);
+			if (beta == 0.75f)   /* the usual beta: t^0.75 = sqrt(t) sqrt(sqrt(t)), no powf */
+				for (int64_t q = 0; q < s; q++) {
+					float t = bias + a * sq[q], r = sqrtf(t);
+					yc[q] = xc[q] / (r * sqrtf(r));
+				}
+			else
 				for (int64_t q = 0; q < s; q++)
-					sq[q] += xi[q] * xi[q];
-			}
-			for (int64_t q = 0; q < s; q++)
-				yc[q] = xc[q] / powf(bias + a * sq[q], beta);
+					yc[q] = xc[q] / powf(bias + a * sq[q], beta);
 		}
 }
 /*@end*/

@@ -242,6 +242,7 @@ COMPILE = [
     ("lpnorm_l2_axis1_zero", lp_norm_case((2, 3, 4), 1, 2, zero_at=(1, 2)), False),
     ("lpnorm_l1_last", lp_norm_case((3, 7), -1, 1, zero_at=(0,)), False),
     ("lpnorm_l2_axis0", lp_norm_case((5, 2, 3), 0, 2), False),
+    ("lpnorm_l2_last", lp_norm_case((4, 37), -1, 2, zero_at=(2,)), False),
     ("lrn_even_size", lrn_case((2, 7, 3, 3), 4, alpha=2e-3, beta=0.6, bias=1.5), False),
     ("lrn_rank3", lrn_case((1, 5, 6), 3), False),
     ("mvn_default_axes", mvn_case((2, 3, 4, 5)), False),
