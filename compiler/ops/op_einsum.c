@@ -329,7 +329,8 @@ void lower_einsum(Graph *g, Node *n)
 	 * transpose per batch: no diagonal, broadcast or label summed away */
 	bool a_fit = tensor_nelem(a) == batch * m * k, b_fit = tensor_nelem(b) == batch * k * nn;
 	int ta = a_fit && !dense(&e, e.str[0], la, na) && dense(&e, e.str[0], lat, na);
-	int tb = b_fit && !dense(&e, e.str[1], lb, nb) && dense(&e, e.str[1], lbt, nb);
+	/* B' (k, 1) is also its transpose (1, k): read so, the GEMM takes dot products */
+	int tb = b_fit && (nn == 1 || !dense(&e, e.str[1], lb, nb)) && dense(&e, e.str[1], lbt, nb);
 	int ga = !a_fit || (!ta && !dense(&e, e.str[0], la, na));
 	int gb = !b_fit || (!tb && !dense(&e, e.str[1], lb, nb));
 	int gy = !dense(&e, ystr, e.out, e.nout);

@@ -100,7 +100,7 @@ TR_FN void tr_einsum_f32(const float *a, const float *b, float *y, float *scratc
 	if (p[7]) {
 		tr_einsum_gather(b, s, p + 9 + TR_EINSUM_VIEW);
 		bp = s;
-		tb = 0;
+		tb = n == 1;   /* (k, 1) read as (1, k): tr_sgemm's small path takes dot products */
 		s += (batch * k * n + 15) / 16 * 16;
 	}
 	if (p[8]) {

@@ -261,6 +261,8 @@ COMPILE = [
     ("einsum_tall", einsum_case("abc,cd->abd", (3, 4, 6), (6, 5), const_b=True), False),
     ("einsum_outer", einsum_case("i,j->ij", (5,), (7,)), False),
     ("einsum_hadamard", einsum_case("ij,ij->ij", (4, 6), (4, 6)), False),
+    ("einsum_batched_dots", einsum_case("bnd,bnd->bn", (2, 5, 37), (2, 5, 37)), False),
+    ("einsum_gathered_vector", einsum_case("bij,bjk->bi", (2, 3, 4), (2, 4, 5)), False),
     ("einsum_full", einsum_case("ij,ij->", (4, 6), (4, 6)), False),
     ("einsum_ellipsis_bcast", einsum_case("...ij,...jk->...ik", (2, 3, 4, 5), (3, 5, 6)), False),
     ("einsum_size1_bcast", einsum_case("bij,bjk->bik", (1, 4, 5), (3, 5, 2)), False),
