@@ -61,13 +61,13 @@ static void convt_setup(Graph *g, Node *n, int64_t p[21])
 		node_error(g, n, "weights %s must have rank %d like the input %s",
 		           tensor_shape_str(g->ctx, w), x->rank, tensor_shape_str(g->ctx, x));
 	int ns = x->rank - 2, off = 3 - ns;
-	int64_t group = attr_int(n, "group", 1), c = x->dims[1];
-	if (group < 1 || c % group)
+	int64_t group = attr_int(n, "group", 1), ch = x->dims[1];
+	if (group < 1 || ch % group)
 		node_error(g, n, "group %lld must divide the input channels %lld", (long long)group,
-		           (long long)c);
-	if (w->dims[0] != c)
+		           (long long)ch);
+	if (w->dims[0] != ch)
 		node_error(g, n, "weights %s must be (C, M/group, k...) with C = %lld, the input "
-		           "channels", tensor_shape_str(g->ctx, w), (long long)c);
+		           "channels", tensor_shape_str(g->ctx, w), (long long)ch);
 	int64_t ks[3], st[3], dl[3], op[3], os[3], pads[6];
 	spatial_attr(g, n, "kernel_shape", ns, 1, 1, ks);
 	for (int i = 0; i < ns; i++)
@@ -103,14 +103,17 @@ static void convt_setup(Graph *g, Node *n, int64_t p[21])
 		node_error(g, n, "pads and output_shape are both given; only one of them is supported");
 	for (int i = 0; i < ns; i++) {
 		int64_t in = x->dims[2 + i], k = w->dims[2 + i];
-		int64_t full = st[i] * (in - 1) + op[i] + (k - 1) * dl[i] + 1, pb = pads[i], out;
+		Ctx *c = g->ctx;   /* checked: strides and the like come from the file */
+		int64_t full = ctx_add(c, ctx_add(c, ctx_mul(c, st[i], in - 1), op[i]),
+		                       ctx_mul(c, k - 1, dl[i]) + 1);
+		int64_t pb = pads[i], out;
 		os[i] = nos >= 0 ? osv[nos - ns + i] : 0;
 		if (nos >= 0 || same) {
 			out = nos >= 0 ? os[i] : ctx_mul(g->ctx, in, st[i]);
 			int64_t total = full - out;
 			pb = total <= 0 ? 0 : same_upper ? total / 2 : total - total / 2;
 		} else {
-			out = full - pads[i] - pads[ns + i];
+			out = full - ctx_add(c, pads[i], pads[ns + i]);   /* both >= 0: no overflow */
 		}
 		if (out < 1)
 			node_error(g, n, "the output would have size %lld in spatial dim %d", (long long)out,
@@ -127,7 +130,7 @@ static void convt_setup(Graph *g, Node *n, int64_t p[21])
 		p[i] = p[3 + i] = p[6 + i] = p[9 + i] = p[12 + i] = 1;
 		p[15 + i] = p[18 + i] = 0;
 	}
-	if (nos == x->rank && (osv[0] != x->dims[0] || osv[1] != w->dims[1] * group))
+	if (nos == x->rank && (osv[0] != x->dims[0] || osv[1] != ctx_mul(g->ctx, w->dims[1], group)))
 		node_error(g, n, "output_shape's batch and channels (%lld, %lld) are not the output's "
 		           "(%lld, %lld)", (long long)osv[0], (long long)osv[1], (long long)x->dims[0],
 		           (long long)(w->dims[1] * group));

@@ -221,19 +221,20 @@ void shape_einsum(Graph *g, Node *n)
 int64_t flops_einsum(const Node *n)
 {
 	Einsum e;
-	int64_t f = 1;
+	double f = 1;
 	if (!einsum_parse(NULL, n, &e))
 		return 0;
 	for (int l = 0; l < NLAB; l++)
-		f *= e.size[l] ? e.size[l] : 1;
-	return e.nops == 2 ? 2 * f : f;
+		f *= e.size[l] ? (double)e.size[l] : 1.0;
+	f *= e.nops;
+	return f < 9e18 ? (int64_t)f : INT64_MAX;
 }
 
-static int64_t labels_size(const Einsum *e, const int *l, int nl)
+static int64_t labels_size(Graph *g, const Einsum *e, const int *l, int nl)
 {
 	int64_t p = 1;
 	for (int j = 0; j < nl; j++)
-		p *= e->size[l[j]];
+		p = ctx_mul(g->ctx, p, e->size[l[j]]);
 	return p;
 }
 
@@ -305,8 +306,9 @@ void lower_einsum(Graph *g, Node *n)
 				part[p][np[p]++] = l;
 			seen[l] = true;
 		}
-	int64_t batch = labels_size(&e, part[EB], np[EB]), m = labels_size(&e, part[EM], np[EM]);
-	int64_t k = labels_size(&e, part[EK], np[EK]), nn = labels_size(&e, part[EN], np[EN]);
+	int64_t batch = labels_size(g, &e, part[EB], np[EB]), m = labels_size(g, &e, part[EM], np[EM]);
+	int64_t k = labels_size(g, &e, part[EK], np[EK]), nn = labels_size(g, &e, part[EN], np[EN]);
+	int64_t mk = ctx_mul(g->ctx, m, k), kn = ctx_mul(g->ctx, k, nn), mn = ctx_mul(g->ctx, m, nn);
 	/* the labels of A' (batch, m, k) and its transpose, B' (batch, k, n) and
 	 * its transpose, y' (batch, m, n) */
 	int la[MAX_RANK], lat[MAX_RANK], lb[MAX_RANK], lbt[MAX_RANK], ly[MAX_RANK], na = 0, nb = 0;
@@ -327,7 +329,8 @@ void lower_einsum(Graph *g, Node *n)
 	}
 	/* an operand is read in place when it is exactly A' (or B'), or its
 	 * transpose per batch: no diagonal, broadcast or label summed away */
-	bool a_fit = tensor_nelem(a) == batch * m * k, b_fit = tensor_nelem(b) == batch * k * nn;
+	bool a_fit = tensor_nelem(a) == ctx_mul(g->ctx, batch, mk);
+	bool b_fit = tensor_nelem(b) == ctx_mul(g->ctx, batch, kn);
 	int ta = a_fit && !dense(&e, e.str[0], la, na) && dense(&e, e.str[0], lat, na);
 	/* B' (k, 1) is also its transpose (1, k): read so, the GEMM takes dot products */
 	int tb = b_fit && (nn == 1 || !dense(&e, e.str[1], lb, nb)) && dense(&e, e.str[1], lbt, nb);
@@ -342,9 +345,9 @@ void lower_einsum(Graph *g, Node *n)
 	make_view(&e, e.str[0], la, na, part[ESA], np[ESA], p + 9);
 	make_view(&e, e.str[1], lb, nb, part[ESB], np[ESB], p + 9 + TR_EINSUM_VIEW);
 	make_view(&e, ystr, e.out, e.nout, NULL, 0, p + 9 + 2 * TR_EINSUM_VIEW);
-	int64_t floats = (ga ? (ctx_mul(g->ctx, batch, m * k) + 15) / 16 * 16 : 0) +
-	                 (gb ? (ctx_mul(g->ctx, batch, k * nn) + 15) / 16 * 16 : 0) +
-	                 (gy ? (ctx_mul(g->ctx, batch, m * nn) + 15) / 16 * 16 : 0);
+	int64_t floats = (ga ? (ctx_mul(g->ctx, batch, mk) + 15) / 16 * 16 : 0) +
+	                 (gb ? (ctx_mul(g->ctx, batch, kn) + 15) / 16 * 16 : 0) +
+	                 (gy ? (ctx_mul(g->ctx, batch, mn) + 15) / 16 * 16 : 0);
 	Call *c = call_new(g, n, K_tr_einsum_f32);
 	call_in(c, a);
 	call_in(c, b);
