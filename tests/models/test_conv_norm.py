@@ -332,8 +332,12 @@ def check_values(tostc, path, d, builds, inputs, refs):
             problems.append("%s: %s" % (label, e))
             continue
         env = {"OMP_NUM_THREADS": "3"} if label == "omp" else None
-        got = got_by[label] = harness.execute(d, inputs, outs, run_dir=os.path.join(d, label),
-                                              exe=exe, env=env)
+        try:
+            got = got_by[label] = harness.execute(d, inputs, outs,
+                                                  run_dir=os.path.join(d, label), exe=exe, env=env)
+        except RuntimeError as err:
+            problems.append("%s: %s" % (label, err))
+            continue
         e = harness.count_error(got, refs, label)
         if e:
             problems.append(e)
