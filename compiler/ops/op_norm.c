@@ -155,7 +155,6 @@ void lower_lrn(Graph *g, Node *n)
 	Call *k = call_new(g, n, K_tr_lrn_f32);
 	call_in(k, x);
 	call_out(k, n->out[0]);
-	call_scratch(k, 4 * s);
 	call_int(k, x->dims[0]);
 	call_int(k, x->dims[1]);
 	call_int(k, s);

@@ -156,8 +156,7 @@ static void test_lp_norm_lrn_known(void)
 	CU_ASSERT_DOUBLE_EQUAL(y[7], -0.5, 1e-6);
 	/* LRN, size 2: channel c sums channels c and c + 1 (ONNX's window) */
 	const float z[3] = {1, 2, 3};
-	float sq[1];
-	tr_lrn_f32(z, y, sq, 1, 3, 1, 2, 2.0f, 1.0f, 1.0f);
+	tr_lrn_f32(z, y, 1, 3, 1, 2, 2.0f, 1.0f, 1.0f);
 	CU_ASSERT_DOUBLE_EQUAL(y[0], 1.0 / (1 + 5), 1e-6);    /* 1 + 2 / 2 * (1 + 4) */
 	CU_ASSERT_DOUBLE_EQUAL(y[2], 3.0 / (1 + 9), 1e-6);    /* the last: only itself */
 }
