@@ -5,7 +5,7 @@ ONNX 1.12's node tests (ctest `conv_norm`).
 
 Single-node models written with onnx.helper, for the forms the node tests
 miss or cannot have: GroupNormalization (opsets 18 and 21: ONNX 1.12 stops at
-17), LpNormalization (no node test in 1.12), ConvTranspose with groups, bias,
+17) and the other ops at opset 21, LpNormalization (no node test in 1.12), ConvTranspose with groups, bias,
 asymmetric pads, SAME_LOWER, output_shape, a weight computed at run time, and
 a map large enough to be made in several col blocks; InstanceNormalization,
 LRN (an even size) and MeanVarianceNormalization on other shapes and axes;
@@ -21,6 +21,7 @@ model tests); cases marked omp are built once more with -fopenmp
 outputs bit for bit.  Refused cases must exit 1 with one message containing
 the expected text.  Last line: `conv_norm: N passed, N failed (ISAs)`.
 """
+import concurrent.futures
 import os
 import sys
 
@@ -77,7 +78,7 @@ def convt_ref(x, w, b, strides, dil, group, pb, out):
 
 
 def convt_case(xs, ws, group=1, bias=True, strides=None, dil=None, pb=None, out=None,
-               runtime_w=False, **attrs):
+               runtime_w=False, opset=17, **attrs):
     """x (xs), w (ws) constant (or a graph input), the ONNX attributes ATTRS;
     PB and OUT: the padding at the start and the output size the reference
     takes from the full result (default: what pads / output_padding say)"""
@@ -105,7 +106,7 @@ def convt_case(xs, ws, group=1, bias=True, strides=None, dil=None, pb=None, out=
         if bias:
             consts["b"] = b
             order.append("b")
-        m = node_model("ConvTranspose", ins, consts, ref.shape, order=order, **a)
+        m = node_model("ConvTranspose", ins, consts, ref.shape, opset=opset, order=order, **a)
         return m, [x, w] if runtime_w else [x], [ref]
     return build
 
@@ -136,16 +137,16 @@ def group_norm_case(xs, groups, opset, eps=1e-5):
     return build
 
 
-def instance_norm_case(xs, eps):
+def instance_norm_case(xs, eps, opset=17):
     def build():
         x, s, b = f32(*xs), f32(xs[1]), f32(xs[1])
         ref = group_norm_ref(x, s, b, xs[1], eps, True)
-        return (node_model("InstanceNormalization", {"x": x}, {"s": s, "b": b}, xs,
+        return (node_model("InstanceNormalization", {"x": x}, {"s": s, "b": b}, xs, opset=opset,
                            epsilon=eps), [x], [ref])
     return build
 
 
-def lp_norm_case(xs, axis, p, zero_at=None):
+def lp_norm_case(xs, axis, p, zero_at=None, opset=17):
     def build():
         x = f32(*xs)
         if zero_at is not None:   # one vector along axis is all zeros
@@ -159,7 +160,7 @@ def lp_norm_case(xs, axis, p, zero_at=None):
         norm = np.abs(xd).sum(axis, keepdims=True) if p == 1 else \
             np.sqrt((xd * xd).sum(axis, keepdims=True))
         ref = np.where(norm == 0, 0, xd / np.where(norm == 0, 1, norm))
-        return node_model("LpNormalization", {"x": x}, {}, xs, **a), [x], [ref]
+        return node_model("LpNormalization", {"x": x}, {}, xs, opset=opset, **a), [x], [ref]
     return build
 
 
@@ -193,7 +194,7 @@ def mvn_case(xs, axes=None, opset=13):
 # Einsum
 # ---------------------------------------------------------------------------
 
-def einsum_case(eq, *shapes, const_b=False):
+def einsum_case(eq, *shapes, const_b=False, opset=12):
     """np.einsum(eq) of random operands of SHAPES; the second a constant when const_b"""
     def build():
         ops = [f32(*s) for s in shapes]
@@ -201,7 +202,7 @@ def einsum_case(eq, *shapes, const_b=False):
         names = ["a", "b"][:len(ops)]
         ins = {k: v for k, v in zip(names, ops) if not (const_b and k == "b")}
         consts = {"b": ops[1]} if const_b else {}
-        m = node_model("Einsum", ins, consts, ref.shape, opset=12, order=names, equation=eq)
+        m = node_model("Einsum", ins, consts, ref.shape, opset=opset, order=names, equation=eq)
         return m, [o for k, o in zip(names, ops) if k in ins], [np.asarray(ref)]
     return build
 
@@ -231,6 +232,8 @@ COMPILE = [
     ("ct_output_shape", convt_case((1, 2, 4, 4), (2, 2, 3, 3), strides=[2, 2],
                                    output_shape=[8, 11], pb=[1, 0], out=[8, 11]), False),
     ("ct_1d_dilated", convt_case((2, 3, 7), (3, 4, 3), strides=[3], dil=[2], pads=[2, 1]), False),
+    ("ct_opset21", convt_case((1, 3, 4, 4), (3, 2, 3, 3), strides=[2, 2], pads=[1, 1, 1, 1],
+                              output_padding=[1, 1], opset=21), False),
     ("ct_3d", convt_case((1, 2, 3, 4, 3), (2, 2, 2, 3, 2), strides=[2, 1, 2], pads=[0, 1, 0, 1, 0, 1],
                          dil=[1, 2, 1]), False),
     # normalisations
@@ -239,9 +242,11 @@ COMPILE = [
     ("groupnorm_21_rank2", group_norm_case((3, 8), 2, 21), False),
     ("groupnorm_18_big", group_norm_case((1, 32, 24, 24), 8, 18), True),
     ("instancenorm_big", instance_norm_case((2, 5, 17, 19), 1e-3), True),
+    ("instancenorm_opset21", instance_norm_case((1, 3, 4, 5), 1e-5, opset=21), False),
     ("lpnorm_l2_axis1_zero", lp_norm_case((2, 3, 4), 1, 2, zero_at=(1, 2)), False),
     ("lpnorm_l1_last", lp_norm_case((3, 7), -1, 1, zero_at=(0,)), False),
     ("lpnorm_l2_axis0", lp_norm_case((5, 2, 3), 0, 2), False),
+    ("lpnorm_opset21", lp_norm_case((3, 4), 0, 1, opset=21), False),
     ("lpnorm_l2_last", lp_norm_case((4, 37), -1, 2, zero_at=(2,)), False),
     ("lrn_even_size", lrn_case((2, 7, 3, 3), 4, alpha=2e-3, beta=0.6, bias=1.5), False),
     ("lrn_rank3", lrn_case((1, 5, 6), 3), False),
@@ -250,6 +255,7 @@ COMPILE = [
     ("mvn_last_axis_opset9", mvn_case((2, 8), axes=[1], opset=9), False),
     ("mvn_negative_axes", mvn_case((3, 4, 5), axes=[-1, 0]), False),
     ("mvn_mixed_axes", mvn_case((2, 3, 4, 5, 2), axes=[0, 2, 4]), False),
+    ("mvn_opset21", mvn_case((2, 3, 4, 5), opset=21), False),
     # Einsum
     ("einsum_attention", einsum_case("bid,bjd->bij", (2, 5, 8), (2, 6, 8)), False),
     ("einsum_attention_4d", einsum_case("bhqd,bhkd->bhqk", (2, 3, 5, 4), (2, 3, 7, 4)), True),
@@ -275,6 +281,7 @@ COMPILE = [
     ("einsum_trace", einsum_case("ii", (5, 5)), False),
     ("einsum_sum_all", einsum_case("ij->", (4, 6)), False),
     ("einsum_permute", einsum_case("abcd->dbca", (2, 3, 4, 5)), False),
+    ("einsum_opset21", einsum_case("bid,bjd->bij", (2, 3, 4), (2, 5, 4), opset=21), False),
 ]
 
 REFUSE = [
@@ -350,31 +357,37 @@ def check_values(tostc, path, d, builds, inputs, refs):
     return [p for p in problems if p]
 
 
+def run_case(tostc, work, builds, omp, case):
+    """the problems of one case (a list of strings, empty when it passes)"""
+    name, build, want = case
+    d = os.path.join(work, name)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    if isinstance(want, str):
+        onnx.save(build(), path)
+        return check_refusal(tostc, path, d, want)
+    m, inputs, refs = build()
+    onnx.save(m, path)
+    return check_values(tostc, path, d, builds + (omp if want else []), inputs, refs)
+
+
 def main():
-    cases = COMPILE + REFUSE
-    tostc, work, cc, picked = harness.runner_args(__doc__, cases)
+    tostc, work, cc, picked = harness.runner_args(__doc__, COMPILE + REFUSE)
     base = [cc] + harness.GRAPH_CFLAGS
     plain, _ = harness.isa_build(base, "plain")
     native, isa = harness.isa_build(base, "native")
     builds = [("plain", plain)] + ([("native", native)] if isa != harness.PLAIN else [])
-    omp = builds[-1:] + [("omp", native + ["-fopenmp", "-DTR_PAR_MIN=1"])]
-    refusals = dict((n, w) for n, _, w in REFUSE)
-    failed = 0
-    for name, build, use_omp in picked:
-        d = os.path.join(work, name)
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, "model.onnx")
-        if name in refusals:
-            onnx.save(build(), path)
-            problems = check_refusal(tostc, path, d, refusals[name])
-        else:
-            m, inputs, refs = build()
-            onnx.save(m, path)
-            problems = check_values(tostc, path, d, builds + (omp[1:] if use_omp and
-                                                                len(builds) > 1 else []),
-                                    inputs, refs)
-        failed += bool(problems)
-        print("FAIL %s: %s" % (name, "; ".join(problems)) if problems else "ok   %s" % name)
+    omp = [("omp", native + ["-fopenmp", "-DTR_PAR_MIN=1"])] if len(builds) > 1 else []
+    # the models are made here, in order (one random generator); two cases
+    # build and run at a time
+    cases = [(name, (lambda b: (lambda: b))(build()), want) for name, build, want in picked]
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = pool.map(lambda c: run_case(tostc, work, builds, omp, c), cases)
+        failed = 0
+        for (name, _, _), problems in zip(cases, results):
+            failed += bool(problems)
+            print("FAIL %s: %s" % (name, "; ".join(problems)) if problems else "ok   %s" % name,
+                  flush=True)
     print("conv_norm: %d passed, %d failed (plain C99 + native: %s)"
           % (len(picked) - failed, failed, isa))
     return 1 if failed or not picked else 0
