@@ -13,7 +13,7 @@
 #define TOSTC_RT_CONV_CONV_TRANSPOSE_H
 #include "../gemm/sgemm.h"
 
-/*@ tr_conv_transpose_f32 tr_convt_block_rows : tr_sgemm_epi */
+/*@ tr_conv_transpose_f32 tr_convt_block_rows tr_convt_add2 tr_convt_taps : tr_sgemm_epi */
 #define TR_CONVT_COLF 262144 /* floats of one col block: 1 MB */
 /* input rows (of w pixels each, rows in all) per col block of mk rows: as many
  * as TR_CONVT_COLF floats hold, at least one */
@@ -21,6 +21,68 @@ TR_FN int64_t tr_convt_block_rows(int64_t mk, int64_t rows, int64_t w)
 {
 	int64_t r = mk * w > 0 ? TR_CONVT_COLF / (mk * w) : rows;
 	return TR_MAX(1, TR_MIN(r, rows));
+}
+/* y (2n) += a (n) and b (n) interleaved: y[2j] += a[j], y[2j + 1] += b[j]; in
+ * blocks of 16 through a local array, which gcc -O2 vectorises (a stride-2
+ * scatter does not) */
+TR_FN void tr_convt_add2(float *restrict y, const float *restrict a, const float *restrict b,
+                         int64_t n)
+{
+	int64_t j = 0;
+	for (; j + 16 <= n; j += 16) {
+		float t[32];
+		for (int l = 0; l < 16; l++) {
+			t[2 * l] = a[j + l];
+			t[2 * l + 1] = b[j + l];
+		}
+		for (int l = 0; l < 32; l++)
+			y[2 * j + l] += t[l];
+	}
+	for (int l = 0; l < 16 && j + l < n; l++) {
+		y[2 * (j + l)] += a[j + l];
+		y[2 * (j + l) + 1] += b[j + l];
+	}
+}
+/*
+ * col2im of one kernel row (the kn taps of one (kd, kh)) into the output row
+ * yr (out floats) from the col rows cr (in floats of each, qb apart): tap kw's
+ * pixel iw lands at iw * s + kw * d - pb.  With stride 2 and no dilation,
+ * taps kw and kw + 1 land side by side: the pixels both place are one
+ * interleaved add (tr_convt_add2), the rest a strided one.
+ */
+TR_FN void tr_convt_taps(float *yr, const float *cr, int64_t qb, int64_t kn, int64_t s,
+                         int64_t d, int64_t pb, int64_t in, int64_t out)
+{
+	for (int64_t kw = 0; kw < kn;) {
+		int np = s == 2 && d == 1 && kw + 1 < kn ? 2 : 1;   /* taps taken together */
+		int64_t lo[2], hi[2], off[2];
+		/* tap t's pixels [lo, hi) land inside [0, out) */
+		for (int t = 0; t < np; t++) {
+			off[t] = (kw + t) * d - pb;
+			lo[t] = TR_MIN(off[t] >= 0 ? 0 : (-off[t] + s - 1) / s, in);
+			hi[t] = out - off[t] <= 0 ? 0 : (out - off[t] + s - 1) / s;
+			hi[t] = TR_MIN(TR_MAX(hi[t], lo[t]), in);
+		}
+		/* [c0, c1): the pixels both taps of a pair place (empty for one tap) */
+		int64_t c0 = np == 2 ? TR_MAX(lo[0], lo[1]) : lo[0], c1 = c0;
+		if (np == 2) {
+			c1 = TR_MAX(c0, TR_MIN(hi[0], hi[1]));
+			tr_convt_add2(yr + (c0 * 2 + off[0]), cr + c0, cr + qb + c0, c1 - c0);
+		}
+		for (int t = 0; t < np; t++) {
+			const float *ct = cr + t * qb;
+			if (s == 1) {
+				tr_epi_add1(yr + (lo[t] + off[t]), ct + lo[t], hi[t] - lo[t]);
+				continue;
+			}
+			for (int64_t iw = lo[t]; iw < TR_MIN(c0, hi[t]); iw++)
+				yr[iw * s + off[t]] += ct[iw];
+			for (int64_t iw = TR_MAX(c1, lo[t]); iw < hi[t]; iw++)
+				yr[iw * s + off[t]] += ct[iw];
+		}
+		cr += np * qb;
+		kw += np;
+	}
 }
 /*
  * x (nb, c, in...), w (c, mo/g, k...) or, when wt, its transpose per group
@@ -69,33 +131,19 @@ TR_FN void tr_conv_transpose_f32(const float *x, const float *w, const float *bi
 				/* col2im: row (m, kd, kh, kw) of col into output channel m; each
 				 * thread its own channels */
 				TR_OMP(omp parallel for schedule(static) if (mk * qb >= TR_PAR_MIN))
-				for (int64_t m = 0; m < mg; m++) {
-					const float *cr = col + m * kk * qb;
+				for (int64_t m = 0; m < mg; m++)
 					for (int64_t kd = 0; kd < ks[0]; kd++)
-						for (int64_t kh = 0; kh < ks[1]; kh++)
-							for (int64_t kw = 0; kw < ks[2]; kw++, cr += qb) {
-								/* ow = iw * s2 + off is inside [0, out[2]) for iw in [lo, hi) */
-								int64_t s2 = st[2], off = kw * dl[2] - pb[2];
-								int64_t lo = off >= 0 ? 0 : (-off + s2 - 1) / s2;
-								int64_t hi = out[2] - off <= 0 ? 0 : (out[2] - off + s2 - 1) / s2;
-								lo = TR_MIN(lo, in[2]);
-								hi = TR_MIN(TR_MAX(hi, lo), in[2]);
-								for (int64_t r = r0; r < r1; r++) {
-									int64_t od = r / in[1] * st[0] - pb[0] + kd * dl[0];
-									int64_t oh = r % in[1] * st[1] - pb[1] + kh * dl[1];
-									const float *xr = cr + (r - r0) * in[2] + lo;
-									float *yr;
-									if (od < 0 || od >= out[0] || oh < 0 || oh >= out[1])
-										continue;
-									yr = yg + ((m * out[0] + od) * out[1] + oh) * out[2] + lo * s2 + off;
-									if (s2 == 1)
-										tr_epi_add1(yr, xr, hi - lo);
-									else
-										for (int64_t j = 0; j < hi - lo; j++)
-											yr[j * s2] += xr[j];
-								}
+						for (int64_t kh = 0; kh < ks[1]; kh++) {
+							const float *cr = col + ((m * ks[0] + kd) * ks[1] + kh) * ks[2] * qb;
+							for (int64_t r = r0; r < r1; r++) {
+								int64_t od = r / in[1] * st[0] - pb[0] + kd * dl[0];
+								int64_t oh = r % in[1] * st[1] - pb[1] + kh * dl[1];
+								if (od >= 0 && od < out[0] && oh >= 0 && oh < out[1])
+									tr_convt_taps(yg + ((m * out[0] + od) * out[1] + oh) * out[2],
+									              cr + (r - r0) * in[2], qb, ks[2], st[2], dl[2],
+									              pb[2], in[2], out[2]);
 							}
-				}
+						}
 			}
 		}
 }
