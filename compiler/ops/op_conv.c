@@ -68,7 +68,7 @@ static void convt_setup(Graph *g, Node *n, int64_t p[21])
 	if (w->dims[0] != ch)
 		node_error(g, n, "weights %s must be (C, M/group, k...) with C = %lld, the input "
 		           "channels", tensor_shape_str(g->ctx, w), (long long)ch);
-	int64_t ks[3], st[3], dl[3], op[3], os[3], pads[6];
+	int64_t ks[3], st[3], dl[3], op[3], pads[6];
 	spatial_attr(g, n, "kernel_shape", ns, 1, 1, ks);
 	for (int i = 0; i < ns; i++)
 		if (attr_find(n, "kernel_shape") && ks[i] != w->dims[2 + i])
@@ -102,22 +102,20 @@ static void convt_setup(Graph *g, Node *n, int64_t p[21])
 	if (nos >= 0 && explicit_pads)
 		node_error(g, n, "pads and output_shape are both given; only one of them is supported");
 	for (int i = 0; i < ns; i++) {
-		int64_t in = x->dims[2 + i], k = w->dims[2 + i];
 		Ctx *c = g->ctx;   /* checked: strides and the like come from the file */
+		int64_t in = x->dims[2 + i], k = w->dims[2 + i];
 		int64_t full = ctx_add(c, ctx_add(c, ctx_mul(c, st[i], in - 1), op[i]),
-		                       ctx_mul(c, k - 1, dl[i]) + 1);
-		int64_t pb = pads[i], out;
-		os[i] = nos >= 0 ? osv[nos - ns + i] : 0;
-		if (nos >= 0 || same) {
-			out = nos >= 0 ? os[i] : ctx_mul(g->ctx, in, st[i]);
-			int64_t total = full - out;
-			pb = total <= 0 ? 0 : same_upper ? total / 2 : total - total / 2;
-		} else {
-			out = full - ctx_add(c, pads[i], pads[ns + i]);   /* both >= 0: no overflow */
-		}
+		                       ctx_add(c, ctx_mul(c, k - 1, dl[i]), 1));
+		int64_t out = nos >= 0 ? osv[nos - ns + i]
+		              : same ? ctx_mul(c, in, st[i])
+		                     : full - ctx_add(c, pads[i], pads[ns + i]);   /* >= 0: no overflow */
 		if (out < 1)
 			node_error(g, n, "the output would have size %lld in spatial dim %d", (long long)out,
 			           i);
+		/* the total padding, when out is given: both >= 1, no overflow */
+		int64_t total = full - out, pb = pads[i];
+		if (nos >= 0 || same)
+			pb = total <= 0 ? 0 : same_upper ? total / 2 : total - total / 2;
 		p[off + i] = in;
 		p[3 + off + i] = out;
 		p[6 + off + i] = k;
@@ -145,7 +143,7 @@ void shape_conv_transpose(Graph *g, Node *n)
 	int64_t p[21];
 	convt_setup(g, n, p);
 	Tensor *x = n->in[0], *w = n->in[1];
-	int64_t m = w->dims[1] * attr_int(n, "group", 1);
+	int64_t m = ctx_mul(g->ctx, w->dims[1], attr_int(n, "group", 1));
 	if (n->nin > 2 && n->in[2]) {
 		Tensor *b = n->in[2];
 		if (b->rank != 1 || b->dims[0] != m)
