@@ -800,6 +800,10 @@ void fuse_common(Graph *g);
 /* A new constant: the constant weight b, (k, n) or with trans (n, k), packed
  * for the GEMM micro-kernel (tr_gemm_prepack_f32): k * round_up(n, 32) floats. */
 Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans);
+/* Append n's call of y (m, n) = A' @ B' (A' = trans_a ? a^T : a, likewise B'):
+ * the GEMM MatMul and Gemm use, with a constant B packed now (op_einsum.c). */
+void linalg_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m, int64_t k,
+                 int64_t nn, int trans_a, int trans_b);
 
 /* ------------------------------------------------------------------ */
 /* fuse_mlp.c: the MLP half of a block as one token-tiled node          */

@@ -107,6 +107,12 @@ static void emit_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_
 	call_int(c, accumulate);
 }
 
+void linalg_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m, int64_t k,
+                 int64_t nn, int trans_a, int trans_b)
+{
+	emit_gemm(g, n, a, b, y, m, k, nn, trans_a, trans_b, 1.0f, 0);
+}
+
 /* y (m, n) = [start +] [beta * bias +] alpha * A' @ B' as one tr_gemm_packed_start_f32
  * call, the start (m, n) and the bias (a row of n, broadcast) added as the GEMM
  * makes each tile; 0 (nothing appended) unless B is gemm_packable. */

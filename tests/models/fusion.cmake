@@ -41,3 +41,11 @@ add_test(NAME vision
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_vision.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/vision_work)
 set_tests_properties(vision PROPERTIES TIMEOUT 1200)
+
+# ctest `conv_norm`: ConvTranspose, the normalisations (GroupNormalization at
+# opsets 18 and 21, LpNormalization, ...) and Einsum beyond ONNX 1.12's node
+# tests, single-node models vs PyTorch / numpy, plain and native kernels, and
+# the refusals (tests/models/test_conv_norm.py).
+add_test(NAME conv_norm
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_conv_norm.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/conv_norm_work)
