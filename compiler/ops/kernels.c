@@ -30,6 +30,7 @@
 #include "norm/batchnorm.h"
 #include "norm/layernorm.h"
 #include "pool/pool.h"
+#include "rnn/rnn.h"
 #include "tensor/tensor.h"
 #include "tssa/tssa.h"
 
