@@ -360,8 +360,14 @@ int main(int argc, char **argv)
 			tmp = state[i], state[i] = next[i], next[i] = tmp;
 	}
 	save(argv[1], 0, y, (size_t)T * fy);
-	for (int i = 0; i < NS; i++)
+	for (int i = 0; i < NS; i++) {
 		save(argv[1], 1 + i, state[i], ss[i]);
+		free(state[i]);
+		free(next[i]);
+	}
+	free(x);
+	free(y);
+	free(ws_raw);
 	return 0;
 }
 """
