@@ -25,7 +25,8 @@
  * (TR_RNN_PACKS: W for T*B rows, R for B rows) and raw elsewhere; without
  * it, the kernel packs R into the work area once per call when B >= 4.  With
  * fewer rows the products take tr_sgemm's small path, which reads the raw
- * weights in place.  Activations are applied with libm's expf and tanhf.
+ * weights in place.  Sigmoid and tanh are computed in arithmetic that
+ * vectorises (tr_rnn_exp); the rarer activations call libm.
  */
 #ifndef TOSTC_RT_RNN_RNN_H
 #define TOSTC_RT_RNN_RNN_H
@@ -64,21 +65,131 @@ enum {
 	TR_RNN_SOFTPLUS         /* log(1 + e^x) */
 };
 
+/*
+ * e^x for x in [-87, 88] (callers clamp), within 2 ulp: Cephes' expf (the
+ * range reduced by ln 2, split in two for exactness, a degree 6 polynomial,
+ * 2^n made in the exponent bits), in plain arithmetic that gcc vectorises,
+ * where a libm call would not be.  n = round(x / ln 2) is found as the
+ * truncation of a positive number, k = n + 127 in [1, 254].
+ */
+TR_ALWAYS_INLINE float tr_rnn_exp(float x)
+{
+	int32_t k = (int32_t)(x * 1.44269504f + 127.5f);
+	float n = (float)(k - 127);
+	float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+	float p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	union {
+		int32_t i;
+		float f;
+	} u;
+	u.i = k * 8388608;   /* 2^n */
+	return p * u.f;
+}
+
+/*
+ * Sigmoid and tanh of 16 values in a local array x, in place, in passes of
+ * fixed trip count over local arrays, each select stored as it is: gcc -O2
+ * vectorises every pass on every target (with -ftrapping-math, the default,
+ * it keeps a branch around any select whose sides compute).  NaN is
+ * computed as 0 and put back at the end.
+ */
+/* 1 / (1 + e^-x); below -87 it is e^-87 (about 1.6e-38), not 0 */
+TR_FN void tr_rnn_sigmoid16(float *restrict x)
+{
+	float t[16];
+	for (int l = 0; l < 16; l++)
+		t[l] = x[l] == x[l] ? -x[l] : 0.0f;
+	for (int l = 0; l < 16; l++)
+		t[l] = t[l] > 88.0f ? 88.0f : t[l];
+	for (int l = 0; l < 16; l++)
+		t[l] = t[l] < -87.0f ? -87.0f : t[l];
+	for (int l = 0; l < 16; l++)
+		t[l] = 1.0f / (1.0f + tr_rnn_exp(t[l]));
+	for (int l = 0; l < 16; l++)
+		x[l] = x[l] == x[l] ? t[l] : x[l];
+}
+
+/* tanh x within 3 ulp: Cephes' odd polynomial below 0.625, where 1 - 2 /
+ * (e^2|x| + 1) would lose digits, that formula above */
+TR_FN void tr_rnn_tanh16(float *restrict x)
+{
+	float a[16], s[16], e[16], t[16];
+	for (int l = 0; l < 16; l++)
+		a[l] = x[l] == x[l] ? fabsf(x[l]) : 0.0f;
+	for (int l = 0; l < 16; l++)
+		s[l] = a[l] < 0.625f ? a[l] : 0.625f;
+	for (int l = 0; l < 16; l++) {
+		float z = s[l] * s[l], p = -5.70498872745e-3f;
+		p = p * z + 2.06390887954e-2f;
+		p = p * z - 5.37397155531e-2f;
+		p = p * z + 1.33314422036e-1f;
+		p = p * z - 3.33332819422e-1f;
+		s[l] = p * z * s[l] + s[l];
+	}
+	for (int l = 0; l < 16; l++)
+		e[l] = 2.0f * a[l];
+	for (int l = 0; l < 16; l++)
+		e[l] = e[l] > 88.0f ? 88.0f : e[l];
+	for (int l = 0; l < 16; l++)
+		e[l] = 1.0f - 2.0f / (tr_rnn_exp(e[l]) + 1.0f);
+	for (int l = 0; l < 16; l++)
+		t[l] = a[l] < 0.625f ? s[l] : e[l];
+	for (int l = 0; l < 16; l++)
+		t[l] = copysignf(t[l], x[l]);
+	for (int l = 0; l < 16; l++)
+		x[l] = x[l] == x[l] ? t[l] : x[l];
+}
+
+/* v (n) = sigmoid(v) (is_tanh: tanh(v)) in place, 16 at a time, the last
+ * block padded with zeros */
+TR_FN void tr_rnn_span(float *v, int64_t n, int is_tanh)
+{
+	for (int64_t i = 0; i < n; i += 16) {
+		float x[16];
+		int64_t m = TR_MIN(16, n - i);
+		if (m == 16)
+			for (int l = 0; l < 16; l++)
+				x[l] = v[i + l];
+		else
+			for (int l = 0; l < 16; l++)
+				x[l] = l < m ? v[i + TR_MIN(l, m - 1)] : 0.0f;
+		if (is_tanh)
+			tr_rnn_tanh16(x);
+		else
+			tr_rnn_sigmoid16(x);
+		for (int l = 0; l < 16 && l < m; l++)
+			v[i + l] = x[l];
+	}
+}
+
 /* v (n) = act(min(max(v, -clip), clip)) in place; NaN stays NaN, and a clip
  * of HUGE_VALF (the node has none) changes nothing */
 TR_FN void tr_rnn_act(float *v, int64_t n, int64_t kind, float alpha, float beta, float clip)
 {
-	TR_RNN_LOOP(i, n, v[i] = v[i] > clip ? clip : v[i] < -clip ? -clip : v[i]);
+	TR_RNN_LOOP(i, n, v[i] = v[i] > clip ? clip : v[i]);
+	TR_RNN_LOOP(i, n, v[i] = v[i] < -clip ? -clip : v[i]);
 	switch (kind) {
 	case TR_RNN_RELU: TR_RNN_LOOP(i, n, v[i] = v[i] < 0.0f ? 0.0f : v[i]); break;
-	case TR_RNN_TANH: TR_RNN_LOOP(i, n, v[i] = tanhf(v[i])); break;
-	case TR_RNN_SIGMOID: TR_RNN_LOOP(i, n, v[i] = 1.0f / (1.0f + expf(-v[i]))); break;
+	case TR_RNN_TANH: tr_rnn_span(v, n, 1); break;
+	case TR_RNN_SIGMOID: tr_rnn_span(v, n, 0); break;
 	case TR_RNN_AFFINE: TR_RNN_LOOP(i, n, v[i] = alpha * v[i] + beta); break;
 	case TR_RNN_LEAKY_RELU: TR_RNN_LOOP(i, n, v[i] = v[i] >= 0.0f ? v[i] : alpha * v[i]); break;
 	case TR_RNN_THRESHOLDED_RELU: TR_RNN_LOOP(i, n, v[i] = v[i] >= alpha ? v[i] : 0.0f); break;
-	case TR_RNN_SCALED_TANH: TR_RNN_LOOP(i, n, v[i] = alpha * tanhf(beta * v[i])); break;
+	case TR_RNN_SCALED_TANH:
+		TR_RNN_LOOP(i, n, v[i] = beta * v[i]);
+		tr_rnn_span(v, n, 1);
+		TR_RNN_LOOP(i, n, v[i] = alpha * v[i]);
+		break;
 	case TR_RNN_HARD_SIGMOID:
-		TR_RNN_LOOP(i, n, v[i] = TR_MIN(TR_MAX(alpha * v[i] + beta, 0.0f), 1.0f));
+		TR_RNN_LOOP(i, n, v[i] = alpha * v[i] + beta);
+		TR_RNN_LOOP(i, n, v[i] = v[i] < 0.0f ? 0.0f : v[i]);
+		TR_RNN_LOOP(i, n, v[i] = v[i] > 1.0f ? 1.0f : v[i]);
 		break;
 	case TR_RNN_ELU: TR_RNN_LOOP(i, n, v[i] = v[i] >= 0.0f ? v[i] : alpha * expm1f(v[i])); break;
 	case TR_RNN_SOFTSIGN: TR_RNN_LOOP(i, n, v[i] = v[i] / (1.0f + fabsf(v[i]))); break;

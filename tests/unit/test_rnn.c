@@ -36,12 +36,38 @@ static void test_activations(void)
 		CHECK(TR_RNN_SOFTPLUS, 0, 0, log1p(exp(e)));
 #undef CHECK
 	}
+	/* sigmoid and tanh (tr_rnn_exp, not libm) on a sweep: relative error */
+	enum { N = 40001 };
+	static float sw[N], t[N], sg[N];
+	for (int i = 0; i < N; i++)
+		sw[i] = t[i] = sg[i] = -20.0f + 40.0f * (float)i / (N - 1) + (float)(i % 7) * 1e-4f;
+	tr_rnn_act(t, N, TR_RNN_TANH, 0, 0, HUGE_VALF);
+	tr_rnn_act(sg, N, TR_RNN_SIGMOID, 0, 0, HUGE_VALF);
+	double et = 0, es = 0;
+	for (int i = 0; i < N; i++) {
+		double x = sw[i];
+		et = fmax(et, fabs(t[i] - tanh(x)) / fabs(tanh(x) == 0 ? 1 : tanh(x)));
+		es = fmax(es, fabs(sg[i] - 1 / (1 + exp(-x))) * (1 + exp(-x)));
+	}
+	CU_ASSERT(et < 1e-6);
+	CU_ASSERT(es < 1e-6);
+	float sp[6] = {0.0f, -0.0f, 1e-30f, INFINITY, -INFINITY, -100.0f};
+	tr_rnn_act(sp, 6, TR_RNN_TANH, 0, 0, HUGE_VALF);
+	CU_ASSERT(sp[0] == 0.0f && sp[1] == 0.0f && sp[2] == 1e-30f);
+	CU_ASSERT(sp[3] == 1.0f && sp[4] == -1.0f && sp[5] == -1.0f);
 	/* clip before the activation; NaN passes through */
 	float v[3] = {-5.0f, 0.5f, NAN};
 	tr_rnn_act(v, 3, TR_RNN_RELU, 0, 0, 1.0f);
 	CU_ASSERT_EQUAL(v[0], 0.0f);
 	CU_ASSERT_EQUAL(v[1], 0.5f);
 	CU_ASSERT(isnan(v[2]));
+	for (int k = TR_RNN_RELU; k <= TR_RNN_SOFTPLUS; k++) {
+		float u = NAN;
+		if (k == TR_RNN_THRESHOLDED_RELU)
+			continue;   /* NaN >= alpha is false: 0, as ONNX's ThresholdedRelu */
+		tr_rnn_act(&u, 1, k, 0.5f, 0.5f, HUGE_VALF);
+		CU_ASSERT(isnan(u));
+	}
 	v[0] = 5.0f;
 	tr_rnn_act(v, 1, TR_RNN_AFFINE, 1.0f, 0.0f, 2.0f);
 	CU_ASSERT_EQUAL(v[0], 2.0f);
