@@ -103,8 +103,43 @@ static void set_string(Graph *g, Node *n, const char *name, const char *s)
 	a->s = s;
 }
 
-/* RNN, H = I = 1: h_t = relu(x_t + 0.5 h_(t-1) + 0.1 + 0.2) over x = 1, 2 */
-static void test_eval_rnn(void)
+static void set_acts(Graph *g, Node *n, int k, const char **names)
+{
+	Attr *a = node_add_attr(g, n, "activations", AT_STRINGS);
+	a->strs = names;
+	a->n = k;
+}
+
+/* LSTM, H = I = 1, every weight 0.5, batch 2 with lengths 1 and 0: row 0
+ * takes one step, row 1 none (its Y, Y_h, Y_c are 0) */
+static void lstm_lengths(Graph *g)
+{
+	const int64_t dx[3] = {2, 2, 1}, dw[3] = {1, 4, 1}, dl[1] = {2};
+	const float x[4] = {1, 3, 2, 4}, w[4] = {0.5f, 0.5f, 0.5f, 0.5f}, r[4] = {0};
+	Tensor *lens = tensor_const(g, "lens", DT_I32, 1, dl);
+	((int32_t *)lens->data)[0] = 1;
+	((int32_t *)lens->data)[1] = 0;
+	Tensor *in[5] = {const_f32(g, "lx", 3, dx, x), const_f32(g, "lw", 3, dw, w),
+	                 const_f32(g, "lr", 3, dw, r), NULL, lens};
+	Node *n = mk_node(g, OP_LSTM, 5, in, 3);
+	shape_rnn(g, n);
+	eval_node(g, n);
+	const float *y = n->out[0]->data, *yh = n->out[1]->data, *yc = n->out[2]->data;
+	double s = 1 / (1 + exp(-0.5)), c = s * tanh(0.5), h = s * tanh(c);
+	/* y (T 2, D 1, B 2, H 1) */
+	CU_ASSERT_DOUBLE_EQUAL(y[0], h, 1e-6);
+	CU_ASSERT_EQUAL(y[1], 0.0f);
+	CU_ASSERT_EQUAL(y[2], 0.0f);
+	CU_ASSERT_EQUAL(y[3], 0.0f);
+	CU_ASSERT_DOUBLE_EQUAL(yh[0], h, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(yc[0], c, 1e-6);
+	CU_ASSERT_EQUAL(yh[1], 0.0f);
+	CU_ASSERT_EQUAL(yc[1], 0.0f);
+}
+
+/* RNN, H = I = 1: h_t = relu(x_t + 0.5 h_(t-1) + 0.1 + 0.2) over x = 1, 2,
+ * forward and reverse; then lstm_lengths */
+static void test_eval(void)
 {
 	Fixture f;
 	ctx_init(&f.c, "m.onnx");
@@ -122,9 +157,7 @@ static void test_eval_rnn(void)
 	static const char *relu[1] = {"Relu"};
 	for (int reverse = 0; reverse < 2; reverse++) {
 		Node *n = mk_node(f.g, OP_RNN, 4, in, 2);
-		Attr *a = node_add_attr(f.g, n, "activations", AT_STRINGS);
-		a->strs = relu;
-		a->n = 1;
+		set_acts(f.g, n, 1, relu);
 		if (reverse)
 			set_string(f.g, n, "direction", "reverse");
 		shape_rnn(f.g, n);
@@ -138,43 +171,7 @@ static void test_eval_rnn(void)
 		CU_ASSERT_DOUBLE_EQUAL(y[1], reverse ? 2.3 : 2.95, 1e-6);
 		CU_ASSERT_DOUBLE_EQUAL(yh[0], reverse ? 2.45 : 2.95, 1e-6);
 	}
-	ctx_free(&f.c);
-}
-
-/* LSTM, H = I = 1, every weight 0.5, batch 2 with lengths 1 and 0: row 0
- * takes one step, row 1 none (its Y, Y_h, Y_c are 0) */
-static void test_eval_lstm_lengths(void)
-{
-	Fixture f;
-	ctx_init(&f.c, "m.onnx");
-	f.c.jmp = &f.jb;
-	if (setjmp(f.jb)) {
-		FAIL_ERROR(&f.c);
-		return;
-	}
-	f.g = graph_new(&f.c);
-	f.g->opset = 14;
-	const int64_t dx[3] = {2, 2, 1}, dw[3] = {1, 4, 1}, dl[1] = {2};
-	const float x[4] = {1, 3, 2, 4}, w[4] = {0.5f, 0.5f, 0.5f, 0.5f}, r[4] = {0};
-	Tensor *lens = tensor_const(f.g, "lens", DT_I32, 1, dl);
-	((int32_t *)lens->data)[0] = 1;
-	((int32_t *)lens->data)[1] = 0;
-	Tensor *in[5] = {const_f32(f.g, "x", 3, dx, x), const_f32(f.g, "w", 3, dw, w),
-	                 const_f32(f.g, "r", 3, dw, r), NULL, lens};
-	Node *n = mk_node(f.g, OP_LSTM, 5, in, 3);
-	shape_rnn(f.g, n);
-	eval_node(f.g, n);
-	const float *y = n->out[0]->data, *yh = n->out[1]->data, *yc = n->out[2]->data;
-	double s = 1 / (1 + exp(-0.5)), c = s * tanh(0.5), h = s * tanh(c);
-	/* y (T 2, D 1, B 2, H 1) */
-	CU_ASSERT_DOUBLE_EQUAL(y[0], h, 1e-6);
-	CU_ASSERT_EQUAL(y[1], 0.0f);
-	CU_ASSERT_EQUAL(y[2], 0.0f);
-	CU_ASSERT_EQUAL(y[3], 0.0f);
-	CU_ASSERT_DOUBLE_EQUAL(yh[0], h, 1e-6);
-	CU_ASSERT_DOUBLE_EQUAL(yc[0], c, 1e-6);
-	CU_ASSERT_EQUAL(yh[1], 0.0f);
-	CU_ASSERT_EQUAL(yc[1], 0.0f);
+	lstm_lengths(f.g);
 	ctx_free(&f.c);
 }
 
@@ -204,12 +201,6 @@ static void edit_init(Graph *g, Node *n)
 {
 	const int64_t d[3] = {2, 2, 4};
 	n->in[5] = tensor_new(g, "h0", TK_INPUT, DT_F32, 3, d);
-}
-static void set_acts(Graph *g, Node *n, int k, const char **names)
-{
-	Attr *a = node_add_attr(g, n, "activations", AT_STRINGS);
-	a->strs = names;
-	a->n = k;
 }
 static void edit_act_name(Graph *g, Node *n)
 {
@@ -297,7 +288,6 @@ void register_rnn(void)
 {
 	CU_pSuite s = CU_add_suite("rnn", NULL, NULL);
 	CU_add_test(s, "activations vs formulas, clip", test_activations);
-	CU_add_test(s, "lower+eval: RNN forward and reverse, known values", test_eval_rnn);
-	CU_add_test(s, "lower+eval: LSTM with lengths 1 and 0", test_eval_lstm_lengths);
+	CU_add_test(s, "lower+eval: RNN forward and reverse, LSTM lengths 1 and 0", test_eval);
 	CU_add_test(s, "shape: every error", test_shape_errors);
 }
