@@ -27,6 +27,8 @@ twice, with the plain C99 kernels (-DTR_NO_SIMD) and with -march=native:
             the final state must equal PyTorch on the whole sequence, and
             tostc's build of the whole-sequence export.
 
+THREADED cases are built once more with OpenMP (-fopenmp -DTR_PAR_MIN=1)
+and must give bitwise the serial native build's outputs on 1 and 3 threads.
 Tolerance: harness's, |got - ref| <= 1e-4 |ref| + 1e-5 max|ref|.  The last
 line is `rnn: N passed, N failed (plain C99 + native: ISA)`; each case counts
 once per build.
@@ -413,6 +415,9 @@ STREAM_CASES = [
 # Running
 # ---------------------------------------------------------------------------
 
+# cases also built with OpenMP: bitwise the serial build on 1 and 3 threads
+THREADED = ("node_gru_big_packed", "node_lstm_big_packed", "torch_lstm_o17_bidir_2layers")
+
 def export(m, args, path, opset, names_in, names_out):
     import torch
     with warnings.catch_warnings():
@@ -431,15 +436,25 @@ def compare(got, refs, what):
     return problems
 
 
-def run_model(tostc, path, d, builds, inputs, refs):
-    """Compile PATH once, build and run it for each (tag, cc): the problems."""
+def run_model(tostc, path, d, builds, inputs, refs, threads=False):
+    """Compile PATH, build and run it for each (tag, cc): the problems.
+    threads: the last build again with OpenMP (every threaded path taken,
+    TR_PAR_MIN=1) on 1 and 3 threads, bitwise equal to it."""
     problems = []
-    for tag, cc in builds:
+    for tag, cc in builds + ([("openmp", builds[-1][1] + ["-fopenmp", "-DTR_PAR_MIN=1"])]
+                             if threads else []):
         out_dir = os.path.join(d, tag)
         why, _, _, outs = harness.compile_model(tostc, path, out_dir, "m", cc)
         if why:
             return problems + ["%s: %s" % (tag, why)]
-        problems += compare(harness.execute(out_dir, inputs, outs), refs, tag)
+        if tag != "openmp":
+            got = harness.execute(out_dir, inputs, outs)
+            problems += compare(got, refs, tag)
+            continue
+        for n in (1, 3):
+            par = harness.execute(out_dir, inputs, outs, env={"OMP_NUM_THREADS": str(n)})
+            if any(not np.array_equal(a, b, equal_nan=True) for a, b in zip(par, got)):
+                problems.append("OpenMP on %d threads: not bitwise the serial build" % n)
     return problems
 
 
@@ -522,7 +537,8 @@ def main():
                     m, inputs, refs = build()
                     with open(path, "wb") as f:
                         f.write(m.SerializeToString())
-                problems = run_model(tostc, path, d, builds, inputs, refs)
+                problems = run_model(tostc, path, d, builds, inputs, refs,
+                                     threads=name in THREADED)
         except Exception as e:  # a runner error is a failure of the case, not a crash
             problems = ["%s: %s" % (type(e).__name__, e)]
         n = len(builds)
