@@ -98,7 +98,8 @@ static void rnn_activations(Graph *g, Node *n, const RnnKind *k, int D, int64_t 
 	if (at)
 		na = at->n, names = at->strs;
 	const float *alpha = NULL, *beta = NULL;
-	int nal = attr_floats(n, "activation_alpha", &alpha), nbe = attr_floats(n, "activation_beta", &beta);
+	int nal = attr_floats(n, "activation_alpha", &alpha);
+	int nbe = attr_floats(n, "activation_beta", &beta);
 	nal = nal < 0 ? 0 : nal;
 	nbe = nbe < 0 ? 0 : nbe;
 	if (na != D * k->nact && !(na == k->nact && nal == 0 && nbe == 0))
@@ -192,7 +193,8 @@ static RnnDims rnn_dims(Graph *g, Node *n, const RnnKind *k)
 		           tensor_shape_str(g->ctx, r));
 	int64_t gh = k->gates * s.H;
 	int64_t wd[3] = {s.D, gh, s.I}, rd[3] = {s.D, gh, s.H}, bd[2] = {s.D, 2 * gh};
-	int64_t sd[3] = {s.D, s.B, s.H}, sd1[3] = {s.B, s.D, s.H}, ld[1] = {s.B}, pd[2] = {s.D, 3 * s.H};
+	int64_t sd[3] = {s.D, s.B, s.H}, sd1[3] = {s.B, s.D, s.H}, ld[1] = {s.B};
+	int64_t pd[2] = {s.D, 3 * s.H};
 	rnn_need_shape(g, n, 1, "W", DT_F32, 3, wd);
 	rnn_need_shape(g, n, 2, "R", DT_F32, 3, rd);
 	rnn_need_shape(g, n, 3, "B", DT_F32, 2, bd);
