@@ -165,7 +165,7 @@ struct Tensor {
 	int nusers;              /* number of live node inputs that read it */
 };
 
-typedef enum { AT_INT, AT_FLOAT, AT_INTS, AT_FLOATS, AT_STRING, AT_TENSOR, AT_OTHER } AttrKind;
+typedef enum { AT_INT, AT_FLOAT, AT_INTS, AT_FLOATS, AT_STRING, AT_TENSOR, AT_STRINGS, AT_OTHER } AttrKind;
 
 struct Attr {
 	const char *name;
@@ -174,8 +174,9 @@ struct Attr {
 	float f;
 	int64_t *ints;
 	float *floats;
-	int n;                   /* element count of ints / floats */
+	int n;                   /* element count of ints / floats / strs */
 	const char *s;
+	const char **strs;       /* AT_STRINGS (the recurrent layers' activations) */
 	Tensor *t;               /* AT_TENSOR: a TK_CONST tensor */
 };
 
@@ -303,6 +304,8 @@ const char *attr_string(const Node *n, const char *name, const char *dflt);
 /* ints attribute; returns count (-1 when absent) and sets *v */
 int attr_ints(const Node *n, const char *name, const int64_t **v);
 int attr_floats(const Node *n, const char *name, const float **v);
+/* strings attribute; returns count (-1 when absent) and sets *v */
+int attr_strings(const Node *n, const char *name, const char *const **v);
 Attr *node_add_attr(Graph *g, Node *n, const char *name, AttrKind kind);
 
 /* Print the IR in a stable text form (--dump-ir). */

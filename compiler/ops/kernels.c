@@ -39,6 +39,7 @@
 #include "norm/lrn.h"
 #include "norm/mvn.h"
 #include "pool/pool.h"
+#include "rnn/rnn.h"
 #include "tensor/index.h"
 #include "tensor/movement.h"
 #include "tensor/resize.h"
