@@ -455,6 +455,10 @@ void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
  * bind[] (tensors of g), its constants shared, its other tensors new; the
  * tensors its outputs became in out[].  Nested subgraphs are copied too. */
 void graph_splice(Graph *g, int pos, Graph *sg, Tensor *const *bind, Tensor **out);
+/* A Loop run as a loop: the byte offsets, in its workspace (after the
+ * body's own), of the iteration number, the condition (and the body's next
+ * one after it), and of each carried value's two buffers. */
+void loop_layout(const Node *n, int64_t *iter, int64_t *cond, int64_t *cur, int64_t *next);
 
 /* ------------------------------------------------------------------ */
 /* Kernel calls (lower.c, ops/kernels.c) -- the seam between ops and the  */
