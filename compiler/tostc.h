@@ -98,6 +98,8 @@ struct Ctx {
 	ConstInput consts[MAX_DIM_BINDINGS];
 	int nconsts;
 	bool no_fuse;            /* --no-fuse */
+	struct PackedWeight *packed; /* op_linalg.c: weights packed so far, shared by the
+	                          * compilation's graphs (the step API's reuse them) */
 };
 
 void ctx_init(Ctx *c, const char *path);
@@ -419,7 +421,7 @@ typedef struct {
 } Pass;
 extern const Pass passes[];       /* the compiler */
 extern const int npasses;
-extern const Pass step_passes[];  /* stream.c's step graph */
+extern const Pass step_passes[];  /* stream.c's step API graphs */
 extern const int nstep_passes;
 /* Run the n passes of list on g, the verifier after each.  dump_after: the
  * pass to --dump-ir after (or NULL). */
@@ -803,6 +805,40 @@ void fuse_absorb(Graph *g);
 /* ------------------------------------------------------------------ */
 
 #define STREAM_MAX_STATE 256   /* running-statistics tensors (CausalTSSA layers) */
+#define STREAM_CHUNK 64        /* default --prefill-chunk (docs/performance.md, "Prefill") */
+#define STREAM_BATCH 8         /* default --step-batch */
+#define STREAM_TAIL_DIV 4      /* a prefill's last chunk of fewer than chunk / this tokens
+                                * goes token by token (docs/performance.md, "Prefill") */
+
+/* The step API's graphs: the model's nodes on R rows of tokens, from the
+ * running statistics in the caller's state.  Each is an entry function of
+ * the generated code, NAME_<stream_form_name>_v (emit_step.c calls them). */
+typedef enum {
+	FORM_STEP,           /* one token: NAME_step */
+	FORM_ADVANCE,        /* the same, statistics only: short prefill tails */
+	FORM_CHUNK,          /* `chunk` consecutive tokens of one sequence: NAME_prefill_all */
+	FORM_CHUNK_ADVANCE,  /* the same, statistics only: NAME_prefill */
+	FORM_BATCH,          /* one token each of `batch` sequences: NAME_step_batch */
+	FORM_COUNT
+} StreamForm;
+extern const char *const stream_form_name[FORM_COUNT];
+
+/* The driver's choices (--prefill-chunk, --step-batch). */
+typedef struct {
+	int64_t chunk;       /* tokens per prefill chunk (at most the block) */
+	int64_t batch;       /* sequences per NAME_step_batch pass */
+} StreamOptions;
+
+/* Where NAME_prefill and NAME_step_batch keep the inputs and outputs of their
+ * graphs in the workspace, after the graphs' own arena (byte offsets). */
+typedef struct {
+	int64_t ids;                 /* token ids (B, rows) */
+	int64_t pos;                 /* int64 positions (rows) */
+	int64_t count;               /* int64 valid rows (the chunk forms) */
+	int64_t *out;                /* per model output: its value at the rows */
+	int64_t state[STREAM_MAX_STATE]; /* FORM_BATCH: each layer's statistics of the rows' sequences */
+	int64_t size;                /* bytes of workspace the function needs in all */
+} StreamWs;
 
 /* What stream_check proves and stream_build makes. */
 typedef struct StreamInfo {
@@ -811,12 +847,17 @@ typedef struct StreamInfo {
 	int64_t T;                /* tokens per NAME_run: positions the step API can take */
 	int64_t B;                /* batch rows: tokens per step */
 	int ntssa;                /* CausalTSSA nodes */
-	Graph *step;              /* stream_build: the one-token graph, lowered and planned;
-	                           * inputs: token ids (B, 1), position (1); outputs: the
-	                           * model's outputs at that position, then one running-
+	Graph *form[FORM_COUNT];  /* stream_build: the graphs, lowered and planned; inputs:
+	                           * token ids (B, rows), positions (rows), for FORM_CHUNK*
+	                           * the valid rows (1); outputs: the model's outputs at
+	                           * those rows (not the *ADVANCE forms), then one running-
 	                           * statistics tensor per CausalTSSA layer */
-	Graph *advance;           /* the same without the model's outputs (only the
-	                           * statistics): NAME_prefill's steps but the last */
+	int64_t rows[FORM_COUNT]; /* tokens per call of each */
+	int64_t tail;             /* a prefill's last chunk of fewer tokens goes token by token */
+	int *out_axis;            /* per model output: its token axis (-1: none) */
+	int64_t step_ws;          /* bytes of workspace of NAME_step (and FORM_ADVANCE) */
+	StreamWs prefill;         /* NAME_prefill*: the chunk forms, then a step */
+	StreamWs batch;           /* NAME_step_batch: FORM_BATCH */
 	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of the
 	                           * i-th statistics tensor (the position: int64 at 0) */
 	int64_t state_size;       /* bytes of state */
@@ -826,9 +867,9 @@ typedef struct StreamInfo {
  * token-wise along the token axis of the one input of token ids, a causal TSSA,
  * or reads a position-indexed constant.  false with s->why (and s->bad) set. */
 bool stream_check(Graph *g, StreamInfo *s);
-/* stream_check, then build, lower and plan s->step and s->advance.
- * false (nothing built) when the check fails. */
-bool stream_build(Graph *g, StreamInfo *s);
+/* stream_check, then build, lower and plan the graphs of s->form and lay
+ * out their workspaces.  false (nothing built) when the check fails. */
+bool stream_build(Graph *g, const StreamOptions *o, StreamInfo *s);
 
 /* What an op's streaming rule (ops.def, StreamFn) sees: the token axis
  * found so far for every tensor, and the token-dependent inputs of the node
@@ -868,6 +909,10 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, FILE *c_
 /* emit_step.c: the step API in the generated code (emit_c.c calls these) */
 void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
 void emit_step_api(const StreamInfo *s, const char *name, FILE *c);
+/* bytes of workspace the step API needs (the largest of its functions') */
+int64_t emit_step_workspace(const StreamInfo *s);
+/* the comment above the entry point of form f in model.c */
+const char *emit_step_form_title(Ctx *c, StreamForm f, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Input limits (helper "harden"; docs/reliability.md)                  */
