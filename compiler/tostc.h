@@ -810,18 +810,25 @@ void fuse_absorb(Graph *g);
 #define STREAM_TAIL_DIV 4      /* a prefill's last chunk of fewer than chunk / this tokens
                                 * goes token by token (docs/performance.md, "Prefill") */
 
-/* The step API's graphs: the model's nodes on R rows of tokens, from the
- * running statistics in the caller's state.  Each is an entry function of
- * the generated code, NAME_<stream_form_name>_v (emit_step.c calls them). */
+/* The step API's graphs: the model on R rows of tokens, from the running
+ * statistics in the caller's state (stream.c). */
 typedef enum {
 	FORM_STEP,           /* one token: NAME_step */
 	FORM_ADVANCE,        /* the same, statistics only: short prefill tails */
 	FORM_CHUNK,          /* `chunk` consecutive tokens of one sequence: NAME_prefill_all */
 	FORM_CHUNK_ADVANCE,  /* the same, statistics only: NAME_prefill */
-	FORM_BATCH,          /* one token each of `batch` sequences: NAME_step_batch */
+	FORM_BATCH,          /* one token each of R sequences: NAME_step_batch */
 	FORM_COUNT
 } StreamForm;
-extern const char *const stream_form_name[FORM_COUNT];
+
+typedef struct {
+	StreamForm form;
+	int64_t rows;        /* tokens per call */
+	Graph *g;            /* lowered and planned */
+	const char *name;    /* its entry point in the generated code: NAME_<name>_v */
+} StreamGraph;
+
+#define STREAM_MAX_GRAPHS (FORM_BATCH + 16)
 
 /* The driver's choices (--prefill-chunk, --step-batch). */
 typedef struct {
@@ -836,7 +843,7 @@ typedef struct {
 	int64_t pos;                 /* int64 positions (rows) */
 	int64_t count;               /* int64 valid rows (the chunk forms) */
 	int64_t *out;                /* per model output: its value at the rows */
-	int64_t state[STREAM_MAX_STATE]; /* FORM_BATCH: each layer's statistics of the rows' sequences */
+	int64_t state[STREAM_MAX_STATE]; /* batch: each layer's statistics of the rows' sequences */
 	int64_t size;                /* bytes of workspace the function needs in all */
 } StreamWs;
 
@@ -847,17 +854,20 @@ typedef struct StreamInfo {
 	int64_t T;                /* tokens per NAME_run: positions the step API can take */
 	int64_t B;                /* batch rows: tokens per step */
 	int ntssa;                /* CausalTSSA nodes */
-	Graph *form[FORM_COUNT];  /* stream_build: the graphs, lowered and planned; inputs:
-	                           * token ids (B, rows), positions (rows), for FORM_CHUNK*
-	                           * the valid rows (1); outputs: the model's outputs at
-	                           * those rows (not the *ADVANCE forms), then one running-
-	                           * statistics tensor per CausalTSSA layer */
-	int64_t rows[FORM_COUNT]; /* tokens per call of each */
+	StreamGraph graph[STREAM_MAX_GRAPHS]; /* stream_build: one of each form, in the
+	                           * order of StreamForm, except FORM_BATCH: a graph of
+	                           * `batch_rows` rows, then halving down to 2 (none for a batch
+	                           * of 1).  Inputs: token ids (B, rows), positions (rows),
+	                           * for the chunk forms the valid rows (1); outputs: the
+	                           * model's outputs at those rows (not the *ADVANCE forms),
+	                           * then one running-statistics tensor per CausalTSSA layer */
+	int ngraphs;
+	int64_t batch_rows;       /* sequences per NAME_step_batch pass */
 	int64_t tail;             /* a prefill's last chunk of fewer tokens goes token by token */
 	int *out_axis;            /* per model output: its token axis (-1: none) */
 	int64_t step_ws;          /* bytes of workspace of NAME_step (and FORM_ADVANCE) */
 	StreamWs prefill;         /* NAME_prefill*: the chunk forms, then a step */
-	StreamWs batch;           /* NAME_step_batch: FORM_BATCH */
+	StreamWs batch;           /* NAME_step_batch: the FORM_BATCH graphs */
 	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of the
 	                           * i-th statistics tensor (the position: int64 at 0) */
 	int64_t state_size;       /* bytes of state */
@@ -867,7 +877,7 @@ typedef struct StreamInfo {
  * token-wise along the token axis of the one input of token ids, a causal TSSA,
  * or reads a position-indexed constant.  false with s->why (and s->bad) set. */
 bool stream_check(Graph *g, StreamInfo *s);
-/* stream_check, then build, lower and plan the graphs of s->form and lay
+/* stream_check, then build, lower and plan the graphs of s->graph and lay
  * out their workspaces.  false (nothing built) when the check fails. */
 bool stream_build(Graph *g, const StreamOptions *o, StreamInfo *s);
 
@@ -911,8 +921,8 @@ void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
 void emit_step_api(const StreamInfo *s, const char *name, FILE *c);
 /* bytes of workspace the step API needs (the largest of its functions') */
 int64_t emit_step_workspace(const StreamInfo *s);
-/* the comment above the entry point of form f in model.c */
-const char *emit_step_form_title(Ctx *c, StreamForm f, const char *name);
+/* the comment above the entry point of s->graph[i] in model.c */
+const char *emit_step_title(const StreamInfo *s, int i, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Input limits (helper "harden"; docs/reliability.md)                  */

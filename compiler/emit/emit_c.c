@@ -6,10 +6,10 @@
  * the prototypes of the kernels the model calls (runtime/kernels.def); the
  * forward pass NAME_run_v, one line per node with its name and shapes in a
  * comment and every argument named after the kernel's parameter; the typed
- * NAME_run; the step API's graphs and the step API (emit_step.c) of a model that has
- * one; then the runtime sections the model uses, copied from runtime/; and
- * last the weights, one const byte blob behind weights(), with a table of
- * what lies where.
+ * NAME_run; the step API's graphs and functions (emit_step.c) of a model
+ * that has them; then the runtime sections the model uses, copied from
+ * runtime/; and last the weights, one const byte blob behind weights(), with
+ * a table of what lies where.
  *
  * Weights are written as string literals of octal escapes, not as lists of
  * float literals: compilers parse a string literal in linear time and little
@@ -857,8 +857,8 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	fputs(ALIGN64_DEF, cf);
 	bool *used = ctx_alloc(c, sizeof(bool) * K_COUNT);
 	need_sections(&e, g, used);
-	for (int f = 0; st && f < FORM_COUNT; f++)
-		need_sections(&e, st->form[f], used);
+	for (int i = 0; st && i < st->ngraphs; i++)
+		need_sections(&e, st->graph[i].g, used);
 	fputs("\n/* The runtime kernels this model calls (defined below). */\n", cf);
 	for (int k = 0; k < K_COUNT; k++)
 		if (used[k])
@@ -866,15 +866,15 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 
 	/* weights: the step graph's constants share the full graph's data */
 	int cap = count_weight_args(g) + 1;
-	for (int f = 0; st && f < FORM_COUNT; f++)
-		cap += count_weight_args(st->form[f]);
+	for (int i = 0; st && i < st->ngraphs; i++)
+		cap += count_weight_args(st->graph[i].g);
 	e.wt = ctx_alloc(c, sizeof(Tensor *) * (size_t)cap);
 	e.woff_of = ctx_alloc(c, sizeof(int64_t) * (size_t)cap);
-	int64_t *form_woff[FORM_COUNT];
-	for (int f = 0; st && f < FORM_COUNT; f++) {
-		use_graph(&e, st->form[f]);
+	int64_t *stream_woff[STREAM_MAX_GRAPHS];
+	for (int i = 0; st && i < st->ngraphs; i++) {
+		use_graph(&e, st->graph[i].g);
 		collect_weights(&e, cap);
-		form_woff[f] = e.woff;
+		stream_woff[i] = e.woff;
 	}
 	collect_subgraphs(&e, g, cap);
 	use_graph(&e, g);
@@ -911,11 +911,11 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 		fprintf(cf, "%s%s", i ? ", " : "", pn[g->ninputs + i]);
 	fprintf(cf, "%s};\n\treturn %s_run_v(in, out, workspace);\n}\n", g->noutputs ? "" : "0", N);
 
-	for (int f = 0; st && f < FORM_COUNT; f++) {
-		fprintf(cf, "\n/* ---- %s ---- */\n\n", emit_step_form_title(c, (StreamForm)f, N));
-		use_graph(&e, st->form[f]);
-		e.woff = form_woff[f];
-		emit_entry(&e, ctx_printf(c, "%s_%s_v", N, stream_form_name[f]), true, false);
+	for (int i = 0; st && i < st->ngraphs; i++) {
+		fprintf(cf, "\n/* ---- %s ---- */\n\n", emit_step_title(st, i, N));
+		use_graph(&e, st->graph[i].g);
+		e.woff = stream_woff[i];
+		emit_entry(&e, ctx_printf(c, "%s_%s_v", N, st->graph[i].name), true, false);
 	}
 	if (st) {
 		emit_step_api(st, N, cf);

@@ -16,7 +16,8 @@
  *                     NAME_step for the last
  *   NAME_prefill_all  every token in chunks (FORM_CHUNK), the outputs of each
  *                     position copied out
- *   NAME_step_batch   FORM_BATCH on copies of several sequences' statistics
+ *   NAME_step_batch   the FORM_BATCH graph of the fewest rows that holds the
+ *                     sequences, on copies of their statistics
  *
  * The state, one per sequence:
  *
@@ -40,16 +41,20 @@ static const char *upper(Ctx *c, const char *s)
 	return u;
 }
 
-const char *emit_step_form_title(Ctx *c, StreamForm f, const char *N)
+const char *emit_step_title(const StreamInfo *s, int i, const char *N)
 {
 	static const char *const title[FORM_COUNT] = {
 		"one token at the position the state holds (%s_step)",
 		"the same without the outputs: only the statistics advance",
 		"a chunk of consecutive tokens of one sequence (%s_prefill_all)",
 		"the same without the outputs (%s_prefill)",
-		"one token each of several sequences (%s_step_batch)",
+		"one token each of %lld sequences (%s_step_batch)",
 	};
-	return ctx_printf(c, title[f], N);
+	const StreamGraph *sg = &s->graph[i];
+	Ctx *c = sg->g->ctx;
+	if (sg->form == FORM_BATCH)
+		return ctx_printf(c, title[FORM_BATCH], (long long)sg->rows, N);
+	return ctx_printf(c, title[sg->form], N);
 }
 
 int64_t emit_step_workspace(const StreamInfo *s)
@@ -61,7 +66,7 @@ int64_t emit_step_workspace(const StreamInfo *s)
 
 static int noutputs(const StreamInfo *s)
 {
-	return s->form[FORM_STEP]->noutputs - s->ntssa;
+	return s->graph[FORM_STEP].g->noutputs - s->ntssa;
 }
 
 /* Parameter name of step output i: the tensor's name when it is a plain
@@ -73,8 +78,8 @@ static const char *out_name(Ctx *c, const StreamInfo *s, const char *N, int i)
 	static const char *const taken[] = {
 		"state", "states", "token", "tokens", "n", "workspace", "in", "out", "outs", "s",
 		"pos", "p", "r", "i", "m", "q", "x", "l", "e", "ws", "ids", "rows", "count", "who",
-		"full", "src", "dst", "sr", "st_off", "st_ws", "st_n", NULL};
-	Graph *sg = s->form[FORM_STEP];
+		"full", "src", "dst", "sr", "st_off", "st_ws", "st_n", "nr", NULL};
+	Graph *sg = s->graph[FORM_STEP].g;
 	int no = noutputs(s);
 	const char **v = ctx_alloc(c, sizeof(char *) * (size_t)(i + 1));
 	for (int j = 0; j <= i; j++) {
@@ -103,7 +108,7 @@ static const char *out_name(Ctx *c, const StreamInfo *s, const char *N, int i)
 /* The output parameters, "float *logits, " each. */
 static void out_params(const StreamInfo *s, const char *N, FILE *f)
 {
-	Graph *sg = s->form[FORM_STEP];
+	Graph *sg = s->graph[FORM_STEP].g;
 	for (int i = 0; i < noutputs(s); i++)
 		fprintf(f, "%s *%s, ", dtype_ctype(sg->outputs[i]->dtype),
 		        out_name(sg->ctx, s, N, i));
@@ -113,7 +118,7 @@ static void out_params(const StreamInfo *s, const char *N, FILE *f)
 static void out_args(const StreamInfo *s, const char *N, FILE *f)
 {
 	for (int i = 0; i < noutputs(s); i++)
-		fprintf(f, ", %s", out_name(s->form[FORM_STEP]->ctx, s, N, i));
+		fprintf(f, ", %s", out_name(s->graph[FORM_STEP].g->ctx, s, N, i));
 }
 
 /* the functions that take the outputs */
@@ -121,7 +126,7 @@ typedef enum { API_STEP, API_PREFILL, API_PREFILL_ALL, API_BATCH } Api;
 
 static void prototype(const StreamInfo *s, const char *N, FILE *f, Api api)
 {
-	const char *ids = dtype_ctype(s->form[FORM_STEP]->inputs[0]->dtype);
+	const char *ids = dtype_ctype(s->graph[FORM_STEP].g->inputs[0]->dtype);
 	switch (api) {
 	case API_STEP:
 		fprintf(f, "int %s_step(void *state, const %s *token, ", N, ids);
@@ -142,7 +147,7 @@ static void prototype(const StreamInfo *s, const char *N, FILE *f, Api api)
 
 void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 {
-	Graph *sg = s->form[FORM_STEP];
+	Graph *sg = s->graph[FORM_STEP].g;
 	Ctx *c = sg->ctx;
 	const char *U = upper(c, N);
 	fprintf(h, "\n/*\n"
@@ -200,9 +205,9 @@ void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 	fprintf(h, "#define %s_BATCH_WORKSPACE_SIZE %lld /* %s_step_batch */\n", U,
 	        (long long)s->batch.size, N);
 	fprintf(h, "#define %s_PREFILL_CHUNK %lld /* tokens per chunk of %s_prefill */\n", U,
-	        (long long)s->rows[FORM_CHUNK], N);
+	        (long long)s->graph[FORM_CHUNK].rows, N);
 	fprintf(h, "#define %s_STEP_BATCH %lld /* sequences per pass of %s_step_batch */\n", U,
-	        (long long)s->rows[FORM_BATCH], N);
+	        (long long)s->batch_rows, N);
 	fprintf(h, "#define %s_MAX_POSITIONS %lld\n", U, (long long)s->T);
 	fprintf(h, "#define %s_STEP_TOKENS %lld\n", U, (long long)tensor_nelem(sg->inputs[0]));
 	for (int i = 0; i < noutputs(s); i++)
@@ -243,17 +248,18 @@ static void out_array(Writer *a, const StreamWs *w, const char *base, const int6
 	fputs("};\n", f);
 }
 
-/* Copy output o of rows 0..m-1 of form f's graph (in the workspace: its
- * token axis has R rows) to the caller's output, row r to position `dst`:
- * each position's value is U_STEP_OUTPUTo_SIZE elements, (outer, inner)
- * around the token axis; an output without one is the same for every row. */
-static void copy_out(Writer *a, StreamForm f, const StreamWs *w, int o, const char *dst,
+/* Copy output o of rows 0..m-1 of a graph (in the workspace: its token axis
+ * has R rows, a C expression) to the caller's output, row r to position
+ * `dst`: each position's value is U_STEP_OUTPUTo_SIZE elements, (outer,
+ * inner) around the token axis; an output without one is the same for every
+ * row. */
+static void copy_out(Writer *a, const char *R, const StreamWs *w, int o, const char *dst,
                      const char *ind)
 {
 	const StreamInfo *s = a->s;
-	Tensor *t = s->form[FORM_STEP]->outputs[o];
+	Tensor *t = s->graph[FORM_STEP].g->outputs[o];
 	int ax = s->out_axis[o];
-	long long R = s->rows[f], outer = 1, inner = tensor_nelem(t);
+	long long outer = 1, inner = tensor_nelem(t);
 	const char *ct = dtype_ctype(t->dtype), *from, *to;
 	for (int i = 0; i < ax; i++)
 		outer *= t->dims[i];
@@ -263,7 +269,7 @@ static void copy_out(Writer *a, StreamForm f, const StreamWs *w, int o, const ch
 		from = ax < 0 ? "x" : ctx_printf(a->c, "r * %lld + x", inner);
 	} else {
 		to = ctx_printf(a->c, "(%s * %lld + q) * %lld + x", dst, outer, inner);
-		from = ctx_printf(a->c, "(q * %lld + r) * %lld + x", R, inner);
+		from = ctx_printf(a->c, "(q * %s + r) * %lld + x", R, inner);
 	}
 	fprintf(a->f, "%sfor (r = 0; r < m; r++)\n", ind);
 	if (outer > 1)
@@ -281,23 +287,24 @@ static bool uses_q(const Writer *a)
 	const StreamInfo *s = a->s;
 	bool q = s->B > 1;
 	for (int o = 0; o < a->no; o++) {
-		Tensor *t = s->form[FORM_STEP]->outputs[o];
+		Tensor *t = s->graph[FORM_STEP].g->outputs[o];
 		for (int i = 0; i < s->out_axis[o]; i++)
 			q |= t->dims[i] > 1;
 	}
 	return q;
 }
 
-/* `ids[b * R + r] = row r < m ? sequence row's token : 0` for every batch row b */
-static void fill_ids(Writer *a, int64_t R, const char *tok, const char *ind)
+/* `ids[b * R + r] = row r < m ? sequence row's token : 0` for every batch
+ * row b (R: a C expression) */
+static void fill_ids(Writer *a, const char *R, const char *tok, const char *ind)
 {
 	int64_t B = a->s->B;
 	if (B == 1)
 		fprintf(a->f, "%sids[r] = r < m ? tokens[%s] : 0;\n", ind, tok);
 	else
-		fprintf(a->f, "%sfor (q = 0; q < %lld; q++)\n%s\tids[q * %lld + r] = r < m ? "
+		fprintf(a->f, "%sfor (q = 0; q < %lld; q++)\n%s\tids[q * %s + r] = r < m ? "
 		              "tokens[(%s) * %lld + q] : 0;\n",
-		        ind, (long long)B, ind, (long long)R, tok, (long long)B);
+		        ind, (long long)B, ind, R, tok, (long long)B);
 }
 
 static void emit_reset_step(Writer *a)
@@ -352,7 +359,8 @@ static void emit_chunks(Writer *a)
 	const StreamWs *w = &s->prefill;
 	FILE *f = a->f;
 	const char *N = a->N, *U = a->U;
-	int64_t C = s->rows[FORM_CHUNK];
+	int64_t C = s->graph[FORM_CHUNK].rows;
+	const char *Cs = ctx_printf(a->c, "%lld", (long long)C);
 	fprintf(f, "/*\n * n tokens (the caller checked that they fit) from the state's position, in\n"
 	           " * chunks of %lld through %s_chunk_v, which writes the outputs of every\n"
 	           " * position to outs[o] + position x %s_STEP_OUTPUTo_SIZE, or, with outs NULL,\n"
@@ -382,18 +390,18 @@ static void emit_chunks(Writer *a)
 	        (long long)s->tail, N, U, N, U);
 	for (int o = 0; o < a->no; o++)
 		fprintf(f, ",\n\t\t\t\t                  (%s *)outs[%d] + i * %s_STEP_OUTPUT%d_SIZE",
-		        dtype_ctype(s->form[FORM_STEP]->outputs[o]->dtype), o, U, o);
+		        dtype_ctype(s->graph[FORM_STEP].g->outputs[o]->dtype), o, U, o);
 	fprintf(f, ", ws);\n\t\t\t\tif (e)\n\t\t\t\t\treturn e;\n\t\t\t}\n\t\t\tbreak;\n\t\t}\n"
 	           "\t\tfor (r = 0; r < %lld; r++) {\n\t\t\trows[r] = *pos + r;\n",
 	        (long long)C);
-	fill_ids(a, C, "i + r", "\t\t\t");
+	fill_ids(a, Cs, "i + r", "\t\t\t");
 	fprintf(f, "\t\t}\n\t\t*count = m;\n"
 	           "\t\te = outs ? %s_chunk_v(in, out, ws) : %s_chunk_advance_v(in, out + %d, ws);\n"
 	           "\t\tif (e)\n\t\t\treturn e;\n"
 	           "\t\tif (outs) {\n",
 	        N, N, a->no);
 	for (int o = 0; o < a->no; o++)
-		copy_out(a, FORM_CHUNK, w, o, "(i + r)", "\t\t\t");
+		copy_out(a, Cs, w, o, "(i + r)", "\t\t\t");
 	fprintf(f, "\t\t}\n\t\t*pos += m;\n\t\ti += m;\n\t}\n\treturn 0;\n}\n\n");
 }
 
@@ -427,18 +435,43 @@ static void emit_prefill(Writer *a, Api api)
 	fputs(", ws);\n}\n\n", f);
 }
 
+/* N_step_batch for --step-batch 1: one step after the other */
+static void emit_batch_steps(Writer *a)
+{
+	FILE *f = a->f;
+	const char *N = a->N, *U = a->U;
+	prototype(a->s, N, f, API_BATCH);
+	fprintf(f, "\n{\n\tunsigned char *ws = %s_workspace(workspace);\n\tint full = 0;\n"
+	           "\tif (n < 0)\n\t\treturn %s_ERR_FULL;\n\tif (!ws)\n\t\treturn -1;\n"
+	           "\tfor (int64_t i = 0; i < n; i++) {\n"
+	           "\t\tint64_t p = *(const int64_t *)states[i];\n\t\tint e;\n"
+	           "\t\tif (p < 0 || p >= %s_MAX_POSITIONS) {\n\t\t\tfull = 1;\n\t\t\tcontinue;\n\t\t}\n"
+	           "\t\tif ((e = %s_step(states[i], tokens + i * %s_STEP_TOKENS",
+	        N, U, U, N, U);
+	for (int o = 0; o < a->no; o++)
+		fprintf(f, ",\n\t\t                  %s + i * %s_STEP_OUTPUT%d_SIZE",
+		        out_name(a->c, a->s, N, o), U, o);
+	fprintf(f, ", ws)))\n\t\t\treturn e;\n\t}\n\treturn full ? %s_ERR_FULL : 0;\n}\n", U);
+}
+
 static void emit_batch(Writer *a)
 {
 	const StreamInfo *s = a->s;
 	const StreamWs *w = &s->batch;
 	FILE *f = a->f;
 	const char *N = a->N, *U = a->U;
-	int64_t R = s->rows[FORM_BATCH];
+	int64_t R = s->batch_rows;
 	int nt = s->ntssa ? s->ntssa : 1;
-	fprintf(f, "/*\n * workspace: the batch graph's arena, token ids (%lld, %lld) at %lld,\n"
-	           " * positions at %lld, the outputs, then each layer's statistics of the %lld\n"
-	           " * sequences (copied from and back to their states).\n */\n",
-	        (long long)s->B, (long long)R, (long long)w->ids, (long long)w->pos, (long long)R);
+	if (s->ngraphs == FORM_BATCH) {
+		emit_batch_steps(a);
+		return;
+	}
+	fprintf(f, "/*\n * %lld sequences at a time, through the batch graph of the fewest rows\n"
+	           " * that holds them (one sequence: a step).  workspace: the batch graphs'\n"
+	           " * arena, token ids (%lld, rows) at %lld, positions at %lld, the outputs,\n"
+	           " * then each layer's statistics of the rows' sequences (copied from and back\n"
+	           " * to their states).\n */\n",
+	        (long long)R, (long long)s->B, (long long)w->ids, (long long)w->pos);
 	prototype(s, N, f, API_BATCH);
 	fprintf(f, "\n{\n\t/* each layer's statistics: offset in a state, in the workspace; floats */\n");
 	fprintf(f, "\tstatic const int64_t st_off[%d] = {", nt);
@@ -450,7 +483,8 @@ static void emit_batch(Writer *a)
 	fprintf(f, "}, st_n[%d] = {", nt);
 	for (int i = 0; i < nt; i++)
 		fprintf(f, "%s%lld", i ? ", " : "",
-		        (long long)(s->ntssa ? tensor_nelem(s->form[FORM_STEP]->outputs[a->no + i]) : 0));
+		        (long long)(s->ntssa ? tensor_nelem(s->graph[FORM_STEP].g->outputs[a->no + i])
+		                             : 0));
 	fprintf(f, "};\n\tunsigned char *ws = %s_workspace(workspace);\n\tint64_t who[%lld];\n"
 	           "\tint full = 0;\n\tif (n < 0)\n\t\treturn %s_ERR_FULL;\n"
 	           "\tif (!ws)\n\t\treturn -1;\n"
@@ -463,7 +497,7 @@ static void emit_batch(Writer *a)
 		fprintf(f, "%s%s", i ? ", " : "", out_name(a->c, s, N, i));
 	fprintf(f, "%s};\n"
 	           "\tfor (int64_t i = 0; i < n;) {\n"
-	           "\t\tint64_t m = 0, r, %sx, l;\n\t\tint e;\n"
+	           "\t\tint64_t m = 0, nr, r, %sx, l;\n\t\tint e;\n"
 	           "\t\tfor (; i < n && m < %lld; i++) {   /* the next sequences with room */\n"
 	           "\t\t\tint64_t p = *(const int64_t *)states[i];\n"
 	           "\t\t\tif (p < 0 || p >= %s_MAX_POSITIONS)\n\t\t\t\tfull = 1;\n"
@@ -475,18 +509,29 @@ static void emit_batch(Writer *a)
 	for (int o = 0; o < a->no; o++)
 		fprintf(f, ",\n\t\t\t                  %s + who[0] * %s_STEP_OUTPUT%d_SIZE",
 		        out_name(a->c, s, N, o), U, o);
-	fprintf(f, ", ws)))\n\t\t\t\treturn e;\n\t\t\tcontinue;\n\t\t}\n"
-	           "\t\tfor (r = 0; r < %lld; r++) {\n"
+	fprintf(f, ", ws)))\n\t\t\t\treturn e;\n\t\t\tcontinue;\n\t\t}\n\t\tnr = ");
+	for (int i = s->ngraphs - 1; i > FORM_BATCH; i--)
+		fprintf(f, "m <= %lld ? %lld : ", (long long)s->graph[i].rows,
+		        (long long)s->graph[i].rows);
+	fprintf(f, "%lld;   /* the rows of the batch graph */\n"
+	           "\t\tfor (r = 0; r < nr; r++) {\n"
 	           "\t\t\trows[r] = r < m ? *(const int64_t *)states[who[r]] : 0;\n",
 	        (long long)R);
-	fill_ids(a, R, "who[r]", "\t\t\t");
+	fill_ids(a, "nr", "who[r]", "\t\t\t");
 	fprintf(f, "\t\t\tfor (l = 0; l < %d; l++) {\n"
 	           "\t\t\t\tconst unsigned char *sr = r < m ? (const unsigned char *)states[who[r]] : 0;\n"
 	           "\t\t\t\tconst float *src = sr ? (const float *)(sr + st_off[l]) : 0;\n"
 	           "\t\t\t\tfloat *dst = (float *)(ws + st_ws[l]) + r * st_n[l];\n"
 	           "\t\t\t\tfor (x = 0; x < st_n[l]; x++)\n\t\t\t\t\tdst[x] = src ? src[x] : 0.0f;\n"
-	           "\t\t\t}\n\t\t}\n"
-	           "\t\tif ((e = %s_batch_v(in, out, ws)))\n\t\t\treturn e;\n"
+	           "\t\t\t}\n\t\t}\n\t\te = ",
+	        s->ntssa);
+	for (int i = s->ngraphs - 1; i >= FORM_BATCH; i--) {
+		if (i > FORM_BATCH)
+			fprintf(f, "nr == %lld ? ", (long long)s->graph[i].rows);
+		fprintf(f, "%s_%s_v(in, out, ws)%s", N, s->graph[i].name,
+		        i > FORM_BATCH ? "\n\t\t  : " : ";\n");
+	}
+	fprintf(f, "\t\tif (e)\n\t\t\treturn e;\n"
 	           "\t\tfor (r = 0; r < m; r++) {\n"
 	           "\t\t\tunsigned char *s = (unsigned char *)states[who[r]];\n"
 	           "\t\t\tfor (l = 0; l < %d; l++) {\n"
@@ -494,17 +539,17 @@ static void emit_batch(Writer *a)
 	           "\t\t\t\tfloat *dst = (float *)(s + st_off[l]);\n"
 	           "\t\t\t\tfor (x = 0; x < st_n[l]; x++)\n\t\t\t\t\tdst[x] = src[x];\n\t\t\t}\n"
 	           "\t\t\t*(int64_t *)s += 1;\n\t\t}\n",
-	        s->ntssa, N, s->ntssa);
+	        s->ntssa);
 	for (int o = 0; o < a->no; o++)
-		copy_out(a, FORM_BATCH, w, o, "who[r]", "\t\t");
+		copy_out(a, "nr", w, o, "who[r]", "\t\t");
 	fprintf(f, "\t}\n\treturn full ? %s_ERR_FULL : 0;\n}\n", U);
 }
 
 void emit_step_api(const StreamInfo *s, const char *N, FILE *f)
 {
-	Ctx *c = s->form[FORM_STEP]->ctx;
+	Ctx *c = s->graph[FORM_STEP].g->ctx;
 	Writer a = {s, N, upper(c, N), f, c, noutputs(s),
-	          dtype_ctype(s->form[FORM_STEP]->inputs[0]->dtype)};
+	          dtype_ctype(s->graph[FORM_STEP].g->inputs[0]->dtype)};
 	emit_reset_step(&a);
 	emit_chunks(&a);
 	emit_prefill(&a, API_PREFILL);

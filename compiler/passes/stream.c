@@ -213,9 +213,6 @@ bool stream_check(Graph *g, StreamInfo *s)
 
 /* ---- the step API's graphs ---- */
 
-const char *const stream_form_name[FORM_COUNT] = {"step", "advance", "chunk", "chunk_advance",
-                                                  "batch"};
-
 typedef struct {
 	Stream *S;
 	Graph *sg;
@@ -422,31 +419,47 @@ static int64_t up64(int64_t n)
 }
 
 /* The workspace of NAME_prefill* or NAME_step_batch: the arena of its
- * graphs (the larger of f and f2), then the graphs' inputs and outputs; at
- * least `min` bytes (NAME_step's, which both may call). */
-static void layout(Ctx *c, StreamInfo *s, StreamWs *w, StreamForm f, StreamForm f2, int64_t min)
+ * graphs (graph[first .. end)), then the inputs and outputs of the one with
+ * the most rows (the first), which the others use a part of; at least
+ * `min` bytes (NAME_step's, which both may call). */
+static void layout(Ctx *c, StreamInfo *s, StreamWs *w, int first, int end, int64_t min)
 {
-	Graph *fg = s->form[f];
-	int64_t at = up64(fg->arena_size > s->form[f2]->arena_size ? fg->arena_size
-	                                                            : s->form[f2]->arena_size);
+	Graph *fg = s->graph[first].g;
+	int64_t at = 0;
+	for (int i = first; i < end; i++)
+		at = s->graph[i].g->arena_size > at ? s->graph[i].g->arena_size : at;
+	at = up64(at);
 	int nout = fg->noutputs - s->ntssa;
+	bool chunk = is_chunk(s->graph[first].form);
 	w->ids = at;
 	at = ctx_add(c, at, up64(tensor_nbytes(fg->inputs[0])));
 	w->pos = at;
 	at = ctx_add(c, at, up64(tensor_nbytes(fg->inputs[1])));
 	w->count = at;
-	if (is_chunk(f))
+	if (chunk)
 		at = ctx_add(c, at, 64);
 	w->out = ctx_alloc(c, sizeof(int64_t) * (size_t)(nout + 1));
 	for (int i = 0; i < nout; i++) {
 		w->out[i] = at;
 		at = ctx_add(c, at, up64(tensor_nbytes(fg->outputs[i])));
 	}
-	for (int i = 0; f == FORM_BATCH && i < s->ntssa; i++) {
+	for (int i = 0; !chunk && i < s->ntssa; i++) {
 		w->state[i] = at;
 		at = ctx_add(c, at, up64(tensor_nbytes(fg->outputs[nout + i])));
 	}
 	w->size = at > min ? at : min;
+}
+
+static void add_graph(Stream *S, StreamForm form, int64_t rows)
+{
+	static const char *const name[FORM_COUNT] = {"step", "advance", "chunk", "chunk_advance",
+	                                             "batch"};
+	StreamInfo *s = S->s;
+	Ctx *c = S->tok.g->ctx;
+	ir_assert(c, s->ngraphs < STREAM_MAX_GRAPHS);
+	s->graph[s->ngraphs++] = (StreamGraph){
+		form, rows, build(S, form, rows),
+		form == FORM_BATCH ? ctx_printf(c, "batch%lld", (long long)rows) : name[form]};
 }
 
 bool stream_build(Graph *g, const StreamOptions *o, StreamInfo *s)
@@ -455,18 +468,26 @@ bool stream_build(Graph *g, const StreamOptions *o, StreamInfo *s)
 	Ctx *c = g->ctx;
 	if (!check(&S))
 		return false;
-	s->rows[FORM_STEP] = s->rows[FORM_ADVANCE] = 1;
-	s->rows[FORM_CHUNK] = s->rows[FORM_CHUNK_ADVANCE] = o->chunk < s->T ? o->chunk : s->T;
-	s->rows[FORM_BATCH] = o->batch;
-	s->tail = s->rows[FORM_CHUNK] / STREAM_TAIL_DIV;
-	for (int f = 0; f < FORM_COUNT; f++)
-		s->form[f] = build(&S, (StreamForm)f, s->rows[f]);
+	int64_t chunk = o->chunk < s->T ? o->chunk : s->T;
+	add_graph(&S, FORM_STEP, 1);
+	add_graph(&S, FORM_ADVANCE, 1);
+	add_graph(&S, FORM_CHUNK, chunk);
+	add_graph(&S, FORM_CHUNK_ADVANCE, chunk);
+	/* batches of N, then about N/2, N/4, ... 2 rows: a pass of fewer sequences
+	 * runs the smallest that holds them */
+	s->batch_rows = o->batch;
+	for (int64_t r = o->batch; r > 1; r = (r + 1) / 2)
+		add_graph(&S, FORM_BATCH, r);
+	s->tail = chunk / STREAM_TAIL_DIV;
 	s->out_axis = ctx_alloc(c, sizeof(int) * (size_t)(g->noutputs + 1));
 	for (int i = 0; i < g->noutputs; i++)
 		s->out_axis[i] = S.tok.tax[g->outputs[i]->id];
-	s->step_ws = s->form[FORM_STEP]->arena_size > s->form[FORM_ADVANCE]->arena_size
-	                     ? s->form[FORM_STEP]->arena_size : s->form[FORM_ADVANCE]->arena_size;
-	layout(c, s, &s->prefill, FORM_CHUNK, FORM_CHUNK_ADVANCE, s->step_ws);
-	layout(c, s, &s->batch, FORM_BATCH, FORM_BATCH, s->step_ws);
+	Graph *sg = s->graph[FORM_STEP].g, *ag = s->graph[FORM_ADVANCE].g;
+	s->step_ws = sg->arena_size > ag->arena_size ? sg->arena_size : ag->arena_size;
+	layout(c, s, &s->prefill, FORM_CHUNK, FORM_CHUNK_ADVANCE + 1, s->step_ws);
+	if (s->ngraphs > FORM_BATCH)
+		layout(c, s, &s->batch, FORM_BATCH, s->ngraphs, s->step_ws);
+	else
+		s->batch.size = s->step_ws;   /* a batch of 1: steps */
 	return true;
 }

@@ -21,8 +21,9 @@
  *   5. step_batch of more sequences than MODEL_STEP_BATCH, at different
  *      positions, one of them at the limit and one reaching it: each stepped
  *      sequence's logits and state are close to a single step's, the full
- *      ones are left alone and the call returns MODEL_ERR_FULL; step_batch
- *      of one sequence is bitwise a step;
+ *      ones are left alone and the call returns MODEL_ERR_FULL; so are those
+ *      of 1 to MODEL_STEP_BATCH + 2 sequences with room (every batch graph);
+ *      step_batch of one sequence is bitwise a step;
  *   6. a step or prefill past T returns MODEL_ERR_FULL and changes nothing;
  *   7. no function writes past MODEL_STATE_SIZE bytes of a state or the
  *      workspace size the header gives for it (guard bytes after each);
@@ -304,17 +305,22 @@ int main(int argc, char **argv)
 		for (int j = 0; j < NSEQ; j++)
 			check_guard(seqs[j], S, "step_batch wrote past MODEL_STATE_SIZE");
 	}
-	for (int j = 2; j < NSEQ; j++) {   /* none full: returns 0 */
-		pos[j] = (j * 5) % (T - 1 > 0 ? T - 1 : 1);
-		memcpy(seqs[j], SAVED(pos[j]), S);
-		for (int b = 0; b < B; b++)
-			toks[j * B + b] = tm[pos[j] * B + b];
+	for (int nn = 1; nn <= NSEQ; nn++) {   /* none full: every size of pass, returns 0 */
+		for (int j = 0; j < nn; j++) {
+			pos[j] = (j * 5 + nn) % (T > 1 ? T - 1 : 1);
+			memcpy(seqs[j], SAVED(pos[j]), S);
+			for (int b = 0; b < B; b++)
+				toks[j * B + b] = tm[pos[j] * B + b];
+		}
+		if (model_step_batch(seqs, toks, nn, out[0], ws_bat) != 0)
+			fail("step_batch of sequences with room returned nonzero", nn, 0);
+		for (int j = 0; j < nn; j++) {
+			check_logits("step_batch's logits differ from a step's", pos[j], out[j],
+			             logits[pos[j]]);
+			check_state("step_batch's state differs from a step's", pos[j] + 1, seqs[j],
+			            SAVED(pos[j] + 1));
+		}
 	}
-	if (model_step_batch(seqs + 2, toks + 2 * B, NSEQ - 2, out[2], ws_bat) != 0)
-		fail("step_batch of sequences with room returned nonzero", 0, 0);
-	for (int j = 2; j < NSEQ; j++)
-		check_logits("step_batch's logits differ from a step's", pos[j], out[j],
-		             logits[pos[j]]);
 	memcpy(seqs[2], SAVED(p0), S);
 	if (model_step_batch(seqs + 2, tm + p0 * B, 1, out[0], ws_bat) != 0 ||
 	    memcmp(out[0], logits[p0], sizeof logits[p0]) != 0 ||

@@ -44,14 +44,15 @@ CC += os.environ.get("TOSTC_TEST_CFLAGS", "").split()  # e.g. the sanitizers (CI
 
 # name, model args, opset, dynamic seq (--dim seq=block), source, tostc options
 # (chunks and batches smaller than the block, so that prefill and step_batch
-# cross their edges)
+# cross their edges; lm_dynamic: the default chunk, longer than its block, and
+# a step_batch of single steps)
 CASES = [
     ("lm17", dict(dim=64, depth=2, heads=4, vocab=97, block=32, seq=32), 17, False, "onnx",
      ["--prefill-chunk", "8", "--step-batch", "3"]),
     ("lm13_bias", dict(dim=48, depth=3, heads=6, vocab=50, block=24, seq=24, bias=True), 13,
      False, "onnx", ["--prefill-chunk", "5", "--step-batch", "4"]),
     ("lm_dynamic", dict(dim=32, depth=2, heads=2, vocab=40, block=40, seq=8), 17, True, "onnx",
-     []),
+     ["--step-batch", "1"]),
     ("lm_short", dict(dim=32, depth=1, heads=4, vocab=30, block=32, seq=12), 17, False, "onnx",
      ["--prefill-chunk", "4", "--step-batch", "2"]),
     ("lm_batch2", dict(dim=32, depth=2, heads=4, vocab=33, block=16, seq=16), 17, False, "onnx",

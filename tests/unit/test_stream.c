@@ -106,9 +106,9 @@ static void test_accepts_causal_lm(void)
 	CU_ASSERT_EQUAL(si.ntssa, 1);
 	CU_ASSERT_PTR_NULL(si.bad);
 
-	StreamOptions so = {3, 2};   /* chunks of 3 tokens, batches of 2 sequences */
+	StreamOptions so = {3, 3};   /* chunks of 3 tokens, batches of 3 sequences */
 	CU_ASSERT_TRUE(stream_build(s.g, &so, &si));
-	Graph *sg = si.form[FORM_STEP];
+	Graph *sg = si.graph[FORM_STEP].g;
 	CU_ASSERT_EQUAL(sg->ninputs, 2);
 	CU_ASSERT_EQUAL(sg->inputs[0]->dims[1], 1);
 	CU_ASSERT_EQUAL(sg->inputs[1]->dtype, DT_I64);
@@ -128,14 +128,14 @@ static void test_accepts_causal_lm(void)
 	CU_ASSERT_EQUAL(nslice, 1);   /* the positional table */
 	CU_ASSERT_EQUAL(nstep, 1);
 	/* the advance graph: only the statistics, the output head dropped */
-	Graph *ag = si.form[FORM_ADVANCE];
+	Graph *ag = si.graph[FORM_ADVANCE].g;
 	CU_ASSERT_EQUAL(ag->noutputs, 1);
 	CU_ASSERT_EQUAL(tensor_nelem(ag->outputs[0]), 2 * D + K);
 	CU_ASSERT_TRUE(ag->nnodes < sg->nnodes);
 
 	/* the chunk: 3 consecutive tokens, their positions and how many are real */
-	Graph *cg = si.form[FORM_CHUNK];
-	CU_ASSERT_EQUAL(si.rows[FORM_CHUNK], 3);
+	Graph *cg = si.graph[FORM_CHUNK].g;
+	CU_ASSERT_EQUAL(si.graph[FORM_CHUNK].rows, 3);
 	CU_ASSERT_EQUAL(cg->ninputs, 3);
 	CU_ASSERT_EQUAL(cg->inputs[0]->dims[1], 3);
 	CU_ASSERT_EQUAL(tensor_nelem(cg->inputs[1]), 3);
@@ -146,21 +146,27 @@ static void test_accepts_causal_lm(void)
 	for (int i = 0; i < cg->nnodes; i++)
 		nchunk += cg->nodes[i]->op == OP_CAUSAL_TSSA_CHUNK;
 	CU_ASSERT_EQUAL(nchunk, 1);
-	CU_ASSERT_EQUAL(si.form[FORM_CHUNK_ADVANCE]->noutputs, 1);
-	/* the batch: one row per sequence, each with its own statistics */
-	Graph *bg = si.form[FORM_BATCH];
+	CU_ASSERT_EQUAL(si.graph[FORM_CHUNK_ADVANCE].g->noutputs, 1);
+	/* the batch: one row per sequence, each with its own statistics; a graph
+	 * of 3 rows and one of 2 */
+	CU_ASSERT_EQUAL(si.ngraphs, FORM_BATCH + 2);
+	CU_ASSERT_STRING_EQUAL(si.graph[FORM_BATCH].name, "batch3");
+	CU_ASSERT_EQUAL(si.graph[FORM_BATCH + 1].rows, 2);
+	Graph *bg = si.graph[FORM_BATCH].g;
 	CU_ASSERT_EQUAL(bg->ninputs, 2);
-	CU_ASSERT_EQUAL(bg->inputs[0]->dims[1], 2);
-	CU_ASSERT_EQUAL(tensor_nelem(bg->inputs[1]), 2);
-	CU_ASSERT_EQUAL(tensor_nelem(bg->outputs[1]), 2 * (2 * D + K));
+	CU_ASSERT_EQUAL(bg->inputs[0]->dims[1], 3);
+	CU_ASSERT_EQUAL(tensor_nelem(bg->inputs[1]), 3);
+	CU_ASSERT_EQUAL(tensor_nelem(bg->outputs[1]), 3 * (2 * D + K));
+	CU_ASSERT_EQUAL(tensor_nelem(si.graph[FORM_BATCH + 1].g->outputs[1]), 2 * (2 * D + K));
 	/* workspaces: the graphs' arena, then their inputs and outputs, aligned */
 	CU_ASSERT_TRUE(si.prefill.ids >= cg->arena_size && si.prefill.ids % 64 == 0);
 	CU_ASSERT_TRUE(si.prefill.pos > si.prefill.ids && si.prefill.count > si.prefill.pos);
 	CU_ASSERT_TRUE(si.prefill.out[0] > si.prefill.count && si.prefill.out[0] % 64 == 0);
 	CU_ASSERT_TRUE(si.prefill.size >= si.prefill.out[0] + 3 * V * 4);
 	CU_ASSERT_TRUE(si.prefill.size >= si.step_ws);
-	CU_ASSERT_TRUE(si.batch.state[0] >= si.batch.out[0] + 2 * V * 4);
-	int64_t end = si.batch.state[0] + ((2 * (2 * D + K)) * 4 + 63) / 64 * 64;
+	CU_ASSERT_TRUE(si.batch.ids >= bg->arena_size);
+	CU_ASSERT_TRUE(si.batch.state[0] >= si.batch.out[0] + 3 * V * 4);
+	int64_t end = si.batch.state[0] + ((3 * (2 * D + K)) * 4 + 63) / 64 * 64;
 	CU_ASSERT_EQUAL(si.batch.size, end > si.step_ws ? end : si.step_ws);
 	ctx_free(&s.c);
 }
