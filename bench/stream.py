@@ -1,16 +1,20 @@
 #!/usr/bin/python3
 """stream.py -- streaming generation: tostc's step API against re-running the
-prefix per token (tostc's model_run and ONNX Runtime).
+prefix per token (tostc's model_run and ONNX Runtime), the time to the first
+token of a prompt, and several sequences per step.
 
-    bench/stream.sh [--block 512] [--dim 256] [--depth 4] [--heads 4] [--vocab 4096]
-                    [--passes 5] [--runs 5] [--lengths 16,64,128,256]
+    bench/stream.sh [--parts generation,prompt] [--block 512] [--dim 256] [--depth 4]
+                    [--heads 4] [--vocab 4096] [--passes 5] [--runs 5]
+                    [--lengths 1,16,64,128,256] [--prompts 64,256,1024]
+                    [--chunks 16,32,128,256] [--batches 1,4,8] [--rounds 4] [--reps 5]
 
 (stream.sh builds tostc, installs onnxruntime-node 1.30.0 under build/bench/ort
 like bench/run.sh, then calls this script.)  Everything generated lives in
 build/bench/stream: the causal ToST LM (tests/models/tost_ref.py, seeded random
-weights) exported once with a symbolic sequence axis, and one generated C
-model per sample length.
+weights) exported with a symbolic sequence axis, and one generated C model per
+length and option.
 
+Part "generation":
 1. step API: compiled with --dim seq=BLOCK; bench/step_driver.c times every
    model_step at t = 1..BLOCK (median over PASSES passes after a warm-up).
 2. model_run re-running the prefix: compiled with --dim seq=L for the sample
@@ -21,7 +25,16 @@ model per sample length.
 3. ONNX Runtime (bench/ort_bench.js, 1 intra-op thread) on the same ONNX file
    at the same lengths, same estimate.  ORT 1.30 crashes building the causal
    LM's session at optimisation levels extended / all: it is retried at basic.
-All figures are CPU-time medians (the machine is shared); writes
+Part "prompt", on the same LM with a block of the longest prompt:
+4. time to first token: bench/prefill_driver.c times model_reset +
+   model_prefill of each prompt length, compiled with the default chunk, with
+   each of --chunks and with --prefill-chunk 1 (token by token); bench/driver.c
+   times model_run compiled at each prompt length.
+5. several sequences: model_step_batch of B sequences (a build with
+   --step-batch max(B)), tokens/s.
+   Every program of 4 and 5 runs once per round (the median of REPS reps),
+   ROUNDS interleaved rounds; the tables give the best round's median.
+All figures are CPU time (the machine is shared); writes
 build/bench/stream/results.json and results.md.
 """
 import argparse
@@ -199,6 +212,15 @@ def generation(a, res, L):
     res.update(buckets=buckets, flatness=flat, run_total_est=run_total, ort_total_est=ort_total)
 
 
+def batch_rows(n):
+    """the rows of the batch graphs of --step-batch n (stream.c)"""
+    r = []
+    while n > 1:
+        r.append(n)
+        n = (n + 1) // 2
+    return r
+
+
 def header_define(gd, macro):
     m = re.search(r"#define %s (\d+)" % macro, open(os.path.join(gd, "model.h")).read())
     return int(m.group(1))
@@ -219,7 +241,9 @@ def prompt(a, res, L):
     drv = os.path.join(HERE, "prefill_driver.c")
     gd, exe = compile_len(a, onnx, block, drv, tag="prompt_default")
     c0 = header_define(gd, "MODEL_PREFILL_CHUNK")
-    nbatch = header_define(gd, "MODEL_STEP_BATCH")
+    nbatch = max(batches)
+    bexe = compile_len(a, onnx, block, drv, ["--step-batch", str(nbatch)],
+                       tag="prompt_batch%d" % nbatch)[1]
     pre = {c0: exe}
     for c in sorted({int(x) for x in a.chunks.split(",") if x} | {1}):
         if c != c0:
@@ -237,12 +261,12 @@ def prompt(a, res, L):
     t_bat = {b: [] for b in batches}
     for r in range(a.rounds):
         for c in sorted(pre):
-            j = last_json(sh([pre[c], tb, str(a.reps), plist,
-                              ",".join(map(str, batches)) if c == c0 else "-"]))
+            j = last_json(sh([pre[c], tb, str(a.reps), plist, "-"]))
             for n in plens:
                 t_pre[c][n].append(j["prefill"][str(n)])
-            for b in batches if c == c0 else ():
-                t_bat[b].append(j["batch"][str(b)])
+        j = last_json(sh([bexe, tb, str(a.reps), "-", ",".join(map(str, batches))]))
+        for b in batches:
+            t_bat[b].append(j["batch"][str(b)])
         for n in plens:
             t_run[n].append(last_json(sh([runs[n][1], runs[n][0], str(a.reps)]))["cpu_median"])
         print("  round %d: " % (r + 1) + ", ".join(
@@ -277,9 +301,9 @@ def prompt(a, res, L):
     L.append("")
     L.append("### Several sequences per step\n")
     L.append("`model_step_batch` on B sequences at different positions (prefilled to 64 + 37 j), "
-             "one token each per call, %d calls; compiled with `--step-batch %d` (fewer "
-             "sequences fill the rest of the batch with padding; one sequence takes "
-             "`model_step`). Best round's median, CPU time.\n" % (32, nbatch))
+             "one token each per call, %d calls; compiled with `--step-batch %d` (batch graphs "
+             "of %s rows; one sequence takes `model_step`). Best round's median, CPU "
+             "time.\n" % (32, nbatch, ", ".join(map(str, batch_rows(nbatch)))))
     L.append("| B | ms per call | tokens/s | vs B = 1 |")
     L.append("|---|---|---|---|")
     b1 = best(t_bat[batches[0]]) / batches[0]

@@ -805,10 +805,12 @@ void fuse_absorb(Graph *g);
 /* ------------------------------------------------------------------ */
 
 #define STREAM_MAX_STATE 256   /* running-statistics tensors (CausalTSSA layers) */
-#define STREAM_CHUNK 64        /* default --prefill-chunk (docs/performance.md, "Prefill") */
+#define STREAM_CHUNK 64        /* default --prefill-chunk (docs/performance.md, "Time to
+                                * first token") */
 #define STREAM_BATCH 8         /* default --step-batch */
-#define STREAM_TAIL_DIV 4      /* a prefill's last chunk of fewer than chunk / this tokens
-                                * goes token by token (docs/performance.md, "Prefill") */
+#define STREAM_TAIL_DIV 6      /* a prefill's last chunk of fewer than chunk / this tokens
+                                * goes token by token: a chunk of 64 costs about 9-10
+                                * statistics-only steps (docs/performance.md, "Time to first token") */
 
 /* The step API's graphs: the model on R rows of tokens, from the running
  * statistics in the caller's state (stream.c). */
