@@ -79,6 +79,11 @@ def export(a, path, block):
     os.replace(path + ".tmp", path)
 
 
+def model_tag(a, block):
+    """the exported model's name: its hyperparameters"""
+    return "lm_d%d_l%d_h%d_v%d_b%d" % (a.dim, a.depth, a.heads, a.vocab, block)
+
+
 def compile_len(a, onnx, n, driver, extra=(), tag=None):
     gd = os.path.join(OUT, "gen_%s" % (tag or n))
     os.makedirs(gd, exist_ok=True)
@@ -132,7 +137,7 @@ def cpu_name():
 def generation(a, res, L):
     """1-3: the step API per position, against re-running the prefix."""
     lengths = sorted({int(x) for x in a.lengths.split(",") if x and int(x) < a.block} | {a.block})
-    onnx = os.path.join(OUT, "lm_d%d_l%d_b%d.onnx" % (a.dim, a.depth, a.block))
+    onnx = os.path.join(OUT, "%s.onnx" % model_tag(a, a.block))
     export(a, onnx, a.block)
     rng = np.random.default_rng(1)
     toks = rng.integers(0, a.vocab, a.block, dtype=np.int64)
@@ -233,28 +238,29 @@ def prompt(a, res, L):
     plens = sorted({int(x) for x in a.prompts.split(",") if x})
     batches = sorted({int(x) for x in a.batches.split(",") if x})
     block = max(plens)
-    onnx = os.path.join(OUT, "lm_d%d_l%d_b%d.onnx" % (a.dim, a.depth, block))
+    onnx = os.path.join(OUT, "%s.onnx" % model_tag(a, block))
     export(a, onnx, block)
     toks = np.random.default_rng(2).integers(0, a.vocab, block, dtype=np.int64)
-    tb = os.path.join(OUT, "prompt_tokens.bin")
+    tb = os.path.join(OUT, "prompt_tokens_%d.bin" % block)
     toks.tofile(tb)
     drv = os.path.join(HERE, "prefill_driver.c")
-    gd, exe = compile_len(a, onnx, block, drv, tag="prompt_default")
+    m = model_tag(a, block)
+    gd, exe = compile_len(a, onnx, block, drv, tag="%s_default" % m)
     c0 = header_define(gd, "MODEL_PREFILL_CHUNK")
     nbatch = max(batches)
     bexe = compile_len(a, onnx, block, drv, ["--step-batch", str(nbatch)],
-                       tag="prompt_batch%d" % nbatch)[1]
+                       tag="%s_batch%d" % (m, nbatch))[1]
     pre = {c0: exe}
     for c in sorted({int(x) for x in a.chunks.split(",") if x} | {1}):
         if c != c0:
             pre[c] = compile_len(a, onnx, block, drv, ["--prefill-chunk", str(c)],
-                                 tag="prompt_c%d" % c)[1]
+                                 tag="%s_chunk%d" % (m, c))[1]
     runs = {}
     for n in plens:
-        inp = os.path.join(OUT, "prompt_tokens_%d.bin" % n)
+        inp = os.path.join(OUT, "prompt_tokens_%d_%d.bin" % (block, n))
         toks[:n].tofile(inp)
         runs[n] = (inp, compile_len(a, onnx, n, os.path.join(HERE, "driver.c"),
-                                    tag="prompt_run%d" % n)[1])
+                                    tag="%s_run%d" % (m, n))[1])
     plist = ",".join(map(str, plens))
     t_pre = {c: {n: [] for n in plens} for c in pre}
     t_run = {n: [] for n in plens}

@@ -74,40 +74,25 @@ void shape_tssa_chunk(Graph *g, Node *n)
 	shape_set(n->out[1], DT_F32, 1, sd);
 }
 
-/* the arguments after the tensors that both TSSA forms' kernels take */
-static void call_tssa_rows(Call *c, Node *n, int64_t B, int64_t R, int64_t K, int64_t d)
+/* CausalTSSAStep:  w (B, R, K*p), temp (K), db (K, L, 1), pos (R)
+ *                  -> y (B, R, K*p), state (R, B, 2*K*p + K)
+ * CausalTSSAChunk: the same with n (1) after pos, and state (B, 2*K*p + K) */
+void lower_tssa_rows(Graph *g, Node *n)
 {
+	Tensor *w = n->in[0];
+	int64_t B = w->rank == 3 ? w->dims[0] : 1, R = w->dims[w->rank - 2];
+	int64_t d = w->dims[w->rank - 1], K = attr_int(n, "heads", 1);
+	Call *c = call_new(g, n, n->op == OP_CAUSAL_TSSA_CHUNK ? K_tr_causal_tssa_chunk_f32
+	                                                       : K_tr_causal_tssa_step_f32);
+	for (int i = 0; i < n->nin; i++)
+		call_in(c, n->in[i]);
+	call_out(c, n->out[0]);
+	call_out(c, n->out[1]);
 	call_int(c, B); call_int(c, R); call_int(c, K); call_int(c, d / K);
 	call_int(c, n->in[2]->dims[1]);
 	call_float(c, attr_float(n, "eps_norm", 1e-12f));
 	call_float(c, attr_float(n, "eps_pi", 1e-8f));
 	call_scratch(c, (int64_t)sizeof(float) * (K + d / K));
-}
-
-/* w (B, R, K*p), temp (K), db (K, L, 1), pos (R) -> y (B, R, K*p), state (R, B, 2*K*p + K) */
-void lower_tssa_step(Graph *g, Node *n)
-{
-	Tensor *w = n->in[0];
-	int64_t B = w->rank == 3 ? w->dims[0] : 1, R = w->dims[w->rank - 2];
-	Call *c = call_new(g, n, K_tr_causal_tssa_step_f32);
-	for (int i = 0; i < 4; i++)
-		call_in(c, n->in[i]);
-	call_out(c, n->out[0]);
-	call_out(c, n->out[1]);
-	call_tssa_rows(c, n, B, R, attr_int(n, "heads", 1), w->dims[w->rank - 1]);
-}
-
-/* w (B, C, K*p), temp (K), db (K, L, 1), pos (C), n (1) -> y (B, C, K*p), state (B, 2*K*p + K) */
-void lower_tssa_chunk(Graph *g, Node *n)
-{
-	Tensor *w = n->in[0];
-	int64_t B = w->rank == 3 ? w->dims[0] : 1, C = w->dims[w->rank - 2];
-	Call *c = call_new(g, n, K_tr_causal_tssa_chunk_f32);
-	for (int i = 0; i < 5; i++)
-		call_in(c, n->in[i]);
-	call_out(c, n->out[0]);
-	call_out(c, n->out[1]);
-	call_tssa_rows(c, n, B, C, attr_int(n, "heads", 1), w->dims[w->rank - 1]);
 }
 
 /* (outer, L, inner) around `axis` */

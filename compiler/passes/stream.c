@@ -24,10 +24,11 @@
  *    axis of every tensor set to R rows (tostc.h, StreamForm): one token for
  *    NAME_step; C consecutive tokens of one sequence for NAME_prefill (the
  *    chunk, --prefill-chunk: GEMMs over C rows); one token each of R
- *    independent sequences for NAME_step_batch (--step-batch).  The rows are
- *    independent in every node but causal TSSA, which is what the proof says,
- *    so rows may come from one sequence or from many.  Inputs: token ids
- *    (B, R), the rows' positions (R) and, for a chunk, how many rows are
+ *    independent sequences for NAME_step_batch (--step-batch; and about R/2,
+ *    R/4, ... 2 rows, for passes of fewer sequences).  The rows are
+ *    independent in every node but causal TSSA, which is what the proof
+ *    says, so rows may come from one sequence or from many.  Inputs: token
+ *    ids (B, R), the rows' positions (R) and, for a chunk, how many rows are
  *    tokens (the rest pad it).  Position-indexed constants become
  *    PositionSlice(table, positions); CausalTSSA becomes CausalTSSAStep
  *    (each row its own sequence) or CausalTSSAChunk (the rows in order, from
@@ -35,13 +36,13 @@
  *    layer's running statistics, which live in the caller's state;
  *    Reshape/Expand get their shape constants rewritten.  The one-token and
  *    chunk forms have twins without the model's outputs, where only the
- *    statistics advance (prefill's tokens but the last).  Then the graphs' passes
- *    (pipeline.c's step_passes: dce, shape inference, views, lowering,
- *    planning), and the workspace of the functions that fill the graphs'
- *    inputs (layout).  Constants share their data with the full graph, and
- *    weights packed at lowering are packed once (linalg_prepack), so the
- *    emitter writes each weight once (emit_c.c); emit_step.c writes the API
- *    around the graphs' entry points.
+ *    statistics advance (prefill's tokens but the last).  Then the graphs'
+ *    passes (pipeline.c's step_passes: dce, shape inference, views,
+ *    lowering, planning), and the workspace of the functions that fill the
+ *    graphs' inputs (layout).  Constants share their data with the full
+ *    graph, and weights packed at lowering are packed once (linalg_prepack),
+ *    so the emitter writes each weight once (emit_c.c); emit_step.c writes
+ *    the API around the graphs' entry points.
  *
  * The step API takes positions 0 .. T-1: T is the sequence length the full
  * graph was compiled for (compile with --dim seq=BLOCK for the whole block).
