@@ -6,7 +6,8 @@ token of a prompt, and several sequences per step.
     bench/stream.sh [--parts generation,prompt] [--block 512] [--dim 256] [--depth 4]
                     [--heads 4] [--vocab 4096] [--passes 5] [--runs 5]
                     [--lengths 1,16,64,128,256] [--prompts 64,256,1024]
-                    [--chunks 16,32,128,256] [--batches 1,4,8] [--rounds 4] [--reps 5]
+                    [--chunks 16,32,128,256] [--batches 1,4,8] [--step-batch N]
+                    [--rounds 4] [--reps 5]
 
 (stream.sh builds tostc, installs onnxruntime-node 1.30.0 under build/bench/ort
 like bench/run.sh, then calls this script.)  Everything generated lives in
@@ -30,8 +31,8 @@ Part "prompt", on the same LM with a block of the longest prompt:
    model_prefill of each prompt length, compiled with the default chunk, with
    each of --chunks and with --prefill-chunk 1 (token by token); bench/driver.c
    times model_run compiled at each prompt length.
-5. several sequences: model_step_batch of B sequences (a build with
-   --step-batch max(B)), tokens/s.
+5. several sequences: model_step_batch of B sequences, tokens/s (built with
+   tostc's default --step-batch, or STEP_BATCH).
    Every program of 4 and 5 runs once per round (the median of REPS reps),
    ROUNDS interleaved rounds; the tables give the best round's median.
 All figures are CPU time (the machine is shared); writes
@@ -247,9 +248,10 @@ def prompt(a, res, L):
     m = model_tag(a, block)
     gd, exe = compile_len(a, onnx, block, drv, tag="%s_default" % m)
     c0 = header_define(gd, "MODEL_PREFILL_CHUNK")
-    nbatch = max(batches)
-    bexe = compile_len(a, onnx, block, drv, ["--step-batch", str(nbatch)],
-                       tag="%s_batch%d" % (m, nbatch))[1]
+    bd, bexe = compile_len(a, onnx, block, drv,
+                           ["--step-batch", str(a.step_batch)] if a.step_batch else [],
+                           tag="%s_batch%s" % (m, a.step_batch or "_default"))
+    nbatch = header_define(bd, "MODEL_STEP_BATCH")
     pre = {c0: exe}
     for c in sorted({int(x) for x in a.chunks.split(",") if x} | {1}):
         if c != c0:
@@ -337,6 +339,8 @@ def main():
     ap.add_argument("--chunks", default="16,32,128,256",
                     help="prefill chunks to compare with the default (and 1)")
     ap.add_argument("--batches", default="1,4,8")
+    ap.add_argument("--step-batch", type=int, default=0,
+                    help="tostc --step-batch for the batches (default: tostc's)")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--tostc", default=os.path.join(BENCH, "tostc-build", "tostc"))

@@ -44,7 +44,7 @@ static const char usage_tail[] =
 	"  --no-stream           never emit the step API\n"
 	"  --prefill-chunk N     tokens NAME_prefill runs through the model at once\n"
 	"                        (default 64, or the block if shorter)\n"
-	"  --step-batch N        sequences NAME_step_batch steps at once (default 8)\n"
+	"  --step-batch N        sequences NAME_step_batch steps at once (default 7)\n"
 	"  --list-ops[=md]       list the supported ONNX ops and attributes (md: as docs/ops.md)\n"
 	"  --version             print the version\n"
 	"  -h, --help            print this help\n"

@@ -807,7 +807,9 @@ void fuse_absorb(Graph *g);
 #define STREAM_MAX_STATE 256   /* running-statistics tensors (CausalTSSA layers) */
 #define STREAM_CHUNK 64        /* default --prefill-chunk (docs/performance.md, "Time to
                                 * first token") */
-#define STREAM_BATCH 8         /* default --step-batch */
+#define STREAM_BATCH 7         /* default --step-batch: the rows of the AVX-512 GEMM's
+                                * half micro-kernel; a pass of 8 costs as much as 14
+                                * (docs/performance.md, "Several sequences per step") */
 #define STREAM_TAIL_DIV 6      /* a prefill's last chunk of fewer than chunk / this tokens
                                 * goes token by token: a chunk of 64 costs about 9-10
                                 * statistics-only steps (docs/performance.md, "Time to first token") */

@@ -27,6 +27,8 @@
  *   6. a step or prefill past T returns MODEL_ERR_FULL and changes nothing;
  *   7. no function writes past MODEL_STATE_SIZE bytes of a state or the
  *      workspace size the header gives for it (guard bytes after each);
+ *      a digest of prefill_all's and step_batch's results is printed (the
+ *      OpenMP builds must give bitwise the same, tests/stream/run_stream.py);
  *   8. timing (printed): time per step over the first and last quarter of
  *      positions (flat when they agree), and the time to take T tokens with
  *      prefill, with T steps and with model_run.
@@ -52,6 +54,13 @@
 
 static int failures;
 static double worst;   /* the largest relative difference seen in a close check */
+static unsigned long long digest = 1469598103934665603ULL;   /* FNV-1a 64 of the results */
+
+static void mix(const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		digest = (digest ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
+}
 
 static void fail(const char *what, long long t, double v)
 {
@@ -250,6 +259,8 @@ int main(int argc, char **argv)
 		fail("prefill_all returned nonzero", T, 0);
 	for (int t = 0; t < T; t++)
 		check_logits("prefill_all differs from the steps", t, all[t], logits[t]);
+	mix(all, sizeof all);
+	mix(state, S);
 	check_state("state after prefill_all", T, state, SAVED(T));
 	memcpy(state, SAVED(p0), S);
 	memset(all, 0xff, sizeof all);
@@ -314,6 +325,7 @@ int main(int argc, char **argv)
 		}
 		if (model_step_batch(seqs, toks, nn, out[0], ws_bat) != 0)
 			fail("step_batch of sequences with room returned nonzero", nn, 0);
+		mix(out, sizeof(float) * B * V * (size_t)nn);
 		for (int j = 0; j < nn; j++) {
 			check_logits("step_batch's logits differ from a step's", pos[j], out[j],
 			             logits[pos[j]]);
@@ -393,6 +405,7 @@ int main(int argc, char **argv)
 	       1e6 * q1 / nq, T - nq, T - 1, 1e6 * q4 / nq);
 	printf("%d tokens: prefill %.2f us, %d steps %.2f us, model_run %.2f us\n", T,
 	       1e6 * pre_best, T, 1e6 * steps_best, 1e6 * run_best);
+	printf("digest %016llx (prefill_all's logits and state, step_batch's logits)\n", digest);
 	printf("%s (%d failures)\n", failures ? "FAILED" : "ok", failures);
 	free(ws_run);
 	free(ws);

@@ -14,7 +14,10 @@ every t, reset reproducibility, chunked prefill (n = 1, chunk - 1, chunk,
 chunk + 1, the block; and from a later position) + steps == steps,
 prefill_all == the steps' logits, step_batch == single steps per sequence
 (different positions, one at the limit), the MODEL_ERR_FULL limit, and that
-the state and the workspaces stay within the sizes the header gives.
+the state and the workspaces stay within the sizes the header gives.  Some
+cases are built once more with OpenMP, every kernel threaded
+(-DTR_PAR_MIN=1): on 1 and 3 threads they must give bitwise the results of
+the serial build.
 
 Rejections: --stream on a vision ToST (non-causal TSSA) and on an unfused
 causal model (--no-fuse: CumSum over tokens) fail naming the node; a causal
@@ -63,6 +66,10 @@ CASES = [
 ]
 
 
+# the cases also built with OpenMP
+OPENMP = ("lm17", "lm_batch2", "charlm")
+
+
 def lm(a, seed=0):
     m = tost_ref.ToSTLM(a["dim"], a["depth"], a["heads"], a["vocab"], a["block"], a["seq"],
                         bias=a.get("bias", False))
@@ -103,7 +110,24 @@ def streamable(tostc, work, name, a, opset, dynamic, src, extra):
         return e
     r = run([os.path.join(d, "check"), "1"])
     print("  " + r.stdout.strip().replace("\n", "\n  "))
-    return None if r.returncode == 0 else "check_stream failed"
+    if r.returncode != 0:
+        return "check_stream failed"
+    if name not in OPENMP:
+        return None
+    # the same with OpenMP, every kernel threaded: bitwise the same results
+    e = harness.build(CC + ["-fopenmp", "-DTR_PAR_MIN=1"], d, os.path.join(HERE, "check_stream.c"),
+                      os.path.join(d, "check_omp"))
+    if e:
+        return "OpenMP build: " + e
+    want = [x for x in r.stdout.splitlines() if x.startswith("digest")]
+    for nt in (1, 3):
+        o = run([os.path.join(d, "check_omp"), "1"], env=dict(os.environ, OMP_NUM_THREADS=str(nt)))
+        got = [x for x in o.stdout.splitlines() if x.startswith("digest")]
+        if o.returncode != 0 or got != want:
+            return "OpenMP, %d threads: %s, not the serial build's %s" % (
+                nt, got[0] if got else o.stdout[-300:], want)
+    print("  OpenMP 1 and 3 threads: the same digest")
+    return None
 
 
 class MeanMix(torch.nn.Module):
