@@ -440,7 +440,9 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			char *end;
 			errno = 0;
 			long long n = strtoll(v, &end, 10);
-			if (!*v || *end || errno || n < 1 || n > 4096)
+			if (!*v)
+				ctx_error(c, "%s needs a count from 1 to 4096", a);
+			if (*end || errno || n < 1 || n > 4096)
 				ctx_error(c, "%s %s: expected a count from 1 to 4096", a, v);
 			*(a[2] == 'p' ? &op->so.chunk : &op->so.batch) = n;
 		} else if (a[0] == '-' && a[1]) {

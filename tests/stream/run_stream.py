@@ -213,6 +213,11 @@ def rejections(tostc, work):
     h = open(os.path.join(d, "out.h")).read()
     if r.returncode != 0 or "int m_step(void *state, const int64_t *token, float *logits" not in h:
         errs.append("default: no step API for a causal model: " + r.stdout)
+    # the chunk and the batch are counts
+    for opt in (["--prefill-chunk", "0"], ["--step-batch", "x"], ["--step-batch"]):
+        r = run([tostc, os.path.join(d, "lm.onnx"), "-o", out] + opt)
+        if r.returncode != 1 or opt[0] not in r.stdout or "count from 1 to 4096" not in r.stdout:
+            errs.append("%s: expected an error about the count, got: %s" % (" ".join(opt), r.stdout))
     return errs
 
 
@@ -237,7 +242,7 @@ def main():
     for e in errs:
         print("FAIL " + e)
     bad += len(errs)
-    ok += 6 - len(errs)
+    ok += 9 - len(errs)
     print("stream: %d passed, %d failed" % (ok, bad))
     return 1 if bad else 0
 
