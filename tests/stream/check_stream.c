@@ -12,12 +12,13 @@
  *   1. step t's logits are close to model_run's at position t, every t < T;
  *   2. after model_reset the same steps give bitwise the same logits;
  *   3. prefill(k) + steps gives what steps alone give (close) at every
- *      position, for k = 1, C - 1, C, C + 1 and T (C = MODEL_PREFILL_CHUNK),
+ *      position, for k = 1, C - 1, C, C + 1, C + 2 and T (C =
+ *      MODEL_PREFILL_CHUNK; a short last chunk goes token by token),
  *      and the state after prefill(k) is close to the state after k steps;
  *      so do two prefills in a row (the second from a position not a
  *      multiple of C) and a prefill with the static workspace (NULL);
  *   4. prefill_all writes logits close to the steps' at every position, from
- *      position 0 and from a later one;
+ *      position 0 and from a later one, and for a chunk and one token;
  *   5. step_batch of more sequences than MODEL_STEP_BATCH, at different
  *      positions, one of them at the limit and one reaching it: each stepped
  *      sequence's logits and state are close to a single step's, the full
@@ -231,8 +232,8 @@ int main(int argc, char **argv)
 	}
 
 	/* 3. prefill(k) + steps == steps, k at the chunk's edges */
-	int ks[5] = {1, C - 1, C, C + 1, T};
-	for (int i = 0; i < 5; i++)
+	int ks[6] = {1, C - 1, C, C + 1, C + 2, T};
+	for (int i = 0; i < 6; i++)
 		if (ks[i] >= 1 && ks[i] <= T && (i == 0 || ks[i] != ks[i - 1]))
 			prefill_then_steps(tm, 0, ks[i], state, ws_pre, "prefill + steps differ from steps");
 	if (T >= 4)   /* from a position that is not a multiple of the chunk */
@@ -270,6 +271,16 @@ int main(int argc, char **argv)
 		check_logits("prefill_all from a position differs from the steps", t, all[t - p0],
 		             logits[t]);
 	check_state("state after prefill_all from a position", T, state, SAVED(T));
+	if (C + 1 <= T) {   /* a chunk and a token: the last goes by step */
+		model_reset(state);
+		if (model_prefill_all(state, tm, C + 1, all[0], ws_pre) != 0)
+			fail("prefill_all of a chunk and a token returned nonzero", C + 1, 0);
+		for (int t = 0; t <= C; t++)
+			check_logits("prefill_all of a chunk and a token differs from the steps", t, all[t],
+			             logits[t]);
+		check_state("state after prefill_all of a chunk and a token", C + 1, state,
+		            SAVED(C + 1));
+	}
 
 	/* 5. step_batch: sequence 0 is full, sequence 1 becomes full after one
 	 * round, the others at scattered positions */

@@ -47,11 +47,12 @@ CC += os.environ.get("TOSTC_TEST_CFLAGS", "").split()  # e.g. the sanitizers (CI
 
 # name, model args, opset, dynamic seq (--dim seq=block), source, tostc options
 # (chunks and batches smaller than the block, so that prefill and step_batch
-# cross their edges; lm_dynamic: the default chunk, longer than its block, and
-# a step_batch of single steps)
+# cross their edges; lm17 and charlm have chunks long enough for a short last
+# chunk to go token by token; lm_dynamic: the default chunk, longer than its
+# block, and a step_batch of single steps)
 CASES = [
     ("lm17", dict(dim=64, depth=2, heads=4, vocab=97, block=32, seq=32), 17, False, "onnx",
-     ["--prefill-chunk", "8", "--step-batch", "3"]),
+     ["--prefill-chunk", "12", "--step-batch", "3"]),
     ("lm13_bias", dict(dim=48, depth=3, heads=6, vocab=50, block=24, seq=24, bias=True), 13,
      False, "onnx", ["--prefill-chunk", "5", "--step-batch", "4"]),
     ("lm_dynamic", dict(dim=32, depth=2, heads=2, vocab=40, block=40, seq=8), 17, True, "onnx",
