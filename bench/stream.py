@@ -326,23 +326,18 @@ def main():
     ap.add_argument("--parts", default="generation,prompt",
                     help="generation (step API vs re-running the prefix), prompt (time to "
                          "first token, several sequences)")
-    ap.add_argument("--block", type=int, default=512)
-    ap.add_argument("--dim", type=int, default=256)
-    ap.add_argument("--depth", type=int, default=4)
-    ap.add_argument("--heads", type=int, default=4)
-    ap.add_argument("--vocab", type=int, default=4096)
-    ap.add_argument("--passes", type=int, default=5)
-    ap.add_argument("--runs", type=int, default=5)
+    # the LM (block: generation's; prompt's is the longest prompt), then the runs
+    for name, default in (("block", 512), ("dim", 256), ("depth", 4), ("heads", 4),
+                          ("vocab", 4096), ("passes", 5), ("runs", 5), ("bucket", 32),
+                          ("rounds", 4), ("reps", 5)):
+        ap.add_argument("--" + name, type=int, default=default)
     ap.add_argument("--lengths", default="1,16,64,128,256")
-    ap.add_argument("--bucket", type=int, default=32)
     ap.add_argument("--prompts", default="64,256,1024")
     ap.add_argument("--chunks", default="16,32,128,256",
                     help="prefill chunks to compare with the default (and 1)")
     ap.add_argument("--batches", default="1,4,8")
     ap.add_argument("--step-batch", type=int, default=0,
                     help="tostc --step-batch for the batches (default: tostc's)")
-    ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--tostc", default=os.path.join(BENCH, "tostc-build", "tostc"))
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)

@@ -200,8 +200,8 @@ static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
 			ctx_error(c, "--stream: the model cannot run token by token: %s", s->why);
 		return s;
 	}
-	/* By default a failure anywhere in the step graph (it reads g, never
-	 * writes it) costs only the step API: catch it and keep NAME_run. */
+	/* By default a failure anywhere in the step graphs (they read g, never
+	 * write it) costs only the step API: catch it and keep NAME_run. */
 	jmp_buf jb, *outer = c->jmp;
 	c->jmp = &jb;
 	if (setjmp(jb)) {

@@ -333,7 +333,7 @@ static bool is_weight(Emitter *e, Tensor *t)
 }
 
 /* Give weight r of e->g its blob offset; a constant sharing its data with
- * one already placed (the step graph's) shares the offset. */
+ * one already placed (the step API graphs') shares the offset. */
 static void place_weight(Emitter *e, Tensor *r, int cap)
 {
 	if (e->woff[r->id] >= 0)
@@ -864,7 +864,7 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 		if (used[k])
 			print_kernel_prototype(cf, (KernelId)k);
 
-	/* weights: the step graph's constants share the full graph's data */
+	/* weights: the step API graphs' constants share the full graph's data */
 	int cap = count_weight_args(g) + 1;
 	for (int i = 0; st && i < st->ngraphs; i++)
 		cap += count_weight_args(st->graph[i].g);

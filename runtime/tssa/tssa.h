@@ -1,11 +1,16 @@
 /*
  * tssa.h -- fused Token Statistics Self-Attention kernels (ToST).
  *
- * Both kernels take the projected tokens w (B, N, d), d = K heads x p
+ * The kernels take the projected tokens w (B, N, d), d = K heads x p
  * channels (head k owns channels k*p .. k*p+p-1, the layout a head split
  * `reshape (B, N, K, p)` gives), and write y (B, N, d), the heads already
  * merged back, ready for the output projection.  No N x N (or N x K) buffer
  * exists: statistics are O(d) floats of scratch, time is linear in N.
+ *
+ * The streaming forms (tr_causal_tssa_step_f32: one token each of several
+ * sequences; tr_causal_tssa_chunk_f32: consecutive tokens of one) run the
+ * same per-token arithmetic as tr_causal_tssa_f32 from running statistics
+ * the caller keeps between calls (the step API, compiler/passes/stream.c).
  *
  * Numerics mirror the unfused ONNX graph of the official code: the norm
  * clamp is max(., eps_norm), pi is a max-subtracted softmax over heads of
