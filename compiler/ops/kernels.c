@@ -16,35 +16,7 @@
  */
 #include "tostc.h"
 
-#include "common.h"
-#include "conv/conv.h"
-#include "conv/conv_packed.h"
-#include "conv/conv_transpose.h"
-#include "conv/depthwise.h"
-#include "elementwise/activation.h"
-#include "elementwise/binary.h"
-#include "elementwise/gelu.h"
-#include "elementwise/loss.h"
-#include "elementwise/reduce.h"
-#include "elementwise/select.h"
-#include "elementwise/unary.h"
-#include "gemm/einsum.h"
-#include "gemm/gemm.h"
-#include "gemm/proj_contract.h"
-#include "mlp/mlp.h"
-#include "norm/batchnorm.h"
-#include "norm/groupnorm.h"
-#include "norm/layernorm.h"
-#include "norm/lpnorm.h"
-#include "norm/lrn.h"
-#include "norm/mvn.h"
-#include "pool/pool.h"
-#include "rnn/rnn.h"
-#include "tensor/index.h"
-#include "tensor/movement.h"
-#include "tensor/resize.h"
-#include "tensor/tensor.h"
-#include "tssa/tssa.h"
+#include "kernels.h"   /* runtime/: every header that defines a kernel */
 
 /* ---- preprocessor plumbing ---- */
 
