@@ -4,6 +4,10 @@
  *   tostc MODEL -o OUT.c [--name N] [--dim S=V]... [--report[=json]]
  *         [--dump-ir[=PASS]] [--no-fuse] [--stream | --no-stream]
  *         [--prefill-chunk N] [--step-batch N] [--list-ops] [--version] [--help]
+ *   tostc MODEL -o OUT.o|.s|.ll|.bc [--emit=KIND] [--target TRIPLE] [--cpu CPU] ...
+ *
+ * The suffix of OUT picks the backend: .c the C emitter (emit_c.c), the
+ * others the LLVM backend (emit_llvm.c) when this tostc has it.
  *
  * The driver owns the one setjmp every user error unwinds to.  Output files
  * are written to temporary files beside the destination and renamed only
@@ -25,7 +29,9 @@ static const char usage_head[] =
 	"OUT.c and OUT.h, with the entry points NAME_run and NAME_run_v.\n"
 	"\n"
 	"options:\n"
-	"  -o, --output OUT.c    the C file to write; the header goes beside it (OUT.h)\n"
+	"  -o, --output OUT.c    the C file to write; the header goes beside it (OUT.h).\n"
+	"                        OUT.o, OUT.s, OUT.ll, OUT.bc: an object file, assembly,\n"
+	"                        LLVM IR or bitcode from the LLVM backend (see --version)\n"
 	"  --name NAME           prefix of the generated API (default: OUT's stem)\n"
 	"  --dim NAME=VALUE      bind a symbolic dimension, or set a .tost hyperparameter\n"
 	"                        (repeatable)\n"
@@ -45,6 +51,11 @@ static const char usage_tail[] =
 	"  --prefill-chunk N     tokens NAME_prefill runs through the model at once\n"
 	"                        (default 64, or the block if shorter)\n"
 	"  --step-batch N        sequences NAME_step_batch steps at once (default 7)\n"
+	"  --emit=KIND           the LLVM backend's output whatever OUT's suffix: obj, asm,\n"
+	"                        llvm (textual IR) or bc\n"
+	"  --target TRIPLE       the LLVM backend's target (default: this machine's)\n"
+	"  --cpu CPU             the CPU to compile for (default: this machine's; with\n"
+	"                        --target: the target's generic CPU)\n"
 	"  --list-ops[=md]       list the supported ONNX ops and attributes (md: as docs/ops.md)\n"
 	"  --version             print the version\n"
 	"  -h, --help            print this help\n"
@@ -164,6 +175,9 @@ static void parse_dim(Ctx *c, const char *arg)
 
 typedef struct {
 	const char *model, *out, *name, *report, *dump;
+	bool llvm;               /* the LLVM backend writes OUT (its suffix or --emit) */
+	const char *emit;        /* --emit=KIND, NULL when absent */
+	LlvmOptions lo;          /* its kind, --target, --cpu */
 	bool want_report, want_dump;
 	int stream;              /* --stream 1, --no-stream -1, default 0: when causal */
 	StreamOptions so;        /* --prefill-chunk, --step-batch */
@@ -258,6 +272,36 @@ static void close_temp(Ctx *c, FILE **f, const char *dest)
 		ctx_error(c, "writing '%s' failed (disk full?)", dest);
 }
 
+/* The backend -o's suffix (or --emit) asks for, and whether this tostc has it. */
+static void check_backend(Ctx *c, Options *op)
+{
+	static const struct { const char *suffix, *emit; LlvmEmitKind kind; } kinds[] = {
+		{".o", "obj", LLVM_EMIT_OBJ}, {".s", "asm", LLVM_EMIT_ASM},
+		{".ll", "llvm", LLVM_EMIT_IR}, {".bc", "bc", LLVM_EMIT_BC},
+	};
+	const char *what;
+	for (int k = 0; k < 4; k++)
+		if ((op->emit && strcmp(op->emit, kinds[k].emit) == 0) ||
+		    (!op->emit && op->out && ends_with(op->out, kinds[k].suffix))) {
+			op->llvm = true;
+			op->lo.kind = kinds[k].kind;
+		}
+	if (op->emit && !op->llvm)
+		ctx_error(c, "--emit=%s: expected obj, asm, llvm or bc", op->emit);
+	if (!op->llvm && (op->lo.triple || op->lo.cpu))
+		ctx_error(c, "%s: only for the LLVM backend (-o OUT.o, .s, .ll or .bc)",
+		          op->lo.triple ? "--target" : "--cpu");
+	if (op->llvm && !emit_llvm_built(c, &what))
+		ctx_error(c, "-o %s: this tostc was built without the LLVM backend (configure with "
+		          "-DTOSTC_LLVM=ON, LLVM 16 installed); write C with -o OUT.c",
+		          op->out ? op->out : "");
+	if (op->llvm && !op->out)
+		ctx_error(c, "--emit=%s needs -o OUT", op->emit);
+	if (op->out && !op->llvm && !ends_with(op->out, ".c"))
+		ctx_error(c, "-o %s: the output file must end in .c (the header is written beside "
+		          "it), or .o, .s, .ll or .bc for the LLVM backend", op->out);
+}
+
 static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 {
 	Graph *g;
@@ -292,9 +336,12 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	*p = 0;
 
 	char *stem = ctx_strdup(c, o->out);
-	if (ends_with(stem, ".c"))
-		stem[strlen(stem) - 2] = 0;
+	char *dot = strrchr(stem, '.');
+	if (dot && !strchr(dot, '/') && (ends_with(stem, ".c") || o->llvm))
+		*dot = 0;
 	const char *hpath = ctx_printf(c, "%s.h", stem);
+	if (strcmp(hpath, o->out) == 0)
+		ctx_error(c, "-o %s: the header is written to that name; choose another", o->out);
 	const char *hbase = strrchr(hpath, '/');
 	hbase = hbase ? hbase + 1 : hpath;
 	/* model.c #includes the header by this name, where no escape is possible */
@@ -305,10 +352,20 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 			          "characters, '\"', '\\' or '?\?' in it, please)", o->out);
 	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase};
 	const StreamInfo *si = build_stream(c, g, o);
+	if (si && o->llvm)
+		ctx_error(c, "-o %s: the LLVM backend does not write the step API yet; pass "
+		          "--no-stream for %s_run alone, or write C (-o %s.c)", o->out, eo.name, stem);
 	w->fc = open_temp(c, o->out, &w->tmp_c);
 	w->fh = open_temp(c, hpath, &w->tmp_h);
-	emit_c_stream(g, &eo, si, w->fc, w->fh);
-	close_temp(c, &w->fc, o->out);
+	if (o->llvm) {
+		/* LLVM writes the file by its name: the temporary, closed */
+		close_temp(c, &w->fc, o->out);
+		emit_c_header(g, &eo, w->fh);
+		emit_llvm(g, &eo, &o->lo, w->tmp_c);
+	} else {
+		emit_c_stream(g, &eo, si, w->fc, w->fh);
+		close_temp(c, &w->fc, o->out);
+	}
 	close_temp(c, &w->fh, hpath);
 	if (rename(w->tmp_h, hpath) != 0)
 		ctx_error(c, "cannot write '%s': %s", hpath, strerror(errno));
@@ -378,7 +435,10 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			print_usage(stdout);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
-			printf("tostc %s\n", TOSTC_VERSION);
+			const char *what;
+			bool llvm = emit_llvm_built(c, &what);
+			printf("tostc %s\nbackends: c%s%s\n", TOSTC_VERSION, llvm ? ", " : "",
+			       llvm ? what : " (built without the LLVM backend: -DTOSTC_LLVM=ON)");
 			return 0;
 		} else if (strcmp(a, "--list-ops") == 0) {
 			list_ops(stdout);
@@ -429,6 +489,12 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 				ctx_error(c, "--const-input: at most %d bindings", MAX_DIM_BINDINGS);
 			c->consts[c->nconsts++] = (ConstInput){ctx_printf(c, "%.*s", (int)(eq - v), v),
 			                                       eq + 1, false};
+		} else if (strcmp(a, "--target") == 0 || strcmp(a, "--cpu") == 0) {
+			if (++i == argc || !argv[i][0])
+				ctx_error(c, "%s needs a value (see tostc --help)", a);
+			*(a[2] == 't' ? &op->lo.triple : &op->lo.cpu) = argv[i];
+		} else if (strncmp(a, "--emit=", 7) == 0) {
+			op->emit = a + 7;
 		} else if (strcmp(a, "--no-fuse") == 0) {
 			c->no_fuse = true;
 		} else if (strcmp(a, "--stream") == 0) {
@@ -457,8 +523,7 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 		ctx_error(c, "no model file given (see tostc --help)");
 	if (!op->out && !op->want_report && !op->want_dump)
 		ctx_error(c, "no output file given: use -o OUT.c (or --report / --dump-ir)");
-	if (op->out && !ends_with(op->out, ".c"))
-		ctx_error(c, "-o %s: the output file must end in .c (the header is written beside it)", op->out);
+	check_backend(c, op);
 	c->path = op->model;
 	return compile(c, &st->w, op, argc, argv);
 }
