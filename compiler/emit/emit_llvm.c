@@ -21,7 +21,7 @@
  * and drops the rest.  model.h is emit_c.c's.
  *
  * Not covered yet, refused with a message: If and Loop run at run time
- * (subgraphs), the step API, targets other than x86-64.  OpenMP: the
+ * (subgraphs), the step API, targets other than x86-64 and aarch64.  OpenMP: the
  * kernels are compiled without it, so an object runs on one thread.
  *
  * Errors inside: this file installs its own unwind point, releases the LLVM
@@ -287,6 +287,11 @@ static void choose_kernels(Lc *l, LLVMTargetRef t)
 			ctx_error(c, "--cpu %s: LLVM does not know this CPU for %s", l->cpu, l->triple);
 		ctx_error(c, "LLVM cannot generate code for %s with --cpu %s", l->triple, l->cpu);
 	}
+	if (strncmp(l->triple, "aarch64", 7) == 0) {
+		free(s);
+		l->isa = "aarch64_neon";   /* Advanced SIMD: every aarch64 CPU */
+		return;
+	}
 	bool avx512 = probe_has(s, "tostc_probe_avx512", "zmm", NULL);
 	bool avx2 = probe_has(s, "tostc_probe_avx2", "vpaddd", "ymm");
 	bool fma = probe_has(s, "tostc_probe_fma", "vfmadd", NULL);
@@ -309,15 +314,16 @@ static void make_target(Lc *l, const LlvmOptions *lo)
 			LLVMDisposeMessage(err);
 		ctx_error(c, "--target %s: LLVM knows no such target", lo->triple ? lo->triple : l->triple);
 	}
-	if (strncmp(l->triple, "x86_64-", 7) != 0)
-		ctx_error(c, "--target %s: the LLVM backend has kernels for x86-64 only so far "
-		          "(aarch64 and Armv7E-M are planned); write C with -o model.c", l->triple);
+	if (strncmp(l->triple, "x86_64-", 7) != 0 && strncmp(l->triple, "aarch64-", 8) != 0)
+		ctx_error(c, "--target %s: the LLVM backend has kernels for x86-64 and aarch64 only "
+		          "so far (Armv7E-M is planned); write C with -o model.c", l->triple);
 	if (!lo->cpu || strcmp(lo->cpu, "native") == 0) {
 		if (lo->cpu && !is_host)
 			ctx_error(c, "--cpu native: only for the host's target (%s is another); name a CPU",
 			          l->triple);
 		if (!is_host) {
-			l->cpu = LLVMCreateMessage("x86-64");
+			l->cpu = LLVMCreateMessage(strncmp(l->triple, "x86_64", 6) == 0 ? "x86-64"
+			                                                               : "generic");
 			l->features = LLVMCreateMessage("");
 		} else {
 			l->cpu = LLVMGetHostCPUName();
@@ -370,7 +376,8 @@ static void load_kernels(Lc *l)
 		if (strcmp(llvm_bitcode[i].name, l->isa) == 0)
 			bc = &llvm_bitcode[i];
 	if (!bc)
-		ctx_error(c, "this tostc has no %s kernels (built with: see tostc --version)", l->isa);
+		ctx_error(c, "--target %s: this tostc has no %s kernels (its kernels: tostc --version)",
+		          l->triple, l->isa);
 	l->kbuf = LLVMCreateMemoryBufferWithMemoryRange((const char *)bc->begin,
 	                                                (size_t)(bc->end - bc->begin), bc->name, 0);
 	if (LLVMParseBitcodeInContext2(l->ctx, l->kbuf, &l->kmod)) {

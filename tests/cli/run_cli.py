@@ -277,10 +277,11 @@ def llvm_cases(tostc, good):
         return cs
     errs = [("unknown_target", ["--target", "nosuch-unknown-none"], r"nosuch-unknown-none"),
             ("unknown_cpu", ["--cpu", "nosuchcpu"], r"nosuchcpu"),
-            ("target_not_covered", ["--target", "aarch64-linux-gnu", "--cpu", "cortex-a76"],
-             r"x86-64 only"),
-            ("native_cpu_other_target", ["--target", "i686-linux-gnu", "--cpu", "native"],
-             r"i686|x86-64 only")]
+            ("target_not_covered", ["--target", "thumbv7em-none-eabihf", "--cpu", "cortex-m4"],
+             r"thumbv7em.*x86-64 and aarch64 only"),
+            ("native_cpu_other_target", ["--target", "aarch64-linux-gnu", "--cpu", "native"],
+             r"--cpu native"),
+            ("cpu_without_sse", ["--cpu", "i386"], r"i386")]
     for n, a, m in errs:
         cs.append(Case("llvm_" + n, {"m.onnx": good}, ["m.onnx", "-o", "out.o"] + a, msg=m))
     cs.append(Case("llvm_if_at_run_time", {"m.onnx": if_model()}, ["m.onnx", "-o", "out.o"],

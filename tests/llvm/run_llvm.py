@@ -17,7 +17,12 @@ each and run on the same seeded inputs, at two kernel levels:
           built without contraction of a * b + c and with fmaf where gcc
           uses it (CMakeLists.txt).  With TOSTC_LLVM_TOLERANT=1 the native
           level accepts |o - c| <= 1e-6 |c| + 1e-6 max|c| instead (for a
-          compiler that rounds otherwise), and says how far apart they are.
+          compiler that rounds otherwise), and says how far apart they are;
+  aarch64 model.c with aarch64-linux-gnu-gcc -O2 -static, model.o with
+          --target aarch64-linux-gnu --cpu cortex-a76 (the NEON kernels),
+          both run under qemu-aarch64: bitwise equal.  Skipped without the
+          cross compiler, qemu or tostc's aarch64 kernels, unless
+          TOSTC_REQUIRE_AARCH64=1 (CI), as ctest paths_aarch64.
 
 Each object must define only NAME_run and NAME_run_v and reference nothing
 but libm and memcpy/memset/memmove (nm).  The cases: the digits sample from
@@ -48,7 +53,11 @@ import harness  # noqa: E402
 CFLAGS = ["-std=c99", "-O2"] + os.environ.get("TOSTC_TEST_CFLAGS", "").split()
 RTOL = ATOL_REL = 1e-6
 TOLERANT = os.environ.get("TOSTC_LLVM_TOLERANT") == "1"
-LEVELS = (("plain", ["-DTR_NO_SIMD"], ["--cpu", "x86-64"]), ("native", ["-march=native"], []))
+# name, C compiler and flags, tostc options, the command that runs a program
+LEVELS = [("plain", ["cc"] + CFLAGS + ["-DTR_NO_SIMD"], ["--cpu", "x86-64"], []),
+          ("native", ["cc"] + CFLAGS + ["-march=native"], [], [])]
+AARCH64 = ("aarch64", ["aarch64-linux-gnu-gcc", "-std=c99", "-O2", "-static"],
+           ["--target", "aarch64-linux-gnu", "--cpu", "cortex-a76"], ["qemu-aarch64"])
 
 
 # ---------------------------------------------------------------------------
@@ -205,13 +214,35 @@ def build(cc, out_dir, model_file):
     return None if rc == 0 else "cc %s: %s" % (harness.describe_rc(rc), harness.cc_error(err or out))
 
 
+def execute(runner, out_dir, inputs, outs):
+    """harness.execute, the harness run by RUNNER (e.g. qemu-aarch64)."""
+    for i, a in enumerate(inputs):
+        np.ascontiguousarray(a).tofile(os.path.join(out_dir, "in_%d.bin" % i))
+    rc, _, err = harness.run(runner + [os.path.join(out_dir, "harness"), out_dir], 300)
+    if rc != 0:
+        raise RuntimeError("harness %s: %s" % (harness.describe_rc(rc), harness.first_line(err)))
+    return [np.fromfile(os.path.join(out_dir, "out_%d.bin" % i), dtype=np.dtype(ty)).reshape(shape)
+            for i, (_, ty, shape) in enumerate(outs)]
+
+
+def aarch64_missing(version):
+    """None when the aarch64 level can run, else why not."""
+    why = []
+    if "aarch64_neon" not in version:
+        why.append("tostc has no aarch64 kernels")
+    for tool in ("aarch64-linux-gnu-gcc", "qemu-aarch64"):
+        if not shutil.which(tool):
+            why.append(tool + " not found")
+    return ", ".join(why) or None
+
+
 def run_case(tostc, work, name, make, typed, allowed):
     d = os.path.join(work, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     model, extra = make(work)
     problems, notes = [], []
-    for level, cflags, lflags in LEVELS:
+    for level, cc, lflags, runner in LEVELS:
         cdir, odir = os.path.join(d, level, "c"), os.path.join(d, level, "o")
         for out_dir, out, more in ((cdir, "model.c", []), (odir, "model.o", lflags)):
             os.makedirs(out_dir, exist_ok=True)
@@ -230,14 +261,13 @@ def run_case(tostc, work, name, make, typed, allowed):
         for out_dir in (cdir, odir):
             with open(os.path.join(out_dir, "harness.c"), "w") as f:
                 f.write(harness.make_harness("m", P, ins, outs, typed))
-        cc = ["cc"] + CFLAGS + cflags
         for out_dir, f in ((cdir, "model.c"), (odir, "model.o")):
             e = build(cc, out_dir, os.path.join(out_dir, f))
             if e:
                 return problems + ["%s %s: %s" % (level, f, e)], notes
         xs = inputs_for(ins, np.random.default_rng(3))
-        got_c = harness.execute(cdir, xs, outs)
-        got_o = harness.execute(odir, xs, outs)
+        got_c = execute(runner, cdir, xs, outs)
+        got_o = execute(runner, odir, xs, outs)
         for k, (go, gc) in enumerate(zip(got_o, got_c)):
             why, same, rel = compare(go, gc, exact=level == "plain" or not TOLERANT)
             if why:
@@ -277,6 +307,12 @@ def main():
         print("llvm: SKIPPED, this tostc was built without the LLVM backend (-DTOSTC_LLVM)")
         return 77
     native = harness.kernel_isa(["cc"] + CFLAGS + ["-march=native"])
+    why = aarch64_missing(version)
+    if why and os.environ.get("TOSTC_REQUIRE_AARCH64") == "1":
+        print("llvm: FAILED: the aarch64 level cannot run (%s) and TOSTC_REQUIRE_AARCH64=1" % why)
+        return 1
+    if not why:
+        LEVELS.append(AARCH64)
     allowed = libm_symbols()
     npass = nfail = 0
     for name, make, typed in CASES:
@@ -298,7 +334,8 @@ def main():
         for p in problems:
             print("FAIL refuse_stream: %s" % p)
         npass, nfail = npass + (not problems), nfail + bool(problems)
-    print("llvm: %d passed, %d failed (plain C99 + native: %s)" % (npass, nfail, native))
+    print("llvm: %d passed, %d failed (plain C99 + native: %s + aarch64 NEON: %s)"
+          % (npass, nfail, native, "skipped, " + why if why else "qemu"))
     return 1 if nfail else 0
 
 
