@@ -12,7 +12,8 @@ fi
 pkgs=(cmake gcc g++ make pkg-config flex bison protobuf-c-compiler libprotobuf-c-dev
 	libcunit1-dev python3-onnx python3-numpy python3-torch python3-sklearn
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # these three: ctest paths_aarch64
-	llvm-16-dev clang-16)   # the LLVM backend (-o model.o) and ctest llvm
+	llvm-16-dev clang-16   # the LLVM backend (-o model.o) and ctest llvm
+	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)   # ctest mcu_sample
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

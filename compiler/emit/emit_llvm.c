@@ -21,7 +21,8 @@
  * and drops the rest.  model.h is emit_c.c's.
  *
  * Not covered yet, refused with a message: If and Loop run at run time
- * (subgraphs), the step API, targets other than x86-64 and aarch64.  OpenMP: the
+ * (subgraphs), the step API, targets other than x86-64, aarch64 and
+ * Armv7E-M with an FPU.  OpenMP: the
  * kernels are compiled without it, so an object runs on one thread.
  *
  * Errors inside: this file installs its own unwind point, releases the LLVM
@@ -292,6 +293,16 @@ static void choose_kernels(Lc *l, LLVMTargetRef t)
 		l->isa = "aarch64_neon";   /* Advanced SIMD: every aarch64 CPU */
 		return;
 	}
+	if (strncmp(l->triple, "thumbv7em", 9) == 0) {
+		/* the kernels pass floats in FPU registers (eabihf): the CPU needs one */
+		bool fpu = probe_has(s, "tostc_probe_float", "vadd.f32", NULL);
+		free(s);
+		if (!fpu)
+			ctx_error(c, "--cpu %s: no single-precision FPU, which the Armv7E-M kernels "
+			          "need (hard-float ABI: e.g. --cpu cortex-m4)", l->cpu);
+		l->isa = "armv7em_fpv4";
+		return;
+	}
 	bool avx512 = probe_has(s, "tostc_probe_avx512", "zmm", NULL);
 	bool avx2 = probe_has(s, "tostc_probe_avx2", "vpaddd", "ymm");
 	bool fma = probe_has(s, "tostc_probe_fma", "vfmadd", NULL);
@@ -314,16 +325,19 @@ static void make_target(Lc *l, const LlvmOptions *lo)
 			LLVMDisposeMessage(err);
 		ctx_error(c, "--target %s: LLVM knows no such target", lo->triple ? lo->triple : l->triple);
 	}
-	if (strncmp(l->triple, "x86_64-", 7) != 0 && strncmp(l->triple, "aarch64-", 8) != 0)
-		ctx_error(c, "--target %s: the LLVM backend has kernels for x86-64 and aarch64 only "
-		          "so far (Armv7E-M is planned); write C with -o model.c", l->triple);
+	bool arm_m = strncmp(l->triple, "thumbv7em-", 10) == 0 && strstr(l->triple, "eabihf");
+	if (strncmp(l->triple, "x86_64-", 7) != 0 && strncmp(l->triple, "aarch64-", 8) != 0 &&
+	    !arm_m)
+		ctx_error(c, "--target %s: the LLVM backend has kernels for x86-64, aarch64 and "
+		          "Armv7E-M with an FPU (thumbv7em-none-eabihf) only so far; write C with "
+		          "-o model.c", l->triple);
 	if (!lo->cpu || strcmp(lo->cpu, "native") == 0) {
 		if (lo->cpu && !is_host)
 			ctx_error(c, "--cpu native: only for the host's target (%s is another); name a CPU",
 			          l->triple);
 		if (!is_host) {
 			l->cpu = LLVMCreateMessage(strncmp(l->triple, "x86_64", 6) == 0 ? "x86-64"
-			                                                               : "generic");
+			                           : arm_m ? "cortex-m4" : "generic");
 			l->features = LLVMCreateMessage("");
 		} else {
 			l->cpu = LLVMGetHostCPUName();

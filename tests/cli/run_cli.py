@@ -277,8 +277,9 @@ def llvm_cases(tostc, good):
         return cs
     errs = [("unknown_target", ["--target", "nosuch-unknown-none"], r"nosuch-unknown-none"),
             ("unknown_cpu", ["--cpu", "nosuchcpu"], r"nosuchcpu"),
-            ("target_not_covered", ["--target", "thumbv7em-none-eabihf", "--cpu", "cortex-m4"],
-             r"thumbv7em.*x86-64 and aarch64 only"),
+            ("target_not_covered", ["--target", "riscv64-linux-gnu"], r"riscv64.*x86-64, aarch64"),
+            ("cortex_m_without_fpu", ["--target", "thumbv7em-none-eabihf", "--cpu", "cortex-m3"],
+             r"cortex-m3.*FPU"),
             ("native_cpu_other_target", ["--target", "aarch64-linux-gnu", "--cpu", "native"],
              r"--cpu native"),
             ("cpu_without_sse", ["--cpu", "i386"], r"i386")]
