@@ -20,8 +20,9 @@
  * into the forward pass, specialises them with the model's constant shapes
  * and drops the rest.  model.h is emit_c.c's.
  *
- * Not covered yet, refused with a message: If and Loop run at run time
- * (subgraphs), the step API, targets other than x86-64, aarch64 and
+ * The branches of an If decided at run time are functions of their own, as
+ * in model.c.  Not covered yet, refused with a message: a Loop run as a
+ * loop (its body), the step API, targets other than x86-64, aarch64 and
  * Armv7E-M with an FPU.  OpenMP: the
  * kernels are compiled without it, so an object runs on one thread.
  *
@@ -59,6 +60,15 @@ void emit_llvm(Graph *g, const EmitOptions *o, const LlvmOptions *lo, const char
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A weight's global, found by its data: the branches of an If and the graph
+ * around them share constants. */
+typedef struct Weight {
+	const void *data;
+	int64_t bytes;
+	LLVMValueRef global;
+	struct Weight *next;
+} Weight;
+
 /* The LLVM objects of one compilation, released on every path. */
 typedef struct {
 	Ctx *c;
@@ -79,6 +89,8 @@ typedef struct {
 	LLVMValueRef kfn[K_COUNT];
 	LLVMTypeRef kty[K_COUNT];
 	LLVMValueRef *wglobal;     /* per tensor id of g: its weight's global */
+	struct Weight *weights;    /* every weight's global, by its data (graphs share) */
+	int nsubs;                 /* functions made for the branches of run-time Ifs */
 	LLVMValueRef static_ws;
 	/* the function being built */
 	LLVMValueRef ws;           /* the workspace pointer */
@@ -449,9 +461,16 @@ static LLVMValueRef tensor_ptr(Lc *l, Tensor *t)
 {
 	Tensor *r = tensor_root(t);
 	if (r->kind == TK_CONST) {
-		if (!l->wglobal[r->id])
-			l->wglobal[r->id] = const_bytes(l, "weight", r->data, tensor_nbytes(r), 64);
-		return l->wglobal[r->id];
+		if (l->wglobal[r->id])
+			return l->wglobal[r->id];
+		int64_t bytes = tensor_nbytes(r);
+		for (Weight *w = l->weights; w; w = w->next)
+			if (w->data == r->data && w->bytes == bytes)
+				return l->wglobal[r->id] = w->global;
+		Weight *w = ctx_alloc(l->c, sizeof *w);
+		*w = (Weight){r->data, bytes, const_bytes(l, "weight", r->data, bytes, 64), l->weights};
+		l->weights = w;
+		return l->wglobal[r->id] = w->global;
 	}
 	if (l->outslot[r->id] >= 0)
 		return l->outp[l->outslot[r->id]];
@@ -493,23 +512,94 @@ static void fn_attrs(Lc *l, LLVMValueRef f)
 	                        LLVMCreateEnumAttribute(l->ctx, nounwind, 0));
 }
 
-/* NAME_run_v: the node sequence. */
-static LLVMValueRef build_run_v(Lc *l)
+static bool is_runtime_if(const Node *n)
 {
-	Graph *g = l->g;
+	return n->op == OP_IF && !n->dead && n->sub[0];
+}
+
+static LLVMValueRef build_graph_fn(Lc *l, Graph *g, const char *fname, bool branch);
+
+/* A run-time If: its captures and outputs as arrays of pointers, then the
+ * function of the branch the condition picks, with the workspace plan.c set
+ * aside for it (emit_c.c's emit_if). */
+static void build_if(Lc *l, const Node *n, LLVMValueRef fthen, LLVMValueRef felse)
+{
+	LLVMValueRef arr[2], idx;
+	int count[2] = {n->nin > 1 ? n->nin - 1 : 1, n->nout ? n->nout : 1};
+	for (int s = 0; s < 2; s++)
+		arr[s] = LLVMBuildAlloca(l->b, LLVMArrayType(l->ptr, (unsigned)count[s]),
+		                         s ? "sout" : "sin");
+	for (int j = 1; j < n->nin; j++) {
+		idx = i64c(l, j - 1);
+		LLVMBuildStore(l->b, tensor_ptr(l, n->in[j]),
+		               LLVMBuildInBoundsGEP2(l->b, l->ptr, arr[0], &idx, 1, ""));
+	}
+	for (int j = 0; j < n->nout; j++) {
+		idx = i64c(l, j);
+		LLVMBuildStore(l->b, n->out[j] ? tensor_ptr(l, n->out[j]) : LLVMConstNull(l->ptr),
+		               LLVMBuildInBoundsGEP2(l->b, l->ptr, arr[1], &idx, 1, ""));
+	}
+	LLVMValueRef ws = LLVMConstNull(l->ptr);
+	if (n->sub_ws > 0) {
+		idx = i64c(l, n->sub_ws_offset);
+		ws = LLVMBuildInBoundsGEP2(l->b, l->i8, l->ws, &idx, 1, "");
+	}
+	LLVMValueRef cond = LLVMBuildLoad2(l->b, l->i8, tensor_ptr(l, n->in[0]), "cond");
+	LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(l->b));
+	LLVMBasicBlockRef bb[3] = {LLVMAppendBasicBlockInContext(l->ctx, fn, "then"),
+	                           LLVMAppendBasicBlockInContext(l->ctx, fn, "else"),
+	                           LLVMAppendBasicBlockInContext(l->ctx, fn, "endif")};
+	LLVMBuildCondBr(l->b, LLVMBuildICmp(l->b, LLVMIntNE, cond, LLVMConstInt(l->i8, 0, 0), ""),
+	                bb[0], bb[1]);
+	LLVMValueRef args[3] = {arr[0], arr[1], ws};
+	for (int k = 0; k < 2; k++) {
+		LLVMValueRef f = k ? felse : fthen;
+		LLVMPositionBuilderAtEnd(l->b, bb[k]);
+		LLVMBuildCall2(l->b, LLVMGlobalGetValueType(f), f, args, 3, "");
+		LLVMBuildBr(l->b, bb[2]);
+	}
+	LLVMPositionBuilderAtEnd(l->b, bb[2]);
+}
+
+/* fname(in, out, workspace) -> 0 of graph g: the node sequence, as emit_c.c's
+ * emit_entry.  NAME_run_v falls back on the static workspace for a NULL
+ * one; the branch of an If (branch) gets its workspace from the If.  The
+ * branches of g's run-time Ifs are built first, as functions of their own. */
+static LLVMValueRef build_graph_fn(Lc *l, Graph *g, const char *fname, bool branch)
+{
 	Ctx *c = l->c;
+	LLVMValueRef *subfn = ctx_alloc(c, sizeof(LLVMValueRef) * (size_t)(2 * g->nnodes + 1));
+	for (int p = 0; p < g->nnodes; p++)
+		for (int k = 0; k < 2 && is_runtime_if(g->nodes[p]); k++)
+			subfn[2 * p + k] = build_graph_fn(l, g->nodes[p]->sub[k],
+			                                  ctx_printf(c, "%s_sub%d_%s", l->o->name, l->nsubs++,
+			                                             k ? "else" : "then"), true);
+	l->g = g;
+	l->wglobal = ctx_alloc(c, sizeof(LLVMValueRef) * (size_t)(g->ntensors + 1));
+	l->outslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	l->inslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
+	for (int i = 0; i < g->ntensors; i++)
+		l->outslot[i] = l->inslot[i] = -1;
+	for (int i = 0; i < g->ninputs; i++)
+		l->inslot[g->inputs[i]->id] = i;
+	for (int i = 0; i < g->noutputs; i++) {
+		Tensor *t = g->outputs[i];
+		if (t->kind == TK_VALUE && l->outslot[t->id] < 0)
+			l->outslot[t->id] = i;
+	}
 	LLVMTypeRef pt[3] = {l->ptr, l->ptr, l->ptr};
-	LLVMValueRef f = LLVMAddFunction(l->mod, ctx_printf(c, "%s_run_v", l->o->name),
-	                                 LLVMFunctionType(l->i32, pt, 3, 0));
+	LLVMValueRef f = LLVMAddFunction(l->mod, fname, LLVMFunctionType(l->i32, pt, 3, 0));
+	if (branch)
+		LLVMSetLinkage(f, LLVMInternalLinkage);
 	fn_attrs(l, f);
 	LLVMPositionBuilderAtEnd(l->b, LLVMAppendBasicBlockInContext(l->ctx, f, "entry"));
 	LLVMValueRef in = LLVMGetParam(f, 0), out = LLVMGetParam(f, 1), ws = LLVMGetParam(f, 2);
-	if (g->arena_size > 0) {
+	if (g->arena_size > 0 && !branch) {
 		/* workspace == NULL: the static one */
-		LLVMTypeRef at = LLVMArrayType(l->i8, (unsigned)g->arena_size);
 		if (g->arena_size > (int64_t)0xffffffffu)
 			ctx_error(c, "a workspace of %lld bytes: the LLVM backend takes at most 4 GiB",
 			          (long long)g->arena_size);
+		LLVMTypeRef at = LLVMArrayType(l->i8, (unsigned)g->arena_size);
 		l->static_ws = LLVMAddGlobal(l->mod, at, "static_workspace");
 		LLVMSetInitializer(l->static_ws, LLVMConstNull(at));
 		LLVMSetLinkage(l->static_ws, LLVMInternalLinkage);
@@ -530,7 +620,9 @@ static LLVMValueRef build_run_v(Lc *l)
 		                            LLVMBuildInBoundsGEP2(l->b, l->ptr, out, &idx, 1, ""),
 		                            ctx_printf(c, "out%d", i));
 	}
-	for (int p = 0; p < g->nnodes; p++)
+	for (int p = 0; p < g->nnodes; p++) {
+		if (is_runtime_if(g->nodes[p]))
+			build_if(l, g->nodes[p], subfn[2 * p], subfn[2 * p + 1]);
 		for (Call *k = g->nodes[p]->calls; k; k = k->next) {
 			LLVMValueRef args[MAX_ARGS];
 			for (int a = 0; a < k->nargs; a++)
@@ -538,6 +630,7 @@ static LLVMValueRef build_run_v(Lc *l)
 			LLVMValueRef fn = kernel_fn(l, k->kernel);
 			LLVMBuildCall2(l->b, l->kty[k->kernel], fn, args, (unsigned)k->nargs, "");
 		}
+	}
 	/* outputs that are constants, inputs or other outputs: copied */
 	for (int i = 0; i < g->noutputs; i++) {
 		Tensor *t = g->outputs[i];
@@ -553,7 +646,7 @@ static LLVMValueRef build_run_v(Lc *l)
  * NAME_run_v. */
 static void build_run(Lc *l, LLVMValueRef run_v)
 {
-	Graph *g = l->g;
+	Graph *g = l->g;   /* the model's graph: build_graph_fn left it there */
 	Ctx *c = l->c;
 	int n = g->ninputs + g->noutputs;
 	LLVMTypeRef *pt = ctx_alloc(c, sizeof(LLVMTypeRef) * (size_t)(n + 1));
@@ -613,15 +706,17 @@ static void internalise(Lc *l, const char *api0, const char *api1)
 		}
 }
 
-/* Graph features this backend does not write yet. */
+/* Graph features this backend does not write yet: a Loop run as a loop
+ * (in g or in the branches of its Ifs). */
 static void refuse_uncovered(Graph *g)
 {
 	for (int p = 0; p < g->nnodes; p++) {
 		Node *n = g->nodes[p];
-		if ((n->op == OP_IF || n->op == OP_LOOP) && !n->dead && n->sub[0])
-			node_error(g, n, "the LLVM backend does not compile an %s run at run time yet "
-			           "(its subgraphs); write C with -o model.c",
-			           n->op == OP_IF ? "If" : "Loop");
+		if (n->op == OP_LOOP && !n->dead && n->sub[0])
+			node_error(g, n, "the LLVM backend does not compile a Loop run at run time yet "
+			           "(its body); write C with -o model.c");
+		for (int k = 0; k < 2 && is_runtime_if(n); k++)
+			refuse_uncovered(n->sub[k]);
 	}
 }
 
@@ -647,19 +742,7 @@ static void compile_module(Lc *l, const LlvmOptions *lo, const char *path)
 	LLVMSetModuleDataLayout(l->mod, td);
 	LLVMDisposeTargetData(td);
 	l->b = LLVMCreateBuilderInContext(l->ctx);
-	l->wglobal = ctx_alloc(c, sizeof(LLVMValueRef) * (size_t)(g->ntensors + 1));
-	l->outslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
-	l->inslot = ctx_alloc(c, sizeof(int) * (size_t)(g->ntensors + 1));
-	for (int i = 0; i < g->ntensors; i++)
-		l->outslot[i] = l->inslot[i] = -1;
-	for (int i = 0; i < g->ninputs; i++)
-		l->inslot[g->inputs[i]->id] = i;
-	for (int i = 0; i < g->noutputs; i++) {
-		Tensor *t = g->outputs[i];
-		if (t->kind == TK_VALUE && l->outslot[t->id] < 0)
-			l->outslot[t->id] = i;
-	}
-	LLVMValueRef run_v = build_run_v(l);
+	LLVMValueRef run_v = build_graph_fn(l, g, ctx_printf(c, "%s_run_v", l->o->name), false);
 	build_run(l, run_v);
 
 	load_kernels(l);

@@ -28,9 +28,9 @@ Each object must define only NAME_run and NAME_run_v and reference nothing
 but libm and memcpy/memset/memmove (nm).  The cases: the digits sample from
 its .onnx and .tost (the typed NAME_run for one), the ToST vision and causal
 LM models of tests/models (tost_ref.py, random weights) from the DSL
-(tests/dsl/*.tost + .safetensors) and the vision one from ONNX, and a small
-CNN written with onnx.helper.  A causal LM without --no-stream is refused
-(the step API is not covered yet).
+(tests/dsl/*.tost + .safetensors) and the vision one from ONNX, a small CNN
+and an If decided at run time, written with onnx.helper.  A causal LM
+without --no-stream is refused (the step API is not covered yet).
 
 Skipped (exit 77, `llvm: SKIPPED, ...`) when tostc has no LLVM backend,
 unless TOSTC_REQUIRE_LLVM=1 (CI).  Last line: `llvm: N passed, N failed`.
@@ -133,6 +133,31 @@ def cnn(work):
     return p, []
 
 
+def if_branch(work):
+    """y = relu(x @ W) + 1 when c, else y = (x @ W) * 2: an If decided at run
+    time, its branches reading a value of the graph around them."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(5)
+    inits = [numpy_helper.from_array(rng.standard_normal((16, 8)).astype(np.float32), "W"),
+             numpy_helper.from_array(np.float32(1), "one"), numpy_helper.from_array(np.float32(2), "two")]
+    then_g = helper.make_graph([helper.make_node("Relu", ["xw"], ["r"]),
+                                helper.make_node("Add", ["r", "one"], ["t"])], "then", [],
+                               [harness.value_info("t", [4, 8])])
+    else_g = helper.make_graph([helper.make_node("Mul", ["xw", "two"], ["e"])], "else", [],
+                               [harness.value_info("e", [4, 8])])
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["xw"]),
+             helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g)]
+    g = helper.make_graph(nodes, "if_branch",
+                          [harness.value_info("x", [4, 16]),
+                           helper.make_tensor_value_info("c", TensorProto.BOOL, [])],
+                          [harness.value_info("y", [4, 8])], inits)
+    p = os.path.join(work, "src_if", "if.onnx")
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), p)
+    return p, []
+
+
 # name, maker(work) -> (model, tostc options), typed NAME_run
 CASES = [
     ("digits_onnx", lambda w: digits(w, "onnx"), True),
@@ -141,6 +166,7 @@ CASES = [
     ("tost_vision_onnx", lambda w: tost_model(w, "vision_onnx"), False),
     ("tost_lm", lambda w: tost_model(w, "lm"), False),
     ("cnn", cnn, True),
+    ("if_branch", if_branch, False),
 ]
 
 
@@ -206,6 +232,8 @@ def inputs_for(ins, rng):
     for _, ty, shape in ins:
         if ty == "int64":
             xs.append(rng.integers(0, 40, size=shape).astype(np.int64))
+        elif ty == "bool":
+            xs.append(rng.integers(0, 2, size=shape).astype(bool))
         else:
             xs.append(rng.standard_normal(shape).astype(np.float32))
     return xs
