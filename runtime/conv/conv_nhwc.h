@@ -16,7 +16,7 @@
 #include "im2col_avx512.h"
 #include "im2col_scalar.h"
 
-/*@ tr_conv_nhwc_f32 tr_conv_nhwc_im2row : tr_sgemm_epi tr_act_row tr_conv_copy_avx512 tr_conv_copy_scalar */
+/*@ tr_conv_nhwc_f32 tr_conv_nhwc_im2row : tr_sgemm_epi tr_act_row tr_conv_tap_avx512 tr_conv_tap_scalar */
 /* output pixels per GEMM block: a multiple of the x86 MRs, <= every MC */
 #define TR_CONV_NHWC_PC 252
 

@@ -9,7 +9,7 @@
 #define TOSTC_RT_POOL_POOL_NHWC_H
 #include "../common.h"
 
-/*@ tr_pool_nhwc_f32 : tr_common */
+/*@ tr_pool_runs : tr_common */
 /* y (c) = max(y, v (c)), a NaN in v winning as in tr_pool_f32 */
 TR_ALWAYS_INLINE void tr_pool_max_run(float *restrict y, const float *restrict v, int64_t c)
 {
@@ -30,6 +30,9 @@ TR_ALWAYS_INLINE void tr_pool_add_run(float *restrict y, const float *restrict v
 	for (; i < c; i++)
 		y[i] = y[i] + v[i];
 }
+/*@end*/
+
+/*@ tr_pool_nhwc_f32 : tr_pool_runs */
 /*
  * Pooling, channels last: x (nb, in[0], in[1], in[2], c) -> y (nb, out[0],
  * out[1], out[2], c); p = in[3], out[3], kernel[3], stride[3], dilation[3],
@@ -90,7 +93,7 @@ TR_FN void tr_pool_nhwc_f32(const float *x, float *y, int64_t nb, int64_t c, con
 }
 /*@end*/
 
-/*@ tr_global_avgpool_nhwc_f32 : tr_pool_nhwc_f32 */
+/*@ tr_global_avgpool_nhwc_f32 : tr_pool_runs */
 /* x (nb, s, c) -> y (nb, c) = mean over s, summed in the order of
  * tr_global_avgpool_f32 */
 TR_FN void tr_global_avgpool_nhwc_f32(const float *x, float *y, int64_t nb, int64_t s, int64_t c)
