@@ -17,8 +17,8 @@ TR_ALWAYS_INLINE void tr_pool_max_run(float *restrict y, const float *restrict v
 	for (; i + 16 <= c; i += 16)
 		for (int l = 0; l < 16; l++)
 			y[i + l] = v[i + l] > y[i + l] || v[i + l] != v[i + l] ? v[i + l] : y[i + l];
-	for (; i < c; i++)
-		y[i] = v[i] > y[i] || v[i] != v[i] ? v[i] : y[i];
+	for (int l = 0; l < 16 && i + l < c; l++)   /* bounded: see tr_gelu_span */
+		y[i + l] = v[i + l] > y[i + l] || v[i + l] != v[i + l] ? v[i + l] : y[i + l];
 }
 /* y (c) += v (c) */
 TR_ALWAYS_INLINE void tr_pool_add_run(float *restrict y, const float *restrict v, int64_t c)
@@ -27,8 +27,8 @@ TR_ALWAYS_INLINE void tr_pool_add_run(float *restrict y, const float *restrict v
 	for (; i + 16 <= c; i += 16)
 		for (int l = 0; l < 16; l++)
 			y[i + l] = y[i + l] + v[i + l];
-	for (; i < c; i++)
-		y[i] = y[i] + v[i];
+	for (int l = 0; l < 16 && i + l < c; l++)
+		y[i + l] = y[i + l] + v[i + l];
 }
 /*@end*/
 
