@@ -46,6 +46,7 @@ typedef struct Node Node;
 typedef struct Attr Attr;
 typedef struct Call Call;
 typedef struct TokenAxes TokenAxes;
+typedef struct WeightBlob WeightBlob;
 
 /* ------------------------------------------------------------------ */
 /* Element types                                                        */
@@ -98,6 +99,8 @@ struct Ctx {
 	ConstInput consts[MAX_DIM_BINDINGS];
 	int nconsts;
 	bool no_fuse;            /* --no-fuse */
+	const char **deps;       /* every input file the compile read (ctx_depend) */
+	int ndeps, capdeps;
 };
 
 void ctx_init(Ctx *c, const char *path);
@@ -128,6 +131,9 @@ int64_t ctx_add(Ctx *c, int64_t a, int64_t b);
  * ctx_error "cannot open <what> '<path>'" (also for anything but a regular
  * file) or "cannot read ..."; what names the kind of file ("" for none). */
 char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size);
+/* Record that the compile read the file at path (--depfile lists them);
+ * ctx_read_file records its files itself.  Each path once, in first-read order. */
+void ctx_depend(Ctx *c, const char *path);
 
 /* FNV-1a 64 of n bytes, continuing from hash h (FNV1A_BASIS to start): the
  * source hash in the provenance comment, and onnx.c's name table. */
@@ -329,6 +335,9 @@ const char *text_cstring(Ctx *c, const char *s);
  * the namespace of the generated API (`prefix`_, any case) or the runtime
  * (tr_); callers make the names they derive distinct */
 const char *text_ident(Ctx *c, const char *s, const char *prefix);
+/* s as a path in a Makefile rule (--depfile), or NULL when it cannot be one
+ * (control characters, '\\') */
+const char *text_depfile(Ctx *c, const char *s);
 /* s as a JSON string with its quotes (hidden code points as \\uXXXX, bytes
  * that are not UTF-8 as U+FFFD) */
 const char *text_json(Ctx *c, const char *s);
@@ -541,11 +550,28 @@ extern const int nruntime_files;
 /* emit_c.c: the C emitter                                              */
 /* ------------------------------------------------------------------ */
 
+/* Where the weights go (--weights): docs in emit_weights.c. */
+typedef enum {
+	WEIGHTS_EMBED,   /* a string literal in model.c (the default) */
+	WEIGHTS_BLOB,    /* model.weights, linked by model.weights.S (.incbin) */
+	WEIGHTS_EXTERN,  /* model.weights, passed in by the caller at run time */
+} WeightsMode;
+
 typedef struct {
 	const char *name;        /* C identifier prefix of the generated API */
 	const char *cmdline;     /* for the provenance comment */
 	const char *header_name; /* "model.h" as #included by model.c */
+	WeightsMode weights;
+	const char *weights_name;/* "model.weights" as model.weights.S .incbins it */
 } EmitOptions;
+
+/* The files one compile writes; weights and asm NULL unless the mode needs
+ * them (blob: both, extern: weights). */
+typedef struct {
+	FILE *c, *h;
+	FILE *weights;           /* model.weights: the header, then the blob */
+	FILE *asm_;              /* model.weights.S */
+} EmitFiles;
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
 /* Every kernel of runtime/kernels.def has a runtime section whose
@@ -861,13 +887,51 @@ const char *stream_concat(TokenAxes *tok, Node *n);
 const char *stream_slice(TokenAxes *tok, Node *n);
 
 /* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
- * and runtime with NAME_run. */
-void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, FILE *c_out,
-                   FILE *h_out);
+ * and runtime with NAME_run; the weights files too, as o->weights says. */
+void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, const EmitFiles *out);
 
 /* emit_step.c: the step API in the generated code (emit_c.c calls these) */
-void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
-void emit_step_api(const StreamInfo *s, const char *name, FILE *c);
+void emit_step_header(const StreamInfo *s, const EmitOptions *o, FILE *h);
+void emit_step_api(const StreamInfo *s, const EmitOptions *o, const WeightBlob *b, FILE *c);
+
+/* ------------------------------------------------------------------ */
+/* emit_weights.c: the weights of the generated code, in the three modes */
+/* ------------------------------------------------------------------ */
+
+/* The distinct constants of a model (its step graphs' and branches' too),
+ * each at a 64-byte aligned offset of one little-endian blob. */
+struct WeightBlob {
+	Ctx *c;                  /* the arena it lives in */
+	Tensor **t;              /* in blob order */
+	int64_t *off;            /* their offsets */
+	int n, cap;
+	int64_t size;            /* bytes, a multiple of 64 */
+};
+
+/* Bytes of the header of a .weights file, before the blob (emit_weights.c
+ * documents its fields). */
+#define WEIGHTS_HEADER_SIZE 64
+
+/* The offset of constant r (a root tensor) in b: a constant with the same
+ * data and size as one placed before shares its offset. */
+int64_t weights_place(WeightBlob *b, Tensor *r);
+/* What the public functions of the API take first: "" or, in extern
+ * mode, "const void *weights, size_t weights_size, " ... */
+const char *weights_params(const EmitOptions *o);
+/* ... and the suffix of their names: "" or "_w". */
+const char *weights_suffix(const EmitOptions *o);
+/* The lines of a public function that set `const unsigned char *W` to the
+ * blob (in extern mode: return the weights error, if any). */
+void emit_weights_fetch(const EmitOptions *o, const WeightBlob *b, FILE *c);
+/* Near the top of model.c: what the functions before the blob need. */
+void emit_weights_decl(const EmitOptions *o, const WeightBlob *b, FILE *c);
+/* At the end of model.c: the blob (embed), the reference to the linked blob
+ * (blob), or the checks of the caller's blob (extern). */
+void emit_weights_def(const EmitOptions *o, const WeightBlob *b, FILE *c);
+/* In model.h: extern mode's macros, error codes and NAME_weights_check. */
+void emit_weights_header(const EmitOptions *o, const WeightBlob *b, FILE *h);
+/* model.weights and model.weights.S, as the mode needs (EmitFiles). */
+void emit_weights_files(const EmitOptions *o, const WeightBlob *b, const EmitFiles *out);
 
 /* ------------------------------------------------------------------ */
 /* Input limits (helper "harden"; docs/reliability.md)                  */

@@ -1,0 +1,251 @@
+/*
+ * weights_run.c -- one model's outputs, whatever its weights mode, for
+ * check_weights.sh to compare bitwise across embed, blob and extern builds,
+ * and (extern) the error codes of bad weights.
+ *
+ *   cc -DM=charlm -DMU=CHARLM [-DSTEP] [-DEXTERN] -I DIR weights_run.c DIR/charlm.c
+ *      [DIR/charlm.weights.S]
+ *   ./a.out [WEIGHTS] > out.bin         the outputs of NAME_run_v on a fixed
+ *                                       input, then (-DSTEP) of NAME_step at
+ *                                       every position and of NAME_prefill
+ *   ./a.out WEIGHTS --errors OTHER      extern: every way a blob can be wrong
+ *                                       (OTHER: another model's weights) gives
+ *                                       its code from every entry point
+ *
+ * The input: floats (i * 7 % 17) / 16, or token ids i * 5 % 7.  Output bytes
+ * go to stdout as they are.  Built with $TOSTC_TEST_CFLAGS (the sanitizers in
+ * CI): each bad blob lives in a buffer of exactly its size.
+ */
+#define _POSIX_C_SOURCE 200112L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#include STR(M.h)
+
+#define F(suffix) CAT(M, suffix)   /* F(_run_v): charlm_run_v */
+#define U(suffix) CAT(MU, suffix)  /* U(_WORKSPACE_SIZE) */
+
+#if defined(EXTERN)
+#define WARGS(w, n) w, n,
+#define RUN_V F(_run_v_w)
+#define STEP_FN F(_step_w)
+#define PREFILL F(_prefill_w)
+#else
+#define WARGS(w, n)
+#define RUN_V F(_run_v)
+#define STEP_FN F(_step)
+#define PREFILL F(_prefill)
+#endif
+
+static void *aligned(size_t n)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, 64, n ? n : 1) != 0) {
+		fputs("out of memory\n", stderr);
+		exit(1);
+	}
+	memset(p, 0, n);
+	return p;
+}
+
+static unsigned char *load(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(1);
+	}
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *p = aligned(*n);
+	if (fread(p, 1, *n, f) != *n) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	return p;
+}
+
+/* the model's input 0, filled; its byte size in *n */
+static void *input(size_t *n)
+{
+#if defined(STEP)
+	int64_t *x = aligned(sizeof(int64_t) * U(_INPUT0_SIZE));
+	for (long i = 0; i < U(_INPUT0_SIZE); i++)
+		x[i] = i * 5 % 7;
+	*n = sizeof(int64_t) * U(_INPUT0_SIZE);
+#else
+	float *x = aligned(sizeof(float) * U(_INPUT0_SIZE));
+	for (long i = 0; i < U(_INPUT0_SIZE); i++)
+		x[i] = (float)(i * 7 % 17) / 16.0f;
+	*n = sizeof(float) * U(_INPUT0_SIZE);
+#endif
+	return x;
+}
+
+static int outputs(const void *w, size_t wn)
+{
+	size_t n;
+	void *x = input(&n);
+	float *y = aligned(sizeof(float) * U(_OUTPUT0_SIZE));
+	void *ws = aligned(U(_WORKSPACE_SIZE));
+	const void *in[1] = {x};
+	void *out[1] = {y};
+	(void)w, (void)wn;
+	if (RUN_V(WARGS(w, wn) in, out, ws) != 0)
+		return 1;
+	fwrite(y, sizeof(float), U(_OUTPUT0_SIZE), stdout);
+#if defined(STEP)
+	{
+		unsigned char *state = aligned(U(_STATE_SIZE));
+		void *sws = aligned(U(_STEP_WORKSPACE_SIZE));
+		float *logits = aligned(sizeof(float) * U(_STEP_OUTPUT0_SIZE));
+		const int64_t *ids = x;
+		F(_reset)(state);
+		for (long t = 0; t < U(_MAX_POSITIONS); t++) {
+			if (STEP_FN(WARGS(w, wn) state, ids + t, logits, sws) != 0)
+				return 1;
+			fwrite(logits, sizeof(float), U(_STEP_OUTPUT0_SIZE), stdout);
+		}
+		F(_reset)(state);
+		if (PREFILL(WARGS(w, wn) state, ids, U(_MAX_POSITIONS) / 2, logits, sws) != 0)
+			return 1;
+		fwrite(logits, sizeof(float), U(_STEP_OUTPUT0_SIZE), stdout);
+		free(state), free(sws), free(logits);
+	}
+#endif
+	free(x), free(y), free(ws);
+	return 0;
+}
+
+#if defined(EXTERN)
+static int failures;
+
+/* every entry point on (w, n) must return `want` */
+static void expect(const char *what, const void *w, size_t n, int want)
+{
+	size_t xn;
+	void *x = input(&xn);
+	float *y = aligned(sizeof(float) * U(_OUTPUT0_SIZE));
+	void *ws = aligned(U(_WORKSPACE_SIZE));
+	const void *in[1] = {x};
+	void *out[1] = {y};
+	int got[5], k = 0;
+	got[k++] = RUN_V(w, n, in, out, ws);
+	got[k++] = F(_run_w)(w, n, x, y, ws);
+#if defined(STEP)
+	{
+		unsigned char *state = aligned(U(_STATE_SIZE));
+		void *sws = aligned(U(_STEP_WORKSPACE_SIZE));
+		float *logits = aligned(sizeof(float) * U(_STEP_OUTPUT0_SIZE));
+		F(_reset)(state);
+		got[k++] = STEP_FN(w, n, state, x, logits, sws);
+		got[k++] = PREFILL(w, n, state, x, 3, logits, sws);
+		if (want != 0 && F(_position)(state) != 0)
+			got[k - 1] = 99;   /* a refused call must leave the state alone */
+		free(state), free(sws), free(logits);
+	}
+#endif
+	int check = F(_weights_check)(w, n);
+	int bad = 0;
+	for (int i = 0; i < k; i++)
+		bad |= got[i] != want;
+	/* check also hashes: it finds corrupted bytes the calls cannot */
+	int want_check = want == 0 && strstr(what, "corrupted blob") ? U(_ERR_WEIGHTS_HASH) : want;
+	bad |= check != want_check;
+	printf("%-36s %s: calls return", what, bad ? "FAIL" : "ok");
+	for (int i = 0; i < k; i++)
+		printf(" %d", got[i]);
+	printf(", %s_weights_check %d (want %d, %d)\n", STR(M), check, want, want_check);
+	failures += bad;
+	free(x), free(y), free(ws);
+}
+
+static size_t blob_size;   /* of the blob copy() copies from */
+
+/* the first n bytes of w (zeros past its end) in a buffer of exactly n
+ * bytes, 64-byte aligned, with byte at changed to v (at < 0: unchanged) */
+static unsigned char *copy(const unsigned char *w, size_t n, long at, int v)
+{
+	unsigned char *p = aligned(n);
+	memcpy(p, w, n < blob_size ? n : blob_size);
+	if (at >= 0)
+		p[at] = (unsigned char)v;
+	return p;
+}
+
+static int errors(const unsigned char *w, size_t n, const char *other_path)
+{
+	size_t on;
+	unsigned char *other = load(other_path, &on), *p;
+	blob_size = n;
+	expect("the right weights", w, n, 0);
+	expect("NULL", NULL, n, U(_ERR_WEIGHTS_SIZE));
+	expect("an empty blob", w, 0, U(_ERR_WEIGHTS_SIZE));
+	expect("63 bytes", p = copy(w, 63, -1, 0), 63, U(_ERR_WEIGHTS_SIZE)), free(p);
+	expect("truncated by one byte", p = copy(w, n - 1, -1, 0), n - 1, U(_ERR_WEIGHTS_SIZE)), free(p);
+	expect("truncated to its header", p = copy(w, 64, -1, 0), 64, U(_ERR_WEIGHTS_SIZE)), free(p);
+	expect("one byte too long", p = copy(w, n + 1, -1, 0), n + 1, U(_ERR_WEIGHTS_SIZE)), free(p);
+	{
+		unsigned char *q = aligned(n + 64);
+		memcpy(q + 8, w, n);
+		expect("8 bytes off alignment", q + 8, n, U(_ERR_WEIGHTS_ALIGN));
+		free(q);
+	}
+	expect("corrupted magic", p = copy(w, n, 3, w[3] ^ 0x20), n, U(_ERR_WEIGHTS_HEADER)), free(p);
+	expect("corrupted format version", p = copy(w, n, 8, 2), n, U(_ERR_WEIGHTS_HEADER)), free(p);
+	expect("corrupted header size", p = copy(w, n, 12, 32), n, U(_ERR_WEIGHTS_HEADER)), free(p);
+	expect("corrupted size field", p = copy(w, n, 17, w[17] ^ 1), n, U(_ERR_WEIGHTS_HEADER)), free(p);
+	expect("corrupted hash field", p = copy(w, n, 30, w[30] ^ 1), n, U(_ERR_WEIGHTS_MODEL)), free(p);
+	expect("another model's weights", other, on, U(_ERR_WEIGHTS_MODEL));
+	expect("corrupted blob (last byte)", p = copy(w, n, (long)n - 1, w[n - 1] ^ 0x80), n, 0), free(p);
+	/* any bit of the header flipped: never a crash, never 0 but for the
+	 * padding, which nothing reads (weights_check runs the checks of every
+	 * call, then hashes the blob: the header is not in the hash) */
+	int odd = 0;
+	for (long at = 0; at < 64; at++) {
+		for (int bit = 0; bit < 8; bit++) {
+			p = copy(w, n, at, w[at] ^ (1 << bit));
+			int r = F(_weights_check)(p, n);
+			if ((r == 0) != (at >= 32))
+				odd++;
+			free(p);
+		}
+	}
+	printf("%-36s %s: %d of 512 single-bit header changes misjudged\n", "every header bit flipped",
+	       odd ? "FAIL" : "ok", odd);
+	failures += odd != 0;
+	free(other);
+	return failures != 0;
+}
+#endif
+
+int main(int argc, char **argv)
+{
+	size_t n = 0;
+	unsigned char *w = NULL;
+	int r;
+	if (argc > 1)
+		w = load(argv[1], &n);
+#if defined(EXTERN)
+	if (!w) {
+		fputs("usage: weights_run WEIGHTS [--errors OTHER.weights]\n", stderr);
+		return 2;
+	}
+	if (argc > 3 && strcmp(argv[2], "--errors") == 0) {
+		r = errors(w, n, argv[3]);
+		free(w);
+		return r;
+	}
+#endif
+	r = outputs(w, n);
+	free(w);
+	return r;
+}
