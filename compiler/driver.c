@@ -146,7 +146,7 @@ static bool valid_ident(const char *s)
 	return true;
 }
 
-static void parse_dim(Ctx *c, const char *arg)
+void driver_dim(Ctx *c, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	if (!eq || eq == arg || !eq[1])
@@ -167,6 +167,16 @@ static void parse_dim(Ctx *c, const char *arg)
 	if (c->ndims == MAX_DIM_BINDINGS)
 		ctx_error(c, "--dim: at most %d bindings", MAX_DIM_BINDINGS);
 	c->dims[c->ndims++] = (DimBinding){name, v, false};
+}
+
+void driver_const_input(Ctx *c, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	if (!eq || eq == v || !eq[1])
+		ctx_error(c, "--const-input needs NAME=FILE.pb");
+	if (c->nconsts == MAX_DIM_BINDINGS)
+		ctx_error(c, "--const-input: at most %d bindings", MAX_DIM_BINDINGS);
+	c->consts[c->nconsts++] = (ConstInput){ctx_printf(c, "%.*s", (int)(eq - v), v), eq + 1, false};
 }
 
 typedef struct {
@@ -318,14 +328,16 @@ static void write_depfile(Ctx *c, FILE *f, const char *target)
 	fputs("\n", f);
 }
 
+Graph *driver_load(Ctx *c, const char *model, const char *dump_after, FILE *dump)
+{
+	Graph *g = ends_with(model, ".tost") ? dsl_load(c, model) : onnx_load(c, model);
+	pipeline_run(g, dump_after, dump);
+	return g;
+}
+
 static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 {
-	Graph *g;
-	if (ends_with(o->model, ".tost"))
-		g = dsl_load(c, o->model);
-	else
-		g = onnx_load(c, o->model);
-	pipeline_run(g, o->want_dump ? o->dump : NULL, stdout);
+	Graph *g = driver_load(c, o->model, o->want_dump ? o->dump : NULL, stdout);
 	if (o->want_report) {
 		if (o->report && strcmp(o->report, "json") == 0)
 			report_json(g, stdout);
@@ -427,6 +439,8 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 	Ctx *c = &st->ctx;
 	Options *op = &st->o;
 	op->err = st->err;
+	if (argc > 1 && strcmp(argv[1], "run") == 0)
+		return run_main(c, argc - 1, argv + 1, stdout);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -454,9 +468,9 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 		} else if (strcmp(a, "--dim") == 0) {
 			if (++i == argc)
 				ctx_error(c, "--dim needs NAME=VALUE");
-			parse_dim(c, argv[i]);
+			driver_dim(c, argv[i]);
 		} else if (strncmp(a, "--dim=", 6) == 0) {
-			parse_dim(c, a + 6);
+			driver_dim(c, a + 6);
 		} else if (strcmp(a, "--report") == 0 || strncmp(a, "--report=", 9) == 0) {
 			op->want_report = true;
 			op->report = a[8] == '=' ? a + 9 : NULL;
@@ -476,14 +490,7 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 				ctx_error(c, "--dump-ir=%s: no such pass (passes: %s)", op->dump, list);
 			}
 		} else if (strcmp(a, "--const-input") == 0) {
-			const char *v = ++i < argc ? argv[i] : "";
-			const char *eq = strchr(v, '=');
-			if (!eq || eq == v || !eq[1])
-				ctx_error(c, "--const-input needs NAME=FILE.pb");
-			if (c->nconsts == MAX_DIM_BINDINGS)
-				ctx_error(c, "--const-input: at most %d bindings", MAX_DIM_BINDINGS);
-			c->consts[c->nconsts++] = (ConstInput){ctx_printf(c, "%.*s", (int)(eq - v), v),
-			                                       eq + 1, false};
+			driver_const_input(c, ++i < argc ? argv[i] : "");
 		} else if (strcmp(a, "--weights") == 0 || strncmp(a, "--weights=", 10) == 0) {
 			const char *v = a[9] == '=' ? a + 10 : ++i < argc ? argv[i] : "";
 			if (strcmp(v, "embed") == 0)

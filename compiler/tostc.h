@@ -585,6 +585,20 @@ void emit_check_runtime(Ctx *c, FILE *f);
 /* Run tostc with argv; messages go to `err` (stderr in main). Returns the
  * exit status: 0 ok, 1 user error (no output files left), 2 internal error. */
 int driver_main(int argc, char **argv, FILE *err);
+/* MODEL (.onnx or .tost, with c's --dim and --const-input bindings) loaded
+ * and through the passes; --dump-ir after dump_after (or NULL) to dump. */
+Graph *driver_load(Ctx *c, const char *model, const char *dump_after, FILE *dump);
+/* --dim NAME=VALUE and --const-input NAME=FILE into c (ctx_error when malformed). */
+void driver_dim(Ctx *c, const char *arg);
+void driver_const_input(Ctx *c, const char *arg);
+
+/* ------------------------------------------------------------------ */
+/* run.c: `tostc run` -- a model compiled, built with $CC and run        */
+/* ------------------------------------------------------------------ */
+
+/* tostc run MODEL --inputs IN.npz [...]: argv[0] is "run".  Summaries go to
+ * out; errors unwind through c (exit status 1, as the driver's). */
+int run_main(Ctx *c, int argc, char **argv, FILE *out);
 
 /* ------------------------------------------------------------------ */
 /* report.c: --report                                                   */
@@ -626,6 +640,47 @@ const StEntry *safetensors_find(const SafeTensors *st, const char *name); /* NUL
 /* The tensor `name` converted to float32 (F32, F16, BF16), arena memory.
  * ctx_error when absent or of another dtype. */
 float *safetensors_get_f32(Ctx *c, const SafeTensors *st, const StEntry *e);
+
+/* ------------------------------------------------------------------ */
+/* npz.c: numpy's .npy and .npz files (tostc run's inputs and outputs)   */
+/* ------------------------------------------------------------------ */
+
+/* One array of a .npz (or a .npy file). */
+typedef struct {
+	const char *name;          /* .npz: its entry's name without ".npy"; .npy: "" */
+	const char *descr;         /* numpy's element type as written, e.g. "<f4" */
+	DType dtype;               /* DT_UNDEF: a type tostc has none for (float64...) */
+	int rank;
+	int64_t dims[MAX_RANK];
+	int64_t nbytes;
+	const unsigned char *data; /* little-endian, C order; in the buffer parsed */
+} NpyArray;
+
+typedef struct {
+	NpyArray *arrays;          /* in the archive's order */
+	int n;
+} NpzFile;
+
+/* A .npz (a zip of stored .npy entries, as np.savez writes it) or, for a
+ * path ending in .npy, one array named "".  ctx_error on anything wrong:
+ * compressed entries (np.savez_compressed), damaged or truncated zip
+ * structures, CRC mismatches, .npy headers that are not numpy's, Fortran
+ * order, big-endian types, shapes whose bytes are not all there. */
+NpzFile *npz_read(Ctx *c, const char *path);
+/* The same from memory (the bytes must stay alive); path names it in errors. */
+NpzFile *npz_parse(Ctx *c, const char *path, const unsigned char *bytes, int64_t size);
+/* One .npy in memory into *a; `what` names it in errors. */
+void npy_parse(Ctx *c, const char *what, const unsigned char *bytes, int64_t size, NpyArray *a);
+/* Write arrays as a .npz that np.load reads (stored entries, NAME.npy), or
+ * one array as a .npy.  ctx_error past 4 GiB. */
+void npz_write(Ctx *c, FILE *f, const NpyArray *arrays, int n);
+void npy_write(Ctx *c, FILE *f, const NpyArray *a);
+/* numpy's type string of t ("<f4"), NULL for none; a type string's numpy
+ * name ("float64"), or the string itself when unknown. */
+const char *npy_descr(DType t);
+const char *npy_type_name(const char *descr);
+/* "2, 3" (and "5," for one dimension): a shape as numpy writes it. */
+const char *npy_shape_text(Ctx *c, const NpyArray *a);
 
 /* ------------------------------------------------------------------ */
 /* dsl.c (+ grammar/tost.l, grammar/tost.y): the ToST model language    */
