@@ -961,6 +961,8 @@ struct WeightBlob {
 	int64_t *off;            /* their offsets */
 	int n, cap;
 	int64_t size;            /* bytes, a multiple of 64 */
+	const unsigned char *bytes; /* weights_finish: the blob, padding zero */
+	uint64_t hash;           /* weights_finish: its hash (NAME_WEIGHTS_HASH) */
 };
 
 /* Bytes of the header of a .weights file, before the blob (emit_weights.c
@@ -970,6 +972,8 @@ struct WeightBlob {
 /* The offset of constant r (a root tensor) in b: a constant with the same
  * data and size as one placed before shares its offset. */
 int64_t weights_place(WeightBlob *b, Tensor *r);
+/* Once every weight is placed: lay out the bytes and hash them. */
+void weights_finish(WeightBlob *b);
 /* What the public functions of the API take first: "" or, in extern
  * mode, "const void *weights, size_t weights_size, " ... */
 const char *weights_params(const EmitOptions *o);

@@ -777,6 +777,7 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, const E
 	use_graph(&e, g);
 	collect_weights(&e);
 	int64_t *run_woff = e.woff;
+	weights_finish(&e.wb);
 
 	const char **pn = param_names(&e);
 	emit_header(&e, out->h, pn);
