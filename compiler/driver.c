@@ -169,6 +169,15 @@ void driver_dim(Ctx *c, const char *arg)
 	c->dims[c->ndims++] = (DimBinding){name, v, false};
 }
 
+void driver_word(Ctx *c, const char *a, const char **model, const char *help)
+{
+	if (a[0] == '-' && a[1])
+		ctx_error(c, "unknown option '%s' (see %s)", a, help);
+	if (*model)
+		ctx_error(c, "two model files given ('%s' and '%s')", *model, a);
+	*model = a;
+}
+
 void driver_const_input(Ctx *c, const char *v)
 {
 	const char *eq = strchr(v, '=');
@@ -511,12 +520,8 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			op->stream = 1;
 		} else if (strcmp(a, "--no-stream") == 0) {
 			op->stream = -1;
-		} else if (a[0] == '-' && a[1]) {
-			ctx_error(c, "unknown option '%s' (see tostc --help)", a);
 		} else {
-			if (op->model)
-				ctx_error(c, "two model files given ('%s' and '%s')", op->model, a);
-			op->model = a;
+			driver_word(c, a, &op->model, "tostc --help");
 		}
 	}
 	if (!op->model)

@@ -479,13 +479,11 @@ static void parse(Run *r, int argc, char **argv)
 			driver_const_input(c, argv[++i]);
 		} else if (strcmp(a, "--no-fuse") == 0) {
 			c->no_fuse = true;
-		} else if (a[0] == '-' && a[1]) {
-			ctx_error(c, "unknown option '%s', or it lacks its value (see tostc run "
-			          "--help)", a);
+		} else if (!v && strstr(" --inputs --outputs --dim --const-input ",
+		                        ctx_printf(c, " %s ", a))) {
+			ctx_error(c, "%s needs a value (see tostc run --help)", a);
 		} else {
-			if (r->model)
-				ctx_error(c, "two model files given ('%s' and '%s')", r->model, a);
-			r->model = a;
+			driver_word(c, a, &r->model, "tostc run --help");
 		}
 	}
 	if (!r->model)

@@ -588,6 +588,9 @@ int driver_main(int argc, char **argv, FILE *err);
 /* MODEL (.onnx or .tost, with c's --dim and --const-input bindings) loaded
  * and through the passes; --dump-ir after dump_after (or NULL) to dump. */
 Graph *driver_load(Ctx *c, const char *model, const char *dump_after, FILE *dump);
+/* A command-line word that is no option's value: the model into *model, or
+ * an error (an unknown option, a second model; help: where to look). */
+void driver_word(Ctx *c, const char *a, const char **model, const char *help);
 /* --dim NAME=VALUE and --const-input NAME=FILE into c (ctx_error when malformed). */
 void driver_dim(Ctx *c, const char *arg);
 void driver_const_input(Ctx *c, const char *arg);

@@ -73,55 +73,71 @@ static unsigned char *load(const char *path, size_t *n)
 	return p;
 }
 
-/* the model's input 0, filled; its byte size in *n */
-static void *input(size_t *n)
+/* The buffers of one run: input 0, filled (floats (i * 7 % 17) / 16, or
+ * token ids i * 5 % 7), output 0, the workspaces and the step state. */
+typedef struct {
+	void *x, *ws;
+	float *y;
+	const void *in[1];
+	void *out[1];
+#if defined(STEP)
+	unsigned char *state;
+	void *sws;
+	float *logits;
+#endif
+} Bufs;
+
+static Bufs bufs(void)
 {
+	Bufs b;
 #if defined(STEP)
 	int64_t *x = aligned(sizeof(int64_t) * U(_INPUT0_SIZE));
 	for (long i = 0; i < U(_INPUT0_SIZE); i++)
 		x[i] = i * 5 % 7;
-	*n = sizeof(int64_t) * U(_INPUT0_SIZE);
+	b.state = aligned(U(_STATE_SIZE));
+	b.sws = aligned(U(_STEP_WORKSPACE_SIZE));
+	b.logits = aligned(sizeof(float) * U(_STEP_OUTPUT0_SIZE));
 #else
 	float *x = aligned(sizeof(float) * U(_INPUT0_SIZE));
 	for (long i = 0; i < U(_INPUT0_SIZE); i++)
 		x[i] = (float)(i * 7 % 17) / 16.0f;
-	*n = sizeof(float) * U(_INPUT0_SIZE);
 #endif
-	return x;
+	b.x = x;
+	b.in[0] = x;
+	b.out[0] = b.y = aligned(sizeof(float) * U(_OUTPUT0_SIZE));
+	b.ws = aligned(U(_WORKSPACE_SIZE));
+	return b;
+}
+
+static void bufs_free(Bufs *b)
+{
+	free(b->x), free(b->y), free(b->ws);
+#if defined(STEP)
+	free(b->state), free(b->sws), free(b->logits);
+#endif
 }
 
 static int outputs(const void *w, size_t wn)
 {
-	size_t n;
-	void *x = input(&n);
-	float *y = aligned(sizeof(float) * U(_OUTPUT0_SIZE));
-	void *ws = aligned(U(_WORKSPACE_SIZE));
-	const void *in[1] = {x};
-	void *out[1] = {y};
+	Bufs b = bufs();
 	(void)w, (void)wn;
-	if (RUN_V(WARGS(w, wn) in, out, ws) != 0)
+	if (RUN_V(WARGS(w, wn) b.in, b.out, b.ws) != 0)
 		return 1;
-	fwrite(y, sizeof(float), U(_OUTPUT0_SIZE), stdout);
+	fwrite(b.y, sizeof(float), U(_OUTPUT0_SIZE), stdout);
 #if defined(STEP)
-	{
-		unsigned char *state = aligned(U(_STATE_SIZE));
-		void *sws = aligned(U(_STEP_WORKSPACE_SIZE));
-		float *logits = aligned(sizeof(float) * U(_STEP_OUTPUT0_SIZE));
-		const int64_t *ids = x;
-		F(_reset)(state);
-		for (long t = 0; t < U(_MAX_POSITIONS); t++) {
-			if (STEP_FN(WARGS(w, wn) state, ids + t, logits, sws) != 0)
-				return 1;
-			fwrite(logits, sizeof(float), U(_STEP_OUTPUT0_SIZE), stdout);
-		}
-		F(_reset)(state);
-		if (PREFILL(WARGS(w, wn) state, ids, U(_MAX_POSITIONS) / 2, logits, sws) != 0)
+	const int64_t *ids = b.x;
+	F(_reset)(b.state);
+	for (long t = 0; t < U(_MAX_POSITIONS); t++) {
+		if (STEP_FN(WARGS(w, wn) b.state, ids + t, b.logits, b.sws) != 0)
 			return 1;
-		fwrite(logits, sizeof(float), U(_STEP_OUTPUT0_SIZE), stdout);
-		free(state), free(sws), free(logits);
+		fwrite(b.logits, sizeof(float), U(_STEP_OUTPUT0_SIZE), stdout);
 	}
+	F(_reset)(b.state);
+	if (PREFILL(WARGS(w, wn) b.state, ids, U(_MAX_POSITIONS) / 2, b.logits, b.sws) != 0)
+		return 1;
+	fwrite(b.logits, sizeof(float), U(_STEP_OUTPUT0_SIZE), stdout);
 #endif
-	free(x), free(y), free(ws);
+	bufs_free(&b);
 	return 0;
 }
 
@@ -131,27 +147,16 @@ static int failures;
 /* every entry point on (w, n) must return `want` */
 static void expect(const char *what, const void *w, size_t n, int want)
 {
-	size_t xn;
-	void *x = input(&xn);
-	float *y = aligned(sizeof(float) * U(_OUTPUT0_SIZE));
-	void *ws = aligned(U(_WORKSPACE_SIZE));
-	const void *in[1] = {x};
-	void *out[1] = {y};
+	Bufs b = bufs();
 	int got[5], k = 0;
-	got[k++] = RUN_V(w, n, in, out, ws);
-	got[k++] = F(_run_w)(w, n, x, y, ws);
+	got[k++] = RUN_V(w, n, b.in, b.out, b.ws);
+	got[k++] = F(_run_w)(w, n, b.x, b.y, b.ws);
 #if defined(STEP)
-	{
-		unsigned char *state = aligned(U(_STATE_SIZE));
-		void *sws = aligned(U(_STEP_WORKSPACE_SIZE));
-		float *logits = aligned(sizeof(float) * U(_STEP_OUTPUT0_SIZE));
-		F(_reset)(state);
-		got[k++] = STEP_FN(w, n, state, x, logits, sws);
-		got[k++] = PREFILL(w, n, state, x, 3, logits, sws);
-		if (want != 0 && F(_position)(state) != 0)
-			got[k - 1] = 99;   /* a refused call must leave the state alone */
-		free(state), free(sws), free(logits);
-	}
+	F(_reset)(b.state);
+	got[k++] = STEP_FN(w, n, b.state, b.x, b.logits, b.sws);
+	got[k++] = PREFILL(w, n, b.state, b.x, 3, b.logits, b.sws);
+	if (want != 0 && F(_position)(b.state) != 0)
+		got[k - 1] = 99;   /* a refused call must leave the state alone */
 #endif
 	int check = F(_weights_check)(w, n);
 	int bad = 0;
@@ -165,7 +170,7 @@ static void expect(const char *what, const void *w, size_t n, int want)
 		printf(" %d", got[i]);
 	printf(", %s_weights_check %d (want %d, %d)\n", STR(M), check, want, want_check);
 	failures += bad;
-	free(x), free(y), free(ws);
+	bufs_free(&b);
 }
 
 static size_t blob_size;   /* of the blob copy() copies from */

@@ -63,6 +63,12 @@ rebuild() {
 	cmake --build "$1" -j2 > "$1.build.log" 2>&1 || { tail -n 30 "$1.build.log"; fail "$1: build failed"; }
 	regen=$(grep -c 'tostc .* -> .*\.c (weights' "$1.build.log" || true)
 }
+# touched FILE N: after FILE changes, a build of $b runs tostc for N models
+touched() {
+	touch "$1"
+	rebuild "$b"
+	[ "$regen" = "$2" ] || fail "$gen: $(basename "$1") touched: tostc ran for $regen models, not $2"
+}
 # outputs DIR: run both programs; their output must be the first build's
 ref=
 outputs() {
@@ -95,15 +101,9 @@ echo "$gens" | while IFS= read -r gen; do
 	sleep 1   # a file system with coarse time stamps: the touch must be newer
 	rebuild "$b"
 	[ "$regen" = 0 ] || fail "$gen: a second build ran tostc for $regen models"
-	touch "$work/src/digits/digits.safetensors"
-	rebuild "$b"
-	[ "$regen" = 2 ] || fail "$gen: digits.safetensors touched: tostc ran for $regen models, not 2"
-	touch "$work/src/charlm/charlm.onnx"
-	rebuild "$b"
-	[ "$regen" = 1 ] || fail "$gen: charlm.onnx touched: tostc ran for $regen models, not 1"
-	touch "$work/prefix/bin/tostc"
-	rebuild "$b"
-	[ "$regen" = 3 ] || fail "$gen: tostc touched: tostc ran for $regen models, not 3"
+	touched "$work/src/digits/digits.safetensors" 2
+	touched "$work/src/charlm/charlm.onnx" 1
+	touched "$work/prefix/bin/tostc" 3
 	outputs "$b"
 	echo "$gen: regenerated only what changed (nothing; the 2 digits models; charlm; all 3 for a new tostc)"
 	echo "$n" > "$work/count.$g"

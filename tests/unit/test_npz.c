@@ -14,6 +14,15 @@
 #include "tostc.h"
 #include "unit.h"
 
+/* At the top of a test: a fresh context c whose errors fail the test. */
+#define BEGIN(c, jb)                  \
+	ctx_init(&(c), "t.npz");      \
+	(c).jmp = &(jb);              \
+	if (setjmp(jb)) {             \
+		FAIL_ERROR(&(c));     \
+		return;               \
+	}
+
 /* arrays -> a .npz in memory (malloc'd), its size in *n */
 static unsigned char *archive(Ctx *c, const NpyArray *a, int k, size_t *n)
 {
@@ -28,12 +37,7 @@ static void test_round_trip(void)
 {
 	Ctx c;
 	jmp_buf jb;
-	ctx_init(&c, "t.npz");
-	c.jmp = &jb;
-	if (setjmp(jb)) {
-		FAIL_ERROR(&c);
-		return;
-	}
+	BEGIN(c, jb);
 	static const float x[6] = {1, -2, 3.5f, 0, 1e-30f, 7};
 	static const int64_t s[1] = {-5};
 	static const unsigned char b[4] = {1, 0, 0, 1};
@@ -159,12 +163,7 @@ static void test_refusals(void)
 	/* zip: damaged in each of its parts */
 	Ctx c;
 	jmp_buf jb;
-	ctx_init(&c, "t.npz");
-	c.jmp = &jb;
-	if (setjmp(jb)) {
-		FAIL_ERROR(&c);
-		return;
-	}
+	BEGIN(c, jb);
 	static const float x[4] = {1, 2, 3, 4};
 	NpyArray a[2] = {{"x", "<f4", DT_F32, 1, {4}, 16, (const unsigned char *)x},
 	                 {"x", "<f4", DT_F32, 1, {4}, 16, (const unsigned char *)x}};
