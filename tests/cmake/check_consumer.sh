@@ -9,19 +9,23 @@
 #      (embed, blob, extern) with Ninja and with Makefiles: its C program
 #      (digits and charlm, with the step API) and its C++ program (digits
 #      twice, fused and unfused, under two names) print bitwise the same in
-#      all six builds;
+#      all six builds; the blob builds with -DOPENMP=ON (charlm with
+#      tostc_add_model's OPENMP: the program must call into libgomp);
 #   3. regeneration, with each generator: a second build runs tostc for no
 #      model; touching digits.safetensors (read by digits.tost) regenerates
 #      the two digits models only, touching charlm.onnx charlm only, touching
 #      the installed tostc all three;
 #   4. the same project with tostc's source tree instead of the package
-#      (-DTOSTC_SOURCE_DIR: add_subdirectory, which builds tostc too) prints
-#      the same again.
+#      (-DTOSTC_SOURCE_DIR: add_subdirectory, which builds tostc too) gives
+#      the same classifications and text (the logits only to rounding: with
+#      $TOSTC_TEST_CFLAGS this tostc is built with -march=native, and folds
+#      constants with other kernels than the installed one).
 # The programs are built with $TOSTC_TEST_CFLAGS (CI: the sanitizers).
 # Without Ninja its builds are skipped, and the summary says so.
 set -eu
 src=$1 build=$2 work=$3
 flags=${TOSTC_TEST_CFLAGS:-}
+export OMP_NUM_THREADS=2   # the OpenMP builds run on 2 threads
 rm -rf "$work"
 mkdir -p "$work/src"
 n=0
@@ -90,10 +94,15 @@ echo "$gens" | while IFS= read -r gen; do
 	g=$(echo "$gen" | tr -cd 'A-Za-z')
 	for mode in embed blob extern; do
 		b=$work/$g-$mode
-		configure "$b" "$gen" -DCMAKE_PREFIX_PATH="$work/prefix" -DWEIGHTS=$mode
+		openmp=OFF
+		[ $mode = blob ] && openmp=ON
+		configure "$b" "$gen" -DCMAKE_PREFIX_PATH="$work/prefix" -DWEIGHTS=$mode -DOPENMP=$openmp
 		[ "$regen" = 3 ] || fail "$b: tostc ran for $regen models, not 3"
+		if [ $openmp = ON ] && ! nm "$b/sample" | grep -q ' U GOMP_'; then
+			fail "$b: OPENMP given, but sample does not call OpenMP"
+		fi
 		outputs "$b"
-		echo "$gen, WEIGHTS $mode: built, output equal to the first build's"
+		echo "$gen, WEIGHTS $mode (OpenMP $openmp): built, output equal to the first build's"
 	done
 
 	# 3. regeneration: only what changed, and what reads it
@@ -116,6 +125,15 @@ ref=$(ls "$work"/*-embed/out.txt | head -n 1)
 gen=$(echo "$gens" | head -n 1)
 b=$work/subdir
 configure "$b" "$gen" -DTOSTC_SOURCE_DIR="$src" -DWEIGHTS=blob
-outputs "$b"
-echo "add_subdirectory of tostc's source ($gen, WEIGHTS blob): output equal"
+"$b/sample" > "$b/sample.txt" || fail "$b/sample failed"
+"$b/sample_cxx" > "$b/sample_cxx.txt" || fail "$b/sample_cxx failed"
+verdicts() {   # the lines without logits
+	cat "$1/sample.txt" "$1/sample_cxx.txt" | grep -E '^(digits: accuracy|charlm: [^l]|fused and)' |
+		sed 's/; max .*//'
+}
+[ "$(verdicts "$b" | wc -l)" = 3 ] || fail "$b: the programs' output lacks its verdicts"
+[ "$(verdicts "$b")" = "$(verdicts "$(dirname "$ref")")" ] ||
+	fail "$b: the classifications or the text differ from $(dirname "$ref")'s"
+n=$((n + 1))
+echo "add_subdirectory of tostc's source ($gen, WEIGHTS blob): the same classifications and text"
 echo "cmake_consumer: $n passed, 0 failed"
