@@ -131,8 +131,7 @@ int64_t ctx_add(Ctx *c, int64_t a, int64_t b);
  * ctx_error "cannot open <what> '<path>'" (also for anything but a regular
  * file) or "cannot read ..."; what names the kind of file ("" for none). */
 char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size);
-/* Record that the compile read the file at path (--depfile lists them);
- * ctx_read_file records its files itself.  Each path once, in first-read order. */
+/* The compile read path (--depfile lists each once; ctx_read_file calls it). */
 void ctx_depend(Ctx *c, const char *path);
 
 /* FNV-1a 64 of n bytes, continuing from hash h (FNV1A_BASIS to start): the
@@ -335,8 +334,7 @@ const char *text_cstring(Ctx *c, const char *s);
  * the namespace of the generated API (`prefix`_, any case) or the runtime
  * (tr_); callers make the names they derive distinct */
 const char *text_ident(Ctx *c, const char *s, const char *prefix);
-/* s as a path in a Makefile rule (--depfile), or NULL when it cannot be one
- * (control characters, '\\') */
+/* s as a path in a Makefile rule (--depfile); NULL for control bytes, '\\' */
 const char *text_depfile(Ctx *c, const char *s);
 /* s as a JSON string with its quotes (hidden code points as \\uXXXX, bytes
  * that are not UTF-8 as U+FFFD) */
@@ -565,8 +563,7 @@ typedef struct {
 	const char *weights_name;/* "model.weights" as model.weights.S .incbins it */
 } EmitOptions;
 
-/* The files one compile writes; weights and asm NULL unless the mode needs
- * them (blob: both, extern: weights). */
+/* The files one compile writes; weights and asm_ only when the mode needs them. */
 typedef struct {
 	FILE *c, *h;
 	FILE *weights;           /* model.weights: the header, then the blob */
@@ -585,8 +582,8 @@ void emit_check_runtime(Ctx *c, FILE *f);
 /* Run tostc with argv; messages go to `err` (stderr in main). Returns the
  * exit status: 0 ok, 1 user error (no output files left), 2 internal error. */
 int driver_main(int argc, char **argv, FILE *err);
-/* MODEL (.onnx or .tost, with c's --dim and --const-input bindings) loaded
- * and through the passes; --dump-ir after dump_after (or NULL) to dump. */
+/* MODEL loaded with c's bindings and run through the passes (--dump-ir after
+ * dump_after, if not NULL, to dump). */
 Graph *driver_load(Ctx *c, const char *model, const char *dump_after, FILE *dump);
 /* A command-line word that is no option's value: the model into *model, or
  * an error (an unknown option, a second model; help: where to look). */
@@ -595,12 +592,8 @@ void driver_word(Ctx *c, const char *a, const char **model, const char *help);
 void driver_dim(Ctx *c, const char *arg);
 void driver_const_input(Ctx *c, const char *arg);
 
-/* ------------------------------------------------------------------ */
-/* run.c: `tostc run` -- a model compiled, built with $CC and run        */
-/* ------------------------------------------------------------------ */
-
-/* tostc run MODEL --inputs IN.npz [...]: argv[0] is "run".  Summaries go to
- * out; errors unwind through c (exit status 1, as the driver's). */
+/* run.c: tostc run MODEL --inputs IN.npz [...] (argv[0] "run"): a model
+ * built with $CC and run.  Summaries go to out; errors unwind through c. */
 int run_main(Ctx *c, int argc, char **argv, FILE *out);
 
 /* ------------------------------------------------------------------ */
@@ -664,25 +657,18 @@ typedef struct {
 	int n;
 } NpzFile;
 
-/* A .npz (a zip of stored .npy entries, as np.savez writes it) or, for a
- * path ending in .npy, one array named "".  ctx_error on anything wrong:
- * compressed entries (np.savez_compressed), damaged or truncated zip
- * structures, CRC mismatches, .npy headers that are not numpy's, Fortran
- * order, big-endian types, shapes whose bytes are not all there. */
+/* A .npz (np.savez's stored entries), or one array named "" for a path
+ * ending in .npy; ctx_error on anything wrong (npz.c says what).  _parse:
+ * from memory that stays alive; path or `what` names it in errors. */
 NpzFile *npz_read(Ctx *c, const char *path);
-/* The same from memory (the bytes must stay alive); path names it in errors. */
 NpzFile *npz_parse(Ctx *c, const char *path, const unsigned char *bytes, int64_t size);
-/* One .npy in memory into *a; `what` names it in errors. */
 void npy_parse(Ctx *c, const char *what, const unsigned char *bytes, int64_t size, NpyArray *a);
-/* Write arrays as a .npz that np.load reads (stored entries, NAME.npy), or
- * one array as a .npy.  ctx_error past 4 GiB. */
+/* arrays as a .npz np.load reads (NAME.npy entries), or one as a .npy */
 void npz_write(Ctx *c, FILE *f, const NpyArray *arrays, int n);
 void npy_write(Ctx *c, FILE *f, const NpyArray *a);
-/* numpy's type string of t ("<f4"), NULL for none; a type string's numpy
- * name ("float64"), or the string itself when unknown. */
+/* "<f4" for t (NULL: none); "float64" for "<f8"; "2, 3" (one dim: "5,") */
 const char *npy_descr(DType t);
 const char *npy_type_name(const char *descr);
-/* "2, 3" (and "5," for one dimension): a shape as numpy writes it. */
 const char *npy_shape_text(Ctx *c, const NpyArray *a);
 
 /* ------------------------------------------------------------------ */
@@ -956,8 +942,7 @@ void emit_step_api(const StreamInfo *s, const EmitOptions *o, const WeightBlob *
 /* emit_weights.c: the weights of the generated code, in the three modes */
 /* ------------------------------------------------------------------ */
 
-/* The distinct constants of a model (its step graphs' and branches' too),
- * each at a 64-byte aligned offset of one little-endian blob. */
+/* A model's distinct constants, each 64-byte aligned in one little-endian blob. */
 struct WeightBlob {
 	Ctx *c;                  /* the arena it lives in */
 	Tensor **t;              /* in blob order */
@@ -968,19 +953,14 @@ struct WeightBlob {
 	uint64_t hash;           /* weights_finish: its hash (NAME_WEIGHTS_HASH) */
 };
 
-/* Bytes of the header of a .weights file, before the blob (emit_weights.c
- * documents its fields). */
-#define WEIGHTS_HEADER_SIZE 64
-
 /* The offset of constant r (a root tensor) in b: a constant with the same
  * data and size as one placed before shares its offset. */
 int64_t weights_place(WeightBlob *b, Tensor *r);
 /* Once every weight is placed: lay out the bytes and hash them. */
 void weights_finish(WeightBlob *b);
-/* What the public functions of the API take first: "" or, in extern
- * mode, "const void *weights, size_t weights_size, " ... */
+/* What the public functions take first ("" or, extern, "const void
+ * *weights, size_t weights_size, "), and their names' suffix ("" or "_w"). */
 const char *weights_params(const EmitOptions *o);
-/* ... and the suffix of their names: "" or "_w". */
 const char *weights_suffix(const EmitOptions *o);
 /* The lines of a public function that set `const unsigned char *W` to the
  * blob (in extern mode: return the weights error, if any). */

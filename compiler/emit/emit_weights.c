@@ -42,6 +42,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#define WEIGHTS_HEADER_SIZE 64   /* bytes before the blob */
 #define WEIGHTS_MAGIC "TOSTCWTS"
 #define WEIGHTS_VERSION 1
 

@@ -9,6 +9,11 @@
  * np.savez_compressed's deflated entries are refused with a message that
  * says so.
  *
+ * npz_read refuses, with a message that names it: compressed entries,
+ * damaged or truncated zip structures, CRC mismatches, .npy headers that are
+ * not numpy's, Fortran order, big-endian types, shapes whose bytes are not
+ * all there.  The writer refuses archives past 4 GiB (no zip64 written).
+ *
  * Everything in the file is untrusted, as in the other readers: the zip
  * structures are read from the central directory, and every offset, size
  * and count is checked against the bytes that are there before it is used;
