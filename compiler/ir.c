@@ -559,6 +559,15 @@ int attr_floats(const Node *n, const char *name, const float **v)
 	return a->n;
 }
 
+int attr_strings(const Node *n, const char *name, const char *const **v)
+{
+	const Attr *a = attr_find(n, name);
+	if (!a || a->kind != AT_STRINGS)
+		return -1;
+	*v = a->strs;
+	return a->n;
+}
+
 Attr *node_add_attr(Graph *g, Node *n, const char *name, AttrKind kind)
 {
 	Attr *a = ctx_alloc(g->ctx, sizeof(Attr) * (size_t)(n->nattrs + 1));
@@ -602,6 +611,12 @@ static void dump_attr(Ctx *c, FILE *f, const Attr *a)
 		fputc(']', f);
 		break;
 	case AT_TENSOR: fprintf(f, "<tensor %s>", a->t ? text_msg(c, a->t->name) : "?"); break;
+	case AT_STRINGS:
+		fputc('[', f);
+		for (int i = 0; i < a->n; i++)
+			fprintf(f, "%s\"%s\"", i ? "," : "", text_msg(c, a->strs[i]));
+		fputc(']', f);
+		break;
 	default: fputs("<other>", f); break;
 	}
 }

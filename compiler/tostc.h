@@ -101,6 +101,8 @@ struct Ctx {
 	bool no_fuse;            /* --no-fuse */
 	const char **deps;       /* every input file the compile read (ctx_depend) */
 	int ndeps, capdeps;
+	struct PackedWeight *packed; /* op_linalg.c: weights packed so far, shared by the
+	                          * compilation's graphs (the step API's reuse them) */
 };
 
 void ctx_init(Ctx *c, const char *path);
@@ -170,7 +172,7 @@ struct Tensor {
 	int nusers;              /* number of live node inputs that read it */
 };
 
-typedef enum { AT_INT, AT_FLOAT, AT_INTS, AT_FLOATS, AT_STRING, AT_TENSOR, AT_OTHER } AttrKind;
+typedef enum { AT_INT, AT_FLOAT, AT_INTS, AT_FLOATS, AT_STRING, AT_TENSOR, AT_STRINGS, AT_OTHER } AttrKind;
 
 struct Attr {
 	const char *name;
@@ -179,8 +181,9 @@ struct Attr {
 	float f;
 	int64_t *ints;
 	float *floats;
-	int n;                   /* element count of ints / floats */
+	int n;                   /* element count of ints / floats / strs */
 	const char *s;
+	const char **strs;       /* AT_STRINGS (the recurrent layers' activations) */
 	Tensor *t;               /* AT_TENSOR: a TK_CONST tensor */
 };
 
@@ -308,6 +311,8 @@ const char *attr_string(const Node *n, const char *name, const char *dflt);
 /* ints attribute; returns count (-1 when absent) and sets *v */
 int attr_ints(const Node *n, const char *name, const int64_t **v);
 int attr_floats(const Node *n, const char *name, const float **v);
+/* strings attribute; returns count (-1 when absent) and sets *v */
+int attr_strings(const Node *n, const char *name, const char *const **v);
 Attr *node_add_attr(Graph *g, Node *n, const char *name, AttrKind kind);
 
 /* Print the IR in a stable text form (--dump-ir). */
@@ -399,15 +404,35 @@ int shape_axis(Graph *g, Node *n, int64_t axis, int r);
  * simplification: y[i_0, ..., i_(r-1)] = x[base + sum_k i_k * strides[k]] for
  * i_k < dims[k]; returns r */
 int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t *base);
+/* op_tensor.c: the product of dims[from..to) (ctx_mul: overflow is an error) */
+int64_t tensor_prod(Graph *g, const int64_t *dims, int from, int to);
+/* op_tensor.c: the row-major element strides of dims[0..rank) */
+void tensor_strides(int rank, const int64_t *dims, int64_t *strides);
+/* op_tensor.c: the constant integer list in input i (1-D or scalar, i64 or
+ * i32; need_const) into v[0..max); returns the count.  node_error names it
+ * `what` when it is not such a list or has more than max values. */
+int tensor_const_ints(Graph *g, Node *n, int i, int64_t *v, int max, const char *what);
+/* op_tensor.c: append the calls that write y (contiguous, dims[0..rank),
+ * rank <= 16) from x[base + sum_k i_k * strides[k]]: the map simplified,
+ * then tr_strided_copy, or tr_copy when it is the identity */
+void tensor_emit_strided(Graph *g, Node *n, Tensor *x, Tensor *y, int rank, int64_t *dims,
+                         int64_t *strides, int64_t base);
 /* op_tensor.c: for a node that only moves elements (Transpose, Slice, Gather
  * with constant indices), src[e] = the flat index in input 0 of output
  * element e, for every e (src has the output's element count); false, with
  * src untouched, for any other node */
 bool tensor_elem_map(Graph *g, Node *n, int64_t *src);
-/* op_elementwise.c: the axes a Reduce* node reduces, as mask[0..rank of its
+/* op_reduce.c: the axes a Reduce* node reduces, as mask[0..rank of its
  * input); true when the node is the identity (empty axes with
  * noop_with_empty_axes) */
 bool op_reduce_axes(Graph *g, Node *n, bool *mask);
+/* op_activation.c: n is a Gelu computing the exact GELU (approximate "none"),
+ * the one that fusions may move into a kernel's epilogue */
+bool op_gelu_exact(const Node *n);
+/* op_movement.c: the string attribute `name` (default dflt) as its index in
+ * names[0..count); node_error listing the names when it is none of them */
+int op_attr_choice(Graph *g, Node *n, const char *name, const char *dflt,
+                   const char *const *names, int count);
 /* op_linalg.c: a Gemm demand.c may split into parts (lower_gemm honours them) */
 bool gemm_parts_ok(const Node *n);
 /* Require input i to be present and constant (e.g. Reshape's shape); returns it. */
@@ -426,7 +451,7 @@ typedef struct {
 } Pass;
 extern const Pass passes[];       /* the compiler */
 extern const int npasses;
-extern const Pass step_passes[];  /* stream.c's step graph */
+extern const Pass step_passes[];  /* stream.c's step API graphs */
 extern const int nstep_passes;
 /* Run the n passes of list on g, the verifier after each.  dump_after: the
  * pass to --dump-ir after (or NULL). */
@@ -439,6 +464,10 @@ void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
  * bind[] (tensors of g), its constants shared, its other tensors new; the
  * tensors its outputs became in out[].  Nested subgraphs are copied too. */
 void graph_splice(Graph *g, int pos, Graph *sg, Tensor *const *bind, Tensor **out);
+/* A Loop run as a loop: the byte offsets, in its workspace (after the
+ * body's own), of the iteration number, the condition (and the body's next
+ * one after it), and of each carried value's two buffers. */
+void loop_layout(const Node *n, int64_t *iter, int64_t *cond, int64_t *cur, int64_t *next);
 
 /* ------------------------------------------------------------------ */
 /* Kernel calls (lower.c, ops/kernels.c) -- the seam between ops and the  */
@@ -469,6 +498,14 @@ typedef enum {
 #undef KERNEL
 	K_COUNT
 } KernelId;
+
+/* kernels.def's element types as DType (kernels.c, and the ops' tables
+ * made from the EW_* rows) */
+#define K_DT_f32 DT_F32
+#define K_DT_i64 DT_I64
+#define K_DT_i32 DT_I32
+#define K_DT_b8 DT_BOOL
+#define K_DT_any DT_UNDEF
 
 typedef struct {
 	ArgKind kind;        /* ARG_OUT also takes scratch: an output a node drops */
@@ -842,6 +879,10 @@ void fuse_common(Graph *g);
 /* A new constant: the constant weight b, (k, n) or with trans (n, k), packed
  * for the GEMM micro-kernel (tr_gemm_prepack_f32): k * round_up(n, 32) floats. */
 Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans);
+/* Append n's call of y (m, n) = A' @ B' (A' = trans_a ? a^T : a, likewise B'):
+ * the GEMM MatMul and Gemm use, with a constant B packed now (op_einsum.c). */
+void linalg_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m, int64_t k,
+                 int64_t nn, int trans_a, int trans_b);
 
 /* ------------------------------------------------------------------ */
 /* fuse_mlp.c: the MLP half of a block as one token-tiled node          */
@@ -873,6 +914,51 @@ void fuse_absorb(Graph *g);
 /* ------------------------------------------------------------------ */
 
 #define STREAM_MAX_STATE 256   /* running-statistics tensors (CausalTSSA layers) */
+#define STREAM_CHUNK 64        /* default --prefill-chunk (docs/performance.md, "Time to
+                                * first token") */
+#define STREAM_BATCH 7         /* default --step-batch: the rows of the AVX-512 GEMM's
+                                * half micro-kernel; a pass of 8 costs as much as 14
+                                * (docs/performance.md, "Several sequences per step") */
+#define STREAM_TAIL_DIV 6      /* a prefill's last chunk of fewer than chunk / this tokens
+                                * goes token by token: a chunk of 64 costs about 9-10
+                                * statistics-only steps (docs/performance.md, "Time to first token") */
+
+/* The step API's graphs: the model on R rows of tokens, from the running
+ * statistics in the caller's state (stream.c). */
+typedef enum {
+	FORM_STEP,           /* one token: NAME_step */
+	FORM_ADVANCE,        /* the same, statistics only: short prefill tails */
+	FORM_CHUNK,          /* `chunk` consecutive tokens of one sequence: NAME_prefill_all */
+	FORM_CHUNK_ADVANCE,  /* the same, statistics only: NAME_prefill */
+	FORM_BATCH,          /* one token each of R sequences: NAME_step_batch */
+	FORM_COUNT
+} StreamForm;
+
+typedef struct {
+	StreamForm form;
+	int64_t rows;        /* tokens per call */
+	Graph *g;            /* lowered and planned */
+	const char *name;    /* its entry point in the generated code: NAME_<name>_v */
+} StreamGraph;
+
+#define STREAM_MAX_GRAPHS (FORM_BATCH + 16)
+
+/* The driver's choices (--prefill-chunk, --step-batch). */
+typedef struct {
+	int64_t chunk;       /* tokens per prefill chunk (at most the block) */
+	int64_t batch;       /* sequences per NAME_step_batch pass */
+} StreamOptions;
+
+/* Where NAME_prefill and NAME_step_batch keep the inputs and outputs of their
+ * graphs in the workspace, after the graphs' own arena (byte offsets). */
+typedef struct {
+	int64_t ids;                 /* token ids (B, rows) */
+	int64_t pos;                 /* int64 positions (rows) */
+	int64_t count;               /* int64 valid rows (the chunk forms) */
+	int64_t *out;                /* per model output: its value at the rows */
+	int64_t state[STREAM_MAX_STATE]; /* batch: each layer's statistics of the rows' sequences */
+	int64_t size;                /* bytes of workspace the function needs in all */
+} StreamWs;
 
 /* What stream_check proves and stream_build makes. */
 typedef struct StreamInfo {
@@ -881,12 +967,20 @@ typedef struct StreamInfo {
 	int64_t T;                /* tokens per NAME_run: positions the step API can take */
 	int64_t B;                /* batch rows: tokens per step */
 	int ntssa;                /* CausalTSSA nodes */
-	Graph *step;              /* stream_build: the one-token graph, lowered and planned;
-	                           * inputs: token ids (B, 1), position (1); outputs: the
-	                           * model's outputs at that position, then one running-
-	                           * statistics tensor per CausalTSSA layer */
-	Graph *advance;           /* the same without the model's outputs (only the
-	                           * statistics): NAME_prefill's steps but the last */
+	StreamGraph graph[STREAM_MAX_GRAPHS]; /* stream_build: one of each form, in the
+	                           * order of StreamForm, except FORM_BATCH: a graph of
+	                           * `batch_rows` rows, then halving down to 2 (none for a batch
+	                           * of 1).  Inputs: token ids (B, rows), positions (rows),
+	                           * for the chunk forms the valid rows (1); outputs: the
+	                           * model's outputs at those rows (not the *ADVANCE forms),
+	                           * then one running-statistics tensor per CausalTSSA layer */
+	int ngraphs;
+	int64_t batch_rows;       /* sequences per NAME_step_batch pass */
+	int64_t tail;             /* a prefill's last chunk of fewer tokens goes token by token */
+	int *out_axis;            /* per model output: its token axis (-1: none) */
+	int64_t step_ws;          /* bytes of workspace of NAME_step (and FORM_ADVANCE) */
+	StreamWs prefill;         /* NAME_prefill*: the chunk forms, then a step */
+	StreamWs batch;           /* NAME_step_batch: the FORM_BATCH graphs */
 	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of the
 	                           * i-th statistics tensor (the position: int64 at 0) */
 	int64_t state_size;       /* bytes of state */
@@ -896,9 +990,9 @@ typedef struct StreamInfo {
  * token-wise along the token axis of the one input of token ids, a causal TSSA,
  * or reads a position-indexed constant.  false with s->why (and s->bad) set. */
 bool stream_check(Graph *g, StreamInfo *s);
-/* stream_check, then build, lower and plan s->step and s->advance.
- * false (nothing built) when the check fails. */
-bool stream_build(Graph *g, StreamInfo *s);
+/* stream_check, then build, lower and plan the graphs of s->graph and lay
+ * out their workspaces.  false (nothing built) when the check fails. */
+bool stream_build(Graph *g, const StreamOptions *o, StreamInfo *s);
 
 /* What an op's streaming rule (ops.def, StreamFn) sees: the token axis
  * found so far for every tensor, and the token-dependent inputs of the node
@@ -929,6 +1023,7 @@ const char *stream_transpose(TokenAxes *tok, Node *n);
 const char *stream_expand(TokenAxes *tok, Node *n);
 const char *stream_concat(TokenAxes *tok, Node *n);
 const char *stream_slice(TokenAxes *tok, Node *n);
+const char *stream_cast_like(TokenAxes *tok, Node *n);
 
 /* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
  * and runtime with NAME_run; the weights files too, as o->weights says. */
@@ -937,6 +1032,10 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, const Em
 /* emit_step.c: the step API in the generated code (emit_c.c calls these) */
 void emit_step_header(const StreamInfo *s, const EmitOptions *o, FILE *h);
 void emit_step_api(const StreamInfo *s, const EmitOptions *o, const WeightBlob *b, FILE *c);
+/* bytes of workspace the step API needs (the largest of its functions') */
+int64_t emit_step_workspace(const StreamInfo *s);
+/* the comment above the entry point of s->graph[i] in model.c */
+const char *emit_step_title(const StreamInfo *s, int i, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* emit_weights.c: the weights of the generated code, in the three modes */

@@ -374,15 +374,17 @@ def tolerance_error(got, ref, what):
     return why, float(err.max()), scale
 
 
-def fused_and_unfused(tostc_path, model, work_dir, cc, inputs, refs):
+def fused_and_unfused(tostc_path, model, work_dir, cc, inputs, refs, options=()):
     """Build MODEL fused and with --no-fuse (under WORK_DIR/fused and
-    /unfused; CC: the compiler and its flags), run both on INPUTS and
-    compare every output with the float reference REFS: the problems found,
-    as a list of strings (empty when everything matches)."""
+    /unfused; CC: the compiler and its flags; OPTIONS: more tostc options),
+    run both on INPUTS and compare every output with the float reference
+    REFS: the problems found, as a list of strings (empty when everything
+    matches)."""
     problems = []
     for mode, extra in (("fused", ()), ("unfused", ("--no-fuse",))):
         out_dir = os.path.join(work_dir, mode)
-        why, _, _, outs = compile_model(tostc_path, model, out_dir, "m", cc, extra)
+        why, _, _, outs = compile_model(tostc_path, model, out_dir, "m", cc,
+                                        tuple(options) + extra)
         if why:
             problems.append("%s: %s" % (mode, why))
             continue
@@ -422,6 +424,24 @@ GRAPH_CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 GRAPH_CFLAGS += os.environ.get("TOSTC_TEST_CFLAGS", "").split()
 
 
+def report_cases(title, picked, run_one):
+    """RUN_ONE(case) -> the problems of one case (a list of strings) for each
+    case of PICKED (tuples, name first); prints a line a case and `TITLE: N
+    passed, N failed`; returns the exit status (1 when a case failed or none
+    ran)."""
+    passed = failed = 0
+    for case in picked:
+        problems = run_one(case)
+        if problems:
+            failed += 1
+            print("FAIL %s: %s" % (case[0], "; ".join(problems)))
+        else:
+            passed += 1
+            print("ok   %s" % case[0])
+    print("%s: %d passed, %d failed" % (title, passed, failed))
+    return 1 if failed or not passed else 0
+
+
 def graph_cases(doc, title, cases, check):
     """The runner of a test of hand-written graphs: CASES are (name, build,
     *want) with build() -> (ONNX model, inputs, float references); each
@@ -431,9 +451,9 @@ def graph_cases(doc, title, cases, check):
     Prints a line a case and `TITLE: N passed, N failed`; returns the exit
     status (1 when a case failed or none ran)."""
     tostc_path, work, cc, picked = runner_args(doc, cases)
-    passed = failed = 0
-    width = max(len(c[0]) for c in cases) + 2
-    for name, build, *want in picked:
+
+    def one(case):
+        name, build, *want = case
         m, inputs, refs = build()
         d = os.path.join(work, name)
         os.makedirs(d, exist_ok=True)
@@ -441,12 +461,5 @@ def graph_cases(doc, title, cases, check):
         with open(path, "wb") as f:
             f.write(m.SerializeToString())
         problems = check(tostc_path, path, d, *want)
-        problems += fused_and_unfused(tostc_path, path, d, [cc] + GRAPH_CFLAGS, inputs, refs)
-        if problems:
-            failed += 1
-            print("FAIL %-*s %s" % (width, name, "; ".join(problems)))
-        else:
-            passed += 1
-            print("ok   %s" % name)
-    print("%s: %d passed, %d failed" % (title, passed, failed))
-    return 1 if failed or not passed else 0
+        return problems + fused_and_unfused(tostc_path, path, d, [cc] + GRAPH_CFLAGS, inputs, refs)
+    return report_cases(title, picked, one)

@@ -965,6 +965,16 @@ static void add_attrs(Loader *L, Node *n, const Onnx__NodeProto *np, int index)
 			a = node_add_attr(L->s.g, n, an, AT_STRING);
 			a->s = copy_bytes(c, &ap->s);
 			break;
+		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
+			if (ap->n_strings > INT_MAX / 8)
+				proto_node_error(L, np, index, "attribute '%s' is too long",
+				                 text_msg(c, aname));
+			a = node_add_attr(L->s.g, n, an, AT_STRINGS);
+			a->n = (int)ap->n_strings;
+			a->strs = ctx_alloc(c, (ap->n_strings ? ap->n_strings : 1) * sizeof(char *));
+			for (size_t k = 0; k < ap->n_strings; k++)
+				a->strs[k] = copy_bytes(c, &ap->strings[k]);
+			break;
 		case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
 			if (!ap->t)
 				proto_node_error(L, np, index,

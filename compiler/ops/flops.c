@@ -57,15 +57,22 @@ int64_t flops_gemm_residual(const Node *n)
 	return 2 * out * n->in[1]->dims[attr_int(n, "transB", 0) ? 1 : 0] + out;
 }
 
-/* weights (M, C/group, kh, kw): each output element is C/group*kh*kw MACs */
-int64_t flops_conv(const Node *n)
+/* 2 per multiply-add: each of elems elements meets every tap of the weights
+ * (dims[1:]) */
+static int64_t weight_macs(const Node *n, int64_t elems)
 {
 	const Tensor *w = n->in[1];
 	int64_t per = 1;
 	for (int i = 1; i < w->rank; i++)
 		per *= w->dims[i];
-	return 2 * out_elems(n) * per;
+	return 2 * elems * per;
 }
+
+/* weights (M, C/group, kh, kw): each output element is C/group*kh*kw MACs */
+int64_t flops_conv(const Node *n) { return weight_macs(n, out_elems(n)); }
+
+/* weights (C, M/group, k...): each input element is M/group*k MACs */
+int64_t flops_conv_transpose(const Node *n) { return weight_macs(n, tensor_nelem(n->in[0])); }
 
 /* two GEMMs (rows, d) @ (d, h) and back, LayerNorm, biases, GELU, residual */
 int64_t flops_mlp_block(const Node *n)

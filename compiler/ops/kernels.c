@@ -19,17 +19,30 @@
 #include "common.h"
 #include "conv/conv.h"
 #include "conv/conv_packed.h"
+#include "conv/conv_transpose.h"
 #include "conv/depthwise.h"
+#include "elementwise/activation.h"
 #include "elementwise/binary.h"
 #include "elementwise/gelu.h"
+#include "elementwise/loss.h"
 #include "elementwise/reduce.h"
+#include "elementwise/select.h"
 #include "elementwise/unary.h"
+#include "gemm/einsum.h"
 #include "gemm/gemm.h"
 #include "gemm/proj_contract.h"
 #include "mlp/mlp.h"
 #include "norm/batchnorm.h"
+#include "norm/groupnorm.h"
 #include "norm/layernorm.h"
+#include "norm/lpnorm.h"
+#include "norm/lrn.h"
+#include "norm/mvn.h"
 #include "pool/pool.h"
+#include "rnn/rnn.h"
+#include "tensor/index.h"
+#include "tensor/movement.h"
+#include "tensor/resize.h"
 #include "tensor/tensor.h"
 #include "tssa/tssa.h"
 
@@ -90,11 +103,6 @@
 #define K_C_i32 int32_t
 #define K_C_b8 uint8_t
 #define K_C_any void
-#define K_DT_f32 DT_F32
-#define K_DT_i64 DT_I64
-#define K_DT_i32 DT_I32
-#define K_DT_b8 DT_BOOL
-#define K_DT_any DT_UNDEF
 
 /* per kind: the C type of the parameter, and the argument as that type */
 #define K_TYPE_IN(t) const K_C_##t *

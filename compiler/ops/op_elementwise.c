@@ -1,7 +1,11 @@
 /*
  * op_elementwise.c -- shape and lower functions of the elementwise family:
- * binary ops with numpy broadcasting, comparisons, Where, unary math, Clip,
- * Cast, reductions, Softmax/LogSoftmax and CumSum.
+ * binary ops with numpy broadcasting (arithmetic, Mod, BitShift, PRelu,
+ * logic), comparisons, variadic Min/Max/Sum/Mean, Where, unary math, Clip,
+ * Cast and CastLike, Softmax/LogSoftmax/Hardmax and CumSum; and the ops that
+ * are no work at inference: Dropout (a view, its mask a constant) and Size (a
+ * constant).  The activations with attributes are op_activation.c's, the
+ * reductions op_reduce.c's.
  *
  * Each kernel of runtime/elementwise/ is a row of runtime/kernels.def that
  * also names its op and element types; the tables below are read from those
@@ -11,9 +15,6 @@
  * contiguous or broadcast alike), so a same-shape op becomes one flat loop, a
  * bias add becomes (rows, n) with a zero row stride, and only genuinely
  * strided cases pay for an odometer.
- * Reductions are collapsed the same way and run as (outer, r, inner) when
- * the reduced axes are adjacent, through the general strided kernel
- * otherwise.
  *
  * Clip's min/max inputs (opset >= 11) become kernel literals when constant;
  * when they are computed at run time Clip lowers to Max then Min calls with
@@ -38,11 +39,12 @@
 /* Kernel tables: the elementwise rows of runtime/kernels.def           */
 /* ------------------------------------------------------------------ */
 
+/* Kernel variants that an attribute selects, named in kernels.def's rows like
+ * ops: Mod with fmod = 1, BitShift with direction RIGHT. */
+#define OP_FMOD ((OpKind)OP_COUNT)
+#define OP_SHIFT_RIGHT ((OpKind)(OP_COUNT + 1))
+
 #define KERNEL(...)
-#define K_DT_f32 DT_F32
-#define K_DT_i64 DT_I64
-#define K_DT_i32 DT_I32
-#define K_DT_b8 DT_BOOL
 
 /* Binary kernels: y has a's type, or bool for comparisons; _bc broadcasts. */
 typedef struct {
@@ -60,8 +62,7 @@ static const BinKernel binary_kernels[] = {
 #include "kernels.def"
 };
 
-/* One-type kernels (unary, reduce, where, cumsum) and casts (a -> b); fn_g
- * is a reduction's general strided form. */
+/* One-type kernels (unary, where, cumsum) and casts (a -> b). */
 typedef struct {
 	OpKind op;
 	DType a, b;
@@ -72,14 +73,6 @@ static const Kernel unary_kernels[] = {
 #define EW_BINARY(op, ta, tb, ty, k)
 #define EW_UNARY(op, tx, ty, k) {OP_##op, K_DT_##tx, K_DT_##ty, K_##k, K_##k},
 #define EW_REDUCE(op, t, k)
-#define EW_WHERE(t, k)
-#define EW_CUMSUM(t, k)
-#include "kernels.def"
-};
-static const Kernel reduce_kernels[] = {
-#define EW_BINARY(op, ta, tb, ty, k)
-#define EW_UNARY(op, tx, ty, k)
-#define EW_REDUCE(op, t, k) {OP_##op, K_DT_##t, K_DT_##t, K_##k, K_##k##_g},
 #define EW_WHERE(t, k)
 #define EW_CUMSUM(t, k)
 #include "kernels.def"
@@ -109,7 +102,7 @@ static const BinKernel *find_binary(Graph *g, Node *n, OpKind op, DType a, DType
 	for (int i = 0; i < COUNT(binary_kernels); i++)
 		if (binary_kernels[i].op == op && binary_kernels[i].a == a && binary_kernels[i].b == b)
 			return &binary_kernels[i];
-	node_error(g, n, "%s has no kernel for element types %s and %s", op_info[op].name,
+	node_error(g, n, "%s has no kernel for element types %s and %s", op_info[n->op].name,
 	           dtype_name(a), dtype_name(b));
 }
 
@@ -119,7 +112,7 @@ static const Kernel *find_kernel(Graph *g, Node *n, const Kernel *tab, int ntab,
 	for (int i = 0; i < ntab; i++)
 		if (tab[i].op == op && tab[i].a == a && tab[i].b == b)
 			return &tab[i];
-	node_error(g, n, "%s has no kernel for element type %s", op_info[op].name, dtype_name(a));
+	node_error(g, n, "%s has no kernel for element type %s", op_info[n->op].name, dtype_name(a));
 }
 
 /* ------------------------------------------------------------------ */
@@ -244,16 +237,44 @@ static void shape_broadcast2(Graph *g, Node *n, DType dt)
 void shape_binary(Graph *g, Node *n)
 {
 	check_legacy_broadcast(g, n);
-	if (n->op == OP_AND || n->op == OP_OR) {
-		need_dtype(g, n, 0, M_BOOL);
-		need_dtype(g, n, 1, M_BOOL);
-	} else {
-		need_dtype(g, n, 0, M_NUM);
-		need_dtype(g, n, 1, M_NUM);
-		if (n->op != OP_POW)
-			same_dtype(g, n, 0, 1);
+	unsigned mask = M_NUM;
+	if (n->op == OP_AND || n->op == OP_OR || n->op == OP_XOR)
+		mask = M_BOOL;
+	else if (n->op == OP_BIT_SHIFT)
+		mask = M_I64 | M_I32;
+	need_dtype(g, n, 0, mask);
+	need_dtype(g, n, 1, mask);
+	if (n->op != OP_POW)
+		same_dtype(g, n, 0, 1);
+	if (n->op == OP_MOD) {
+		int64_t fmod = attr_int(n, "fmod", 0);
+		if (fmod != 0 && fmod != 1)
+			node_error(g, n, "fmod must be 0 or 1, got %lld", (long long)fmod);
+		if (!fmod && n->in[0]->dtype == DT_F32)
+			node_error(g, n, "Mod of floats needs fmod = 1 (ONNX defines fmod = 0 for "
+			           "integers only)");
+	}
+	if (n->op == OP_BIT_SHIFT) {
+		const char *d = attr_string(n, "direction", NULL);
+		if (!d || (strcmp(d, "LEFT") && strcmp(d, "RIGHT")))
+			node_error(g, n, "direction must be \"LEFT\" or \"RIGHT\"%s",
+			           d ? "" : " (the attribute is required)");
 	}
 	shape_broadcast2(g, n, n->in[0]->dtype);
+}
+
+/* PRelu broadcasts the slope to x, never x to the slope. */
+void shape_prelu(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_NUM);
+	same_dtype(g, n, 0, 1);
+	Tensor *x = n->in[0], *s = n->in[1];
+	int64_t dims[MAX_RANK];
+	int r = shape_broadcast(g, n, x->rank, x->dims, s->rank, s->dims, dims);
+	if (r != x->rank || memcmp(dims, x->dims, sizeof(int64_t) * (size_t)r))
+		node_error(g, n, "slope %s does not broadcast to x %s", tensor_shape_str(g->ctx, s),
+		           tensor_shape_str(g->ctx, x));
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
 }
 
 void shape_compare(Graph *g, Node *n)
@@ -264,6 +285,17 @@ void shape_compare(Graph *g, Node *n)
 	need_dtype(g, n, 1, mask);
 	same_dtype(g, n, 0, 1);
 	shape_broadcast2(g, n, DT_BOOL);
+}
+
+/* The kernels' op for a binary node: its own, or the variant its attribute
+ * selects. */
+static OpKind binary_variant(const Node *n)
+{
+	if (n->op == OP_MOD && attr_int(n, "fmod", 0))
+		return OP_FMOD;
+	if (n->op == OP_BIT_SHIFT && strcmp(attr_string(n, "direction", ""), "RIGHT") == 0)
+		return OP_SHIFT_RIGHT;
+	return n->op;
 }
 
 void lower_binary(Graph *g, Node *n)
@@ -278,13 +310,13 @@ void lower_binary(Graph *g, Node *n)
 		emit_binary(g, n, find_binary(g, n, OP_MUL, DT_F32, DT_F32), a, a, n->out[0]);
 		return;
 	}
-	emit_binary(g, n, find_binary(g, n, n->op, a->dtype, b->dtype), a, b, n->out[0]);
+	emit_binary(g, n, find_binary(g, n, binary_variant(n), a->dtype, b->dtype), a, b, n->out[0]);
 }
 
 void shape_variadic(Graph *g, Node *n)
 {
 	int64_t dims[MAX_RANK], tmp[MAX_RANK];
-	need_dtype(g, n, 0, M_NUM);
+	need_dtype(g, n, 0, n->op == OP_MEAN ? M_F32 : M_NUM);
 	int r = n->in[0]->rank;
 	memcpy(dims, n->in[0]->dims, sizeof dims);
 	for (int i = 1; i < n->nin; i++) {
@@ -299,7 +331,8 @@ void shape_variadic(Graph *g, Node *n)
 }
 
 /* y = in0 op in1, then y = y op in_i: the first call already produces the
- * full output shape, so the later ones run in place on y. */
+ * full output shape, so the later ones run in place on y.  Sum and Mean add
+ * (in input order, as ONNX's reference), then Mean divides by the count. */
 void lower_variadic(Graph *g, Node *n)
 {
 	Tensor *y = n->out[0];
@@ -307,10 +340,18 @@ void lower_variadic(Graph *g, Node *n)
 		emit_copy(g, n, n->in[0], y);
 		return;
 	}
-	const BinKernel *k = find_binary(g, n, n->op, y->dtype, y->dtype);
+	OpKind op = n->op == OP_SUM || n->op == OP_MEAN ? OP_ADD : n->op;
+	const BinKernel *k = find_binary(g, n, op, y->dtype, y->dtype);
 	emit_binary(g, n, k, n->in[0], n->in[1], y);
 	for (int i = 2; i < n->nin; i++)
 		emit_binary(g, n, k, y, n->in[i], y);
+	if (n->op == OP_MEAN) {
+		Call *c = call_new(g, n, K_tr_div_scalar_f32);
+		call_in(c, y);
+		call_out(c, y);
+		call_int(c, tensor_nelem(y));
+		call_float(c, (float)n->nin);
+	}
 }
 
 void shape_where(Graph *g, Node *n)
@@ -352,28 +393,20 @@ void lower_where(Graph *g, Node *n)
 void shape_unary(Graph *g, Node *n)
 {
 	unsigned mask = M_F32;
-	if (n->op == OP_NEG || n->op == OP_ABS || n->op == OP_RELU)
+	if (n->op == OP_NEG || n->op == OP_ABS || n->op == OP_RELU || n->op == OP_SIGN)
 		mask = M_NUM;
 	else if (n->op == OP_NOT)
 		mask = M_BOOL;
 	need_dtype(g, n, 0, mask);
 	Tensor *x = n->in[0];
-	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+	shape_set(n->out[0], n->op == OP_IS_NAN ? DT_BOOL : x->dtype, x->rank, x->dims);
 }
 
 void lower_unary(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
-	if (n->op == OP_LEAKY_RELU) {
-		Call *c = call_new(g, n, K_tr_leaky_relu_f32);
-		call_in(c, x);
-		call_out(c, y);
-		call_int(c, tensor_nelem(y));
-		call_float(c, attr_float(n, "alpha", 0.01f));
-		return;
-	}
 	const Kernel *k = find_kernel(g, n, unary_kernels, COUNT(unary_kernels), n->op, x->dtype,
-	                              x->dtype);
+	                              y->dtype);
 	Call *c = call_new(g, n, k->fn);
 	call_in(c, x);
 	call_out(c, y);
@@ -481,144 +514,103 @@ void lower_cast(Graph *g, Node *n)
 	emit_copy(g, n, n->in[0], n->out[0]);
 }
 
+/* CastLike: Cast to the element type of input 1, whose values are not read.
+ * saturate (opset 19) only concerns float8 targets, which tostc lacks. */
+void shape_cast_like(Graph *g, Node *n)
+{
+	need_dtype(g, n, 0, M_ALL);
+	need_dtype(g, n, 1, M_ALL);
+	int64_t sat = attr_int(n, "saturate", 1);
+	if (sat != 0 && sat != 1)
+		node_error(g, n, "saturate must be 0 or 1, got %lld", (long long)sat);
+	Tensor *x = n->in[0];
+	shape_set(n->out[0], n->in[1]->dtype, x->rank, x->dims);
+}
+
 /* ------------------------------------------------------------------ */
-/* Reductions                                                           */
+/* Dropout, Size: nothing to compute at inference                       */
 /* ------------------------------------------------------------------ */
 
-/* (tostc.h) also used by fuse_absorb.c */
-bool op_reduce_axes(Graph *g, Node *n, bool *mask)
+/* Output t (its shape set) becomes a constant with `data`: outputs known
+ * from shapes alone are folded in the shape function, like Shape's. */
+static void make_const(Tensor *t, void *data)
+{
+	t->kind = TK_CONST;
+	t->data = data;
+	t->producer = NULL;
+}
+
+/* Dropout at inference is the identity: y is a view of x, and the mask, when
+ * asked for, a constant of ones (bool from opset 10, x's type before).  In
+ * training mode (opset >= 12: input 2 true) it drops at random unless the
+ * ratio is 0, so training_mode must be a constant, false or with a constant
+ * ratio 0. */
+void shape_dropout(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
-	int r = x->rank;
-	bool from_input = (n->op == OP_REDUCE_SUM && g->opset >= 13) || g->opset >= 18;
-	int64_t axes[MAX_RANK];
-	int na = 0;
-	if (from_input) {
-		if (attr_find(n, "axes"))
-			node_error(g, n, "%s takes axes as an input at opset %d, not as an attribute",
-			           op_info[n->op].name, g->opset);
-		if (n->nin > 1 && n->in[1]) {
-			Tensor *t = need_const(g, n, 1);
-			need_dtype(g, n, 1, M_I64);
-			if (t->rank > 1)
-				node_error(g, n, "axes must be 1-D, got %s", tensor_shape_str(g->ctx, t));
-			int64_t cnt = tensor_nelem(t);
-			if (cnt > r)
-				node_error(g, n, "lists %lld axes for an input of rank %d",
-				           (long long)cnt, r);
-			for (int64_t i = 0; i < cnt; i++)
-				axes[na++] = tensor_get_i(t, i);
+	need_dtype(g, n, 0, M_ALL);
+	if (g->opset < 12 && n->nin > 1)
+		node_error(g, n, "Dropout takes ratio as an attribute before opset 12, not an input");
+	if (n->nin > 2 && n->in[2]) {
+		Tensor *t = need_const(g, n, 2);
+		need_dtype(g, n, 2, M_BOOL);
+		if (tensor_nelem(t) != 1)
+			node_error(g, n, "training_mode must be a scalar, got %s",
+			           tensor_shape_str(g->ctx, t));
+		double ratio = 0.5;
+		if (tensor_get_i(t, 0) && n->in[1]) {
+			Tensor *r = need_const(g, n, 1);
+			need_dtype(g, n, 1, M_F32);
+			if (tensor_nelem(r) != 1)
+				node_error(g, n, "ratio must be a scalar, got %s",
+				           tensor_shape_str(g->ctx, r));
+			ratio = tensor_get_f(r, 0);
 		}
-	} else {
-		if (n->nin > 1 && n->in[1])
-			node_error(g, n, "%s takes axes as an attribute at opset %d, not as an input",
-			           op_info[n->op].name, g->opset);
-		const int64_t *v;
-		int cnt = attr_ints(n, "axes", &v);
-		if (cnt > r)
-			node_error(g, n, "lists %d axes for an input of rank %d", cnt, r);
-		for (int i = 0; i < cnt; i++)
-			axes[na++] = v[i];
+		if (tensor_get_i(t, 0) && ratio != 0)
+			node_error(g, n, "training_mode is true with ratio %g: Dropout would drop "
+			           "elements at random; tostc compiles inference (export the model in "
+			           "eval mode)", ratio);
 	}
-	for (int d = 0; d < MAX_RANK; d++)
-		mask[d] = false;
-	for (int i = 0; i < na; i++) {
-		int a = shape_axis(g, n, axes[i], r);
-		if (mask[a])
-			node_error(g, n, "axis %d is listed twice", a);
-		mask[a] = true;
-	}
-	if (na == 0) {
-		if (attr_int(n, "noop_with_empty_axes", 0))
-			return true;
-		for (int d = 0; d < r; d++)
-			mask[d] = true;
-	}
-	return false;
+	shape_set(n->out[0], x->dtype, x->rank, x->dims);
+	if (n->nout < 2 || !n->out[1])
+		return;
+	Tensor *m = n->out[1];
+	shape_set(m, g->opset < 10 ? x->dtype : DT_BOOL, x->rank, x->dims);
+	int64_t cnt = tensor_nelem(m);
+	void *v = ctx_alloc(g->ctx, (size_t)tensor_nbytes(m) + 1);
+	for (int64_t i = 0; i < cnt; i++)
+		switch (m->dtype) {
+		case DT_F32: ((float *)v)[i] = 1.0f; break;
+		case DT_I64: ((int64_t *)v)[i] = 1; break;
+		case DT_I32: ((int32_t *)v)[i] = 1; break;
+		default: ((uint8_t *)v)[i] = 1; break;
+		}
+	make_const(m, v);
 }
 
-void shape_reduce(Graph *g, Node *n)
+/* The element count, an int64 scalar known from the static shape. */
+void shape_size(Graph *g, Node *n)
 {
-	bool mask[MAX_RANK];
-	need_dtype(g, n, 0, n->op == OP_REDUCE_SUM || n->op == OP_REDUCE_MAX ? M_NUM : M_F32);
-	Tensor *x = n->in[0];
-	int64_t keep = attr_int(n, "keepdims", 1);
-	if (keep != 0 && keep != 1)
-		node_error(g, n, "keepdims must be 0 or 1, got %lld", (long long)keep);
-	if (op_reduce_axes(g, n, mask)) {
-		shape_set(n->out[0], x->dtype, x->rank, x->dims);
-		return;
-	}
-	int64_t dims[MAX_RANK];
-	int r = 0;
-	for (int d = 0; d < x->rank; d++) {
-		if (!mask[d])
-			dims[r++] = x->dims[d];
-		else if (keep)
-			dims[r++] = 1;
-	}
-	shape_set(n->out[0], x->dtype, r, dims);
+	need_dtype(g, n, 0, M_ALL);
+	Tensor *y = n->out[0];
+	shape_set(y, DT_I64, 0, NULL);
+	int64_t *v = ctx_alloc(g->ctx, sizeof *v);
+	*v = tensor_nelem(n->in[0]);
+	make_const(y, v);
+	n->dead = true;
 }
 
-void lower_reduce(Graph *g, Node *n)
+/* Only reached when a Size node is evaluated again (eval_node in tests). */
+void lower_size(Graph *g, Node *n)
 {
-	Tensor *x = n->in[0], *y = n->out[0];
-	bool mask[MAX_RANK];
-	if (op_reduce_axes(g, n, mask)) {
-		emit_copy(g, n, x, y);
-		return;
-	}
-	/* group the non-1 axes into runs of reduced / kept axes */
-	int64_t gd[MAX_RANK];
-	bool gr[MAX_RANK];
-	int ng = 0, nred = 0, first = -1;
-	for (int d = 0; d < x->rank; d++) {
-		if (x->dims[d] == 1)
-			continue;
-		if (ng && gr[ng - 1] == mask[d]) {
-			gd[ng - 1] *= x->dims[d];
-			continue;
-		}
-		gd[ng] = x->dims[d];
-		gr[ng] = mask[d];
-		if (mask[d]) {
-			nred++;
-			if (first < 0)
-				first = ng;
-		}
-		ng++;
-	}
-	const Kernel *k = find_kernel(g, n, reduce_kernels, COUNT(reduce_kernels), n->op, x->dtype,
-	                              x->dtype);
-	if (nred <= 1) {
-		/* x (outer, r, inner) -> y (outer, inner) */
-		int64_t outer = first < 0 ? prod(gd, 0, ng) : prod(gd, 0, first);
-		int64_t r = first < 0 ? 1 : gd[first];
-		int64_t inner = first < 0 ? 1 : prod(gd, first + 1, ng);
-		Call *c = call_new(g, n, k->fn);
-		call_in(c, x);
-		call_out(c, y);
-		call_int(c, outer);
-		call_int(c, r);
-		call_int(c, inner);
-		return;
-	}
-	int64_t ys[MAX_RANK], s = 1;
-	for (int i = ng - 1; i >= 0; i--) {
-		ys[i] = gr[i] ? 0 : s;
-		if (!gr[i])
-			s *= gd[i];
-	}
-	Call *c = call_new(g, n, k->fn_g);
-	call_in(c, x);
-	call_out(c, y);
-	call_int(c, ng);
-	call_ints(g, c, gd, ng);
-	call_ints(g, c, ys, ng);
+	Call *c = call_new(g, n, K_tr_fill_i64);
+	call_out(c, n->out[0]);
+	call_int(c, 1);
+	call_int(c, tensor_nelem(n->in[0]));
 }
 
 /* ------------------------------------------------------------------ */
-/* Softmax, LogSoftmax, CumSum                                          */
+/* Softmax, LogSoftmax, Hardmax, CumSum                               */
 /* ------------------------------------------------------------------ */
 
 static int softmax_axis(Graph *g, Node *n)
@@ -651,8 +643,9 @@ void lower_softmax(Graph *g, Node *n)
 		len = x->dims[axis];
 		inner = prod(x->dims, axis + 1, x->rank);
 	}
-	Call *c = n->op == OP_SOFTMAX ? call_new(g, n, K_tr_softmax_f32)
-	                              : call_new(g, n, K_tr_log_softmax_f32);
+	Call *c = call_new(g, n, n->op == OP_SOFTMAX       ? K_tr_softmax_f32
+	                         : n->op == OP_LOG_SOFTMAX ? K_tr_log_softmax_f32
+	                                                   : K_tr_hardmax_f32);
 	call_in(c, x);
 	call_out(c, y);
 	call_int(c, outer);

@@ -1,8 +1,8 @@
 /*
  * op_fused.c -- shape and lower functions of the fused ops made by passes:
  * TSSA and CausalTSSA (fuse_tssa.c), whose kernels live in runtime/tssa/tssa.h,
- * Gelu (fuse_common.c; runtime/elementwise/gelu.h) and MlpBlock (fuse_mlp.c;
- * runtime/mlp/mlp.h).
+ * and MlpBlock (fuse_mlp.c; runtime/mlp/mlp.h).  (Gelu, which fuse_common.c
+ * makes, is also an ONNX op: op_activation.c.)
  *
  * Both ops read the projected tokens w (B, N, d) (or (N, d): B = 1) with the
  * heads interleaved as d = heads x p, and write y of the same shape.  temp is
@@ -12,7 +12,6 @@
  * eps_pi (1e-8).  Scratch is O(d) floats: the statistics of one batch item.
  */
 #include "tostc.h"
-#include "elementwise/gelu.h"
 #include "gemm/gemm.h"
 #include "gemm/proj_contract.h"
 #include "mlp/mlp.h"
@@ -98,23 +97,6 @@ void lower_tssa(Graph *g, Node *n)
 		call_float(c, eps_norm); call_float(c, eps_pi);
 		call_scratch(c, (int64_t)sizeof(float) * (2 * d + 2 * K + d / K));
 	}
-}
-
-/* ---- Gelu (fuse_common.c) ---- */
-
-void shape_gelu(Graph *g, Node *n)
-{
-	need_dtype(g, n, 0, 1u << DT_F32);
-	shape_set(n->out[0], DT_F32, n->in[0]->rank, n->in[0]->dims);
-}
-
-/* x (n) -> y (n) */
-void lower_gelu(Graph *g, Node *n)
-{
-	Call *c = call_new(g, n, K_tr_gelu_f32);
-	call_in(c, n->in[0]);
-	call_out(c, n->out[0]);
-	call_int(c, tensor_nelem(n->in[0]));
 }
 
 /* ---- ProjContract (fuse_absorb.c) ---- */

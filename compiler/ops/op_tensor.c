@@ -33,8 +33,8 @@
 /* Helpers                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Row-major element strides of a shape. */
-static void contiguous_strides(int rank, const int64_t *dims, int64_t *strides)
+/* (tostc.h) row-major element strides of a shape */
+void tensor_strides(int rank, const int64_t *dims, int64_t *strides)
 {
 	int64_t s = 1;
 	for (int k = rank - 1; k >= 0; k--) {
@@ -43,7 +43,8 @@ static void contiguous_strides(int rank, const int64_t *dims, int64_t *strides)
 	}
 }
 
-static int64_t prod(Graph *g, const int64_t *dims, int from, int to)
+/* (tostc.h) the product of dims[from..to), checked */
+int64_t tensor_prod(Graph *g, const int64_t *dims, int from, int to)
 {
 	int64_t p = 1;
 	for (int k = from; k < to; k++)
@@ -51,9 +52,8 @@ static int64_t prod(Graph *g, const int64_t *dims, int from, int to)
 	return p;
 }
 
-/* Read the constant integer list in input i (1-D or scalar, i64 or i32)
- * into v[0..max); returns the count. */
-static int const_ints(Graph *g, Node *n, int i, int64_t *v, int max, const char *what)
+/* (tostc.h) the constant integer list in input i into v */
+int tensor_const_ints(Graph *g, Node *n, int i, int64_t *v, int max, const char *what)
 {
 	Tensor *t = need_const(g, n, i);
 	if (t->dtype != DT_I64 && t->dtype != DT_I32)
@@ -76,7 +76,7 @@ static int const_ints(Graph *g, Node *n, int i, int64_t *v, int max, const char 
 static int get_axes(Graph *g, Node *n, int i, int64_t *axes)
 {
 	if (i < n->nin && n->in[i])
-		return const_ints(g, n, i, axes, MAX_RANK, "axes");
+		return tensor_const_ints(g, n, i, axes, MAX_RANK, "axes");
 	const int64_t *v;
 	int cnt = attr_ints(n, "axes", &v);
 	if (cnt > MAX_RANK)
@@ -125,9 +125,8 @@ static int simplify_map(int rank, int64_t *dims, int64_t *strides)
 	return r;
 }
 
-/* Emit y <- x through the index map (dims, strides, base), as tr_copy when
- * the map is the identity. */
-static void emit_strided(Graph *g, Node *n, Tensor *x, Tensor *y, int rank, int64_t *dims,
+/* (tostc.h) y <- x through an index map: tr_strided_copy, or tr_copy */
+void tensor_emit_strided(Graph *g, Node *n, Tensor *x, Tensor *y, int rank, int64_t *dims,
                          int64_t *strides, int64_t base)
 {
 	int64_t es = (int64_t)dtype_size(y->dtype);
@@ -197,7 +196,7 @@ void lower_transpose(Graph *g, Node *n)
 {
 	int64_t dims[MAX_MAP_RANK], strides[MAX_MAP_RANK], base;
 	int r = tensor_index_map(g, n, dims, strides, &base);
-	emit_strided(g, n, n->in[0], n->out[0], r, dims, strides, base);
+	tensor_emit_strided(g, n, n->in[0], n->out[0], r, dims, strides, base);
 }
 
 /* ------------------------------------------------------------------ */
@@ -211,7 +210,7 @@ void shape_reshape(Graph *g, Node *n)
 	need_dtype(g, n, 0, ALL_DTYPES);
 	if (n->in[1] && n->in[1]->dtype != DT_I64)
 		node_error(g, n, "shape (input 1) must be int64, not %s", dtype_name(n->in[1]->dtype));
-	int r = const_ints(g, n, 1, shape, MAX_RANK, "shape");
+	int r = tensor_const_ints(g, n, 1, shape, MAX_RANK, "shape");
 	bool allowzero = g->opset >= 14 && attr_int(n, "allowzero", 0) != 0;
 	int infer = -1;
 	int64_t known = 1;
@@ -258,7 +257,7 @@ void shape_flatten(Graph *g, Node *n)
 		           (long long)axis, x->rank, -x->rank, x->rank);
 	if (axis < 0)
 		axis += x->rank;
-	int64_t dims[2] = {prod(g, x->dims, 0, (int)axis), prod(g, x->dims, (int)axis, x->rank)};
+	int64_t dims[2] = {tensor_prod(g, x->dims, 0, (int)axis), tensor_prod(g, x->dims, (int)axis, x->rank)};
 	shape_set(n->out[0], x->dtype, 2, dims);
 }
 
@@ -399,7 +398,7 @@ void lower_concat(Graph *g, Node *n)
 {
 	Tensor *y = n->out[0];
 	int axis = concat_axis(g, n, y->rank);
-	int64_t outer = prod(g, y->dims, 0, axis), inner = prod(g, y->dims, axis + 1, y->rank);
+	int64_t outer = tensor_prod(g, y->dims, 0, axis), inner = tensor_prod(g, y->dims, axis + 1, y->rank);
 	int64_t off = 0;
 	for (int i = 0; i < n->nin; i++) {
 		Tensor *x = n->in[i];
@@ -409,14 +408,32 @@ void lower_concat(Graph *g, Node *n)
 	}
 }
 
-/* The split sizes along the axis: input 1, attribute "split", or equal parts. */
+/* The split sizes along the axis: input 1, attribute "split", attribute
+ * "num_outputs" (opset 18: chunks of ceil(size / num_outputs), the last one
+ * smaller), or equal parts. */
 static void split_sizes(Graph *g, Node *n, int axis, int64_t *sizes)
 {
 	Tensor *x = n->in[0];
 	int cnt;
+	const Attr *no = attr_find(n, "num_outputs");
+	if (no) {
+		int64_t d = x->dims[axis], k = no->i, chunk = k > 0 ? (d + k - 1) / k : 0;
+		if (n->nin > 1 && n->in[1])
+			node_error(g, n, "Split takes a split input or num_outputs, not both");
+		if (no->kind != AT_INT || k < n->nout)   /* more: trailing outputs left out */
+			node_error(g, n, "num_outputs must be an integer, at least the node's %d outputs",
+			           n->nout);
+		if (d - chunk * (k - 1) < 1)
+			node_error(g, n, "axis %d of size %lld does not split into %lld chunks of %lld "
+			           "(the last one would be empty)", axis, (long long)d, (long long)k,
+			           (long long)chunk);
+		for (int i = 0; i < n->nout; i++)
+			sizes[i] = i + 1 < k ? chunk : d - chunk * (k - 1);
+		return;
+	}
 	if (n->nin > 1 && n->in[1]) {
 		int64_t *v = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)(n->nout + 1));
-		cnt = const_ints(g, n, 1, v, n->nout + 1, "split");
+		cnt = tensor_const_ints(g, n, 1, v, n->nout + 1, "split");
 		for (int k = 0; k < cnt && k < n->nout; k++)
 			sizes[k] = v[k];
 	} else {
@@ -471,7 +488,7 @@ void lower_split(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
 	int axis = shape_axis(g, n, attr_int(n, "axis", 0), x->rank);
-	int64_t outer = prod(g, x->dims, 0, axis), inner = prod(g, x->dims, axis + 1, x->rank);
+	int64_t outer = tensor_prod(g, x->dims, 0, axis), inner = tensor_prod(g, x->dims, axis + 1, x->rank);
 	int64_t off = 0;
 	for (int i = 0; i < n->nout; i++) {
 		Tensor *y = n->out[i];
@@ -518,12 +535,12 @@ static void slice_map(Graph *g, Node *n, SliceMap *m)
 	} else {
 		if (n->nin < 3 || !n->in[1] || !n->in[2])
 			node_error(g, n, "inputs starts (1) and ends (2) are required");
-		ns = const_ints(g, n, 1, starts, MAX_RANK, "starts");
-		ne = const_ints(g, n, 2, ends, MAX_RANK, "ends");
+		ns = tensor_const_ints(g, n, 1, starts, MAX_RANK, "starts");
+		ne = tensor_const_ints(g, n, 2, ends, MAX_RANK, "ends");
 		if (n->nin > 3 && n->in[3])
-			na = const_ints(g, n, 3, axes, MAX_RANK, "axes");
+			na = tensor_const_ints(g, n, 3, axes, MAX_RANK, "axes");
 		if (n->nin > 4 && n->in[4])
-			nst = const_ints(g, n, 4, steps, MAX_RANK, "steps");
+			nst = tensor_const_ints(g, n, 4, steps, MAX_RANK, "steps");
 	}
 	if (ns != ne)
 		node_error(g, n, "starts has %d values but ends has %d", ns, ne);
@@ -585,7 +602,7 @@ void lower_slice(Graph *g, Node *n)
 {
 	int64_t dims[MAX_MAP_RANK], strides[MAX_MAP_RANK], base;
 	int r = tensor_index_map(g, n, dims, strides, &base);
-	emit_strided(g, n, n->in[0], n->out[0], r, dims, strides, base);
+	tensor_emit_strided(g, n, n->in[0], n->out[0], r, dims, strides, base);
 }
 
 /* (tostc.h) demand.c and fuse_absorb.c follow elements through the node */
@@ -632,7 +649,7 @@ int tensor_index_map(Graph *g, Node *n, int64_t *dims, int64_t *strides, int64_t
 {
 	Tensor *x = n->in[0];
 	int64_t xs[MAX_RANK];
-	contiguous_strides(x->rank, x->dims, xs);
+	tensor_strides(x->rank, x->dims, xs);
 	*base = 0;
 	if (n->op == OP_TRANSPOSE) {
 		int perm[MAX_RANK];
@@ -703,9 +720,9 @@ void lower_gather(Graph *g, Node *n)
 	call_in(c, x);
 	call_in(c, idx);
 	call_out(c, y);
-	call_int(c, prod(g, x->dims, 0, axis));
+	call_int(c, tensor_prod(g, x->dims, 0, axis));
 	call_int(c, x->dims[axis]);
-	call_int(c, prod(g, x->dims, axis + 1, x->rank));
+	call_int(c, tensor_prod(g, x->dims, axis + 1, x->rank));
 	call_int(c, tensor_nelem(idx));
 	call_int(c, (int64_t)dtype_size(idx->dtype));
 	call_int(c, (int64_t)dtype_size(x->dtype));
@@ -721,7 +738,7 @@ void shape_expand(Graph *g, Node *n)
 	int64_t shape[MAX_RANK], dims[MAX_RANK];
 	need_dtype(g, n, 0, ALL_DTYPES);
 	need_dtype(g, n, 1, 1u << DT_I64);
-	int r = const_ints(g, n, 1, shape, MAX_RANK, "shape");
+	int r = tensor_const_ints(g, n, 1, shape, MAX_RANK, "shape");
 	for (int k = 0; k < r; k++)
 		if (shape[k] < 0)
 			node_error(g, n, "shape[%d] = %lld is negative", k, (long long)shape[k]);
@@ -734,14 +751,14 @@ void lower_expand(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
 	int64_t xs[MAX_RANK], dims[MAX_MAP_RANK], strides[MAX_MAP_RANK];
-	contiguous_strides(x->rank, x->dims, xs);
+	tensor_strides(x->rank, x->dims, xs);
 	int lead = y->rank - x->rank;
 	for (int k = 0; k < y->rank; k++) {
 		int a = k - lead;
 		dims[k] = y->dims[k];
 		strides[k] = (a < 0 || x->dims[a] == 1) ? 0 : xs[a];
 	}
-	emit_strided(g, n, x, y, y->rank, dims, strides, 0);
+	tensor_emit_strided(g, n, x, y, y->rank, dims, strides, 0);
 }
 
 void shape_tile(Graph *g, Node *n)
@@ -750,7 +767,7 @@ void shape_tile(Graph *g, Node *n)
 	int64_t reps[MAX_RANK], dims[MAX_RANK];
 	need_dtype(g, n, 0, ALL_DTYPES);
 	need_dtype(g, n, 1, 1u << DT_I64);
-	int r = const_ints(g, n, 1, reps, MAX_RANK, "repeats");
+	int r = tensor_const_ints(g, n, 1, reps, MAX_RANK, "repeats");
 	if (r != x->rank)
 		node_error(g, n, "repeats has %d values but the input has rank %d", r, x->rank);
 	for (int k = 0; k < r; k++) {
@@ -767,14 +784,14 @@ void lower_tile(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0], *y = n->out[0];
 	int64_t xs[MAX_RANK], dims[MAX_MAP_RANK], strides[MAX_MAP_RANK];
-	contiguous_strides(x->rank, x->dims, xs);
+	tensor_strides(x->rank, x->dims, xs);
 	for (int k = 0; k < x->rank; k++) {
 		dims[2 * k] = x->dims[k] ? y->dims[k] / x->dims[k] : 0;
 		strides[2 * k] = 0;
 		dims[2 * k + 1] = x->dims[k];
 		strides[2 * k + 1] = xs[k];
 	}
-	emit_strided(g, n, x, y, 2 * x->rank, dims, strides, 0);
+	tensor_emit_strided(g, n, x, y, 2 * x->rank, dims, strides, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -990,7 +1007,7 @@ void shape_constant_of_shape(Graph *g, Node *n)
 {
 	int64_t dims[MAX_RANK];
 	need_dtype(g, n, 0, 1u << DT_I64);
-	int r = const_ints(g, n, 0, dims, MAX_RANK, "shape");
+	int r = tensor_const_ints(g, n, 0, dims, MAX_RANK, "shape");
 	for (int k = 0; k < r; k++)
 		if (dims[k] < 0)
 			node_error(g, n, "shape[%d] = %lld is negative", k, (long long)dims[k]);
@@ -1005,7 +1022,7 @@ void shape_constant_of_shape(Graph *g, Node *n)
 		dt = a->t->dtype;
 	}
 	shape_set(n->out[0], dt, r, dims);
-	(void)prod(g, dims, 0, r);   /* overflow check */
+	(void)tensor_prod(g, dims, 0, r);   /* overflow check */
 }
 
 /* -> y (shape): every element the value attribute (default 0.0f) */

@@ -10,7 +10,7 @@
  * returns NULL, or returns why the node mixes tokens.  Elementwise ops and
  * views share rules in stream.c (OPF_ELEMENTWISE, OPF_VIEW); an op with no
  * rule here or there is never token-wise, and a model using it on the tokens
- * gets no step API.  A rule must be exact: what it accepts, the step graph
+ * gets no step API.  A rule must be exact: what it accepts, the step graphs
  * computes one token at a time.
  */
 #include "tostc.h"
@@ -63,7 +63,7 @@ const char *stream_softmax(TokenAxes *tok, Node *n)
 	return NULL;
 }
 
-/* ReduceSum, ReduceMean, ReduceMax, ReduceL2 */
+/* Reduce* (a no-op with noop_with_empty_axes is elementwise) */
 const char *stream_reduce(TokenAxes *tok, Node *n)
 {
 	bool mask[MAX_RANK];
@@ -254,5 +254,12 @@ const char *stream_slice(TokenAxes *tok, Node *n)
 		if ((axes[i] < 0 ? axes[i] + y->rank : axes[i]) == tok->t)
 			REJECT("Slice along the token axis selects tokens");
 	tok->tax[y->id] = tok->t;
+	return NULL;
+}
+
+/* CastLike: y is x's elements; input 1 lends only its element type */
+const char *stream_cast_like(TokenAxes *tok, Node *n)
+{
+	tok->tax[n->out[0]->id] = tok->tax[n->in[0]->id];
 	return NULL;
 }

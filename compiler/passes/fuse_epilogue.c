@@ -117,7 +117,7 @@ static bool fuse_conv_bn(Graph *g, const Users *users, Node *conv)
 static bool fuse_conv_gelu(Graph *g, const Users *users, Node *conv)
 {
 	Node *ge = only_reader(users, conv->out[0]);
-	if (!ge || ge->op != OP_GELU || attr_int(conv, "gelu", 0) || conv->out[0]->dtype != DT_F32)
+	if (!ge || !op_gelu_exact(ge) || attr_int(conv, "gelu", 0) || conv->out[0]->dtype != DT_F32)
 		return false;
 	node_add_attr(g, conv, "gelu", AT_INT)->i = 1;
 	take_output(g, conv, ge, 0);

@@ -148,7 +148,7 @@ static bool fuse_one(Graph *g, Node *add)
 		if (!fc_of(r2, h, &f2) || fc_out(&f2) != d || !only(f2.a))
 			continue;
 		Node *gelu = from(unview(f2.a), OP_GELU);
-		if (!gelu || !only(gelu->in[0]))
+		if (!gelu || !op_gelu_exact(gelu) || !only(gelu->in[0]))
 			continue;
 		if (!fc_of(unview(gelu->in[0]), d, &f1) || fc_out(&f1) != h || !only(f1.a))
 			continue;

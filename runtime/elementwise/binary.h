@@ -1,6 +1,6 @@
 /*
  * binary.h -- elementwise kernels of two operands (arithmetic, comparison,
- * logic, Pow) and Where.  unary.h and reduce.h build on its macros.
+ * logic, Pow, Mod, BitShift, PRelu) and Where.  unary.h and reduce.h build on its macros.
  *
  * The kernels of elementwise/ come from a few generator macros (one per
  * kernel shape: binary, binary broadcast, unary, where, reduce, cumsum)
@@ -59,6 +59,25 @@
 #define TR_E_GE(u, v) ((u) >= (v))
 #define TR_E_AND(u, v) ((u) && (v))
 #define TR_E_OR(u, v) ((u) || (v))
+#define TR_E_XOR(u, v) ((u) != (v))
+/* Mod: fmod = 0 takes the divisor's sign (Python's %), fmod = 1 the
+ * dividend's (C's %, fmodf); an integer divisor 0 gives 0 and so does -1
+ * (INT_MIN % -1 overflows in C) */
+#define TR_E_MODI(u, v) ((v) == 0 || (v) == -1 ? 0 : TR_MOD_SIGN((u) % (v), v))
+#define TR_MOD_SIGN(r, v) ((r) != 0 && ((r) < 0) != ((v) < 0) ? (r) + (v) : (r))
+#define TR_E_FMODI(u, v) ((v) == 0 || (v) == -1 ? 0 : (u) % (v))
+#define TR_E_FMODF(u, v) fmodf((u), (v))
+/* BitShift on the bits of a signed type as unsigned (ONNX defines it on
+ * unsigned types): logical shifts, by as many bits as the type has or more
+ * (or a negative count) gives 0 */
+#define TR_E_SHL64(u, v) ((uint64_t)(v) < 64 ? (int64_t)((uint64_t)(u) << (v)) : 0)
+#define TR_E_SHR64(u, v) ((uint64_t)(v) < 64 ? (int64_t)((uint64_t)(u) >> (v)) : 0)
+#define TR_E_SHL32(u, v) ((uint32_t)(v) < 32 ? (int32_t)((uint32_t)(u) << (v)) : 0)
+#define TR_E_SHR32(u, v) ((uint32_t)(v) < 32 ? (int32_t)((uint32_t)(u) >> (v)) : 0)
+/* PRelu: u < 0 ? slope * u : u */
+#define TR_E_PRELUF(u, v) ((u) < 0.0f ? (v) * (u) : (u))
+#define TR_E_PRELU64(u, v) ((u) < 0 ? TR_E_MUL64(v, u) : (u))
+#define TR_E_PRELU32(u, v) ((u) < 0 ? TR_E_MUL32(v, u) : (u))
 
 /* a (n), b (n) -> y (n) */
 #define TR_BINARY(NAME, TA, TB, TY, OP)                                         \
@@ -392,6 +411,87 @@ TR_BINARY(tr_or_b8, uint8_t, uint8_t, uint8_t, TR_E_OR)
 /*@end*/
 /*@ tr_or_b8_bc : tr_binary */
 TR_BINARY_BC(tr_or_b8_bc, uint8_t, uint8_t, uint8_t, TR_E_OR)
+/*@end*/
+/*@ tr_xor_b8 : tr_binary */
+TR_BINARY(tr_xor_b8, uint8_t, uint8_t, uint8_t, TR_E_XOR)
+/*@end*/
+/*@ tr_xor_b8_bc : tr_binary */
+TR_BINARY_BC(tr_xor_b8_bc, uint8_t, uint8_t, uint8_t, TR_E_XOR)
+/*@end*/
+
+/* Mod (fmod 0: the divisor's sign; fmod 1: the dividend's), BitShift left
+ * and right, PRelu (b: the slope, broadcast to a). */
+/*@ tr_mod_i64 : tr_binary */
+TR_BINARY(tr_mod_i64, int64_t, int64_t, int64_t, TR_E_MODI)
+/*@end*/
+/*@ tr_mod_i64_bc : tr_binary */
+TR_BINARY_BC(tr_mod_i64_bc, int64_t, int64_t, int64_t, TR_E_MODI)
+/*@end*/
+/*@ tr_mod_i32 : tr_binary */
+TR_BINARY(tr_mod_i32, int32_t, int32_t, int32_t, TR_E_MODI)
+/*@end*/
+/*@ tr_mod_i32_bc : tr_binary */
+TR_BINARY_BC(tr_mod_i32_bc, int32_t, int32_t, int32_t, TR_E_MODI)
+/*@end*/
+/*@ tr_fmod_f32 : tr_binary */
+TR_BINARY(tr_fmod_f32, float, float, float, TR_E_FMODF)
+/*@end*/
+/*@ tr_fmod_f32_bc : tr_binary */
+TR_BINARY_BC(tr_fmod_f32_bc, float, float, float, TR_E_FMODF)
+/*@end*/
+/*@ tr_fmod_i64 : tr_binary */
+TR_BINARY(tr_fmod_i64, int64_t, int64_t, int64_t, TR_E_FMODI)
+/*@end*/
+/*@ tr_fmod_i64_bc : tr_binary */
+TR_BINARY_BC(tr_fmod_i64_bc, int64_t, int64_t, int64_t, TR_E_FMODI)
+/*@end*/
+/*@ tr_fmod_i32 : tr_binary */
+TR_BINARY(tr_fmod_i32, int32_t, int32_t, int32_t, TR_E_FMODI)
+/*@end*/
+/*@ tr_fmod_i32_bc : tr_binary */
+TR_BINARY_BC(tr_fmod_i32_bc, int32_t, int32_t, int32_t, TR_E_FMODI)
+/*@end*/
+/*@ tr_shift_left_i64 : tr_binary */
+TR_BINARY(tr_shift_left_i64, int64_t, int64_t, int64_t, TR_E_SHL64)
+/*@end*/
+/*@ tr_shift_left_i64_bc : tr_binary */
+TR_BINARY_BC(tr_shift_left_i64_bc, int64_t, int64_t, int64_t, TR_E_SHL64)
+/*@end*/
+/*@ tr_shift_left_i32 : tr_binary */
+TR_BINARY(tr_shift_left_i32, int32_t, int32_t, int32_t, TR_E_SHL32)
+/*@end*/
+/*@ tr_shift_left_i32_bc : tr_binary */
+TR_BINARY_BC(tr_shift_left_i32_bc, int32_t, int32_t, int32_t, TR_E_SHL32)
+/*@end*/
+/*@ tr_shift_right_i64 : tr_binary */
+TR_BINARY(tr_shift_right_i64, int64_t, int64_t, int64_t, TR_E_SHR64)
+/*@end*/
+/*@ tr_shift_right_i64_bc : tr_binary */
+TR_BINARY_BC(tr_shift_right_i64_bc, int64_t, int64_t, int64_t, TR_E_SHR64)
+/*@end*/
+/*@ tr_shift_right_i32 : tr_binary */
+TR_BINARY(tr_shift_right_i32, int32_t, int32_t, int32_t, TR_E_SHR32)
+/*@end*/
+/*@ tr_shift_right_i32_bc : tr_binary */
+TR_BINARY_BC(tr_shift_right_i32_bc, int32_t, int32_t, int32_t, TR_E_SHR32)
+/*@end*/
+/*@ tr_prelu_f32 : tr_binary */
+TR_BINARY(tr_prelu_f32, float, float, float, TR_E_PRELUF)
+/*@end*/
+/*@ tr_prelu_f32_bc : tr_binary */
+TR_BINARY_BC(tr_prelu_f32_bc, float, float, float, TR_E_PRELUF)
+/*@end*/
+/*@ tr_prelu_i64 : tr_binary */
+TR_BINARY(tr_prelu_i64, int64_t, int64_t, int64_t, TR_E_PRELU64)
+/*@end*/
+/*@ tr_prelu_i64_bc : tr_binary */
+TR_BINARY_BC(tr_prelu_i64_bc, int64_t, int64_t, int64_t, TR_E_PRELU64)
+/*@end*/
+/*@ tr_prelu_i32 : tr_binary */
+TR_BINARY(tr_prelu_i32, int32_t, int32_t, int32_t, TR_E_PRELU32)
+/*@end*/
+/*@ tr_prelu_i32_bc : tr_binary */
+TR_BINARY_BC(tr_prelu_i32_bc, int32_t, int32_t, int32_t, TR_E_PRELU32)
 /*@end*/
 
 /*@ tr_where : tr_common */

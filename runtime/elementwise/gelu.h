@@ -36,7 +36,7 @@ TR_FN void tr_gelu_row(float *y, int64_t n)
 }
 /*@end*/
 
-/*@ tr_gelu_f32 : tr_gelu_row */
+/*@ tr_gelu_f32 : tr_gelu_avx512 tr_gelu_avx2 tr_gelu_scalar */
 /* x (n) -> y (n) = gelu(x); y may be x.  Blocks of 1024 elements through
  * tr_gelu_span, so every element goes through the same code as in a GEMM
  * epilogue, whatever its position */

@@ -7,7 +7,9 @@
  *      [DIR/charlm.weights.S]
  *   ./a.out [WEIGHTS] > out.bin         the outputs of NAME_run_v on a fixed
  *                                       input, then (-DSTEP) of NAME_step at
- *                                       every position and of NAME_prefill
+ *                                       every position, of NAME_prefill and
+ *                                       NAME_prefill_all, and of one
+ *                                       NAME_step_batch of three sequences
  *   ./a.out WEIGHTS --errors OTHER      extern: every way a blob can be wrong
  *                                       (OTHER: another model's weights) gives
  *                                       its code from every entry point
@@ -36,11 +38,15 @@
 #define RUN_V F(_run_v_w)
 #define STEP_FN F(_step_w)
 #define PREFILL F(_prefill_w)
+#define PREFILL_ALL F(_prefill_all_w)
+#define STEP_BATCH F(_step_batch_w)
 #else
 #define WARGS(w, n)
 #define RUN_V F(_run_v)
 #define STEP_FN F(_step)
 #define PREFILL F(_prefill)
+#define PREFILL_ALL F(_prefill_all)
+#define STEP_BATCH F(_step_batch)
 #endif
 
 static void *aligned(size_t n)
@@ -136,6 +142,31 @@ static int outputs(const void *w, size_t wn)
 	if (PREFILL(WARGS(w, wn) b.state, ids, U(_MAX_POSITIONS) / 2, b.logits, b.sws) != 0)
 		return 1;
 	fwrite(b.logits, sizeof(float), U(_STEP_OUTPUT0_SIZE), stdout);
+	/* every position's outputs, through the chunks */
+	long half = U(_MAX_POSITIONS) / 2;
+	float *all = aligned(sizeof(float) * (size_t)(half * U(_STEP_OUTPUT0_SIZE)));
+	F(_reset)(b.state);
+	if (PREFILL_ALL(WARGS(w, wn) b.state, ids, half, all, b.sws) != 0)
+		return 1;
+	fwrite(all, sizeof(float), (size_t)(half * U(_STEP_OUTPUT0_SIZE)), stdout);
+	free(all);
+	/* three sequences at positions 0, 5 and 12, one step each */
+	enum { NSEQ = 3 };
+	unsigned char *st[NSEQ];
+	void *states[NSEQ];
+	float *out = aligned(sizeof(float) * NSEQ * U(_STEP_OUTPUT0_SIZE));
+	for (int q = 0; q < NSEQ; q++) {
+		states[q] = st[q] = aligned(U(_STATE_SIZE));
+		F(_reset)(st[q]);
+		if (PREFILL(WARGS(w, wn) st[q], ids, q * q + 4 * q, b.logits, b.sws) != 0)
+			return 1;
+	}
+	if (STEP_BATCH(WARGS(w, wn) states, ids + 1, NSEQ, out, b.sws) != 0)
+		return 1;
+	fwrite(out, sizeof(float), NSEQ * U(_STEP_OUTPUT0_SIZE), stdout);
+	for (int q = 0; q < NSEQ; q++)
+		free(st[q]);
+	free(out);
 #endif
 	bufs_free(&b);
 	return 0;
@@ -148,7 +179,7 @@ static int failures;
 static void expect(const char *what, const void *w, size_t n, int want)
 {
 	Bufs b = bufs();
-	int got[5], k = 0;
+	int got[7], k = 0;
 	got[k++] = RUN_V(w, n, b.in, b.out, b.ws);
 	got[k++] = F(_run_w)(w, n, b.x, b.y, b.ws);
 #if defined(STEP)
@@ -157,6 +188,13 @@ static void expect(const char *what, const void *w, size_t n, int want)
 	got[k++] = PREFILL(w, n, b.state, b.x, 3, b.logits, b.sws);
 	if (want != 0 && F(_position)(b.state) != 0)
 		got[k - 1] = 99;   /* a refused call must leave the state alone */
+	{
+		void *states[1] = {b.state};
+		got[k++] = PREFILL_ALL(w, n, b.state, b.x, 1, b.logits, b.sws);
+		got[k++] = STEP_BATCH(w, n, states, b.x, 1, b.logits, b.sws);
+		if (want != 0 && F(_position)(b.state) != 0)
+			got[k - 1] = 99;
+	}
 #endif
 	int check = F(_weights_check)(w, n);
 	int bad = 0;

@@ -61,9 +61,9 @@ def symbolic_model():
     return model_bytes(nodes, [f32("x", ["batch_sz", 3])], [f32("y", ["batch_sz", 3])])
 
 
-def hardmax_model():
-    nodes = [helper.make_node("Hardmax", ["x"], ["y"], name="hm", axis=1)]
-    return model_bytes(nodes, [f32("x", [2, 3])], [f32("y", [2, 3])])
+def det_model():
+    nodes = [helper.make_node("Det", ["x"], ["y"], name="det")]
+    return model_bytes(nodes, [f32("x", [2, 3, 3])], [f32("y", [2])])
 
 
 def custom_op_model():
@@ -169,8 +169,8 @@ def cases():
         Case("output_dir_missing", {"m.onnx": good}, ["m.onnx", "-o", "no/such/dir/out.c"],
              msg=r"no/such/dir"),
         # unsupported, invalid models
-        Case("unsupported_op_hardmax", {"m.onnx": hardmax_model()}, ["m.onnx", "-o", "out.c"],
-             msg=r"Hardmax"),
+        Case("unsupported_op_det", {"m.onnx": det_model()}, ["m.onnx", "-o", "out.c"],
+             msg=r"Det"),
         Case("unsupported_custom_domain", {"m.onnx": custom_op_model()}, ["m.onnx", "-o", "out.c"],
              msg=r"FrobOp"),
         Case("shape_mismatch_add", {"m.onnx": mismatch_model()}, ["m.onnx", "-o", "out.c"],
@@ -227,12 +227,12 @@ def cases():
         Case("depfile_missing_value", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--depfile"],
              msg=r"--depfile"),
         # a failed compile writes none of its four files
-        Case("failure_blob_writes_nothing", {"m.onnx": hardmax_model()},
-             ["m.onnx", "-o", "out.c", "--weights=blob", "--depfile", "out.d"], msg=r"Hardmax"),
+        Case("failure_blob_writes_nothing", {"m.onnx": det_model()},
+             ["m.onnx", "-o", "out.c", "--weights=blob", "--depfile", "out.d"], msg=r"Det"),
         # a failed compile must leave earlier outputs alone (compared byte for byte)
-        Case("failure_keeps_old_outputs", {"m.onnx": hardmax_model(), "out.c": b"/* old */\n",
+        Case("failure_keeps_old_outputs", {"m.onnx": det_model(), "out.c": b"/* old */\n",
                                            "out.h": b"/* old */\n"},
-             ["m.onnx", "-o", "out.c"], msg=r"Hardmax"),
+             ["m.onnx", "-o", "out.c"], msg=r"Det"),
     ]
     for i, bad in enumerate(["batch_sz", "batch_sz=", "=4", "batch_sz=abc", "batch_sz=4x",
                              "batch_sz=99999999999999999999999"]):

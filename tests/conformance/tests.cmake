@@ -35,10 +35,10 @@ set_tests_properties(conformance_native PROPERTIES DEPENDS conformance)
 # case of passing.txt or by a model test's ONNX export (op_coverage.py); after
 # the tests that write those exports.
 set(_work "")
-foreach(t models fusion epilogue demand absorb dsl)
+foreach(t models fusion epilogue demand absorb dsl conv_norm)
   list(APPEND _work ${CMAKE_BINARY_DIR}/${t}_work)
 endforeach()
 onnxdata_test(op_coverage ${CMAKE_CURRENT_LIST_DIR}/op_coverage.py
   --tostc $<TARGET_FILE:tostc> --passing ${CMAKE_CURRENT_LIST_DIR}/passing.txt --models ${_work})
 set_tests_properties(op_coverage PROPERTIES
-  DEPENDS "conformance;conformance_native;models;fusion;epilogue;demand;absorb;dsl_equiv")
+  DEPENDS "conformance;conformance_native;models;fusion;epilogue;demand;absorb;dsl_equiv;conv_norm")

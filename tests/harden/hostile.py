@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from harness import run, runner_args  # noqa: E402
+from harness import report_cases, run, runner_args  # noqa: E402
 
 # Invalid UTF-8 can't go through onnx's Python strings: a placeholder of the
 # same length is written, then swapped for the bytes in the serialized model.
@@ -360,20 +360,14 @@ CASES = ([("onnx_" + n, case_breaker, b, m) for n, b, m in BREAKERS]
 
 def main():
     tostc, work, cc, picked = runner_args(__doc__, CASES)
-    passed = failed = 0
-    for name, fn, b, macros in picked:
+
+    def one(case):
+        name, fn, b, macros = case
         d = os.path.join(work, name)
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
-        problems = fn(tostc, cc, d, b, macros)
-        if problems:
-            failed += 1
-            print("FAIL %s: %s" % (name, "; ".join(problems)))
-        else:
-            passed += 1
-            print("ok   %s" % name)
-    print("hostile: %d passed, %d failed" % (passed, failed))
-    return 1 if failed or not passed else 0
+        return fn(tostc, cc, d, b, macros)
+    return report_cases("hostile", picked, one)
 
 
 if __name__ == "__main__":

@@ -33,3 +33,19 @@ add_test(NAME absorb
 add_test(NAME front
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_front.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/front_work)
+
+# ctest `vision`: torchvision architectures (mobilenet_v3_small, densenet121,
+# inception_v3, swin_t, maxvit_t; small widths and inputs) against PyTorch,
+# plain C99 and native SIMD builds (tests/models/test_vision.py).
+add_test(NAME vision
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_vision.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/vision_work)
+set_tests_properties(vision PROPERTIES TIMEOUT 1200)
+
+# ctest `conv_norm`: ConvTranspose, the normalisations (GroupNormalization at
+# opsets 18 and 21, LpNormalization, ...) and Einsum beyond ONNX 1.12's node
+# tests, single-node models vs PyTorch / numpy, plain and native kernels, and
+# the refusals (tests/models/test_conv_norm.py).
+add_test(NAME conv_norm
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_conv_norm.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/conv_norm_work)

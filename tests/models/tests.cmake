@@ -9,3 +9,6 @@ set_tests_properties(models PROPERTIES TIMEOUT 900)
 
 # TSSA fusion tests (helper "fuse")
 include(${CMAKE_CURRENT_LIST_DIR}/fusion.cmake)
+
+# the recurrent layers (tests/models/test_rnn.py)
+include(${CMAKE_CURRENT_LIST_DIR}/rnn.cmake)

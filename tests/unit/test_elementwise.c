@@ -4,10 +4,11 @@
  * broadcast binary paths (row, column, scalar, general strided), in-place
  * use, integer semantics (truncating division, wrap, integer Pow), NaN in
  * Min/Max, Where, unary ops, Clip, Cast, the (outer, r, inner) and general
- * reduction kernels, Softmax/LogSoftmax and CumSum.  Then, on small graphs
- * built in memory, which kernel form lowering picks (collapsed broadcast
- * shapes, reduction views), eval_node results, and the user errors of the
- * shape functions.
+ * reduction kernels, Softmax/LogSoftmax and CumSum (the activations and
+ * the newer math ops: test_activation.c).  Then, on small graphs built in
+ * memory, which kernel form lowering picks (collapsed broadcast shapes,
+ * reduction views, attribute variants), eval_node results, Dropout, Size and
+ * CastLike, and the user errors of the shape functions.
  */
 #include <CUnit/CUnit.h>
 #include <math.h>
@@ -19,21 +20,6 @@
 #include "elementwise/binary.h"
 #include "elementwise/unary.h"
 #include "elementwise/reduce.h"
-
-#define CHECK_F(got, want, tol)                                                      \
-	do {                                                                         \
-		double g_ = (got), w_ = (want);                                      \
-		if (!(fabs(g_ - w_) <= (tol)))                                       \
-			fprintf(stderr, "\n  %s = %.9g, want %.9g\n", #got, g_, w_); \
-		CU_ASSERT(fabs(g_ - w_) <= (tol));                                   \
-	} while (0)
-#define CHECK_I(got, want)                                                           \
-	do {                                                                         \
-		long long g_ = (long long)(got), w_ = (long long)(want);             \
-		if (g_ != w_)                                                        \
-			fprintf(stderr, "\n  %s = %lld, want %lld\n", #got, g_, w_);  \
-		CU_ASSERT_EQUAL(g_, w_);                                             \
-	} while (0)
 
 static void test_add_flat_inplace(void)
 {
@@ -608,6 +594,162 @@ static void test_eval_nodes(void)
 	ctx_free(&c);
 }
 
+static void test_eval_softplus(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		FAIL_ERROR(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 17;
+	Tensor *x = tensor_const(g, "x", DT_F32, 2, (const int64_t[]){1, 3});
+	memcpy(x->data, (float[]){-2, 0.5f, 200}, 3 * sizeof(float));
+	Node *n = mk_node(g, OP_SOFTPLUS, 1, &x);
+	shape_unary(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_F32);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 2);
+	eval_node(g, n);
+	const float *y = n->out[0]->data;
+	CHECK_F(y[0], log1p(exp(-2.0)), 1e-7);
+	CHECK_F(y[1], log1p(exp(0.5)), 1e-6);
+	CHECK_F(y[2], 200, 0);
+	ctx_free(&c);
+}
+
+/* Attribute variants and attribute parameters in the calls lowering makes */
+static void test_lower_variants(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		FAIL_ERROR(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 21;
+	Tensor *i = mk_in(g, "i", DT_I64, 1, (const int64_t[]){4});
+	Tensor *x = mk_in(g, "x", DT_F32, 2, (const int64_t[]){2, 4});
+	static const struct {
+		OpKind op;
+		const char *attr, *sval;
+		int64_t ival;
+		const char *kernel;
+	} v[] = {
+		{OP_MOD, NULL, NULL, 0, "tr_mod_i64"},
+		{OP_MOD, "fmod", NULL, 1, "tr_fmod_i64"},
+		{OP_BIT_SHIFT, "direction", "LEFT", 0, "tr_shift_left_i64"},
+		{OP_BIT_SHIFT, "direction", "RIGHT", 0, "tr_shift_right_i64"},
+	};
+	for (int k = 0; k < 4; k++) {
+		Node *n = mk_node(g, v[k].op, 2, (Tensor *[]){i, i});
+		if (v[k].sval)
+			node_add_attr(g, n, v[k].attr, AT_STRING)->s = v[k].sval;
+		else if (v[k].attr)
+			node_add_attr(g, n, v[k].attr, AT_INT)->i = v[k].ival;
+		shape_binary(g, n);
+		lower_binary(g, n);
+		CU_ASSERT_STRING_EQUAL(kernel_info[n->calls->kernel].name, v[k].kernel);
+	}
+	/* Selu: alpha given, gamma its default, each to the parameter of its name */
+	Node *n = mk_node(g, OP_SELU, 1, &x);
+	node_add_attr(g, n, "alpha", AT_FLOAT)->f = 2.5f;
+	shape_activation(g, n);
+	lower_activation(g, n);
+	CU_ASSERT_STRING_EQUAL(kernel_info[n->calls->kernel].name, "tr_selu_f32");
+	CU_ASSERT_EQUAL(n->calls->nargs, 5);
+	CHECK_F(n->calls->args[3].f, 2.5f, 0);
+	CHECK_F(n->calls->args[4].f, 1.05070102214813232421875, 0);
+	/* IsInf: bool out, the two flags as integers */
+	n = mk_node(g, OP_IS_INF, 1, &x);
+	node_add_attr(g, n, "detect_positive", AT_INT)->i = 0;
+	shape_activation(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_BOOL);
+	lower_activation(g, n);
+	CU_ASSERT_EQUAL(n->calls->args[3].i, 1);
+	CU_ASSERT_EQUAL(n->calls->args[4].i, 0);
+	/* Gelu: the exact kernel (fusable) unless approximate = tanh */
+	n = mk_node(g, OP_GELU, 1, &x);
+	shape_gelu(g, n);
+	lower_gelu(g, n);
+	CU_ASSERT_STRING_EQUAL(kernel_info[n->calls->kernel].name, "tr_gelu_f32");
+	CU_ASSERT(op_gelu_exact(n));
+	node_add_attr(g, n, "approximate", AT_STRING)->s = "tanh";
+	n->calls = NULL;
+	lower_gelu(g, n);
+	CU_ASSERT_STRING_EQUAL(kernel_info[n->calls->kernel].name, "tr_gelu_tanh_f32");
+	CU_ASSERT(!op_gelu_exact(n));
+	/* Mean of three: two adds in place, then the division by 3 */
+	n = mk_node(g, OP_MEAN, 3, (Tensor *[]){x, x, x});
+	shape_variadic(g, n);
+	lower_variadic(g, n);
+	CU_ASSERT_STRING_EQUAL(kernel_info[n->calls->next->next->kernel].name, "tr_div_scalar_f32");
+	CHECK_F(n->calls->next->next->args[3].f, 3, 0);
+	ctx_free(&c);
+}
+
+/* Dropout, Size and CastLike: nothing to compute but their outputs' types,
+ * shapes and constants */
+static void test_inference_noops(void)
+{
+	Ctx c;
+	jmp_buf jb;
+	ctx_init(&c, "t");
+	c.jmp = &jb;
+	if (setjmp(jb)) {
+		FAIL_ERROR(&c);
+		return;
+	}
+	Graph *g = graph_new(&c);
+	g->opset = 7;
+	Tensor *x = mk_in(g, "x", DT_F32, 2, (const int64_t[]){2, 3});
+	/* opset 7: the mask has x's type; a view of x; the mask a constant of ones */
+	Node *n = node_new(g, OP_DROPOUT, "d", 1, 2);
+	n->in[0] = x;
+	n->out[0] = tensor_new(g, "y", TK_VALUE, DT_UNDEF, 0, NULL);
+	n->out[1] = tensor_new(g, "m", TK_VALUE, DT_UNDEF, 0, NULL);
+	graph_add_node(g, n);
+	shape_dropout(g, n);
+	CU_ASSERT_EQUAL(n->out[1]->dtype, DT_F32);
+	CU_ASSERT_EQUAL(n->out[1]->kind, TK_CONST);
+	CHECK_F(((float *)n->out[1]->data)[5], 1, 0);
+	CU_ASSERT(!n->dead);
+	/* opset 13, training_mode true with ratio 0: still the identity, mask bool */
+	g->opset = 13;
+	Tensor *r = tensor_const(g, "r", DT_F32, 0, NULL), *t = tensor_const(g, "t", DT_BOOL, 0, NULL);
+	r->shape_known = t->shape_known = true;
+	*(uint8_t *)t->data = 1;
+	n->in = (Tensor *[]){x, r, t};
+	n->nin = 3;
+	shape_dropout(g, n);
+	CU_ASSERT_EQUAL(n->out[1]->dtype, DT_BOOL);
+	CHECK_I(((uint8_t *)n->out[1]->data)[0], 1);
+	/* Size: an int64 scalar constant, the node done */
+	n = mk_node(g, OP_SIZE, 1, &x);
+	shape_size(g, n);
+	CU_ASSERT(n->dead && n->out[0]->kind == TK_CONST && n->out[0]->rank == 0);
+	CHECK_I(*(int64_t *)n->out[0]->data, 6);
+	/* CastLike: input 1's type, input 0's values */
+	Tensor *xc = tensor_const(g, "xc", DT_F32, 1, (const int64_t[]){3});
+	memcpy(xc->data, (float[]){-2.7f, 0.5f, 3.9f}, 3 * sizeof(float));
+	Tensor *like = mk_in(g, "like", DT_I32, 2, (const int64_t[]){5, 5});
+	n = mk_node(g, OP_CAST_LIKE, 2, (Tensor *[]){xc, like});
+	node_add_attr(g, n, "saturate", AT_INT)->i = 0;
+	shape_cast_like(g, n);
+	CU_ASSERT_EQUAL(n->out[0]->dtype, DT_I32);
+	CU_ASSERT_EQUAL(n->out[0]->rank, 1);
+	eval_node(g, n);
+	const int32_t *yi = n->out[0]->data;
+	CHECK_I(yi[0], -2);
+	CHECK_I(yi[2], 3);
+	ctx_free(&c);
+}
+
 /* Run the shape function of a one-node graph and return the error text. */
 static const char *shape_error(Ctx *c, int opset, OpKind op, int nin, DType *dt, int *rank,
                                const int64_t (*dims)[4], void (*setup)(Graph *, Node *))
@@ -638,6 +780,18 @@ static const char *shape_error(Ctx *c, int opset, OpKind op, int nin, DType *dt,
 }
 
 static void set_cast_double(Graph *g, Node *n) { node_add_attr(g, n, "to", AT_INT)->i = 11; }
+static void set_fmod_2(Graph *g, Node *n) { node_add_attr(g, n, "fmod", AT_INT)->i = 2; }
+static void set_up(Graph *g, Node *n) { node_add_attr(g, n, "direction", AT_STRING)->s = "UP"; }
+static void set_alpha_str(Graph *g, Node *n) { node_add_attr(g, n, "alpha", AT_STRING)->s = "1"; }
+static void set_alpha_0(Graph *g, Node *n) { node_add_attr(g, n, "alpha", AT_FLOAT)->f = 0; }
+static void set_erf(Graph *g, Node *n) { node_add_attr(g, n, "approximate", AT_STRING)->s = "erf"; }
+static void set_true(Graph *g, Node *n)
+{
+	Tensor *t = tensor_const(g, "t", DT_BOOL, 0, NULL);
+	t->shape_known = true;
+	*(uint8_t *)t->data = 1;
+	n->in[2] = t;   /* ratio: i1, a graph input */
+}
 static void set_axis_3(Graph *g, Node *n) { node_add_attr(g, n, "axis", AT_INT)->i = 3; }
 static void set_dup_axes(Graph *g, Node *n)
 {
@@ -646,14 +800,6 @@ static void set_dup_axes(Graph *g, Node *n)
 	a->ints = axes;
 	a->n = 2;
 }
-
-#define CHECK_MSG(got, want)                                                         \
-	do {                                                                         \
-		const char *g_ = (got);                                              \
-		if (!strstr(g_, want))                                               \
-			fprintf(stderr, "\n  error '%s'\n  lacks '%s'\n", g_, want);   \
-		CU_ASSERT_PTR_NOT_NULL(strstr(g_, want));                            \
-	} while (0)
 
 static void test_shape_errors(void)
 {
@@ -667,6 +813,8 @@ static void test_shape_errors(void)
 	          "this op supports bool");
 	CHECK_MSG(shape_error(&c, 13, OP_SQRT, 1, (DType[]){DT_I64}, (int[]){2}, d, NULL),
 	          "has element type i64; this op supports f32");
+	CHECK_MSG(shape_error(&c, 17, OP_SOFTPLUS, 1, (DType[]){DT_I32}, (int[]){2}, d, NULL),
+	          "has element type i32; this op supports f32");
 	CHECK_MSG(shape_error(&c, 13, OP_CAST, 1, (DType[]){DT_F32}, (int[]){2}, d, set_cast_double),
 	          "Cast to DOUBLE is not supported");
 	CHECK_MSG(shape_error(&c, 13, OP_SOFTMAX, 1, (DType[]){DT_F32}, (int[]){2}, d, set_axis_3),
@@ -688,6 +836,40 @@ static void test_shape_errors(void)
 	          "input 0 ('i0') has element type f32; this op supports bool");
 	CHECK_MSG(shape_error(&c, 13, OP_POW, 2, (DType[]){DT_F32, DT_I64}, (int[]){2, 1}, d, NULL),
 	          "do not broadcast");
+	/* the new ops' errors */
+	CHECK_MSG(shape_error(&c, 13, OP_MOD, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 2}, d, NULL),
+	          "Mod of floats needs fmod = 1");
+	CHECK_MSG(shape_error(&c, 13, OP_MOD, 2, (DType[]){DT_I64, DT_I64}, (int[]){2, 2}, d,
+	                      set_fmod_2), "fmod must be 0 or 1, got 2");
+	CHECK_MSG(shape_error(&c, 13, OP_BIT_SHIFT, 2, (DType[]){DT_I32, DT_I32}, (int[]){2, 2}, d,
+	                      NULL), "direction must be \"LEFT\" or \"RIGHT\" (the attribute is required)");
+	CHECK_MSG(shape_error(&c, 13, OP_BIT_SHIFT, 2, (DType[]){DT_I32, DT_I32}, (int[]){2, 2}, d,
+	                      set_up), "direction must be");
+	CHECK_MSG(shape_error(&c, 13, OP_BIT_SHIFT, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 2}, d,
+	                      NULL), "this op supports i64, i32");
+	CHECK_MSG(shape_error(&c, 13, OP_XOR, 2, (DType[]){DT_I64, DT_I64}, (int[]){2, 2}, d, NULL),
+	          "this op supports bool");
+	const int64_t pr[4][4] = {{3}, {2, 3}};   /* the slope would broadcast x */
+	CHECK_MSG(shape_error(&c, 16, OP_PRELU, 2, (DType[]){DT_F32, DT_F32}, (int[]){1, 2}, pr,
+	                      NULL), "slope f32[2,3] does not broadcast to x f32[3]");
+	CHECK_MSG(shape_error(&c, 13, OP_MEAN, 2, (DType[]){DT_I64, DT_I64}, (int[]){2, 2}, d, NULL),
+	          "this op supports f32");
+	CHECK_MSG(shape_error(&c, 13, OP_ELU, 1, (DType[]){DT_F32}, (int[]){2}, d, set_alpha_str),
+	          "attribute 'alpha' must be a float");
+	CHECK_MSG(shape_error(&c, 13, OP_CELU, 1, (DType[]){DT_F32}, (int[]){2}, d, set_alpha_0),
+	          "alpha must not be 0");
+	CHECK_MSG(shape_error(&c, 20, OP_GELU, 1, (DType[]){DT_F32}, (int[]){2}, d, set_erf),
+	          "approximate must be \"none\" or \"tanh\", got \"erf\"");
+	CHECK_MSG(shape_error(&c, 13, OP_SHRINK, 1, (DType[]){DT_I32}, (int[]){2}, d, NULL),
+	          "this op supports f32");
+	/* Dropout: training_mode computed at run time; true with a ratio that is
+	 * not constant; ratio as an input before opset 12 */
+	CHECK_MSG(shape_error(&c, 13, OP_DROPOUT, 3, (DType[]){DT_F32, DT_F32, DT_BOOL},
+	                      (int[]){2, 0, 0}, d, NULL), "input 2 ('i2') must be a constant");
+	CHECK_MSG(shape_error(&c, 13, OP_DROPOUT, 3, (DType[]){DT_F32, DT_F32, DT_BOOL},
+	                      (int[]){2, 0, 0}, d, set_true), "input 1 ('i1') must be a constant");
+	CHECK_MSG(shape_error(&c, 10, OP_DROPOUT, 2, (DType[]){DT_F32, DT_F32}, (int[]){2, 0}, d,
+	                      NULL), "takes ratio as an attribute before opset 12");
 	const int64_t same[4][4] = {{2, 3}, {2, 3}};
 	CHECK_MSG(shape_error(&c, 13, OP_POW, 2, (DType[]){DT_I32, DT_F32}, (int[]){2, 2}, same, NULL),
 	          "(no error)");
@@ -713,5 +895,8 @@ void register_elementwise(void)
 	CU_add_test(s, "lowering picks reduction forms", test_lower_reduce_forms);
 	CU_add_test(s, "eval variadic Max with broadcast", test_eval_variadic_max);
 	CU_add_test(s, "eval CumSum, Softmax-11, Cast, Clip, ReduceSum-13", test_eval_nodes);
+	CU_add_test(s, "eval Softplus", test_eval_softplus);
+	CU_add_test(s, "lowering picks attribute variants and parameters", test_lower_variants);
+	CU_add_test(s, "Dropout, Size, CastLike", test_inference_noops);
 	CU_add_test(s, "shape errors", test_shape_errors);
 }
