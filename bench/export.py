@@ -18,6 +18,8 @@ reference definitions of tests/models/tost_ref.py with seeded random weights
                alone, as each program runs it inside a model (ONNX Runtime
                pre-packs a constant B when it builds the session, tostc at
                compile time)
+  CNNS         torchvision 0.14's classifiers (bench/cnn.sh), batch 1, 224 px,
+               their own random initialisation, BatchNorm statistics randomised
 
 An existing model.onnx is kept (delete the directory to re-export).
 """
@@ -34,6 +36,8 @@ import torch.nn as nn  # noqa: E402
 import tost_ref  # noqa: E402
 
 LM = dict(dim=384, depth=6, heads=6, vocab=8192, block=2048)
+CNNS = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
+        "mnasnet0_5", "shufflenet_v2_x0_5", "squeezenet1_1", "regnet_y_400mf", "resnet18"]
 
 
 class Stack(nn.Module):
@@ -75,6 +79,15 @@ def build(name):
     if name.startswith("mm_"):
         m, k, n = (int(v) for v in name[3:].split("x"))
         return MatMul(k, n), torch.randn(m, k, generator=g), "x"
+    if name in CNNS:
+        import torchvision.models
+        m = getattr(torchvision.models, name)()
+        with torch.no_grad():
+            for mod in m.modules():
+                if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+                    mod.running_mean.copy_(0.1 * torch.randn(mod.running_mean.shape, generator=g))
+                    mod.running_var.copy_(0.5 + torch.rand(mod.running_var.shape, generator=g))
+        return m, torch.randn(1, 3, 224, 224, generator=g), "image"
     raise SystemExit("export.py: unknown model " + name)
 
 
@@ -90,7 +103,9 @@ def main():
         os.makedirs(d, exist_ok=True)
         torch.manual_seed(0)
         m, x, iname = build(name)
-        tost_ref.randomize(m, 0)
+        if name not in CNNS:
+            tost_ref.randomize(m, 0)
+        m.eval()
         with torch.no_grad():
             torch.onnx.export(m, (x,), path + ".tmp", opset_version=17, input_names=[iname],
                               output_names=["y"], do_constant_folding=True)

@@ -646,6 +646,14 @@ void lower_conv(Graph *g, Node *n)
 	call_ints(g, k, p, 21);
 }
 
+/* The kernels' parameter array of a Conv (its x channels first) */
+void conv_params(Graph *g, Node *n, int64_t p[21])
+{
+	Spatial sp;
+	conv_setup(g, n, &sp);
+	spatial_ints(&sp, p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Pooling                                                              */
 /* ------------------------------------------------------------------ */
@@ -664,6 +672,14 @@ static void pool_setup(Graph *g, Node *n, Spatial *sp)
 		           tensor_shape_str(g->ctx, x), ns);
 	int64_t ceil_mode = attr_int(n, "ceil_mode", 0);
 	spatial_setup(g, n, x, ks, ceil_mode != 0, sp);
+}
+
+/* The kernels' parameter array of a MaxPool or AveragePool */
+void pool_params(Graph *g, Node *n, int64_t p[21])
+{
+	Spatial sp;
+	pool_setup(g, n, &sp);
+	spatial_ints(&sp, p);
 }
 
 /* MaxPool / AveragePool: x (N, C, in...) -> y (N, C, out...) */

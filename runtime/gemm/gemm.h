@@ -64,7 +64,7 @@ TR_FN void tr_gemm_packed_start_f32(const float *a, const float *bp, const float
                                     int64_t k, int64_t n, int64_t trans_a, float alpha,
                                     float beta, int64_t has_bias, int64_t has_start)
 {
-	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	e.bias = has_bias ? bias : (const float *)0;
 	e.start = has_start ? start : (const float *)0;
 	e.beta = beta;
@@ -85,7 +85,7 @@ TR_FN void tr_gemm_packed_parts_f32(const float *a, const float *bp, const float
                                     int64_t off, float alpha, float beta, int64_t has_bias,
                                     int64_t np, const int64_t *parts)
 {
-	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	(void)m;
 	e.bias = has_bias ? bias + off : (const float *)0;
 	e.beta = beta;
