@@ -19,6 +19,7 @@ const Pass passes[] = {
 	{"fuse_mlp",       fuse_mlp,       PASS_FUSION},  /* LN, fc1, GELU, fc2, LayerScale, residual */
 	{"fuse_epilogue",  fuse_epilogue,  PASS_FUSION},  /* BatchNorm into Conv, LayerScale into Gemm */
 	{"fuse_absorb",    fuse_absorb,    PASS_FUSION},  /* a projection moved into its contraction */
+	{"fuse_attention", fuse_attention, PASS_FUSION},  /* softmax attention -> one streaming node */
 	{"dce_after_fuse", dce,            PASS_FUSION},  /* what fusion left unread */
 	{"views",          make_views,     0},  /* Reshape & co. share their input's memory */
 	{"demand",         demand,         0},  /* Gemm rows that only some readers use */

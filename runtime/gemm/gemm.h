@@ -8,7 +8,7 @@
 #define TOSTC_RT_GEMM_GEMM_H
 #include "sgemm.h"
 
-/*@ tr_gemm_prepack_f32 : tr_sgemm_impl */
+/*@ tr_gemm_prepack_f32 : tr_gemm_config */
 /*
  * Pack op(b) (k, n) (op(b)[p][j] = b[p*brs + j*bcs]) for tr_sgemm_impl's bpre:
  * per k block of KC rows, strips of TR_GEMM_PB columns zero-padded past n, each
