@@ -2,8 +2,8 @@
  * driver.c -- the tostc command line.
  *
  *   tostc MODEL -o OUT.c [--name N] [--dim S=V]... [--report[=json]]
- *         [--dump-ir[=PASS]] [--no-fuse] [--stream | --no-stream] [--list-ops]
- *         [--version] [--help]
+ *         [--dump-ir[=PASS]] [--no-fuse] [--stream | --no-stream]
+ *         [--prefill-chunk N] [--step-batch N] [--list-ops] [--version] [--help]
  *
  * The driver owns the one setjmp every user error unwinds to.  Output files
  * are written to temporary files beside the destination and renamed only
@@ -42,6 +42,9 @@ static const char usage_tail[] =
 	"                        Default: on for models with causal TSSA (a note says why\n"
 	"                        when such a model cannot be streamed)\n"
 	"  --no-stream           never emit the step API\n"
+	"  --prefill-chunk N     tokens NAME_prefill runs through the model at once\n"
+	"                        (default 64, or the block if shorter)\n"
+	"  --step-batch N        sequences NAME_step_batch steps at once (default 7)\n"
 	"  --list-ops[=md]       list the supported ONNX ops and attributes (md: as docs/ops.md)\n"
 	"  --version             print the version\n"
 	"  -h, --help            print this help\n"
@@ -163,6 +166,7 @@ typedef struct {
 	const char *model, *out, *name, *report, *dump;
 	bool want_report, want_dump;
 	int stream;              /* --stream 1, --no-stream -1, default 0: when causal */
+	StreamOptions so;        /* --prefill-chunk, --step-batch */
 	FILE *err;               /* notes */
 } Options;
 
@@ -192,12 +196,12 @@ static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
 	if (!causal && o->stream == 0)
 		return NULL;
 	if (o->stream > 0) {
-		if (!stream_build(g, s))
+		if (!stream_build(g, &o->so, s))
 			ctx_error(c, "--stream: the model cannot run token by token: %s", s->why);
 		return s;
 	}
-	/* By default a failure anywhere in the step graph (it reads g, never
-	 * writes it) costs only the step API: catch it and keep NAME_run. */
+	/* By default a failure anywhere in the step graphs (they read g, never
+	 * write it) costs only the step API: catch it and keep NAME_run. */
 	jmp_buf jb, *outer = c->jmp;
 	c->jmp = &jb;
 	if (setjmp(jb)) {
@@ -206,7 +210,7 @@ static const StreamInfo *build_stream(Ctx *c, Graph *g, const Options *o)
 		c->errcode = 0;
 		return NULL;
 	}
-	bool ok = stream_build(g, s);
+	bool ok = stream_build(g, &o->so, s);
 	c->jmp = outer;
 	if (ok)
 		return s;
@@ -367,6 +371,7 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 	Ctx *c = &st->ctx;
 	Options *op = &st->o;
 	op->err = st->err;
+	op->so = (StreamOptions){STREAM_CHUNK, STREAM_BATCH};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -430,6 +435,16 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			op->stream = 1;
 		} else if (strcmp(a, "--no-stream") == 0) {
 			op->stream = -1;
+		} else if (strcmp(a, "--prefill-chunk") == 0 || strcmp(a, "--step-batch") == 0) {
+			const char *v = ++i < argc ? argv[i] : "";
+			char *end;
+			errno = 0;
+			long long n = strtoll(v, &end, 10);
+			if (!*v)
+				ctx_error(c, "%s needs a count from 1 to 4096", a);
+			if (*end || errno || n < 1 || n > 4096)
+				ctx_error(c, "%s %s: expected a count from 1 to 4096", a, v);
+			*(a[2] == 'p' ? &op->so.chunk : &op->so.batch) = n;
 		} else if (a[0] == '-' && a[1]) {
 			ctx_error(c, "unknown option '%s' (see tostc --help)", a);
 		} else {

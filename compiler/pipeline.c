@@ -3,8 +3,8 @@
  *
  * Every pass is `void pass(Graph *g)`.  After each one the verifier checks
  * the IR's invariants, and --dump-ir=NAME prints the IR after pass NAME.
- * Fusion passes are skipped with --no-fuse.  The step graph of a causal
- * model (stream.c) runs a list of its own through the same function.
+ * Fusion passes are skipped with --no-fuse.  The step API's graphs of a
+ * causal model (stream.c) run a list of their own through the same function.
  */
 #include "tostc.h"
 
@@ -28,8 +28,8 @@ const Pass passes[] = {
 };
 const int npasses = sizeof passes / sizeof passes[0];
 
-/* The one-token step graph of a causal model: stream.c builds it from the
- * compiled graph, shapes still to infer. */
+/* The step API's graphs of a causal model (one token, a chunk, a batch):
+ * stream.c builds them from the compiled graph, shapes still to infer. */
 const Pass step_passes[] = {
 	{"dce",   dce,         0},  /* the advance graph: what only the outputs needed */
 	{"shape", shape_infer, 0},

@@ -98,6 +98,8 @@ struct Ctx {
 	ConstInput consts[MAX_DIM_BINDINGS];
 	int nconsts;
 	bool no_fuse;            /* --no-fuse */
+	struct PackedWeight *packed; /* op_linalg.c: weights packed so far, shared by the
+	                          * compilation's graphs (the step API's reuse them) */
 };
 
 void ctx_init(Ctx *c, const char *path);
@@ -442,7 +444,7 @@ typedef struct {
 } Pass;
 extern const Pass passes[];       /* the compiler */
 extern const int npasses;
-extern const Pass step_passes[];  /* stream.c's step graph */
+extern const Pass step_passes[];  /* stream.c's step API graphs */
 extern const int nstep_passes;
 /* Run the n passes of list on g, the verifier after each.  dump_after: the
  * pass to --dump-ir after (or NULL). */
@@ -455,6 +457,10 @@ void pipeline_run(Graph *g, const char *dump_after, FILE *dump);
  * bind[] (tensors of g), its constants shared, its other tensors new; the
  * tensors its outputs became in out[].  Nested subgraphs are copied too. */
 void graph_splice(Graph *g, int pos, Graph *sg, Tensor *const *bind, Tensor **out);
+/* A Loop run as a loop: the byte offsets, in its workspace (after the
+ * body's own), of the iteration number, the condition (and the body's next
+ * one after it), and of each carried value's two buffers. */
+void loop_layout(const Node *n, int64_t *iter, int64_t *cond, int64_t *cur, int64_t *next);
 
 /* ------------------------------------------------------------------ */
 /* Kernel calls (lower.c, ops/kernels.c) -- the seam between ops and the  */
@@ -847,6 +853,51 @@ void fuse_attention(Graph *g);
 /* ------------------------------------------------------------------ */
 
 #define STREAM_MAX_STATE 256   /* running-statistics tensors (CausalTSSA layers) */
+#define STREAM_CHUNK 64        /* default --prefill-chunk (docs/performance.md, "Time to
+                                * first token") */
+#define STREAM_BATCH 7         /* default --step-batch: the rows of the AVX-512 GEMM's
+                                * half micro-kernel; a pass of 8 costs as much as 14
+                                * (docs/performance.md, "Several sequences per step") */
+#define STREAM_TAIL_DIV 6      /* a prefill's last chunk of fewer than chunk / this tokens
+                                * goes token by token: a chunk of 64 costs about 9-10
+                                * statistics-only steps (docs/performance.md, "Time to first token") */
+
+/* The step API's graphs: the model on R rows of tokens, from the running
+ * statistics in the caller's state (stream.c). */
+typedef enum {
+	FORM_STEP,           /* one token: NAME_step */
+	FORM_ADVANCE,        /* the same, statistics only: short prefill tails */
+	FORM_CHUNK,          /* `chunk` consecutive tokens of one sequence: NAME_prefill_all */
+	FORM_CHUNK_ADVANCE,  /* the same, statistics only: NAME_prefill */
+	FORM_BATCH,          /* one token each of R sequences: NAME_step_batch */
+	FORM_COUNT
+} StreamForm;
+
+typedef struct {
+	StreamForm form;
+	int64_t rows;        /* tokens per call */
+	Graph *g;            /* lowered and planned */
+	const char *name;    /* its entry point in the generated code: NAME_<name>_v */
+} StreamGraph;
+
+#define STREAM_MAX_GRAPHS (FORM_BATCH + 16)
+
+/* The driver's choices (--prefill-chunk, --step-batch). */
+typedef struct {
+	int64_t chunk;       /* tokens per prefill chunk (at most the block) */
+	int64_t batch;       /* sequences per NAME_step_batch pass */
+} StreamOptions;
+
+/* Where NAME_prefill and NAME_step_batch keep the inputs and outputs of their
+ * graphs in the workspace, after the graphs' own arena (byte offsets). */
+typedef struct {
+	int64_t ids;                 /* token ids (B, rows) */
+	int64_t pos;                 /* int64 positions (rows) */
+	int64_t count;               /* int64 valid rows (the chunk forms) */
+	int64_t *out;                /* per model output: its value at the rows */
+	int64_t state[STREAM_MAX_STATE]; /* batch: each layer's statistics of the rows' sequences */
+	int64_t size;                /* bytes of workspace the function needs in all */
+} StreamWs;
 
 /* What stream_check proves and stream_build makes. */
 typedef struct StreamInfo {
@@ -855,12 +906,20 @@ typedef struct StreamInfo {
 	int64_t T;                /* tokens per NAME_run: positions the step API can take */
 	int64_t B;                /* batch rows: tokens per step */
 	int ntssa;                /* CausalTSSA nodes */
-	Graph *step;              /* stream_build: the one-token graph, lowered and planned;
-	                           * inputs: token ids (B, 1), position (1); outputs: the
-	                           * model's outputs at that position, then one running-
-	                           * statistics tensor per CausalTSSA layer */
-	Graph *advance;           /* the same without the model's outputs (only the
-	                           * statistics): NAME_prefill's steps but the last */
+	StreamGraph graph[STREAM_MAX_GRAPHS]; /* stream_build: one of each form, in the
+	                           * order of StreamForm, except FORM_BATCH: a graph of
+	                           * `batch_rows` rows, then halving down to 2 (none for a batch
+	                           * of 1).  Inputs: token ids (B, rows), positions (rows),
+	                           * for the chunk forms the valid rows (1); outputs: the
+	                           * model's outputs at those rows (not the *ADVANCE forms),
+	                           * then one running-statistics tensor per CausalTSSA layer */
+	int ngraphs;
+	int64_t batch_rows;       /* sequences per NAME_step_batch pass */
+	int64_t tail;             /* a prefill's last chunk of fewer tokens goes token by token */
+	int *out_axis;            /* per model output: its token axis (-1: none) */
+	int64_t step_ws;          /* bytes of workspace of NAME_step (and FORM_ADVANCE) */
+	StreamWs prefill;         /* NAME_prefill*: the chunk forms, then a step */
+	StreamWs batch;           /* NAME_step_batch: the FORM_BATCH graphs */
 	int64_t state_off[STREAM_MAX_STATE];  /* byte offset in the caller's state of the
 	                           * i-th statistics tensor (the position: int64 at 0) */
 	int64_t state_size;       /* bytes of state */
@@ -870,9 +929,9 @@ typedef struct StreamInfo {
  * token-wise along the token axis of the one input of token ids, a causal TSSA,
  * or reads a position-indexed constant.  false with s->why (and s->bad) set. */
 bool stream_check(Graph *g, StreamInfo *s);
-/* stream_check, then build, lower and plan s->step and s->advance.
- * false (nothing built) when the check fails. */
-bool stream_build(Graph *g, StreamInfo *s);
+/* stream_check, then build, lower and plan the graphs of s->graph and lay
+ * out their workspaces.  false (nothing built) when the check fails. */
+bool stream_build(Graph *g, const StreamOptions *o, StreamInfo *s);
 
 /* What an op's streaming rule (ops.def, StreamFn) sees: the token axis
  * found so far for every tensor, and the token-dependent inputs of the node
@@ -913,6 +972,10 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, FILE *c_
 /* emit_step.c: the step API in the generated code (emit_c.c calls these) */
 void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
 void emit_step_api(const StreamInfo *s, const char *name, FILE *c);
+/* bytes of workspace the step API needs (the largest of its functions') */
+int64_t emit_step_workspace(const StreamInfo *s);
+/* the comment above the entry point of s->graph[i] in model.c */
+const char *emit_step_title(const StreamInfo *s, int i, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Input limits (helper "harden"; docs/reliability.md)                  */

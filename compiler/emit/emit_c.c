@@ -6,10 +6,10 @@
  * the prototypes of the kernels the model calls (runtime/kernels.def); the
  * forward pass NAME_run_v, one line per node with its name and shapes in a
  * comment and every argument named after the kernel's parameter; the typed
- * NAME_run; the step graph and the step API (emit_step.c) of a model that has
- * one; then the runtime sections the model uses, copied from runtime/; and
- * last the weights, one const byte blob behind weights(), with a table of
- * what lies where.
+ * NAME_run; the step API's graphs and functions (emit_step.c) of a model
+ * that has them; then the runtime sections the model uses, copied from
+ * runtime/; and last the weights, one const byte blob behind weights(), with
+ * a table of what lies where.
  *
  * Weights are written as string literals of octal escapes, not as lists of
  * float literals: compilers parse a string literal in linear time and little
@@ -64,10 +64,11 @@ typedef struct SubFn {
 	const char *fname;
 } SubFn;
 
-/* The run-time Ifs of g (their subgraphs are compiled; a folded If is gone). */
+/* The run-time Ifs and Loops of g (their subgraphs are compiled; a folded If
+ * or an unrolled Loop is gone). */
 static bool is_runtime_if(const Node *n)
 {
-	return n->op == OP_IF && !n->dead && n->sub[0];
+	return (n->op == OP_IF || n->op == OP_LOOP) && !n->dead && n->sub[0];
 }
 
 /* ---- runtime sections ---- */
@@ -335,7 +336,7 @@ static bool is_weight(Emitter *e, Tensor *t)
 }
 
 /* Give weight r of e->g its blob offset; a constant sharing its data with
- * one already placed (the step graph's) shares the offset. */
+ * one already placed (the step API graphs') shares the offset. */
 static void place_weight(Emitter *e, Tensor *r, int cap)
 {
 	if (e->woff[r->id] >= 0)
@@ -559,6 +560,7 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 /* ---- the forward pass ---- */
 
 static void emit_if(Emitter *e, const Node *n);
+static void emit_loop(Emitter *e, const Node *n);
 
 /* A node's line: its calls, after a comment with its source and shapes. */
 static void emit_node(Emitter *e, Node *n)
@@ -579,8 +581,10 @@ static void emit_node(Emitter *e, Node *n)
 	for (int j = 0; j < n->nout; j++)
 		fprintf(f, "%s%s", j ? ", " : "", n->out[j] ? tensor_shape_str(c, n->out[j]) : "_");
 	fputs(" */\n", f);
-	if (is_runtime_if(n))
+	if (is_runtime_if(n) && n->op == OP_IF)
 		emit_if(e, n);
+	else if (is_runtime_if(n))
+		emit_loop(e, n);
 	for (Call *k = n->calls; k; k = k->next)
 		print_call(e, k);
 }
@@ -620,7 +624,7 @@ static void need_sections(Emitter *e, Graph *g, bool *used)
 {
 	for (int p = 0; p < g->nnodes; p++) {
 		if (is_runtime_if(g->nodes[p]))
-			for (int b = 0; b < 2; b++)
+			for (int b = 0; b < 2 && g->nodes[p]->sub[b]; b++)
 				need_sections(e, g->nodes[p]->sub[b], used);
 		for (Call *k = g->nodes[p]->calls; k; k = k->next) {
 			Section *s = section_for(e, kernel_info[k->kernel].name);
@@ -640,8 +644,8 @@ static int count_weight_args(Graph *g)
 {
 	int n = g->noutputs + g->ninputs;
 	for (int p = 0; p < g->nnodes; p++) {
-		if (is_runtime_if(g->nodes[p]))
-			n += count_weight_args(g->nodes[p]->sub[0]) + count_weight_args(g->nodes[p]->sub[1]);
+		for (int b = 0; b < 2 && is_runtime_if(g->nodes[p]) && g->nodes[p]->sub[b]; b++)
+			n += count_weight_args(g->nodes[p]->sub[b]);
 		for (Call *k = g->nodes[p]->calls; k; k = k->next)
 			n += k->nargs;
 	}
@@ -656,7 +660,7 @@ static void collect_subgraphs(Emitter *e, Graph *g, int cap)
 		Node *n = g->nodes[p];
 		if (!is_runtime_if(n))
 			continue;
-		for (int b = 0; b < 2; b++) {
+		for (int b = 0; b < 2 && n->sub[b]; b++) {
 			collect_subgraphs(e, n->sub[b], cap);
 			use_graph(e, n->sub[b]);
 			collect_weights(e, cap);
@@ -664,9 +668,10 @@ static void collect_subgraphs(Emitter *e, Graph *g, int cap)
 			if (e->nsubs)
 				memcpy(sf, e->subs, sizeof(SubFn) * (size_t)e->nsubs);
 			e->subs = sf;
+			const char *what = n->op == OP_LOOP ? "body" : b ? "else" : "then";
 			e->subs[e->nsubs] = (SubFn){n, b, n->sub[b], e->woff,
-			                            ctx_printf(e->c, "%s_if%d_%s", e->o->name, e->nsubs / 2,
-			                                       b ? "else" : "then")};
+			                            ctx_printf(e->c, "%s_sub%d_%s", e->o->name, e->nsubs,
+			                                       what)};
 			e->nsubs++;
 		}
 	}
@@ -702,6 +707,76 @@ static void emit_if(Emitter *e, const Node *n)
 	fprintf(f, "\t\tif (*%s)\n\t\t\t%s(sin, sout, %s);\n\t\telse\n\t\t\t%s(sin, sout, %s);\n"
 	           "\t}\n",
 	        cond, sub_fn(e, n, 0)->fname, ws, sub_fn(e, n, 1)->fname, ws);
+}
+
+/* A Loop run as a loop: its carried values in two buffers of its workspace
+ * that trade places each iteration, the body called once an iteration,
+ * each scan output written a row at a time (loop_layout says where). */
+static void emit_loop(Emitter *e, const Node *n)
+{
+	FILE *f = e->f;
+	Ctx *c = e->c;
+	Graph *body = n->sub[0];
+	int nc = (int)attr_int(n, "carried", 0), ns = body->noutputs - 1 - nc;
+	int64_t it, cond, *cur = ctx_alloc(c, sizeof(int64_t) * (size_t)(nc + 1));
+	int64_t *next = ctx_alloc(c, sizeof(int64_t) * (size_t)(nc + 1));
+	loop_layout(n, &it, &cond, cur, next);
+	Tensor *M = n->nin > 0 ? n->in[0] : NULL, *C = n->nin > 1 ? n->in[1] : NULL;
+	e->uses_ws = true;
+	fprintf(f, "\t{\n\t\tunsigned char *lw = ws + %lld;\n"
+	           "\t\tint64_t *it = (int64_t *)(lw + %lld);\n"
+	           "\t\tuint8_t *cond = lw + %lld, *next = lw + %lld;\n",
+	        (long long)n->sub_ws_offset, (long long)it, (long long)cond, (long long)cond + 1);
+	fprintf(f, "\t\tunsigned char *cur[%d] = {", nc ? nc : 1);
+	for (int k = 0; k < nc; k++)
+		fprintf(f, "%slw + %lld", k ? ", " : "", (long long)cur[k]);
+	fprintf(f, "%s}, *nxt[%d] = {", nc ? "" : "0", nc ? nc : 1);
+	for (int k = 0; k < nc; k++)
+		fprintf(f, "%slw + %lld", k ? ", " : "", (long long)next[k]);
+	fprintf(f, "%s};\n", nc ? "" : "0");
+	fprintf(f, "\t\tconst int64_t trips = %s;\n",
+	        !M ? "INT64_MAX"
+	        : M->kind == TK_CONST ? ctx_printf(c, "INT64_C(%lld)", (long long)tensor_get_i(M, 0))
+	        : ctx_printf(c, "*%s", ptr_text(e, M, false)));
+	fprintf(f, "\t\t*cond = %s;\n", !C ? "1" : C->kind == TK_CONST
+	        ? (tensor_get_i(C, 0) ? "1" : "0") : ctx_printf(c, "*%s", ptr_text(e, C, false)));
+	for (int k = 0; k < nc; k++)
+		fprintf(f, "\t\t{ /* carried value %d, its initial value */\n"
+		           "\t\t\tconst unsigned char *s = (const unsigned char *)%s;\n"
+		           "\t\t\tfor (size_t j = 0; j < %lld; j++)\n\t\t\t\tcur[%d][j] = s[j];\n\t\t}\n",
+		        k, ptr_text(e, n->in[2 + k], false),
+		        (long long)tensor_nbytes(body->inputs[2 + k]), k);
+	fprintf(f, "\t\tfor (int64_t i = 0; i < trips && *cond; i++) {\n"
+	           "\t\t\tconst void *bin[%d] = {it, cond", 2 + nc + (n->nin - 2 - nc));
+	for (int k = 0; k < nc; k++)
+		fprintf(f, ", cur[%d]", k);
+	for (int j = 2 + nc; j < n->nin; j++)
+		fprintf(f, ", %s", ptr_text(e, n->in[j], false));
+	fprintf(f, "};\n\t\t\tvoid *bout[%d] = {next", 1 + nc + ns);
+	for (int k = 0; k < nc; k++)
+		fprintf(f, ", nxt[%d]", k);
+	for (int k = 0; k < n->nout - nc; k++) {   /* the body makes only the scans read */
+		Tensor *y = n->out[nc + k];
+		if (!y)
+			continue;
+		int64_t row = tensor_nbytes(y) / (y->dims[0] ? y->dims[0] : 1);
+		fprintf(f, ", (unsigned char *)%s + i * %lld", ptr_text(e, y, true), (long long)row);
+	}
+	fprintf(f, "};\n\t\t\t*it = i;\n\t\t\t%s(bin, bout, lw);\n\t\t\t*cond = *next;\n",
+	        sub_fn(e, n, 0)->fname);
+	for (int k = 0; k < nc; k++)
+		fprintf(f, "\t\t\t{ unsigned char *t = cur[%d]; cur[%d] = nxt[%d]; nxt[%d] = t; }\n",
+		        k, k, k, k);
+	fputs("\t\t}\n", f);
+	for (int k = 0; k < nc; k++) {
+		if (!n->out[k])
+			continue;
+		fprintf(f, "\t\t{ /* carried value %d out */\n\t\t\tunsigned char *d = "
+		           "(unsigned char *)%s;\n\t\t\tfor (size_t j = 0; j < %lld; j++)\n"
+		           "\t\t\t\td[j] = cur[%d][j];\n\t\t}\n",
+		        k, ptr_text(e, n->out[k], true), (long long)tensor_nbytes(n->out[k]), k);
+	}
+	fputs("\t}\n", f);
 }
 
 /* The forward pass of a graph with more nodes than this is split into
@@ -830,17 +905,14 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 {
 	Ctx *c = g->ctx;
 	Emitter e = {.g = g, .c = c, .o = o, .f = cf, .stream = st};
-	Graph *sg = st ? st->step : NULL, *ag = st ? st->advance : NULL;
 	use_graph(&e, g);
 	const char **pn = param_names(&e);
 	emit_header(&e, hf, pn);
 
 	const char *N = o->name, *U = uname(c, N);
 	int64_t ws_size = g->arena_size;
-	if (sg && sg->arena_size > ws_size)
-		ws_size = sg->arena_size;
-	if (ag && ag->arena_size > ws_size)
-		ws_size = ag->arena_size;
+	if (st && emit_step_workspace(st) > ws_size)
+		ws_size = emit_step_workspace(st);
 	fprintf(cf, "/*\n * %s.c -- generated by tostc %s; do not edit.\n * Command: %s\n"
 	            " * Source hash (FNV-1a 64): %016llx\n"
 	            " * Graph: %s, %d nodes after optimisation, opset %d\n"
@@ -862,28 +934,24 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	fputs(ALIGN64_DEF, cf);
 	bool *used = ctx_alloc(c, sizeof(bool) * K_COUNT);
 	need_sections(&e, g, used);
-	if (sg) {
-		need_sections(&e, sg, used);
-		need_sections(&e, ag, used);
-	}
+	for (int i = 0; st && i < st->ngraphs; i++)
+		need_sections(&e, st->graph[i].g, used);
 	fputs("\n/* The runtime kernels this model calls (defined below). */\n", cf);
 	for (int k = 0; k < K_COUNT; k++)
 		if (used[k])
 			print_kernel_prototype(cf, (KernelId)k);
 
-	/* weights: the step graph's constants share the full graph's data */
-	int cap = count_weight_args(g) + (sg ? count_weight_args(sg) + count_weight_args(ag) : 0) + 1;
+	/* weights: the step API graphs' constants share the full graph's data */
+	int cap = count_weight_args(g) + 1;
+	for (int i = 0; st && i < st->ngraphs; i++)
+		cap += count_weight_args(st->graph[i].g);
 	e.wt = ctx_alloc(c, sizeof(Tensor *) * (size_t)cap);
 	e.woff_of = ctx_alloc(c, sizeof(int64_t) * (size_t)cap);
-	int64_t *step_woff = NULL, *adv_woff = NULL;
-	if (sg) {
-		use_graph(&e, sg);
+	int64_t *stream_woff[STREAM_MAX_GRAPHS];
+	for (int i = 0; st && i < st->ngraphs; i++) {
+		use_graph(&e, st->graph[i].g);
 		collect_weights(&e, cap);
-		step_woff = e.woff;
-		use_graph(&e, ag);
-		collect_weights(&e, cap);
-		adv_woff = e.woff;
-		use_graph(&e, g);
+		stream_woff[i] = e.woff;
 	}
 	collect_subgraphs(&e, g, cap);
 	use_graph(&e, g);
@@ -920,15 +988,13 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 		fprintf(cf, "%s%s", i ? ", " : "", pn[g->ninputs + i]);
 	fprintf(cf, "%s};\n\treturn %s_run_v(in, out, workspace);\n}\n", g->noutputs ? "" : "0", N);
 
-	if (sg) {
-		fprintf(cf, "\n/* ---- the step graph: one token at the position the state holds ---- */\n\n");
-		use_graph(&e, sg);
-		e.woff = step_woff;
-		emit_entry(&e, ctx_printf(c, "%s_step_v", N), true, false);
-		fprintf(cf, "/* ---- the same without the outputs: only the statistics advance ---- */\n\n");
-		use_graph(&e, ag);
-		e.woff = adv_woff;
-		emit_entry(&e, ctx_printf(c, "%s_advance_v", N), true, false);
+	for (int i = 0; st && i < st->ngraphs; i++) {
+		fprintf(cf, "\n/* ---- %s ---- */\n\n", emit_step_title(st, i, N));
+		use_graph(&e, st->graph[i].g);
+		e.woff = stream_woff[i];
+		emit_entry(&e, ctx_printf(c, "%s_%s_v", N, st->graph[i].name), true, false);
+	}
+	if (st) {
 		emit_step_api(st, N, cf);
 		use_graph(&e, g);
 		e.woff = run_woff;

@@ -15,19 +15,25 @@
  *     have the same types and shapes.  The generated code calls one of two
  *     functions (emit_c.c) with a workspace of the larger branch's size,
  *     inside this graph's (sub_ws).
- *   Loop with a constant trip count M of at most LOOP_MAX_UNROLL and a
- *     condition that is absent or true: the body is copied M times, each
- *     copy reading the previous one's carried values, its iteration number
- *     a constant; a LoopCheck node per copy requires the body's condition
- *     to fold to true (a loop that may stop early is refused).  Scan outputs
- *     are stacked along a new first axis.
- *   Any other Loop is refused with a message saying why.
+ *   Loop with a constant trip count M, a condition that is absent or true,
+ *     and at most LOOP_MAX_UNROLL iterations of at most LOOP_MAX_NODES nodes
+ *     in all: the body is copied M times, each copy reading the previous
+ *     one's carried values, its iteration number a constant; a LoopCheck
+ *     node per copy requires the body's condition to fold to true.  Scan
+ *     outputs are stacked along a new first axis.
+ *   Any other Loop runs as a loop: the body is compiled on its own, and the
+ *     generated code calls it once an iteration (emit_c.c), its carried
+ *     values in two buffers that trade places, its scan outputs written row
+ *     by row.  Scan outputs need a constant M and a body condition that
+ *     folds to true (their shape is static); without scan outputs M may be
+ *     computed at run time or omitted, and the condition may stop the loop.
  */
 #include "tostc.h"
 
 #include <string.h>
 
 #define LOOP_MAX_UNROLL 1024
+#define LOOP_MAX_NODES 8192   /* nodes an unrolled loop may add */
 
 /* ---- copying subgraphs ---- */
 
@@ -236,6 +242,101 @@ void shape_loop_check(Graph *g, Node *n)
 	n->dead = true;
 }
 
+void loop_layout(const Node *n, int64_t *iter, int64_t *cond, int64_t *cur, int64_t *next)
+{
+	Graph *body = n->sub[0];
+	int ncarried = (int)attr_int(n, "carried", 0);
+	int64_t at = (body->arena_size + 63) / 64 * 64;
+	*iter = at;
+	*cond = at + 8;   /* two bytes: the condition, the body's next one */
+	at += 64;
+	for (int k = 0; k < ncarried; k++) {
+		int64_t b = (tensor_nbytes(body->inputs[2 + k]) + 63) / 64 * 64;
+		cur[k] = at;
+		next[k] = at + b;
+		at += 2 * b;
+	}
+	if (n->sub_ws < at)
+		ctx_bug(body->ctx, __FILE__, __LINE__, "a loop's workspace is smaller than its layout");
+}
+
+/* The loop run as a loop (see the file comment): its body compiled, its
+ * outputs' shapes set, its workspace sized. */
+static void run_time_loop(Graph *g, Node *n, int64_t trips, int ncarried, int nscan)
+{
+	Ctx *c = g->ctx;
+	Graph *body = n->sub[0];
+	Tensor *M = n->nin > 0 ? n->in[0] : NULL, *cond = n->nin > 1 ? n->in[1] : NULL;
+	if (!M && !cond)
+		node_error(g, n, "has neither a trip count nor a condition: it never ends");
+	if (M && (M->dtype != DT_I64 || tensor_nelem(M) != 1))
+		node_error(g, n, "the trip count M must be one int64, not %s", tensor_shape_str(c, M));
+	if (cond && (cond->dtype != DT_BOOL || tensor_nelem(cond) != 1))
+		node_error(g, n, "the condition must be one bool, not %s", tensor_shape_str(c, cond));
+	if (nscan > 0) {   /* scan outputs have a static shape: M rows, every time */
+		need_const(g, n, 0);
+		if (cond) {
+			need_const(g, n, 1);
+			if (!const_true(cond))
+				node_error(g, n, "has scan outputs and a condition that is false: their shape "
+				           "would have no rows");
+		}
+	}
+	shape_set(body->inputs[0], DT_I64, 0, NULL);
+	shape_set(body->inputs[1], DT_BOOL, 0, NULL);
+	for (int k = 0; k < ncarried; k++) {
+		Tensor *x = n->in[2 + k];
+		if (!x)
+			node_error(g, n, "carried value %d has no initial value", k);
+		shape_set(body->inputs[2 + k], x->dtype, x->rank, x->dims);
+	}
+	bind_inputs(g, n, 2 + ncarried, 2 + ncarried);
+	/* a scan output nobody reads is not made */
+	int m = 1 + ncarried;
+	for (int k = 0; k < nscan; k++)
+		if (n->out[ncarried + k])
+			body->outputs[m++] = body->outputs[1 + ncarried + k];
+	body->noutputs = m;
+	pipeline_run(body, NULL, NULL);
+	Tensor *co = body->outputs[0];
+	if (co->dtype != DT_BOOL || tensor_nelem(co) != 1)
+		node_error(g, n, "the body's condition output must be one bool, not %s",
+		           tensor_shape_str(c, co));
+	/* the condition stays true when it folds to true or the body passes its own through */
+	Tensor *ci = body->inputs[1];
+	bool passes = co == ci || (co->producer && (op_info[co->producer->op].flags & OPF_VIEW) &&
+	                           tensor_root(co->producer->in[0]) == ci);
+	if (nscan > 0 && !passes && !(co->kind == TK_CONST && const_true(co)))
+		node_error(g, n, "has scan outputs, so the body's condition must be a constant true "
+		           "(a loop that stops early gives them no static shape)");
+	for (int k = 0; k < ncarried; k++) {
+		Tensor *a = body->inputs[2 + k], *b = body->outputs[1 + k];
+		bool same = a->dtype == b->dtype && a->rank == b->rank;
+		for (int j = 0; same && j < a->rank; j++)
+			same = a->dims[j] == b->dims[j];
+		if (!same)
+			node_error(g, n, "carried value %d is %s in and %s out of the body; tostc needs "
+			           "one static shape", k, tensor_shape_str(c, a), tensor_shape_str(c, b));
+		if (n->out[k])
+			shape_set(n->out[k], a->dtype, a->rank, a->dims);
+	}
+	for (int k = 0, b = 1 + ncarried; k < nscan; k++) {
+		Tensor *y = n->out[ncarried + k];
+		if (!y)
+			continue;
+		Tensor *s = body->outputs[b++];
+		if (s->rank + 1 > MAX_RANK)
+			node_error(g, n, "scan output %d would have rank %d", k, s->rank + 1);
+		int64_t dims[MAX_RANK] = {trips};
+		memcpy(dims + 1, s->dims, sizeof(int64_t) * (size_t)s->rank);
+		shape_set(y, s->dtype, s->rank + 1, dims);
+	}
+	int64_t ws = (body->arena_size + 63) / 64 * 64 + 64;
+	for (int k = 0; k < ncarried; k++)
+		ws = ctx_add(c, ws, 2 * ((tensor_nbytes(body->inputs[2 + k]) + 63) / 64 * 64));
+	n->sub_ws = ws;
+}
+
 void shape_loop(Graph *g, Node *n)
 {
 	Ctx *c = g->ctx;
@@ -243,24 +344,21 @@ void shape_loop(Graph *g, Node *n)
 	int ncarried = (int)attr_int(n, "carried", 0);
 	int nscan = body->noutputs - 1 - ncarried;
 	Tensor *M = n->nin > 0 ? n->in[0] : NULL, *cond = n->nin > 1 ? n->in[1] : NULL;
-	if (!M)
-		node_error(g, n, "the trip count M is omitted; a loop that runs until a condition "
-		           "computed at run time is not supported");
-	need_const(g, n, 0);   /* "input 0 ('M') must be a constant": --const-input binds it */
-	if (tensor_nelem(M) != 1)
-		node_error(g, n, "the trip count M must be one value, not %s", tensor_shape_str(c, M));
-	int64_t trips = tensor_get_i(M, 0);
-	if (trips < 0 || trips > LOOP_MAX_UNROLL)
-		node_error(g, n, "trip count %lld: tostc unrolls loops of 0 to %d iterations",
-		           (long long)trips, LOOP_MAX_UNROLL);
-	if (cond) {
-		need_const(g, n, 1);   /* bindable with --const-input, like M */
-		if (!const_true(cond))
-			trips = 0;         /* the loop never runs */
-	}
 	if (nscan < 0 || n->nout != ncarried + nscan)
 		node_error(g, n, "the body has %d outputs for %d carried values", body->noutputs,
 		           ncarried);
+	int64_t trips = M && M->kind == TK_CONST && tensor_nelem(M) == 1 ? tensor_get_i(M, 0) : -1;
+	bool unroll = trips >= 0 && trips <= LOOP_MAX_UNROLL &&
+	              trips * body->nnodes <= LOOP_MAX_NODES &&
+	              (!cond || cond->kind == TK_CONST);
+	if (trips < -1 || (M && M->kind == TK_CONST && trips < 0))
+		node_error(g, n, "trip count %lld is negative", (long long)trips);
+	if (!unroll) {
+		run_time_loop(g, n, trips, ncarried, nscan);
+		return;
+	}
+	if (cond && !const_true(cond))
+		trips = 0;         /* the loop never runs */
 	if (trips == 0 && nscan > 0)
 		node_error(g, n, "a loop of 0 iterations with scan outputs has no element shape");
 	/* bind: iteration number, condition, carried values, captures */
@@ -337,9 +435,9 @@ void shape_loop(Graph *g, Node *n)
 	n->dead = true;
 }
 
-/* Every Loop is unrolled or refused by shape_loop. */
+/* A loop run as a loop makes no kernel calls: emit_c.c writes the loop. */
 void lower_loop(Graph *g, Node *n)
 {
-	unreachable(g->ctx);
+	(void)g;
 	(void)n;
 }

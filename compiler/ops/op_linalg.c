@@ -42,6 +42,19 @@ static int64_t prod(const int64_t *d, int n)
 /* MatMul and Gemm                                                      */
 /* ------------------------------------------------------------------ */
 
+/* A weight packed before, found again by its source and columns: the
+ * graphs of the step API (stream.c) pack the same weights as NAME_run's, and
+ * sharing the data lets the emitter write them once.  The hash of the
+ * source's bytes guards against data rewritten in place since. */
+struct PackedWeight {
+	const void *src;
+	uint64_t hash;
+	int64_t k, n, c0, c1;
+	int trans;
+	void *data;
+	struct PackedWeight *next;
+};
+
 /* columns [c0, c1) of b (k, n), or of b' (n, k) with trans, packed */
 static Tensor *prepack_cols(Graph *g, Tensor *b, int64_t k, int64_t n, int trans, int64_t c0,
                             int64_t c1)
@@ -50,10 +63,22 @@ static Tensor *prepack_cols(Graph *g, Tensor *b, int64_t k, int64_t n, int trans
 	int64_t npad = (c1 - c0 + TR_GEMM_PB - 1) / TR_GEMM_PB * TR_GEMM_PB;
 	int64_t dims[1] = {ctx_mul(g->ctx, k, npad)};
 	ir_assert(g->ctx, r->kind == TK_CONST && r->data && r->dtype == DT_F32);
-	Tensor *p = tensor_const(g, ctx_printf(g->ctx, "%s.packed%d", b->name, g->ntensors), DT_F32, 1,
-	                         dims);
+	Tensor *p = tensor_new(g, ctx_printf(g->ctx, "%s.packed%d", b->name, g->ntensors), TK_CONST,
+	                       DT_F32, 1, dims);
+	uint64_t h = fnv1a(FNV1A_BASIS, r->data, (size_t)tensor_nbytes(r));
+	p->shape_known = true;
+	for (struct PackedWeight *w = g->ctx->packed; w; w = w->next)
+		if (w->src == r->data && w->hash == h && w->k == k && w->n == n && w->c0 == c0 &&
+		    w->c1 == c1 && w->trans == trans) {
+			p->data = w->data;
+			return p;
+		}
+	p->data = ctx_alloc(g->ctx, (size_t)tensor_nbytes(p) + 1);
 	const float *src = (const float *)r->data + (trans ? c0 * k : c0);
 	tr_gemm_prepack_f32(src, trans ? 1 : n, trans ? k : 1, p->data, k, c1 - c0);
+	struct PackedWeight *w = ctx_alloc(g->ctx, sizeof *w);
+	*w = (struct PackedWeight){r->data, h, k, n, c0, c1, trans, p->data, g->ctx->packed};
+	g->ctx->packed = w;
 	return p;
 }
 

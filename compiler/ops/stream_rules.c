@@ -10,7 +10,7 @@
  * returns NULL, or returns why the node mixes tokens.  Elementwise ops and
  * views share rules in stream.c (OPF_ELEMENTWISE, OPF_VIEW); an op with no
  * rule here or there is never token-wise, and a model using it on the tokens
- * gets no step API.  A rule must be exact: what it accepts, the step graph
+ * gets no step API.  A rule must be exact: what it accepts, the step graphs
  * computes one token at a time.
  */
 #include "tostc.h"

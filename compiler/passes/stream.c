@@ -20,17 +20,29 @@
  *    MatMul of two token-dependent tensors, a Reshape that merges tokens) is
  *    rejected with the node and the reason.
  *
- * 2. The step graph (stream_build).  The same nodes with the token axis of
- *    every tensor set to 1: token ids (B, 1) and the position (an int64
- *    input) in; position-indexed constants become PositionSlice(table, pos);
- *    CausalTSSA becomes CausalTSSAStep(w, temp, denom_bias, pos), whose second
- *    output is the layer's running statistics, which live in the caller's
- *    state; Reshape/Expand get their shape constants rewritten.  Then the
- *    step graph's passes (pipeline.c: shape inference, views, lowering,
- *    planning).  Constants
- *    share their data with the full graph, so the emitter writes each weight
- *    once (emit_c.c), and emit_step.c writes NAME_reset / NAME_step /
- *    NAME_prefill around the step graph's entry point.
+ * 2. The step API's graphs (stream_build).  The same nodes with the token
+ *    axis of every tensor set to R rows (tostc.h, StreamForm): one token for
+ *    NAME_step; C consecutive tokens of one sequence for NAME_prefill (the
+ *    chunk, --prefill-chunk: GEMMs over C rows); one token each of R
+ *    independent sequences for NAME_step_batch (--step-batch; and about R/2,
+ *    R/4, ... 2 rows, for passes of fewer sequences).  The rows are
+ *    independent in every node but causal TSSA, which is what the proof
+ *    says, so rows may come from one sequence or from many.  Inputs: token
+ *    ids (B, R), the rows' positions (R) and, for a chunk, how many rows are
+ *    tokens (the rest pad it).  Position-indexed constants become
+ *    PositionSlice(table, positions); CausalTSSA becomes CausalTSSAStep
+ *    (each row its own sequence) or CausalTSSAChunk (the rows in order, from
+ *    the statistics of the tokens before them), whose second output is the
+ *    layer's running statistics, which live in the caller's state;
+ *    Reshape/Expand get their shape constants rewritten.  The one-token and
+ *    chunk forms have twins without the model's outputs, where only the
+ *    statistics advance (prefill's tokens but the last).  Then the graphs'
+ *    passes (pipeline.c's step_passes: dce, shape inference, views,
+ *    lowering, planning), and the workspace of the functions that fill the
+ *    graphs' inputs (layout).  Constants share their data with the full
+ *    graph, and weights packed at lowering are packed once (linalg_prepack),
+ *    so the emitter writes each weight once (emit_c.c); emit_step.c writes
+ *    the API around the graphs' entry points.
  *
  * The step API takes positions 0 .. T-1: T is the sequence length the full
  * graph was compiled for (compile with --dim seq=BLOCK for the whole block).
@@ -200,16 +212,24 @@ bool stream_check(Graph *g, StreamInfo *s)
 	return check(&S);
 }
 
-/* ---- the step graph ---- */
+/* ---- the step API's graphs ---- */
 
 typedef struct {
 	Stream *S;
 	Graph *sg;
-	Tensor **map;        /* full-graph tensor id -> step tensor */
-	Tensor *pos;
+	StreamForm form;
+	int64_t rows;        /* the token axis of every tensor */
+	Tensor **map;        /* full-graph tensor id -> this graph's tensor */
+	Tensor *pos;         /* input: the rows' positions (rows) */
+	Tensor *count;       /* input of the chunk forms: the valid rows (1) */
 	Tensor *state[STREAM_MAX_STATE];
 	int nstate;
 } Builder;
+
+static bool is_chunk(StreamForm f)
+{
+	return f == FORM_CHUNK || f == FORM_CHUNK_ADVANCE;
+}
 
 static const char *fresh_name(Graph *g, const char *base)
 {
@@ -235,12 +255,12 @@ static Tensor *map_tensor(Builder *b, Tensor *t)
 	return m;
 }
 
-/* The step shape of full-graph tensor t: its token axis becomes 1. */
+/* The shape of full-graph tensor t here: its token axis has b->rows. */
 static void step_dims(Builder *b, const Tensor *t, int64_t *dims)
 {
 	int a = b->S->tok.tax[t->id];
 	for (int i = 0; i < t->rank; i++)
-		dims[i] = i == a ? 1 : t->dims[i];
+		dims[i] = i == a ? b->rows : t->dims[i];
 }
 
 static Tensor *i64_const(Builder *b, const char *base, int n, const int64_t *v)
@@ -274,9 +294,10 @@ static void build_node(Builder *b, Node *n)
 	Graph *sg = b->sg;
 	Ctx *c = sg->ctx;
 	int *tax = S->tok.tax;
-	bool step = n->op == OP_CAUSAL_TSSA;
-	Node *m = node_new(sg, step ? OP_CAUSAL_TSSA_STEP : n->op, n->name, step ? 4 : n->nin,
-	                   step ? 2 : n->nout);
+	bool tssa = n->op == OP_CAUSAL_TSSA, chunk = is_chunk(b->form);
+	int nin = !tssa ? n->nin : chunk ? 5 : 4;
+	Node *m = node_new(sg, !tssa ? n->op : chunk ? OP_CAUSAL_TSSA_CHUNK : OP_CAUSAL_TSSA_STEP,
+	                   n->name, nin, tssa ? 2 : n->nout);
 	int ot = n->nout > 0 && n->out[0] ? tax[n->out[0]->id] : -1;
 
 	m->src_op = n->src_op;
@@ -308,11 +329,13 @@ static void build_node(Builder *b, Node *n)
 		int64_t d[MAX_RANK], ls = tensor_nelem(sh);
 		int k = ot - (n->out[0]->rank - (int)ls);
 		for (int i = 0; i < ls && i < MAX_RANK; i++)
-			d[i] = i == k ? 1 : tensor_get_i(sh, i);
+			d[i] = i == k ? b->rows : tensor_get_i(sh, i);
 		m->in[1] = i64_const(b, ctx_printf(c, "%s.step_shape", n->out[0]->name), (int)ls, d);
 	}
-	if (step) {
+	if (tssa) {
 		m->in[3] = b->pos;
+		if (chunk)
+			m->in[4] = b->count;
 		Tensor *st = tensor_new(sg, fresh_name(sg, ctx_printf(c, "%s.state", n->out[0]->name)),
 		                        TK_VALUE, DT_F32, 0, NULL);
 		st->producer = m;
@@ -333,14 +356,15 @@ static void build_node(Builder *b, Node *n)
 	graph_add_node(sg, m);
 }
 
-/* The step graph; with outputs false only the statistics are outputs (the
+/* The graph of one form: the model on `rows` rows of tokens, lowered and
+ * planned.  The *ADVANCE forms have only the statistics as outputs (the
  * model's outputs and what only they need are dropped). */
-static Graph *build(Stream *S, bool outputs)
+static Graph *build(Stream *S, StreamForm form, int64_t rows)
 {
 	Graph *g = S->tok.g;
-	StreamInfo *s = S->s;
 	Ctx *c = g->ctx;
-	Builder b = {.S = S};
+	Builder b = {.S = S, .form = form, .rows = rows};
+	bool outputs = form != FORM_ADVANCE && form != FORM_CHUNK_ADVANCE;
 	Graph *sg;
 	int64_t d[MAX_RANK];
 
@@ -351,12 +375,15 @@ static Graph *build(Stream *S, bool outputs)
 	b.map = ctx_alloc(c, sizeof(Tensor *) * (size_t)(g->ntensors + 1));
 
 	step_dims(&b, S->input, d);
-	sg->inputs = ctx_alloc(c, sizeof(Tensor *) * 2);
-	sg->inputs[0] = b.map[S->input->id] =
+	sg->inputs = ctx_alloc(c, sizeof(Tensor *) * 3);
+	sg->inputs[sg->ninputs++] = b.map[S->input->id] =
 		tensor_new(sg, S->input->name, TK_INPUT, S->input->dtype, S->input->rank, d);
-	int64_t one[1] = {1};
-	sg->inputs[1] = b.pos = tensor_new(sg, fresh_name(sg, "position"), TK_INPUT, DT_I64, 1, one);
-	sg->ninputs = 2;
+	int64_t nrows[1] = {rows}, one[1] = {1};
+	sg->inputs[sg->ninputs++] = b.pos =
+		tensor_new(sg, fresh_name(sg, "position"), TK_INPUT, DT_I64, 1, nrows);
+	if (is_chunk(form))
+		sg->inputs[sg->ninputs++] = b.count =
+			tensor_new(sg, fresh_name(sg, "count"), TK_INPUT, DT_I64, 1, one);
 
 	for (int i = 0; i < g->nnodes; i++)
 		if (!g->nodes[i]->dead)
@@ -376,21 +403,92 @@ static Graph *build(Stream *S, bool outputs)
 	pipeline_run_passes(sg, step_passes, nstep_passes, NULL, NULL);
 
 	/* the caller's state: the position, then each layer's statistics */
-	int64_t at = 64;
-	for (int i = 0; i < b.nstate; i++) {
-		s->state_off[i] = at;
-		at += (tensor_nbytes(b.state[i]) + 63) / 64 * 64;
+	if (form == FORM_STEP) {
+		int64_t at = 64;
+		for (int i = 0; i < b.nstate; i++) {
+			S->s->state_off[i] = at;
+			at += (tensor_nbytes(b.state[i]) + 63) / 64 * 64;
+		}
+		S->s->state_size = at;
 	}
-	s->state_size = at;
 	return sg;
 }
 
-bool stream_build(Graph *g, StreamInfo *s)
+static int64_t up64(int64_t n)
+{
+	return (n + 63) / 64 * 64;
+}
+
+/* The workspace of NAME_prefill* or NAME_step_batch: the arena of its
+ * graphs (graph[first .. end)), then the inputs and outputs of the one with
+ * the most rows (the first), which the others use a part of; at least
+ * `min` bytes (NAME_step's, which both may call). */
+static void layout(Ctx *c, StreamInfo *s, StreamWs *w, int first, int end, int64_t min)
+{
+	Graph *fg = s->graph[first].g;
+	int64_t at = 0;
+	for (int i = first; i < end; i++)
+		at = s->graph[i].g->arena_size > at ? s->graph[i].g->arena_size : at;
+	at = up64(at);
+	int nout = fg->noutputs - s->ntssa;
+	bool chunk = is_chunk(s->graph[first].form);
+	w->ids = at;
+	at = ctx_add(c, at, up64(tensor_nbytes(fg->inputs[0])));
+	w->pos = at;
+	at = ctx_add(c, at, up64(tensor_nbytes(fg->inputs[1])));
+	w->count = at;
+	if (chunk)
+		at = ctx_add(c, at, 64);
+	w->out = ctx_alloc(c, sizeof(int64_t) * (size_t)(nout + 1));
+	for (int i = 0; i < nout; i++) {
+		w->out[i] = at;
+		at = ctx_add(c, at, up64(tensor_nbytes(fg->outputs[i])));
+	}
+	for (int i = 0; !chunk && i < s->ntssa; i++) {
+		w->state[i] = at;
+		at = ctx_add(c, at, up64(tensor_nbytes(fg->outputs[nout + i])));
+	}
+	w->size = at > min ? at : min;
+}
+
+static void add_graph(Stream *S, StreamForm form, int64_t rows)
+{
+	static const char *const name[FORM_COUNT] = {"step", "advance", "chunk", "chunk_advance",
+	                                             "batch"};
+	StreamInfo *s = S->s;
+	Ctx *c = S->tok.g->ctx;
+	ir_assert(c, s->ngraphs < STREAM_MAX_GRAPHS);
+	s->graph[s->ngraphs++] = (StreamGraph){
+		form, rows, build(S, form, rows),
+		form == FORM_BATCH ? ctx_printf(c, "batch%lld", (long long)rows) : name[form]};
+}
+
+bool stream_build(Graph *g, const StreamOptions *o, StreamInfo *s)
 {
 	Stream S = {.tok.g = g, .s = s};
+	Ctx *c = g->ctx;
 	if (!check(&S))
 		return false;
-	s->step = build(&S, true);
-	s->advance = build(&S, false);
+	int64_t chunk = o->chunk < s->T ? o->chunk : s->T;
+	add_graph(&S, FORM_STEP, 1);
+	add_graph(&S, FORM_ADVANCE, 1);
+	add_graph(&S, FORM_CHUNK, chunk);
+	add_graph(&S, FORM_CHUNK_ADVANCE, chunk);
+	/* batches of N, then about N/2, N/4, ... 2 rows: a pass of fewer sequences
+	 * runs the smallest that holds them */
+	s->batch_rows = o->batch;
+	for (int64_t r = o->batch; r > 1; r = (r + 1) / 2)
+		add_graph(&S, FORM_BATCH, r);
+	s->tail = chunk / STREAM_TAIL_DIV;
+	s->out_axis = ctx_alloc(c, sizeof(int) * (size_t)(g->noutputs + 1));
+	for (int i = 0; i < g->noutputs; i++)
+		s->out_axis[i] = S.tok.tax[g->outputs[i]->id];
+	Graph *sg = s->graph[FORM_STEP].g, *ag = s->graph[FORM_ADVANCE].g;
+	s->step_ws = sg->arena_size > ag->arena_size ? sg->arena_size : ag->arena_size;
+	layout(c, s, &s->prefill, FORM_CHUNK, FORM_CHUNK_ADVANCE + 1, s->step_ws);
+	if (s->ngraphs > FORM_BATCH)
+		layout(c, s, &s->batch, FORM_BATCH, s->ngraphs, s->step_ws);
+	else
+		s->batch.size = s->step_ws;   /* a batch of 1: steps */
 	return true;
 }

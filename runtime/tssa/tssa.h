@@ -1,11 +1,16 @@
 /*
  * tssa.h -- fused Token Statistics Self-Attention kernels (ToST).
  *
- * Both kernels take the projected tokens w (B, N, d), d = K heads x p
+ * The kernels take the projected tokens w (B, N, d), d = K heads x p
  * channels (head k owns channels k*p .. k*p+p-1, the layout a head split
  * `reshape (B, N, K, p)` gives), and write y (B, N, d), the heads already
  * merged back, ready for the output projection.  No N x N (or N x K) buffer
  * exists: statistics are O(d) floats of scratch, time is linear in N.
+ *
+ * The streaming forms (tr_causal_tssa_step_f32: one token each of several
+ * sequences; tr_causal_tssa_chunk_f32: consecutive tokens of one) run the
+ * same per-token arithmetic as tr_causal_tssa_f32 from running statistics
+ * the caller keeps between calls (the step API, compiler/passes/stream.c).
  *
  * Numerics mirror the unfused ONNX graph of the official code: the norm
  * clamp is max(., eps_norm), pi is a max-subtracted softmax over heads of
@@ -290,44 +295,91 @@ TR_FN void tr_causal_tssa_f32(const float *w, const float *temp, const float *db
 	}
 }
 /*@end*/
-/*@ tr_causal_tssa_step_f32 : tr_causal_tssa_row */
+/*@ tr_causal_tssa_chunk_f32 : tr_causal_tssa_row */
 /*
- * causal TSSA for ONE token at position *pos (the streaming form; stream.c):
- * the same arithmetic, in the same order, as one t of tr_causal_tssa_f32,
- * with the prefix statistics kept by the caller between calls.
- * w (B, K*p), temp (K), db (K, L, 1), pos (1) with *pos < L -> y (B, K*p);
- * state (B, 2*K*p + K): per batch row S_w (K*p), S_pw (K*p), S_p (K), read and
- * updated in place (all zero before position 0); scratch K + p floats;
+ * causal TSSA over a chunk of consecutive tokens of one sequence, starting
+ * from the running statistics of the tokens before it (NAME_prefill;
+ * stream.c): row t < *n, at position pos[t], goes through the same
+ * arithmetic, in the same order, as a token of tr_causal_tssa_f32 or one
+ * call of tr_causal_tssa_step_f32.  Rows t >= *n pad the chunk: their y is
+ * zero and the statistics do not see them.
+ * w (B, T, K*p), temp (K), db (K, L, 1), pos (T) with pos[t] < L for t < *n,
+ * n (1) -> y (B, T, K*p); state (B, 2*K*p + K): per batch row S_w (K*p),
+ * S_pw (K*p), S_p (K), read and updated in place; scratch K + p floats;
  * y must not alias w.
  */
-TR_FN void tr_causal_tssa_step_f32(const float *w, const float *temp, const float *db,
-                                   const int64_t *pos, float *y, float *state, int64_t B,
-                                   int64_t K, int64_t p, int64_t L, float eps_norm, float eps_pi,
-                                   float *scratch)
+TR_FN void tr_causal_tssa_chunk_f32(const float *w, const float *temp, const float *db,
+                                    const int64_t *pos, const int64_t *n, float *y, float *state,
+                                    int64_t B, int64_t T, int64_t K, int64_t p, int64_t L,
+                                    float eps_norm, float eps_pi, float *scratch)
 {
-	int64_t d = K * p, t = *pos;
+	int64_t d = K * p;
 	float *z = scratch;           /* (K) logits, then pi */
 	float *u = z + K;             /* (p) the terms of one head's r */
 	for (int64_t b = 0; b < B; b++) {
-		const float *wr = w + b * d;
-		float *yr = y + b * d;
 		float *sw = state + b * (2 * d + K), *spw = sw + d, *sp = spw + d;
-		tr_causal_tssa_token(wr, yr, sw, spw, sp, temp, db, L, t, K, p, eps_norm, eps_pi, z, u);
+		for (int64_t t = 0; t < T; t++) {
+			const float *wr = w + (b * T + t) * d;
+			float *yr = y + (b * T + t) * d;
+			if (t < *n) {
+				tr_causal_tssa_token(wr, yr, sw, spw, sp, temp, db, L, pos[t], K, p, eps_norm,
+				                     eps_pi, z, u);
+				continue;
+			}
+			for (int64_t i = 0; i < d; i++)
+				yr[i] = 0.0f;
+		}
 	}
 }
 /*@end*/
 
-/*@ tr_pos_slice_f32 : tr_common */
-/* the slice at position *pos of a position-indexed table (stream.c):
- * table (outer, L, inner), pos (1) with *pos < L -> y (outer, inner) */
-TR_FN void tr_pos_slice_f32(const float *table, const int64_t *pos, float *y, int64_t outer,
-                            int64_t L, int64_t inner)
+/*@ tr_causal_tssa_step_f32 : tr_causal_tssa_row */
+/*
+ * causal TSSA for ONE token of each of R independent sequences (the
+ * streaming form; stream.c): row r is the token at position pos[r] of its
+ * own sequence, with that sequence's prefix statistics kept by the caller
+ * between calls; the same arithmetic, in the same order, as one t of
+ * tr_causal_tssa_f32.  NAME_step has R = 1, NAME_step_batch one row per
+ * sequence.
+ * w (B, R, K*p), temp (K), db (K, L, 1), pos (R) with pos[r] < L
+ * -> y (B, R, K*p); state (R, B, 2*K*p + K): per sequence and batch row
+ * S_w (K*p), S_pw (K*p), S_p (K), read and updated in place (all zero before
+ * position 0); scratch K + p floats; y must not alias w.
+ */
+TR_FN void tr_causal_tssa_step_f32(const float *w, const float *temp, const float *db,
+                                   const int64_t *pos, float *y, float *state, int64_t B,
+                                   int64_t R, int64_t K, int64_t p, int64_t L, float eps_norm,
+                                   float eps_pi, float *scratch)
 {
-	for (int64_t o = 0; o < outer; o++) {
-		const float *src = table + (o * L + *pos) * inner;
-		for (int64_t i = 0; i < inner; i++)
-			y[o * inner + i] = src[i];
-	}
+	int64_t d = K * p;
+	float *z = scratch;           /* (K) logits, then pi */
+	float *u = z + K;             /* (p) the terms of one head's r */
+	for (int64_t b = 0; b < B; b++)
+		for (int64_t r = 0; r < R; r++) {
+			const float *wr = w + (b * R + r) * d;
+			float *yr = y + (b * R + r) * d;
+			float *sw = state + (r * B + b) * (2 * d + K), *spw = sw + d, *sp = spw + d;
+			tr_causal_tssa_token(wr, yr, sw, spw, sp, temp, db, L, pos[r], K, p, eps_norm,
+			                     eps_pi, z, u);
+		}
+}
+/*@end*/
+
+/*@ tr_pos_slice_f32 : tr_common */
+/* the slices at positions pos[0..R-1] of a position-indexed table (stream.c),
+ * each position clamped to 0..L-1 (the padding rows of a chunk may run past
+ * the table): table (outer, L, inner), pos (R) -> y (outer, R, inner) */
+TR_FN void tr_pos_slice_f32(const float *table, const int64_t *pos, float *y, int64_t outer,
+                            int64_t L, int64_t inner, int64_t R)
+{
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t r = 0; r < R; r++) {
+			int64_t t = pos[r] < 0 ? 0 : pos[r] >= L ? L - 1 : pos[r];
+			const float *src = table + (o * L + t) * inner;
+			float *dst = y + (o * R + r) * inner;
+			for (int64_t i = 0; i < inner; i++)
+				dst[i] = src[i];
+		}
 }
 /*@end*/
 #endif

@@ -23,10 +23,14 @@ Models written with onnx.helper (torch 1.13 cannot export these forms):
   if_nested     a run-time If inside a branch of a run-time If
   loop_unroll   a Loop of constant trip count 3: a carried sum, the
                 iteration number, a scan output (unrolled)
+  loop_run_m    a Loop whose trip count is a graph input (run as a loop)
+  loop_while    a Loop with no trip count that stops on the body's condition
+  loop_long     3000 iterations (above the unrolling limit) with a scan output
   gaps          a model with three unsupported ops in five nodes: one
                 message names each op, its count and its first node
   fn_recursive  a function that calls itself: refused
-  loop_runtime  a Loop whose trip count is a graph input: refused
+  loop_scan_run_m  a Loop with scan outputs and a trip count computed at run
+                time: refused (their shape would not be static)
 
 Compiling cases must build fused and --no-fuse and match numpy (rtol 1e-4);
 refused cases must exit 1 with one message containing the expected text.
@@ -272,22 +276,82 @@ def case_loop():
     return m, [X, x0], [acc, np.stack(scan)]
 
 
-def case_loop_runtime():
-    body = helper.make_graph([helper.make_node("Identity", ["cin"], ["cout"]),
-                              helper.make_node("Identity", ["acc"], ["acc2"])], "body",
-                             [helper.make_tensor_value_info("i", TensorProto.INT64, []),
-                              helper.make_tensor_value_info("cin", TensorProto.BOOL, []), vi("acc")],
-                             [helper.make_tensor_value_info("cout", TensorProto.BOOL, []), vi("acc2")])
+def counting_body(extra_nodes=(), extra_outputs=(), cond_node=None):
+    """body(i, cin, acc) -> (cout, acc + x * i, extra outputs...)"""
+    nodes = [cond_node or helper.make_node("Identity", ["cin"], ["cout"]),
+             helper.make_node("Cast", ["i"], ["fi"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["x", "fi"], ["xi"]),
+             helper.make_node("Add", ["acc", "xi"], ["acc2"])] + list(extra_nodes)
+    return helper.make_graph(
+        nodes, "body", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+                        helper.make_tensor_value_info("cin", TensorProto.BOOL, []), vi("acc")],
+        [helper.make_tensor_value_info("cout", TensorProto.BOOL, []), vi("acc2")]
+        + list(extra_outputs))
+
+
+def case_loop_run_m():
+    # M a graph input: the loop runs at run time
     M = helper.make_tensor_value_info("M", TensorProto.INT64, [])
-    return model([helper.make_node("Loop", ["M", "", "x"], ["y"], body=body)], [vi("x"), M],
-                 [vi("y")], opset=13)
+    m = model([helper.make_node("Loop", ["M", "", "x0"], ["y"], body=counting_body())],
+              [vi("x"), vi("x0"), M], [vi("y")], opset=13)
+    x0 = np.ones((2, 3), np.float32)
+    return m, [X, x0, np.array(4, np.int64)], [x0 + X * (0 + 1 + 2 + 3)]
+
+
+def case_loop_while():
+    # no M: runs while the sum of acc stays below 40 (the body's condition)
+    cond = helper.make_node("Less", ["total", "limit"], ["cout"])
+    extra = [helper.make_node("ReduceSum", ["acc2"], ["total"], keepdims=0)]
+    body = counting_body(extra, cond_node=cond)
+    body.initializer.append(numpy_helper.from_array(np.array(40.0, np.float32), "limit"))
+    # the condition node reads `total`, made after it: move it to the end
+    node = body.node[0]
+    del body.node[0]
+    body.node.append(node)
+    m = model([helper.make_node("Loop", ["", "go", "x0"], ["y"], body=body)],
+              [vi("x"), vi("x0")], [vi("y")], opset=13, inits={"go": np.array(True)})
+    x, x0 = np.abs(X) + 0.5, np.ones((2, 3), np.float32)
+    acc, i = x0.copy(), 0
+    while True:
+        acc = acc + x * i
+        i += 1
+        if not acc.sum() < 40:
+            break
+    return m, [x, x0], [acc]
+
+
+def case_loop_long():
+    # 3000 iterations, above the unrolling limit, with a scan output
+    scan = [helper.make_node("Mul", ["acc", "half"], ["sc"])]
+    body = counting_body(scan, [vi("sc")])
+    body.initializer.append(numpy_helper.from_array(np.array(0.5, np.float32), "half"))
+    n = 3000
+    m = model([helper.make_node("Loop", ["M", "", "x0"], ["y", "scan"], body=body)],
+              [vi("x"), vi("x0")], [vi("y"), vi("scan", (n, 2, 3))], opset=13,
+              inits={"M": np.array(n, np.int64)})
+    x, x0 = X * 1e-3, np.ones((2, 3), np.float32)
+    acc, rows = x0.astype(np.float64), []
+    for i in range(n):
+        rows.append(acc * 0.5)
+        acc = acc + x * i
+    return m, [x, x0], [acc.astype(np.float32), np.stack(rows).astype(np.float32)]
+
+
+def case_loop_scan_run_m():
+    # scan outputs need a constant M: refused with the "must be a constant" message
+    scan = [helper.make_node("Identity", ["acc"], ["sc"])]
+    M = helper.make_tensor_value_info("M", TensorProto.INT64, [])
+    return model([helper.make_node("Loop", ["M", "", "x"], ["y", "s"],
+                                   body=counting_body(scan, [vi("sc")]))],
+                 [vi("x"), M], [vi("y"), vi("s", (4, 2, 3))], opset=13)
 
 
 COMPILE = [("fn_simple", case_simple), ("fn_nested", case_nested), ("fn_attr", case_attr),
            ("fn_default", case_default), ("fn_optional", case_optional)] + \
     [("opset%d" % v, opset_case(v)) for v in (18, 19, 20, 21)] + \
     [("if_shape", case_if_shape), ("if_run_pos", if_run(1)), ("if_run_neg", if_run(-1)),
-     ("if_nested", case_if_nested), ("loop_unroll", case_loop)]
+     ("if_nested", case_if_nested), ("loop_unroll", case_loop), ("loop_run_m", case_loop_run_m),
+     ("loop_while", case_loop_while), ("loop_long", case_loop_long)]
 # compiled with extra options: (name, build, tostc options, files to write {name: array})
 COMPILE_WITH = [("if_const", case_if_const, ["--const-input", "sr=sr.pb"],
                  {"sr": np.array(8000.0, np.float32)})]
@@ -296,7 +360,7 @@ REFUSE = [("gaps", case_gaps, ["3 unsupported ops in 5 nodes (opset 18)",
                                "FancyB: 1 node, first node 'first_b' (FancyB, #1)",
                                "FancyC (domain 'com.vendor'): 1 node, first node 'vendor'"]),
           ("fn_recursive", case_recursive, ["function 'Loop1' calls itself"]),
-          ("loop_runtime", case_loop_runtime, ["(Loop): input 0 ('M') must be a constant"])]
+          ("loop_scan_run_m", case_loop_scan_run_m, ["(Loop): input 0 ('M') must be a constant"])]
 
 
 def main():

@@ -5,12 +5,19 @@ run_stream.py -- ctest `stream`: the step API of causal ToST models.
     /usr/bin/python3 tests/stream/run_stream.py --tostc build/tostc --work DIR
 
 Streamable cases (tests/models/tost_ref.py ToSTLM with random weights, from
-ONNX at opsets 13 and 17, fixed or symbolic length, batch 1 and 2, and from
-the DSL tests/dsl/lm.tost + .safetensors): compile with tostc, build
-tests/stream/check_stream.c against the model, run it.  It checks that step t
-equals the full-sequence model_run at t for every t, reset reproducibility,
-prefill + steps == steps, the MODEL_ERR_FULL limit, and that the state stays
-within MODEL_STATE_SIZE.
+ONNX at opsets 13 and 17, fixed or symbolic length, batch 1 and 2, biased
+Linear layers, from the DSL tests/dsl/lm.tost + .safetensors, and the trained
+samples/charlm model): compile with tostc (prefill chunks and step batches
+smaller than the block), build tests/stream/check_stream.c against the model,
+run it.  It checks that step t equals the full-sequence model_run at t for
+every t, reset reproducibility, chunked prefill (n = 1, chunk - 1, chunk,
+chunk + 1, the block; and from a later position) + steps == steps,
+prefill_all == the steps' logits, step_batch == single steps per sequence
+(different positions, one at the limit), the MODEL_ERR_FULL limit, and that
+the state and the workspaces stay within the sizes the header gives.  Some
+cases are built once more with OpenMP, every kernel threaded
+(-DTR_PAR_MIN=1): on 1 and 3 threads they must give bitwise the results of
+the serial build.
 
 Rejections: --stream on a vision ToST (non-causal TSSA) and on an unfused
 causal model (--no-fuse: CumSum over tokens) fail naming the node; a causal
@@ -38,16 +45,30 @@ import tost_ref  # noqa: E402
 CC = ["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror"]
 CC += os.environ.get("TOSTC_TEST_CFLAGS", "").split()  # e.g. the sanitizers (CI)
 
-# name, model args, opset, dynamic seq (--dim seq=block), source
+# name, model args, opset, dynamic seq (--dim seq=block), source, tostc options
+# (chunks and batches smaller than the block, so that prefill and step_batch
+# cross their edges; lm17 and charlm have chunks long enough for a short last
+# chunk to go token by token; lm_dynamic: the default chunk, longer than its
+# block, and a step_batch of single steps)
 CASES = [
-    ("lm17", dict(dim=64, depth=2, heads=4, vocab=97, block=32, seq=32), 17, False, "onnx"),
+    ("lm17", dict(dim=64, depth=2, heads=4, vocab=97, block=32, seq=32), 17, False, "onnx",
+     ["--prefill-chunk", "12", "--step-batch", "3"]),
     ("lm13_bias", dict(dim=48, depth=3, heads=6, vocab=50, block=24, seq=24, bias=True), 13,
-     False, "onnx"),
-    ("lm_dynamic", dict(dim=32, depth=2, heads=2, vocab=40, block=40, seq=8), 17, True, "onnx"),
-    ("lm_short", dict(dim=32, depth=1, heads=4, vocab=30, block=32, seq=12), 17, False, "onnx"),
-    ("lm_batch2", dict(dim=32, depth=2, heads=4, vocab=33, block=16, seq=16), 17, False, "onnx"),
-    ("lm_dsl", dict(dim=32, depth=2, heads=4, vocab=61, block=20, seq=20), 17, False, "dsl"),
+     False, "onnx", ["--prefill-chunk", "5", "--step-batch", "4"]),
+    ("lm_dynamic", dict(dim=32, depth=2, heads=2, vocab=40, block=40, seq=8), 17, True, "onnx",
+     ["--step-batch", "1"]),
+    ("lm_short", dict(dim=32, depth=1, heads=4, vocab=30, block=32, seq=12), 17, False, "onnx",
+     ["--prefill-chunk", "4", "--step-batch", "2"]),
+    ("lm_batch2", dict(dim=32, depth=2, heads=4, vocab=33, block=16, seq=16), 17, False, "onnx",
+     ["--prefill-chunk", "6", "--step-batch", "3"]),
+    ("lm_dsl", dict(dim=32, depth=2, heads=4, vocab=61, block=20, seq=20), 17, False, "dsl",
+     ["--prefill-chunk", "7", "--step-batch", "5"]),
+    ("charlm", None, None, False, os.path.join(ROOT, "samples", "charlm", "charlm.onnx"), []),
 ]
+
+
+# the cases also built with OpenMP
+OPENMP = ("lm17", "lm_batch2", "charlm")
 
 
 def lm(a, seed=0):
@@ -60,11 +81,13 @@ def run(cmd, **kw):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
 
 
-def streamable(tostc, work, name, a, opset, dynamic, src):
+def streamable(tostc, work, name, a, opset, dynamic, src, extra):
     d = os.path.join(work, name)
     os.makedirs(d, exist_ok=True)
-    m = lm(a)
-    if src == "dsl":
+    m = lm(a) if a else None
+    if src.endswith(".onnx"):
+        model, dims = src, []
+    elif src == "dsl":
         tost_ref.save_safetensors(os.path.join(d, "lm.safetensors"), m.state_dict())
         tost = os.path.join(d, "lm.tost")
         with open(os.path.join(ROOT, "tests", "dsl", "lm.tost")) as f:
@@ -80,7 +103,7 @@ def streamable(tostc, work, name, a, opset, dynamic, src):
         batch = 2 if name.endswith("batch2") else 1
         tost_ref.export(m, model, opset, dynamic_seq=dynamic, batch=batch, seq=a["seq"])
         dims = ["--dim", "seq=%d" % a["block"]] if dynamic else []
-    rc, out, err = harness.tostc(tostc, model, d, "model", dims)
+    rc, out, err = harness.tostc(tostc, model, d, "model", dims + extra)
     if rc != 0:
         return "tostc failed: " + out + err
     e = harness.build(CC, d, os.path.join(HERE, "check_stream.c"), os.path.join(d, "check"))
@@ -88,7 +111,24 @@ def streamable(tostc, work, name, a, opset, dynamic, src):
         return e
     r = run([os.path.join(d, "check"), "1"])
     print("  " + r.stdout.strip().replace("\n", "\n  "))
-    return None if r.returncode == 0 else "check_stream failed"
+    if r.returncode != 0:
+        return "check_stream failed"
+    if name not in OPENMP:
+        return None
+    # the same with OpenMP, every kernel threaded: bitwise the same results
+    e = harness.build(CC + ["-fopenmp", "-DTR_PAR_MIN=1"], d, os.path.join(HERE, "check_stream.c"),
+                      os.path.join(d, "check_omp"))
+    if e:
+        return "OpenMP build: " + e
+    want = [x for x in r.stdout.splitlines() if x.startswith("digest")]
+    for nt in (1, 3):
+        o = run([os.path.join(d, "check_omp"), "1"], env=dict(os.environ, OMP_NUM_THREADS=str(nt)))
+        got = [x for x in o.stdout.splitlines() if x.startswith("digest")]
+        if o.returncode != 0 or got != want:
+            return "OpenMP, %d threads: %s, not the serial build's %s" % (
+                nt, got[0] if got else o.stdout[-300:], want)
+    print("  OpenMP 1 and 3 threads: the same digest")
+    return None
 
 
 class MeanMix(torch.nn.Module):
@@ -174,6 +214,11 @@ def rejections(tostc, work):
     h = open(os.path.join(d, "out.h")).read()
     if r.returncode != 0 or "int m_step(void *state, const int64_t *token, float *logits" not in h:
         errs.append("default: no step API for a causal model: " + r.stdout)
+    # the chunk and the batch are counts
+    for opt in (["--prefill-chunk", "0"], ["--step-batch", "x"], ["--step-batch"]):
+        r = run([tostc, os.path.join(d, "lm.onnx"), "-o", out] + opt)
+        if r.returncode != 1 or opt[0] not in r.stdout or "count from 1 to 4096" not in r.stdout:
+            errs.append("%s: expected an error about the count, got: %s" % (" ".join(opt), r.stdout))
     return errs
 
 
@@ -185,9 +230,9 @@ def main():
     torch.manual_seed(0)
     tostc = os.path.abspath(a.tostc)
     ok = bad = 0
-    for name, margs, opset, dyn, src in CASES:
+    for name, margs, opset, dyn, src, extra in CASES:
         print(name)
-        err = streamable(tostc, a.work, name, margs, opset, dyn, src)
+        err = streamable(tostc, a.work, name, margs, opset, dyn, src, extra)
         if err:
             print("FAIL %s: %s" % (name, err))
             bad += 1
@@ -198,7 +243,7 @@ def main():
     for e in errs:
         print("FAIL " + e)
     bad += len(errs)
-    ok += 6 - len(errs)
+    ok += 9 - len(errs)
     print("stream: %d passed, %d failed" % (ok, bad))
     return 1 if bad else 0
 

@@ -3,8 +3,8 @@
  * built by hand: a causal LM skeleton is accepted (token axis tracked through
  * Gather, a position-indexed constant, MatMul, CausalTSSA, Transpose), and
  * each token-mixing construction is rejected naming its node.  The step
- * graph's interface (inputs, outputs, state layout) is checked too; its
- * numerics are tested end to end by ctest `stream`.
+ * API's graphs' interfaces (inputs, outputs, state and workspace layout) are
+ * checked too; their numerics are tested end to end by ctest `stream`.
  */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -106,8 +106,9 @@ static void test_accepts_causal_lm(void)
 	CU_ASSERT_EQUAL(si.ntssa, 1);
 	CU_ASSERT_PTR_NULL(si.bad);
 
-	CU_ASSERT_TRUE(stream_build(s.g, &si));
-	Graph *sg = si.step;
+	StreamOptions so = {3, 3};   /* chunks of 3 tokens, batches of 3 sequences */
+	CU_ASSERT_TRUE(stream_build(s.g, &so, &si));
+	Graph *sg = si.graph[FORM_STEP].g;
 	CU_ASSERT_EQUAL(sg->ninputs, 2);
 	CU_ASSERT_EQUAL(sg->inputs[0]->dims[1], 1);
 	CU_ASSERT_EQUAL(sg->inputs[1]->dtype, DT_I64);
@@ -118,6 +119,7 @@ static void test_accepts_causal_lm(void)
 	CU_ASSERT_EQUAL(tensor_nelem(sg->outputs[1]), 2 * D + K);   /* S_w, S_pw, S_p */
 	CU_ASSERT_EQUAL(si.state_off[0], 64);
 	CU_ASSERT_EQUAL(si.state_size, 64 + ((2 * D + K) * 4 + 63) / 64 * 64);
+	CU_ASSERT_EQUAL(si.out_axis[0], 1);
 	int nslice = 0, nstep = 0;
 	for (int i = 0; i < sg->nnodes; i++) {
 		nslice += sg->nodes[i]->op == OP_POS_SLICE;
@@ -126,9 +128,46 @@ static void test_accepts_causal_lm(void)
 	CU_ASSERT_EQUAL(nslice, 1);   /* the positional table */
 	CU_ASSERT_EQUAL(nstep, 1);
 	/* the advance graph: only the statistics, the output head dropped */
-	CU_ASSERT_EQUAL(si.advance->noutputs, 1);
-	CU_ASSERT_EQUAL(tensor_nelem(si.advance->outputs[0]), 2 * D + K);
-	CU_ASSERT_TRUE(si.advance->nnodes < sg->nnodes);
+	Graph *ag = si.graph[FORM_ADVANCE].g;
+	CU_ASSERT_EQUAL(ag->noutputs, 1);
+	CU_ASSERT_EQUAL(tensor_nelem(ag->outputs[0]), 2 * D + K);
+	CU_ASSERT_TRUE(ag->nnodes < sg->nnodes);
+
+	/* the chunk: 3 consecutive tokens, their positions and how many are real */
+	Graph *cg = si.graph[FORM_CHUNK].g;
+	CU_ASSERT_EQUAL(si.graph[FORM_CHUNK].rows, 3);
+	CU_ASSERT_EQUAL(cg->ninputs, 3);
+	CU_ASSERT_EQUAL(cg->inputs[0]->dims[1], 3);
+	CU_ASSERT_EQUAL(tensor_nelem(cg->inputs[1]), 3);
+	CU_ASSERT_EQUAL(tensor_nelem(cg->inputs[2]), 1);
+	CU_ASSERT_EQUAL(cg->outputs[0]->dims[1], 3);
+	CU_ASSERT_EQUAL(tensor_nelem(cg->outputs[1]), 2 * D + K);   /* one sequence's statistics */
+	int nchunk = 0;
+	for (int i = 0; i < cg->nnodes; i++)
+		nchunk += cg->nodes[i]->op == OP_CAUSAL_TSSA_CHUNK;
+	CU_ASSERT_EQUAL(nchunk, 1);
+	CU_ASSERT_EQUAL(si.graph[FORM_CHUNK_ADVANCE].g->noutputs, 1);
+	/* the batch: one row per sequence, each with its own statistics; a graph
+	 * of 3 rows and one of 2 */
+	CU_ASSERT_EQUAL(si.ngraphs, FORM_BATCH + 2);
+	CU_ASSERT_STRING_EQUAL(si.graph[FORM_BATCH].name, "batch3");
+	CU_ASSERT_EQUAL(si.graph[FORM_BATCH + 1].rows, 2);
+	Graph *bg = si.graph[FORM_BATCH].g;
+	CU_ASSERT_EQUAL(bg->ninputs, 2);
+	CU_ASSERT_EQUAL(bg->inputs[0]->dims[1], 3);
+	CU_ASSERT_EQUAL(tensor_nelem(bg->inputs[1]), 3);
+	CU_ASSERT_EQUAL(tensor_nelem(bg->outputs[1]), 3 * (2 * D + K));
+	CU_ASSERT_EQUAL(tensor_nelem(si.graph[FORM_BATCH + 1].g->outputs[1]), 2 * (2 * D + K));
+	/* workspaces: the graphs' arena, then their inputs and outputs, aligned */
+	CU_ASSERT_TRUE(si.prefill.ids >= cg->arena_size && si.prefill.ids % 64 == 0);
+	CU_ASSERT_TRUE(si.prefill.pos > si.prefill.ids && si.prefill.count > si.prefill.pos);
+	CU_ASSERT_TRUE(si.prefill.out[0] > si.prefill.count && si.prefill.out[0] % 64 == 0);
+	CU_ASSERT_TRUE(si.prefill.size >= si.prefill.out[0] + 3 * V * 4);
+	CU_ASSERT_TRUE(si.prefill.size >= si.step_ws);
+	CU_ASSERT_TRUE(si.batch.ids >= bg->arena_size);
+	CU_ASSERT_TRUE(si.batch.state[0] >= si.batch.out[0] + 3 * V * 4);
+	int64_t end = si.batch.state[0] + ((3 * (2 * D + K)) * 4 + 63) / 64 * 64;
+	CU_ASSERT_EQUAL(si.batch.size, end > si.step_ws ? end : si.step_ws);
 	ctx_free(&s.c);
 }
 
@@ -270,7 +309,7 @@ static void test_rejects_float_input(void)
 void register_stream(void)
 {
 	CU_pSuite s = CU_add_suite("stream", NULL, NULL);
-	CU_add_test(s, "accepts a causal LM; step graph interface", test_accepts_causal_lm);
+	CU_add_test(s, "accepts a causal LM; the step API graphs' interfaces", test_accepts_causal_lm);
 	CU_add_test(s, "rejects token-mixing ops, naming the node", test_rejects);
 	CU_add_test(s, "token axis followed through transposes", test_transposed_ok);
 	CU_add_test(s, "rejects vision TSSA", test_rejects_vision_tssa);
