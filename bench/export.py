@@ -16,9 +16,9 @@ reference definitions of tests/models/tost_ref.py with seeded random weights
                on T = 256 or 2048 tokens
   vit_b_16     torchvision's ViT-B/16 (its own random initialisation), 224 px:
                d 768, 12 layers, 12 heads, 197 tokens
-  bert_N       a BERT-base-sized encoder (tests/models/bert_ref.py): d 768,
-               12 layers, 12 heads, MLP 3072, post-norm, the additive mask of
-               an all-ones attention mask, on (1, N, 768) embeddings, N = 128, 512
+  bert_N       a 2-layer encoder of BERT-base width (tests/models/bert_ref.py):
+               d 768, 12 heads, MLP 3072, post-norm, the additive mask of an
+               all-ones attention mask, on (1, N, 768) embeddings, N = 128, 512
   att_N        softmax attention alone: 12 heads of 64 cut from a (1, N, 2304)
                qkv projection, scores / 8, softmax, values, heads merged
                (fused against --no-fuse: bench/ab.sh)
@@ -97,7 +97,7 @@ def build(name):
         import torchvision
         return torchvision.models.vit_b_16(), torch.randn(1, 3, 224, 224, generator=g), "image"
     if name.startswith("bert_"):
-        return BertEncoder(), torch.randn(1, int(name[5:]), 768, generator=g), "x"
+        return BertEncoder(layers=2), torch.randn(1, int(name[5:]), 768, generator=g), "x"
     if name.startswith("att_"):
         return Attention(), torch.randn(1, int(name[4:]), 2304, generator=g), "x"
     raise SystemExit("export.py: unknown model " + name)

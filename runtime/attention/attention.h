@@ -12,8 +12,10 @@
  * exp(mx_old - mx_new).  Both tile products run on the GEMM micro-kernels
  * (tr_sgemm_epi): the scores as q rows read in place against the keys packed
  * once per batch index into the micro-kernel's B layout, the values as the
- * probabilities read in place against the value rows.  The exponential is a
- * polynomial on blocks of 16 lanes that gcc vectorises at -O2 (tr_att_exp16).
+ * probabilities read in place against the value rows.  The row maximum and
+ * exponentials (tr_att_rowmax, tr_att_exprow) have one path per instruction
+ * set, the GEMM's: attention_avx512.h, attention_avx2.h, attention_scalar.h
+ * (portable C that gcc vectorises), all the polynomial of tr_att_exp16.
  *
  * Every operand is addressed through element strides, so the transposes and
  * head splits around attention in exported models cost nothing: stride
@@ -92,58 +94,13 @@ TR_FN float tr_att_exp1(float x, float m)
 }
 /*@end*/
 
-/*@ tr_attention_f32 : tr_sgemm_epi tr_gemm_prepack_f32 tr_att_exp */
+#include "attention_avx512.h"
+#include "attention_avx2.h"
+#include "attention_scalar.h"
+
+/*@ tr_attention_f32 : tr_sgemm_epi tr_gemm_prepack_f32 tr_att_exp tr_att_rows_avx512 tr_att_rows_avx2 tr_att_rows_scalar */
 /* Query rows per block: whole micro-kernel panels, at most TR_ATT_MB_MAX */
 #define TR_ATT_MB (TR_ATT_MB_MAX / TR_GEMM_MR * TR_GEMM_MR)
-
-/* max of s (n) */
-TR_FN float tr_att_rowmax(const float *s, int64_t n)
-{
-	float mv[16], r;
-	int64_t j = 0;
-	for (int l = 0; l < 16; l++)
-		mv[l] = -INFINITY;
-	for (; j + 16 <= n; j += 16)
-		for (int l = 0; l < 16; l++)
-			mv[l] = s[j + l] > mv[l] ? s[j + l] : mv[l];
-	for (int l = 0; l < 16 && j + l < n; l++)
-		mv[l] = s[j + l] > mv[l] ? s[j + l] : mv[l];
-	r = mv[0];
-	for (int l = 1; l < 16; l++)
-		r = mv[l] > r ? mv[l] : r;
-	return r;
-}
-
-/* s (n) = exp(s - m) in place; returns their sum (16 lanes, added in a fixed order) */
-TR_FN float tr_att_exprow(float *s, int64_t n, float m)
-{
-	float sv[16], e[16], t[16], r = 0.0f;
-	int64_t j = 0;
-	for (int l = 0; l < 16; l++)
-		sv[l] = 0.0f;
-	for (; j + 16 <= n; j += 16) {
-		tr_att_exp16(e, s + j, m);
-		/* separate loops: e's address escaped, so a store to s might be a
-		 * store to e for all gcc knows */
-		for (int l = 0; l < 16; l++)
-			sv[l] += e[l];
-		for (int l = 0; l < 16; l++)
-			s[j + l] = e[l];
-	}
-	if (j < n) {
-		/* the tail padded with -inf, whose exp is 0 */
-		for (int l = 0; l < 16; l++)
-			t[l] = j + l < n ? s[j + l] : -INFINITY;
-		tr_att_exp16(e, t, m);
-		for (int l = 0; l < 16; l++)
-			sv[l] += e[l];
-		for (int l = 0; l < 16 && j + l < n; l++)
-			s[j + l] = e[l];
-	}
-	for (int l = 0; l < 16; l++)
-		r += sv[l];
-	return r;
-}
 
 /* Keys k (n, c) (row stride krs, column stride kcs) as the GEMM's packed B
  * k^T (c, n) (tr_gemm_prepack_f32's layout) -> kp, tile by tile of
