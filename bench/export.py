@@ -14,8 +14,9 @@ reference definitions of tests/models/tost_ref.py with seeded random weights
                N in 256, 1024, 4096, 16384
   lm_T         causal ToST LM: d 384, 6 layers, 6 heads, vocab 8192, block 2048,
                on T = 256 or 2048 tokens
-  vit_b_16     torchvision's ViT-B/16 (its own random initialisation), 224 px:
-               d 768, 12 layers, 12 heads, 197 tokens
+  vit_b_16     torchvision's ViT-B/16 (its own random initialisation, the
+               zero-initialised head drawn at random), 224 px: d 768, 12
+               layers, 12 heads, 197 tokens
   bert_N       a 2-layer encoder of BERT-base width (tests/models/bert_ref.py):
                d 768, 12 heads, MLP 3072, post-norm, the additive mask of an
                all-ones attention mask, on (1, N, 768) embeddings, N = 128, 512
@@ -117,6 +118,9 @@ def main():
         m, x, iname = build(name)
         if name != "vit_b_16":   # torchvision's own initialisation, seeded
             tost_ref.randomize(m, 0)
+        else:   # whose classifier head starts at zero: random, so outputs compare
+            with torch.no_grad():
+                m.heads.head.weight.normal_(0.0, 0.02)   # seeded above
         m.eval()
         # nn.MultiheadAttention's fast path (under no_grad) has no ONNX export
         with torch.set_grad_enabled(name == "vit_b_16"):

@@ -131,8 +131,9 @@ static float *packed(const float *w, int64_t k, int64_t n)
 	return p;
 }
 
-/* start / bias epilogue == residual or bias fill, then the accumulating GEMM */
-static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_start)
+/* start / bias / GELU epilogue == residual or bias fill, then the accumulating
+ * GEMM, then the GELU pass */
+static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_start, int gelu)
 {
 	float *a = rvec(m * k), *w = rvec(k * n), *bias = rvec(n), *st = rvec(m * n);
 	float *y = rvec(m * n), *ref = rvec(m * n), *wp = packed(w, k, n);
@@ -142,11 +143,13 @@ static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_s
 	else
 		tr_gemm_bias_f32(bias, ref, m, n, 1, n, 0.75f);
 	tr_gemm_packed_f32(a, wp, ref, pack, m, k, n, 0, 1.5f, 1);
+	if (gelu)
+		tr_gelu_f32(ref, ref, m * n);
 	tr_gemm_packed_start_f32(a, wp, bias, st, y, pack, m, k, n, 0, 1.5f, 0.75f, has_bias,
-	                         has_start);
+	                         has_start, gelu);
 	if (memcmp(y, ref, sizeof(float) * (size_t)(m * n)) != 0) {
-		printf("FAIL gemm start epilogue %lldx%lldx%lld bias %d start %d differs\n",
-		       (long long)m, (long long)k, (long long)n, has_bias, has_start);
+		printf("FAIL gemm start epilogue %lldx%lldx%lld bias %d start %d gelu %d differs\n",
+		       (long long)m, (long long)k, (long long)n, has_bias, has_start, gelu);
 		fails++;
 	}
 	free(a), free(w), free(bias), free(st), free(y), free(ref), free(wp), free(pack);
@@ -518,7 +521,8 @@ int main(int argc, char **argv)
 	                                {70, 100, 300}};   /* 300 columns: groups of 128, 128, 44 */
 	for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
 		for (int v = 1; v < 4; v++)
-			check_start(es[i][0], es[i][1], es[i][2], v & 1, v >> 1);
+			for (int ge = 0; ge < 2; ge++)
+				check_start(es[i][0], es[i][1], es[i][2], v & 1, v >> 1, ge);
 	check_mlp(300, 40, 160, 128);
 	check_mlp(197, 64, 400, 256);
 	check_mlp(30, 16, 1600, 32);   /* fc2's k = 1600 > KC: accumulated over two k blocks */
