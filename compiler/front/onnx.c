@@ -527,6 +527,7 @@ static void read_external(Loader *L, const char *what, const Onnx__TensorProto *
 			          r < 0 ? strerror(errno) : "unexpected end of file");
 		done += r;
 	}
+	ctx_depend(c, file);
 	/* external weights are part of the source: they go into the hash too */
 	L->root->source_hash = fnv1a(L->root->source_hash, t->data, (size_t)nbytes);
 	close(L->ext_fd);
@@ -790,6 +791,7 @@ static Tensor *const_input(Loader *L, const char *name)
 		if (bad)
 			ctx_error(c, "--const-input %s: cannot read '%s'", text_msg(c, name),
 			          b->path);
+		ctx_depend(c, b->path);
 		pb_check_depth(L, &onnx__tensor_proto__descriptor, buf, len,
 		               ctx_printf(c, "--const-input %s: '%s'", text_msg(c, name), b->path));
 		L->const_tp = (Onnx__TensorProto *)protobuf_c_message_unpack(
@@ -1502,6 +1504,7 @@ static void map_file(Loader *L, const char *path)
 	L->map = p;
 	close(L->fd);
 	L->fd = -1;
+	ctx_depend(c, path);
 }
 
 static Graph *load(Loader *L, const char *path)
