@@ -2,7 +2,8 @@
  * attention.h -- softmax attention in one streaming kernel (op
  * SoftmaxAttention, made by compiler/passes/fuse_attention.c):
  *
- *   o[b] (m, cv) = softmax_rows(scale * q[b] (m, c) @ k[b]^T (c, n) [+ mask[b] (m, n)]) @ v[b] (n, cv)
+ *   o[b] (m, cv) = softmax_rows(scale * q[b] (m, c) @ k[b]^T (c, n) [+ mask[b] (m, n)])
+ *                  @ v[b] (n, cv)
  *
  * for every batch index b (heads and images).  The m x n scores never exist
  * whole: a block of at most TR_ATT_MB query rows meets the keys in tiles of
@@ -244,7 +245,8 @@ TR_FN void tr_attention_f32(const float *q, const float *k, const float *v, cons
 	int64_t nqb = tr_gemm_mblocks(m, TR_ATT_MB), items = nbat * nqb;
 	if (m <= 0 || n <= 0 || cv <= 0 || nbat <= 0)
 		return;
-	int par = (double)nbat * (double)m * (double)n * (double)(c + cv) >= (double)TR_PAR_MIN && items > 1;
+	int par = (double)nbat * (double)m * (double)n * (double)(c + cv) >= (double)TR_PAR_MIN &&
+	          items > 1;
 	int nth = 1;
 	(void)par;
 #ifdef _OPENMP
