@@ -33,7 +33,7 @@ OUT = os.path.join(ROOT, "build", "bench")
 MODELS = ["tost_s", "tost_t", "stack_256", "stack_1024", "stack_4096", "stack_16384",
           "lm_256", "lm_2048", "mm_197x384x1536", "mm_197x1536x384", "mm_1024x384x1536"]
 SHAPES = {"tost_s": [1, 3, 224, 224], "tost_t": [1, 3, 224, 224], "lm_256": [1, 256],
-          "lm_2048": [1, 2048]}
+          "lm_2048": [1, 2048], "vit_b_16": [1, 3, 224, 224]}
 CC = os.environ.get("CC", "gcc")
 CFLAGS = os.environ.get("BENCH_CFLAGS", "-std=c99 -O2 -march=native").split()
 
@@ -102,6 +102,10 @@ def shape_of(name):
         return SHAPES[name]
     if name.startswith("mm_"):
         return [int(v) for v in name[3:].split("x")[:2]]
+    if name.startswith("bert_"):
+        return [1, int(name.split("_")[1]), 768]
+    if name.startswith("att_"):
+        return [1, int(name.split("_")[1]), 2304]
     if name.startswith("stack_"):
         return [1, int(name.split("_")[1]), 384]
     return [1, 3, 224, 224]   # the CNNs (bench/cnn.sh)
@@ -109,8 +113,10 @@ def shape_of(name):
 
 def tokens(name):
     """tokens the TSSA blocks see (for time per token)"""
-    if name.startswith("stack_") or name.startswith("lm_"):
+    if name.startswith(("stack_", "lm_", "bert_", "att_")):
         return shape_of(name)[1]
+    if name == "vit_b_16":
+        return 197
     if name.startswith("mm_"):
         return shape_of(name)[0]
     return 196 if name.startswith("tost_") else 0   # 0: not a token model

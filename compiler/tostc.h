@@ -934,6 +934,15 @@ void fuse_conv(Graph *g);
 void fuse_absorb(Graph *g);
 
 /* ------------------------------------------------------------------ */
+/* fuse_attention.c: softmax attention as one streaming node            */
+/* ------------------------------------------------------------------ */
+
+/* MatMul(Softmax(scale MatMul(q, k^T) [+ mask]), v) -> SoftmaxAttention,
+ * reading q, k, v and the mask through the views and transposes around them
+ * with strides (runtime/attention/attention.h). */
+void fuse_attention(Graph *g);
+
+/* ------------------------------------------------------------------ */
 /* stream.c: the step API of causal models (token by token, O(1) state) */
 /* ------------------------------------------------------------------ */
 

@@ -17,6 +17,7 @@
 #include "tostc.h"
 
 #include "common.h"
+#include "attention/attention.h"
 #include "conv/conv.h"
 #include "conv/conv_packed.h"
 #include "conv/conv_nhwc.h"

@@ -58,3 +58,13 @@ set_tests_properties(vision_cnn PROPERTIES TIMEOUT 1200)
 add_test(NAME conv_norm
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_conv_norm.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/conv_norm_work)
+
+# ctest `attention`: softmax attention fused into one streaming node
+# (fuse_attention.c, SoftmaxAttention): ViT, BERT and cross-attention blocks
+# from PyTorch and hand-written graphs (masks, odd sizes, several key tiles)
+# with near misses, fused vs --no-fuse vs the reference, plain C99 and native
+# kernels, OpenMP on 1, 2 and 3 threads bit for bit (tests/models/test_attention.py).
+add_test(NAME attention
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_attention.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/attention_work)
+set_tests_properties(attention PROPERTIES TIMEOUT 900)

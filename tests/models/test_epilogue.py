@@ -23,8 +23,14 @@ already folds BatchNorm into Conv):
   nearmiss_silu_used the SiLU's conv output is also a graph output: not fused
   nearmiss_clip_bound Clip's max is a graph input, not a constant: not fused
   nearmiss_conv_bcast_add the residual is (1, C, 1, 1), broadcast: not fused
+  gemm_gelu      MatMul (1, 37, 8) @ W + b (fuse_common: Gemm -> Reshape) -> erf GELU
+                 -> gelu=1 on the Gemm (on each tile of the packed GEMM)
+  gemm_gelu_nobias Gemm (no C) -> GELU: fused
+  gemm_gelu_input Gemm whose B is an input (not packed) -> GELU: fused, one pass after
+  gelu_residual  x + GELU(Gemm): the GELU fused, the Add kept (no GemmResidual)
   nearmiss_used  Conv -> BN where the Conv output is also a graph output: not fused
   nearmiss_gelu_used Conv -> GELU where the Conv output is also a graph output: not fused
+  nearmiss_gemm_gelu_used Gemm -> GELU where the Gemm output is also a graph output: not fused
   nearmiss_bcast x (1, n) + MatMul(a, W) (m, n): the residual broadcasts: not fused
   nearmiss_axis  MatMul -> Mul by a per-row (not per-column) vector: not fused
 
@@ -222,6 +228,41 @@ def conv_act_case(kind, c, m, group, k, stride, h, wd, expose=False, dyn_clip=Fa
     refs = [y] + ([t] if expose else [])
     return model(nodes, ins, outs, inits), data, refs
 
+def gemm_gelu_case(kind, expose=False):
+    """kind: "matmul" (MatMul + Add on rank 3), "nobias" (Gemm), "input" (Gemm, B an
+    input), "residual" (x + GELU(MatMul + Add))"""
+    x, w, b = f32(1, 37, 8), f32(8, 40), f32(40)
+    inits = {"b": b, "sqrt2": np.array(math.sqrt(2.0), np.float32),
+             "one": np.array(1.0, np.float32), "half": np.array(0.5, np.float32)}
+    ins, args = [vi("x", list(x.shape))], [x]
+    if kind in ("matmul", "residual"):
+        inits["w"] = w
+        nodes = [helper.make_node("MatMul", ["x", "w"], ["p"]),
+                 helper.make_node("Add", ["p", "b"], ["t"])]
+        t = x.astype(np.float64) @ w + b
+    else:
+        x = x[0]
+        ins, args = [vi("x", list(x.shape))], [x]
+        nodes = [helper.make_node("Gemm", ["x", "w"], ["t"])]
+        t = x.astype(np.float64) @ w
+        if kind == "input":
+            ins.append(vi("w", list(w.shape)))
+            args.append(w)
+        else:
+            inits["w"] = w
+    if kind == "residual":
+        r = f32(1, 37, 40)
+        ins.append(vi("r", list(r.shape)))
+        args.append(r)
+        nodes += gelu_nodes("t", "g") + [helper.make_node("Add", ["r", "g"], ["y"])]
+        y = r + gelu_ref(t)
+    else:
+        nodes += gelu_nodes("t", "y")
+        y = gelu_ref(t)
+    outs = [vi("y", list(y.shape))] + ([vi("t", list(t.shape))] if expose else [])
+    refs = [y] + ([t] if expose else [])
+    return model(nodes, ins, outs, inits), args, refs
+
 
 # name, builder, op that must be gone when fused (or kept, for near misses), kept?
 CASES = [
@@ -248,8 +289,13 @@ CASES = [
      "Clip", True),
     ("nearmiss_conv_bcast_add", lambda: conv_act_case("hardswish", 16, 16, 1, 1, 1, 5, 6,
                                                       residual="bcast"), "Add", True),
+    ("gemm_gelu", lambda: gemm_gelu_case("matmul"), "Gelu", False),
+    ("gemm_gelu_nobias", lambda: gemm_gelu_case("nobias"), "Gelu", False),
+    ("gemm_gelu_input", lambda: gemm_gelu_case("input"), "Gelu", False),
+    ("gelu_residual", lambda: gemm_gelu_case("residual"), "Add", True),
     ("nearmiss_used", lambda: conv_bn_case(True, 1, 1, True), "BatchNormalization", True),
     ("nearmiss_gelu_used", lambda: conv_gelu_case(5, 12, 1, 3, 2, 20, 18, False, True), "Gelu", True),
+    ("nearmiss_gemm_gelu_used", lambda: gemm_gelu_case("matmul", True), "Gelu", True),
     ("nearmiss_bcast", lambda: residual_case("bcast"), "Add", True),
     ("nearmiss_axis", lambda: matmul_scale_case(True), "Mul", True),
 ]

@@ -20,6 +20,9 @@
  * within 1e-5 * (1 + |ref|).
  * ProjContract: tr_proj_contract_f32 against double on row widths around
  * 16 and term counts around 4, every bias mode.
+ * Attention: tr_attention_f32 (its softmax rows on this path's vectors, its
+ * products on this path's micro-kernel) on odd sizes, one and several key
+ * tiles, with and without a mask with -inf scores, against double.
  * Epilogues: tr_gemm_packed_start_f32 and tr_mlp_block_f32 (bias, GELU,
  * LayerScale, residual applied per output tile) bitwise equal to the separate
  * fill, accumulate and elementwise passes they replace (on this path's tile
@@ -50,6 +53,7 @@
 #include "conv/dwconv.h"
 #include "pool/pool.h"
 #include "pool/pool_nhwc.h"
+#include "attention/attention.h"
 #include "norm/layernorm.h"
 #include "mlp/mlp.h"
 
@@ -137,8 +141,9 @@ static float *packed(const float *w, int64_t k, int64_t n)
 	return p;
 }
 
-/* start / bias epilogue == residual or bias fill, then the accumulating GEMM */
-static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_start)
+/* start / bias / GELU epilogue == residual or bias fill, then the accumulating
+ * GEMM, then the GELU pass */
+static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_start, int gelu)
 {
 	float *a = rvec(m * k), *w = rvec(k * n), *bias = rvec(n), *st = rvec(m * n);
 	float *y = rvec(m * n), *ref = rvec(m * n), *wp = packed(w, k, n);
@@ -148,11 +153,13 @@ static void check_start(int64_t m, int64_t k, int64_t n, int has_bias, int has_s
 	else
 		tr_gemm_bias_f32(bias, ref, m, n, 1, n, 0.75f);
 	tr_gemm_packed_f32(a, wp, ref, pack, m, k, n, 0, 1.5f, 1);
+	if (gelu)
+		tr_gelu_f32(ref, ref, m * n);
 	tr_gemm_packed_start_f32(a, wp, bias, st, y, pack, m, k, n, 0, 1.5f, 0.75f, has_bias,
-	                         has_start);
+	                         has_start, gelu);
 	if (memcmp(y, ref, sizeof(float) * (size_t)(m * n)) != 0) {
-		printf("FAIL gemm start epilogue %lldx%lldx%lld bias %d start %d differs\n",
-		       (long long)m, (long long)k, (long long)n, has_bias, has_start);
+		printf("FAIL gemm start epilogue %lldx%lldx%lld bias %d start %d gelu %d differs\n",
+		       (long long)m, (long long)k, (long long)n, has_bias, has_start, gelu);
 		fails++;
 	}
 	free(a), free(w), free(bias), free(st), free(y), free(ref), free(wp), free(pack);
@@ -598,6 +605,75 @@ static void check_sigmoid(void)
 		printf("FAIL silu(nan) = %g\n", (double)n[0]);
 		fails++;
 	}
+
+/*
+ * tr_attention_f32 on batch dims bd (nb of them), q (m, c), k (n, c), v (n, cv)
+ * per batch index, heads interleaved in the rows as exported models lay them
+ * out (q row stride h * c), k read through its transpose's strides, an
+ * optional mask broadcast over the first batch dim, the output written
+ * transposed back; against a double softmax(scale q k^T + mask) v.  Scratch
+ * sized by tr_attention_slot_floats and guarded.
+ */
+static int check_attention(int64_t m, int64_t n, int64_t c, int64_t cv, int64_t h, int mask)
+{
+	int64_t bd[2] = {2, h}, slot = tr_attention_slot_floats(m, n, c, cv);
+	int64_t nsc = TR_ATT_SLOTS * slot;
+	/* q (2, m, h, c), k (2, n, h, c), v (2, h, n, cv), mask (h, m, n), o (2, m, h, cv) */
+	float *q = rvec(2 * m * h * c), *k = rvec(2 * n * h * c), *v = rvec(2 * h * n * cv);
+	float *mk = rvec(h * m * n), *o = rvec(2 * m * h * cv), *scr = rvec(nsc + 64);
+	int64_t qs[5] = {0, m * h * c, c, h * c, 1}, ks[5] = {0, n * h * c, c, h * c, 1};
+	int64_t vs[5] = {0, h * n * cv, n * cv, cv, 1}, os[5] = {0, m * h * cv, cv, h * cv, 1};
+	int64_t ms[5] = {0, 0, m * n, n, 1};
+	float scale = 1.0f / sqrtf((float)c);
+	int ok = 1;
+	for (int64_t e = 0; e < h * m * n; e++)   /* every 7th score masked, never a whole row */
+		mk[e] = e % 7 == 3 && e % n != 0 ? -INFINITY : mk[e];
+	for (int64_t e = nsc; e < nsc + 64; e++)
+		scr[e] = 12345.0f;
+	tr_attention_f32(q, k, v, mk, o, scr, m, n, c, cv, 2, slot, bd, qs, ks, vs, os, ms, scale,
+	                 mask);
+	for (int64_t e = nsc; e < nsc + 64; e++)
+		if (scr[e] != 12345.0f) {
+			printf("FAIL attention m %lld n %lld: scratch overrun\n", (long long)m, (long long)n);
+			fails++;
+			ok = 0;
+			break;
+		}
+	double *p = malloc(sizeof(double) * (size_t)n);
+	for (int64_t b = 0; ok && b < 2; b++)
+		for (int64_t hh = 0; ok && hh < h; hh++)
+			for (int64_t i = 0; ok && i < m; i++) {
+				double mx = -INFINITY, sum = 0.0;
+				for (int64_t j = 0; j < n; j++) {
+					double d = 0.0;
+					for (int64_t p0 = 0; p0 < c; p0++)
+						d += (double)q[b * qs[1] + hh * qs[2] + i * qs[3] + p0] *
+						     k[b * ks[1] + hh * ks[2] + j * ks[3] + p0];
+					p[j] = d * scale + (mask ? mk[hh * ms[2] + i * ms[3] + j] : 0.0);
+					mx = p[j] > mx ? p[j] : mx;
+				}
+				for (int64_t j = 0; j < n; j++)
+					sum += p[j] = exp(p[j] - mx);
+				for (int64_t e = 0; ok && e < cv; e++) {
+					double ref = 0.0, mag = 0.0;
+					for (int64_t j = 0; j < n; j++) {
+						double t = p[j] / sum * v[b * vs[1] + hh * vs[2] + j * vs[3] + e];
+						ref += t;
+						mag += fabs(t);
+					}
+					float got = o[b * os[1] + hh * os[2] + i * os[3] + e];
+					if (!(fabs(got - ref) <= 1e-5 * mag + 1e-6)) {
+						printf("FAIL attention m %lld n %lld c %lld cv %lld mask %d: o[%lld,%lld,%lld,%lld] = %.8g, want %.8g\n",
+						       (long long)m, (long long)n, (long long)c, (long long)cv, mask,
+						       (long long)b, (long long)i, (long long)hh, (long long)e,
+						       (double)got, ref);
+						fails++;
+						ok = 0;
+					}
+				}
+			}
+	free(p); free(q); free(k); free(v); free(mk); free(o); free(scr);
+	return ok;
 }
 
 int main(int argc, char **argv)
@@ -644,7 +720,8 @@ int main(int argc, char **argv)
 	                                {70, 100, 300}};   /* 300 columns: groups of 128, 128, 44 */
 	for (size_t i = 0; i < sizeof es / sizeof es[0]; i++)
 		for (int v = 1; v < 4; v++)
-			check_start(es[i][0], es[i][1], es[i][2], v & 1, v >> 1);
+			for (int ge = 0; ge < 2; ge++)
+				check_start(es[i][0], es[i][1], es[i][2], v & 1, v >> 1, ge);
 	check_mlp(300, 40, 160, 128);
 	check_mlp(197, 64, 400, 256);
 	check_mlp(30, 16, 1600, 32);   /* fc2's k = 1600 > KC: accumulated over two k blocks */
@@ -743,6 +820,16 @@ int main(int argc, char **argv)
 		for (int v = 0; v < 3; v++)
 			check_pool_nhwc(1 + (int64_t)v % 2, v ? 37 : 16, qp[i], v == 0, v == 2);
 	check_sigmoid();
+	/* softmax attention: query blocks around MR and TR_ATT_MB, keys around
+	 * the vector widths and past one tile of TR_ATT_NB (the online softmax
+	 * rescales), channels odd and past KC */
+	static const int64_t at[][5] = {{1, 1, 1, 1, 1}, {5, 7, 3, 2, 3}, {13, 29, 5, 3, 2},
+	                                {17, 17, 64, 64, 2}, {197, 197, 64, 64, 1},
+	                                {200, 300, 20, 12, 1}, {9, 515, 16, 33, 2}, {3, 40, 1540, 8, 1}};
+	int att_cases = 0;
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+		for (int mk = 0; mk < 2; mk++)
+			att_cases += check_attention(at[i][0], at[i][1], at[i][2], at[i][3], at[i][4], mk);
 	for (int64_t d = 1; d <= 385; d = d == 140 ? 383 : d + 1)
 		check_layernorm(d);
 	static const int64_t pw[] = {1, 15, 16, 17, 20, 48, 385};
@@ -782,7 +869,8 @@ int main(int argc, char **argv)
 		fails++;
 	}
 	printf("paths: %s micro-kernel %dx%d, %d GEMM cases, %d conv cases, %d channels-last conv "
-	       "cases, pools, sigmoid, epilogues, proj_contract, layernorm and gelu: %s\n",
+	       "cases, %d attention cases, pools, sigmoid, epilogues, proj_contract, layernorm and "
+	       "gelu: %s\n",
 #if defined(TR_GEMM_AVX512)
 	       "AVX-512",
 #elif defined(TR_GEMM_AVX2)
@@ -792,6 +880,7 @@ int main(int argc, char **argv)
 #else
 	       "plain C99",
 #endif
-	       TR_GEMM_MR, TR_GEMM_NR, cases, conv_cases, nhwc_cases, fails ? "FAILED" : "ok");
+	       TR_GEMM_MR, TR_GEMM_NR, cases, conv_cases, nhwc_cases, att_cases,
+	       fails ? "FAILED" : "ok");
 	return fails != 0;
 }
