@@ -605,6 +605,7 @@ static void check_sigmoid(void)
 		printf("FAIL silu(nan) = %g\n", (double)n[0]);
 		fails++;
 	}
+}
 
 /*
  * tr_attention_f32 on batch dims bd (nb of them), q (m, c), k (n, c), v (n, cv)
