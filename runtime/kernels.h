@@ -9,10 +9,13 @@
 #ifndef TOSTC_RT_KERNELS_H
 #define TOSTC_RT_KERNELS_H
 #include "common.h"
+#include "attention/attention.h"
 #include "conv/conv.h"
 #include "conv/conv_packed.h"
+#include "conv/conv_nhwc.h"
 #include "conv/conv_transpose.h"
 #include "conv/depthwise.h"
+#include "conv/dwconv.h"
 #include "elementwise/activation.h"
 #include "elementwise/binary.h"
 #include "elementwise/gelu.h"
@@ -31,6 +34,7 @@
 #include "norm/lrn.h"
 #include "norm/mvn.h"
 #include "pool/pool.h"
+#include "pool/pool_nhwc.h"
 #include "rnn/rnn.h"
 #include "tensor/index.h"
 #include "tensor/movement.h"
