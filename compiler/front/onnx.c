@@ -38,6 +38,9 @@
 
 #include "onnx.pb-c.h"
 
+/* the element types of dtype_from_onnx, for messages */
+#define SUPPORTED_TYPES "FLOAT, INT64, INT32, BOOL, INT8, UINT8, FLOAT16, BFLOAT16"
+
 #define OPSET_MIN 7
 #define OPSET_MAX 21
 
@@ -52,6 +55,10 @@ DType dtype_from_onnx(int onnx_type)
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return DT_I64;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: return DT_I32;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: return DT_BOOL;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT8: return DT_I8;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: return DT_U8;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16: return DT_F16;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16: return DT_BF16;
 	default: return DT_UNDEF;
 	}
 }
@@ -620,7 +627,7 @@ static void check_doubles(Loader *L)
 	for (int i = 0; i < g->noutputs; i++)
 		if (g->outputs[i]->from_double)
 			ctx_error(L->c, "graph output '%s' is a DOUBLE constant, which tostc does not "
-			          "support (supported: FLOAT, INT64, INT32, BOOL)", g->outputs[i]->name);
+			          "support (supported: " SUPPORTED_TYPES ")", g->outputs[i]->name);
 }
 
 static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const char *name,
@@ -633,7 +640,7 @@ static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const c
 		return double_const(L, tp, name, what);
 	if (dt == DT_UNDEF)
 		ctx_error(c, "%s has element type %s, which tostc does not support "
-		          "(supported: FLOAT, INT64, INT32, BOOL)", what, onnx_type_name(onnx_dt));
+		          "(supported: " SUPPORTED_TYPES ")", what, onnx_type_name(onnx_dt));
 	if (tp->segment)
 		ctx_error(c, "%s is segmented, which tostc does not support", what);
 	if (tp->n_dims > MAX_RANK)
@@ -673,6 +680,8 @@ static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const c
 		copy_le(t->data, tp->raw_data.data, nelem, esz, dt);
 		return t;
 	}
+	/* ONNX keeps BOOL, INT8, UINT8, FLOAT16 and BFLOAT16 in int32_data,
+	 * one element (or its 16 bits) per int32 */
 	size_t have = dt == DT_F32 ? tp->n_float_data : dt == DT_I64 ? tp->n_int64_data
 	            : tp->n_int32_data;
 	need_count(c, what, dt == DT_F32 ? "float_data" : dt == DT_I64 ? "int64_data"
@@ -699,6 +708,27 @@ static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const c
 		uint8_t *d = t->data;
 		for (int64_t i = 0; i < nelem; i++)
 			d[i] = tp->int32_data[i] != 0;
+		break;
+	}
+	case DT_I8:
+	case DT_U8: {
+		/* the values as written: a value out of the type's range is an error */
+		int32_t lo = dt == DT_I8 ? -128 : 0, hi = dt == DT_I8 ? 127 : 255;
+		uint8_t *d = t->data;
+		for (int64_t i = 0; i < nelem; i++) {
+			int32_t v = tp->int32_data[i];
+			if (v < lo || v > hi)
+				ctx_error(c, "%s: int32_data[%lld] = %d is out of range for %s", what,
+				          (long long)i, (int)v, onnx_type_name(onnx_dt));
+			d[i] = (uint8_t)(v & 0xff);
+		}
+		break;
+	}
+	case DT_F16:
+	case DT_BF16: {
+		uint16_t *d = t->data;
+		for (int64_t i = 0; i < nelem; i++)
+			d[i] = (uint16_t)(tp->int32_data[i] & 0xffff);
 		break;
 	}
 	default:
@@ -857,7 +887,7 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 	DType dt = dtype_from_onnx(onnx_dt);
 	if (dt == DT_UNDEF)
 		ctx_error(c, "graph input '%s' has element type %s, which tostc does not support "
-		          "(supported: FLOAT, INT64, INT32, BOOL)", text_msg(c, name), onnx_type_name(onnx_dt));
+		          "(supported: " SUPPORTED_TYPES ")", text_msg(c, name), onnx_type_name(onnx_dt));
 	if (!tt->shape)
 		ctx_error(c, "graph input '%s' has no shape (its rank is unknown)",
 		          text_msg(c, name));
