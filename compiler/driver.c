@@ -1,13 +1,16 @@
 /*
  * driver.c -- the tostc command line.
  *
- *   tostc MODEL -o OUT.c [--name N] [--dim S=V]... [--report[=json]]
- *         [--dump-ir[=PASS]] [--no-fuse] [--stream | --no-stream]
- *         [--prefill-chunk N] [--step-batch N] [--list-ops] [--version] [--help]
+ *   tostc MODEL -o OUT.c [--name N] [--dim S=V]... [--weights=MODE]
+ *         [--depfile F] [--report[=json]] [--dump-ir[=PASS]] [--no-fuse]
+ *         [--stream | --no-stream] [--prefill-chunk N] [--step-batch N]
+ *         [--list-ops] [--version] [--help]
+ *   tostc run MODEL --inputs IN.npz ...      (run.c)
  *
  * The driver owns the one setjmp every user error unwinds to.  Output files
- * are written to temporary files beside the destination and renamed only
- * when everything succeeded, so a failed compile leaves nothing behind.
+ * (OUT.c, OUT.h, and OUT.weights, OUT.weights.S as --weights says) are
+ * written to temporary files beside the destination and renamed only when
+ * everything succeeded, so a failed compile leaves nothing behind.
  */
 #include "tostc.h"
 
@@ -29,6 +32,11 @@ static const char usage_head[] =
 	"  --name NAME           prefix of the generated API (default: OUT's stem)\n"
 	"  --dim NAME=VALUE      bind a symbolic dimension, or set a .tost hyperparameter\n"
 	"                        (repeatable)\n"
+	"  --weights=MODE        where the weights go: embed (default: in OUT.c),\n"
+	"                        blob (OUT.weights, linked by assembling OUT.weights.S),\n"
+	"                        extern (OUT.weights, passed in at run time: NAME_run_w)\n"
+	"  --depfile FILE        write the files the compile read as a Makefile rule\n"
+	"                        (OUT.c: MODEL [weights...]), for build systems\n"
 	"  --report[=json]       print per-node op, shape, FLOPs, bytes and totals\n";
 /* here --dump-ir and the passes (print_usage) */
 static const char usage_tail[] =
@@ -48,6 +56,9 @@ static const char usage_tail[] =
 	"  --list-ops[=md]       list the supported ONNX ops and attributes (md: as docs/ops.md)\n"
 	"  --version             print the version\n"
 	"  -h, --help            print this help\n"
+	"\n"
+	"tostc run MODEL --inputs IN.npz [--outputs OUT.npz] [--dim S=V]... [--bench N]\n"
+	"          [--threads T]: compile MODEL with $CC, run it on IN.npz (see tostc run --help)\n"
 	"\n"
 	"exit status: 0 ok, 1 error in the input or options (nothing written), 2 internal error\n";
 
@@ -171,7 +182,7 @@ static bool valid_ident(const char *s)
 	return true;
 }
 
-static void parse_dim(Ctx *c, const char *arg)
+void driver_dim(Ctx *c, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	if (!eq || eq == arg || !eq[1])
@@ -194,9 +205,29 @@ static void parse_dim(Ctx *c, const char *arg)
 	c->dims[c->ndims++] = (DimBinding){name, v, false};
 }
 
+void driver_word(Ctx *c, const char *a, const char **model, const char *help)
+{
+	if (a[0] == '-' && a[1])
+		ctx_error(c, "unknown option '%s' (see %s)", a, help);
+	if (*model)
+		ctx_error(c, "two model files given ('%s' and '%s')", *model, a);
+	*model = a;
+}
+
+void driver_const_input(Ctx *c, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	if (!eq || eq == v || !eq[1])
+		ctx_error(c, "--const-input needs NAME=FILE.pb");
+	if (c->nconsts == MAX_DIM_BINDINGS)
+		ctx_error(c, "--const-input: at most %d bindings", MAX_DIM_BINDINGS);
+	c->consts[c->nconsts++] = (ConstInput){ctx_printf(c, "%.*s", (int)(eq - v), v), eq + 1, false};
+}
+
 typedef struct {
-	const char *model, *out, *name, *report, *dump;
+	const char *model, *out, *name, *report, *dump, *depfile;
 	bool want_report, want_dump;
+	WeightsMode weights;     /* --weights */
 	int stream;              /* --stream 1, --no-stream -1, default 0: when causal */
 	StreamOptions so;        /* --prefill-chunk, --step-batch */
 	FILE *err;               /* notes */
@@ -274,10 +305,15 @@ static FILE *open_temp(Ctx *c, const char *dest, char **tmp)
 	return f;
 }
 
-/* Files being written; the error path removes the temporaries. */
+/* The files a compile writes, each to a temporary until all are written.
+ * The error path closes and removes the temporaries, and the files already
+ * renamed into place: a failed compile leaves nothing behind. */
+enum { OUT_C, OUT_H, OUT_WEIGHTS, OUT_ASM, OUT_DEP, NOUT };
 typedef struct {
-	char *tmp_c, *tmp_h;
-	FILE *fc, *fh;
+	const char *dest[NOUT];  /* NULL: not written */
+	char *tmp[NOUT];
+	FILE *f[NOUT];
+	bool renamed[NOUT];
 } Files;
 
 static void close_temp(Ctx *c, FILE **f, const char *dest)
@@ -290,14 +326,64 @@ static void close_temp(Ctx *c, FILE **f, const char *dest)
 		ctx_error(c, "writing '%s' failed (disk full?)", dest);
 }
 
+static void files_cleanup(Files *w)
+{
+	for (int i = 0; i < NOUT; i++) {
+		if (w->f[i])
+			fclose(w->f[i]);
+		if (w->tmp[i])
+			unlink(w->tmp[i]);
+		if (w->renamed[i])
+			unlink(w->dest[i]);
+	}
+}
+
+/* Close every temporary, then rename each into place. */
+static void files_commit(Ctx *c, Files *w)
+{
+	for (int i = 0; i < NOUT; i++)
+		if (w->f[i])
+			close_temp(c, &w->f[i], w->dest[i]);
+	for (int i = 0; i < NOUT; i++) {
+		if (!w->tmp[i])
+			continue;
+		if (rename(w->tmp[i], w->dest[i]) != 0)
+			ctx_error(c, "cannot write '%s': %s", w->dest[i], strerror(errno));
+		w->tmp[i] = NULL;
+		w->renamed[i] = true;
+	}
+	memset(w->renamed, 0, sizeof w->renamed);
+}
+
+/* --depfile: "OUT.c: MODEL FILE...", every file the compile read (ctx_depend),
+ * in Makefile syntax, as Ninja and CMake's DEPFILE read it. */
+static void write_depfile(Ctx *c, FILE *f, const char *target)
+{
+	const char *t = text_depfile(c, target);
+	if (!t)
+		ctx_error(c, "--depfile: '%s' cannot be written in a Makefile rule (a newline in it)",
+		          text_msg(c, target));
+	fprintf(f, "%s:", t);
+	for (int i = 0; i < c->ndeps; i++) {
+		const char *d = text_depfile(c, c->deps[i]);
+		if (!d)
+			ctx_error(c, "--depfile: the input '%s' cannot be written in a Makefile rule "
+			          "(a newline in its name)", text_msg(c, c->deps[i]));
+		fprintf(f, " \\\n  %s", d);
+	}
+	fputs("\n", f);
+}
+
+Graph *driver_load(Ctx *c, const char *model, const char *dump_after, FILE *dump)
+{
+	Graph *g = ends_with(model, ".tost") ? dsl_load(c, model) : onnx_load(c, model);
+	pipeline_run(g, dump_after, dump);
+	return g;
+}
+
 static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 {
-	Graph *g;
-	if (ends_with(o->model, ".tost"))
-		g = dsl_load(c, o->model);
-	else
-		g = onnx_load(c, o->model);
-	pipeline_run(g, o->want_dump ? o->dump : NULL, stdout);
+	Graph *g = driver_load(c, o->model, o->want_dump ? o->dump : NULL, stdout);
 	if (o->want_report) {
 		if (o->report && strcmp(o->report, "json") == 0)
 			report_json(g, stdout);
@@ -329,28 +415,32 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	const char *hpath = ctx_printf(c, "%s.h", stem);
 	const char *hbase = strrchr(hpath, '/');
 	hbase = hbase ? hbase + 1 : hpath;
-	/* model.c #includes the header by this name, where no escape is possible */
+	/* model.c #includes the header by this name, and model.weights.S
+	 * .incbins the weights by the same stem, where no escape is possible */
 	for (const char *q = hbase; *q; q++)
 		if ((unsigned char)*q < 0x20 || *q == 0x7f || *q == '"' || *q == '\\' ||
 		    (q[0] == '?' && q[1] == '?'))
 			ctx_error(c, "-o %s: the file name cannot be #included as written (no control "
 			          "characters, '\"', '\\' or '?\?' in it, please)", o->out);
-	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase};
+	const char *wpath = ctx_printf(c, "%s.weights", stem);
+	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase, o->weights,
+	                  ctx_printf(c, "%.*s.weights", (int)(strlen(hbase) - 2), hbase)};
 	const StreamInfo *si = build_stream(c, g, o);
-	w->fc = open_temp(c, o->out, &w->tmp_c);
-	w->fh = open_temp(c, hpath, &w->tmp_h);
-	emit_c_stream(g, &eo, si, w->fc, w->fh);
-	close_temp(c, &w->fc, o->out);
-	close_temp(c, &w->fh, hpath);
-	if (rename(w->tmp_h, hpath) != 0)
-		ctx_error(c, "cannot write '%s': %s", hpath, strerror(errno));
-	w->tmp_h = NULL;
-	if (rename(w->tmp_c, o->out) != 0) {
-		const char *why = strerror(errno);
-		unlink(hpath);
-		ctx_error(c, "cannot write '%s': %s", o->out, why);
-	}
-	w->tmp_c = NULL;
+	w->dest[OUT_C] = o->out;
+	w->dest[OUT_H] = hpath;
+	if (o->weights != WEIGHTS_EMBED)
+		w->dest[OUT_WEIGHTS] = wpath;
+	if (o->weights == WEIGHTS_BLOB)
+		w->dest[OUT_ASM] = ctx_printf(c, "%s.S", wpath);
+	w->dest[OUT_DEP] = o->depfile;
+	for (int i = 0; i < NOUT; i++)
+		if (w->dest[i])
+			w->f[i] = open_temp(c, w->dest[i], &w->tmp[i]);
+	EmitFiles out = {w->f[OUT_C], w->f[OUT_H], w->f[OUT_WEIGHTS], w->f[OUT_ASM]};
+	emit_c_stream(g, &eo, si, &out);
+	if (o->depfile)
+		write_depfile(c, w->f[OUT_DEP], o->out);
+	files_commit(c, w);
 	return 0;
 }
 
@@ -377,15 +467,7 @@ int driver_main(int argc, char **argv, FILE *err)
 	st->err = err;
 	c->jmp = &st->jb;
 	if (setjmp(st->jb)) {
-		Files *w = &st->w;
-		if (w->fc)
-			fclose(w->fc);
-		if (w->fh)
-			fclose(w->fh);
-		if (w->tmp_c)
-			unlink(w->tmp_c);
-		if (w->tmp_h)
-			unlink(w->tmp_h);
+		files_cleanup(&st->w);
 		fprintf(err, "%s\n", c->errmsg);
 		int code = c->errcode == 2 ? 2 : 1;
 		ctx_free(c);
@@ -403,6 +485,8 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 	Ctx *c = &st->ctx;
 	Options *op = &st->o;
 	op->err = st->err;
+	if (argc > 1 && strcmp(argv[1], "run") == 0)
+		return run_main(c, argc - 1, argv + 1, stdout);
 	op->so = (StreamOptions){STREAM_CHUNK, STREAM_BATCH};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -431,9 +515,9 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 		} else if (strcmp(a, "--dim") == 0) {
 			if (++i == argc)
 				ctx_error(c, "--dim needs NAME=VALUE");
-			parse_dim(c, argv[i]);
+			driver_dim(c, argv[i]);
 		} else if (strncmp(a, "--dim=", 6) == 0) {
-			parse_dim(c, a + 6);
+			driver_dim(c, a + 6);
 		} else if (strcmp(a, "--report") == 0 || strncmp(a, "--report=", 9) == 0) {
 			op->want_report = true;
 			op->report = a[8] == '=' ? a + 9 : NULL;
@@ -453,14 +537,21 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 				ctx_error(c, "--dump-ir=%s: no such pass (passes: %s)", op->dump, list);
 			}
 		} else if (strcmp(a, "--const-input") == 0) {
-			const char *v = ++i < argc ? argv[i] : "";
-			const char *eq = strchr(v, '=');
-			if (!eq || eq == v || !eq[1])
-				ctx_error(c, "--const-input needs NAME=FILE.pb");
-			if (c->nconsts == MAX_DIM_BINDINGS)
-				ctx_error(c, "--const-input: at most %d bindings", MAX_DIM_BINDINGS);
-			c->consts[c->nconsts++] = (ConstInput){ctx_printf(c, "%.*s", (int)(eq - v), v),
-			                                       eq + 1, false};
+			driver_const_input(c, ++i < argc ? argv[i] : "");
+		} else if (strcmp(a, "--weights") == 0 || strncmp(a, "--weights=", 10) == 0) {
+			const char *v = a[9] == '=' ? a + 10 : ++i < argc ? argv[i] : "";
+			if (strcmp(v, "embed") == 0)
+				op->weights = WEIGHTS_EMBED;
+			else if (strcmp(v, "blob") == 0)
+				op->weights = WEIGHTS_BLOB;
+			else if (strcmp(v, "extern") == 0)
+				op->weights = WEIGHTS_EXTERN;
+			else
+				ctx_error(c, "--weights=%s: expected embed, blob or extern", v);
+		} else if (strcmp(a, "--depfile") == 0) {
+			if (++i == argc)
+				ctx_error(c, "--depfile needs a file name");
+			op->depfile = argv[i];
 		} else if (strcmp(a, "--no-fuse") == 0) {
 			c->no_fuse = true;
 		} else if (strcmp(a, "--stream") == 0) {
@@ -477,18 +568,16 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			if (*end || errno || n < 1 || n > 4096)
 				ctx_error(c, "%s %s: expected a count from 1 to 4096", a, v);
 			*(a[2] == 'p' ? &op->so.chunk : &op->so.batch) = n;
-		} else if (a[0] == '-' && a[1]) {
-			ctx_error(c, "unknown option '%s' (see tostc --help)", a);
 		} else {
-			if (op->model)
-				ctx_error(c, "two model files given ('%s' and '%s')", op->model, a);
-			op->model = a;
+			driver_word(c, a, &op->model, "tostc --help");
 		}
 	}
 	if (!op->model)
 		ctx_error(c, "no model file given (see tostc --help)");
 	if (!op->out && !op->want_report && !op->want_dump)
 		ctx_error(c, "no output file given: use -o OUT.c (or --report / --dump-ir)");
+	if (op->depfile && !op->out)
+		ctx_error(c, "--depfile needs -o OUT.c (the rule's target)");
 	if (op->out && !ends_with(op->out, ".c"))
 		ctx_error(c, "-o %s: the output file must end in .c (the header is written beside it)", op->out);
 	c->path = op->model;

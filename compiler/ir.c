@@ -247,7 +247,23 @@ char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size)
 		ctx_error(c, "cannot read %s%s'%s'", what, sp, path);
 	buf[n] = 0;
 	*size = n;
+	ctx_depend(c, path);
 	return buf;
+}
+
+void ctx_depend(Ctx *c, const char *path)
+{
+	for (int i = 0; i < c->ndeps; i++)
+		if (strcmp(c->deps[i], path) == 0)
+			return;
+	if (c->ndeps == c->capdeps) {
+		int cap = c->capdeps ? 2 * c->capdeps : 8;
+		const char **d = ctx_alloc(c, sizeof(char *) * (size_t)cap);
+		if (c->ndeps)
+			memcpy(d, c->deps, sizeof(char *) * (size_t)c->ndeps);
+		c->deps = d, c->capdeps = cap;
+	}
+	c->deps[c->ndeps++] = ctx_strdup(c, path);
 }
 
 uint64_t fnv1a(uint64_t h, const void *p, size_t n)

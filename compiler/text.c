@@ -22,6 +22,8 @@
  *                 except that '/', '*' and '?' are shown as they are
  *   text_term     the sink under every message (ctx_error, node_error): escapes
  *                 whatever a caller formatted without text_msg
+ *   text_depfile  a path in a Makefile rule (--depfile): ' ', '#' and '$'
+ *                 escaped; refused (NULL) when Make cannot name it
  *
  * text_short cuts a long name for display (comments and messages), with a
  * marker that says how long it was; the _NAME macros keep names whole.
@@ -248,6 +250,21 @@ const char *text_cstring(Ctx *c, const char *s)
 		}
 	}
 	putc_(&b, '"');
+	return done(&b);
+}
+
+const char *text_depfile(Ctx *c, const char *s)
+{
+	Buf b = {.c = c};
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			return NULL;   /* Make and Ninja read these differently, or not at all */
+		if (*p == ' ' || *p == '#')
+			putc_(&b, '\\');
+		else if (*p == '$')
+			putc_(&b, '$');
+		putc_(&b, (char)*p);
+	}
 	return done(&b);
 }
 

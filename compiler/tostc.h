@@ -46,6 +46,7 @@ typedef struct Node Node;
 typedef struct Attr Attr;
 typedef struct Call Call;
 typedef struct TokenAxes TokenAxes;
+typedef struct WeightBlob WeightBlob;
 
 /* ------------------------------------------------------------------ */
 /* Element types                                                        */
@@ -107,6 +108,8 @@ struct Ctx {
 	ConstInput consts[MAX_DIM_BINDINGS];
 	int nconsts;
 	bool no_fuse;            /* --no-fuse */
+	const char **deps;       /* every input file the compile read (ctx_depend) */
+	int ndeps, capdeps;
 	struct PackedWeight *packed; /* op_linalg.c: weights packed so far, shared by the
 	                          * compilation's graphs (the step API's reuse them) */
 };
@@ -139,6 +142,8 @@ int64_t ctx_add(Ctx *c, int64_t a, int64_t b);
  * ctx_error "cannot open <what> '<path>'" (also for anything but a regular
  * file) or "cannot read ..."; what names the kind of file ("" for none). */
 char *ctx_read_file(Ctx *c, const char *what, const char *path, long *size);
+/* The compile read path (--depfile lists each once; ctx_read_file calls it). */
+void ctx_depend(Ctx *c, const char *path);
 
 /* FNV-1a 64 of n bytes, continuing from hash h (FNV1A_BASIS to start): the
  * source hash in the provenance comment, and onnx.c's name table. */
@@ -343,6 +348,8 @@ const char *text_cstring(Ctx *c, const char *s);
  * the namespace of the generated API (`prefix`_, any case) or the runtime
  * (tr_); callers make the names they derive distinct */
 const char *text_ident(Ctx *c, const char *s, const char *prefix);
+/* s as a path in a Makefile rule (--depfile); NULL for control bytes, '\\' */
+const char *text_depfile(Ctx *c, const char *s);
 /* s as a JSON string with its quotes (hidden code points as \\uXXXX, bytes
  * that are not UTF-8 as U+FFFD) */
 const char *text_json(Ctx *c, const char *s);
@@ -591,11 +598,27 @@ extern const int nruntime_files;
 /* emit_c.c: the C emitter                                              */
 /* ------------------------------------------------------------------ */
 
+/* Where the weights go (--weights): docs in emit_weights.c. */
+typedef enum {
+	WEIGHTS_EMBED,   /* a string literal in model.c (the default) */
+	WEIGHTS_BLOB,    /* model.weights, linked by model.weights.S (.incbin) */
+	WEIGHTS_EXTERN,  /* model.weights, passed in by the caller at run time */
+} WeightsMode;
+
 typedef struct {
 	const char *name;        /* C identifier prefix of the generated API */
 	const char *cmdline;     /* for the provenance comment */
 	const char *header_name; /* "model.h" as #included by model.c */
+	WeightsMode weights;
+	const char *weights_name;/* "model.weights" as model.weights.S .incbins it */
 } EmitOptions;
+
+/* The files one compile writes; weights and asm_ only when the mode needs them. */
+typedef struct {
+	FILE *c, *h;
+	FILE *weights;           /* model.weights: the header, then the blob */
+	FILE *asm_;              /* model.weights.S */
+} EmitFiles;
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
 /* Every kernel of runtime/kernels.def has a runtime section whose
@@ -609,6 +632,19 @@ void emit_check_runtime(Ctx *c, FILE *f);
 /* Run tostc with argv; messages go to `err` (stderr in main). Returns the
  * exit status: 0 ok, 1 user error (no output files left), 2 internal error. */
 int driver_main(int argc, char **argv, FILE *err);
+/* MODEL loaded with c's bindings and run through the passes (--dump-ir after
+ * dump_after, if not NULL, to dump). */
+Graph *driver_load(Ctx *c, const char *model, const char *dump_after, FILE *dump);
+/* A command-line word that is no option's value: the model into *model, or
+ * an error (an unknown option, a second model; help: where to look). */
+void driver_word(Ctx *c, const char *a, const char **model, const char *help);
+/* --dim NAME=VALUE and --const-input NAME=FILE into c (ctx_error when malformed). */
+void driver_dim(Ctx *c, const char *arg);
+void driver_const_input(Ctx *c, const char *arg);
+
+/* run.c: tostc run MODEL --inputs IN.npz [...] (argv[0] "run"): a model
+ * built with $CC and run.  Summaries go to out; errors unwind through c. */
+int run_main(Ctx *c, int argc, char **argv, FILE *out);
 
 /* ------------------------------------------------------------------ */
 /* report.c: --report                                                   */
@@ -650,6 +686,40 @@ const StEntry *safetensors_find(const SafeTensors *st, const char *name); /* NUL
 /* The tensor `name` converted to float32 (F32, F16, BF16), arena memory.
  * ctx_error when absent or of another dtype. */
 float *safetensors_get_f32(Ctx *c, const SafeTensors *st, const StEntry *e);
+
+/* ------------------------------------------------------------------ */
+/* npz.c: numpy's .npy and .npz files (tostc run's inputs and outputs)   */
+/* ------------------------------------------------------------------ */
+
+/* One array of a .npz (or a .npy file). */
+typedef struct {
+	const char *name;          /* .npz: its entry's name without ".npy"; .npy: "" */
+	const char *descr;         /* numpy's element type as written, e.g. "<f4" */
+	DType dtype;               /* DT_UNDEF: a type tostc has none for (float64...) */
+	int rank;
+	int64_t dims[MAX_RANK];
+	int64_t nbytes;
+	const unsigned char *data; /* little-endian, C order; in the buffer parsed */
+} NpyArray;
+
+typedef struct {
+	NpyArray *arrays;          /* in the archive's order */
+	int n;
+} NpzFile;
+
+/* A .npz (np.savez's stored entries), or one array named "" for a path
+ * ending in .npy; ctx_error on anything wrong (npz.c says what).  _parse:
+ * from memory that stays alive; path or `what` names it in errors. */
+NpzFile *npz_read(Ctx *c, const char *path);
+NpzFile *npz_parse(Ctx *c, const char *path, const unsigned char *bytes, int64_t size);
+void npy_parse(Ctx *c, const char *what, const unsigned char *bytes, int64_t size, NpyArray *a);
+/* arrays as a .npz np.load reads (NAME.npy entries), or one as a .npy */
+void npz_write(Ctx *c, FILE *f, const NpyArray *arrays, int n);
+void npy_write(Ctx *c, FILE *f, const NpyArray *a);
+/* "<f4" for t (NULL: none); "float64" for "<f8"; "2, 3" (one dim: "5,") */
+const char *npy_descr(DType t);
+const char *npy_type_name(const char *descr);
+const char *npy_shape_text(Ctx *c, const NpyArray *a);
 
 /* ------------------------------------------------------------------ */
 /* dsl.c (+ grammar/tost.l, grammar/tost.y): the ToST model language    */
@@ -977,17 +1047,53 @@ const char *stream_slice(TokenAxes *tok, Node *n);
 const char *stream_cast_like(TokenAxes *tok, Node *n);
 
 /* emit_c.c: emit_c, plus the step API of s (NULL: none), sharing weights
- * and runtime with NAME_run. */
-void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, FILE *c_out,
-                   FILE *h_out);
+ * and runtime with NAME_run; the weights files too, as o->weights says. */
+void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *s, const EmitFiles *out);
 
 /* emit_step.c: the step API in the generated code (emit_c.c calls these) */
-void emit_step_header(const StreamInfo *s, const char *name, FILE *h);
-void emit_step_api(const StreamInfo *s, const char *name, FILE *c);
+void emit_step_header(const StreamInfo *s, const EmitOptions *o, FILE *h);
+void emit_step_api(const StreamInfo *s, const EmitOptions *o, const WeightBlob *b, FILE *c);
 /* bytes of workspace the step API needs (the largest of its functions') */
 int64_t emit_step_workspace(const StreamInfo *s);
 /* the comment above the entry point of s->graph[i] in model.c */
 const char *emit_step_title(const StreamInfo *s, int i, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* emit_weights.c: the weights of the generated code, in the three modes */
+/* ------------------------------------------------------------------ */
+
+/* A model's distinct constants, each 64-byte aligned in one little-endian blob. */
+struct WeightBlob {
+	Ctx *c;                  /* the arena it lives in */
+	Tensor **t;              /* in blob order */
+	int64_t *off;            /* their offsets */
+	int n, cap;
+	int64_t size;            /* bytes, a multiple of 64 */
+	const unsigned char *bytes; /* weights_finish: the blob, padding zero */
+	uint64_t hash;           /* weights_finish: its hash (NAME_WEIGHTS_HASH) */
+};
+
+/* The offset of constant r (a root tensor) in b: a constant with the same
+ * data and size as one placed before shares its offset. */
+int64_t weights_place(WeightBlob *b, Tensor *r);
+/* Once every weight is placed: lay out the bytes and hash them. */
+void weights_finish(WeightBlob *b);
+/* What the public functions take first ("" or, extern, "const void
+ * *weights, size_t weights_size, "), and their names' suffix ("" or "_w"). */
+const char *weights_params(const EmitOptions *o);
+const char *weights_suffix(const EmitOptions *o);
+/* The lines of a public function that set `const unsigned char *W` to the
+ * blob (in extern mode: return the weights error, if any). */
+void emit_weights_fetch(const EmitOptions *o, const WeightBlob *b, FILE *c);
+/* Near the top of model.c: what the functions before the blob need. */
+void emit_weights_decl(const EmitOptions *o, const WeightBlob *b, FILE *c);
+/* At the end of model.c: the blob (embed), the reference to the linked blob
+ * (blob), or the checks of the caller's blob (extern). */
+void emit_weights_def(const EmitOptions *o, const WeightBlob *b, FILE *c);
+/* In model.h: extern mode's macros, error codes and NAME_weights_check. */
+void emit_weights_header(const EmitOptions *o, const WeightBlob *b, FILE *h);
+/* model.weights and model.weights.S, as the mode needs (EmitFiles). */
+void emit_weights_files(const EmitOptions *o, const WeightBlob *b, const EmitFiles *out);
 
 /* ------------------------------------------------------------------ */
 /* Input limits (helper "harden"; docs/reliability.md)                  */

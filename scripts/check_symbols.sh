@@ -11,8 +11,10 @@
 # undefined symbols with nm.  Allowed: the functions libm exports (read from
 # the libm the C compiler links) and memcpy, memset, memmove, which gcc emits
 # for copy and fill loops and for struct or array initialisation even in
-# freestanding code.  Anything else (malloc, free, printf, stdio, pthread...)
-# fails the check.  Prints a count and each offending file and symbol.
+# freestanding code; and for a model built with --weights=blob, the blob
+# symbol that its model.weights.S (assembled here too) defines.  Anything
+# else (malloc, free, printf, stdio, pthread...) fails the check.  Prints a
+# count and each offending file and symbol.
 set -eu
 jobs=2
 if [ "${1:-}" = -j ]; then
@@ -60,9 +62,19 @@ done < "$tmp/files" | xargs -P "$jobs" -L 1 sh -c '
 		exit 0
 	fi
 	nm -u "$o" | awk "{print \$NF}" | sort -u > "$o.u"
-	bad=$(comm -23 "$o.u" "$0/allowed" | tr "\n" " ")
+	cp "$0/allowed" "$o.ok"
+	s="${2%.c}.weights.S"
+	if [ -f "$s" ]; then
+		if ! '"$CC"' -I "$(dirname "$2")" -c "$s" -o "$o.w" 2> "$o.err"; then
+			{ echo "$s: does not assemble:"; head -n 5 "$o.err"; } > "$0/bad.$1"
+			exit 0
+		fi
+		nm --defined-only "$o.w" | awk "{print \$NF}" >> "$o.ok"
+		sort -u -o "$o.ok" "$o.ok"
+	fi
+	bad=$(comm -23 "$o.u" "$o.ok" | tr "\n" " ")
 	[ -z "$bad" ] || echo "$2: calls $bad" > "$0/bad.$1"
-	rm -f "$o" "$o.err" "$o.u"
+	rm -f "$o" "$o.err" "$o.u" "$o.ok" "$o.w"
 ' "$tmp"
 if ls "$tmp"/bad.* > /dev/null 2>&1; then
 	cat "$tmp"/bad.*

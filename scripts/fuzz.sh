@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh run TARGET SECS  # one long campaign, corpus kept in
 #                                    # $BUILD_DIR/fuzz_campaign/TARGET
 #
-# TARGET: onnx, dsl, safetensors, cli, names.  Environment: CC (default clang-14),
+# TARGET: onnx, dsl, safetensors, cli, names, npz.  Environment: CC (default clang-14),
 # BUILD_DIR (default build-fuzz), FUZZ_JOBS (parallel fuzzer processes for
 # `run`, default 1), FUZZ_NICE (default 10), FUZZ_NO_BUILD=1 (use the built
 # binaries as they are, e.g. while another campaign runs from them).  A long run starts from the
@@ -28,7 +28,7 @@ case "${1:-ctest}" in
 ctest)
 	cd "$BUILD_DIR"
 	# without the libFuzzer targets, ctest would only replay the seeds
-	for t in onnx dsl safetensors cli; do
+	for t in onnx dsl safetensors cli npz; do
 		if [ ! -x "tests/fuzz_$t" ]; then
 			echo "fuzz.sh: $BUILD_DIR/tests/fuzz_$t was not built: $CC cannot link libFuzzer" \
 				"(install clang-14 and libclang-rt-14-dev)" >&2

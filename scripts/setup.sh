@@ -11,7 +11,9 @@ if [ "${TOSTC_NO_SETUP:-0}" = 1 ]; then
 fi
 pkgs=(cmake gcc g++ make pkg-config flex bison protobuf-c-compiler libprotobuf-c-dev
 	libcunit1-dev python3-onnx python3-numpy python3-torch python3-sklearn
-	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)   # the last three: ctest paths_aarch64
+	python3-torchvision   # ctest vision: torchvision architectures against PyTorch
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # these three: ctest paths_aarch64
+	ninja-build)   # ctest cmake_consumer builds samples/cmake with Ninja and Makefiles
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,12 +8,10 @@
  * comment and every argument named after the kernel's parameter; the typed
  * NAME_run; the step API's graphs and functions (emit_step.c) of a model
  * that has them; then the runtime sections the model uses, copied from
- * runtime/; and last the weights, one const byte blob behind weights(), with
- * a table of what lies where.
- *
- * Weights are written as string literals of octal escapes, not as lists of
- * float literals: compilers parse a string literal in linear time and little
- * memory, while a 20M-element initializer list makes them crawl.
+ * runtime/; and last the weights, with a table of what lies where
+ * (emit_weights.c: in model.c, linked from model.weights, or passed in by the
+ * caller).  Every function that runs a graph reads the weights through its
+ * parameter W; the public functions fetch W as the weights mode says.
  *
  * Output is a pure function of the graph and options (no addresses, times or
  * hash-table orders), so the same model and flags give identical bytes.
@@ -43,10 +41,7 @@ typedef struct {
 	Section *sec;
 	int nsec;
 	int64_t *woff;       /* per tensor id: offset in the weight blob, -1 if none */
-	int64_t wsize;
-	Tensor **wt;         /* the distinct weights (by data), in blob order */
-	int64_t *woff_of;    /* their offsets */
-	int nw;
+	WeightBlob wb;       /* the distinct weights (by data), in blob order */
 	bool uses_in, uses_out, uses_ws, uses_w;  /* what the function being written reads */
 	struct SubFn *subs;  /* the branches of run-time Ifs, nested ones first */
 	int nsubs;
@@ -337,24 +332,14 @@ static bool is_weight(Emitter *e, Tensor *t)
 
 /* Give weight r of e->g its blob offset; a constant sharing its data with
  * one already placed (the step API graphs') shares the offset. */
-static void place_weight(Emitter *e, Tensor *r, int cap)
+static void place_weight(Emitter *e, Tensor *r)
 {
-	if (e->woff[r->id] >= 0)
-		return;
-	for (int i = 0; i < e->nw; i++)
-		if (e->wt[i]->data == r->data && tensor_nbytes(e->wt[i]) == tensor_nbytes(r)) {
-			e->woff[r->id] = e->woff_of[i];
-			return;
-		}
-	ir_assert(e->c, e->nw < cap);
-	e->woff[r->id] = e->wsize;
-	e->woff_of[e->nw] = e->wsize;
-	e->wt[e->nw++] = r;
-	e->wsize = ctx_add(e->c, e->wsize, (tensor_nbytes(r) + 63) / 64 * 64);
+	if (e->woff[r->id] < 0)
+		e->woff[r->id] = weights_place(&e->wb, r);
 }
 
 /* Place the weights of e->g after those of graphs collected before. */
-static void collect_weights(Emitter *e, int cap)
+static void collect_weights(Emitter *e)
 {
 	Graph *g = e->g;
 	e->woff = ctx_alloc(e->c, sizeof(int64_t) * (size_t)(g->ntensors + 1));
@@ -364,11 +349,11 @@ static void collect_weights(Emitter *e, int cap)
 		for (Call *k = g->nodes[p]->calls; k; k = k->next)
 			for (int a = 0; a < k->nargs; a++)
 				if (k->args[a].kind == ARG_IN && is_weight(e, k->args[a].t))
-					place_weight(e, tensor_root(k->args[a].t), cap);
+					place_weight(e, tensor_root(k->args[a].t));
 	for (int i = 0; i < g->noutputs; i++) {
 		Tensor *r = tensor_root(g->outputs[i]);
 		if (r->kind == TK_CONST)
-			place_weight(e, r, cap);
+			place_weight(e, r);
 	}
 }
 
@@ -385,66 +370,6 @@ static void collect_weights(Emitter *e, int cap)
 	"#define TR_ALIGN64\n"                                                           \
 	"#endif\n"                                                                       \
 	"#endif\n"
-
-/* The blob as the body of weights(), at the end of the file (the table of
- * what lies where above it). */
-static void emit_weights(Emitter *e)
-{
-	FILE *f = e->f;
-	if (e->wsize == 0)
-		return;
-	fputs("\n/* ---- the weights ---- */\n\n"
-	      "/*\n * One little-endian blob, each tensor 64-byte aligned.\n"
-	      " *   offset      bytes  shape                 name\n", f);
-	for (int i = 0; i < e->nw; i++) {
-		Tensor *t = e->wt[i];
-		fprintf(f, " * %9lld %10lld  %-20s  %s\n", (long long)e->woff_of[i],
-		        (long long)tensor_nbytes(t), tensor_shape_str(e->c, t), shown(e->c, t->name));
-	}
-	fputs(" */\n", f);
-	fputs("#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__\n"
-	      "#error \"tostc weights are little-endian; this target is not\"\n#endif\n", f);
-	fputs("#if defined(__GNUC__)\n#pragma GCC diagnostic ignored \"-Woverlength-strings\"\n#endif\n",
-	      f);
-	/* 64-byte aligned, so that each tensor's 64-byte aligned offset is too: a
-	 * weight vector that straddles two cache lines costs two loads */
-	fprintf(f, "static const unsigned char *weights(void)\n{\n"
-	           "\tTR_ALIGN64 static const union {\n\t\tunsigned char bytes[%lld];\n"
-	           "\t\tdouble align;\n\t} blob = {{\n",
-	        (long long)e->wsize + 1);
-	unsigned char *blob = ctx_alloc(e->c, (size_t)e->wsize);
-	for (int i = 0; i < e->nw; i++)
-		memcpy(blob + e->woff_of[i], e->wt[i]->data, (size_t)tensor_nbytes(e->wt[i]));
-	/* Strings of octal escapes; printable characters as themselves.  Always
-	 * three octal digits, so a following digit can't extend an escape.  Each
-	 * line is built in a buffer: this loop writes hundreds of megabytes for
-	 * large models. */
-	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _+-*/.,:=<>()";
-	char line[512];
-	int col = 0;
-	line[col++] = '"';
-	for (int64_t i = 0; i < e->wsize; i++) {
-		unsigned char b = blob[i];
-		if (col >= 100) {
-			line[col++] = '"';
-			line[col++] = '\n';
-			fwrite(line, 1, (size_t)col, f);
-			col = 0;
-			line[col++] = '"';
-		}
-		if (b && strchr(plain, b)) {
-			line[col++] = (char)b;
-		} else {
-			line[col++] = '\\';
-			line[col++] = (char)('0' + (b >> 6));
-			line[col++] = (char)('0' + ((b >> 3) & 7));
-			line[col++] = (char)('0' + (b & 7));
-		}
-	}
-	line[col++] = '"';
-	fwrite(line, 1, (size_t)col, f);
-	fputs("\n\t}};\n\treturn blob.bytes;\n}\n", f);
-}
 
 /* ---- header ---- */
 
@@ -478,7 +403,7 @@ static const char **param_names(Emitter *e)
 	int n = g->ninputs + g->noutputs;
 	const char **v = ctx_alloc(e->c, sizeof(char *) * (size_t)(n + 1));
 	static const char *const taken[] = {"workspace", "in", "out", "ws", "weights",
-	                                    "static_workspace", NULL};
+	                                    "weights_size", "W", "r", "static_workspace", NULL};
 	for (int i = 0; i < n; i++) {
 		Tensor *t = i < g->ninputs ? g->inputs[i] : g->outputs[i - g->ninputs];
 		const char *base = text_ident(e->c, t->name, e->o->name);
@@ -502,7 +427,7 @@ static const char **param_names(Emitter *e)
 static void emit_prototype(Emitter *e, FILE *f, const char **pn)
 {
 	Graph *g = e->g;
-	fprintf(f, "int %s_run(", e->o->name);
+	fprintf(f, "int %s_run%s(%s", e->o->name, weights_suffix(e->o), weights_params(e->o));
 	for (int i = 0; i < g->ninputs; i++)
 		fprintf(f, "const %s *%s, ", dtype_ctype(g->inputs[i]->dtype), pn[i]);
 	for (int i = 0; i < g->noutputs; i++)
@@ -517,16 +442,27 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 	fprintf(h, "/*\n * %s.h -- generated by tostc %s; do not edit.\n * Command: %s\n"
 	           " * Source hash (FNV-1a 64): %016llx\n */\n",
 	        N, TOSTC_VERSION, text_comment(e->c, e->o->cmdline), (unsigned long long)g->source_hash);
-	fprintf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", U, U);
-	fprintf(h, "/* Bytes of scratch memory %s_run needs (exact; 64-byte aligned pointer).\n"
-	           " * Passing workspace == NULL uses one static internal workspace instead:\n"
-	           " * convenient on a microcontroller, but then calls must not overlap (not\n"
-	           " * reentrant, not thread-safe). Define %s_NO_STATIC_WORKSPACE when compiling\n"
-	           " * %s.c to leave it out (then NULL returns -1). With a workspace of their own,\n"
-	           " * any number of threads may run the model at once. Compiled with\n"
-	           " * -fopenmp, %s.c also splits each call's work over OpenMP's threads\n"
-	           " * (OMP_NUM_THREADS); the results are bitwise the same for any count. */\n",
-	        N, U, N, N);
+	fprintf(h, "#ifndef %s_H\n#define %s_H\n\n%s#include <stdint.h>\n\n"
+	           "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n",
+	        U, U, e->o->weights == WEIGHTS_EXTERN ? "#include <stddef.h>\n" : "");
+	if (e->o->weights == WEIGHTS_EXTERN)
+		fprintf(h, "/* Bytes of scratch memory %s_run_w needs (exact; 64-byte aligned pointer).\n"
+		           " * There is no static workspace with --weights=extern (workspace == NULL\n"
+		           " * returns -1).  Any number of threads may run the model at once, each\n"
+		           " * with a workspace of its own.  Compiled with -fopenmp, %s.c also splits\n"
+		           " * each call's work over OpenMP's threads (OMP_NUM_THREADS); the results\n"
+		           " * are bitwise the same for any count. */\n",
+		        N, N);
+	else
+		fprintf(h, "/* Bytes of scratch memory %s_run needs (exact; 64-byte aligned pointer).\n"
+		           " * Passing workspace == NULL uses one static internal workspace instead:\n"
+		           " * convenient on a microcontroller, but then calls must not overlap (not\n"
+		           " * reentrant, not thread-safe). Define %s_NO_STATIC_WORKSPACE when compiling\n"
+		           " * %s.c to leave it out (then NULL returns -1). With a workspace of their own,\n"
+		           " * any number of threads may run the model at once. Compiled with\n"
+		           " * -fopenmp, %s.c also splits each call's work over OpenMP's threads\n"
+		           " * (OMP_NUM_THREADS); the results are bitwise the same for any count. */\n",
+		        N, U, N, N);
 	fprintf(h, "#define %s_WORKSPACE_SIZE %lld\n", U, (long long)g->arena_size);
 	fprintf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n\n", U, g->ninputs, U,
 	        g->noutputs);
@@ -534,15 +470,18 @@ static void emit_header(Emitter *e, FILE *h, const char **pn)
 		emit_io_macros(e, h, U, "INPUT", i, g->inputs[i]);
 	for (int i = 0; i < g->noutputs; i++)
 		emit_io_macros(e, h, U, "OUTPUT", i, g->outputs[i]);
-	fprintf(h, "\n/* Run the model: inputs, then outputs, dense row-major, in graph order.\n"
-	           " * Returns 0 on success, -1 if workspace is NULL and the static one is off. */\n");
+	fprintf(h, "\n/* Run the model: %sinputs, then outputs, dense row-major, in graph order.\n"
+	           " * Returns 0 on success, -1 if workspace is NULL and the static one is off%s. */\n",
+	        e->o->weights == WEIGHTS_EXTERN ? "the weights, " : "",
+	        e->o->weights == WEIGHTS_EXTERN ? ",\n * or a weights error (below)" : "");
 	emit_prototype(e, h, pn);
 	fputs(";\n", h);
 	fprintf(h, "/* The same, with inputs and outputs as arrays of pointers in graph order. */\n"
-	           "int %s_run_v(const void *const *inputs, void *const *outputs, void *workspace);\n",
-	        N);
+	           "int %s_run_v%s(%sconst void *const *inputs, void *const *outputs, void *workspace);\n",
+	        N, weights_suffix(e->o), weights_params(e->o));
+	emit_weights_header(e->o, &e->wb, h);
 	if (e->stream)
-		emit_step_header(e->stream, N, h);
+		emit_step_header(e->stream, e->o, h);
 	fprintf(h, "\n#ifdef __cplusplus\n}\n#endif\n#endif\n");
 }
 
@@ -629,30 +568,18 @@ static void need_sections(Emitter *e, Graph *g, bool *used)
 	}
 }
 
-static int count_weight_args(Graph *g)
-{
-	int n = g->noutputs + g->ninputs;
-	for (int p = 0; p < g->nnodes; p++) {
-		for (int b = 0; b < 2 && is_runtime_if(g->nodes[p]) && g->nodes[p]->sub[b]; b++)
-			n += count_weight_args(g->nodes[p]->sub[b]);
-		for (Call *k = g->nodes[p]->calls; k; k = k->next)
-			n += k->nargs;
-	}
-	return n;
-}
-
 /* The branches of g's run-time Ifs (nested ones first): their weights
  * placed in the blob and their function names chosen. */
-static void collect_subgraphs(Emitter *e, Graph *g, int cap)
+static void collect_subgraphs(Emitter *e, Graph *g)
 {
 	for (int p = 0; p < g->nnodes; p++) {
 		Node *n = g->nodes[p];
 		if (!is_runtime_if(n))
 			continue;
 		for (int b = 0; b < 2 && n->sub[b]; b++) {
-			collect_subgraphs(e, n->sub[b], cap);
+			collect_subgraphs(e, n->sub[b]);
 			use_graph(e, n->sub[b]);
-			collect_weights(e, cap);
+			collect_weights(e);
 			SubFn *sf = ctx_alloc(e->c, sizeof(SubFn) * (size_t)(e->nsubs + 1));
 			if (e->nsubs)
 				memcpy(sf, e->subs, sizeof(SubFn) * (size_t)e->nsubs);
@@ -693,7 +620,8 @@ static void emit_if(Emitter *e, const Node *n)
 		e->uses_ws = true;
 		ws = ctx_printf(c, "ws + %lld", (long long)n->sub_ws_offset);
 	}
-	fprintf(f, "\t\tif (*%s)\n\t\t\t%s(sin, sout, %s);\n\t\telse\n\t\t\t%s(sin, sout, %s);\n"
+	e->uses_w = true;   /* passed on */
+	fprintf(f, "\t\tif (*%s)\n\t\t\t%s(W, sin, sout, %s);\n\t\telse\n\t\t\t%s(W, sin, sout, %s);\n"
 	           "\t}\n",
 	        cond, sub_fn(e, n, 0)->fname, ws, sub_fn(e, n, 1)->fname, ws);
 }
@@ -751,7 +679,8 @@ static void emit_loop(Emitter *e, const Node *n)
 		int64_t row = tensor_nbytes(y) / (y->dims[0] ? y->dims[0] : 1);
 		fprintf(f, ", (unsigned char *)%s + i * %lld", ptr_text(e, y, true), (long long)row);
 	}
-	fprintf(f, "};\n\t\t\t*it = i;\n\t\t\t%s(bin, bout, lw);\n\t\t\t*cond = *next;\n",
+	e->uses_w = true;   /* passed on */
+	fprintf(f, "};\n\t\t\t*it = i;\n\t\t\t%s(W, bin, bout, lw);\n\t\t\t*cond = *next;\n",
 	        sub_fn(e, n, 0)->fname);
 	for (int k = 0; k < nc; k++)
 		fprintf(f, "\t\t\t{ unsigned char *t = cur[%d]; cur[%d] = nxt[%d]; nxt[%d] = t; }\n",
@@ -817,9 +746,10 @@ static void unused(Emitter *e, FILE *f, bool ws)
 		fputs("\t(void)ws;\n", f);
 }
 
-/* `fname`(in, out, workspace): the nodes of e->g in order, a line each (in
- * parts of EMIT_PART_NODES nodes, for a large graph). */
-static void emit_entry(Emitter *e, const char *fname, bool is_static, bool branch)
+/* static `fname`(W, in, out, workspace): the nodes of e->g in order, a line
+ * each (in parts of EMIT_PART_NODES nodes, for a large graph), the weights
+ * read at W. */
+static void emit_entry(Emitter *e, const char *fname, bool branch)
 {
 	Graph *g = e->g;
 	Ctx *c = e->c;
@@ -854,8 +784,9 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static, bool branc
 	}
 	size_t blen;
 	char *body = node_lines(e, 0, parts ? 0 : g->nnodes, true, &blen);
-	fprintf(cf, "%sint %s(const void *const *in, void *const *out, void *workspace)\n{\n",
-	        is_static ? "static " : "", fname);
+	fprintf(cf, "static int %s(const unsigned char *W, const void *const *in, void *const *out,\n"
+	            "\tvoid *workspace)\n{\n",
+	        fname);
 	if (g->arena_size > 0 && branch)
 		fputs("\tunsigned char *ws = (unsigned char *)workspace;\n", cf);
 	else if (g->arena_size > 0)
@@ -869,15 +800,16 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static, bool branc
 	else
 		fputs("\t(void)workspace; /* this graph needs no workspace */\n", cf);
 	if (parts) {
-		fprintf(cf, "\tconst unsigned char *W = %s;\n", any_w ? "weights()" : "0");
+		if (!any_w)
+			fputs("\t(void)W;\n", cf);
 		for (int k = 0; k < npart; k++)
 			fprintf(cf, "\t%s_part%d(ws, W, in, out);\n", fname, k);
 		e->uses_in = e->uses_ws = true;
 		e->uses_out = e->uses_out || npart > 0;
 		unused(e, cf, false);
 	} else {
-		if (e->uses_w)
-			fputs("\tconst unsigned char *W = weights();\n", cf);
+		if (!e->uses_w)
+			fputs("\t(void)W;\n", cf);
 		unused(e, cf, g->arena_size > 0);
 	}
 	fwrite(body, 1, blen, cf);
@@ -887,16 +819,31 @@ static void emit_entry(Emitter *e, const char *fname, bool is_static, bool branc
 
 void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
 {
-	emit_c_stream(g, o, NULL, cf, hf);
+	EmitFiles out = {cf, hf, NULL, NULL};
+	emit_c_stream(g, o, NULL, &out);
 }
 
-void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *cf, FILE *hf)
+void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, const EmitFiles *out)
 {
 	Ctx *c = g->ctx;
-	Emitter e = {.g = g, .c = c, .o = o, .f = cf, .stream = st};
+	FILE *cf = out->c;
+	Emitter e = {.g = g, .c = c, .o = o, .f = cf, .stream = st, .wb = {.c = c}};
+
+	/* weights: the step API graphs' constants share the full graph's data */
+	int64_t *stream_woff[STREAM_MAX_GRAPHS];
+	for (int i = 0; st && i < st->ngraphs; i++) {
+		use_graph(&e, st->graph[i].g);
+		collect_weights(&e);
+		stream_woff[i] = e.woff;
+	}
+	collect_subgraphs(&e, g);
 	use_graph(&e, g);
+	collect_weights(&e);
+	int64_t *run_woff = e.woff;
+	weights_finish(&e.wb);
+
 	const char **pn = param_names(&e);
-	emit_header(&e, hf, pn);
+	emit_header(&e, out->h, pn);
 
 	const char *N = o->name, *U = uname(c, N);
 	int64_t ws_size = g->arena_size;
@@ -907,8 +854,8 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	            " * Graph: %s, %d nodes after optimisation, opset %d\n"
 	            " * Workspace: %lld bytes; needs only %s and libm.\n"
 	            " *\n"
-	            " * The forward pass %s_run_v comes first, a line per node; then the\n"
-	            " * runtime kernels it calls, then the weights.\n */\n",
+	            " * The forward pass %s_forward comes first, a line per node; then the\n"
+	            " * API, the runtime kernels it calls, and the weights.\n */\n",
 	        N, TOSTC_VERSION, text_comment(c, o->cmdline), (unsigned long long)g->source_hash,
 	        g->name[0] ? shown(c, g->name) : "(unnamed)", g->nnodes, g->opset,
 	        (long long)g->arena_size, text_comment(c, o->header_name), N);
@@ -929,26 +876,7 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	for (int k = 0; k < K_COUNT; k++)
 		if (used[k])
 			print_kernel_prototype(cf, (KernelId)k);
-
-	/* weights: the step API graphs' constants share the full graph's data */
-	int cap = count_weight_args(g) + 1;
-	for (int i = 0; st && i < st->ngraphs; i++)
-		cap += count_weight_args(st->graph[i].g);
-	e.wt = ctx_alloc(c, sizeof(Tensor *) * (size_t)cap);
-	e.woff_of = ctx_alloc(c, sizeof(int64_t) * (size_t)cap);
-	int64_t *stream_woff[STREAM_MAX_GRAPHS];
-	for (int i = 0; st && i < st->ngraphs; i++) {
-		use_graph(&e, st->graph[i].g);
-		collect_weights(&e, cap);
-		stream_woff[i] = e.woff;
-	}
-	collect_subgraphs(&e, g, cap);
-	use_graph(&e, g);
-	collect_weights(&e, cap);
-	int64_t *run_woff = e.woff;
-	if (e.wsize > 0)
-		fputs("/* The weights, one blob (defined at the end). */\n"
-		      "static const unsigned char *weights(void);\n", cf);
+	emit_weights_decl(o, &e.wb, cf);
 	if (ws_size > 0)
 		fprintf(cf, "\n#ifndef %s_NO_STATIC_WORKSPACE\n"
 		            "/* Used only when the caller passes workspace == NULL (not reentrant). */\n"
@@ -961,12 +889,20 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	for (int i = 0; i < e.nsubs; i++) {
 		use_graph(&e, e.subs[i].g);
 		e.woff = e.subs[i].woff;
-		emit_entry(&e, e.subs[i].fname, true, true);
+		emit_entry(&e, e.subs[i].fname, true);
 	}
 	use_graph(&e, g);
 	e.woff = run_woff;
 	fputs("\n/* ---- the forward pass ---- */\n\n", cf);
-	emit_entry(&e, ctx_printf(c, "%s_run_v", N), false, false);
+	emit_entry(&e, ctx_printf(c, "%s_forward", N), false);
+
+	/* the API: the weights fetched, then the forward pass */
+	const char *sfx = weights_suffix(o), *wp = weights_params(o);
+	fprintf(cf, "/* ---- the API (%s.h) ---- */\n\n"
+	            "int %s_run_v%s(%sconst void *const *inputs, void *const *outputs, void *workspace)\n{\n",
+	        N, N, sfx, wp);
+	emit_weights_fetch(o, &e.wb, cf);
+	fprintf(cf, "\treturn %s_forward(W, inputs, outputs, workspace);\n}\n\n", N);
 	emit_prototype(&e, cf, pn);
 	fputs("\n{\n", cf);
 	fprintf(cf, "\tconst void *in[%d] = {", g->ninputs ? g->ninputs : 1);
@@ -975,16 +911,18 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	fprintf(cf, "%s};\n\tvoid *out[%d] = {", g->ninputs ? "" : "0", g->noutputs ? g->noutputs : 1);
 	for (int i = 0; i < g->noutputs; i++)
 		fprintf(cf, "%s%s", i ? ", " : "", pn[g->ninputs + i]);
-	fprintf(cf, "%s};\n\treturn %s_run_v(in, out, workspace);\n}\n", g->noutputs ? "" : "0", N);
+	fprintf(cf, "%s};\n", g->noutputs ? "" : "0");
+	emit_weights_fetch(o, &e.wb, cf);
+	fprintf(cf, "\treturn %s_forward(W, in, out, workspace);\n}\n", N);
 
 	for (int i = 0; st && i < st->ngraphs; i++) {
 		fprintf(cf, "\n/* ---- %s ---- */\n\n", emit_step_title(st, i, N));
 		use_graph(&e, st->graph[i].g);
 		e.woff = stream_woff[i];
-		emit_entry(&e, ctx_printf(c, "%s_%s_v", N, st->graph[i].name), true, false);
+		emit_entry(&e, ctx_printf(c, "%s_%s_v", N, st->graph[i].name), false);
 	}
 	if (st) {
-		emit_step_api(st, N, cf);
+		emit_step_api(st, o, &e.wb, cf);
 		use_graph(&e, g);
 		e.woff = run_woff;
 	}
@@ -993,5 +931,6 @@ void emit_c_stream(Graph *g, const EmitOptions *o, const StreamInfo *st, FILE *c
 	for (int i = 0; i < e.nsec; i++)
 		if (e.sec[i].needed)
 			emit_section(&e, &e.sec[i], 0);
-	emit_weights(&e);
+	emit_weights_def(o, &e.wb, cf);
+	emit_weights_files(o, &e.wb, out);
 }

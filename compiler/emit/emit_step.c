@@ -2,7 +2,7 @@
  * emit_step.c -- the step API of a causal model in the generated code.
  *
  * emit_c.c writes the entry point of each of the step API's graphs
- * (stream.c, tostc.h StreamForm), NAME_<form>_v(in, out, workspace), with
+ * (stream.c, tostc.h StreamForm), NAME_<form>_v(W, in, out, workspace), with
  * in = {token ids (B, rows), positions (rows)[, valid rows]} and out = {the
  * model's outputs at the rows, one running-statistics buffer per causal TSSA
  * layer}.  This file writes what the caller sees: the macros and prototypes
@@ -18,6 +18,10 @@
  *                     position copied out
  *   NAME_step_batch   the FORM_BATCH graph of the fewest rows that holds the
  *                     sequences, on copies of their statistics
+ *
+ * Each is a static function NAME_<api>_at that takes the weights W, and a
+ * public one that fetches them as the weights mode says (emit_weights.c:
+ * NAME_step, or NAME_step_w in extern mode) and calls it.
  *
  * The state, one per sequence:
  *
@@ -78,7 +82,8 @@ static const char *out_name(Ctx *c, const StreamInfo *s, const char *N, int i)
 	static const char *const taken[] = {
 		"state", "states", "token", "tokens", "n", "workspace", "in", "out", "outs", "s",
 		"pos", "p", "r", "i", "m", "q", "x", "l", "e", "ws", "ids", "rows", "count", "who",
-		"full", "src", "dst", "sr", "st_off", "st_ws", "st_n", "nr", NULL};
+		"full", "src", "dst", "sr", "st_off", "st_ws", "st_n", "nr", "W", "weights",
+		"weights_size", NULL};
 	Graph *sg = s->graph[FORM_STEP].g;
 	int no = noutputs(s);
 	const char **v = ctx_alloc(c, sizeof(char *) * (size_t)(i + 1));
@@ -124,32 +129,40 @@ static void out_args(const StreamInfo *s, const char *N, FILE *f)
 /* the functions that take the outputs */
 typedef enum { API_STEP, API_PREFILL, API_PREFILL_ALL, API_BATCH } Api;
 
-static void prototype(const StreamInfo *s, const char *N, FILE *f, Api api)
+static const char *const api_name[] = {"step", "prefill", "prefill_all", "step_batch"};
+
+/* The prototype of a function of the step API: the public one (the weights
+ * fetched as the mode says), or the static one that takes them, NAME_<api>_at. */
+static void prototype(const StreamInfo *s, const EmitOptions *o, FILE *f, Api api, bool internal)
 {
-	const char *ids = dtype_ctype(s->graph[FORM_STEP].g->inputs[0]->dtype);
+	const char *N = o->name, *ids = dtype_ctype(s->graph[FORM_STEP].g->inputs[0]->dtype);
+	if (internal)
+		fprintf(f, "static int %s_%s_at(const unsigned char *W, ", N, api_name[api]);
+	else
+		fprintf(f, "int %s_%s%s(%s", N, api_name[api], weights_suffix(o), weights_params(o));
 	switch (api) {
 	case API_STEP:
-		fprintf(f, "int %s_step(void *state, const %s *token, ", N, ids);
+		fprintf(f, "void *state, const %s *token, ", ids);
 		break;
 	case API_PREFILL:
 	case API_PREFILL_ALL:
-		fprintf(f, "int %s_prefill%s(void *state, const %s *tokens, int64_t n, ", N,
-		        api == API_PREFILL_ALL ? "_all" : "", ids);
+		fprintf(f, "void *state, const %s *tokens, int64_t n, ", ids);
 		break;
 	case API_BATCH:
-		fprintf(f, "int %s_step_batch(void *const *states, const %s *tokens, int64_t n, ", N,
-		        ids);
+		fprintf(f, "void *const *states, const %s *tokens, int64_t n, ", ids);
 		break;
 	}
 	out_params(s, N, f);
 	fputs("void *workspace)", f);
 }
 
-void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
+void emit_step_header(const StreamInfo *s, const EmitOptions *o, FILE *h)
 {
 	Graph *sg = s->graph[FORM_STEP].g;
 	Ctx *c = sg->ctx;
-	const char *U = upper(c, N);
+	const char *N = o->name, *U = upper(c, N), *sx = weights_suffix(o);
+	bool ext = o->weights == WEIGHTS_EXTERN;
+	const char *wa = ext ? "weights, size, " : "";
 	fprintf(h, "\n/*\n"
 	           " * Step API (streaming generation).  The model is causal: its outputs at\n"
 	           " * position t depend on tokens 0..t only, and it runs one token at a time\n"
@@ -159,23 +172,23 @@ void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 	           " *\n"
 	           " *   %s_reset(state)      start a sequence at position 0\n"
 	           " *   %s_position(state)   the position the next step takes\n"
-	           " *   %s_step(state, token, outputs.., workspace)\n"
+	           " *   %s_step%s(%sstate, token, outputs.., workspace)\n"
 	           " *       feed %s_STEP_TOKENS token id(s) (one per batch row) at the current\n"
 	           " *       position t, write the outputs at t (row t of what %s_run gives for\n"
 	           " *       the whole sequence) and advance to t + 1\n",
-	        s->ntssa, N, N, N, U, N);
-	fprintf(h, " *   %s_prefill(state, tokens, n, outputs.., workspace)\n"
+	        s->ntssa, N, N, N, sx, wa, U, N);
+	fprintf(h, " *   %s_prefill%s(%sstate, tokens, n, outputs.., workspace)\n"
 	           " *       feed n tokens (tokens: n x %s_STEP_TOKENS ids) from the current\n"
 	           " *       position, %s_PREFILL_CHUNK at a time through the whole-sequence\n"
 	           " *       kernels (GEMMs over the chunk); the state ends as n steps would\n"
 	           " *       leave it, to float rounding; the outputs are the last position's;\n"
 	           " *       n = 0 writes nothing\n"
-	           " *   %s_prefill_all(state, tokens, n, outputs.., workspace)\n"
+	           " *   %s_prefill_all%s(%sstate, tokens, n, outputs.., workspace)\n"
 	           " *       the same, writing the outputs of all n positions: output i gets\n"
 	           " *       n x %s_STEP_OUTPUTi_SIZE values, position after position (to\n"
 	           " *       score a text: log-likelihoods, perplexity)\n",
-	        N, U, U, N, U);
-	fprintf(h, " *   %s_step_batch(states, tokens, n, outputs.., workspace)\n"
+	        N, sx, wa, U, U, N, sx, wa, U);
+	fprintf(h, " *   %s_step_batch%s(%sstates, tokens, n, outputs.., workspace)\n"
 	           " *       one step of each of n independent sequences, each at its own\n"
 	           " *       position: sequence i has the state states[i] (distinct states),\n"
 	           " *       the token id(s) at tokens + i x %s_STEP_TOKENS and its outputs at\n"
@@ -184,17 +197,18 @@ void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 	           " *       %s_MAX_POSITIONS is skipped, its state and outputs untouched,\n"
 	           " *       the others are stepped, and the call returns %s_ERR_FULL\n"
 	           " *\n",
-	        N, U, U, U, U, U);
+	        N, sx, wa, U, U, U, U, U);
 	fprintf(h, " * Returns 0, or %s_ERR_FULL when the positions would pass %s_MAX_POSITIONS\n"
 	           " * (the state is left unchanged), or -1 when workspace is NULL and the\n"
-	           " * static workspace is compiled out.  state: %s_STATE_SIZE bytes, 8-byte\n"
+	           " * static workspace is compiled out%s.  state: %s_STATE_SIZE bytes, 8-byte\n"
 	           " * aligned, owned by the caller, one per sequence (states are independent:\n"
 	           " * any number of sequences may be generated at once, each with its own state\n"
 	           " * and workspace).  workspace: 64-byte aligned, %s_STEP_WORKSPACE_SIZE\n"
-	           " * bytes for any of these functions (or the size of the one called, below),\n"
-	           " * or NULL for the static one (see above).\n"
+	           " * bytes for any of these functions (or the size of the one called,\n"
+	           " * below)%s.\n"
 	           " */\n",
-	        U, U, U, U);
+	        U, U, ext ? ", or a weights error" : "", U, U,
+	        ext ? "" : ", or NULL for the static one (see above)");
 	fprintf(h, "#define %s_STATE_SIZE %lld\n", U, (long long)s->state_size);
 	fprintf(h, "#define %s_STEP_WORKSPACE_SIZE %lld /* any function of the step API */\n", U,
 	        (long long)emit_step_workspace(s));
@@ -219,7 +233,7 @@ void emit_step_header(const StreamInfo *s, const char *N, FILE *h)
 	fprintf(h, "void %s_reset(void *state);\n", N);
 	fprintf(h, "int64_t %s_position(const void *state);\n", N);
 	for (Api a = API_STEP; a <= API_BATCH; a++) {
-		prototype(s, N, h, a);
+		prototype(s, o, h, a, false);
 		fputs(";\n", h);
 	}
 }
@@ -233,6 +247,7 @@ typedef struct {
 	Ctx *c;
 	int no;              /* the model's outputs */
 	const char *ids;     /* the C type of token ids */
+	const EmitOptions *o;
 } Writer;
 
 /* `void *out[] = {the graph's outputs in the workspace, then the layers'
@@ -326,7 +341,7 @@ static void emit_reset_step(Writer *a)
 	           "#ifndef %s_NO_STATIC_WORKSPACE\n\tif (!workspace)\n\t\treturn static_workspace.bytes;\n"
 	           "#endif\n\treturn (unsigned char *)workspace;\n}\n\n",
 	        N, U);
-	prototype(s, N, f, API_STEP);
+	prototype(s, a->o, f, API_STEP, true);
 	fprintf(f, "\n{\n\tunsigned char *s = (unsigned char *)state;\n"
 	           "\tint64_t *pos = (int64_t *)state;\n\tint r;\n"
 	           "\tif (*pos < 0 || *pos >= %s_MAX_POSITIONS)\n\t\treturn %s_ERR_FULL;\n",
@@ -336,18 +351,19 @@ static void emit_reset_step(Writer *a)
 		fprintf(f, "%s%s", i ? ", " : "", out_name(a->c, s, N, i));
 	for (int i = 0; i < s->ntssa; i++)
 		fprintf(f, "%ss + %lld", i || a->no ? ", " : "", (long long)s->state_off[i]);
-	fprintf(f, "};\n\tr = %s_step_v(in, out, workspace);\n\tif (r == 0)\n\t\t*pos += 1;\n"
+	fprintf(f, "};\n\tr = %s_step_v(W, in, out, workspace);\n\tif (r == 0)\n\t\t*pos += 1;\n"
 	           "\treturn r;\n}\n\n",
 	        N);
 	/* a step that computes only the statistics, for a prefill's short tail */
-	fprintf(f, "static int %s_advance(void *state, const %s *token, void *workspace)\n{\n"
+	fprintf(f, "static int %s_advance(const unsigned char *W, void *state, const %s *token,\n"
+	           "\tvoid *workspace)\n{\n"
 	           "\tunsigned char *s = (unsigned char *)state;\n"
 	           "\tint64_t *pos = (int64_t *)state;\n\tint r;\n"
 	           "\tconst void *in[2] = {token, pos};\n\tvoid *out[%d] = {",
 	        N, a->ids, s->ntssa ? s->ntssa : 1);
 	for (int i = 0; i < s->ntssa; i++)
 		fprintf(f, "%ss + %lld", i ? ", " : "", (long long)s->state_off[i]);
-	fprintf(f, "%s};\n\t(void)s;\n\tr = %s_advance_v(in, out, workspace);\n\tif (r == 0)\n"
+	fprintf(f, "%s};\n\t(void)s;\n\tr = %s_advance_v(W, in, out, workspace);\n\tif (r == 0)\n"
 	           "\t\t*pos += 1;\n\treturn r;\n}\n\n",
 	        s->ntssa ? "" : "0", N);
 }
@@ -371,8 +387,8 @@ static void emit_chunks(Writer *a)
 	        (long long)C, N, U, N, (long long)s->tail, (long long)s->B, (long long)C,
 	        (long long)w->ids, (long long)w->pos, (long long)w->count,
 	        (long long)(a->no ? w->out[0] : w->count + 64));
-	fprintf(f, "static int %s_chunks(void *state, const %s *tokens, int64_t n, void *const *outs,\n"
-	           "\tunsigned char *ws)\n{\n"
+	fprintf(f, "static int %s_chunks(const unsigned char *W, void *state, const %s *tokens, int64_t n,\n"
+	           "\tvoid *const *outs, unsigned char *ws)\n{\n"
 	           "\tunsigned char *s = (unsigned char *)state;\n"
 	           "\tint64_t *pos = (int64_t *)state;\n"
 	           "\t%s *ids = (%s *)(ws + %lld);\n"
@@ -384,19 +400,19 @@ static void emit_chunks(Writer *a)
 	           "\t\tint64_t m = n - i < %lld ? n - i : %lld, r%s%s;\n\t\tint e;\n"
 	           "\t\tif (m < %lld) {   /* token by token */\n"
 	           "\t\t\tfor (; i < n; i++) {\n"
-	           "\t\t\t\te = !outs ? %s_advance(state, tokens + i * %s_STEP_TOKENS, ws)\n"
-	           "\t\t\t\t          : %s_step(state, tokens + i * %s_STEP_TOKENS",
+	           "\t\t\t\te = !outs ? %s_advance(W, state, tokens + i * %s_STEP_TOKENS, ws)\n"
+	           "\t\t\t\t          : %s_step_at(W, state, tokens + i * %s_STEP_TOKENS",
 	        (long long)C, (long long)C, uses_q(a) ? ", q" : "", a->no ? ", x" : "",
 	        (long long)s->tail, N, U, N, U);
 	for (int o = 0; o < a->no; o++)
-		fprintf(f, ",\n\t\t\t\t                  (%s *)outs[%d] + i * %s_STEP_OUTPUT%d_SIZE",
+		fprintf(f, ",\n\t\t\t\t                     (%s *)outs[%d] + i * %s_STEP_OUTPUT%d_SIZE",
 		        dtype_ctype(s->graph[FORM_STEP].g->outputs[o]->dtype), o, U, o);
 	fprintf(f, ", ws);\n\t\t\t\tif (e)\n\t\t\t\t\treturn e;\n\t\t\t}\n\t\t\tbreak;\n\t\t}\n"
 	           "\t\tfor (r = 0; r < %lld; r++) {\n\t\t\trows[r] = *pos + r;\n",
 	        (long long)C);
 	fill_ids(a, Cs, "i + r", "\t\t\t");
 	fprintf(f, "\t\t}\n\t\t*count = m;\n"
-	           "\t\te = outs ? %s_chunk_v(in, out, ws) : %s_chunk_advance_v(in, out + %d, ws);\n"
+	           "\t\te = outs ? %s_chunk_v(W, in, out, ws) : %s_chunk_advance_v(W, in, out + %d, ws);\n"
 	           "\t\tif (e)\n\t\t\treturn e;\n"
 	           "\t\tif (outs) {\n",
 	        N, N, a->no);
@@ -410,7 +426,7 @@ static void emit_prefill(Writer *a, Api api)
 	const StreamInfo *s = a->s;
 	FILE *f = a->f;
 	const char *N = a->N, *U = a->U;
-	prototype(s, N, f, api);
+	prototype(s, a->o, f, api, true);
 	fprintf(f, "\n{\n\tunsigned char *ws = %s_workspace(workspace);\n"
 	           "\tint64_t p = *(const int64_t *)state;\n", N);
 	if (api == API_PREFILL)
@@ -425,11 +441,11 @@ static void emit_prefill(Writer *a, Api api)
 	           "\tif (n == 0)\n\t\treturn 0;\n\tif (!ws)\n\t\treturn -1;\n",
 	        U, U);
 	if (api == API_PREFILL_ALL) {
-		fprintf(f, "\treturn %s_chunks(state, tokens, n, outs, ws);\n}\n\n", N);
+		fprintf(f, "\treturn %s_chunks(W, state, tokens, n, outs, ws);\n}\n\n", N);
 		return;
 	}
-	fprintf(f, "\tif ((e = %s_chunks(state, tokens, n - 1, 0, ws)))\n\t\treturn e;\n"
-	           "\treturn %s_step(state, tokens + (n - 1) * %s_STEP_TOKENS",
+	fprintf(f, "\tif ((e = %s_chunks(W, state, tokens, n - 1, 0, ws)))\n\t\treturn e;\n"
+	           "\treturn %s_step_at(W, state, tokens + (n - 1) * %s_STEP_TOKENS",
 	        N, N, U);
 	out_args(s, N, f);
 	fputs(", ws);\n}\n\n", f);
@@ -440,16 +456,16 @@ static void emit_batch_steps(Writer *a)
 {
 	FILE *f = a->f;
 	const char *N = a->N, *U = a->U;
-	prototype(a->s, N, f, API_BATCH);
+	prototype(a->s, a->o, f, API_BATCH, true);
 	fprintf(f, "\n{\n\tunsigned char *ws = %s_workspace(workspace);\n\tint full = 0;\n"
 	           "\tif (n < 0)\n\t\treturn %s_ERR_FULL;\n\tif (!ws)\n\t\treturn -1;\n"
 	           "\tfor (int64_t i = 0; i < n; i++) {\n"
 	           "\t\tint64_t p = *(const int64_t *)states[i];\n\t\tint e;\n"
 	           "\t\tif (p < 0 || p >= %s_MAX_POSITIONS) {\n\t\t\tfull = 1;\n\t\t\tcontinue;\n\t\t}\n"
-	           "\t\tif ((e = %s_step(states[i], tokens + i * %s_STEP_TOKENS",
+	           "\t\tif ((e = %s_step_at(W, states[i], tokens + i * %s_STEP_TOKENS",
 	        N, U, U, N, U);
 	for (int o = 0; o < a->no; o++)
-		fprintf(f, ",\n\t\t                  %s + i * %s_STEP_OUTPUT%d_SIZE",
+		fprintf(f, ",\n\t\t                     %s + i * %s_STEP_OUTPUT%d_SIZE",
 		        out_name(a->c, a->s, N, o), U, o);
 	fprintf(f, ", ws)))\n\t\t\treturn e;\n\t}\n\treturn full ? %s_ERR_FULL : 0;\n}\n", U);
 }
@@ -472,7 +488,7 @@ static void emit_batch(Writer *a)
 	           " * then each layer's statistics of the rows' sequences (copied from and back\n"
 	           " * to their states).\n */\n",
 	        (long long)R, (long long)s->B, (long long)w->ids, (long long)w->pos);
-	prototype(s, N, f, API_BATCH);
+	prototype(s, a->o, f, API_BATCH, true);
 	fprintf(f, "\n{\n\t/* each layer's statistics: offset in a state, in the workspace; floats */\n");
 	fprintf(f, "\tstatic const int64_t st_off[%d] = {", nt);
 	for (int i = 0; i < nt; i++)
@@ -504,10 +520,10 @@ static void emit_batch(Writer *a)
 	           "\t\t\telse\n\t\t\t\twho[m++] = i;\n\t\t}\n"
 	           "\t\tif (m == 0)\n\t\t\tbreak;\n"
 	           "\t\tif (m == 1) {   /* one row: the step is cheaper */\n"
-	           "\t\t\tif ((e = %s_step(states[who[0]], tokens + who[0] * %s_STEP_TOKENS",
+	           "\t\t\tif ((e = %s_step_at(W, states[who[0]], tokens + who[0] * %s_STEP_TOKENS",
 	        a->no ? "" : "0", uses_q(a) ? "q, " : "", (long long)R, U, N, U);
 	for (int o = 0; o < a->no; o++)
-		fprintf(f, ",\n\t\t\t                  %s + who[0] * %s_STEP_OUTPUT%d_SIZE",
+		fprintf(f, ",\n\t\t\t                     %s + who[0] * %s_STEP_OUTPUT%d_SIZE",
 		        out_name(a->c, s, N, o), U, o);
 	fprintf(f, ", ws)))\n\t\t\t\treturn e;\n\t\t\tcontinue;\n\t\t}\n\t\tnr = ");
 	for (int i = s->ngraphs - 1; i > FORM_BATCH; i--)
@@ -528,7 +544,7 @@ static void emit_batch(Writer *a)
 	for (int i = s->ngraphs - 1; i >= FORM_BATCH; i--) {
 		if (i > FORM_BATCH)
 			fprintf(f, "nr == %lld ? ", (long long)s->graph[i].rows);
-		fprintf(f, "%s_%s_v(in, out, ws)%s", N, s->graph[i].name,
+		fprintf(f, "%s_%s_v(W, in, out, ws)%s", N, s->graph[i].name,
 		        i > FORM_BATCH ? "\n\t\t  : " : ";\n");
 	}
 	fprintf(f, "\t\tif (e)\n\t\t\treturn e;\n"
@@ -545,14 +561,33 @@ static void emit_batch(Writer *a)
 	fprintf(f, "\t}\n\treturn full ? %s_ERR_FULL : 0;\n}\n", U);
 }
 
-void emit_step_api(const StreamInfo *s, const char *N, FILE *f)
+/* The public functions: the weights fetched, then the static ones. */
+static void emit_public(Writer *a, const WeightBlob *b)
+{
+	static const char *const args[] = {"state, token", "state, tokens, n", "state, tokens, n",
+	                                   "states, tokens, n"};
+	FILE *f = a->f;
+	for (Api api = API_STEP; api <= API_BATCH; api++) {
+		fputc('\n', f);
+		prototype(a->s, a->o, f, api, false);
+		fputs("\n{\n", f);
+		emit_weights_fetch(a->o, b, f);
+		fprintf(f, "\treturn %s_%s_at(W, %s", a->N, api_name[api], args[api]);
+		out_args(a->s, a->N, f);
+		fputs(", workspace);\n}\n", f);
+	}
+}
+
+void emit_step_api(const StreamInfo *s, const EmitOptions *o, const WeightBlob *b, FILE *f)
 {
 	Ctx *c = s->graph[FORM_STEP].g->ctx;
+	const char *N = o->name;
 	Writer a = {s, N, upper(c, N), f, c, noutputs(s),
-	          dtype_ctype(s->graph[FORM_STEP].g->inputs[0]->dtype)};
+	          dtype_ctype(s->graph[FORM_STEP].g->inputs[0]->dtype), o};
 	emit_reset_step(&a);
 	emit_chunks(&a);
 	emit_prefill(&a, API_PREFILL);
 	emit_prefill(&a, API_PREFILL_ALL);
 	emit_batch(&a);
+	emit_public(&a, b);
 }

@@ -9,7 +9,9 @@
  * message and any open external-data file, then re-raises to the caller's
  * handler, so a failing load leaks nothing.
  *
- * protobuf-c checks the wire format; this file checks the meaning: every
+ * The bytes are checked for nesting depth and unpacked within the memory
+ * limit first (onnx_pb.c); tensors become constants in onnx_tensor.c.
+ * protobuf-c checks the wire format; these files check the meaning: every
  * count, index, dimension and data length is validated before it is used
  * (dims are non-negative, element counts are computed with ctx_mul, data
  * lengths must match the dims exactly), so no byte sequence can make the
@@ -36,45 +38,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "onnx.pb-c.h"
-
-/* the element types of dtype_from_onnx, for messages */
-#define SUPPORTED_TYPES "FLOAT, INT64, INT32, BOOL, INT8, UINT8, FLOAT16, BFLOAT16"
+#include "onnx_front.h"
 
 #define OPSET_MIN 7
 #define OPSET_MAX 21
 
-/* ------------------------------------------------------------------ */
-/* Element types                                                        */
-/* ------------------------------------------------------------------ */
-
-DType dtype_from_onnx(int onnx_type)
-{
-	switch (onnx_type) {
-	case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: return DT_F32;
-	case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return DT_I64;
-	case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: return DT_I32;
-	case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: return DT_BOOL;
-	case ONNX__TENSOR_PROTO__DATA_TYPE__INT8: return DT_I8;
-	case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: return DT_U8;
-	case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16: return DT_F16;
-	case ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16: return DT_BF16;
-	default: return DT_UNDEF;
-	}
-}
-
-const char *onnx_type_name(int onnx_type)
-{
-	static const char *const names[] = {
-		"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32",
-		"INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64",
-		"COMPLEX64", "COMPLEX128", "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ",
-		"FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4",
-	};
-	if (onnx_type < 0 || onnx_type >= (int)(sizeof names / sizeof names[0]))
-		return "UNKNOWN";
-	return names[onnx_type];
-}
 
 /* ------------------------------------------------------------------ */
 /* Loader state                                                         */
@@ -127,18 +95,16 @@ typedef struct {
 	int fresh;            /* counter for invented tensor names */
 	Onnx__TensorProto *const_tp; /* --const-input being converted (freed on error too) */
 	/* protobuf-c's allocations, counted against the memory limit */
-	ProtobufCAllocator pb_alloc;
-	size_t pb_used, pb_limit;
-	bool pb_over;         /* an allocation was refused */
+	PbGuard pb;
 } Loader;
 
 static void loader_release(Loader *L)
 {
 	if (L->const_tp)
-		protobuf_c_message_free_unpacked(&L->const_tp->base, &L->pb_alloc);
+		protobuf_c_message_free_unpacked(&L->const_tp->base, &L->pb.alloc);
 	L->const_tp = NULL;
 	if (L->model)
-		protobuf_c_message_free_unpacked(&L->model->base, &L->pb_alloc);
+		protobuf_c_message_free_unpacked(&L->model->base, &L->pb.alloc);
 	L->model = NULL;
 	if (L->map)
 		munmap(L->map, L->maplen);
@@ -152,140 +118,6 @@ static void loader_release(Loader *L)
 }
 
 static const char *str(const char *s) { return s ? s : ""; }
-
-/* ------------------------------------------------------------------ */
-/* Unpacking safely                                                     */
-/* ------------------------------------------------------------------ */
-
-/*
- * protobuf-c unpacks nested messages recursively with no depth limit, so a
- * 40 KB file of messages nested 9000 deep (a graph attribute holding a
- * graph holding a node ...) overflowed the stack.  pb_check_depth walks the
- * wire format first, following only fields the schema says are messages, and
- * refuses nesting deeper than PB_MAX_DEPTH (its own recursion stops there).
- * Malformed bytes are left for protobuf-c to reject.  Its allocations go
- * through pb_alloc, which refuses more than the memory limit in all (small
- * repeated entries can unpack to 100 times their size).
- */
-#define PB_MAX_DEPTH 32
-
-static bool pb_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	*v = 0;
-	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-		uint8_t b = *(*p)++;
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
-/* The nesting depth of message fields below d, capped at PB_MAX_DEPTH + 1.
- * A string field holding a NUL byte sets *nul to the field (protobuf-c
- * would cut the string there, so "a\0b" and "a\0c" would name one tensor);
- * doc strings, which tostc never reads, may hold one. */
-static int pb_depth(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
-                    int depth, const ProtobufCFieldDescriptor **nul)
-{
-	int max = depth;
-	if (depth > PB_MAX_DEPTH)
-		return depth;
-	while (p < end) {
-		uint64_t tag, v;
-		if (!pb_varint(&p, end, &tag))
-			return max;
-		switch (tag & 7) {
-		case 0:
-			if (!pb_varint(&p, end, &v))
-				return max;
-			break;
-		case 1:
-			if (end - p < 8)
-				return max;
-			p += 8;
-			break;
-		case 5:
-			if (end - p < 4)
-				return max;
-			p += 4;
-			break;
-		case 2: {
-			if (!pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
-				return max;
-			const ProtobufCFieldDescriptor *f = tag >> 3 <= 0xffffffffu
-				? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3)) : NULL;
-			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				int k = pb_depth(f->descriptor, p, p + v, depth + 1, nul);
-				if (k > max)
-					max = k;
-				if (max > PB_MAX_DEPTH)
-					return max;
-			} else if (f && f->type == PROTOBUF_C_TYPE_STRING && !*nul && memchr(p, 0, v) &&
-			           strcmp(f->name, "doc_string") != 0) {
-				*nul = f;
-			}
-			p += v;
-			break;
-		}
-		default:
-			return max;   /* groups or garbage: protobuf-c refuses them */
-		}
-	}
-	return max;
-}
-
-static void pb_check_depth(Loader *L, const ProtobufCMessageDescriptor *d, const void *bytes,
-                           size_t len, const char *what)
-{
-	const uint8_t *p = bytes;
-	const ProtobufCFieldDescriptor *nul = NULL;
-	if (pb_depth(d, p, p + len, 0, &nul) > PB_MAX_DEPTH)
-		ctx_error(L->c, "%s nests protobuf messages more than %d deep (graphs inside "
-		          "attributes inside graphs ...), tostc's limit", what, PB_MAX_DEPTH);
-	if (nul)
-		ctx_error(L->c, "%s: a string field ('%s') holds a NUL byte, which no name or "
-		          "string may contain", what, nul->name);
-}
-
-typedef struct {
-	size_t size;
-	max_align_t align;
-} PbHeader;
-
-static void *pb_malloc(void *data, size_t size)
-{
-	Loader *L = data;
-	if (size > L->pb_limit - L->pb_used || size > SIZE_MAX - sizeof(PbHeader)) {
-		L->pb_over = true;
-		return NULL;
-	}
-	PbHeader *h = malloc(sizeof *h + size);
-	if (!h) {
-		L->pb_over = true;
-		return NULL;
-	}
-	h->size = size;
-	L->pb_used += size;
-	return h + 1;
-}
-
-static void pb_free(void *data, void *p)
-{
-	Loader *L = data;
-	if (!p)
-		return;
-	PbHeader *h = (PbHeader *)p - 1;
-	L->pb_used -= h->size;
-	free(h);
-}
-
-static void pb_check_memory(Loader *L)
-{
-	if (L->pb_over)
-		ctx_error(L->c, "unpacking the protobuf needs more than %lld MiB, the memory limit "
-		          "(TOSTC_MAX_MEMORY)", (long long)(L->pb_limit >> 20));
-}
 
 /* ------------------------------------------------------------------ */
 /* Name table                                                           */
@@ -411,330 +243,13 @@ static _Noreturn void proto_node_error(Loader *L, const Onnx__NodeProto *np, int
 	ctx_error(L->c, "%s: %s", node_where(L, np, index), msg);
 }
 
-/* ------------------------------------------------------------------ */
-/* Tensors                                                              */
-/* ------------------------------------------------------------------ */
 
-static bool host_little_endian(void)
-{
-	uint16_t x = 1;
-	unsigned char b;
-	memcpy(&b, &x, 1);
-	return b == 1;
-}
-
-/* Copy n elements of size esz stored little-endian at src to dst. */
-static void copy_le(void *dst, const void *src, int64_t n, size_t esz, DType dt)
-{
-	size_t bytes = (size_t)n * esz;
-	if (bytes)
-		memcpy(dst, src, bytes);
-	unsigned char *d = dst;
-	if (dt == DT_BOOL) {
-		for (int64_t i = 0; i < n; i++)
-			d[i] = d[i] != 0;
-		return;
-	}
-	if (esz == 1 || host_little_endian())
-		return;
-	for (int64_t i = 0; i < n; i++, d += esz)
-		for (size_t a = 0, b = esz - 1; a < b; a++, b--) {
-			unsigned char tmp = d[a];
-			d[a] = d[b];
-			d[b] = tmp;
-		}
-}
-
-/* Parse a non-negative decimal int64 strictly; -1 when malformed. */
-static int64_t parse_size(const char *s)
-{
-	int64_t v = 0;
-	if (!s || !*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		int d = *s - '0';
-		if (v > (INT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	return v;
-}
-
-/* Read a tensor stored outside the model: external_data gives location
- * (relative to the model's directory), offset and length. */
-static void read_external(Loader *L, const char *what, const Onnx__TensorProto *tp,
-                          Tensor *t, int64_t nbytes)
-{
-	Ctx *c = L->c;
-	const char *location = NULL;
-	int64_t offset = 0, length = -1;
-	for (size_t i = 0; i < tp->n_external_data; i++) {
-		const Onnx__StringStringEntryProto *kv = tp->external_data[i];
-		const char *k = str(kv->key), *v = str(kv->value);
-		if (strcmp(k, "location") == 0) {
-			location = v;
-		} else if (strcmp(k, "offset") == 0) {
-			if ((offset = parse_size(v)) < 0)
-				ctx_error(c, "%s: external data offset '%s' is not a non-negative integer",
-				          what, v);
-		} else if (strcmp(k, "length") == 0) {
-			if ((length = parse_size(v)) < 0)
-				ctx_error(c, "%s: external data length '%s' is not a non-negative integer",
-				          what, v);
-		}
-	}
-	if (!location || !*location)
-		ctx_error(c, "%s: external data has no location", what);
-	if (location[0] == '/')
-		ctx_error(c, "%s: external data location '%s' is an absolute path; it must be "
-		          "relative to the model's directory", what, location);
-	for (const char *p = location; *p;) {
-		size_t len = strcspn(p, "/");
-		if (len == 2 && p[0] == '.' && p[1] == '.')
-			ctx_error(c, "%s: external data location '%s' leaves the model's directory "
-			          "('..')", what, location);
-		p += len;
-		if (*p == '/')
-			p++;
-	}
-	if (length >= 0 && length != nbytes)
-		ctx_error(c, "%s: external data length is %lld bytes, but the dims need %lld",
-		          what, (long long)length, (long long)nbytes);
-
-	const char *slash = strrchr(L->path, '/');
-	const char *file = slash
-		? ctx_printf(c, "%.*s/%s", (int)(slash - L->path), L->path, location)
-		: location;
-	L->ext_fd = open(file, O_RDONLY | O_NONBLOCK);   /* a FIFO must not block */
-	if (L->ext_fd < 0)
-		ctx_error(c, "%s: cannot open external data '%s': %s", what, text_msg(c, file),
-		          strerror(errno));
-	struct stat st;
-	if (fstat(L->ext_fd, &st) != 0 || !S_ISREG(st.st_mode))
-		ctx_error(c, "%s: external data '%s' is not a regular file", what,
-		          text_msg(c, file));
-	if (offset > (int64_t)st.st_size || nbytes > (int64_t)st.st_size - offset)
-		ctx_error(c, "%s: external data '%s' is %lld bytes; offset %lld + length %lld "
-		          "is past its end", what, text_msg(c, file), (long long)st.st_size,
-		          (long long)offset, (long long)nbytes);
-	t->data = ctx_alloc(c, (size_t)nbytes + 1);
-	unsigned char *d = t->data;
-	for (int64_t done = 0; done < nbytes;) {
-		size_t want = (size_t)(nbytes - done);
-		if (want > ((size_t)1 << 30))
-			want = (size_t)1 << 30;
-		ssize_t r = pread(L->ext_fd, d + done, want, (off_t)(offset + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			ctx_error(c, "%s: cannot read external data '%s': %s", what,
-			          text_msg(c, file),
-			          r < 0 ? strerror(errno) : "unexpected end of file");
-		done += r;
-	}
-	/* external weights are part of the source: they go into the hash too */
-	L->root->source_hash = fnv1a(L->root->source_hash, t->data, (size_t)nbytes);
-	close(L->ext_fd);
-	L->ext_fd = -1;
-}
-
-/* Check a typed-field element count against the tensor's. */
-static void need_count(Ctx *c, const char *what, const char *field, size_t have, int64_t want)
-{
-	if ((uint64_t)have != (uint64_t)want)
-		ctx_error(c, "%s: %s holds %zu elements, but the dims need %lld", what, field,
-		          have, (long long)want);
-}
-
-/* A TensorProto (initializer or attribute value) -> a TK_CONST tensor named
- * `name`.  `what` names it in messages. */
-/*
- * PyTorch exports write some scalars (eps, scale factors) as DOUBLE constants
- * that are immediately Cast to FLOAT.  tostc computes in f32, so such a
- * constant is rounded to f32 here -- exactly what the Cast would do -- and
- * check_doubles() later proves that every reader is a Cast to FLOAT; any
- * other use is an unsupported-type error.
- */
-static Tensor *double_const(Loader *L, const Onnx__TensorProto *tp, const char *name,
-                            const char *what)
-{
-	Ctx *c = L->c;
-	if (tp->n_dims > MAX_RANK)
-		ctx_error(c, "%s has rank %zu; tostc supports at most %d", what, tp->n_dims, MAX_RANK);
-	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-		ctx_error(c, "%s has element type DOUBLE in external data, which tostc does not support",
-		          what);
-	int rank = (int)tp->n_dims;
-	int64_t dims[MAX_RANK] = {0}, nelem = 1;
-	for (int i = 0; i < rank; i++) {
-		if (tp->dims[i] < 0)
-			ctx_error(c, "%s has negative dimension %lld at axis %d", what,
-			          (long long)tp->dims[i], i);
-		dims[i] = tp->dims[i];
-		nelem = ctx_mul(c, nelem, dims[i]);
-	}
-	if (nelem > ((int64_t)1 << 24))
-		ctx_error(c, "%s is a DOUBLE tensor of %lld elements; tostc converts only small DOUBLE "
-		          "constants", what, (long long)nelem);
-	Tensor *t = tensor_const(L->s.g, name, DT_F32, rank, dims);
-	t->from_double = true;
-	float *d = t->data;
-	if (tp->has_raw_data) {
-		if ((uint64_t)tp->raw_data.len != (uint64_t)nelem * 8)
-			ctx_error(c, "%s: raw_data is %zu bytes, but the dims need %lld", what,
-			          tp->raw_data.len, (long long)nelem * 8);
-		for (int64_t i = 0; i < nelem; i++) {
-			uint64_t bits = 0;
-			for (int b = 0; b < 8; b++)  /* little-endian on the wire */
-				bits |= (uint64_t)tp->raw_data.data[i * 8 + b] << (8 * b);
-			double v;
-			memcpy(&v, &bits, sizeof v);
-			d[i] = (float)v;
-		}
-	} else {
-		need_count(c, what, "double_data", tp->n_double_data, nelem);
-		for (int64_t i = 0; i < nelem; i++)
-			d[i] = (float)tp->double_data[i];
-	}
-	return t;
-}
-
-static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const char *name,
-                                 const char *what);
-
-/* Every DOUBLE constant (an initializer, or a Constant node's value) must be
- * read only by Cast(to=FLOAT) nodes; then rounding it at load time is exact. */
-static void check_doubles(Loader *L)
-{
-	Graph *g = L->s.g;
-	for (int i = 0; i < g->nnodes; i++) {
-		Node *n = g->nodes[i];
-		Tensor *src = NULL;
-		for (int j = 0; j < n->nin; j++)
-			if (n->in[j] && n->in[j]->from_double)
-				src = n->in[j];
-		if (n->op == OP_CONSTANT) {
-			const Attr *a = attr_find(n, "value");
-			if (a && a->kind == AT_TENSOR && a->t && a->t->from_double)
-				n->out[0]->from_double = true;
-		}
-		if (src && !(n->op == OP_CAST && attr_int(n, "to", 0) == 1))
-			node_error(g, n, "reads '%s', a DOUBLE constant; tostc computes in float32 and "
-			           "accepts DOUBLE constants only as the input of Cast(to=FLOAT)", src->name);
-	}
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i]->from_double)
-			ctx_error(L->c, "graph output '%s' is a DOUBLE constant, which tostc does not "
-			          "support (supported: " SUPPORTED_TYPES ")", g->outputs[i]->name);
-}
-
+/* A TensorProto as a constant of the graph being read (onnx_tensor.c). */
 static Tensor *tensor_from_proto(Loader *L, const Onnx__TensorProto *tp, const char *name,
                                  const char *what)
 {
-	Ctx *c = L->c;
-	int onnx_dt = tp->has_data_type ? tp->data_type : 0;
-	DType dt = dtype_from_onnx(onnx_dt);
-	if (onnx_dt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
-		return double_const(L, tp, name, what);
-	if (dt == DT_UNDEF)
-		ctx_error(c, "%s has element type %s, which tostc does not support "
-		          "(supported: " SUPPORTED_TYPES ")", what, onnx_type_name(onnx_dt));
-	if (tp->segment)
-		ctx_error(c, "%s is segmented, which tostc does not support", what);
-	if (tp->n_dims > MAX_RANK)
-		ctx_error(c, "%s has rank %zu; tostc supports at most %d", what, tp->n_dims,
-		          MAX_RANK);
-	int rank = (int)tp->n_dims;
-	int64_t dims[MAX_RANK] = {0};
-	int64_t nelem = 1;
-	for (int i = 0; i < rank; i++) {
-		if (tp->dims[i] < 0)
-			ctx_error(c, "%s has negative dimension %lld at axis %d", what,
-			          (long long)tp->dims[i], i);
-		dims[i] = tp->dims[i];
-		nelem = ctx_mul(c, nelem, dims[i]);
-	}
-	size_t esz = dtype_size(dt);
-	int64_t nbytes = ctx_mul(c, nelem, (int64_t)esz);
-	if ((uint64_t)nbytes > (uint64_t)SIZE_MAX / 2)
-		ctx_error(c, "%s is too large (%lld bytes)", what, (long long)nbytes);
-
-	/* The data is allocated only once its source is known to hold exactly
-	 * nbytes, so dims alone can never make tostc allocate (or zero) more
-	 * memory than the file provides. */
-	Tensor *t = tensor_new(L->s.g, name, TK_CONST, dt, rank, dims);
-	t->shape_known = true;
-
-	if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-		read_external(L, what, tp, t, nbytes);
-		copy_le(t->data, t->data, nelem, esz, dt);
-		return t;
-	}
-	if (tp->has_raw_data) {
-		if ((uint64_t)tp->raw_data.len != (uint64_t)nbytes)
-			ctx_error(c, "%s: raw_data is %zu bytes, but the dims need %lld", what,
-			          tp->raw_data.len, (long long)nbytes);
-		t->data = ctx_alloc(c, (size_t)nbytes + 1);
-		copy_le(t->data, tp->raw_data.data, nelem, esz, dt);
-		return t;
-	}
-	/* ONNX keeps BOOL, INT8, UINT8, FLOAT16 and BFLOAT16 in int32_data,
-	 * one element (or its 16 bits) per int32 */
-	size_t have = dt == DT_F32 ? tp->n_float_data : dt == DT_I64 ? tp->n_int64_data
-	            : tp->n_int32_data;
-	need_count(c, what, dt == DT_F32 ? "float_data" : dt == DT_I64 ? "int64_data"
-	           : "int32_data", have, nelem);
-	t->data = ctx_alloc(c, (size_t)nbytes + 1);
-	switch (dt) {
-	case DT_F32:
-		need_count(c, what, "float_data", tp->n_float_data, nelem);
-		if (nelem)
-			memcpy(t->data, tp->float_data, (size_t)nbytes);
-		break;
-	case DT_I64:
-		need_count(c, what, "int64_data", tp->n_int64_data, nelem);
-		if (nelem)
-			memcpy(t->data, tp->int64_data, (size_t)nbytes);
-		break;
-	case DT_I32:
-		need_count(c, what, "int32_data", tp->n_int32_data, nelem);
-		if (nelem)
-			memcpy(t->data, tp->int32_data, (size_t)nbytes);
-		break;
-	case DT_BOOL: {
-		need_count(c, what, "int32_data", tp->n_int32_data, nelem);
-		uint8_t *d = t->data;
-		for (int64_t i = 0; i < nelem; i++)
-			d[i] = tp->int32_data[i] != 0;
-		break;
-	}
-	case DT_I8:
-	case DT_U8: {
-		/* the values as written: a value out of the type's range is an error */
-		int32_t lo = dt == DT_I8 ? -128 : 0, hi = dt == DT_I8 ? 127 : 255;
-		uint8_t *d = t->data;
-		for (int64_t i = 0; i < nelem; i++) {
-			int32_t v = tp->int32_data[i];
-			if (v < lo || v > hi)
-				ctx_error(c, "%s: int32_data[%lld] = %d is out of range for %s", what,
-				          (long long)i, (int)v, onnx_type_name(onnx_dt));
-			d[i] = (uint8_t)(v & 0xff);
-		}
-		break;
-	}
-	case DT_F16:
-	case DT_BF16: {
-		uint16_t *d = t->data;
-		for (int64_t i = 0; i < nelem; i++)
-			d[i] = (uint16_t)(tp->int32_data[i] & 0xffff);
-		break;
-	}
-	default:
-		unreachable(c);
-	}
-	return t;
+	OnnxTensors s = {L->s.g, L->path, &L->ext_fd, &L->root->source_hash};
+	return onnx_tensor(&s, tp, name, what);
 }
 
 /* ------------------------------------------------------------------ */
@@ -820,18 +335,19 @@ static Tensor *const_input(Loader *L, const char *name)
 		if (bad)
 			ctx_error(c, "--const-input %s: cannot read '%s'", text_msg(c, name),
 			          b->path);
-		pb_check_depth(L, &onnx__tensor_proto__descriptor, buf, len,
+		ctx_depend(c, b->path);
+		pb_check_depth(c, &onnx__tensor_proto__descriptor, buf, len,
 		               ctx_printf(c, "--const-input %s: '%s'", text_msg(c, name), b->path));
 		L->const_tp = (Onnx__TensorProto *)protobuf_c_message_unpack(
-			&onnx__tensor_proto__descriptor, &L->pb_alloc, len, buf);
-		pb_check_memory(L);
+			&onnx__tensor_proto__descriptor, &L->pb.alloc, len, buf);
+		pb_check_memory(&L->pb);
 		if (!L->const_tp)
 			ctx_error(c,
 			          "--const-input %s: '%s' is not a serialized ONNX TensorProto", text_msg(c, name),
 			          b->path);
 		Tensor *t = tensor_from_proto(L, L->const_tp, name,
 		                              ctx_printf(c, "--const-input %s", name));
-		protobuf_c_message_free_unpacked(&L->const_tp->base, &L->pb_alloc);
+		protobuf_c_message_free_unpacked(&L->const_tp->base, &L->pb.alloc);
 		L->const_tp = NULL;
 		return t;
 	}
@@ -1532,6 +1048,7 @@ static void map_file(Loader *L, const char *path)
 	L->map = p;
 	close(L->fd);
 	L->fd = -1;
+	ctx_depend(c, path);
 }
 
 static Graph *load(Loader *L, const char *path)
@@ -1544,10 +1061,10 @@ static Graph *load(Loader *L, const char *path)
 	L->s.g = g;
 	L->root = g;
 	g->source_hash = fnv1a(FNV1A_BASIS, L->map, L->maplen);
-	pb_check_depth(L, &onnx__model_proto__descriptor, L->map, L->maplen, "the model");
+	pb_check_depth(c, &onnx__model_proto__descriptor, L->map, L->maplen, "the model");
 	L->model = (Onnx__ModelProto *)protobuf_c_message_unpack(&onnx__model_proto__descriptor,
-	                                                         &L->pb_alloc, L->maplen, L->map);
-	pb_check_memory(L);
+	                                                         &L->pb.alloc, L->maplen, L->map);
+	pb_check_memory(&L->pb);
 	if (!L->model)
 		ctx_error(c, "not a valid ONNX model (protobuf parse failed)");
 	munmap(L->map, L->maplen);
@@ -1587,7 +1104,7 @@ static Graph *load(Loader *L, const char *path)
 	read_nodes(L, gp);
 	read_outputs(L, gp);
 
-	check_doubles(L);
+	onnx_check_doubles(L->s.g);
 
 	for (int i = 0; i < c->nconsts; i++)
 		if (!c->consts[i].used)
@@ -1609,8 +1126,7 @@ Graph *onnx_load(Ctx *c, const char *path)
 	Loader *L = ctx_alloc(c, sizeof *L);
 	L->c = c;
 	L->fd = L->ext_fd = -1;
-	L->pb_alloc = (ProtobufCAllocator){pb_malloc, pb_free, L};
-	L->pb_limit = (size_t)ctx_memory_limit();
+	pb_guard_init(&L->pb, c);
 	if (!c->jmp)   /* nobody to unwind to: nothing to clean up either */
 		return load(L, path);
 

@@ -213,6 +213,22 @@ def cases():
         Case("const_input_wrong_shape", {"m.onnx": good, "x.pb": x_pb((3, 3))},
              ["m.onnx", "-o", "out.c", "--const-input", "x=x.pb"],
              msg=[r"--const-input x|'x'", r"3, ?3"]),  # names the input and its wrong shape
+        # --weights and --depfile
+        Case("ok_weights_blob", {"m.onnx": good},
+             ["m.onnx", "-o", "out.c", "--weights=blob", "--depfile", "out.d"], rc=0),
+        Case("ok_weights_extern", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--weights", "extern"],
+             rc=0),
+        Case("weights_bad_mode", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--weights=zip"],
+             msg=r"--weights=zip"),
+        Case("weights_missing_value", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--weights"],
+             msg=r"--weights"),
+        Case("depfile_without_output", {"m.onnx": good}, ["m.onnx", "--report", "--depfile", "d"],
+             msg=r"--depfile"),
+        Case("depfile_missing_value", {"m.onnx": good}, ["m.onnx", "-o", "out.c", "--depfile"],
+             msg=r"--depfile"),
+        # a failed compile writes none of its four files
+        Case("failure_blob_writes_nothing", {"m.onnx": det_model()},
+             ["m.onnx", "-o", "out.c", "--weights=blob", "--depfile", "out.d"], msg=r"Det"),
         # a failed compile must leave earlier outputs alone (compared byte for byte)
         Case("failure_keeps_old_outputs", {"m.onnx": det_model(), "out.c": b"/* old */\n",
                                            "out.h": b"/* old */\n"},

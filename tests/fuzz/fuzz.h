@@ -57,7 +57,7 @@ static inline void fuzz_check_code(const Ctx *c)
 static inline void fuzz_compile(Graph *g)
 {
 	pipeline_run(g, NULL, NULL);
-	EmitOptions eo = {"fuzz", "tostc fuzz", "fuzz.h"};
+	EmitOptions eo = {"fuzz", "tostc fuzz", "fuzz.h", WEIGHTS_EMBED, NULL};
 	FILE *f = fuzz_devnull();
 	emit_c(g, &eo, f, f);
 	fflush(f);

@@ -5,10 +5,13 @@
  * Arguments "@0" .. "@3" stand for the sample models (digits.onnx,
  * digits.tost, digits.safetensors, a missing file), so the fuzzer can reach a
  * real compile with its options.  To keep the fuzzer from writing anywhere,
- * the process works in a private temporary directory, the value of -o /
- * --output loses every '/', and the directory is emptied after each input
- * (after a failed run it must already be empty: no half-written output);
- * stdout (--help, --report, --dump-ir) goes to /dev/null.
+ * the process works in a private temporary directory, the value of every
+ * option that names a file to write (-o, --output, --depfile, and tostc
+ * run's --outputs) loses every '/', and the directory is emptied after each
+ * input (after a failed run it must already be empty: no half-written
+ * output); stdout (--help, --report, --dump-ir) goes to /dev/null.  tostc
+ * run gets a C compiler that does not exist ($CC) and the directory as its
+ * $TMPDIR: it reads its arrays and compiles the model, then stops there.
  */
 #define _GNU_SOURCE
 #include "fuzz.h"
@@ -44,6 +47,8 @@ static void setup(void)
 	snprintf(workdir, sizeof workdir, "/tmp/tostc_fuzz_cli.XXXXXX");
 	if (!mkdtemp(workdir) || chdir(workdir) != 0)
 		abort();
+	setenv("CC", "/nonexistent/tostc-fuzz-cc", 1);
+	setenv("TMPDIR", workdir, 1);
 	if (!freopen("/dev/null", "w", stdout))
 		abort();
 }
@@ -92,7 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i <= size && argc < MAX_ARGV + 1;) {
 		char *a = buf + i;
 		size_t n = strlen(a);
-		if (argc > 1 && (!strcmp(argv[argc - 1], "-o") || !strcmp(argv[argc - 1], "--output"))) {
+		const char *prev = argv[argc - 1];
+		if (argc > 1 && (!strcmp(prev, "-o") || !strcmp(prev, "--output") ||
+		                 !strcmp(prev, "--depfile") || !strcmp(prev, "--outputs"))) {
 			char *w = a;   /* strip the slashes in place (a is inside buf) */
 			for (char *r = a; *r; r++)
 				if (*r != '/')

@@ -193,7 +193,7 @@ static Result compile(const Bytes *m)
 	if (setjmp(jb) == 0) {
 		Graph *g = onnx_load(c, path);
 		pipeline_run(g, NULL, NULL);
-		EmitOptions eo = {"m", "tostc model.onnx -o model.c --name m", "model.h"};
+		EmitOptions eo = {"m", "tostc model.onnx -o model.c --name m", "model.h", WEIGHTS_EMBED, NULL};
 		emit_c(g, &eo, fc, fh);
 	}
 	fuzz_check_code(c);

@@ -1,4 +1,5 @@
-# Fuzz targets (tests/fuzz/fuzz_*.c): onnx, dsl, safetensors, cli, names (random
+# Fuzz targets (tests/fuzz/fuzz_*.c): onnx, dsl, safetensors, cli, npz (tostc
+# run's .npy/.npz reader and writer), names (random
 # bytes in the strings of a valid model: the generated C must mean the same).
 #
 # Always: each target is built with standalone.c (no libFuzzer, any compiler)
@@ -11,7 +12,7 @@
 # ctest `fuzz_<t>` runs each for TOSTC_FUZZ_SECONDS (default 30) from the
 # seeds, with the dictionary tests/fuzz/<t>.dict (op, layer, key and option
 # names).  scripts/fuzz.sh runs the long campaigns (docs/reliability.md).
-set(FUZZ_TARGETS onnx dsl safetensors cli names)
+set(FUZZ_TARGETS onnx dsl safetensors cli names npz)
 set(FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR}/../fuzz)
 set(TOSTC_FUZZ_SECONDS 30 CACHE STRING "seconds per fuzz target in the ctest run")
 foreach(t ${FUZZ_TARGETS})

@@ -10,8 +10,9 @@
 #
 # ctest `symbols`: every ONNX node test model tostc accepts (compiled again
 # here, since the conformance runner deletes passing cases), and the C the
-# model tests, DSL equivalence, digits sample, resources, api, stream and
-# charlm tests generated
+# model tests, DSL equivalence, digits sample, resources, api, stream,
+# charlm and weights tests generated (a --weights=blob model with its
+# model.weights.S, which defines the blob's symbol)
 # are compiled to object files that may reference only libm's functions and
 # memcpy/memset/memmove (scripts/check_symbols.sh).  It runs after those
 # tests (DEPENDS orders them; run the whole suite, as scripts/test.sh does).
@@ -37,6 +38,6 @@ add_test(NAME symbols
           ${CMAKE_BINARY_DIR}/models_work ${CMAKE_BINARY_DIR}/dsl_work
           ${CMAKE_BINARY_DIR}/digits_sample ${CMAKE_BINARY_DIR}/resources_work
           ${CMAKE_BINARY_DIR}/api_work ${CMAKE_BINARY_DIR}/stream_work
-          ${CMAKE_BINARY_DIR}/charlm_sample)
+          ${CMAKE_BINARY_DIR}/charlm_sample ${CMAKE_BINARY_DIR}/weights_work)
 set_tests_properties(symbols PROPERTIES TIMEOUT 900
-  DEPENDS "conformance;models;dsl_equiv;digits_sample;resources;api;stream;charlm_sample")
+  DEPENDS "conformance;models;dsl_equiv;digits_sample;resources;api;stream;charlm_sample;weights")

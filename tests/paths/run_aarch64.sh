@@ -13,7 +13,10 @@
 #      tokens: 128-row GEMMs, tests/paths/charlm_logits.c); every output of
 #      the aarch64 run within 1e-4 * |x86| + 1e-5 * max |x86| of the x86
 #      run's (not bitwise: the kernels' tiles and fused multiply-adds
-#      differ), and digits' accuracy line equal.
+#      differ), and digits' accuracy line equal;
+#   3. charlm again with --weights=blob: its model.weights.S assembled by
+#      aarch64-linux-gnu-gcc, and by clang --target=aarch64-linux-gnu when
+#      clang is installed, linked and run: bitwise the output of 2.
 # Without the tools it prints why it skipped and exits 77 (ctest: Skipped),
 # or 1 when TOSTC_REQUIRE_AARCH64=1 (CI sets it).  AARCH64_CC and QEMU_AARCH64
 # name other binaries.
@@ -115,5 +118,33 @@ model() {
 model digits "$SRC/samples/digits/digits.tost" "$SRC/tests/paths/digits_logits.c" \
 	"$SRC/samples/digits/digits_test.bin" || status=1
 model charlm "$SRC/samples/charlm/charlm.onnx" "$SRC/tests/paths/charlm_logits.c" || status=1
+
+# 3. the weights linked from charlm.weights by charlm.weights.S (.incbin)
+d=$WORK/charlm_blob
+mkdir -p "$d"
+"$TOSTC" "$SRC/samples/charlm/charlm.onnx" -o "$d/charlm.c" --name charlm --weights=blob
+asms="$XCC"
+for c in clang clang-14; do
+	if command -v $c > /dev/null 2>&1; then
+		asms="$asms $c"
+		break
+	fi
+done
+for as in $asms; do
+	case $as in
+	clang*) $as --target=aarch64-linux-gnu -I"$d" -c "$d/charlm.weights.S" -o "$d/w_clang.o"
+		obj=$d/w_clang.o ;;
+	*) obj=$d/charlm.weights.S ;;
+	esac
+	$XCC -std=c99 -O2 -static -Wall -Wextra -pedantic -Werror -I"$d" \
+		"$SRC/tests/paths/charlm_logits.c" "$d/charlm.c" "$obj" -lm -o "$d/neon"
+	"$QEMU" "$d/neon" > "$d/neon.txt" || status=1
+	if cmp -s "$WORK/charlm/neon.txt" "$d/neon.txt"; then
+		echo "[aarch64 charlm, --weights=blob, .S by $as]: bitwise the embed build's output"
+	else
+		echo "[aarch64 charlm, --weights=blob, .S by $as]: output differs from the embed build's"
+		status=1
+	fi
+done
 [ $status = 0 ] || echo "paths_aarch64: FAILED"
 exit $status

@@ -237,7 +237,7 @@ static char *emit_to_string(Graph *g, size_t *len)
 	char *buf = NULL, *hbuf = NULL;
 	size_t hlen = 0;
 	FILE *f = open_memstream(&buf, len), *h = open_memstream(&hbuf, &hlen);
-	EmitOptions o = {"small", "tostc small.onnx -o small.c", "small.h"};
+	EmitOptions o = {"small", "tostc small.onnx -o small.c", "small.h", WEIGHTS_EMBED, NULL};
 	emit_c(g, &o, f, h);
 	fclose(f);
 	fclose(h);
@@ -266,7 +266,8 @@ static void test_emit_deterministic(void)
 	CU_ASSERT_EQUAL(n1, n2);
 	CU_ASSERT(n1 == n2 && memcmp(s1, s2, n1) == 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s1, "int small_run(const float *x, float *y, void *workspace)"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(s1, "int small_run_v(const void *const *in, void *const *out, void *workspace)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s1, "int small_run_v(const void *const *inputs, void *const *outputs, void *workspace)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s1, "static int small_forward(const unsigned char *W, const void *const *in"));
 	/* t (Add) and r (Relu, in place over t) share one 64-byte buffer: y is the
 	 * caller's output, so the arena is exactly one buffer */
 	CU_ASSERT_EQUAL(g1->arena_size, 64);
