@@ -6,7 +6,7 @@
 (run.sh builds tostc, installs onnxruntime-node 1.30.0 under build/bench/ort,
 then calls this script.)  Everything generated lives in build/bench:
 models/NAME (ONNX export + input), gen/NAME (model.c, the driver binary),
-results.json and results.md.
+results.json and results.md (bench/cnn.sh: cnn.json and cnn.md).
 
 For every model: export (bench/export.py), compile with tostc (time), build
 the generated C with gcc -O2 -march=native (time), run it (bench/driver.c;
@@ -33,7 +33,7 @@ OUT = os.path.join(ROOT, "build", "bench")
 MODELS = ["tost_s", "tost_t", "stack_256", "stack_1024", "stack_4096", "stack_16384",
           "lm_256", "lm_2048", "mm_197x384x1536", "mm_197x1536x384", "mm_1024x384x1536"]
 SHAPES = {"tost_s": [1, 3, 224, 224], "tost_t": [1, 3, 224, 224], "lm_256": [1, 256],
-          "lm_2048": [1, 2048]}
+          "lm_2048": [1, 2048], "vit_b_16": [1, 3, 224, 224]}
 CC = os.environ.get("CC", "gcc")
 CFLAGS = os.environ.get("BENCH_CFLAGS", "-std=c99 -O2 -march=native").split()
 
@@ -102,16 +102,24 @@ def shape_of(name):
         return SHAPES[name]
     if name.startswith("mm_"):
         return [int(v) for v in name[3:].split("x")[:2]]
-    return [1, int(name.split("_")[1]), 384]
+    if name.startswith("bert_"):
+        return [1, int(name.split("_")[1]), 768]
+    if name.startswith("att_"):
+        return [1, int(name.split("_")[1]), 2304]
+    if name.startswith("stack_"):
+        return [1, int(name.split("_")[1]), 384]
+    return [1, 3, 224, 224]   # the CNNs (bench/cnn.sh)
 
 
 def tokens(name):
     """tokens the TSSA blocks see (for time per token)"""
-    if name.startswith("stack_") or name.startswith("lm_"):
+    if name.startswith(("stack_", "lm_", "bert_", "att_")):
         return shape_of(name)[1]
+    if name == "vit_b_16":
+        return 197
     if name.startswith("mm_"):
         return shape_of(name)[0]
-    return 196
+    return 196 if name.startswith("tost_") else 0   # 0: not a token model
 
 
 def run_model(name, a, tostc):
@@ -191,7 +199,7 @@ def table(res, peak):
         need = "%.1f (%.0f%%) | %.0f%%" % (og, 100 * og / peak, 130 * og / peak) if o1 else "- | -"
         pr1 = "%.2fx (%.2f-%.2f)" % paired(r, "ort1", "tostc", False) if o1 else "-"
         pr2 = "%.2fx (%.2f-%.2f)" % paired(r, "ort2", "tostc2", True) if o2 and t2 else "-"
-        lines.append("| %s | %.2f | %.1f (%.1f) | %s | %s | %s | %s | %s | %s | %s | %.1f (%.0f%%) | %s | %.2f | %s | %s + %s | %s | %.1e |" % (
+        lines.append("| %s | %.2f | %.1f (%.1f) | %s | %s | %s | %s | %s | %s | %s | %.1f (%.0f%%) | %s | %s | %s | %s + %s | %s | %.1e |" % (
             r["model"] + (" (ORT opt %s)" % o1["opt"] if o1 and o1.get("opt") != "all" else ""),
             r["flops"] * 1e-9, t * 1e3, r["tostc"]["median"] * 1e3,
             "%.1f (%.1f)" % (o1["cpu_median"] * 1e3, o1["median"] * 1e3) if o1 else "-",
@@ -199,7 +207,8 @@ def table(res, peak):
             "%.1f" % (t2["median"] * 1e3) if t2 else "-",
             "%.1f" % (o2["median"] * 1e3) if o2 else "-",
             "%.2fx" % (o2["median"] / t2["median"]) if o2 and t2 else "-", pr2,
-            gf, 100 * gf / peak, need, t / tokens(r["model"]) * 1e6, fmt_mb(r["tostc"]["rss"]),
+            gf, 100 * gf / peak, need,
+            "%.2f" % (t / tokens(r["model"]) * 1e6) if tokens(r["model"]) else "-", fmt_mb(r["tostc"]["rss"]),
             fmt_mb(r["arena"]), fmt_mb(r["weights"]),
             "%s (%s)" % (fmt_mb(o1["rss"]), fmt_mb(o1["rss_base"])) if o1 else "-",
             r.get("max_abs_diff", 0.0)))
@@ -213,6 +222,8 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--tostc", default=os.path.join(OUT, "tostc-build", "tostc"))
+    ap.add_argument("--results", default="results",
+                    help="stem of the result files in build/bench (.json, .md)")
     a = ap.parse_args()
     a.threads = [int(t) for t in a.threads.split(",") if t]
     names = a.models.split(",")
@@ -262,7 +273,7 @@ def main():
            "runs": a.runs, "rounds": a.rounds, "date": time.strftime("%Y-%m-%d %H:%M")}
     load = open("/proc/loadavg").read().split()[:3]
     out["loadavg"] = load
-    with open(os.path.join(OUT, "results.json"), "w") as f:
+    with open(os.path.join(OUT, a.results + ".json"), "w") as f:
         json.dump(out, f, indent=1)
     md = table(res, peak["gflops"])
     gl = ["| runtime GEMM m x k x n (CPU time) | median GFLOP/s (% peak) | best GFLOP/s (% peak) |",
@@ -281,7 +292,7 @@ def main():
             + md + "\n\n" + "\n".join(gl) + "\n\n"
             + "Compile times: " + ", ".join("%s tostc %.1f s + cc %.1f s (model.c %.0f MB)" % (
                 r["model"], r["tostc_s"], r["cc_s"], r["c_bytes"] / 1e6) for r in res) + ".\n")
-    with open(os.path.join(OUT, "results.md"), "w") as f:
+    with open(os.path.join(OUT, a.results + ".md"), "w") as f:
         f.write(text)
     print()
     print(text)

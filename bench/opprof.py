@@ -5,7 +5,7 @@
 
 Run after bench/run.sh (it needs build/bench/gen/NAME/model.c, the input in
 build/bench/models/NAME and the Release tostc).  It writes a copy of model.c
-whose model_run_v times every node call (CLOCK_MONOTONIC), builds it with
+whose forward pass times every node's statements (CLOCK_MONOTONIC), builds it with
 bench/opprof_driver.c (gcc -std=c99 -O2 -march=native, as the benchmark),
 runs the model once to warm up and then R times (default 50), and prints per
 op type: nodes, ms per run, share of the time, and GFLOP/s from the flops of
@@ -46,28 +46,33 @@ def main():
         if len(f) >= 6 and f[0].isdigit() and f[-2].isdigit():
             flops[(f[0], f[1])] = int(f[-2])
     src = open(os.path.join(gd, "model.c")).read()
-    ops = {}   # node function -> (index, op type), from the comment above it
-    for m in re.finditer(r"/\* #(\d+) (\w+) [^\n]*\*/\nstatic void (node\d+)\(", src):
-        ops[m.group(3)] = (m.group(1), m.group(2))
-    at = src.index("int model_run_v(const void *const *in")
-    names = []
-
-    def timed(m):
-        names.append(m.group(1))
-        call = "%s(ws, in, out);" % m.group(1)
-        first = call if a.hot else ""
-        return "{%s double t0_ = op_now(); %s op_time[%d] += op_now() - t0_;}" % (
-            first, call, len(names) - 1)
-
-    body = re.sub(r"\b(node\d+)\(ws, in, out\);", timed, src[at:])
-    head = src[:at]
+    # the forward pass: model_run_v (and its parts, for a large graph), where
+    # each node's statements follow its comment "/* #N Op 'name': ... */"
+    at = src.index("/* ---- the forward pass ---- */")
+    end = src.index("\nint model_run(", at)
+    node = re.compile(r"\t/\* #(\d+) (\w+) [^\n]*\*/\n")
+    names, ops, pieces, pos = [], {}, [], 0   # names: one per timed node
+    for m in node.finditer(src, at, end):
+        stop = min(q for q in (src.find("\n\t/* #", m.end() - 1), src.find("\n}", m.end() - 1))
+                   if q >= 0)
+        body = src[m.end():stop + 1]
+        i = len(names)
+        names.append(i)
+        ops[i] = (m.group(1), m.group(2))
+        first = body if a.hot else ""
+        pieces.append(src[pos:m.end()])
+        pieces.append("\t{%s double t0_ = op_now();\n%s\top_time[%d] += op_now() - t0_;}\n"
+                      % (first, body, i))
+        pos = stop + 1
+    pieces.append(src[pos:])
+    head = "".join(pieces)
     inc = head.index("\n", head.index("#include")) + 1
     timer = ("#include <time.h>\ndouble op_time[%d];\nstatic double op_now(void)\n{\n"
              "\tstruct timespec t;\n\tclock_gettime(CLOCK_MONOTONIC, &t);\n"
              "\treturn (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;\n}\n" % max(1, len(names)))
     prof = os.path.join(gd, "opprof.c")
     with open(prof, "w") as f:
-        f.write("#define _POSIX_C_SOURCE 200112L\n" + head[:inc] + timer + head[inc:] + body)
+        f.write("#define _POSIX_C_SOURCE 200112L\n" + head[:inc] + timer + head[inc:])
     exe = os.path.join(gd, "opprof")
     subprocess.run(["gcc", "-std=c99", "-O2", "-march=native", "-I" + gd,
                     "-DOP_NODES=%d" % len(names), os.path.join(ROOT, "bench", "opprof_driver.c"),

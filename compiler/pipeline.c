@@ -18,7 +18,10 @@ const Pass passes[] = {
 	{"fuse_common",    fuse_common,    PASS_FUSION},  /* LayerNorm, GELU, MatMul + bias */
 	{"fuse_mlp",       fuse_mlp,       PASS_FUSION},  /* LN, fc1, GELU, fc2, LayerScale, residual */
 	{"fuse_epilogue",  fuse_epilogue,  PASS_FUSION},  /* BatchNorm into Conv, LayerScale into Gemm */
+	{"layout",         layout_channels_last, PASS_FUSION},  /* a convolutional graph channels last */
+	{"fuse_conv",      fuse_conv,      PASS_FUSION},  /* activations, residual into ConvNhwc */
 	{"fuse_absorb",    fuse_absorb,    PASS_FUSION},  /* a projection moved into its contraction */
+	{"fuse_attention", fuse_attention, PASS_FUSION},  /* softmax attention -> one streaming node */
 	{"dce_after_fuse", dce,            PASS_FUSION},  /* what fusion left unread */
 	{"views",          make_views,     0},  /* Reshape & co. share their input's memory */
 	{"demand",         demand,         0},  /* Gemm rows that only some readers use */

@@ -444,6 +444,12 @@ int op_attr_choice(Graph *g, Node *n, const char *name, const char *dflt,
                    const char *const *names, int count);
 /* op_linalg.c: a Gemm demand.c may split into parts (lower_gemm honours them) */
 bool gemm_parts_ok(const Node *n);
+/* op_linalg.c: the spatial parameter array of the kernels (in[3], out[3],
+ * kernel[3], stride[3], dilation[3], pads[6], 1-D and 2-D padded with
+ * leading size-1 dims; runtime/conv/conv.h) of a Conv, or of a MaxPool or
+ * AveragePool, from its attributes and its channels-first input */
+void conv_params(Graph *g, Node *n, int64_t p[21]);
+void pool_params(Graph *g, Node *n, int64_t p[21]);
 /* Require input i to be present and constant (e.g. Reshape's shape); returns it. */
 Tensor *need_const(Graph *g, Node *n, int i);
 /* Require input i's element type to be one of a mask of (1 << DT_x). */
@@ -922,6 +928,24 @@ void fuse_mlp(Graph *g);
 void fuse_epilogue(Graph *g);
 
 /* ------------------------------------------------------------------ */
+/* layout.c: a convolutional graph runs channels last                   */
+/* ------------------------------------------------------------------ */
+
+/* Conv, the pools and what lies between them on channels-last tensors
+ * (ConvNhwc, PoolNhwc: op_nhwc.c), transposes only where the graph leaves
+ * them; a graph without depthwise, grouped or 1x1 convolutions or pools is
+ * left as it is. */
+void layout_channels_last(Graph *g);
+
+/* ------------------------------------------------------------------ */
+/* fuse_conv.c: activations and a residual add into ConvNhwc            */
+/* ------------------------------------------------------------------ */
+
+/* ConvNhwc -> activation -> Add(residual) -> activation -> one ConvNhwc
+ * whose epilogue does them all (runtime/elementwise/act.h). */
+void fuse_conv(Graph *g);
+
+/* ------------------------------------------------------------------ */
 /* fuse_absorb.c: a projection moved into the contraction that reads it  */
 /* ------------------------------------------------------------------ */
 
@@ -929,6 +953,15 @@ void fuse_epilogue(Graph *g);
  * each output element reading one row or one column of it -> ProjContract
  * (class attention's keys and values never made). */
 void fuse_absorb(Graph *g);
+
+/* ------------------------------------------------------------------ */
+/* fuse_attention.c: softmax attention as one streaming node            */
+/* ------------------------------------------------------------------ */
+
+/* MatMul(Softmax(scale MatMul(q, k^T) [+ mask]), v) -> SoftmaxAttention,
+ * reading q, k, v and the mask through the views and transposes around them
+ * with strides (runtime/attention/attention.h). */
+void fuse_attention(Graph *g);
 
 /* ------------------------------------------------------------------ */
 /* stream.c: the step API of causal models (token by token, O(1) state) */

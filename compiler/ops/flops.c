@@ -88,3 +88,18 @@ int64_t flops_proj_contract(const Node *n)
 	int64_t in = n->in[1]->dims[1];
 	return 2 * in * (attr_int(n, "groups", 0) * attr_int(n, "terms", 0) + out_elems(n));
 }
+
+/* two products of m x n multiply-adds per batch index, about five per score
+ * for the softmax, one for the scale and one for the mask (as unfused) */
+int64_t flops_attention(const Node *n)
+{
+	const int64_t *mnc, *bd;
+	int nb = attr_ints(n, "bdims", &bd);
+	int64_t nbat = 1;
+	if (attr_ints(n, "mnc", &mnc) != 4)
+		return 0;
+	for (int d = 0; d < nb; d++)
+		nbat *= bd[d];
+	int64_t s = nbat * mnc[0] * mnc[1];
+	return s * (2 * (mnc[2] + mnc[3]) + 6 + (n->nin > 3 ? 1 : 0));
+}

@@ -13,6 +13,7 @@
  */
 #include "tostc.h"
 #include "gemm/gemm.h"
+#include "attention/attention.h"
 #include "gemm/proj_contract.h"
 #include "mlp/mlp.h"
 #include "tssa/tssa.h"
@@ -213,4 +214,80 @@ void lower_mlp_block(Graph *g, Node *n)
 	call_int(c, n->in[2] != NULL);
 	call_int(c, n->in[4] != NULL);
 	call_int(c, n->in[6] != NULL);
+}
+
+/* ---- op SoftmaxAttention (fuse_attention.c; runtime/attention/attention.h) ---- */
+
+/* Attribute `name`: ints of count n (ir_assert: the pass writes them) */
+static const int64_t *att_ints(Graph *g, Node *n, const char *name, int count)
+{
+	const int64_t *v = NULL;
+	ir_assert(g->ctx, attr_ints(n, name, &v) == count);
+	return v;
+}
+
+/* Every element the strides str (offset, batch strides, row, column) reach
+ * over bdims x (rows, cols) lies in t. */
+static void att_in_bounds(Graph *g, const Tensor *t, const int64_t *str, int nb,
+                          const int64_t *bd, int64_t rows, int64_t cols)
+{
+	int64_t lo = str[0], hi = str[0];
+	for (int d = 0; d < nb + 2; d++) {
+		int64_t cnt = d < nb ? bd[d] : d == nb ? rows : cols, s = str[1 + d] * (cnt - 1);
+		if (s > 0)
+			hi += s;
+		else
+			lo += s;
+	}
+	ir_assert(g->ctx, lo >= 0 && hi < tensor_nelem(t));
+}
+
+/* The output keeps its tensor's shape; the strides must stay inside every
+ * operand (the pass derived them; this re-checks them after every change). */
+void shape_attention(Graph *g, Node *n)
+{
+	const char *sn[5] = {"qstr", "kstr", "vstr", "ostr", "mstr"};
+	const int64_t *mnc = att_ints(g, n, "mnc", 4), *bd, *st;
+	int nb = attr_ints(n, "bdims", &bd);
+	ir_assert(g->ctx, nb >= 1 && mnc[0] > 0 && mnc[1] > 0 && mnc[2] > 0 && mnc[3] > 0);
+	int64_t rows[5] = {mnc[0], mnc[1], mnc[1], mnc[0], mnc[0]};
+	int64_t cols[5] = {mnc[2], mnc[2], mnc[3], mnc[3], mnc[1]}, nbat = 1;
+	for (int i = 0; i < n->nin; i++)
+		need_dtype(g, n, i, 1u << DT_F32);
+	for (int d = 0; d < nb; d++)
+		nbat *= bd[d];
+	Tensor *y = n->out[0];
+	ir_assert(g->ctx, tensor_nelem(y) == nbat * mnc[0] * mnc[3]);
+	for (int w = 0; w < 5; w++) {
+		if (w == 4 && n->nin < 4)
+			break;
+		st = att_ints(g, n, sn[w], nb + 3);
+		att_in_bounds(g, w == 3 ? y : n->in[w == 4 ? 3 : w], st, nb, bd, rows[w], cols[w]);
+	}
+	shape_set(y, DT_F32, y->rank, y->dims);
+}
+
+void lower_attention(Graph *g, Node *n)
+{
+	const int64_t *mnc = att_ints(g, n, "mnc", 4), *bd;
+	int nb = attr_ints(n, "bdims", &bd), has_mask = n->nin > 3 && n->in[3];
+	int64_t zero[MAX_RANK + 3] = {0}, slot = tr_attention_slot_floats(mnc[0], mnc[1], mnc[2], mnc[3]);
+	Call *c = call_new(g, n, K_tr_attention_f32);
+	for (int i = 0; i < 3; i++)
+		call_in(c, n->in[i]);
+	call_in(c, has_mask ? n->in[3] : n->in[0]);   /* unread without a mask */
+	call_out(c, n->out[0]);
+	call_scratch(c, 4 * TR_ATT_SLOTS * slot);
+	for (int i = 0; i < 4; i++)
+		call_int(c, mnc[i]);
+	call_int(c, nb);
+	call_int(c, slot);
+	call_ints(g, c, bd, nb);
+	call_ints(g, c, att_ints(g, n, "qstr", nb + 3), nb + 3);
+	call_ints(g, c, att_ints(g, n, "kstr", nb + 3), nb + 3);
+	call_ints(g, c, att_ints(g, n, "vstr", nb + 3), nb + 3);
+	call_ints(g, c, att_ints(g, n, "ostr", nb + 3), nb + 3);
+	call_ints(g, c, has_mask ? att_ints(g, n, "mstr", nb + 3) : zero, nb + 3);
+	call_float(c, attr_float(n, "scale", 1.0f));
+	call_int(c, has_mask);
 }

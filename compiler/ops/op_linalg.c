@@ -138,12 +138,13 @@ void linalg_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m, 
 	emit_gemm(g, n, a, b, y, m, k, nn, trans_a, trans_b, 1.0f, 0);
 }
 
-/* y (m, n) = [start +] [beta * bias +] alpha * A' @ B' as one tr_gemm_packed_start_f32
- * call, the start (m, n) and the bias (a row of n, broadcast) added as the GEMM
- * makes each tile; 0 (nothing appended) unless B is gemm_packable. */
+/* y (m, n) = [gelu]([start +] [beta * bias +] alpha * A' @ B') as one
+ * tr_gemm_packed_start_f32 call, the start (m, n) and the bias (a row of n,
+ * broadcast) added and the GELU applied as the GEMM makes each tile; 0 (nothing
+ * appended) unless B is gemm_packable. */
 static int emit_gemm_start(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m,
                            int64_t k, int64_t nn, int trans_a, int trans_b, float alpha,
-                           Tensor *bias, float beta, Tensor *start)
+                           Tensor *bias, float beta, Tensor *start, int gelu)
 {
 	if (!gemm_packable(b, m, k, nn))
 		return 0;
@@ -158,6 +159,7 @@ static int emit_gemm_start(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, i
 	call_float(c, beta);
 	call_int(c, bias != NULL);
 	call_int(c, start != NULL);
+	call_int(c, gelu);
 	return 1;
 }
 
@@ -290,10 +292,11 @@ void shape_gemm(Graph *g, Node *n)
 }
 
 /* Gemm n can be made in parts (demand.c): B a packable constant, A not
- * transposed, C absent or a bias row */
+ * transposed, C absent or a bias row, no GELU in its epilogue */
 bool gemm_parts_ok(const Node *n)
 {
-	if (n->op != OP_GEMM || attr_int(n, "transA", 0) || n->out[0]->rank != 2)
+	if (n->op != OP_GEMM || attr_int(n, "transA", 0) || attr_int(n, "gelu", 0) ||
+	    n->out[0]->rank != 2)
 		return false;
 	Tensor *c = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
 	int64_t m = y->dims[0], nn = y->dims[1], k = n->in[0]->dims[1];
@@ -340,8 +343,10 @@ void lower_gemm(Graph *g, Node *n)
 		call_ints(g, k0, sh, np);
 		return;
 	}
-	if (c && beta != 0.0f && is_bias_row(c, nn) &&
-	    emit_gemm_start(g, n, a, b, y, m, k, nn, ta, tb, alpha, c, beta, NULL))
+	/* a GELU fused by fuse_epilogue.c: on each tile, or one pass after the GEMM */
+	int gelu = attr_int(n, "gelu", 0) != 0, bias = c && beta != 0.0f;
+	if ((bias ? is_bias_row(c, nn) : gelu) &&
+	    emit_gemm_start(g, n, a, b, y, m, k, nn, ta, tb, alpha, bias ? c : NULL, beta, NULL, gelu))
 		return;
 	if (c && beta != 0.0f) {
 		int64_t cm = c->rank == 2 ? c->dims[0] : 1;
@@ -357,6 +362,12 @@ void lower_gemm(Graph *g, Node *n)
 		acc = 1;
 	}
 	emit_gemm(g, n, a, b, y, m, k, nn, ta, tb, alpha, acc);
+	if (gelu) {
+		Call *k1 = call_new(g, n, K_tr_gelu_f32);   /* in place */
+		call_in(k1, y);
+		call_out(k1, y);
+		call_int(k1, m * nn);
+	}
 }
 
 /*
@@ -388,7 +399,7 @@ void lower_gemm_residual(Graph *g, Node *n)
 	int64_t k = b->dims[tb ? 1 : 0], nn = b->dims[tb ? 0 : 1], m = tensor_nelem(a) / k;
 	float alpha = attr_float(n, "alpha", 1.0f), beta = attr_float(n, "beta", 1.0f);
 	if ((!c || is_bias_row(c, nn)) &&
-	    emit_gemm_start(g, n, a, b, y, m, k, nn, 0, tb, alpha, c, beta, r))
+	    emit_gemm_start(g, n, a, b, y, m, k, nn, 0, tb, alpha, c, beta, r, 0))
 		return;
 	Call *k0 = call_new(g, n, K_tr_gemm_residual_f32);
 	call_in(k0, c ? c : r);   /* any valid pointer when there is no c */
@@ -659,6 +670,14 @@ void lower_conv(Graph *g, Node *n)
 	call_ints(g, k, p, 21);
 }
 
+/* The kernels' parameter array of a Conv (its x channels first) */
+void conv_params(Graph *g, Node *n, int64_t p[21])
+{
+	Spatial sp;
+	conv_setup(g, n, &sp);
+	spatial_ints(&sp, p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Pooling                                                              */
 /* ------------------------------------------------------------------ */
@@ -677,6 +696,14 @@ static void pool_setup(Graph *g, Node *n, Spatial *sp)
 		           tensor_shape_str(g->ctx, x), ns);
 	int64_t ceil_mode = attr_int(n, "ceil_mode", 0);
 	spatial_setup(g, n, x, ks, ceil_mode != 0, sp);
+}
+
+/* The kernels' parameter array of a MaxPool or AveragePool */
+void pool_params(Graph *g, Node *n, int64_t p[21])
+{
+	Spatial sp;
+	pool_setup(g, n, &sp);
+	spatial_ints(&sp, p);
 }
 
 /* MaxPool / AveragePool: x (N, C, in...) -> y (N, C, out...) */

@@ -7,6 +7,9 @@
  *   Conv -> Gelu                         ->  Conv with gelu=1: the GELU runs on each
  *                                          output tile as it is made (bitwise the
  *                                          separate Gelu)
+ *   Gemm [-> Reshape view] -> Gelu      ->  Gemm with gelu=1: the GELU on each output
+ *                                          tile (or one pass after an unpacked GEMM;
+ *                                          bitwise the separate Gelu either way)
  *   Gemm [-> Reshape view] -> Mul gamma ->  Gemm with B' = B gamma, C' = C gamma
  *                                          (LayerScale: gamma per output column;
  *                                          also MatMul by a constant (k, n) matrix)
@@ -124,11 +127,33 @@ static bool fuse_conv_gelu(Graph *g, const Users *users, Node *conv)
 	return true;
 }
 
+/* Gemm [-> Reshape view] -> Gelu (fuse_common.c) */
+static bool fuse_gemm_gelu(Graph *g, const Users *users, Node *gemm)
+{
+	Tensor *y = gemm->out[0];
+	if (gemm->op != OP_GEMM || y->dtype != DT_F32 || y->rank != 2 || attr_int(gemm, "gelu", 0))
+		return false;
+	Node *view = NULL, *ge = only_reader(users, y);
+	if (ge && ge->op == OP_RESHAPE && ge->in[0] == y) {
+		view = ge;
+		ge = only_reader(users, view->out[0]);
+	}
+	if (!ge || !op_gelu_exact(ge) || ge->in[0] != (view ? view->out[0] : y))
+		return false;
+	node_add_attr(g, gemm, "gelu", AT_INT)->i = 1;
+	take_output(g, view ? view : gemm, ge, 0);
+	if (view)
+		gemm->fused_from = view->fused_from;
+	return true;
+}
+
 /* Gemm or MatMul by a constant (k, n) matrix [-> view] -> Mul(gamma) with
  * gamma along the last axis */
 static bool fuse_gemm_scale(Graph *g, const Users *users, Node *gemm)
 {
 	Tensor *y = gemm->out[0], *bw = gemm->in[1], *c = gemm->nin > 2 ? gemm->in[2] : NULL;
+	if (attr_int(gemm, "gelu", 0))
+		return false;   /* the scale would come before the GELU */
 	if (!is_f32_const(bw) || bw->rank != 2 || (c && !is_f32_const(c)) || y->rank < 1)
 		return false;
 	if (gemm->op == OP_GEMM && y->rank != 2)
@@ -199,7 +224,7 @@ static bool fuse_residual(Graph *g, Node *add)
 				continue;
 			mm = v->producer;
 		}
-		if (mm->dead || (mm->op != OP_GEMM && mm->op != OP_MATMUL))
+		if (mm->dead || (mm->op != OP_GEMM && mm->op != OP_MATMUL) || attr_int(mm, "gelu", 0))
 			continue;
 		Tensor *a = mm->in[0], *b = mm->in[1], *c = mm->nin > 2 ? mm->in[2] : NULL;
 		if (b->rank != 2 || a->rank < 1 || a->dtype != DT_F32 || b->dtype != DT_F32)
@@ -254,8 +279,8 @@ void fuse_epilogue(Graph *g)
 			fuse_conv_bn(g, &users, n);
 			fuse_conv_gelu(g, &users, n);
 		}
-		else if (n->op == OP_GEMM || n->op == OP_MATMUL)
-			fuse_gemm_scale(g, &users, n);
+		else if ((n->op == OP_GEMM || n->op == OP_MATMUL) && !fuse_gemm_scale(g, &users, n))
+			fuse_gemm_gelu(g, &users, n);
 	}
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];

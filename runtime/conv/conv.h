@@ -104,7 +104,7 @@ TR_FN void tr_conv_f32(const float *x, const float *w, const float *bias, float 
 	int row3 = ks[2] == 3 && st[2] == 2 && dl[2] == 1 && pb[2] == 1;
 #endif
 	float *pack = direct ? scratch : scratch + tr_conv_col_floats(kdim, qmax);
-	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	e.gelu = (int)gelu;
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {

@@ -110,7 +110,7 @@ TR_FN void tr_conv_transpose_f32(const float *x, const float *w, const float *bi
 	float *col = scratch, *pack = direct ? scratch : scratch + (mk * rb * in[2] + 15) / 16 * 16;
 	/* W_g^T (mk, cg): the compile-time transpose read in place, or w_g strided */
 	int64_t ars = wt ? cg : 1, acs = wt ? 1 : mk;
-	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	for (int64_t b = 0; b < nb; b++)
 		for (int64_t gi = 0; gi < g; gi++) {
 			const float *xg = x + (b * c + gi * cg) * isz, *wg = w + gi * cg * mk;

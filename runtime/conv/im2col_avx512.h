@@ -97,7 +97,7 @@ TR_FN void tr_conv_row3(float *restrict d0, float *restrict d1, float *restrict 
 #endif
 /*@end*/
 
-/*@ tr_conv_copy_avx512 : tr_gemm_isa */
+/*@ tr_conv_copy_avx512 : tr_gemm_isa tr_conv_tap_avx512 */
 #if defined(TR_GEMM_AVX512)
 /*
  * dst[j * ldd + i] = src[i * lds + j] (+ bias[j] when bias) for i < rows, j <
@@ -147,6 +147,11 @@ TR_FN void tr_conv_transpose(float *restrict dst, int64_t ldd, const float *rest
 			}
 		}
 }
+#endif
+/*@end*/
+
+/*@ tr_conv_tap_avx512 : tr_gemm_isa */
+#if defined(TR_GEMM_AVX512)
 /* d (cg) = s (cg), or zeros when !inside: one tap of an im2row row, as
  * whole and masked vectors (inlined: d and s are the caller's restrict
  * pointers) */

@@ -54,7 +54,7 @@ TR_FN void tr_conv_row(float *restrict d, const float *restrict s, int64_t off, 
 #endif
 /*@end*/
 
-/*@ tr_conv_copy_scalar : tr_gemm_isa */
+/*@ tr_conv_copy_scalar : tr_gemm_isa tr_conv_tap_scalar */
 #if !defined(TR_GEMM_AVX512)
 /*
  * dst[j * ldd + i] = src[i * lds + j] (+ bias[j] when bias) for i < rows, j <
@@ -81,6 +81,11 @@ TR_FN void tr_conv_transpose(float *restrict dst, int64_t ldd, const float *rest
 			}
 		}
 }
+#endif
+/*@end*/
+
+/*@ tr_conv_tap_scalar : tr_gemm_isa */
+#if !defined(TR_GEMM_AVX512)
 /* d (cg) = s (cg), or zeros when !inside: one tap of an im2row row, in
  * blocks of 16 and a bounded tail (inlined: d and s are the caller's
  * restrict pointers) */

@@ -5,9 +5,9 @@
  */
 #ifndef TOSTC_RT_GEMM_EPILOGUE_H
 #define TOSTC_RT_GEMM_EPILOGUE_H
-#include "../elementwise/gelu.h"
+#include "../elementwise/act.h"
 
-/*@ tr_gemm_epilogue : tr_common tr_gelu_row */
+/*@ tr_gemm_epilogue : tr_common tr_gelu_row tr_act_row */
 /*
  * An epilogue applied to each tile of the product while it is in cache (the
  * passes over y it replaces would read and write the whole output again).
@@ -22,6 +22,8 @@
  *   gelu   on the last k block, y = gelu(y) (tr_gelu_row)
  *   out    on the last k block, out[i][j] = res[i][j] + gamma[j] * y[i][j],
  *          row strides ldo and ldr (out may be res: element by element)
+ *   post   on the last k block, a convolution's activations and residual
+ *          (TrAct, elementwise/act.h), at the tile's rows and columns
  * y must not alias start, bias, gamma or res.
  */
 typedef struct {
@@ -33,6 +35,7 @@ typedef struct {
 	const float *res, *gamma;
 	int64_t ldo, ldr;
 	const float *rbias;
+	const TrAct *post;
 } TrEpi;
 
 /* y (n) = beta * b (n) + y (n); blocks of 16, as gcc -O2 vectorises only
@@ -123,6 +126,8 @@ TR_FN void tr_gemm_epi_tile(const TrEpi *e, int first, int last, float *y, int64
 		if (out)
 			tr_epi_scale_add(out + (i + r) * e->ldo + j, e->res + (i + r) * e->ldr + j,
 			                 e->gamma + j, yr, nr);
+		if (last && e->post)
+			tr_act_apply(e->post, yr, i + r, j, nr);
 	}
 }
 /*@end*/

@@ -8,7 +8,7 @@
 #define TOSTC_RT_GEMM_GEMM_H
 #include "sgemm.h"
 
-/*@ tr_gemm_prepack_f32 : tr_sgemm_impl */
+/*@ tr_gemm_prepack_f32 : tr_gemm_config */
 /*
  * Pack op(b) (k, n) (op(b)[p][j] = b[p*brs + j*bcs]) for tr_sgemm_impl's bpre:
  * per k block of KC rows, strips of TR_GEMM_PB columns zero-padded past n, each
@@ -55,20 +55,22 @@ TR_FN void tr_gemm_packed_f32(const float *a, const float *bp, float *y, float *
 /*@end*/
 
 /*@ tr_gemm_packed_start_f32 : tr_sgemm_epi */
-/* y (m, n) = [start (m, n) +] [beta * bias (n) +] alpha * A' (m, k) @ B (k, n), the
- * start and bias added as each output tile is made (TrEpi), in the order the
- * separate fill and accumulate would; A' = trans_a ? a (k, m)^T : a (m, k); B a
- * weight packed when the model was compiled; y must not alias start */
+/* y (m, n) = [gelu](([start (m, n) +] [beta * bias (n) +] alpha * A' (m, k) @ B (k, n)), the
+ * start and bias added and the GELU applied as each output tile is made (TrEpi), in
+ * the order the separate fill, accumulate and Gelu would; A' = trans_a ? a (k, m)^T
+ * : a (m, k); B a weight packed when the model was compiled; y must not alias start */
 TR_FN void tr_gemm_packed_start_f32(const float *a, const float *bp, const float *bias,
                                     const float *start, float *y, float *pack, int64_t m,
                                     int64_t k, int64_t n, int64_t trans_a, float alpha,
-                                    float beta, int64_t has_bias, int64_t has_start)
+                                    float beta, int64_t has_bias, int64_t has_start,
+                                    int64_t gelu)
 {
-	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	e.bias = has_bias ? bias : (const float *)0;
 	e.start = has_start ? start : (const float *)0;
 	e.beta = beta;
 	e.lds = n;
+	e.gelu = gelu != 0;
 	tr_sgemm_epi(m, n, k, alpha, a, trans_a ? 1 : k, trans_a ? m : 1, (const float *)0, 0, 0, bp,
 	             y, n, 0, pack, &e);
 }
@@ -85,7 +87,7 @@ TR_FN void tr_gemm_packed_parts_f32(const float *a, const float *bp, const float
                                     int64_t off, float alpha, float beta, int64_t has_bias,
                                     int64_t np, const int64_t *parts)
 {
-	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	(void)m;
 	e.bias = has_bias ? bias + off : (const float *)0;
 	e.beta = beta;

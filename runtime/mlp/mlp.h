@@ -41,7 +41,7 @@ TR_FN void tr_mlp_block_f32(const float *x, const float *ls, const float *lb, co
 	float *pack = rstd + TR_MLP_R16(tm);
 	/* fc1's epilogue adds b1 and applies GELU; fc2's adds b2 and writes
 	 * x + gamma * (.) to y, tile by tile while each is in cache */
-	TrEpi e1 = {0, 0, 1.0f, 0, 1, 0, 0, 0, 0, 0, 0}, e2 = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0};
+	TrEpi e1 = {0, 0, 1.0f, 0, 1, 0, 0, 0, 0, 0, 0, 0}, e2 = {0, 0, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	e1.bias = has_b1 ? b1 : (const float *)0;
 	e2.bias = has_b2 ? b2 : (const float *)0;
 	e2.gamma = gamma;

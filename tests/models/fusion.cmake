@@ -42,6 +42,15 @@ add_test(NAME vision
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/vision_work)
 set_tests_properties(vision PROPERTIES TIMEOUT 1200)
 
+# ctest `vision_cnn`: the CNNs of the channels-last layout (mobilenet_v2,
+# mnasnet0_5, efficientnet_b0, shufflenet_v2_x0_5, resnet18, regnet_y_400mf
+# at 64 px) against PyTorch, fused and --no-fuse, plain C99 and native SIMD
+# builds, OpenMP 1/2/3 threads bitwise (tests/models/test_cnn.py).
+add_test(NAME vision_cnn
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_cnn.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/vision_cnn_work)
+set_tests_properties(vision_cnn PROPERTIES TIMEOUT 1200)
+
 # ctest `conv_norm`: ConvTranspose, the normalisations (GroupNormalization at
 # opsets 18 and 21, LpNormalization, ...) and Einsum beyond ONNX 1.12's node
 # tests, single-node models vs PyTorch / numpy, plain and native kernels, and
@@ -49,3 +58,13 @@ set_tests_properties(vision PROPERTIES TIMEOUT 1200)
 add_test(NAME conv_norm
   COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_conv_norm.py
           --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/conv_norm_work)
+
+# ctest `attention`: softmax attention fused into one streaming node
+# (fuse_attention.c, SoftmaxAttention): ViT, BERT and cross-attention blocks
+# from PyTorch and hand-written graphs (masks, odd sizes, several key tiles)
+# with near misses, fused vs --no-fuse vs the reference, plain C99 and native
+# kernels, OpenMP on 1, 2 and 3 threads bit for bit (tests/models/test_attention.py).
+add_test(NAME attention
+  COMMAND ${TOSTC_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test_attention.py
+          --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/attention_work)
+set_tests_properties(attention PROPERTIES TIMEOUT 900)

@@ -228,7 +228,7 @@ static void add_node(Case *t, OpKind op, int nin, Tensor *const *in)
 
 static void refused(Case *t, const char *part)
 {
-	int rc = 0;
+	volatile int rc = 0;   /* set after the longjmp */
 	if (setjmp(t->jb))
 		rc = t->c.errcode;
 	else
