@@ -26,6 +26,7 @@
 #include "conv/dwconv.h"
 #include "elementwise/activation.h"
 #include "elementwise/binary.h"
+#include "elementwise/cast_any.h"
 #include "elementwise/gelu.h"
 #include "elementwise/loss.h"
 #include "elementwise/reduce.h"
@@ -43,6 +44,8 @@
 #include "norm/mvn.h"
 #include "pool/pool.h"
 #include "pool/pool_nhwc.h"
+#include "quant/half.h"
+#include "quant/quant.h"
 #include "rnn/rnn.h"
 #include "tensor/index.h"
 #include "tensor/movement.h"
@@ -106,6 +109,10 @@
 #define K_C_i64 int64_t
 #define K_C_i32 int32_t
 #define K_C_b8 uint8_t
+#define K_C_i8 int8_t
+#define K_C_u8 uint8_t
+#define K_C_f16 uint16_t
+#define K_C_bf16 uint16_t
 #define K_C_any void
 
 /* per kind: the C type of the parameter, and the argument as that type */
