@@ -8,6 +8,7 @@
  * process.
  */
 #include "tostc.h"
+#include "quant/half.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +23,25 @@ struct Chunk {
 /* ---- element types ---- */
 
 static const struct {
-	const char *name, *ctype, *suffix;
+	const char *name, *ctype, *suffix, *numpy;
 	size_t size;
 } dtypes[DT_COUNT] = {
-	[DT_UNDEF] = {"undef", "void", "undef", 0},
-	[DT_F32] = {"f32", "float", "f32", 4},
-	[DT_I64] = {"i64", "int64_t", "i64", 8},
-	[DT_I32] = {"i32", "int32_t", "i32", 4},
-	[DT_BOOL] = {"bool", "uint8_t", "b8", 1},
+	[DT_UNDEF] = {"undef", "void", "undef", "?", 0},
+	[DT_F32] = {"f32", "float", "f32", "float32", 4},
+	[DT_I64] = {"i64", "int64_t", "i64", "int64", 8},
+	[DT_I32] = {"i32", "int32_t", "i32", "int32", 4},
+	[DT_BOOL] = {"bool", "uint8_t", "b8", "bool", 1},
+	[DT_I8] = {"i8", "int8_t", "i8", "int8", 1},
+	[DT_U8] = {"u8", "uint8_t", "u8", "uint8", 1},
+	[DT_F16] = {"f16", "uint16_t", "f16", "float16", 2},
+	[DT_BF16] = {"bf16", "uint16_t", "bf16", "bfloat16", 2},
 };
 
 const char *dtype_name(DType t) { return t < DT_COUNT ? dtypes[t].name : "?"; }
 const char *dtype_ctype(DType t) { return t < DT_COUNT ? dtypes[t].ctype : "?"; }
 const char *dtype_suffix(DType t) { return t < DT_COUNT ? dtypes[t].suffix : "?"; }
 size_t dtype_size(DType t) { return t < DT_COUNT ? dtypes[t].size : 0; }
+const char *dtype_numpy(DType t) { return t < DT_COUNT ? dtypes[t].numpy : "?"; }
 
 /* ---- context and arena ---- */
 
@@ -465,16 +471,21 @@ int64_t tensor_get_i(const Tensor *t, int64_t i)
 	case DT_I64: return ((const int64_t *)t->data)[i];
 	case DT_I32: return ((const int32_t *)t->data)[i];
 	case DT_BOOL: return ((const uint8_t *)t->data)[i];
-	case DT_F32: return (int64_t)((const float *)t->data)[i];
+	case DT_I8: return ((const int8_t *)t->data)[i];
+	case DT_U8: return ((const uint8_t *)t->data)[i];
+	case DT_F32: case DT_F16: case DT_BF16: return (int64_t)tensor_get_f(t, i);
 	default: return 0;
 	}
 }
 
 double tensor_get_f(const Tensor *t, int64_t i)
 {
-	if (t->dtype == DT_F32)
-		return ((const float *)t->data)[i];
-	return (double)tensor_get_i(t, i);
+	switch (t->dtype) {
+	case DT_F32: return ((const float *)t->data)[i];
+	case DT_F16: return tr_f16_to_f32(((const uint16_t *)t->data)[i]);
+	case DT_BF16: return tr_bf16_to_f32(((const uint16_t *)t->data)[i]);
+	default: return (double)tensor_get_i(t, i);
+	}
 }
 
 Node *tensor_producer(Tensor *t, OpKind op)

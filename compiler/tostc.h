@@ -58,12 +58,21 @@ typedef enum {
 	DT_I64,  /* int64_t */
 	DT_I32,  /* int32_t */
 	DT_BOOL, /* uint8_t holding 0 or 1 */
+	DT_I8,   /* int8_t: quantized values */
+	DT_U8,   /* uint8_t: quantized values */
+	DT_F16,  /* uint16_t holding IEEE binary16 bits */
+	DT_BF16, /* uint16_t holding bfloat16 bits (the high half of a float) */
 	DT_COUNT
 } DType;
 
+/* Every element type: the mask of need_dtype for ops that only move bytes */
+#define DT_MASK_ALL ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32) | (1u << DT_BOOL) | \
+                     (1u << DT_I8) | (1u << DT_U8) | (1u << DT_F16) | (1u << DT_BF16))
+
 const char *dtype_name(DType t);  /* "f32", "i64", ... */
 const char *dtype_ctype(DType t); /* "float", "int64_t", ... */
-const char *dtype_suffix(DType t);/* kernel suffix: "f32", "i64", "i32", "b8" */
+const char *dtype_suffix(DType t);/* kernel suffix: "f32", "i64", "i32", "b8", "u8", ... */
+const char *dtype_numpy(DType t); /* numpy's name: "float32", "int8", ...; "bfloat16" */
 size_t dtype_size(DType t);
 DType dtype_from_onnx(int onnx_type); /* DT_UNDEF when unsupported */
 const char *onnx_type_name(int onnx_type); /* "FLOAT", "DOUBLE", ... for messages */
@@ -511,6 +520,10 @@ typedef enum {
 #define K_DT_i64 DT_I64
 #define K_DT_i32 DT_I32
 #define K_DT_b8 DT_BOOL
+#define K_DT_i8 DT_I8
+#define K_DT_u8 DT_U8
+#define K_DT_f16 DT_F16
+#define K_DT_bf16 DT_BF16
 #define K_DT_any DT_UNDEF
 
 typedef struct {
@@ -925,6 +938,14 @@ void fuse_common(Graph *g);
 /* A new constant: the constant weight b, (k, n) or with trans (n, k), packed
  * for the GEMM micro-kernel (tr_gemm_prepack_f32): k * round_up(n, 32) floats. */
 Tensor *linalg_prepack(Graph *g, Tensor *b, int64_t k, int64_t n, int trans);
+/* numpy matmul's output shape (element type dt) from a and b, node_error
+ * naming n's op when they do not multiply */
+void linalg_matmul_shape(Graph *g, Node *n, Tensor *a, Tensor *b, DType dt);
+/* the matrices and broadcast batches of a @ b: m, k, n, and per batch dim
+ * its size and a's and b's element strides (0 on broadcast); returns the
+ * count of batch dims */
+int linalg_matmul_batch(const Tensor *a, const Tensor *b, int64_t *m, int64_t *k, int64_t *nn,
+                        int64_t *bdims, int64_t *astr, int64_t *bstr);
 /* Append n's call of y (m, n) = A' @ B' (A' = trans_a ? a^T : a, likewise B'):
  * the GEMM MatMul and Gemm use, with a constant B packed now (op_einsum.c). */
 void linalg_gemm(Graph *g, Node *n, Tensor *a, Tensor *b, Tensor *y, int64_t m, int64_t k,

@@ -45,6 +45,11 @@ And the cases of scripts/gen_reduce_cases.py: ONNX's Reduce* cases at opset
 ArgMax/ArgMin, TopK, Hardmax, loss and Split forms ONNX 1.12 does not test
 (opsets 9 to 20: noop_with_empty_axes, bool reductions, num_outputs, ...).
 
+And OUTDIR/derived/test_<name>_gen from scripts/gen_quant_cases.py: Cast to and
+from int8, uint8, float16 and bfloat16, and the quantisation ops at opsets 10
+to 21 (per tensor, per axis, zero points, MatMulInteger, QLinearMatMul),
+against numpy references of the ONNX definitions.
+
 And OUTDIR/derived/test_<name>_gen from scripts/gen_movement_cases.py: the data
 movement ops (Pad, Resize, Upsample, the scatters, ...) at opsets 18 and 19
 and in forms ONNX 1.12's node tests lack, against numpy (and PyTorch for
@@ -74,6 +79,7 @@ with warnings.catch_warnings():
 import onnx  # noqa: E402  (after the numpy aliases)
 
 import gen_movement_cases  # noqa: E402  (scripts/, beside this file)
+import gen_quant_cases  # noqa: E402
 import gen_reduce_cases  # noqa: E402
 
 
@@ -363,7 +369,7 @@ def derive(out):
             if make(os.path.join(node, case), os.path.join(der, case + suffix)):
                 n += 1
     return (n + cast_cases(der) + elementwise_cases(der) + gen_reduce_cases.write_all(node, der)
-            + gen_movement_cases.write_cases(der))
+            + gen_movement_cases.write_cases(der) + gen_quant_cases.write_cases(der))
 
 
 def main():
@@ -381,7 +387,7 @@ def main():
     # the derived cases are these scripts': any change to them regenerates
     h = hashlib.sha1()
     for path in (os.path.abspath(__file__), gen_reduce_cases.__file__,
-                 gen_movement_cases.__file__):
+                 gen_movement_cases.__file__, gen_quant_cases.__file__):
         with open(path, "rb") as f:
             h.update(f.read())
     script = h.hexdigest()[:12]

@@ -22,8 +22,15 @@ import subprocess
 
 import numpy as np
 
-# Header TYPE strings -> C type; the TYPE strings are numpy dtype names.
-CTYPES = {"float32": "float", "int64": "int64_t", "int32": "int32_t", "bool": "uint8_t"}
+# Header TYPE strings -> C type; the TYPE strings are numpy dtype names, and
+# "bfloat16" (no numpy dtype: its bits as uint16, as onnx's numpy_helper gives them).
+CTYPES = {"float32": "float", "int64": "int64_t", "int32": "int32_t", "bool": "uint8_t",
+          "int8": "int8_t", "uint8": "uint8_t", "float16": "uint16_t", "bfloat16": "uint16_t"}
+
+
+def np_dtype(ty):
+    """The numpy dtype of a header TYPE string (bfloat16: uint16 bits)."""
+    return np.dtype(np.uint16) if ty == "bfloat16" else np.dtype(ty)
 
 # Tolerance against a float reference (PyTorch): per element
 # |got - ref| <= RTOL * |ref| + ATOL_REL * max|ref|.
@@ -329,7 +336,7 @@ def execute(out_dir, inputs, outs, run_dir=None, timeout=120, exe="harness", env
     rc, _, err = run([os.path.join(out_dir, exe), run_dir], timeout, env=env)
     if rc != 0:
         raise RuntimeError("%s %s: %s" % (exe, describe_rc(rc), first_line(err)))
-    return [np.fromfile(os.path.join(run_dir, "out_%d.bin" % i), dtype=np.dtype(ty)).reshape(shape)
+    return [np.fromfile(os.path.join(run_dir, "out_%d.bin" % i), dtype=np_dtype(ty)).reshape(shape)
             for i, (_, ty, shape) in enumerate(outs)]
 
 

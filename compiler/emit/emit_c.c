@@ -373,17 +373,6 @@ static void collect_weights(Emitter *e)
 
 /* ---- header ---- */
 
-static const char *np_type(DType t)
-{
-	switch (t) {
-	case DT_F32: return "float32";
-	case DT_I64: return "int64";
-	case DT_I32: return "int32";
-	case DT_BOOL: return "bool";
-	default: return "?";
-	}
-}
-
 static const char *uname(Ctx *c, const char *s)
 {
 	char *u = ctx_strdup(c, s);
@@ -396,7 +385,7 @@ static void emit_io_macros(Emitter *e, FILE *h, const char *U, const char *kind,
 {
 	fprintf(h, "/* %s %d: '%s' %s */\n", kind, i, shown(e->c, t->name), tensor_shape_str(e->c, t));
 	fprintf(h, "#define %s_%s%d_NAME %s\n", U, kind, i, text_cstring(e->c, t->name));
-	fprintf(h, "#define %s_%s%d_TYPE \"%s\"\n", U, kind, i, np_type(t->dtype));
+	fprintf(h, "#define %s_%s%d_TYPE \"%s\"\n", U, kind, i, dtype_numpy(t->dtype));
 	fprintf(h, "#define %s_%s%d_RANK %d\n", U, kind, i, t->rank);
 	fprintf(h, "#define %s_%s%d_SHAPE {", U, kind, i);
 	for (int k = 0; k < t->rank; k++)

@@ -403,7 +403,7 @@ static void add_input(Loader *L, const Onnx__ValueInfoProto *vi, Tensor **inputs
 	DType dt = dtype_from_onnx(onnx_dt);
 	if (dt == DT_UNDEF)
 		ctx_error(c, "graph input '%s' has element type %s, which tostc does not support "
-		          "(supported: FLOAT, INT64, INT32, BOOL)", text_msg(c, name), onnx_type_name(onnx_dt));
+		          "(supported: " SUPPORTED_TYPES ")", text_msg(c, name), onnx_type_name(onnx_dt));
 	if (!tt->shape)
 		ctx_error(c, "graph input '%s' has no shape (its rank is unknown)",
 		          text_msg(c, name));

@@ -8,6 +8,9 @@
 #include "tostc.h"
 #include "onnx.pb-c.h"
 
+/* the element types of dtype_from_onnx, for messages */
+#define SUPPORTED_TYPES "FLOAT, INT64, INT32, BOOL, INT8, UINT8, FLOAT16, BFLOAT16"
+
 /* ---- onnx_pb.c: unpacking untrusted protobuf ---- */
 
 /* protobuf-c's allocations for one load, counted against the memory limit:

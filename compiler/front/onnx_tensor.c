@@ -34,6 +34,10 @@ DType dtype_from_onnx(int onnx_type)
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return DT_I64;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: return DT_I32;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: return DT_BOOL;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT8: return DT_I8;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: return DT_U8;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16: return DT_F16;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16: return DT_BF16;
 	default: return DT_UNDEF;
 	}
 }
@@ -264,7 +268,7 @@ void onnx_check_doubles(Graph *g)
 	for (int i = 0; i < g->noutputs; i++)
 		if (g->outputs[i]->from_double)
 			ctx_error(g->ctx, "graph output '%s' is a DOUBLE constant, which tostc does not "
-			          "support (supported: FLOAT, INT64, INT32, BOOL)", g->outputs[i]->name);
+			          "support (supported: " SUPPORTED_TYPES ")", g->outputs[i]->name);
 }
 
 Tensor *onnx_tensor(const OnnxTensors *L, const Onnx__TensorProto *tp, const char *name,
@@ -277,7 +281,7 @@ Tensor *onnx_tensor(const OnnxTensors *L, const Onnx__TensorProto *tp, const cha
 		return double_const(L, tp, name, what);
 	if (dt == DT_UNDEF)
 		ctx_error(c, "%s has element type %s, which tostc does not support "
-		          "(supported: FLOAT, INT64, INT32, BOOL)", what, onnx_type_name(onnx_dt));
+		          "(supported: " SUPPORTED_TYPES ")", what, onnx_type_name(onnx_dt));
 	if (tp->segment)
 		ctx_error(c, "%s is segmented, which tostc does not support", what);
 	if (tp->n_dims > MAX_RANK)
@@ -317,6 +321,8 @@ Tensor *onnx_tensor(const OnnxTensors *L, const Onnx__TensorProto *tp, const cha
 		copy_le(t->data, tp->raw_data.data, nelem, esz, dt);
 		return t;
 	}
+	/* ONNX keeps BOOL, INT8, UINT8, FLOAT16 and BFLOAT16 in int32_data,
+	 * one element (or its 16 bits) per int32 */
 	size_t have = dt == DT_F32 ? tp->n_float_data : dt == DT_I64 ? tp->n_int64_data
 	            : tp->n_int32_data;
 	need_count(c, what, dt == DT_F32 ? "float_data" : dt == DT_I64 ? "int64_data"
@@ -343,6 +349,27 @@ Tensor *onnx_tensor(const OnnxTensors *L, const Onnx__TensorProto *tp, const cha
 		uint8_t *d = t->data;
 		for (int64_t i = 0; i < nelem; i++)
 			d[i] = tp->int32_data[i] != 0;
+		break;
+	}
+	case DT_I8:
+	case DT_U8: {
+		/* the values as written: a value out of the type's range is an error */
+		int32_t lo = dt == DT_I8 ? -128 : 0, hi = dt == DT_I8 ? 127 : 255;
+		uint8_t *d = t->data;
+		for (int64_t i = 0; i < nelem; i++) {
+			int32_t v = tp->int32_data[i];
+			if (v < lo || v > hi)
+				ctx_error(c, "%s: int32_data[%lld] = %d is out of range for %s", what,
+				          (long long)i, (int)v, onnx_type_name(onnx_dt));
+			d[i] = (uint8_t)(v & 0xff);
+		}
+		break;
+	}
+	case DT_F16:
+	case DT_BF16: {
+		uint16_t *d = t->data;
+		for (int64_t i = 0; i < nelem; i++)
+			d[i] = (uint16_t)(tp->int32_data[i] & 0xffff);
 		break;
 	}
 	default:

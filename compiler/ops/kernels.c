@@ -74,6 +74,10 @@
 #define K_C_i64 int64_t
 #define K_C_i32 int32_t
 #define K_C_b8 uint8_t
+#define K_C_i8 int8_t
+#define K_C_u8 uint8_t
+#define K_C_f16 uint16_t
+#define K_C_bf16 uint16_t
 #define K_C_any void
 
 /* per kind: the C type of the parameter, and the argument as that type */

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "elementwise/binary.h"
+#include "elementwise/cast_any.h"
 #include "elementwise/unary.h"
 #include "elementwise/reduce.h"
 
@@ -502,24 +503,62 @@ void shape_cast(Graph *g, Node *n)
 		node_error(g, n, "Cast needs an integer attribute 'to'");
 	DType to = dtype_from_onnx((int)a->i);
 	if (to == DT_UNDEF)
-		node_error(g, n, "Cast to %s is not supported (tostc supports FLOAT, INT64, INT32, BOOL)",
-		           onnx_type_name((int)a->i));
-	need_dtype(g, n, 0, M_ALL);
+		node_error(g, n, "Cast to %s is not supported (tostc supports FLOAT, INT64, INT32, BOOL, "
+		           "INT8, UINT8, FLOAT16, BFLOAT16)", onnx_type_name((int)a->i));
+	int64_t sat = attr_int(n, "saturate", 1);
+	if (sat != 0 && sat != 1)
+		node_error(g, n, "saturate must be 0 or 1, got %lld", (long long)sat);
+	need_dtype(g, n, 0, DT_MASK_ALL);
 	Tensor *x = n->in[0];
 	shape_set(n->out[0], to, x->rank, x->dims);
 }
 
+/* tr_cast_any's code of an element type */
+static int64_t cast_code(DType t)
+{
+	switch (t) {
+	case DT_F32: return TR_T_F32;
+	case DT_I64: return TR_T_I64;
+	case DT_I32: return TR_T_I32;
+	case DT_BOOL: return TR_T_B8;
+	case DT_I8: return TR_T_I8;
+	case DT_U8: return TR_T_U8;
+	case DT_F16: return TR_T_F16;
+	default: return TR_T_BF16;
+	}
+}
+
+/* Between float, int64, int32 and bool a kernel per pair (unary.h); to or
+ * from int8, uint8, float16 and bfloat16, tr_cast_any (cast_any.h says how
+ * it rounds and saturates). */
 void lower_cast(Graph *g, Node *n)
 {
-	emit_copy(g, n, n->in[0], n->out[0]);
+	Tensor *x = n->in[0], *y = n->out[0];
+	if ((1u << x->dtype) & (1u << y->dtype) & M_ALL) {
+		emit_copy(g, n, x, y);
+		return;
+	}
+	if (x->dtype == y->dtype) {
+		Call *c = call_new(g, n, K_tr_copy);
+		call_in(c, x);
+		call_out(c, y);
+		call_int(c, tensor_nbytes(y));
+		return;
+	}
+	Call *c = call_new(g, n, K_tr_cast_any);
+	call_in(c, x);
+	call_out(c, y);
+	call_int(c, tensor_nelem(y));
+	call_int(c, cast_code(x->dtype));
+	call_int(c, cast_code(y->dtype));
 }
 
 /* CastLike: Cast to the element type of input 1, whose values are not read.
  * saturate (opset 19) only concerns float8 targets, which tostc lacks. */
 void shape_cast_like(Graph *g, Node *n)
 {
-	need_dtype(g, n, 0, M_ALL);
-	need_dtype(g, n, 1, M_ALL);
+	need_dtype(g, n, 0, DT_MASK_ALL);
+	need_dtype(g, n, 1, DT_MASK_ALL);
 	int64_t sat = attr_int(n, "saturate", 1);
 	if (sat != 0 && sat != 1)
 		node_error(g, n, "saturate must be 0 or 1, got %lld", (long long)sat);

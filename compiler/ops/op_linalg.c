@@ -169,21 +169,19 @@ static int is_bias_row(Tensor *c, int64_t nn)
 	return c && tensor_nelem(c) == nn && c->dims[c->rank - 1] == nn;
 }
 
-/* numpy matmul: 1-D a is (1, k) with m dropped, 1-D b is (k, 1) with n dropped */
-void shape_matmul(Graph *g, Node *n)
+/* (tostc.h) numpy matmul: 1-D a is (1, k) with m dropped, 1-D b is (k, 1)
+ * with n dropped */
+void linalg_matmul_shape(Graph *g, Node *n, Tensor *a, Tensor *b, DType dt)
 {
-	need_dtype(g, n, 0, F32_ONLY);
-	need_dtype(g, n, 1, F32_ONLY);
-	Tensor *a = n->in[0], *b = n->in[1];
 	if (a->rank < 1 || b->rank < 1)
-		node_error(g, n, "MatMul inputs must have rank >= 1 (got %s and %s)",
+		node_error(g, n, "%s inputs must have rank >= 1 (got %s and %s)", op_info[n->op].name,
 		           tensor_shape_str(g->ctx, a), tensor_shape_str(g->ctx, b));
 	int64_t ka = a->dims[a->rank - 1];
 	int64_t kb = b->rank == 1 ? b->dims[0] : b->dims[b->rank - 2];
 	if (ka != kb)
-		node_error(g, n, "MatMul inner dimensions differ: a %s has k = %lld, b %s has k = %lld",
-		           tensor_shape_str(g->ctx, a), (long long)ka, tensor_shape_str(g->ctx, b),
-		           (long long)kb);
+		node_error(g, n, "%s inner dimensions differ: a %s has k = %lld, b %s has k = %lld",
+		           op_info[n->op].name, tensor_shape_str(g->ctx, a), (long long)ka,
+		           tensor_shape_str(g->ctx, b), (long long)kb);
 	int64_t dims[MAX_RANK], bat[MAX_RANK];
 	int ba = a->rank > 2 ? a->rank - 2 : 0, bb = b->rank > 2 ? b->rank - 2 : 0;
 	int r = shape_broadcast(g, n, ba, a->dims, bb, b->dims, bat);
@@ -192,19 +190,26 @@ void shape_matmul(Graph *g, Node *n)
 		dims[r++] = a->dims[a->rank - 2];
 	if (b->rank > 1)
 		dims[r++] = b->dims[b->rank - 1];
-	shape_set(n->out[0], DT_F32, r, dims);
+	shape_set(n->out[0], dt, r, dims);
 }
 
-void lower_matmul(Graph *g, Node *n)
+void shape_matmul(Graph *g, Node *n)
 {
-	Tensor *a = n->in[0], *b = n->in[1], *y = n->out[0];
-	int64_t m = a->rank > 1 ? a->dims[a->rank - 2] : 1;
-	int64_t k = a->dims[a->rank - 1];
-	int64_t nn = b->rank > 1 ? b->dims[b->rank - 1] : 1;
+	need_dtype(g, n, 0, F32_ONLY);
+	need_dtype(g, n, 1, F32_ONLY);
+	linalg_matmul_shape(g, n, n->in[0], n->in[1], DT_F32);
+}
+
+/* (tostc.h) the batches of a numpy matmul: returns nb */
+int linalg_matmul_batch(const Tensor *a, const Tensor *b, int64_t *m, int64_t *k, int64_t *nn,
+                        int64_t *bdims, int64_t *astr, int64_t *bstr)
+{
+	*m = a->rank > 1 ? a->dims[a->rank - 2] : 1;
+	*k = a->dims[a->rank - 1];
+	*nn = b->rank > 1 ? b->dims[b->rank - 1] : 1;
 	int ba = a->rank > 2 ? a->rank - 2 : 0, bb = b->rank > 2 ? b->rank - 2 : 0;
 	int nb = ba > bb ? ba : bb;
-	int64_t bdims[MAX_RANK], astr[MAX_RANK], bstr[MAX_RANK];
-	int64_t sa = m * k, sb = k * nn;
+	int64_t sa = *m * *k, sb = *k * *nn;
 	/* element strides per output batch dim, 0 where a or b broadcasts */
 	for (int d = nb - 1; d >= 0; d--) {
 		int da = d - (nb - ba), db = d - (nb - bb);
@@ -217,6 +222,14 @@ void lower_matmul(Graph *g, Node *n)
 		sa *= ea;
 		sb *= eb;
 	}
+	return nb;
+}
+
+void lower_matmul(Graph *g, Node *n)
+{
+	Tensor *a = n->in[0], *b = n->in[1], *y = n->out[0];
+	int64_t m, k, nn, bdims[MAX_RANK], astr[MAX_RANK], bstr[MAX_RANK];
+	int nb = linalg_matmul_batch(a, b, &m, &k, &nn, bdims, astr, bstr);
 	int64_t batch = prod(bdims, nb);
 	int a_full = 1, b_shared = 1;
 	for (int d = 0; d < nb; d++) {

@@ -20,8 +20,9 @@
 #include <string.h>
 
 #include "tostc.h"
+#include "quant/half.h"
 
-#define ALL_DTYPES ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32) | (1u << DT_BOOL))
+#define ALL_DTYPES DT_MASK_ALL
 
 /* (tostc.h) the string attribute `name` as an index into names[0..count) */
 int op_attr_choice(Graph *g, Node *n, const char *name, const char *dflt,
@@ -138,6 +139,10 @@ static Tensor *pad_value_const(Graph *g, Node *n, DType dt)
 	case DT_I64: *(int64_t *)t->data = (int64_t)v; break;
 	case DT_I32: *(int32_t *)t->data = (int32_t)v; break;
 	case DT_BOOL: *(uint8_t *)t->data = v != 0; break;
+	case DT_I8: *(int8_t *)t->data = (int8_t)v; break;
+	case DT_U8: *(uint8_t *)t->data = (uint8_t)v; break;
+	case DT_F16: *(uint16_t *)t->data = tr_f32_to_f16((float)v); break;
+	case DT_BF16: *(uint16_t *)t->data = tr_f32_to_bf16((float)v); break;
 	default: unreachable(g->ctx);
 	}
 	return t;
@@ -313,13 +318,13 @@ void shape_eye_like(Graph *g, Node *n)
 {
 	Tensor *x = n->in[0];
 	DType dt = x->dtype;
-	need_dtype(g, n, 0, ALL_DTYPES);
+	need_dtype(g, n, 0, (1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32) | (1u << DT_BOOL));
 	if (x->rank != 2)
 		node_error(g, n, "the input must be 2-D, not %s", tensor_shape_str(g->ctx, x));
 	const Attr *a = attr_find(n, "dtype");
 	if (a) {
 		dt = a->kind == AT_INT ? dtype_from_onnx((int)a->i) : DT_UNDEF;
-		if (dt == DT_UNDEF)
+		if (dt != DT_F32 && dt != DT_I64 && dt != DT_I32 && dt != DT_BOOL)
 			node_error(g, n, "dtype %s is not supported (tostc supports FLOAT, INT64, INT32, "
 			           "BOOL)", a->kind == AT_INT ? onnx_type_name((int)a->i) : "(not an int)");
 	}

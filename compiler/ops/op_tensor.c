@@ -25,7 +25,7 @@
 #include "tostc.h"
 #include "tensor/tensor.h"
 
-#define ALL_DTYPES ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32) | (1u << DT_BOOL))
+#define ALL_DTYPES DT_MASK_ALL
 #define INT_DTYPES ((1u << DT_I64) | (1u << DT_I32))
 #define MAX_MAP_RANK 16   /* tr_strided_copy handles up to 16 axes (Tile doubles the rank) */
 
@@ -908,6 +908,16 @@ static void emit_literal(Graph *g, Node *n, Tensor *t, const void *v)
 		c = call_new(g, n, K_tr_const_f32);
 		call_out(c, t);
 		call_floats(g, c, v, (int)cnt);
+	} else if (t->dtype == DT_I8 || t->dtype == DT_U8 || t->dtype == DT_F16 ||
+	           t->dtype == DT_BF16) {
+		/* the 8- and 16-bit types as their little-endian bytes */
+		cnt = tensor_nbytes(t);
+		int64_t *bv = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)cnt);
+		for (int64_t k = 0; k < cnt; k++)
+			bv[k] = ((const uint8_t *)v)[k];
+		c = call_new(g, n, K_tr_const_bytes);
+		call_out(c, t);
+		call_ints(g, c, bv, (int)cnt);
 	} else {
 		int64_t *iv = ctx_alloc(g->ctx, sizeof(int64_t) * (size_t)cnt);
 		for (int64_t k = 0; k < cnt; k++)
@@ -1044,7 +1054,18 @@ void lower_constant_of_shape(Graph *g, Node *n)
 	case DT_I64: c = call_new(g, n, K_tr_fill_i64); break;
 	case DT_I32: c = call_new(g, n, K_tr_fill_i32); break;
 	case DT_BOOL: c = call_new(g, n, K_tr_fill_b8); break;
-	default: unreachable(g->ctx);
+	default: {
+		/* the 8- and 16-bit types: the value's bits */
+		int64_t es = (int64_t)dtype_size(y->dtype), bits = 0;
+		for (int64_t b = 0; a && b < es; b++)
+			bits |= (int64_t)((const uint8_t *)a->t->data)[b] << (8 * b);
+		c = call_new(g, n, K_tr_fill_any);
+		call_out(c, y);
+		call_int(c, cnt);
+		call_int(c, es);
+		call_int(c, bits);
+		return;
+	}
 	}
 	call_out(c, y);
 	call_int(c, cnt);

@@ -283,4 +283,28 @@ TR_FN void tr_const_b8(uint8_t *y, const int64_t *v, int64_t n)
 		y[i] = (uint8_t)(v[i] != 0);
 }
 /*@end*/
+
+/*@ tr_fill_any : tr_common */
+/* -> y (n elements of es bytes): each the low es bytes of bits, little-endian
+ * (ConstantOfShape of the 8- and 16-bit types) */
+TR_FN void tr_fill_any(void *y, int64_t n, int64_t es, int64_t bits)
+{
+	unsigned char *p = (unsigned char *)y;
+	int64_t i, b;
+	for (i = 0; i < n; i++)
+		for (b = 0; b < es; b++)
+			p[i * es + b] = (unsigned char)(((uint64_t)bits >> (8 * b)) & 0xffu);
+}
+/*@end*/
+
+/*@ tr_const_bytes : tr_common */
+/* v (n), each a byte value -> y (n bytes): literals of the 8- and 16-bit types */
+TR_FN void tr_const_bytes(void *y, const int64_t *v, int64_t n)
+{
+	unsigned char *p = (unsigned char *)y;
+	int64_t i;
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)(v[i] & 0xff);
+}
+/*@end*/
 #endif

@@ -21,7 +21,9 @@ directory of cases itself.  For every case:
      summary counts these cases; the value must be the same in every data set).
      Exit 1 on a model that
      uses element types outside f32/i64/i32/bool (or sequence/optional/map
-     values) is "unsupported (type X)"; any other exit 1 is a refusal;
+     values) is "unsupported (type X)" (int8, uint8, float16 and bfloat16,
+     which tostc supports in Cast, data movement and the quantisation ops
+     only, included); any other exit 1 is a refusal;
   3. model.h is parsed (the contract: m_NUM_INPUTS, m_INPUTi_NAME/TYPE/RANK/
      SHAPE/SIZE, m_WORKSPACE_SIZE, m_run_v) and checked against the .pb data;
   4. a small C harness (generated per case from the header) reads raw inputs,
@@ -64,7 +66,7 @@ import onnx  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
 
 from harness import (PLAIN, build, describe_rc, first_line, isa_build, make_harness,  # noqa: E402
-                     model_io, run)
+                     model_io, np_dtype, run)
 
 NAME = "m"  # --name of every compiled case
 RTOL, ATOL = 1e-4, 1e-5
@@ -72,6 +74,11 @@ RTOL, ATOL = 1e-4, 1e-5
 # ONNX TensorProto element types tostc supports, and their numpy dtypes.
 SUPPORTED_ELEM = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64",
                   onnx.TensorProto.INT32: "int32", onnx.TensorProto.BOOL: "bool"}
+# Element types tostc stores, converts (Cast), moves and (de)quantises, but
+# computes on in no other op: a refusal of a model that uses one is
+# "unsupported (type X)", like a model with a type tostc lacks.
+STORAGE_ELEM = {onnx.TensorProto.INT8: "int8", onnx.TensorProto.UINT8: "uint8",
+                onnx.TensorProto.FLOAT16: "float16", onnx.TensorProto.BFLOAT16: "bfloat16"}
 
 TIMEOUT_TOSTC, TIMEOUT_CC, TIMEOUT_RUN = 120, 180, 60
 
@@ -92,13 +99,14 @@ def graph_ops(g, ops):
     return ops
 
 
-def type_problems(model):
-    """Names of the unsupported value / element types a model uses (sorted)."""
+def type_problems(model, storage=False):
+    """Names of the unsupported value / element types a model uses (sorted);
+    with storage, also those of STORAGE_ELEM."""
     bad = set()
     elem_name = {v: k for k, v in onnx.TensorProto.DataType.items()}
 
     def elem(t):
-        if t and t not in SUPPORTED_ELEM:
+        if t and t not in SUPPORTED_ELEM and (storage or t not in STORAGE_ELEM):
             bad.add(elem_name.get(t, str(t)))
 
     def vtype(tp):
@@ -254,6 +262,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep, llvm=None):
                           % (", ".join(made), first_line(err)))
         if not keep:
             shutil.rmtree(wd, ignore_errors=True)
+        types = type_problems(model, storage=True)
         if types:
             return Result(name, "unsupported", "type %s (%s)" % (", ".join(types), first_line(err)))
         if llvm is not None and LLVM_UNCOVERED.search(err):
@@ -302,7 +311,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep, llvm=None):
             if tuple(arr.shape) != shape:
                 return Result(name, "contract", "%sinput %s: header shape %s, data %s"
                               % (pre, nm, shape, tuple(arr.shape)))
-            if arr.dtype != np.dtype(ty):
+            if arr.dtype != np_dtype(ty):
                 return Result(name, "contract", "%sinput %s: header type %s, data %s"
                               % (pre, nm, ty, arr.dtype))
             np.ascontiguousarray(arr).tofile(os.path.join(rundir, "in_%d.bin" % i))
@@ -311,9 +320,9 @@ def run_case(case_dir, work, tostc, ops, cc, keep, llvm=None):
             return Result(name, "crash", "%sharness %s: %s%s" % (pre, describe_rc(rc), first_line(err),
                                                                 note))
         for i, ((nm, ty, shape), want) in enumerate(zip(outs, want_out)):
-            if np.dtype(ty) != want.dtype:
+            if np_dtype(ty) != want.dtype:
                 return Result(name, "wrong", "output %s: type %s, expected %s" % (nm, ty, want.dtype))
-            got = np.fromfile(os.path.join(rundir, "out_%d.bin" % i), dtype=np.dtype(ty))
+            got = np.fromfile(os.path.join(rundir, "out_%d.bin" % i), dtype=np_dtype(ty))
             if got.size != int(np.prod(shape, dtype=np.int64)):
                 return Result(name, "wrong", "output %s: %d elements written" % (nm, got.size))
             why = compare(nm, got.reshape(shape), want)

@@ -501,7 +501,7 @@ static void test_fuse_common_graphs(void)
 	};
 	float x[48];
 	fill(x, 48, 77u);
-	for (int i = 0; i < 6; i++) {
+	for (volatile int i = 0; i < 6; i++) {   /* read after a longjmp */
 		Ctx c1, c2;
 		jmp_buf jb;
 		ctx_init(&c1, "a.onnx");
