@@ -5,7 +5,11 @@
  *         [--depfile F] [--report[=json]] [--dump-ir[=PASS]] [--no-fuse]
  *         [--stream | --no-stream] [--prefill-chunk N] [--step-batch N]
  *         [--list-ops] [--version] [--help]
+ *   tostc MODEL -o OUT.o|.s|.ll|.bc [--emit=KIND] [--target TRIPLE] [--cpu CPU] ...
  *   tostc run MODEL --inputs IN.npz ...      (run.c)
+ *
+ * The suffix of OUT picks the backend: .c the C emitter (emit_c.c), the
+ * others the LLVM backend (emit_llvm.c) when this tostc has it.
  *
  * The driver owns the one setjmp every user error unwinds to.  Output files
  * (OUT.c, OUT.h, and OUT.weights, OUT.weights.S as --weights says) are
@@ -28,7 +32,9 @@ static const char usage_head[] =
 	"OUT.c and OUT.h, with the entry points NAME_run and NAME_run_v.\n"
 	"\n"
 	"options:\n"
-	"  -o, --output OUT.c    the C file to write; the header goes beside it (OUT.h)\n"
+	"  -o, --output OUT.c    the C file to write; the header goes beside it (OUT.h).\n"
+	"                        OUT.o, OUT.s, OUT.ll, OUT.bc: an object file, assembly,\n"
+	"                        LLVM IR or bitcode from the LLVM backend (see --version)\n"
 	"  --name NAME           prefix of the generated API (default: OUT's stem)\n"
 	"  --dim NAME=VALUE      bind a symbolic dimension, or set a .tost hyperparameter\n"
 	"                        (repeatable)\n"
@@ -53,6 +59,11 @@ static const char usage_tail[] =
 	"  --prefill-chunk N     tokens NAME_prefill runs through the model at once\n"
 	"                        (default 64, or the block if shorter)\n"
 	"  --step-batch N        sequences NAME_step_batch steps at once (default 7)\n"
+	"  --emit=KIND           the LLVM backend's output whatever OUT's suffix: obj, asm,\n"
+	"                        llvm (textual IR) or bc\n"
+	"  --target TRIPLE       the LLVM backend's target (default: this machine's)\n"
+	"  --cpu CPU             the CPU to compile for (default: this machine's; with\n"
+	"                        --target: the target's generic CPU)\n"
 	"  --list-ops[=md]       list the supported ONNX ops and attributes (md: as docs/ops.md)\n"
 	"  --version             print the version\n"
 	"  -h, --help            print this help\n"
@@ -226,6 +237,9 @@ void driver_const_input(Ctx *c, const char *v)
 
 typedef struct {
 	const char *model, *out, *name, *report, *dump, *depfile;
+	bool llvm;               /* the LLVM backend writes OUT (its suffix or --emit) */
+	const char *emit;        /* --emit=KIND, NULL when absent */
+	LlvmOptions lo;          /* its kind, --target, --cpu */
 	bool want_report, want_dump;
 	WeightsMode weights;     /* --weights */
 	int stream;              /* --stream 1, --no-stream -1, default 0: when causal */
@@ -326,6 +340,39 @@ static void close_temp(Ctx *c, FILE **f, const char *dest)
 		ctx_error(c, "writing '%s' failed (disk full?)", dest);
 }
 
+/* The backend -o's suffix (or --emit) asks for, and whether this tostc has it. */
+static void check_backend(Ctx *c, Options *op)
+{
+	static const struct { const char *suffix, *emit; LlvmEmitKind kind; } kinds[] = {
+		{".o", "obj", LLVM_EMIT_OBJ}, {".s", "asm", LLVM_EMIT_ASM},
+		{".ll", "llvm", LLVM_EMIT_IR}, {".bc", "bc", LLVM_EMIT_BC},
+	};
+	const char *what;
+	for (int k = 0; k < 4; k++)
+		if ((op->emit && strcmp(op->emit, kinds[k].emit) == 0) ||
+		    (!op->emit && op->out && ends_with(op->out, kinds[k].suffix))) {
+			op->llvm = true;
+			op->lo.kind = kinds[k].kind;
+		}
+	if (op->emit && !op->llvm)
+		ctx_error(c, "--emit=%s: expected obj, asm, llvm or bc", op->emit);
+	if (!op->llvm && (op->lo.triple || op->lo.cpu))
+		ctx_error(c, "%s: only for the LLVM backend (-o OUT.o, .s, .ll or .bc)",
+		          op->lo.triple ? "--target" : "--cpu");
+	if (op->llvm && !emit_llvm_built(c, &what))
+		ctx_error(c, "-o %s: this tostc was built without the LLVM backend (configure with "
+		          "-DTOSTC_LLVM=ON, LLVM 16 installed); write C with -o OUT.c",
+		          op->out ? op->out : "");
+	if (op->llvm && !op->out)
+		ctx_error(c, "--emit=%s needs -o OUT", op->emit);
+	if (op->llvm && op->weights != WEIGHTS_EMBED)
+		ctx_error(c, "-o %s: the LLVM backend puts the weights in the object's .rodata; "
+		          "--weights=blob and extern are for C output (-o OUT.c)", op->out);
+	if (op->out && !op->llvm && !ends_with(op->out, ".c"))
+		ctx_error(c, "-o %s: the output file must end in .c (the header is written beside "
+		          "it), or .o, .s, .ll or .bc for the LLVM backend", op->out);
+}
+
 static void files_cleanup(Files *w)
 {
 	for (int i = 0; i < NOUT; i++) {
@@ -410,9 +457,12 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	*p = 0;
 
 	char *stem = ctx_strdup(c, o->out);
-	if (ends_with(stem, ".c"))
-		stem[strlen(stem) - 2] = 0;
+	char *dot = strrchr(stem, '.');
+	if (dot && !strchr(dot, '/') && (ends_with(stem, ".c") || o->llvm))
+		*dot = 0;
 	const char *hpath = ctx_printf(c, "%s.h", stem);
+	if (strcmp(hpath, o->out) == 0)
+		ctx_error(c, "-o %s: the header is written to that name; choose another", o->out);
 	const char *hbase = strrchr(hpath, '/');
 	hbase = hbase ? hbase + 1 : hpath;
 	/* model.c #includes the header by this name, and model.weights.S
@@ -426,6 +476,9 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	EmitOptions eo = {o->name ? o->name : default_name(c, o->out), cmd, hbase, o->weights,
 	                  ctx_printf(c, "%.*s.weights", (int)(strlen(hbase) - 2), hbase)};
 	const StreamInfo *si = build_stream(c, g, o);
+	if (si && o->llvm)
+		ctx_error(c, "-o %s: the LLVM backend does not write the step API yet; pass "
+		          "--no-stream for %s_run alone, or write C (-o %s.c)", o->out, eo.name, stem);
 	w->dest[OUT_C] = o->out;
 	w->dest[OUT_H] = hpath;
 	if (o->weights != WEIGHTS_EMBED)
@@ -436,8 +489,15 @@ static int compile(Ctx *c, Files *w, const Options *o, int argc, char **argv)
 	for (int i = 0; i < NOUT; i++)
 		if (w->dest[i])
 			w->f[i] = open_temp(c, w->dest[i], &w->tmp[i]);
-	EmitFiles out = {w->f[OUT_C], w->f[OUT_H], w->f[OUT_WEIGHTS], w->f[OUT_ASM]};
-	emit_c_stream(g, &eo, si, &out);
+	if (o->llvm) {
+		/* LLVM writes the object by its name: the temporary, closed */
+		close_temp(c, &w->f[OUT_C], o->out);
+		emit_c_header(g, &eo, w->f[OUT_H]);
+		emit_llvm(g, &eo, &o->lo, w->tmp[OUT_C]);
+	} else {
+		EmitFiles out = {w->f[OUT_C], w->f[OUT_H], w->f[OUT_WEIGHTS], w->f[OUT_ASM]};
+		emit_c_stream(g, &eo, si, &out);
+	}
 	if (o->depfile)
 		write_depfile(c, w->f[OUT_DEP], o->out);
 	files_commit(c, w);
@@ -494,7 +554,10 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			print_usage(stdout);
 			return 0;
 		} else if (strcmp(a, "--version") == 0) {
-			printf("tostc %s\n", TOSTC_VERSION);
+			const char *what;
+			bool llvm = emit_llvm_built(c, &what);
+			printf("tostc %s\nbackends: c%s%s\n", TOSTC_VERSION, llvm ? ", " : "",
+			       llvm ? what : " (built without the LLVM backend: -DTOSTC_LLVM=ON)");
 			return 0;
 		} else if (strcmp(a, "--list-ops") == 0) {
 			list_ops(stdout);
@@ -538,6 +601,12 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 			}
 		} else if (strcmp(a, "--const-input") == 0) {
 			driver_const_input(c, ++i < argc ? argv[i] : "");
+		} else if (strcmp(a, "--target") == 0 || strcmp(a, "--cpu") == 0) {
+			if (++i == argc || !argv[i][0])
+				ctx_error(c, "%s needs a value (see tostc --help)", a);
+			*(a[2] == 't' ? &op->lo.triple : &op->lo.cpu) = argv[i];
+		} else if (strncmp(a, "--emit=", 7) == 0) {
+			op->emit = a + 7;
 		} else if (strcmp(a, "--weights") == 0 || strncmp(a, "--weights=", 10) == 0) {
 			const char *v = a[9] == '=' ? a + 10 : ++i < argc ? argv[i] : "";
 			if (strcmp(v, "embed") == 0)
@@ -578,8 +647,7 @@ static int parse_and_compile(struct State *st, int argc, char **argv)
 		ctx_error(c, "no output file given: use -o OUT.c (or --report / --dump-ir)");
 	if (op->depfile && !op->out)
 		ctx_error(c, "--depfile needs -o OUT.c (the rule's target)");
-	if (op->out && !ends_with(op->out, ".c"))
-		ctx_error(c, "-o %s: the output file must end in .c (the header is written beside it)", op->out);
+	check_backend(c, op);
 	c->path = op->model;
 	return compile(c, &st->w, op, argc, argv);
 }

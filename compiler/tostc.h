@@ -630,6 +630,46 @@ void emit_c(Graph *g, const EmitOptions *o, FILE *c_out, FILE *h_out);
 /* Every kernel of runtime/kernels.def has a runtime section whose
  * dependencies resolve (ctx_bug otherwise); their text goes to f. */
 void emit_check_runtime(Ctx *c, FILE *f);
+/* model.h alone, as emit_c writes it (the LLVM backend's header). */
+void emit_c_header(Graph *g, const EmitOptions *o, FILE *h_out);
+
+/* ------------------------------------------------------------------ */
+/* emit_llvm.c: the LLVM backend (built with -DTOSTC_LLVM; otherwise    */
+/* emit_llvm_built() is false and emit_llvm is never called)            */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+	LLVM_EMIT_OBJ,   /* .o: an object file */
+	LLVM_EMIT_ASM,   /* .s: assembly */
+	LLVM_EMIT_IR,    /* .ll: textual LLVM IR */
+	LLVM_EMIT_BC,    /* .bc: LLVM bitcode */
+} LlvmEmitKind;
+
+typedef struct {
+	LlvmEmitKind kind;
+	const char *triple;      /* --target; NULL: the host's */
+	const char *cpu;         /* --cpu; NULL: the host's CPU (with --target: generic) */
+} LlvmOptions;
+
+/* One embedded bitcode module of the runtime's kernels (CMake compiles
+ * runtime/kernels_bitcode.c with clang per variant, cmake/embed_bitcode.cmake
+ * embeds it): the variant's name, "x86_64_avx2", and its bytes. */
+typedef struct {
+	const char *name;
+	const unsigned char *begin, *end;
+} LlvmBitcode;
+extern const LlvmBitcode llvm_bitcode[];
+extern const int nllvm_bitcode;
+
+/* Whether this tostc has the LLVM backend; `what` gets a line for
+ * --version ("llvm (LLVM 16.0.6; kernels: ...)"). */
+bool emit_llvm_built(Ctx *c, const char **what);
+/* Compile g for lo's target and write lo->kind's file to `path`: NAME_run
+ * and NAME_run_v as in model.c, the kernels linked from the bitcode and
+ * optimised with the model's constants, the weights in read-only data.
+ * User errors (unknown target or CPU, graph features not covered yet) go
+ * through ctx_error / node_error. */
+void emit_llvm(Graph *g, const EmitOptions *o, const LlvmOptions *lo, const char *path);
 
 /* ------------------------------------------------------------------ */
 /* driver.c: the command line (main.c only calls it)                   */

@@ -13,7 +13,9 @@ pkgs=(cmake gcc g++ make pkg-config flex bison protobuf-c-compiler libprotobuf-c
 	libcunit1-dev python3-onnx python3-numpy python3-torch python3-sklearn
 	python3-torchvision   # ctest vision: torchvision architectures against PyTorch
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # these three: ctest paths_aarch64
-	ninja-build)   # ctest cmake_consumer builds samples/cmake with Ninja and Makefiles
+	ninja-build   # ctest cmake_consumer builds samples/cmake with Ninja and Makefiles
+	llvm-16-dev clang-16   # the LLVM backend (-o model.o) and ctest llvm
+	gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)   # ctest mcu_sample
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

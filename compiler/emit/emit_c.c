@@ -817,6 +817,13 @@ static void emit_entry(Emitter *e, const char *fname, bool branch)
 	fputs("\treturn 0;\n}\n\n", cf);
 }
 
+void emit_c_header(Graph *g, const EmitOptions *o, FILE *hf)
+{
+	Emitter e = {.g = g, .c = g->ctx, .o = o};
+	use_graph(&e, g);
+	emit_header(&e, hf, param_names(&e));
+}
+
 void emit_c(Graph *g, const EmitOptions *o, FILE *cf, FILE *hf)
 {
 	EmitFiles out = {cf, hf, NULL, NULL};

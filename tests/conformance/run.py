@@ -198,9 +198,14 @@ def load_sets(case_dir, model):
 
 
 MUST_BE_CONST = re.compile(r"\('([^']*)'\) must be a constant")
+# what the LLVM backend refuses for now (emit_llvm.c, driver.c)
+LLVM_UNCOVERED = re.compile(r"the LLVM backend does not")
 
 
-def run_case(case_dir, work, tostc, ops, cc, keep):
+def run_case(case_dir, work, tostc, ops, cc, keep, llvm=None):
+    """One case; LLVM: None for the C backend, else the LLVM backend's tostc
+    options (model.o instead of model.c; what it does not cover yet is
+    unsupported, "llvm: ...")."""
     name = os.path.basename(case_dir)
     model_path = os.path.join(case_dir, "model.onnx")
     try:
@@ -223,7 +228,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     wd = os.path.join(work, name)
     shutil.rmtree(wd, ignore_errors=True)
     os.makedirs(wd)
-    out_c = os.path.join(wd, "model.c")
+    out_c = os.path.join(wd, "model.c" if llvm is None else "model.o")
     # tostc compiles static shapes: a graph input that must be constant (a
     # Reshape shape, Slice starts, axes, ...) is bound to the test's value with
     # --const-input, as a user would for such a model, and the case compiled again.
@@ -231,7 +236,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
                if v.name not in {t.name for t in model.graph.initializer}]
     frozen = []
     while True:
-        cmd = [tostc, model_path, "-o", out_c, "--name", NAME]
+        cmd = [tostc, model_path, "-o", out_c, "--name", NAME] + (llvm or [])
         for k in frozen:
             cmd += ["--const-input", "%s=%s" % (k, os.path.join(
                 case_dir, sets[0][0], "input_%d.pb" % list(sets[0][1]).index(k)))]
@@ -251,7 +256,7 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
         frozen += todo
     note = " (constant inputs: %s)" % ", ".join(frozen) if frozen else ""
     if rc == 1:
-        made = [f for f in ("model.c", "model.h") if os.path.exists(os.path.join(wd, f))]
+        made = [f for f in ("model.c", "model.o", "model.h") if os.path.exists(os.path.join(wd, f))]
         if made:
             return Result(name, "contract", "tostc exit 1 but left %s: %s"
                           % (", ".join(made), first_line(err)))
@@ -260,6 +265,8 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
         types = type_problems(model, storage=True)
         if types:
             return Result(name, "unsupported", "type %s (%s)" % (", ".join(types), first_line(err)))
+        if llvm is not None and LLVM_UNCOVERED.search(err):
+            return Result(name, "unsupported", "llvm: " + first_line(err))
         return Result(name, "refused", "tostc: " + first_line(err) + note)
     if rc != 0:
         return Result(name, "crash", "tostc %s: %s%s" % (describe_rc(rc), first_line(err), note))
@@ -281,7 +288,12 @@ def run_case(case_dir, work, tostc, ops, cc, keep):
     with open(os.path.join(wd, "harness.c"), "w") as f:
         f.write(make_harness(NAME, P, ins, outs))
     exe = os.path.join(wd, "harness")
-    why = build(cc, wd, os.path.join(wd, "harness.c"), exe, TIMEOUT_CC)
+    if llvm is None:
+        why = build(cc, wd, os.path.join(wd, "harness.c"), exe, TIMEOUT_CC)
+    else:   # the harness and model.o
+        rc, out, err = run(cc + ["-I", wd, os.path.join(wd, "harness.c"), out_c, "-o", exe, "-lm"],
+                           TIMEOUT_CC)
+        why = "cc %s: %s" % (describe_rc(rc), first_line(err or out)) if rc != 0 else None
     if why:
         return Result(name, "build", why + note)
 
@@ -399,7 +411,7 @@ def verdict(r, expected, floor):
         if floor is not None and r.name not in floor:
             return "NEW", "passes but passing.txt does not list it: raise the floor", True
         return None, "", False
-    if floor is not None and r.name in floor:
+    if floor is not None and r.name in floor and not r.reason.startswith("llvm: "):
         return "LOST", "passed before (passing.txt), now unsupported: %s" % r.reason, True
     return "UNSUPPORTED", r.reason, False
 
@@ -422,6 +434,11 @@ def main():
     ap.add_argument("--isa", choices=("plain", "native"), default="plain",
                     help="plain: the generated C's plain C99 kernels (-DTR_NO_SIMD); native:"
                          " -march=native, this CPU's SIMD kernels (exit 77 when it has none)")
+    ap.add_argument("--backend", choices=("c", "llvm"), default="c",
+                    help="c: tostc -o model.c, built with the harness; llvm: tostc -o model.o"
+                         " (--cpu x86-64 with --isa plain, the host's CPU with native), linked"
+                         " with it; what the LLVM backend does not cover yet is unsupported"
+                         " (exit 77 when tostc has no LLVM backend)")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--cflags", default=os.environ.get("TOSTC_TEST_CFLAGS", ""),
                     help="extra flags for the C compiler, e.g. -pedantic (default: $TOSTC_TEST_CFLAGS)")
@@ -435,6 +452,14 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="also list unsupported cases")
     args = ap.parse_args()
     title = "conformance" if args.isa == "plain" else "conformance_native"
+    llvm = None
+    if args.backend == "llvm":
+        title += "_llvm"
+        llvm = ["--cpu", "x86-64"] if args.isa == "plain" else []
+        _, version, _ = run([os.path.abspath(args.tostc), "--version"], 60)
+        if "llvm (" not in version:
+            print("%s: SKIPPED, this tostc has no LLVM backend" % title)
+            return 77
 
     node = os.path.join(args.data, "node")
     dirs = [node, os.path.join(args.data, "derived")]
@@ -488,7 +513,7 @@ def main():
 
     def one(c):
         try:
-            r = run_case(where[c], work, tostc, ops, cc, args.keep)
+            r = run_case(where[c], work, tostc, ops, cc, args.keep, llvm)
         except Exception as e:  # a runner bug must not hide the other cases
             r = Result(c, "setup", "runner: %s: %s" % (type(e).__name__, e))
         tag, why, fails = verdict(r, expected, floor)

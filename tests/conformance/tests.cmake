@@ -31,6 +31,17 @@ endforeach()
 # both generate the data when it is missing: not at the same time
 set_tests_properties(conformance_native PROPERTIES DEPENDS conformance)
 
+# ctest `conformance_llvm`: the same cases through the LLVM backend (tostc -o
+# model.o --cpu x86-64, the plain kernels, linked with the harness); what it
+# does not cover yet (a Loop run as a loop) is unsupported, not lost.
+# Skipped (77) when tostc has no LLVM backend.
+onnxdata_test(conformance_llvm ${CMAKE_CURRENT_LIST_DIR}/run.py
+  --tostc $<TARGET_FILE:tostc> --work ${CMAKE_BINARY_DIR}/conformance_llvm_work --jobs 2
+  --expect ${CMAKE_CURRENT_LIST_DIR}/expected.txt --passing ${CMAKE_CURRENT_LIST_DIR}/passing.txt
+  --isa plain --backend llvm)
+set_tests_properties(conformance_llvm PROPERTIES TIMEOUT 3600 SKIP_RETURN_CODE 77
+  DEPENDS conformance)
+
 # ctest `op_coverage`: every op of `tostc --list-ops` is used by a conformance
 # case of passing.txt or by a model test's ONNX export (op_coverage.py); after
 # the tests that write those exports.
