@@ -117,8 +117,6 @@ static void loader_release(Loader *L)
 	L->ext_fd = -1;
 }
 
-static const char *str(const char *s) { return s ? s : ""; }
-
 /* ------------------------------------------------------------------ */
 /* Name table                                                           */
 /* ------------------------------------------------------------------ */

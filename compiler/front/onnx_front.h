@@ -8,6 +8,9 @@
 #include "tostc.h"
 #include "onnx.pb-c.h"
 
+/* a protobuf string field, "" when absent */
+static inline const char *str(const char *s) { return s ? s : ""; }
+
 /* the element types of dtype_from_onnx, for messages */
 #define SUPPORTED_TYPES "FLOAT, INT64, INT32, BOOL, INT8, UINT8, FLOAT16, BFLOAT16"
 

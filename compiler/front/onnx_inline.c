@@ -24,7 +24,7 @@
 
 #include <string.h>
 
-#include "onnx.pb-c.h"
+#include "onnx_front.h"
 
 #define FN_MAX_DEPTH 32
 
@@ -46,8 +46,6 @@ struct Scope {
 	const char *prefix;                 /* for the body's own names */
 	int depth;
 };
-
-static const char *str(const char *s) { return s ? s : ""; }
 
 static bool is_default_domain(const char *d)
 {
